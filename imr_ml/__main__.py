@@ -1,0 +1,3 @@
+from imr_ml.cli import main
+
+main()

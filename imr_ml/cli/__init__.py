@@ -1,0 +1,12 @@
+"""The `imr-ml` command line. One module per command; each is a thin typer wrapper over a
+plain function. Heavy imports (pandas, scikit-learn, pypdf) happen inside the commands so
+that `imr-ml --help` stays instant."""
+
+from imr_ml.cli._app import app
+
+# Each command module registers itself on `app` when imported.
+from imr_ml.cli import ingest  # noqa: F401,E402
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,20 @@
+"""The shared typer app and the one way commands report a clean, one-line error."""
+
+import typer
+
+app = typer.Typer(
+    name="imr-ml",
+    help="Learn from California IMR determination letters; score new treatment requests.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class UserError(Exception):
+    """Bad input from the user: reported as one line and exit status 2, never a traceback."""
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

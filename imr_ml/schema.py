@@ -1,0 +1,38 @@
+"""The per-item row every stage shares, and which of its fields are allowed into features.
+
+Leakage is the cardinal sin of this project: only PRE_DECISION fields may ever reach a
+feature. Everything in POST_DECISION was written by the reviewer after deciding.
+"""
+
+# Known before the IMR decision: the request, the case file summary (which restates the UR
+# denial), the claims administrator's cited guideline and the two dates.
+PRE_DECISION = (
+    "summary",
+    "item",
+    "original_request",
+    "authorized_portion",
+    "claims_admin_guideline",
+    "date_of_injury",
+    "ur_denial_date",
+    "retrospective",
+)
+
+# Written after (or assigned after) the decision: for analysis only, never for scoring.
+POST_DECISION = (
+    "decision",
+    "label",
+    "rationale",
+    "reviewer_guideline",
+    "reviewer_specialty",
+    "decision_date",
+)
+
+# Bookkeeping that is neither evidence for nor against a request.
+IDENTITY = ("letter_id", "item_index", "source", "layout")
+
+COLUMNS = IDENTITY + PRE_DECISION + POST_DECISION
+
+
+def pre_decision(row: dict) -> dict:
+    """The part of a row a model may see."""
+    return {k: row.get(k) for k in PRE_DECISION}
