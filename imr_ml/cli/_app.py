@@ -18,3 +18,15 @@ class UserError(Exception):
 def fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    """Learn from California IMR determination letters; score new treatment requests."""
+    if version:
+        from imr_ml import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()

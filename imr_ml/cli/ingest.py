@@ -1,0 +1,84 @@
+"""`imr-ml ingest`: letters (PDF/text files or folders) to one row per disputed item."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import List
+
+import typer
+
+from imr_ml.cli._app import app, fail
+
+
+def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = False) -> dict:
+    """Ingest letters into `out`; returns the summary the command prints."""
+    from imr_ml.ingest import ingest_paths, skipped_path
+
+    jobs = jobs or os.cpu_count() or 1
+    with _progress(show_progress, "Reading letters") as update:
+        rows, skipped = ingest_paths(paths, out=out, jobs=jobs, progress=update)
+    letters = len({r["letter_id"] for r in rows})
+    return {
+        "out": str(out),
+        "skipped_report": str(skipped_path(out)),
+        "letters": letters,
+        "items": len(rows),
+        "overturned": sum(r["label"] for r in rows),
+        "skipped": len(skipped),
+        "skipped_files": skipped,
+    }
+
+
+class _progress:
+    """A rich progress bar on a terminal, nothing otherwise; yields an update callback."""
+
+    def __init__(self, enabled: bool, label: str):
+        self.enabled, self.label = enabled, label
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(),
+                            MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+        self.bar.__enter__()
+        task = self.bar.add_task(self.label, total=None)
+        return lambda done, total: self.bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.__exit__(*exc)
+        return False
+
+
+@app.command()
+def ingest(
+    paths: List[Path] = typer.Argument(..., help="Letter files (PDF or text) or folders of them."),
+    out: Path = typer.Option(..., "--out", "-o", help="Corpus to write: .jsonl, or .parquet."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes to use (0 = one per core)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+):
+    """Read IMR letters into one row per disputed item (resumable, skips bad files)."""
+    if out.suffix not in (".jsonl", ".parquet"):
+        fail(f"--out must end in .jsonl or .parquet, not {out.name!r}")
+    summary = run_ingest([str(p) for p in paths], str(out), jobs, show_progress=_tty() and not as_json)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        for s in summary["skipped_files"]:
+            typer.echo(f"skipped {s['source']}: {s['reason']}", err=True)
+        typer.echo(
+            f"{summary['letters']} letters, {summary['items']} items ({summary['overturned']} overturned)"
+            f" -> {summary['out']}; {summary['skipped']} skipped -> {summary['skipped_report']}"
+        )
+    if summary["letters"] == 0:
+        raise typer.Exit(2)
+
+
+def _tty() -> bool:
+    import sys
+
+    return sys.stderr.isatty()

@@ -1,0 +1,43 @@
+"""Letter layouts, one module each, chosen by what the text contains.
+
+A layout module defines `NAME`, `ORDER` (lower is tried first), `detect(text) -> bool` and
+`parse(text) -> Letter` (text already cleaned by `_common.clean`). Adding a layout is adding
+a file here: modules are discovered, not listed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
+from types import ModuleType
+
+from imr_ml.layouts._common import Letter, LayoutError, clean
+
+__all__ = ["Letter", "LayoutError", "layouts", "parse_letter_text", "NotALetter"]
+
+
+class NotALetter(Exception):
+    """The text is in no known layout."""
+
+
+@lru_cache(maxsize=1)
+def layouts() -> tuple[ModuleType, ...]:
+    mods = [
+        importlib.import_module(f"{__name__}.{m.name}")
+        for m in pkgutil.iter_modules(__path__)
+        if not m.name.startswith("_")
+    ]
+    return tuple(sorted(mods, key=lambda m: m.ORDER))
+
+
+def parse_letter_text(text: str) -> Letter:
+    """Parse one letter's text with the first layout that recognises it."""
+    cleaned, footer_case = clean(text)
+    for layout in layouts():
+        if layout.detect(cleaned):
+            letter = layout.parse(cleaned)
+            if letter.letter_id is None:
+                letter.letter_id = footer_case
+            return letter
+    raise NotALetter("not an IMR determination letter (no known layout)")

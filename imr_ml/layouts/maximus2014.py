@@ -1,0 +1,76 @@
+"""2014-15 MAXIMUS letters: a `DOCUMENTS REVIEWED` list, then `IMR DECISION(S) AND
+RATIONALE(S)` with numbered items: "1. <item> is (not) medically necessary and
+appropriate.", "The Claims Administrator based its decision on ...", "The Expert (or
+Physician) Reviewer based his/her decision on ...", "The ... Reviewer's decision
+rationale:"."""
+
+import re
+
+from imr_ml.layouts._common import (
+    CASE_RE,
+    Item,
+    Letter,
+    LayoutError,
+    header_date,
+    split_heading,
+    squash,
+    summary_between,
+)
+
+NAME = "maximus-2014"
+ORDER = 5
+SECTION = re.compile(r"IMR DECISION\(?S\)? AND RATIONALE\(?S\)?", re.IGNORECASE)
+ITEM = re.compile(
+    r"(?:^|\n)\s*\d{1,2}\.\s+(?P<head>(?:(?!\n\s*\n).){1,400}?)\s+(?:is|are)\s+(?P<neg>not\s+)?medically\s+necessary\s+and\s+appropriate\.?",
+    re.IGNORECASE | re.DOTALL,
+)
+CA = re.compile(r"The Claims Administrator based its decision on\s*", re.IGNORECASE)
+REVIEWER = re.compile(r"The (?:Expert|Physician|Professional) Reviewer based (?:his/her|his|her|their) decision on\s*", re.I)
+RATIONALE = re.compile(r"The (?:Expert|Physician|Professional) Reviewer'?s decision rationale\s*:", re.IGNORECASE)
+SPECIALTY = re.compile(r"reviewer is\s+(?:Board\s+Certified\s+(?:in\s+)?)?(.*?),?\s+and\s+is\s+licensed", re.S | re.I)
+
+
+def detect(text: str) -> bool:
+    return bool(SECTION.search(text))
+
+
+def parse(text: str) -> Letter:
+    sec = SECTION.search(text)
+    head, section = text[: sec.start()], text[sec.end():]
+    heads = list(ITEM.finditer(section))
+    if not heads:
+        raise LayoutError("decision section has no items (cut off?)")
+    items = []
+    for i, m in enumerate(heads):
+        body = section[m.end(): heads[i + 1].start() if i + 1 < len(heads) else len(section)]
+        ca, rev, rat = CA.search(body), REVIEWER.search(body), RATIONALE.search(body)
+        if not rat:
+            raise LayoutError(f"item {i + 1} has no decision rationale (cut off?)")
+        full = squash(m.group("head")) or ""
+        item, orig, auth = split_heading(full)
+        items.append(
+            Item(
+                item=item,
+                item_full=full,
+                decision="upheld" if m.group("neg") else "overturned",
+                original_request=orig,
+                authorized_portion=auth,
+                claims_admin_guideline=squash(body[ca.end(): (rev or rat).start()]) if ca else None,
+                reviewer_guideline=squash(body[rev.end(): rat.start()]) if rev else None,
+                rationale=squash(body[rat.end():]),
+            )
+        )
+    if not items[-1].rationale:
+        raise LayoutError(f"item {len(items)} has an empty decision rationale (cut off?)")
+    case = CASE_RE.search(head)
+    spec = SPECIALTY.search(head)
+    return Letter(
+        layout=NAME,
+        letter_id=case.group(0) if case else None,
+        summary=summary_between(head, r"CLINICAL CASE SUMMARY", r"$(?![\s\S])"),
+        items=items,
+        date_of_injury=header_date(head, r"Date of Injury"),
+        ur_denial_date=header_date(head, r"UR Denial Date"),
+        decision_date=header_date(head, r"Decision Date"),
+        reviewer_specialty=squash(spec.group(1)) if spec else None,
+    )

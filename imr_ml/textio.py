@@ -1,0 +1,50 @@
+"""Atomic writes: a temp file in the target's folder, then a rename, so a reader (or a
+killed run) never sees half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(target: str | Path):
+    """Yield a temp path beside `target`; on success it replaces `target`."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(text: str, target: str | Path) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def atomic_write_jsonl(rows, target: str | Path) -> None:
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def atomic_write_json(obj, target: str | Path) -> None:
+    atomic_write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", target)
+
+
+def atomic_write_parquet(rows: list[dict], target: str | Path) -> None:
+    import pandas as pd
+
+    with atomic_path(target) as tmp:
+        pd.DataFrame(rows).to_parquet(tmp, index=False)

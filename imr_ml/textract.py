@@ -1,0 +1,59 @@
+"""Turn a letter file (PDF or plain text) into text, or say in one line why it cannot be.
+
+PDFs are read with pdfium (pypdfium2): it is about ten times faster than pure-Python
+readers, opens the DWC's AES-encrypted letters with their empty password, and its wheels
+need no compiler.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LETTER_SUFFIXES = (".pdf", ".txt", ".text")
+
+
+class Unreadable(Exception):
+    """The file cannot be turned into text; the message is the one-line reason."""
+
+
+def read_text(path: str | Path) -> str:
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise Unreadable("empty file")
+    if data.startswith(b"%PDF"):
+        return _pdf_text(data)
+    if b"\x00" in data[:4096]:
+        raise Unreadable("binary file, neither PDF nor text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    return text
+
+
+def _pdf_text(data: bytes) -> str:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data, password="")
+    except pdfium.PdfiumError as exc:
+        reason = str(exc).lower()
+        if "password" in reason:
+            raise Unreadable("password-protected PDF") from None
+        raise Unreadable(f"unreadable PDF ({exc})") from None
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise Unreadable(f"damaged PDF ({exc})") from None
+    finally:
+        pdf.close()
+    text = "\n".join(p.rstrip("\r\n") for p in pages)
+    if not text.strip():
+        raise Unreadable("PDF has no text layer (scanned image?)")
+    return text
