@@ -188,3 +188,34 @@ def read_corpus(path: str | Path) -> list[dict]:
 
 def _isna(v) -> bool:
     return v is None or (isinstance(v, float) and v != v)
+
+
+CORPUS_SUFFIXES = (".jsonl", ".parquet")
+
+
+class NoRows(Exception):
+    """Nothing usable in the inputs; the message says why."""
+
+
+def load_rows(inputs: Iterable[str | Path], jobs: int = 0) -> list[dict]:
+    """Rows from any mix of corpus files (`.jsonl`/`.parquet` from `ingest`) and letter
+    files or folders (ingested on the fly). The one way every command reads its input."""
+    rows: list[dict] = []
+    letters: list[str] = []
+    for p in map(str, inputs):
+        if p.endswith(CORPUS_SUFFIXES):
+            try:
+                rows += read_corpus(p)
+            except (OSError, ValueError) as exc:
+                raise NoRows(f"cannot read corpus {p}: {exc}") from None
+        else:
+            letters.append(p)
+    if letters:
+        got, skipped = ingest_paths(letters, jobs=jobs or os.cpu_count() or 1)
+        rows += got
+        if not got:
+            reasons = "; ".join(f"{s['source']}: {s['reason']}" for s in skipped[:3])
+            raise NoRows(f"no letter could be read ({reasons})")
+    if not rows:
+        raise NoRows("the input holds no items")
+    return rows

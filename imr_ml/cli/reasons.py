@@ -1,0 +1,49 @@
+"""`imr-ml reasons`: what reasons reviewers cite, per treatment category (analysis only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from imr_ml.cli._app import app, fail
+
+
+def run_reasons(inputs: list[str], out: str, rules: str | None = None) -> dict:
+    """Write reasons.json and reasons.md into `out`; return the report."""
+    from imr_ml.reasons import reasons_markdown, reasons_report
+    from imr_ml.ingest import NoRows, load_rows
+    from imr_ml.textio import atomic_write_json, atomic_write_text
+
+    try:
+        rows = load_rows(inputs)
+    except NoRows as exc:
+        fail(str(exc))
+    if not any(r.get("rationale") for r in rows):
+        fail("no decision rationales in the input (reasons need ingested letters, not bare requests)")
+    report = reasons_report(rows, rules)
+    out_dir = Path(out)
+    atomic_write_json(report, out_dir / "reasons.json")
+    atomic_write_text(reasons_markdown(report), out_dir / "reasons.md")
+    return report
+
+
+@app.command()
+def reasons(
+    inputs: List[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for reasons.json and reasons.md."),
+    rules: Optional[Path] = typer.Option(None, help="Your own reasons TOML instead of features/reasons.toml."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+):
+    """Which reasons reviewers give for upholding or overturning, per treatment category."""
+    report = run_reasons([str(p) for p in inputs], str(out), str(rules) if rules else None)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    for decision, d in report["categories"]["all"].items():
+        typer.echo(f"{decision} ({d['n_items']} items):")
+        for r in d["reasons"][:6]:
+            typer.echo(f"  {r['share']:>4.0%}  {r['label']}")
+    typer.echo(f"report: {out / 'reasons.md'}")
