@@ -1,0 +1,21 @@
+from imr_ml.hints import hints_for
+
+
+def test_functional_improvement_hint_names_the_prior_visits():
+    hints = hints_for({"category": "acupuncture", "prior_sessions": 6, "functional_improvement": False})
+    assert any("after the prior 6 acupuncture visits" in h for h in hints)
+
+
+def test_hint_not_shown_when_improvement_is_documented_or_category_differs():
+    assert not any("prior 6" in h for h in hints_for(
+        {"category": "acupuncture", "prior_sessions": 6, "functional_improvement": True}))
+    assert not any("prior 6" in h for h in hints_for(
+        {"category": "imaging_mri", "prior_sessions": 6, "functional_improvement": False}))
+
+
+def test_numeric_conditions():
+    over = hints_for({"category": "physical_therapy", "exceeds_trial": True, "requested_quantity": 12})
+    assert any(h.startswith("12 visits exceed") for h in over)
+    open_ended = hints_for({"category": "nsaid", "requested_quantity": 0})
+    assert any("quantity, frequency and duration" in h for h in open_ended)
+    assert not any("quantity, frequency" in h for h in hints_for({"category": "nsaid", "requested_quantity": 60}))
