@@ -1,5 +1,7 @@
 """The shared typer app and the one way commands report a clean, one-line error."""
 
+from contextlib import contextmanager
+
 import typer
 
 app = typer.Typer(
@@ -30,3 +32,19 @@ def _root(
 
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@contextmanager
+def progress_bar(enabled: bool, label: str, total: int | None = None):
+    """A rich progress bar on stderr when `enabled`; yields an `update(done, total=None)`
+    callback (a no-op when disabled)."""
+    if not enabled:
+        yield lambda done, total=None: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done, total=None: bar.update(task, completed=done, **({"total": total} if total else {}))

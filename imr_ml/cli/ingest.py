@@ -9,7 +9,7 @@ from typing import List
 
 import typer
 
-from imr_ml.cli._app import app, fail
+from imr_ml.cli._app import app, fail, progress_bar
 
 
 def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = False) -> dict:
@@ -17,7 +17,7 @@ def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = 
     from imr_ml.ingest import ingest_paths, skipped_path
 
     jobs = jobs or os.cpu_count() or 1
-    with _progress(show_progress, "Reading letters") as update:
+    with progress_bar(show_progress, "Reading letters") as update:
         rows, skipped = ingest_paths(paths, out=out, jobs=jobs, progress=update)
     letters = len({r["letter_id"] for r in rows})
     return {
@@ -29,29 +29,6 @@ def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = 
         "skipped": len(skipped),
         "skipped_files": skipped,
     }
-
-
-class _progress:
-    """A rich progress bar on a terminal, nothing otherwise; yields an update callback."""
-
-    def __init__(self, enabled: bool, label: str):
-        self.enabled, self.label = enabled, label
-
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        self.bar = Progress("[progress.description]{task.description}", BarColumn(),
-                            MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-        self.bar.__enter__()
-        task = self.bar.add_task(self.label, total=None)
-        return lambda done, total: self.bar.update(task, completed=done, total=total)
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.bar.__exit__(*exc)
-        return False
 
 
 @app.command()

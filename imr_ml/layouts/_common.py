@@ -38,7 +38,7 @@ _PARTIAL_LEAVING = re.compile(
     r"\s*(?P<item>.+?)(?:\s+(?:is|are))?$",
     re.IGNORECASE | re.DOTALL,
 )
-_RETRO_RE = re.compile(r"\bretro(?:spective|active)?\b|\bDOS\b|\bdate of service\b", re.IGNORECASE)
+RETRO_RE = re.compile(r"\bretro(?:spective|active)?\b|\bDOS\b|\bdate of service\b", re.IGNORECASE)
 
 
 class LayoutError(Exception):
@@ -58,7 +58,7 @@ class Item:
 
     @property
     def retrospective(self) -> bool:
-        return bool(_RETRO_RE.search(self.item_full))
+        return bool(RETRO_RE.search(self.item_full))
 
 
 @dataclass

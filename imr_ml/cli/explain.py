@@ -1,0 +1,115 @@
+"""`imr-ml explain`: one request's probability and every contribution, grouped, with the
+evidence highlighted in its own text (terminal text, or an HTML page)."""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from imr_ml.cli._app import app, fail
+
+GROUP_TITLES = {"signal": "Signals", "summary": "Summary words", "item": "Item words and category",
+                "field": "Structured fields"}
+
+
+def explain_rows(loaded, rows: list[dict]) -> list[dict]:
+    """Probability, grouped contributions and hints for each row."""
+    from imr_ml.scoring import grouped_contributions, score_rows
+
+    out = []
+    for row, scored in zip(rows, score_rows(loaded, rows, top=10)):
+        out.append(scored | {"summary": row.get("summary"), "explanation": grouped_contributions(loaded, row)})
+    return out
+
+
+def _highlight(text: str, spans: list[tuple[int, int, float]]) -> str:
+    """HTML of `text` with each span marked, red towards overturn, blue towards uphold."""
+    out, pos = [], 0
+    for s, e, c in sorted(spans):
+        if s < pos:
+            continue
+        colour = "#f6c6c6" if c > 0 else "#c6d8f6"
+        out += [html.escape(text[pos:s]), f"<mark style='background:{colour}' title='{c:+.2f}'>",
+                html.escape(text[s:e]), "</mark>"]
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def explanation_html(results: list[dict]) -> str:
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>imr-ml explanation</title><style>"
+             "body{font-family:sans-serif;max-width:900px;margin:2em auto}td,th{padding:2px 8px;text-align:left}"
+             ".p{font-size:1.4em}</style></head><body>"]
+    for r in results:
+        parts.append(f"<h1>{html.escape(str(r.get('item')))}</h1>")
+        if r["abstained"]:
+            parts.append(f"<p>Not scored: {html.escape(r['reason'])}</p>")
+            continue
+        parts.append(f"<p class='p'>P(overturned) = {r['p_overturned']:.2f}: likely <b>{r['decision']}</b></p>")
+        spans = [(ev["start"], ev["end"], f["contribution"])
+                 for g in r["explanation"]["groups"].values() for f in g["features"]
+                 for ev in f["evidence"] if ev["field"] == "summary"]
+        parts.append(f"<h2>Clinical summary</h2><p>{_highlight(r.get('summary') or '', spans)}</p>")
+        for group, g in r["explanation"]["groups"].items():
+            if not g["features"]:
+                continue
+            parts.append(f"<h2>{GROUP_TITLES.get(group, group)} (total {g['total']:+.2f})</h2><table>")
+            for f in g["features"][:15]:
+                ev = "; ".join(html.escape(e["text"][:90]) for e in f["evidence"])
+                parts.append(f"<tr><td>{f['contribution']:+.3f}</td><td>{html.escape(f['feature'])}</td><td>{ev}</td></tr>")
+            parts.append("</table>")
+        if r["hints"]:
+            parts.append("<h2>Missing documentation</h2><ul>" + "".join(f"<li>{html.escape(h)}</li>" for h in r["hints"]) + "</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+@app.command()
+def explain(
+    model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
+    inputs: Optional[List[Path]] = typer.Argument(None, help="A letter, corpus or CSV (every item is explained)."),
+    summary_file: Optional[Path] = typer.Option(None, "--summary-file", help="Clinical summary of a new request."),
+    item: Optional[str] = typer.Option(None, "--item", help="The requested item."),
+    guideline: Optional[str] = typer.Option(None, "--guideline", help="The claims administrator's cited guideline."),
+    date_of_injury: Optional[str] = typer.Option(None, "--date-of-injury"),
+    ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date"),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an HTML page with evidence highlighted."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+):
+    """Why the model scores a request as it does: contributions by group, with evidence."""
+    from imr_ml.cli.score import _load, gather_requests
+    from imr_ml.textio import atomic_write_text
+
+    stdin_text = sys.stdin.read() if item is not None and summary_file is None and not sys.stdin.isatty() else None
+    try:
+        rows = gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
+                               guideline, date_of_injury, ur_denial_date, stdin_text)
+    except ValueError as exc:
+        fail(str(exc))
+    results = explain_rows(_load(model_dir), rows[:50])
+    if html_out:
+        atomic_write_text(explanation_html(results), html_out)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    for r in results:
+        typer.echo(f"{r.get('item')}")
+        if r["abstained"]:
+            typer.echo(f"  abstained: {r['reason']}")
+            continue
+        typer.echo(f"  P(overturned) = {r['p_overturned']:.2f} -> likely {r['decision']}")
+        for group, g in r["explanation"]["groups"].items():
+            if g["features"]:
+                typer.echo(f"  {GROUP_TITLES.get(group, group)}: {g['total']:+.2f}")
+                for f in g["features"][:5]:
+                    ev = f'  "{f["evidence"][0]["text"][:60]}"' if f["evidence"] else ""
+                    typer.echo(f"    {f['contribution']:+.3f} {f['feature']}{ev}")
+        for h in r["hints"]:
+            typer.echo(f"  missing: {h}")
+    if html_out:
+        typer.echo(f"html -> {html_out}")

@@ -1,0 +1,114 @@
+"""`imr-ml score`: P(overturned) for letters' items (backtest), a corpus or CSV (batch), or
+one new request before it is submitted."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from imr_ml.cli._app import app, fail, progress_bar
+
+
+def gather_requests(inputs: list[str], summary_file: str | None, item: str | None, guideline: str | None,
+                    date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None) -> list[dict]:
+    """Rows to score from the command's inputs; raises ValueError with a one-line reason."""
+    from imr_ml.ingest import NoRows, load_rows
+    from imr_ml.scoring import read_requests_csv, request_row
+
+    if item is not None:
+        if summary_file:
+            try:
+                summary = Path(summary_file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"cannot read --summary-file {summary_file}: {exc}") from None
+        else:
+            summary = stdin_text or ""
+        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date)]
+    if not inputs:
+        raise ValueError("give letters, a corpus or a CSV to score, or --item with --summary-file (or the summary on stdin)")
+    rows: list[dict] = []
+    others = []
+    for p in inputs:
+        if p.endswith(".csv"):
+            try:
+                rows += read_requests_csv(p)
+            except OSError as exc:
+                raise ValueError(f"cannot read {p}: {exc.strerror}") from None
+        else:
+            others.append(p)
+    if others:
+        try:
+            rows += load_rows(others)
+        except NoRows as exc:
+            raise ValueError(str(exc)) from None
+    return rows
+
+
+def _load(model_dir: Path):
+    from imr_ml.modelio import ModelLoadError, load_model_dir
+
+    try:
+        return load_model_dir(model_dir)
+    except ModelLoadError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def score(
+    model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Letters, a corpus (.jsonl/.parquet) or a CSV."),
+    summary_file: Optional[Path] = typer.Option(None, "--summary-file", help="Clinical summary of a new request."),
+    item: Optional[str] = typer.Option(None, "--item", help='The requested item, e.g. "Acupuncture 1x6".'),
+    guideline: Optional[str] = typer.Option(None, "--guideline", help="The claims administrator's cited guideline."),
+    date_of_injury: Optional[str] = typer.Option(None, "--date-of-injury", help="MM/DD/YYYY or YYYY-MM-DD."),
+    ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date", help="MM/DD/YYYY or YYYY-MM-DD."),
+    top: int = typer.Option(5, "--top", help="Reasons to show per item."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write results as JSON lines here."),
+    as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
+):
+    """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
+    from imr_ml.scoring import score_rows
+    from imr_ml.textio import atomic_path
+
+    stdin_text = sys.stdin.read() if item is not None and summary_file is None and not sys.stdin.isatty() else None
+    try:
+        rows = gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
+                               guideline, date_of_injury, ur_denial_date, stdin_text)
+    except ValueError as exc:
+        fail(str(exc))
+    loaded = _load(model_dir)
+    results = []
+    with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update:
+        stream = score_rows(loaded, rows, top=top, progress=update)
+        if out:
+            with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+                for r in stream:
+                    fh.write(json.dumps(r) + "\n")
+                    if as_json or len(results) < 50:
+                        results.append(r)
+        else:
+            results = list(stream)
+    if as_json:
+        typer.echo(json.dumps(results if len(results) > 1 or not item else results[0], indent=2))
+    else:
+        for r in results[:50]:
+            typer.echo(format_result(r))
+        if out:
+            typer.echo(f"{len(rows)} items scored -> {out}")
+
+
+def format_result(r: dict) -> str:
+    head = f"{r.get('letter_id')}#{r.get('item_index')} {r.get('item')}"
+    if r["abstained"]:
+        return f"{head}\n  abstained: {r['reason']}"
+    lines = [f"{head}\n  P(overturned) = {r['p_overturned']:.2f} -> likely {r['decision']}"
+             + (f" (actual: {r['actual']})" if "actual" in r else "")]
+    for x in r["reasons"]:
+        ev = f'  "{x["evidence"][0]["text"][:70]}"' if x["evidence"] else ""
+        lines.append(f"  {x['contribution']:+.2f} {x['feature']}{ev}")
+    lines += [f"  missing: {h}" for h in r["hints"]]
+    return "\n".join(lines)

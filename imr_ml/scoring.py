@@ -1,0 +1,183 @@
+"""Scoring requests (`imr-ml score`, `imr-ml explain`): a calibrated P(overturned), the
+features that moved it with the text that made them fire, and missing-documentation hints.
+
+Only pre-decision fields reach the model, so a letter's item scored in a backtest gets the
+same number as the same facts typed in as a new request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+import numpy as np
+
+MIN_SUMMARY_WORDS = 12
+THRESHOLD = 0.5
+BATCH = 512
+
+
+def abstain_reason(row: dict, signals: dict) -> str | None:
+    """Why the input is too thin to score, or None."""
+    words = len((row.get("summary") or "").split())
+    if not (row.get("item") or "").strip():
+        return "no requested item"
+    if words < MIN_SUMMARY_WORDS:
+        return f"too little clinical content to score (summary has {words} words, need {MIN_SUMMARY_WORDS})"
+    if signals["category"].value == "other":
+        return "unknown item: it matches no treatment category in the taxonomy"
+    return None
+
+
+def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
+    """The text behind one feature: signal spans, or where a word occurs."""
+    parts = name.split("__")
+    group = parts[0]
+    spans: list[tuple[str, int, int]] = []
+    if group in ("signal", "field"):
+        key = parts[1]
+        for sig_name in (key, key.rsplit("_", 1)[0]):
+            if sig_name in signals:
+                spans = list(signals[sig_name].evidence)
+                break
+    elif len(parts) >= 3 and parts[1] == "tfidf":
+        field = group
+        text = row.get(field) or ""
+        m = re.search(r"\b" + r"\s+".join(map(re.escape, parts[2].split())) + r"\b", text, re.IGNORECASE)
+        if m:
+            spans = [(field, m.start(), m.end())]
+    elif group == "item":
+        item = row.get("item") or ""
+        spans = [("item", 0, len(item))] if item else []
+    out = []
+    for field, s, e in spans[:3]:
+        text = str(row.get(field) or "")
+        out.append({"field": field, "start": s, "end": e, "text": text[s:e]})
+    return out
+
+
+def _contributions(pipe, Z) -> np.ndarray:
+    coef = np.asarray(pipe[-1].coef_).ravel()
+    if hasattr(Z, "multiply"):
+        return np.asarray(Z.multiply(coef).todense())
+    return np.asarray(Z) * coef
+
+
+def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None) -> Iterator[dict]:
+    """Stream one result per item, in batches."""
+    batch: list[dict] = []
+    done = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield from _score_batch(loaded, batch, top)
+            done += len(batch)
+            batch = []
+            if progress:
+                progress(done)
+    if batch:
+        yield from _score_batch(loaded, batch, top)
+        if progress:
+            progress(done + len(batch))
+
+
+def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
+    from imr_ml.hints import hints_for
+    from imr_ml.signals import extract_signals
+    from imr_ml.train import fitted_pipeline, frame
+
+    X = frame(rows)
+    p = loaded.model.predict_proba(X)[:, 1]
+    pipe = fitted_pipeline(loaded.model)
+    Z = pipe[:-1].transform(X)
+    names = [str(n) for n in pipe[:-1].get_feature_names_out()]
+    contrib = _contributions(pipe, Z)
+    out = []
+    for i, row in enumerate(rows):
+        row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
+        signals = extract_signals(row)
+        result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
+                  "category": signals["category"].value}
+        reason = abstain_reason(row, signals)
+        if reason:
+            out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,
+                                 "reasons": [], "hints": []})
+            continue
+        c = contrib[i]
+        order = np.argsort(-np.abs(c))[:top]
+        result |= {
+            "abstained": False,
+            "p_overturned": round(float(p[i]), 4),
+            "decision": "overturned" if p[i] >= THRESHOLD else "upheld",
+            "reasons": [
+                {"feature": names[j], "contribution": round(float(c[j]), 4),
+                 "evidence": _evidence(names[j], row, signals)}
+                for j in order if c[j] != 0
+            ],
+            "hints": hints_for({k: s.value for k, s in signals.items()}),
+        }
+        if "label" in row and row.get("label") is not None:
+            result["actual"] = "overturned" if row["label"] else "upheld"
+        out.append(result)
+    return out
+
+
+def grouped_contributions(loaded, row: dict) -> dict:
+    """For `explain`: every non-zero contribution of one request, grouped (signals, summary
+    words, item words, structured fields), with evidence."""
+    from imr_ml.features import feature_groups
+    from imr_ml.signals import extract_signals
+    from imr_ml.train import fitted_pipeline, frame
+
+    pipe = fitted_pipeline(loaded.model)
+    Z = pipe[:-1].transform(frame([row]))
+    names = [str(n) for n in pipe[:-1].get_feature_names_out()]
+    c = _contributions(pipe, Z)[0]
+    signals = extract_signals(row)
+    groups = {}
+    for group, idx in feature_groups(names).items():
+        items = [(names[j], float(c[j])) for j in idx if c[j] != 0]
+        items.sort(key=lambda kv: -abs(kv[1]))
+        groups[group] = {
+            "total": round(sum(v for _, v in items), 4),
+            "features": [{"feature": n, "contribution": round(v, 4), "evidence": _evidence(n, row, signals)}
+                         for n, v in items],
+        }
+    intercept = float(np.ravel(pipe[-1].intercept_)[0])
+    return {"intercept": round(intercept, 4), "groups": groups}
+
+
+def request_row(summary: str, item: str, claims_admin_guideline: str | None = None,
+                date_of_injury: str | None = None, ur_denial_date: str | None = None) -> dict:
+    """A new request typed in before submission, as a row."""
+    from imr_ml.layouts._common import RETRO_RE, iso_date
+
+    def day(v):
+        return (iso_date(v) or v) if v else None
+
+    retro = bool(RETRO_RE.search(item or ""))
+    return {"letter_id": "request", "item_index": 0, "summary": " ".join((summary or "").split()),
+            "item": " ".join((item or "").split()), "claims_admin_guideline": claims_admin_guideline,
+            "date_of_injury": day(date_of_injury), "ur_denial_date": day(ur_denial_date), "retrospective": retro,
+            "original_request": None, "authorized_portion": None}
+
+
+REQUIRED_CSV = ("summary", "item")
+
+
+def read_requests_csv(path: str) -> list[dict]:
+    """Requests from a CSV with columns summary,item[,claims_admin_guideline,date_of_injury,ur_denial_date]."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in REQUIRED_CSV if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: CSV needs columns {', '.join(REQUIRED_CSV)} (missing {', '.join(missing)})")
+        rows = []
+        for i, rec in enumerate(reader):
+            row = request_row(rec.get("summary") or "", rec.get("item") or "", rec.get("claims_admin_guideline"),
+                              rec.get("date_of_injury"), rec.get("ur_denial_date"))
+            row["letter_id"] = rec.get("letter_id") or f"row{i + 1}"
+            rows.append(row)
+    return rows
