@@ -163,3 +163,55 @@ RATIONALE: Documented relief and return to work meet the repeat-block criteria.
 
 NOT_A_LETTER = "Minutes of the quarterly safety committee.\nNo incidents were reported.\n"
 CUT_OFF = LETTER_2016[: LETTER_2016.index("Claims Administrator guideline")]
+
+LETTER_NOTICE_2013 = """MAXIMUS FEDERAL SERVICES, INC.
+Notice of Independent Medical Review Determination Dated: 10/02/2013
+IMR Case Number: CM13-0000311
+1) MAXIMUS Federal Services, Inc. has determined the request for 12 sessions of aquatic
+therapy is notmedically necessary and appropriate.
+2) MAXIMUS Federal Services, Inc. has determined the request for a lumbar support is
+medically necessary and appropriate.
+INDEPENDENT MEDICAL REVIEW DECISION AND RATIONALE
+An application for Independent Medical Review was filed on 9/10/2013 disputing the
+Utilization Review Denial dated 9/01/2013. A decision has been made for each item:
+1) MAXIMUS Federal Services, Inc. has determined the request for 12 sessions of aquatic
+therapy is notmedically necessary and appropriate.
+2) MAXIMUS Federal Services, Inc. has determined the request for a lumbar support is
+medically necessary and appropriate.
+Medical Qualifications of the Expert Reviewer:
+The physician reviewer is Board Certified in Physical Medicine and Rehabilitation and is licensed to practice in California.
+Case Summary:
+Disclaimer: The following case summary was taken directly from the utilization review
+denial/modification dated September 1, 2013.
+The patient is a 47 year-old roofer with a date of injury of 4/14/2012 and mechanical low
+back pain. Land-based therapy helped him return to light duty.
+IMR ISSUES, DECISIONS AND RATIONALES:
+1) Regarding the request for 12 sessions of aquatic therapy:
+Medical Treatment Guideline(s) Used by the Claims Administrator (CA):
+MTUS Chronic Pain Medical Treatment Guidelines, Aquatic therapy.
+Medical Treatment Guideline(s) Used by the Expert Reviewer (ER):
+MTUS Chronic Pain Medical Treatment Guidelines, Aquatic therapy.
+Rationale for the Decision:
+He tolerates land-based exercise, so water-based therapy is not needed.
+2) Regarding the request for a lumbar support:
+Medical Treatment Guideline(s) Used by the Claims Administrator (CA):
+MTUS ACOEM Low Back Complaints.
+Medical Treatment Guideline(s) Used by the Expert Reviewer (ER):
+MTUS ACOEM Low Back Complaints.
+Rationale for the Decision:
+A support for heavy roofing work is reasonable during the return to duty.
+"""
+
+LETTER_PROFESSIONAL_LABELLED = """
+MEDICAL PROFESSIONAL REVIEW
+Case Number: CM13-0000555
+ISSUE AT DISPUTE: Cervical epidural steroid injection C5-6
+CASE SUMMARY: The employee is a 52-year-old nurse with neck pain and arm numbness after a
+patient transfer on 2/2/2012. A first injection gave two days of relief.
+DOCUMENTS REVIEWED FOR DETERMINATION: Utilization review determination; progress notes.
+MEDICAL TREATMENT GUIDELINE(S) RELIED UPON BY PROFESSIONAL
+REVIEWER AND WHY: MTUS Chronic Pain Medical Treatment Guidelines, Epidural steroid injections.
+RATIONALE FOR WHY THE REQUESTED TREATMENT/SERVICE IS/WAS NOT
+MEDICALLY NECESSARY: Repeat blocks need lasting relief. The request is not medically necessary.
+MEDICAL REVIEWER QUALIFICATIONS: The reviewer is Board Certified in Anesthesiology and is licensed to practice in California.
+"""

@@ -199,3 +199,22 @@ def test_cli_exit_codes_and_json(mixed_folder, tmp_path):
     assert res.exit_code == 2 and "Traceback" not in res.output
     res = runner.invoke(app, ["ingest", str(mixed_folder), "--out", str(tmp_path / "d.csv")])
     assert res.exit_code == 2 and "must end in .jsonl or .parquet" in res.output
+
+
+def test_2013_notice_layout():
+    rows = parse_text(letters.LETTER_NOTICE_2013)
+    assert [(r["item"], r["decision"]) for r in rows] == [
+        ("12 sessions of aquatic therapy", "upheld"), ("a lumbar support", "overturned")]
+    r = rows[0]
+    assert (r["letter_id"], r["layout"], r["ur_denial_date"], r["date_of_injury"], r["decision_date"]) == (
+        "CM13-0000311", "notice-2013", "2013-09-01", "2012-04-14", "2013-10-02")
+    assert r["summary"].startswith("The patient is a 47 year-old roofer") and "Disclaimer" not in r["summary"]
+    assert r["claims_admin_guideline"] == "MTUS Chronic Pain Medical Treatment Guidelines, Aquatic therapy."
+    assert rows[1]["rationale"].startswith("A support for heavy roofing work")
+
+
+def test_professional_review_with_its_own_labels():
+    (r,) = parse_text(letters.LETTER_PROFESSIONAL_LABELLED)
+    assert (r["item"], r["decision"], r["letter_id"]) == ("Cervical epidural steroid injection C5-6", "upheld", "CM13-0000555")
+    assert r["summary"].startswith("The employee is a 52-year-old nurse") and r["summary"].endswith("two days of relief.")
+    assert r["reviewer_guideline"].startswith("MTUS Chronic Pain") and r["reviewer_specialty"] == "Anesthesiology"
