@@ -1,1 +1,1 @@
-"""Domain knowledge as data (TOML). Shipped inside the wheel as `imr_ml.features`."""
+"""Domain knowledge as data (TOML). Shipped inside the wheel as `imr_ml.domain`."""

@@ -1,6 +1,6 @@
 """Domain knowledge kept as data in `features/` (TOML a clinician can read and extend).
 
-The files ship inside the wheel as the `imr_ml.features` package; a user may point to
+The files ship inside the wheel as the `imr_ml.domain` package; a user may point to
 their own copy of any of them instead.
 """
 
@@ -19,7 +19,7 @@ def load_toml(name: str, path: str | Path | None = None) -> dict:
     if path is not None:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
-    with resources.files("imr_ml.features").joinpath(name).open("rb") as fh:
+    with resources.files("imr_ml.domain").joinpath(name).open("rb") as fh:
         return tomllib.load(fh)
 
 

@@ -218,3 +218,12 @@ def test_professional_review_with_its_own_labels():
     assert (r["item"], r["decision"], r["letter_id"]) == ("Cervical epidural steroid injection C5-6", "upheld", "CM13-0000555")
     assert r["summary"].startswith("The employee is a 52-year-old nurse") and r["summary"].endswith("two days of relief.")
     assert r["reviewer_guideline"].startswith("MTUS Chronic Pain") and r["reviewer_specialty"] == "Anesthesiology"
+
+
+def test_2014_claims_administrator_citing_nothing():
+    text = letters.LETTER_2014.replace(
+        "The Claims Administrator based its decision on the MTUS Chronic Pain Medical Treatment Guidelines.",
+        "The Claims Administrator did not cite any medical evidence for its decision.")
+    rows = parse_text(text)
+    assert rows[0]["claims_admin_guideline"] == "The Claims Administrator did not cite any medical evidence for its decision."
+    assert rows[1]["claims_admin_guideline"] == "the MTUS Forearm, Wrist, and Hand Complaints."

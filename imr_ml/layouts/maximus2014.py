@@ -24,7 +24,7 @@ ITEM = re.compile(
     r"(?:^|\n)\s*\d{1,2}\.\s+(?P<head>(?:(?!\n\s*\n).){1,400}?)\s+(?:is|are)\s+(?P<neg>not\s+)?medically\s+necessary\s+and\s+appropriate\.?",
     re.IGNORECASE | re.DOTALL,
 )
-CA = re.compile(r"The Claims Administrator based its decision on\s*", re.IGNORECASE)
+CA = re.compile(r"The Claims Administrator\s+(?:based its decision on\s*)?", re.IGNORECASE)
 REVIEWER = re.compile(r"The (?:Expert|Physician|Professional) Reviewer based (?:his/her|his|her|their) decision on\s*", re.I)
 RATIONALE = re.compile(r"The (?:Expert|Physician|Professional) Reviewer'?s decision rationale\s*:", re.IGNORECASE)
 SPECIALTY = re.compile(r"reviewer is\s+(?:Board\s+Certified\s+(?:in\s+)?)?(.*?),?\s+and\s+is\s+licensed", re.S | re.I)
@@ -55,7 +55,7 @@ def parse(text: str) -> Letter:
                 decision="upheld" if m.group("neg") else "overturned",
                 original_request=orig,
                 authorized_portion=auth,
-                claims_admin_guideline=squash(body[ca.end(): (rev or rat).start()]) if ca else None,
+                claims_admin_guideline=_ca_text(body[ca.start(): (rev or rat).start()]) if ca else None,
                 reviewer_guideline=squash(body[rev.end(): rat.start()]) if rev else None,
                 rationale=squash(body[rat.end():]),
             )
@@ -74,3 +74,9 @@ def parse(text: str) -> Letter:
         decision_date=header_date(head, r"Decision Date"),
         reviewer_specialty=squash(spec.group(1)) if spec else None,
     )
+
+
+def _ca_text(sentence: str) -> str | None:
+    """The guideline the claims administrator cited, or its own words when it cited none."""
+    cited = re.match(r"The Claims Administrator based its decision on\s*", sentence, re.IGNORECASE)
+    return squash(sentence[cited.end():] if cited else sentence)
