@@ -53,7 +53,8 @@ def _pdf_text(data: bytes) -> str:
         raise Unreadable(f"damaged PDF ({exc})") from None
     finally:
         pdf.close()
-    text = "\n".join(p.rstrip("\r\n") for p in pages)
+    # pdfium marks a hyphen that ends a line as U+FFFE, with the line joined
+    text = "\n".join(p.rstrip("\r\n") for p in pages).replace("\ufffe", "-")
     if not text.strip():
         raise Unreadable("PDF has no text layer (scanned image?)")
     return text

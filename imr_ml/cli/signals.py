@@ -1,0 +1,102 @@
+"""`imr-ml signals`: every clinical signal of each disputed item, with the text behind it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from imr_ml.cli._app import app, fail
+
+
+def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
+    """One record per row: identity, item, and {signal: {value, evidence[field,start,end,text]}}.
+
+    Only the row's PRE_DECISION fields are read (`imr_ml.signals.extract_signals`).
+    """
+    from imr_ml.schema import PRE_DECISION
+    from imr_ml.signals import extract_signals, signals_as_dict
+
+    out = []
+    for row in rows:
+        texts = {k: ("" if row.get(k) is None else str(row.get(k))) for k in PRE_DECISION}
+        sig = extract_signals(row, rules)
+        out.append(
+            {
+                "letter_id": row.get("letter_id"),
+                "item_index": row.get("item_index"),
+                "source": row.get("source"),
+                "item": row.get("item"),
+                "signals": signals_as_dict(sig, texts),
+            }
+        )
+    return out
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "-"
+    if value is None:
+        return "?"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value)) or "-"
+    return str(value)
+
+
+def format_table(records: list[dict], all_signals: bool = False) -> str:
+    """Human-readable: per item, each signal's value and the quoted evidence."""
+    lines = []
+    for rec in records:
+        head = f"{rec.get('letter_id') or rec.get('source') or '?'} #{rec.get('item_index')}: {rec.get('item') or ''}"
+        lines.append(head)
+        lines.append("-" * min(len(head), 100))
+        width = max(len(n) for n in rec["signals"]) if rec["signals"] else 10
+        for name, s in rec["signals"].items():
+            v = s["value"]
+            if not all_signals and (v is False or v is None or v == []):
+                continue
+            ev = "; ".join(f'{e["field"]}[{e["start"]}:{e["end"]}] "{_clip(e.get("text", ""))}"' for e in s["evidence"][:3])
+            more = f" (+{len(s['evidence']) - 3} more)" if len(s["evidence"]) > 3 else ""
+            lines.append(f"  {name:<{width}}  {_show(v):<12} {ev}{more}".rstrip())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _clip(text: str, n: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@app.command()
+def signals(
+    paths: List[Path] = typer.Argument(..., help="Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Your own signals TOML instead of features/signals.toml."),
+    all_signals: bool = typer.Option(False, "--all", help="Table: also list signals that did not fire."),
+):
+    """Show every clinical signal of each disputed item, with the text that made it fire."""
+    from imr_ml.ingest import NoRows, load_rows
+
+    for p in paths:
+        if not p.exists():
+            fail(f"no such file or folder: {p}")
+    if rules is not None and not rules.is_file():
+        fail(f"no such rules file: {rules}")
+    try:
+        rows = load_rows([str(p) for p in paths])
+    except NoRows as exc:
+        fail(str(exc))
+    try:
+        records = signals_for_rows(rows, str(rules) if rules else None)
+    except (ValueError, KeyError) as exc:
+        fail(f"bad rules file {rules}: {exc}")
+    except Exception as exc:  # tomllib / re errors in a user's rules file
+        if rules is not None:
+            fail(f"bad rules file {rules}: {type(exc).__name__}: {exc}")
+        raise
+    if as_json:
+        typer.echo(json.dumps(records, indent=2, default=str))
+    else:
+        typer.echo(format_table(records, all_signals))

@@ -1,0 +1,519 @@
+"""From rows to a feature matrix, scikit-learn style.
+
+`build_features()` is a Pipeline whose first step drops every column that is not in
+`imr_ml.schema.PRE_DECISION` (so no later step can see a post-decision field), followed by
+a FeatureUnion of
+
+* `summary__tfidf__<word>`   TF-IDF of the clinical case summary,
+* `item__tfidf__<word>`      TF-IDF of the disputed item,
+* `signal__<name>`           the clinical signals of `imr_ml.signals` (0/1),
+* `item__category__<cat>`    the item's treatment category (one-hot, `features/taxonomy.toml`),
+* `field__<name>`            structured fields: chronicity, age, requested quantity,
+                             retrospective, partial authorisation, the claims administrator's
+                             guideline (`field__ca_guideline__odg` ...), body regions, and
+                             `field__category_prior` = logit(1 - uphold_prior) of the category.
+
+`build_pipeline()` adds a LogisticRegression. `feature_groups(names)` maps every feature to
+its group (`summary`, `item`, `signal`, `field`) for grouped explanations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from imr_ml.knowledge import load_taxonomy
+from imr_ml.schema import PRE_DECISION
+from imr_ml.signals import SAME_MODALITY_SIGNALS, category_prior, extract_signals, load_rules
+
+TEXT_COLUMNS = ("summary", "item", "original_request", "authorized_portion", "claims_admin_guideline")
+GROUPS = ("summary", "item", "signal", "field")
+
+
+# --------------------------------------------------------------------------------------
+# Input handling
+# --------------------------------------------------------------------------------------
+
+
+def to_frame(X) -> pd.DataFrame:
+    """Rows (DataFrame, list of dicts, one dict, or a 2-D array) as a PRE_DECISION frame.
+
+    Missing columns are added empty; every other column is dropped. A 2-D array is read as
+    PRE_DECISION columns in order (so scikit-learn's estimator checks can feed arrays).
+    """
+    if sparse.issparse(X):
+        raise ValueError("sparse input is not supported: pass a table of rows (DataFrame or list of dicts)")
+    if isinstance(X, pd.DataFrame):
+        df = X
+    elif isinstance(X, Mapping):
+        df = pd.DataFrame([dict(X)])
+    elif isinstance(X, (list, tuple)) and (len(X) == 0 or isinstance(X[0], Mapping)):
+        df = pd.DataFrame(list(X))
+    else:
+        raw = np.asarray(X)
+        if np.iscomplexobj(raw):
+            raise ValueError("Complex data not supported")
+        arr = np.asarray(X, dtype=object)
+        if arr.ndim == 2 and arr.shape[1] == 0:
+            raise ValueError(f"0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
+        if arr.ndim != 2:
+            raise ValueError(
+                f"Expected 2-D input (rows x columns), got an array of shape {arr.shape}. "
+                "Reshape your data, e.g. with .reshape(-1, 1) for a single column."
+            )
+        cols = list(PRE_DECISION[: arr.shape[1]])
+        df = pd.DataFrame(arr[:, : len(cols)], columns=cols)
+    out = pd.DataFrame(index=range(len(df)))
+    for c in PRE_DECISION:
+        if c in df.columns:
+            col = df[c].to_numpy(dtype=object)
+        else:
+            col = np.full(len(df), None, dtype=object)
+        if c in TEXT_COLUMNS:
+            col = np.array([_clean_text(v) for v in col], dtype=object)
+        out[c] = col
+    return out
+
+
+def _clean_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and math.isnan(v):
+        return ""
+    return str(v)
+
+
+def _width(X) -> int | None:
+    """Number of columns of a positional (array) input; None for named tables."""
+    if isinstance(X, (pd.DataFrame, Mapping)) or (isinstance(X, (list, tuple)) and X and isinstance(X[0], Mapping)):
+        return None
+    shape = np.asarray(X).shape
+    return shape[1] if len(shape) == 2 else None
+
+
+def _remember_width(est, X) -> None:
+    w = _width(X)
+    est.n_features_in_ = w if w is not None else len(PRE_DECISION)
+    est._positional_ = w is not None
+
+
+def _check_width(est, X) -> None:
+    """Positional (array) input must keep its width; named columns are matched by name."""
+    w = _width(X)
+    if w is not None and getattr(est, "_positional_", False) and w != est.n_features_in_:
+        raise ValueError(
+            f"X has {w} features, but {type(est).__name__} is expecting {est.n_features_in_} features as input."
+        )
+
+
+class PreDecisionSelector(TransformerMixin, BaseEstimator):
+    """Keep only the PRE_DECISION columns (missing ones added empty). Stateless."""
+
+    def fit(self, X, y=None):
+        df = to_frame(X)  # validates the input
+        if len(df) == 0:
+            raise ValueError("cannot fit on 0 rows (empty data)")
+        _remember_width(self, X)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "n_features_in_")
+        _check_width(self, X)
+        return to_frame(X)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(PRE_DECISION, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+
+# --------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------
+
+
+class TextFeatures(TransformerMixin, BaseEstimator):
+    """TF-IDF of one text column, with names `<prefix><term>` (default `<column>__tfidf__`).
+
+    `hashing=True` swaps the vocabulary for a HashingVectorizer (+ TfidfTransformer), for
+    corpora too large to keep a vocabulary; its features are named `<prefix>hash_<i>`.
+    """
+
+    def __init__(
+        self,
+        column="summary",
+        prefix=None,
+        max_features=20000,
+        min_df=2,
+        max_df=0.95,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        stop_words="english",
+        hashing=False,
+        n_features=2**18,
+    ):
+        self.column = column
+        self.prefix = prefix
+        self.max_features = max_features
+        self.min_df = min_df
+        self.max_df = max_df
+        self.ngram_range = ngram_range
+        self.sublinear_tf = sublinear_tf
+        self.stop_words = stop_words
+        self.hashing = hashing
+        self.n_features = n_features
+
+    def _texts(self, X):
+        return to_frame(X)[self.column].tolist()
+
+    def _make(self, min_df, max_df):
+        common = dict(
+            ngram_range=tuple(self.ngram_range),
+            stop_words=self.stop_words,
+            lowercase=True,
+            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+            dtype=np.float64,
+        )
+        if self.hashing:
+            return Pipeline(
+                [
+                    ("hash", HashingVectorizer(n_features=self.n_features, alternate_sign=False, norm=None, **common)),
+                    ("tfidf", TfidfTransformer(sublinear_tf=self.sublinear_tf)),
+                ]
+            )
+        return TfidfVectorizer(
+            max_features=self.max_features, min_df=min_df, max_df=max_df, sublinear_tf=self.sublinear_tf, **common
+        )
+
+    def fit(self, X, y=None):
+        texts = self._texts(X)
+        if not texts:
+            raise ValueError("cannot fit on 0 rows (empty data)")
+        _remember_width(self, X)
+        self.vectorizer_ = None
+        # Small or empty corpora: relax the document-frequency limits, then give up quietly
+        # (a column with no words contributes no features rather than an error).
+        for min_df, max_df in ((self.min_df, self.max_df), (1, 1.0)):
+            vec = self._make(min_df, max_df)
+            try:
+                vec.fit(texts)
+            except ValueError:
+                continue
+            self.vectorizer_ = vec
+            break
+        if self.hashing:
+            self.n_out_ = self.n_features
+        else:
+            self.n_out_ = 0 if self.vectorizer_ is None else len(self.vectorizer_.vocabulary_)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "n_out_")
+        _check_width(self, X)
+        texts = self._texts(X)
+        if self.vectorizer_ is None:
+            return sparse.csr_matrix((len(texts), 0), dtype=np.float64)
+        # Items of one letter repeat its summary: vectorise each distinct text once.
+        index: dict[str, int] = {}
+        inverse = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts))
+        X = sparse.csr_matrix(self.vectorizer_.transform(list(index)), dtype=np.float64)
+        return X if len(index) == len(texts) else X[inverse]
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "n_out_")
+        prefix = self.prefix if self.prefix is not None else f"{self.column}__tfidf__"
+        if self.vectorizer_ is None:
+            return np.asarray([], dtype=object)
+        if self.hashing:
+            return np.asarray([f"{prefix}hash_{i}" for i in range(self.n_features)], dtype=object)
+        names = self.vectorizer_.get_feature_names_out()
+        return np.asarray([prefix + n.replace(" ", "_") for n in names], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.sparse = False
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+# --------------------------------------------------------------------------------------
+# Signals and structured fields
+# --------------------------------------------------------------------------------------
+
+_FIELD_NUMERIC = (
+    # name, how it is computed (documented in features/README.md)
+    "retrospective",
+    "partial_authorization",
+    "requested_quantity",  # log1p(quantity); 0 when not stated
+    "requested_quantity_missing",
+    "exceeds_trial",
+    "prior_sessions",  # log1p(count) of prior sessions of the item's modality
+    "prior_sessions_missing",
+    "prior_same_modality",
+    "chronicity_years",  # years from injury to UR denial, capped at 30
+    "chronicity_missing",
+    "age",  # years / 100
+    "age_missing",
+    "item_additional",
+    "item_post_op",
+    "item_purchase",
+    "item_rental",
+    "n_summary_regions",
+    "summary_length",  # log1p(characters) / 10
+    "category_prior",  # logit(1 - uphold_prior) of the item's category
+)
+
+
+class SignalFeatures(TransformerMixin, BaseEstimator):
+    """The clinical signals, the item category and the structured fields, as numbers.
+
+    Names: `signal__<name>`, `item__category__<cat>`, `field__<name>`,
+    `field__ca_guideline__<tag>`, `field__item_region__<r>`, `field__summary_region__<r>`.
+    With `scale=True` each column is divided by its largest absolute training value, so that
+    counts and years sit on the same 0..1 footing as the binary signals.
+    """
+
+    def __init__(self, rules=None, taxonomy=None, use_signals=True, use_fields=True, use_category=True, scale=True):
+        self.rules = rules
+        self.taxonomy = taxonomy
+        self.use_signals = use_signals
+        self.use_fields = use_fields
+        self.use_category = use_category
+        self.scale = scale
+
+    # The column layout depends only on the rules files, not on the data.
+    def _layout(self):
+        r = load_rules(self.rules)
+        names = []
+        if self.use_signals:
+            names += [f"signal__{t.name}" for t in r.text_rules]
+            names += [f"signal__{n}" for n in SAME_MODALITY_SIGNALS]
+        if self.use_category:
+            names += [f"item__category__{c.name}" for c in load_taxonomy(self.taxonomy)]
+        if self.use_fields:
+            names += [f"field__{n}" for n in _FIELD_NUMERIC]
+            names += [f"field__ca_guideline__{g}" for g in (*r.guideline, "none", "other")]
+            names += [f"field__item_region__{g}" for g in r.region]
+            names += [f"field__summary_region__{g}" for g in r.region]
+        return names
+
+    def _raw(self, X):
+        df = to_frame(X)
+        names = self._layout()
+        index = {n: i for i, n in enumerate(names)}
+        M = np.zeros((len(df), len(names)), dtype=np.float64)
+        records = df.to_dict("records")
+        r = load_rules(self.rules)
+        for i, row in enumerate(records):
+            sig = extract_signals(row, r, self.taxonomy)
+            if self.use_signals:
+                for t in r.text_rules:
+                    M[i, index[f"signal__{t.name}"]] = float(bool(sig[t.name].value))
+                for n in SAME_MODALITY_SIGNALS:
+                    if n in sig:
+                        M[i, index[f"signal__{n}"]] = float(bool(sig[n].value))
+            cat = sig["category"].value
+            if self.use_category:
+                j = index.get(f"item__category__{cat}")
+                if j is not None:
+                    M[i, j] = 1.0
+            if self.use_fields:
+                f = {}
+                f["retrospective"] = float(bool(sig["retrospective"].value))
+                f["partial_authorization"] = float(bool(sig["partial_authorization"].value))
+                q = sig["requested_quantity"].value
+                f["requested_quantity"] = math.log1p(q) if q is not None else 0.0
+                f["requested_quantity_missing"] = float(q is None)
+                f["exceeds_trial"] = float(bool(sig["exceeds_trial"].value))
+                p = sig["prior_sessions"].value
+                f["prior_sessions"] = math.log1p(p) if p is not None else 0.0
+                f["prior_sessions_missing"] = float(p is None)
+                f["prior_same_modality"] = float(bool(sig["prior_same_modality"].value))
+                d = sig["chronicity_days"].value
+                f["chronicity_years"] = min(d / 365.25, 30.0) if d is not None else 0.0
+                f["chronicity_missing"] = float(d is None)
+                a = sig["age"].value
+                f["age"] = a / 100.0 if a is not None else 0.0
+                f["age_missing"] = float(a is None)
+                for k in ("additional", "post_op", "purchase", "rental"):
+                    f[f"item_{k}"] = float(bool(sig[f"item_{k}"].value))
+                f["n_summary_regions"] = float(len(sig["summary_regions"].value))
+                f["summary_length"] = math.log1p(len(row.get("summary") or "")) / 10.0
+                f["category_prior"] = category_prior(cat, self.taxonomy)
+                for k, v in f.items():
+                    M[i, index[f"field__{k}"]] = v
+                for g in sig["ca_guideline"].value:
+                    j = index.get(f"field__ca_guideline__{g}")
+                    if j is not None:
+                        M[i, j] = 1.0
+                for g in sig["item_regions"].value:
+                    M[i, index[f"field__item_region__{g}"]] = 1.0
+                for g in sig["summary_regions"].value:
+                    M[i, index[f"field__summary_region__{g}"]] = 1.0
+        return M
+
+    def _fit_matrix(self, X):
+        M = self._raw(X)
+        if M.shape[0] == 0:
+            raise ValueError("cannot fit on 0 rows (empty data)")
+        _remember_width(self, X)
+        self.feature_names_out_ = np.asarray(self._layout(), dtype=object)
+        if self.scale:
+            s = np.abs(M).max(axis=0)
+            s[s == 0] = 1.0
+            self.scale_ = s
+        else:
+            self.scale_ = np.ones(M.shape[1])
+        return M
+
+    def fit(self, X, y=None):
+        self._fit_matrix(X)
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        return self._fit_matrix(X) / self.scale_
+
+    def transform(self, X):
+        check_is_fitted(self, "scale_")
+        _check_width(self, X)
+        return self._raw(X) / self.scale_
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+
+# --------------------------------------------------------------------------------------
+# Assembly
+# --------------------------------------------------------------------------------------
+
+
+def build_features(
+    *,
+    use_tfidf=True,
+    use_signals=True,
+    use_fields=True,
+    use_category=True,
+    max_features=20000,
+    item_max_features=2000,
+    min_df=2,
+    max_df=0.95,
+    ngram_range=(1, 2),
+    hashing=False,
+    n_features=2**18,
+    scale=True,
+    tfidf_weight=0.5,
+    rules=None,
+    taxonomy=None,
+) -> Pipeline:
+    """The feature extractor: PRE_DECISION column selection, then a FeatureUnion.
+
+    `tfidf_weight` multiplies the TF-IDF blocks (FeatureUnion `transformer_weights`): below 1
+    it lets the few, dense clinical signals speak louder than thousands of sparse words, which
+    helps on small corpora.
+    """
+    parts = []
+    if use_tfidf:
+        parts.append(
+            (
+                "summary",
+                TextFeatures(
+                    "summary", max_features=max_features, min_df=min_df, max_df=max_df,
+                    ngram_range=ngram_range, hashing=hashing, n_features=n_features,
+                ),
+            )
+        )
+        parts.append(
+            (
+                "item",
+                TextFeatures(
+                    "item", max_features=item_max_features, min_df=min_df, max_df=1.0,
+                    ngram_range=ngram_range, hashing=hashing, n_features=min(n_features, 2**16),
+                ),
+            )
+        )
+    if use_signals or use_fields or use_category:
+        parts.append(
+            (
+                "structured",
+                SignalFeatures(
+                    rules=rules, taxonomy=taxonomy, use_signals=use_signals,
+                    use_fields=use_fields, use_category=use_category, scale=scale,
+                ),
+            )
+        )
+    if not parts:
+        raise ValueError("build_features: every feature group is switched off")
+    return Pipeline(
+        [
+            ("select", PreDecisionSelector()),
+            (
+                "union",
+                FeatureUnion(
+                    parts,
+                    transformer_weights=(
+                        {"summary": tfidf_weight, "item": tfidf_weight} if use_tfidf and tfidf_weight != 1.0 else None
+                    ),
+                    verbose_feature_names_out=False,
+                ),
+            ),
+        ]
+    )
+
+
+def build_pipeline(
+    *,
+    C=0.3,
+    class_weight="balanced",
+    solver="liblinear",
+    max_iter=2000,
+    random_state=0,
+    **feature_opts,
+) -> Pipeline:
+    """Features + LogisticRegression. `feature_opts` go to `build_features`.
+
+    Defaults (C=0.3, TF-IDF weight 0.5) were chosen on the 278 real items (29 overturned),
+    letter-grouped 5-fold CV x3: ROC AUC 0.71 vs 0.66 for C=1 and full-weight TF-IDF; TF-IDF
+    alone is at chance there (0.47) and the signals carry the model (signals only: 0.69).
+    """
+    return Pipeline(
+        [
+            ("features", build_features(**feature_opts)),
+            (
+                "clf",
+                LogisticRegression(
+                    C=C, class_weight=class_weight, solver=solver, max_iter=max_iter, random_state=random_state
+                ),
+            ),
+        ]
+    )
+
+
+def feature_groups(names) -> dict[str, list[int]]:
+    """{group: [column indices]} for `signal`, `summary`, `item`, `field` feature names."""
+    groups: dict[str, list[int]] = {g: [] for g in GROUPS}
+    for i, n in enumerate(names):
+        g = str(n).split("__", 1)[0]
+        groups.setdefault(g, []).append(i)
+    return groups

@@ -1,0 +1,880 @@
+"""Clinical signals read from the PRE-DECISION fields of one disputed item.
+
+`extract_signals(row)` returns `{name: Signal(value, evidence)}`. `evidence` lists the
+`(field, start, end)` character spans of the row's text that made the signal fire, so a
+report can highlight them.
+
+The text signals follow a NegEx-like scheme whose every word lives in
+`features/signals.toml` (patterns, negation / hypothetical / history / current-use cues with
+their scope windows, clause terminators): see the comments at the top of that file. Only the
+fields in `imr_ml.schema.PRE_DECISION` are ever read; the row is reduced to them first.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from dataclasses import dataclass, field as dc_field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from imr_ml.knowledge import categorize, load_taxonomy, load_toml
+from imr_ml.schema import PRE_DECISION
+
+FLAGS = re.IGNORECASE
+
+# The eight signals the project promises (names are part of the API).
+REQUIRED_SIGNALS = (
+    "prior_trial_without_benefit",
+    "functional_improvement",
+    "no_functional_improvement",
+    "permanent_and_stationary",
+    "opioid_use",
+    "prior_surgery",
+    "ur_modified",
+    "working",
+)
+
+# Item-level readings of three response signals (same modality / drug as the item).
+SAME_MODALITY_SIGNALS = (
+    "prior_trial_without_benefit_same_modality",
+    "functional_improvement_same_modality",
+    "no_functional_improvement_same_modality",
+)
+
+MEDICATION_CATEGORIES = frozenset(
+    {"opioid", "topical", "medical_food", "muscle_relaxant", "nsaid", "gi_protectant", "other_medication"}
+)
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "twenty-four": 24,
+    "thirty": 30, "sixty": 60, "ninety": 90,
+}
+_NUM = r"(?:\d+|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+
+
+@dataclass
+class Signal:
+    """A signal's value and the `(field, start, end)` spans that support it."""
+
+    value: Any
+    evidence: list[tuple[str, int, int]] = dc_field(default_factory=list)
+
+    def __bool__(self) -> bool:  # a Signal is truthy when its value is
+        return bool(self.value)
+
+
+# --------------------------------------------------------------------------------------
+# Compiled rules
+# --------------------------------------------------------------------------------------
+
+
+def _lower_pattern(p: str) -> str:
+    """Lower-case a regex's literal letters, leaving escapes (\\b, \\d, \\W ...) alone."""
+    return re.sub(r"\\.|\(\?P[<=]|[A-Z]", lambda m: m.group() if len(m.group()) > 1 else m.group().lower(), p)
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _prefix_literals(items, limit: int = 60):
+    """(strings one of which starts every match of a parsed sequence, whole?) or (None, False).
+
+    `whole` says the strings are the entire match of the sequence, so that what follows the
+    sequence may extend them.
+    """
+    from re import _constants as C  # noqa: PLC0415
+
+    cur = {""}
+    for op, av in items:
+        if op is C.LITERAL:
+            cur = {c + chr(av) for c in cur}
+            continue
+        sub, whole = None, False
+        if op is C.SUBPATTERN:
+            sub, whole = _prefix_literals(av[-1], limit)
+        elif op is C.BRANCH:
+            sub, whole = set(), True
+            for br in av[1]:
+                b, w = _prefix_literals(br, limit)
+                if not b:
+                    sub = None
+                    break
+                sub |= b
+                whole = whole and w
+        elif op is C.IN and all(o is C.LITERAL for o, _ in av):
+            sub, whole = {chr(v) for _, v in av}, True
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
+            sub, _ = _prefix_literals(av[2], limit)
+            whole = False
+        if not sub or len(cur) * len(sub) > limit:
+            return ({c for c in cur if c} or None) if all(cur) else (None, False)[0], False
+        cur = {c + x for c in cur for x in sub}
+        if not whole:
+            return cur, False
+    return (cur if all(cur) else None), True
+
+
+def _required_literals(pattern: str) -> tuple[str, ...] | None:
+    """Strings one of which must occur in the text for `pattern` to match, or None."""
+    try:
+        from re import _parser  # noqa: PLC0415
+
+        parsed = _parser.parse(pattern)
+    except Exception:  # pragma: no cover - unusual regex syntax: no prefilter
+        return None
+    from re import _constants as C  # noqa: PLC0415
+
+    items = list(parsed)
+    # Skip leading zero-width assertions (lookbehinds, \\b).
+    while items and items[0][0] in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        items.pop(0)
+    lits, _ = _prefix_literals(items)
+    if not lits or min(len(x) for x in lits) < 2:
+        return None
+    return tuple(sorted(lits))
+
+
+_PREFIX_KEY = "\0prefixes"
+_WORD_RE = re.compile(r"\w+")
+
+
+def _positions(low: str, lit: str, seen: dict, word: str | None) -> list[int]:
+    """Starts of `lit` in `low` (cached per text in `seen`); with `word`, only word starts."""
+    key = lit if word is None else "\0" + lit
+    pos = seen.get(key)
+    if pos is not None:
+        return pos
+    pos = []
+    i = low.find(lit)
+    while i != -1:
+        if word is None or i == 0 or not _is_word(low[i - 1]):
+            pos.append(i)
+        i = low.find(lit, i + 1)
+    seen[key] = pos
+    return pos
+
+
+class Matcher:
+    """Several regexes searched as one, fast.
+
+    Patterns are matched against the *lower-cased* text (so they are written in any case).
+    Most patterns start with one of a few literal strings (`norco`, `hydrocodone`, ...):
+    those are found with `str.find` and the regex is only tried (`match`) where they occur,
+    far cheaper than a regex scan of a long alternation. A leading `\\b` is checked in
+    Python.
+    """
+
+    __slots__ = ("parts", "patterns", "words", "by_word", "long_words")
+
+    def __init__(self, patterns):
+        self.patterns = tuple(patterns)
+        parts = []
+        by_word: dict[str, list] = {}
+        for p in self.patterns:
+            lp = _lower_pattern(p)
+            need_b = lp.startswith("\\b")
+            if need_b:
+                lp = lp[2:]
+            lits = _required_literals(lp)
+            rx = re.compile(lp)
+            if lits is None:
+                parts.append(("scan", None, rx, need_b))
+            elif need_b and all(re.match(r"\w\w", x) for x in lits):
+                # Matches start a word: index the pattern under each distinct first word;
+                # a text's words then pick the few patterns worth trying, and where.
+                for w in {re.match(r"\w+", x).group() for x in lits}:
+                    by_word.setdefault(w, []).append((rx, need_b))
+            else:
+                parts.append(("find", tuple(lits), rx, need_b))
+        self.parts = tuple(parts)
+        self.by_word = {w: tuple(v) for w, v in by_word.items()}
+        self.words = frozenset(w for w in by_word if len(w) <= 16)
+        self.long_words = tuple(w for w in by_word if len(w) > 16)
+
+    @staticmethod
+    def _ok(s: int, e: int, low: str, need_b: bool) -> bool:
+        if s == e:
+            return False
+        return not need_b or s == 0 or _is_word(low[s - 1]) != _is_word(low[s])
+
+    def spans(self, low: str, seen: dict | None = None) -> list[tuple[int, int]]:
+        """Match spans in `low`. `seen` caches literal positions across matchers of one text."""
+        if seen is None:
+            seen = {}
+        prefixes = seen.get(_PREFIX_KEY)
+        out = []
+        for kind, lits, rx, need_b in self.parts:
+            if kind == "scan":
+                for m in rx.finditer(low):
+                    s, e = m.span()
+                    if self._ok(s, e, low, need_b):
+                        out.append((s, e))
+                continue
+            for lit in lits:  # every match starts with one of these: try the regex only there
+                for i in _positions(low, lit, seen, None):
+                    m = rx.match(low, i)
+                    if m is not None and self._ok(i, m.end(), low, need_b):
+                        out.append((i, m.end()))
+        if self.by_word:
+            todo = (self.words & prefixes) if prefixes is not None else self.words
+            if self.long_words:
+                todo = set(todo) | set(self.long_words)
+            for w in todo:
+                pos = _positions(low, w, seen, w)
+                if not pos:
+                    continue
+                for rx, need_b in self.by_word[w]:
+                    for i in pos:
+                        m = rx.match(low, i)
+                        if m is not None and self._ok(i, m.end(), low, need_b):
+                            out.append((i, m.end()))
+        if len(out) > 1:
+            # Same contract as one alternation: leftmost, non-overlapping, longest first.
+            out.sort(key=lambda t: (t[0], -t[1]))
+            merged, last = [], -1
+            for s, e in out:
+                if s >= last:
+                    merged.append((s, e))
+                    last = e
+            out = merged
+        return out
+
+    def search(self, low: str, seen: dict | None = None):
+        sp = self.spans(low, seen)
+        return sp[0] if sp else None
+
+
+def _alt(patterns) -> Matcher | None:
+    patterns = [p for p in (patterns or []) if p]
+    return Matcher(patterns) if patterns else None
+
+
+def _lower(text: str) -> str:
+    """Lower-cased text with the same length (offsets into it are offsets into `text`).
+
+    U+FFFE, which text extraction leaves where a word was hyphenated across a line
+    ("non\ufffecertified"), is read as a hyphen.
+    """
+    low = text.lower()
+    if len(low) != len(text):  # a few characters lower-case to two code points
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if "\ufffe" in low:
+        low = low.replace("\ufffe", "-")
+    return low
+
+
+@dataclass(frozen=True)
+class CueSet:
+    name: str
+    window: int
+    pre: Matcher | None
+    post: Matcher | None
+    pseudo: Matcher | None
+    clause_pre: Matcher | None = None
+
+
+@dataclass(frozen=True)
+class TextRule:
+    name: str
+    description: str
+    field: str
+    patterns: Matcher | None
+    standalone: Matcher | None
+    negated: Matcher | None
+    exclude: tuple[str, ...]
+    require: tuple[str, ...]
+    unless: Matcher | None
+
+
+@dataclass(frozen=True, eq=False)
+class Rules:
+    cues: dict
+    terminators: Matcher | None
+    abbreviations: frozenset
+    text_rules: tuple[TextRule, ...]
+    item: dict
+    quantity: tuple[re.Pattern, ...]
+    trial_max: dict
+    modality: dict
+    region: dict
+    guideline: dict
+    source: str
+
+
+def _num_groups(pattern: str) -> str:
+    """Let `(?P<n>\\d+)` groups also match written-out numbers ("Twelve", "six")."""
+    return re.sub(r"\(\?P<(\w+)>\\d\+\)", lambda m: f"(?P<{m.group(1)}>{_NUM})", pattern)
+
+
+@lru_cache(maxsize=8)
+def _load_rules(path: str | None) -> Rules:
+    data = load_toml("signals.toml", path)
+    settings = data.get("settings", {})
+    default_window = int(settings.get("default_window", 6))
+    cues = {}
+    for name, c in data.get("cues", {}).items():
+        cues[name] = CueSet(
+            name=name,
+            window=int(c.get("window", default_window)),
+            pre=_alt(c.get("pre")),
+            post=_alt(c.get("post")),
+            pseudo=_alt(c.get("pseudo")),
+            clause_pre=_alt(c.get("clause_pre")),
+        )
+    text_rules = []
+    for s in data.get("signal", []):
+        for ref in list(s.get("exclude", [])) + list(s.get("require", [])):
+            if ref not in cues:
+                raise ValueError(f"signal {s['name']!r} refers to unknown cue set {ref!r}")
+        text_rules.append(
+            TextRule(
+                name=s["name"],
+                description=s.get("description", ""),
+                field=s.get("field", "summary"),
+                patterns=_alt(s.get("patterns")),
+                standalone=_alt(s.get("standalone")),
+                negated=_alt(s.get("negated")),
+                exclude=tuple(s.get("exclude", ())),
+                require=tuple(s.get("require", ())),
+                unless=_alt(s.get("unless")),
+            )
+        )
+    item = {k: re.compile(v, FLAGS) for k, v in data.get("item", {}).items() if isinstance(v, str)}
+    quantity = tuple(re.compile(_num_groups(p), FLAGS) for p in data.get("item", {}).get("quantity", ()))
+    return Rules(
+        cues=cues,
+        terminators=_alt(settings.get("terminators")),
+        abbreviations=frozenset(a.replace("\\", "") for a in settings.get("abbreviations", ())),
+        text_rules=tuple(text_rules),
+        item=item,
+        quantity=quantity,
+        trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
+        modality={k: re.compile(_lower_pattern(v)) for k, v in data.get("modality", {}).items()},
+        region={k: Matcher([v]) for k, v in data.get("region", {}).items()},
+        guideline={k: re.compile(v, FLAGS) for k, v in data.get("guideline", {}).items()},
+        source=str(path) if path else "features/signals.toml",
+    )
+
+
+def load_rules(rules: str | Path | Rules | None = None) -> Rules:
+    """The compiled rules: the shipped `features/signals.toml`, or the user's TOML path."""
+    if isinstance(rules, Rules):
+        return rules
+    return _load_rules(str(rules) if rules is not None else None)
+
+
+def signal_names(rules=None) -> tuple[str, ...]:
+    """Names of the text signals, in rules order."""
+    return tuple(r.name for r in load_rules(rules).text_rules)
+
+
+# --------------------------------------------------------------------------------------
+# One text, cut into clauses, with its cues found once
+# --------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+_SENT_END = re.compile(r"[.!?][\"')\]]*(?:\s+|(?=[A-Z][a-z]))")
+_PREV_WORD = re.compile(r"([A-Za-z.]+)$")
+
+
+class _Doc:
+    """One text, lower-cased, cut into clauses, with word positions and cues found once."""
+
+    __slots__ = ("text", "low", "rules", "words", "bounds", "sentences", "_cues", "seen")
+
+    def __init__(self, text: str, rules: Rules):
+        self.text = text
+        self.low = low = _lower(text)
+        self.rules = rules
+        self.words = [m.start() for m in _WORD_RE.finditer(low)]
+        self.seen: dict = {
+            # Every word prefix (2..16 characters): a cheap "could this literal be here?".
+            _PREFIX_KEY: {w[:n] for w in set(_WORD_RE.findall(low)) for n in range(2, min(len(w), 16) + 1)},
+        }
+        bounds = []
+        abbreviations = rules.abbreviations
+        for m in _SENT_END.finditer(text):
+            before = _PREV_WORD.search(text, max(0, m.start() - 12), m.start())
+            if before and before.group(1).lower().rstrip(".") in abbreviations:
+                continue
+            bounds.append(m.start())
+        self.sentences = list(bounds)
+        if rules.terminators is not None:
+            bounds.extend(sp[0] for sp in rules.terminators.spans(low, self.seen))
+        bounds.sort()
+        self.bounds = bounds
+        self._cues: dict = {}
+
+    def sentence_span(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the sentence holding `pos`."""
+        i = bisect.bisect_right(self.sentences, pos)
+        start = self.sentences[i - 1] + 1 if i > 0 else 0
+        end = self.sentences[i] + 1 if i < len(self.sentences) else len(self.text)
+        return start, end
+
+    def clause(self, pos: int) -> int:
+        return bisect.bisect_right(self.bounds, pos)
+
+    def widx(self, pos: int) -> int:
+        """How many words start before `pos`."""
+        return bisect.bisect_left(self.words, pos)
+
+    def cue_spans(self, cue: CueSet, side: str) -> list[tuple[int, int]]:
+        return [c[:2] for c in self._cue_table(cue, side)[1]]
+
+    def _cue_table(self, cue: CueSet, side: str):
+        """(sort keys, [(start, end, word index, clause)]) of a cue set's matches."""
+        key = (cue.name, side)
+        table = self._cues.get(key)
+        if table is None:
+            pat = {"pre": cue.pre, "post": cue.post, "clause_pre": cue.clause_pre}[side]
+            spans = pat.spans(self.low, self.seen) if pat is not None else []
+            if spans and cue.pseudo is not None:
+                pseudo = cue.pseudo.spans(self.low, self.seen)
+                if pseudo:
+                    spans = [s for s in spans if not any(s[0] < pe and ps < s[1] for ps, pe in pseudo)]
+            if side != "post":
+                spans.sort(key=lambda sp: sp[1])
+                rows = [(cs, ce, self.widx(ce), self.clause(ce - 1)) for cs, ce in spans]
+                keys = [r[1] for r in rows]
+            else:
+                rows = [(cs, ce, self.widx(cs), self.clause(cs)) for cs, ce in spans]
+                keys = [r[0] for r in rows]
+            table = self._cues[key] = (keys, rows)
+        return table
+
+    def nearest(self, cue: CueSet, start: int, end: int) -> tuple[int, tuple[int, int]] | None:
+        """(word distance, cue span) of the closest cue of `cue` reaching text[start:end]."""
+        best = None
+        keys, rows = self._cue_table(cue, "pre")
+        if rows:
+            i = bisect.bisect_right(keys, start) - 1
+            if i >= 0:
+                cs, ce, wi, cl = rows[i]
+                d = self.widx(start) - wi
+                if d <= cue.window and cl == self.clause(start):
+                    best = (d, (cs, ce))
+        if cue.clause_pre is not None:
+            # Cues that reach to the end of their clause ("the request for ...").
+            keys, rows = self._cue_table(cue, "clause_pre")
+            if rows:
+                i = bisect.bisect_right(keys, start) - 1
+                if i >= 0:
+                    cs, ce, wi, cl = rows[i]
+                    d = self.widx(start) - wi
+                    if cl == self.clause(start) and (best is None or d < best[0]):
+                        best = (d, (cs, ce))
+        keys, rows = self._cue_table(cue, "post")
+        if rows:
+            i = bisect.bisect_left(keys, end)
+            if i < len(rows):
+                cs, ce, wi, cl = rows[i]
+                d = wi - self.widx(end)
+                if d <= cue.window and cl == self.clause(max(start, end - 1)) and (best is None or d < best[0]):
+                    best = (d, (cs, ce))
+        return best
+
+
+def _nearest_of(doc: _Doc, names, start: int, end: int):
+    best = None
+    for n in names:
+        r = doc.nearest(doc.rules.cues[n], start, end)
+        if r is not None and (best is None or r[0] < best[0]):
+            best = r
+    return best
+
+
+def _keep(doc: _Doc, rule: TextRule, start: int, end: int, use_require: bool = True) -> bool:
+    """NegEx decision for an affirmative trigger.
+
+    A negation cue in reach always drops it; another excluding cue (hypothetical, ...)
+    drops it unless a required cue is closer ("plan ... ongoing therapy including X").
+    """
+    req = None
+    if rule.require and use_require:
+        req = _nearest_of(doc, rule.require, start, end)
+        if req is None:
+            return False
+    negs = [n for n in rule.exclude if n.endswith("negation")]
+    if negs and _nearest_of(doc, negs, start, end) is not None:
+        return False
+    ex = _nearest_of(doc, [n for n in rule.exclude if n not in negs], start, end)
+    if ex is None:
+        return True
+    return req is not None and req[0] < ex[0]
+
+
+def _keep_negated(doc: _Doc, rule: TextRule, start: int, end: int) -> bool:
+    neg = doc.nearest(doc.rules.cues["negation"], start, end)
+    if neg is None:
+        return False
+    other = [n for n in rule.exclude if n != "negation"]
+    ex = _nearest_of(doc, other, start, end)
+    return ex is None or ex[0] > neg[0]
+
+
+def _text_rule(doc: _Doc, rule: TextRule, field: str) -> Signal:
+    low = doc.low
+    spans = []
+    unless = rule.unless.spans(low, doc.seen) if rule.unless is not None else []
+
+    def blocked(s, e):
+        return any(s < ue and us < e for us, ue in unless)
+
+    if rule.patterns is not None:
+        for s, e in rule.patterns.spans(low, doc.seen):
+            if blocked(s, e):
+                continue
+            if _keep(doc, rule, s, e):
+                spans.append((field, s, e))
+    if rule.standalone is not None:
+        for s, e in rule.standalone.spans(low, doc.seen):
+            if blocked(s, e) or any(s < pe and ps < e for _, ps, pe in spans):
+                continue
+            if _keep(doc, rule, s, e, use_require=False):
+                spans.append((field, s, e))
+    if rule.negated is not None:
+        for s, e in rule.negated.spans(low, doc.seen):
+            if blocked(s, e) or any(s < pe and ps < e for _, ps, pe in spans):
+                continue
+            if _keep_negated(doc, rule, s, e):
+                spans.append((field, s, e))
+    spans.sort(key=lambda t: t[1])
+    return Signal(bool(spans), spans)
+
+
+# --------------------------------------------------------------------------------------
+# Structured signals
+# --------------------------------------------------------------------------------------
+
+
+def _to_int(tok: str) -> int | None:
+    tok = tok.lower()
+    if tok.isdigit():
+        return int(tok)
+    return _NUMBER_WORDS.get(tok)
+
+
+def parse_quantity(item: str, rules=None) -> tuple[int | None, tuple[int, int] | None]:
+    """Requested quantity (visits, sessions, pills) from an item's text, and its span."""
+    r = load_rules(rules)
+    if not item:
+        return None, None
+    for pat in r.quantity:
+        m = pat.search(item)
+        if not m:
+            continue
+        g = m.groupdict()
+        if g.get("a") and g.get("b"):
+            a, b = _to_int(g["a"]), _to_int(g["b"])
+            if a is not None and b is not None and 0 < a * b <= 1000:
+                return a * b, m.span()
+        elif g.get("n"):
+            n = _to_int(g["n"])
+            if n is not None and 0 < n <= 1000:
+                return n, m.span()
+    return None, None
+
+
+def _parse_date(value) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+_AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y/o)[- ]?(?:old)?\b|\b(\d{1,3})[- ]?y/?o\b", FLAGS)
+_PRIOR_COUNT = (
+    # "completed 4 of 8 acupuncture visits", "attended 2 out of 10 therapy sessions"
+    r"\b(?:completed|attended|had|received|undergone|underwent|finished)\s+(?P<n>\d+)\s+(?:out\s+)?of\s+(?:the\s+)?(?:\d+\s+)?(?:\w+\s+){0,3}?(?:MOD)",
+    # "at least 8 visits of chiropractic", "9 acupuncture sessions", "ten (10) PT visits"
+    r"\b(?P<n>\d+)\s*(?:\(\d+\)\s*)?(?:prior\s+|previous\s+|completed\s+|authorized\s+|approved\s+|certified\s+)?(?:sessions?|visits?|treatments?)?\s*(?:of\s+)?(?:(?!for\b)\w+\s+){0,2}?(?:MOD)",
+    # "physical therapy x 12", "chiropractic visits #8"
+    r"(?:MOD)\s*(?:sessions?|visits?|treatments?)?\s*(?:x|×|#)\s*(?P<n>\d+)",
+    # "physical therapy (number of sessions not found)" is not a count; "PT for 8 sessions" is
+    r"(?:MOD)\s+(?:for\s+)?(?P<n>\d+)\s+(?:sessions?|visits?|treatments?)",
+)
+
+
+@lru_cache(maxsize=64)
+def _prior_count_patterns(modality: str) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(_lower_pattern(_num_groups(p.replace("MOD", modality)))) for p in _PRIOR_COUNT)
+
+
+def _prior_modality(doc: _Doc, rules: Rules, category: str, item: str):
+    """(count of prior sessions of the item's modality or None, mentioned-as-prior?, evidence)."""
+    evidence = []
+    hyp = rules.cues.get("hypothetical")
+    neg = rules.cues.get("negation")
+    mod = rules.modality.get(category)
+    count = None
+    if mod is not None and not mod.search(doc.low):
+        return count, False, evidence
+    if mod is not None:
+        for pat in _prior_count_patterns(mod.pattern):
+            for m in pat.finditer(doc.low):
+                if hyp is not None and doc.nearest(hyp, m.start(), m.end()) is not None:
+                    continue
+                n = _to_int(m.group("n"))
+                if n is None or n > 100:
+                    continue
+                count = n if count is None else max(count, n)
+                evidence.append(("summary", m.start(), m.end()))
+        term = mod
+    elif category in MEDICATION_CATEGORIES:
+        word = re.match(r"\s*([A-Za-z][A-Za-z\-]{3,})", item or "")
+        if not word or word.group(1).lower() in {"compound", "topical", "retro", "retrospective", "request"}:
+            return count, False, evidence
+        term = re.compile(r"\b" + re.escape(word.group(1).lower()) + r"\b")
+    else:
+        return count, False, evidence
+    mentioned = bool(evidence)
+    history = [rules.cues[n] for n in ("history", "current_use") if n in rules.cues]
+    for m in term.finditer(doc.low):
+        s, e = m.span()
+        req = [doc.nearest(c, s, e) for c in history]
+        req = [r for r in req if r is not None]
+        if not req:
+            continue
+        ex = [doc.nearest(c, s, e) for c in (hyp, neg) if c is not None]
+        ex = [r for r in ex if r is not None]
+        if ex and min(r[0] for r in ex) <= min(r[0] for r in req):
+            continue
+        mentioned = True
+        evidence.append(("summary", s, e))
+        break
+    return count, mentioned, evidence
+
+
+_GENERIC_ITEM_WORDS = frozenset({"compound", "topical", "retro", "retrospective", "request", "additional", "continued", "post", "repeat", "right", "left", "bilateral", "outpatient"})
+
+
+def _item_term(rules: Rules, category: str, item: str, taxonomy=None) -> re.Pattern | None:
+    """A pattern naming the item's modality in a summary (its drug name for medications)."""
+    alts = []
+    mod = rules.modality.get(category)
+    if mod is not None:
+        alts.append(mod.pattern)
+    if category in MEDICATION_CATEGORIES or category in ("opioid",):
+        for w in re.findall(r"[A-Za-z][A-Za-z\-]{3,}", item or "")[:2]:
+            if w.lower() not in _GENERIC_ITEM_WORDS:
+                alts.append(r"\b" + re.escape(w.lower()) + r"\b")
+                break
+    for cat in load_taxonomy(taxonomy):
+        if cat.name == category and category not in ("other",) and category not in MEDICATION_CATEGORIES:
+            alts.append(_lower_pattern(cat.pattern.pattern))
+    if not alts:
+        return None
+    return _compiled_term("|".join(f"(?:{a})" for a in alts))
+
+
+@lru_cache(maxsize=512)
+def _compiled_term(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+def _regions(low: str, rules: Rules, field: str, seen: dict | None = None):
+    found, ev = [], []
+    seen = {} if seen is None else seen
+    for name, pat in rules.region.items():
+        sp = pat.search(low, seen)
+        if sp:
+            found.append(name)
+            ev.append((field, *sp))
+    return found, ev
+
+
+def guideline_tags(text: str | None, rules=None) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Which guideline(s) the claims administrator cited: tags like mtus, odg, not_cited."""
+    r = load_rules(rules)
+    if not text or not str(text).strip():
+        return ["none"], []
+    tags, ev = [], []
+    for name, pat in r.guideline.items():
+        m = pat.search(text)
+        if m:
+            tags.append(name)
+            ev.append(("claims_admin_guideline", m.start(), m.end()))
+    if not tags:
+        tags = ["other"]
+    return tags, ev
+
+
+@lru_cache(maxsize=4096)
+def _categorize(item: str, taxonomy: str | None) -> str:
+    return categorize(item, taxonomy)
+
+
+@lru_cache(maxsize=1024)
+def _guideline_cached(text: str, r: Rules):
+    tags, ev = guideline_tags(text, r)
+    return tuple(tags), tuple(ev)
+
+
+def _text(row: Mapping, key: str) -> str:
+    v = row.get(key)
+    if v is None:
+        return ""
+    if isinstance(v, float) and math.isnan(v):
+        return ""
+    return str(v)
+
+
+# --------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------
+
+
+_SUMMARY_CACHE: dict = {}
+_SUMMARY_CACHE_SIZE = 256
+
+
+def _summary_analysis(summary: str, r: Rules):
+    """(_Doc, {signal: Signal}) of a summary's text rules; the last few are remembered."""
+    key = (id(r), summary)
+    hit = _SUMMARY_CACHE.get(key)
+    if hit is not None and hit[0].rules is r:
+        return hit
+    doc = _Doc(summary, r)
+    res = {rule.name: _text_rule(doc, rule, "summary") for rule in r.text_rules if rule.field == "summary"}
+    sregs, srev = _regions(doc.low, r, "summary", doc.seen)
+    res["summary_regions"] = Signal(sregs, srev)
+    m = _AGE.search(summary)
+    age = None
+    if m:
+        age = int(m.group(1) or m.group(2))
+        if not 14 <= age <= 100:
+            age = None
+    res["age"] = Signal(age, [("summary", m.start(), m.end())] if age is not None else [])
+    if len(_SUMMARY_CACHE) >= _SUMMARY_CACHE_SIZE:
+        _SUMMARY_CACHE.pop(next(iter(_SUMMARY_CACHE)))
+    _SUMMARY_CACHE[key] = (doc, res)
+    return doc, res
+
+
+def extract_signals(row: Mapping, rules=None, taxonomy: str | None = None) -> dict[str, Signal]:
+    """Every signal of one row (a dict / pandas row with the PRE_DECISION keys).
+
+    Only PRE_DECISION fields are read. `rules` is a path to a signals TOML (default: the
+    shipped one); `taxonomy` a path to a taxonomy TOML.
+    """
+    r = load_rules(rules)
+    row = {k: (row.get(k) if hasattr(row, "get") else None) for k in PRE_DECISION}
+    summary = _text(row, "summary")
+    item = _text(row, "item")
+    out: dict[str, Signal] = {}
+
+    # Items of one letter share its summary: its analysis is cached.
+    sdoc, summary_signals = _summary_analysis(summary, r)
+    out.update({k: Signal(v.value, list(v.evidence)) for k, v in summary_signals.items()})
+    docs = {"summary": sdoc}
+    for rule in r.text_rules:
+        if rule.field == "summary":
+            continue
+        if rule.field not in docs:
+            docs[rule.field] = _Doc(_text(row, rule.field), r)
+        out[rule.name] = _text_rule(docs[rule.field], rule, rule.field)
+
+    # The disputed item.
+    category = _categorize(item, taxonomy)
+    out["category"] = Signal(category, [("item", 0, len(item))] if item else [])
+    qty, span = parse_quantity(item, r)
+    out["requested_quantity"] = Signal(qty, [("item", *span)] if span else [])
+    trial = r.trial_max.get(category)
+    exceeds = qty is not None and trial is not None and qty > trial
+    out["exceeds_trial"] = Signal(exceeds, [("item", *span)] if exceeds else [])
+    for key in ("additional", "post_op", "purchase", "rental"):
+        pat = r.item.get(key)
+        m = pat.search(item) if pat is not None else None
+        out[f"item_{key}"] = Signal(bool(m), [("item", *m.span())] if m else [])
+
+    # The item-level reading of the response signals: did the prior trial / improvement
+    # concern the disputed item's own modality (or drug)? True when a supporting span's
+    # sentence names it.
+    term = _item_term(r, category, item, taxonomy)
+    for base in ("prior_trial_without_benefit", "functional_improvement", "no_functional_improvement"):
+        if base not in out:
+            continue
+        ev = []
+        if term is not None:
+            for f, a, b in out[base].evidence:
+                ss, se = sdoc.sentence_span(a)
+                m = term.search(sdoc.low, ss, se)
+                if m:
+                    ev.append((f, a, b))
+        out[f"{base}_same_modality"] = Signal(bool(ev), ev)
+
+    count, mentioned, ev = _prior_modality(sdoc, r, category, item)
+    out["prior_sessions"] = Signal(count, [e for e in ev if count is not None][:3])
+    out["prior_same_modality"] = Signal(bool(mentioned), ev[:3] if mentioned else [])
+
+    # Structured fields.
+    retro_field = bool(row.get("retrospective")) if row.get("retrospective") is not None else False
+    try:
+        retro_field = bool(retro_field) and not (isinstance(row["retrospective"], float) and math.isnan(row["retrospective"]))
+    except (KeyError, TypeError):
+        pass
+    pat = r.item.get("retrospective")
+    m = pat.search(item) if pat is not None else None
+    retro_ev = [("item", *m.span())] if m else []
+    out["retrospective"] = Signal(retro_field or bool(m), retro_ev if (retro_field or m) else [])
+
+    orig, auth = _text(row, "original_request"), _text(row, "authorized_portion")
+    partial = bool(orig.strip() or auth.strip())
+    pev = []
+    if orig.strip():
+        pev.append(("original_request", 0, len(orig)))
+    if auth.strip():
+        pev.append(("authorized_portion", 0, len(auth)))
+    out["partial_authorization"] = Signal(partial, pev)
+
+    doi, urd = _parse_date(row.get("date_of_injury")), _parse_date(row.get("ur_denial_date"))
+    days = (urd - doi).days if doi and urd else None
+    if days is not None and days < 0:
+        days = None
+    cev = []
+    if days is not None:
+        cev = [("date_of_injury", 0, len(str(row["date_of_injury"]))), ("ur_denial_date", 0, len(str(row["ur_denial_date"])))]
+    out["chronicity_days"] = Signal(days, cev)
+
+
+    regs, rev = _regions(_lower(item), r, "item")
+    out["item_regions"] = Signal(regs, rev)
+
+    tags, gev = _guideline_cached(_text(row, "claims_admin_guideline"), r)
+    out["ca_guideline"] = Signal(list(tags), list(gev))
+    return out
+
+
+def category_prior(category: str, taxonomy: str | None = None) -> float:
+    """logit(1 - uphold_prior) of a category: the domain prior of an overturn, as a feature."""
+    for cat in load_taxonomy(taxonomy):
+        if cat.name == category:
+            p = min(max(1.0 - cat.uphold_prior, 1e-3), 1 - 1e-3)
+            return math.log(p / (1 - p))
+    return 0.0
+
+
+def signals_as_dict(signals: Mapping[str, Signal], texts: Mapping[str, str] | None = None) -> dict:
+    """JSON-ready form: {name: {"value": ..., "evidence": [{"field","start","end","text"}]}}."""
+    out = {}
+    for name, sig in signals.items():
+        ev = []
+        for f, s, e in sig.evidence:
+            d = {"field": f, "start": s, "end": e}
+            if texts is not None:
+                d["text"] = (texts.get(f) or "")[s:e]
+            ev.append(d)
+        out[name] = {"value": sig.value, "evidence": ev}
+    return out
