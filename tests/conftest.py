@@ -21,3 +21,27 @@ def real_rows():
 
     rows, skipped = ingest_paths([REAL_PDFS], jobs=2)
     return rows, skipped
+
+
+@pytest.fixture(scope="session")
+def synth_rows():
+    """Rows of 400 synthetic letters, parsed by the real reader (the suite's main fixture)."""
+    from imr_ml.ingest import parse_text
+    from imr_ml.synth import iter_letters
+
+    rows = []
+    for lid, text, _ in iter_letters(400, seed=11):
+        rows += parse_text(text, f"{lid}.txt")
+    return rows
+
+
+@pytest.fixture(scope="session")
+def demo_model(synth_rows, tmp_path_factory):
+    """A small model trained on the synthetic rows, saved, and the held-out rows."""
+    from imr_ml.demo import split_by_letter
+    from imr_ml.train import TrainOptions, save, train
+
+    train_rows, test_rows = split_by_letter(synth_rows)
+    out = tmp_path_factory.mktemp("model") / "model"
+    save(train(train_rows, TrainOptions(estimate=False, grid=({"C": 0.3},), n_splits=3)), out)
+    return out, test_rows

@@ -5,7 +5,11 @@ that `imr-ml --help` stays instant."""
 from imr_ml.cli._app import app
 
 # Each command module registers itself on `app` when imported.
-from imr_ml.cli import ingest  # noqa: F401,E402
+from imr_ml.cli import ingest, reasons  # noqa: F401,E402
+from imr_ml.cli import train, evaluate  # noqa: F401,E402
+from imr_ml.cli import synth  # noqa: F401,E402
+from imr_ml.cli import score, explain, report, demo  # noqa: F401,E402
+from imr_ml.cli import signals  # noqa: F401,E402
 
 
 def main() -> None:

@@ -1,0 +1,151 @@
+"""Training time and peak memory at 10k / 100k / 1M items (writes bench_train.md).
+
+    .venv/bin/python experiments/bench_train.py [--sizes 10000,100000] [--pool-letters 5000]
+
+A pool of synthetic letters (`imr_ml.synth`, parsed back with `imr_ml.ingest.parse_text`)
+is generated once and cached in /tmp; a run of N items replicates the pool under new
+letter ids (each copy's summary made distinct by a trailing "Ref k.") until it has N rows (text volume and feature work per item are those of real
+synthetic letters; only the vocabulary stops growing after the pool). Each size runs in a
+fresh subprocess, so ``ru_maxrss`` is that run's peak resident memory. No caching of
+signal extraction here: these are the library's own costs.
+
+Two measurements per size:
+* ``fit``   — one `build_pipeline(hashing=True)` fit (features + logistic regression);
+* ``train`` — `imr_ml.train.train` as `imr-ml train --no-estimate --C 0.03` runs it: the
+  pipeline refitted on all rows plus out-of-fold sigmoid calibration over 5 letter-grouped
+  folds (6 pipeline fits) and the baselines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+POOL = "/tmp/imr_bench_pool_{letters}_{seed}.jsonl"
+
+
+def make_pool(letters: int, seed: int) -> str:
+    path = POOL.format(letters=letters, seed=seed)
+    if Path(path).exists():
+        return path
+    from imr_ml.ingest import parse_text
+    from imr_ml.synth import iter_letters
+
+    t = time.perf_counter()
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        for letter_id, text, _ in iter_letters(letters, seed=seed):
+            for r in parse_text(text, source=f"{letter_id}.txt"):
+                fh.write(json.dumps(r) + "\n")
+    os.replace(path + ".tmp", path)
+    print(f"pool of {letters} letters in {time.perf_counter() - t:.0f} s -> {path}", file=sys.stderr)
+    return path
+
+
+def rows_of_size(pool: str, n: int) -> list[dict]:
+    from imr_ml.ingest import read_corpus
+
+    base = read_corpus(pool)
+    out, k = [], 0
+    while len(out) < n:
+        for r in base:
+            # a copy gets a new letter id and a distinct summary (a neutral trailing reference), so
+            # that per-text caches in the feature code cannot make copies free
+            out.append({**r, "letter_id": f"{r['letter_id']}-r{k}",
+                        "summary": f"{r.get('summary') or ''} Ref {k}."} if k else r)
+            if len(out) >= n:
+                break
+        k += 1
+    return out
+
+
+def child(pool: str, n: int, mode: str) -> dict:
+    """One measurement in this (fresh) process."""
+    from imr_ml import train as T
+
+    t0 = time.perf_counter()
+    rows = rows_of_size(pool, n)
+    t_load = time.perf_counter() - t0
+    rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t1 = time.perf_counter()
+    if mode == "fit":
+        from imr_ml.features import build_pipeline
+
+        crow = T.canonical_rows(rows)
+        X, y = T.frame(crow), T.labels(crow)
+        model = build_pipeline(hashing=True, C=0.03).fit(X, y)
+        n_features = len(model[:-1].get_feature_names_out())
+    else:
+        opts = T.TrainOptions(estimate=False, grid=({"C": 0.03},), pipeline={"hashing": True})
+        res = T.train(rows, opts)
+        n_features = res.manifest["features"]["n_features"]
+    t_fit = time.perf_counter() - t1
+    return {
+        "n_items": n, "mode": mode, "load_s": round(t_load, 1), "fit_s": round(t_fit, 1),
+        "us_per_item": round(1e6 * t_fit / n, 1), "n_features": n_features,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "rss_after_data_mb": round(rss_data),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--modes", default="fit,train")
+    ap.add_argument("--pool-letters", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--timeout", type=int, default=1500, help="seconds per run")
+    ap.add_argument("--out", default=str(HERE / "bench_train.md"))
+    ap.add_argument("--child", nargs=3, metavar=("POOL", "N", "MODE"))
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], int(args.child[1]), args.child[2])))
+        return
+    pool = make_pool(args.pool_letters, args.seed)
+    n_pool = sum(1 for _ in open(pool))
+    results = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        for mode in args.modes.split(","):
+            print(f"{mode} {n} ...", file=sys.stderr, flush=True)
+            try:
+                p = subprocess.run([sys.executable, __file__, "--child", pool, str(n), mode],
+                                   capture_output=True, text=True, timeout=args.timeout)
+                if p.returncode:
+                    results.append({"n_items": n, "mode": mode, "error": p.stderr.strip().splitlines()[-1]})
+                else:
+                    results.append(json.loads(p.stdout.strip().splitlines()[-1]))
+            except subprocess.TimeoutExpired:
+                results.append({"n_items": n, "mode": mode, "error": f"not finished in {args.timeout} s"})
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    lines = [
+        "# Training time and memory",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; pool of {args.pool_letters} "
+        f"synthetic letters ({n_pool} items, seed {args.seed}) replicated to each size under new letter ids "
+        "(each copy's summary made distinct, so text caches do not make copies free). "
+        "Each row is a fresh process; peak RSS is `ru_maxrss` (includes the rows themselves). "
+        "The machine was shared with other work while this ran, so times are upper bounds.",
+        "",
+        "| items | measurement | time (s) | ms / item | features | peak RSS (MB) | RSS after loading rows (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['n_items']:,} | {r['mode']} | {r['error']} | | | | |")
+        else:
+            lines.append(f"| {r['n_items']:,} | {r['mode']} | {r['fit_s']} | {r['us_per_item'] / 1000:.2f} | {r['n_features']:,} "
+                         f"| {r['peak_rss_mb']:,} | {r['rss_after_data_mb']:,} |")
+    lines.append("")
+    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""`imr-ml demo`: synthesise, ingest, train, evaluate, score and report in one go."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from imr_ml.cli._app import app
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for everything the demo makes."),
+    letters: int = typer.Option(1500, "--letters", help="Synthetic letters to generate."),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON at the end."),
+):
+    """Run the whole job on a built-in synthetic corpus (no real data needed)."""
+    from imr_ml.demo import run_demo
+
+    result = run_demo(out, letters=letters, seed=seed, say=(lambda *_: None) if as_json else typer.echo)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))

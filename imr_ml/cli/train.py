@@ -1,0 +1,142 @@
+"""`imr-ml train`: fit, calibrate and honestly score a model; write a model directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from imr_ml.cli._app import app, fail
+
+CORPUS_SUFFIXES = (".jsonl", ".parquet")
+
+
+def load_rows(inputs: list[str], show_progress: bool = False) -> list[dict]:
+    """Rows from corpus files (.jsonl/.parquet) and/or letters (files or folders, ingested)."""
+    from imr_ml.ingest import ingest_paths, read_corpus
+
+    rows: list[dict] = []
+    letters = []
+    for p in inputs:
+        path = Path(p)
+        if not path.exists():
+            fail(f"{p}: no such file or folder")
+        if path.is_file() and path.suffix in CORPUS_SUFFIXES:
+            try:
+                rows += read_corpus(path)
+            except (OSError, ValueError) as exc:
+                fail(f"{p}: cannot read corpus ({exc})")
+        else:
+            letters.append(str(path))
+    if letters:
+        from imr_ml.cli._app import progress_bar
+
+        with progress_bar(show_progress, "Reading letters") as update:
+            got, skipped = ingest_paths(letters, jobs=os.cpu_count() or 1, progress=update)
+        for s in skipped:
+            typer.echo(f"skipped {s['source']}: {s['reason']}", err=True)
+        rows += got
+    return rows
+
+
+class RichReporter:
+    """imr_ml.train.Reporter drawing a rich progress bar on stderr."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.task = None
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+        return False
+
+    def start(self, description: str, total: int) -> None:
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(description, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, n)
+
+
+def reporter(enabled: bool):
+    from contextlib import nullcontext
+
+    from imr_ml.train import NULL_REPORTER
+
+    return RichReporter() if enabled else nullcontext(NULL_REPORTER)
+
+
+@app.command()
+def train(
+    inputs: List[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
+    split: str = typer.Option("grouped", "--split", help="How to estimate performance: grouped (CV by letter) or temporal (latest letters held out)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for fold shuffles (training is deterministic given it)."),
+    folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by letter)."),
+    repeats: int = typer.Option(1, "--repeats", help="Repeats of the outer CV (for the spread)."),
+    c_grid: Optional[str] = typer.Option(None, "--C", help="Comma-separated C values to choose from (default 0.0001,0.0003,0.001,0.003,0.01,0.03,0.1,1)."),
+    calibration: str = typer.Option("sigmoid", "--calibration", help="sigmoid, isotonic or none."),
+    no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the outer CV (faster; card has no metrics)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
+):
+    """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
+    from imr_ml.modelio import ModelLoadError
+    from imr_ml.train import DEFAULT_GRID, TrainError, TrainOptions, save
+    from imr_ml.train import train as fit
+
+    try:
+        grid = DEFAULT_GRID if not c_grid else tuple({"C": float(c)} for c in c_grid.split(",") if c.strip())
+    except ValueError:
+        fail(f"--C must be comma-separated numbers, not {c_grid!r}")
+    try:
+        opts = TrainOptions(split=split, seed=seed, n_splits=folds, cv_repeats=repeats, grid=grid,
+                            calibration=calibration, estimate=not no_estimate)
+    except TrainError as exc:
+        fail(str(exc))
+    show = sys.stderr.isatty() and not as_json
+    rows = load_rows([str(p) for p in inputs], show_progress=show)
+    if not rows:
+        fail("no training rows found in the inputs")
+    try:
+        with reporter(show) as rep:
+            result = fit(rows, opts, reporter=rep, inputs=[str(p) for p in inputs])
+        path = save(result, out)
+    except (TrainError, ModelLoadError) as exc:
+        fail(str(exc))
+    m = result.manifest
+    summary = {
+        "out": str(path),
+        "n_letters": m["data"]["n_letters"],
+        "n_items": m["data"]["n_items"],
+        "n_overturned": m["data"]["n_overturned"],
+        "hyperparameters": m["hyperparameters"],
+        "model_sha256": m["model_sha256"],
+        "cv": {name: {k: v["mean"] for k, v in s.items()} for name, s in (m["cv"] or {}).get("summary", {}).items()},
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    from imr_ml.metrics import fmt
+
+    typer.echo(f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "
+               f"chose {summary['hyperparameters']}")
+    if m["cv"]:
+        typer.echo(f"{m['cv']['protocol']}:")
+        for name, s in m["cv"]["summary"].items():
+            typer.echo(f"  {name:<15} ROC AUC {fmt(s, 'roc_auc')}  AP {fmt(s, 'average_precision')}  "
+                       f"Brier {fmt(s, 'brier')}  ECE {fmt(s, 'ece')}")
+    typer.echo(f"model -> {path}/ (see MODEL_CARD.md)")

@@ -1,0 +1,97 @@
+"""`imr-ml demo`: the whole job on a synthetic corpus, end to end, on a fresh machine.
+
+synthesise letters -> ingest -> split by letter -> train -> evaluate on held-out letters ->
+score two example requests -> write the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+EXAMPLES = [
+    {
+        "name": "likely upheld",
+        "item": "Acupuncture 2 times a week for 6 weeks for the lumbar spine",
+        "summary": (
+            "The injured worker is a 61-year-old warehouse clerk with chronic low back pain from an injury in "
+            "2009. She was declared permanent and stationary in 2012. She has completed twelve acupuncture "
+            "sessions; the acupuncture gave no lasting benefit and there was no documented functional "
+            "improvement. She remains off work and takes Norco 10/325 three times a day. In a utilization "
+            "review report, the claims administrator denied the request for further acupuncture."
+        ),
+        "claims_admin_guideline": "Decision based on MTUS Acupuncture Medical Treatment Guidelines.",
+        "date_of_injury": "2009-03-14",
+        "ur_denial_date": "2016-11-02",
+    },
+    {
+        "name": "likely overturned",
+        "item": "Post-operative physical therapy 2 times a week for 3 weeks for the right knee",
+        "summary": (
+            "The injured worker is a 38-year-old carpenter who underwent right knee arthroscopy with partial "
+            "meniscectomy last month after a work injury in June. Physical therapy so far improved his walking "
+            "tolerance from one block to six blocks and he has returned to modified duty. He takes ibuprofen "
+            "only and no opioids. Utilization review modified the request for therapy."
+        ),
+        "claims_admin_guideline": "The Claims Administrator did not cite any medical evidence for its decision.",
+        "date_of_injury": "2016-06-20",
+        "ur_denial_date": "2016-09-12",
+    },
+]
+
+
+def split_by_letter(rows: list[dict], test_share: float = 0.2) -> tuple[list[dict], list[dict]]:
+    """Deterministic split by a hash of the letter id: items of a letter stay together."""
+    def held_out(lid: str) -> bool:
+        return int(hashlib.sha256(lid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < test_share
+
+    train = [r for r in rows if not held_out(str(r["letter_id"]))]
+    test = [r for r in rows if held_out(str(r["letter_id"]))]
+    return train, test
+
+
+def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, reporter=None) -> dict:
+    from imr_ml.evaluation_text import metrics_table
+    from imr_ml.ingest import ingest_paths
+    from imr_ml.modelio import load_model_dir
+    from imr_ml.report import build_report
+    from imr_ml.scoring import request_row, score_rows
+    from imr_ml.synth import generate_corpus
+    from imr_ml.textio import atomic_write_json, atomic_write_jsonl
+    from imr_ml.train import TrainOptions, evaluate, save, train
+
+    out = Path(out)
+    say(f"1/6 synthesising {letters} letters with a known truth -> {out / 'letters'}")
+    generate_corpus(letters, out / "letters", seed=seed)
+    say("2/6 ingesting them (the same reader as for real letters)")
+    rows, skipped = ingest_paths([out / "letters"], out=out / "corpus.jsonl", jobs=2)
+    train_rows, test_rows = split_by_letter(rows)
+    atomic_write_jsonl(train_rows, out / "train.jsonl")
+    atomic_write_jsonl(test_rows, out / "test.jsonl")
+    say(f"    {len(rows)} items from {len({r['letter_id'] for r in rows})} letters; "
+        f"{len(train_rows)} items to train on, {len(test_rows)} held out (split by letter)")
+    say("3/6 training (hyperparameters by letter-grouped CV, calibrated)")
+    kwargs = {"reporter": reporter} if reporter else {}
+    result = train(train_rows, TrainOptions(seed=seed, estimate=False), inputs=[str(out / "train.jsonl")], **kwargs)
+    model_dir = save(result, out / "model")
+    say("4/6 evaluating on the held-out letters")
+    ev = evaluate(model_dir, test_rows)
+    atomic_write_json(ev, model_dir / "evaluation.json")
+    say(metrics_table(ev))
+    say("5/6 scoring two example requests")
+    loaded = load_model_dir(model_dir)
+    examples = []
+    for ex, scored in zip(EXAMPLES, score_rows(loaded, [request_row(ex["summary"], ex["item"],
+                          ex["claims_admin_guideline"], ex["date_of_injury"], ex["ur_denial_date"]) for ex in EXAMPLES])):
+        examples.append({"example": ex["name"], **scored})
+        say(f"    {ex['name']}: {ex['item']}\n      P(overturned) = {scored['p_overturned']:.2f}")
+        for h in scored["hints"][:2]:
+            say(f"      missing: {h}")
+    atomic_write_json(examples, out / "examples.json")
+    say("6/6 writing the feature-importance report")
+    build_report(loaded, test_rows, out / "report")
+    where = {"letters": str(out / "letters"), "corpus": str(out / "corpus.jsonl"), "model": str(model_dir),
+             "model_card": str(model_dir / "MODEL_CARD.md"), "evaluation": str(model_dir / "evaluation.json"),
+             "examples": str(out / "examples.json"), "report": str(out / "report" / "report.html")}
+    say("done. Everything is in " + str(out) + ":\n" + "\n".join(f"    {k:<11} {v}" for k, v in where.items()))
+    return {"where": where, "evaluation": ev, "examples": examples, "skipped": len(skipped)}

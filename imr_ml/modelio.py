@@ -1,0 +1,350 @@
+"""Saving and loading model directories safely.
+
+A model directory holds::
+
+    model.skops            the calibrated pipeline (skops.io format: no pickle)
+    baselines/*.skops      fitted comparison models (same format)
+    baselines/tables.json  base rate and category-prior table (plain JSON)
+    manifest.json          versions, data fingerprint, options, metrics, sha256 of every file
+    MODEL_CARD.md          the human-readable account of the above
+
+Writing is atomic: the whole directory is built as ``MODEL_DIR.tmp-XXXX`` next to the
+target and then renamed into place; single files are written to a temp file in the same
+directory and ``os.replace``d.
+
+Loading refuses, with a one-line reason (:class:`ModelLoadError`), a model saved with
+another scikit-learn version, a file whose sha256 differs from the manifest, or a skops
+file that contains a type outside our allow-list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODEL_FILE = "model.skops"
+MANIFEST_FILE = "manifest.json"
+CARD_FILE = "MODEL_CARD.md"
+BASELINE_DIR = "baselines"
+TABLES_FILE = f"{BASELINE_DIR}/tables.json"
+FORMAT_VERSION = 1
+
+
+class ModelLoadError(Exception):
+    """A model directory that must not be loaded; the message is one line saying why."""
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, default=_json_default) + "\n"
+
+
+def _json_default(o: Any):
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> Path:
+    return atomic_write_text(path, to_json(obj))
+
+
+# ----------------------------------------------------------------------------- versions
+
+
+def environment() -> dict[str, str]:
+    """Versions that decide whether a saved model can be trusted to load and behave."""
+    import numpy
+    import pandas
+    import scipy
+    import skops
+    import sklearn
+
+    import imr_ml
+
+    return {
+        "imr_ml": imr_ml.__version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pandas.__version__,
+        "skops": skops.__version__,
+    }
+
+
+# ----------------------------------------------------------------------------- trust
+
+# Types skops does not trust by default that a model of ours may legitimately contain.
+# Anything else found in a file is refused. Two rules widen the list without opening it:
+#  * `imr_ml.*` names (our own code, already installed and imported by the caller);
+#  * `sklearn.*` names that resolve to an estimator class (a subclass of BaseEstimator).
+ALLOWED_TYPES: frozenset[str] = frozenset(
+    {
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.model_selection._split.PredefinedSplit",
+        "sklearn.utils._bunch.Bunch",
+        "sklearn.feature_extraction.text._VectorizerMixin",
+        "sklearn.utils._metadata_requests.MetadataRequest",
+        "sklearn.compose._column_transformer._RemainderColsList",
+        "numpy.dtype",
+        "numpy.float64",
+        "numpy.int64",
+        "numpy.float32",
+        "numpy.int32",
+        "numpy.bool_",
+        "numpy.str_",
+        "builtins.frozenset",
+        "builtins.set",
+        "scipy.sparse._csr.csr_matrix",
+        "scipy.sparse._csc.csc_matrix",
+    }
+)
+
+
+def _resolve(name: str):
+    module, _, attr = name.rpartition(".")
+    try:
+        obj = importlib.import_module(module)
+    except Exception:
+        return None
+    return getattr(obj, attr, None)
+
+
+def is_allowed_type(name: str) -> bool:
+    if name in ALLOWED_TYPES:
+        return True
+    if name.startswith("imr_ml."):
+        return _resolve(name) is not None
+    if name.startswith("sklearn."):
+        from sklearn.base import BaseEstimator
+
+        obj = _resolve(name)
+        return isinstance(obj, type) and issubclass(obj, BaseEstimator)
+    return False
+
+
+def check_trusted(data: bytes, what: str = "file") -> list[str]:
+    """The untrusted types skops reports for ``data`` that we allow; raise if any are not."""
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # not a skops file at all
+        raise ModelLoadError(f"{what} is not a readable skops file ({type(exc).__name__}: {exc})") from None
+    refused = sorted(t for t in untrusted if not is_allowed_type(t))
+    if refused:
+        shown = ", ".join(refused[:5]) + (" ..." if len(refused) > 5 else "")
+        raise ModelLoadError(f"{what} contains types outside the allow-list: {shown}")
+    return list(untrusted)
+
+
+def dumps(obj: Any) -> bytes:
+    import skops.io as sio
+
+    return sio.dumps(obj)
+
+
+def loads_trusted(data: bytes, what: str = "file") -> Any:
+    import skops.io as sio
+
+    trusted = check_trusted(data, what)
+    return sio.loads(data, trusted=trusted)
+
+
+# ----------------------------------------------------------------------------- directory
+
+
+def write_model_dir(
+    out: str | Path,
+    *,
+    model: Any,
+    manifest: dict,
+    baselines: dict[str, Any] | None = None,
+    tables: dict | None = None,
+    card: str | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write a complete model directory atomically and return its path.
+
+    ``baselines`` maps a name to a fitted estimator (saved as ``baselines/NAME.skops``);
+    ``tables`` is plain JSON for table-based baselines; ``card`` is the MODEL_CARD text and
+    may contain ``{model_sha256}`` which is filled in. The manifest gains ``files``
+    (relative path -> sha256), ``model_sha256``, ``format_version`` and ``versions``.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700; a model dir is an ordinary folder
+    try:
+        files: dict[str, str] = {}
+
+        def put(rel: str, data: bytes) -> None:
+            p = tmp / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+            files[rel] = sha256_bytes(data)
+
+        put(MODEL_FILE, dumps(model))
+        for name, est in sorted((baselines or {}).items()):
+            put(f"{BASELINE_DIR}/{name}.skops", dumps(est))
+        if tables is not None:
+            put(TABLES_FILE, to_json(tables).encode())
+        manifest = dict(manifest)
+        manifest["format_version"] = FORMAT_VERSION
+        manifest.setdefault("versions", environment())
+        manifest["model_sha256"] = files[MODEL_FILE]
+        manifest["files"] = files
+        if card is not None:
+            (tmp / CARD_FILE).write_text(card.replace("{model_sha256}", files[MODEL_FILE]), encoding="utf-8")
+        (tmp / MANIFEST_FILE).write_text(to_json(manifest), encoding="utf-8")
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    if not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a directory")
+    old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(model_dir: str | Path) -> dict:
+    path = Path(model_dir) / MANIFEST_FILE
+    if not Path(model_dir).is_dir():
+        raise ModelLoadError(f"{model_dir} is not a model directory")
+    if not path.exists():
+        raise ModelLoadError(f"{model_dir} has no {MANIFEST_FILE}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(manifest, dict) or "files" not in manifest:
+        raise ModelLoadError(f"{path} is not an imr-ml manifest")
+    return manifest
+
+
+def check_versions(manifest: dict) -> None:
+    import sklearn
+
+    saved = (manifest.get("versions") or {}).get("scikit-learn")
+    if saved != sklearn.__version__:
+        raise ModelLoadError(
+            f"model was saved with scikit-learn {saved}, this is {sklearn.__version__}: "
+            "retrain it with `imr-ml train` (or install the matching version)"
+        )
+    fv = manifest.get("format_version")
+    if fv != FORMAT_VERSION:
+        raise ModelLoadError(f"model directory format {fv} is not supported (expected {FORMAT_VERSION})")
+
+
+def read_checked(model_dir: str | Path, rel: str, manifest: dict) -> bytes:
+    """The bytes of ``rel`` after checking them against the manifest's sha256."""
+    expected = (manifest.get("files") or {}).get(rel)
+    if expected is None:
+        raise ModelLoadError(f"{rel} is not listed in the manifest")
+    path = Path(model_dir) / rel
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read {path}: {exc.strerror}") from None
+    if sha256_bytes(data) != expected:
+        raise ModelLoadError(f"{path} does not match the sha256 in the manifest (modified or corrupt)")
+    return data
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    manifest: dict
+    path: Path
+    baselines: dict[str, Any] = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)
+
+
+def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> LoadedModel:
+    """Load a model directory written by :func:`write_model_dir`, refusing anything unsafe."""
+    model_dir = Path(model_dir)
+    manifest = read_manifest(model_dir)
+    check_versions(manifest)
+    model = loads_trusted(read_checked(model_dir, MODEL_FILE, manifest), f"{model_dir / MODEL_FILE}")
+    loaded = LoadedModel(model=model, manifest=manifest, path=model_dir)
+    if with_baselines:
+        for rel in sorted(manifest["files"]):
+            if rel.startswith(f"{BASELINE_DIR}/") and rel.endswith(".skops"):
+                name = rel[len(BASELINE_DIR) + 1 : -len(".skops")]
+                loaded.baselines[name] = loads_trusted(read_checked(model_dir, rel, manifest), str(model_dir / rel))
+        if TABLES_FILE in manifest["files"]:
+            loaded.tables = json.loads(read_checked(model_dir, TABLES_FILE, manifest))
+    return loaded

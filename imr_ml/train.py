@@ -1,0 +1,679 @@
+"""Training and evaluation as plain functions (the CLI commands are thin wrappers).
+
+The procedure, in order:
+
+1. Rows are put in canonical order (letter_id, item_index) and fingerprinted (sha256 of
+   the PRE_DECISION fields + label of every row).
+2. Only PRE_DECISION columns reach the model (:func:`frame`). ``decision_date`` is read
+   only to make the temporal split.
+3. Hyperparameters (a small grid over ``C``) are chosen by cross-validation grouped by
+   letter: the items of one letter are never split across train and test.
+4. The chosen pipeline (class-weighted logistic regression) is calibrated with Platt
+   scaling fitted on its *out-of-fold* decision scores, folds grouped by letter, then
+   refitted on all rows (``CalibratedClassifierCV(ensemble=False)``): every training item
+   is used both for the classifier and, out of fold, for the calibration map.
+5. The whole procedure (3 + 4) is scored by an outer grouped CV (or by a temporal
+   hold-out of the latest letters), against the baselines fitted on the same folds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from imr_ml.schema import PRE_DECISION
+
+# Wide on the strong-regularisation side: with a few hundred items (~30 overturned) grouped CV
+# picks C around 1e-4..1e-3 (experiments/cv_real.md); thousands of items pick larger C.
+DEFAULT_GRID: tuple[dict, ...] = tuple({"C": c} for c in (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 1.0))
+TEXT_COLUMNS = ("summary", "item", "original_request", "authorized_portion", "claims_admin_guideline")
+
+
+class TrainError(ValueError):
+    """Training data or options that cannot produce an honest model (one-line reason)."""
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+class Reporter:
+    """Progress sink; the CLI passes one that draws a rich progress bar."""
+
+    def start(self, description: str, total: int) -> None:  # pragma: no cover - interface
+        pass
+
+    def advance(self, n: int = 1) -> None:  # pragma: no cover - interface
+        pass
+
+
+NULL_REPORTER = Reporter()
+
+
+# ----------------------------------------------------------------------------- options
+
+
+@dataclass
+class TrainOptions:
+    split: str = "grouped"  # grouped | temporal: how the reported metrics are estimated
+    seed: int = 0
+    n_splits: int = 5  # folds for selection, calibration and the outer estimate
+    grid: tuple[dict, ...] = DEFAULT_GRID  # build_pipeline kwargs tried
+    select_metric: str = "average_precision"  # or "log_loss" / "roc_auc"
+    calibration: str = "sigmoid"  # sigmoid | isotonic
+    pipeline: dict = field(default_factory=dict)  # fixed build_pipeline kwargs
+    test_fraction: float = 0.2  # temporal: share of letters (latest) held out
+    cv_repeats: int = 1  # outer CV repeats (different shuffles) for the spread
+    estimate: bool = True  # run the outer CV at all (off for quick fits / benchmarks)
+    baselines: bool = True
+    cache: bool = True  # reuse fitted feature steps across grid points / calibration folds
+
+    def __post_init__(self) -> None:
+        if self.split not in ("grouped", "temporal"):
+            raise TrainError(f"unknown split {self.split!r} (grouped or temporal)")
+        if self.calibration not in ("sigmoid", "isotonic", "none"):
+            raise TrainError(f"unknown calibration {self.calibration!r}")
+        if self.select_metric not in ("average_precision", "log_loss", "roc_auc"):
+            raise TrainError(f"unknown selection metric {self.select_metric!r}")
+        if self.n_splits < 2:
+            raise TrainError("n_splits must be at least 2")
+        self.grid = tuple(dict(g) for g in self.grid) or ({},)
+
+
+def default_factory() -> Callable:
+    from imr_ml.features import build_pipeline
+
+    return build_pipeline
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _label(row: dict) -> int | None:
+    lab = row.get("label")
+    if lab in (0, 1, True, False):
+        return int(lab)
+    dec = (row.get("decision") or "").strip().lower()
+    if dec in ("upheld", "overturned"):
+        return int(dec == "overturned")
+    return None
+
+
+def canonical_rows(rows: Sequence[dict], *, require_label: bool = True) -> list[dict]:
+    """Rows sorted by (letter_id, item_index) with ``label`` filled from ``decision``."""
+    out = []
+    for i, r in enumerate(rows):
+        if not r.get("letter_id"):
+            raise TrainError(f"row {i} has no letter_id (needed to keep a letter's items together)")
+        lab = _label(r)
+        if lab is None and require_label:
+            raise TrainError(f"row {i} (letter {r.get('letter_id')}) has no label/decision")
+        out.append({**r, "label": lab})
+    out.sort(key=lambda r: (str(r["letter_id"]), int(r.get("item_index") or 0)))
+    return out
+
+
+def frame(rows: Sequence[dict]) -> pd.DataFrame:
+    """The only view of a row a model gets: PRE_DECISION columns, text as ``str``."""
+    data = {k: [r.get(k) for r in rows] for k in PRE_DECISION}
+    df = pd.DataFrame(data, columns=list(PRE_DECISION))
+    for c in TEXT_COLUMNS:
+        df[c] = df[c].fillna("").astype(str)
+    df["retrospective"] = df["retrospective"].fillna(False).astype(bool)
+    return df
+
+
+def labels(rows: Sequence[dict]) -> np.ndarray:
+    return np.array([int(r["label"]) for r in rows], dtype=int)
+
+
+def letter_groups(rows: Sequence[dict]) -> np.ndarray:
+    return np.array([str(r["letter_id"]) for r in rows], dtype=object)
+
+
+def fingerprint(rows: Sequence[dict]) -> str:
+    """sha256 of the canonical rows' PRE_DECISION fields + label (order-independent)."""
+    h = hashlib.sha256()
+    for r in canonical_rows(rows, require_label=False):
+        rec = {k: r.get(k) for k in PRE_DECISION}
+        rec["label"] = r.get("label")
+        h.update(json.dumps(rec, sort_keys=True, default=str, ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def letter_hash(letter_id: str) -> str:
+    return hashlib.sha256(str(letter_id).encode()).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- splits
+
+
+def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds that never split a letter; fewer folds when there are few letters."""
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+    n_groups = len(set(groups.tolist()))
+    pos_groups = len(set(groups[y == 1].tolist()))
+    k = min(n_splits, n_groups)
+    if k < 2:
+        raise TrainError(f"need at least 2 letters to cross-validate, got {n_groups}")
+    if pos_groups >= k and (n_groups - pos_groups) >= 1:
+        cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        return [(tr, te) for tr, te in cv.split(np.zeros(len(y)), y, groups)]
+    # too few overturned letters to stratify: plain grouped folds after a seeded shuffle
+    rng = np.random.default_rng(seed)
+    uniq = np.array(sorted(set(groups.tolist())), dtype=object)
+    perm = {g: i for i, g in enumerate(rng.permutation(uniq))}
+    shuffled = np.array([perm[g] for g in groups])
+    return [(tr, te) for tr, te in GroupKFold(n_splits=k).split(np.zeros(len(y)), y, shuffled)]
+
+
+def temporal_split(rows: Sequence[dict], test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out the latest letters by decision_date (used for this split only)."""
+    by_letter: dict[str, str] = {}
+    for r in rows:
+        d = r.get("decision_date")
+        if d:
+            lid = str(r["letter_id"])
+            by_letter[lid] = max(by_letter.get(lid, ""), str(d))
+    letters = sorted({str(r["letter_id"]) for r in rows})
+    dated = [lid for lid in letters if lid in by_letter]
+    if len(dated) < 2:
+        raise TrainError("--split temporal needs decision_date on at least 2 letters")
+    dated.sort(key=lambda lid: (by_letter[lid], lid))
+    n_test = max(1, int(round(test_fraction * len(dated))))
+    test_letters = set(dated[-n_test:])
+    is_test = np.array([str(r["letter_id"]) in test_letters for r in rows])
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+def _test_fold_array(splits, n: int) -> np.ndarray:
+    fold = np.full(n, -1, dtype=np.int32)
+    for i, (_, te) in enumerate(splits):
+        fold[te] = i
+    return fold
+
+
+# ----------------------------------------------------------------------------- fitting
+
+_MEMORY: list = []  # the active joblib.Memory (a stack; empty = no caching)
+
+
+class feature_cache:
+    """Within this context, pipelines built for selection and calibration cache their
+    feature step (``Pipeline(memory=...)``) in a temporary directory, so the features of one
+    training fold are computed once for every C and for calibration. The cache is never
+    saved with a model: ``memory`` is reset to None on everything returned."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+
+    def __enter__(self):
+        if self.enabled:
+            import tempfile
+
+            from joblib import Memory
+
+            self.dir = tempfile.mkdtemp(prefix="imr-ml-cache-")
+            _MEMORY.append(Memory(self.dir, verbose=0))
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            import shutil
+
+            _MEMORY.pop()
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+
+def _with_memory(est):
+    if _MEMORY and hasattr(est, "steps") and "memory" in est.get_params(deep=False):
+        est.set_params(memory=_MEMORY[-1])
+    return est
+
+
+def _drop_memory(model) -> None:
+    for est in (getattr(model, "estimator", None), fitted_pipeline(model), model):
+        if est is not None and hasattr(est, "steps") and "memory" in est.get_params(deep=False):
+            est.set_params(memory=None)
+
+
+def _proba(est, X) -> np.ndarray:
+    return np.asarray(est.predict_proba(X))[:, 1]
+
+
+def _score_for_selection(y, p, metric: str) -> float:
+    from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+
+    if metric == "log_loss":
+        return -float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1]))
+    if y.min() == y.max():
+        return float("nan")
+    if metric == "roc_auc":
+        return float(roc_auc_score(y, p))
+    return float(average_precision_score(y, p))
+
+
+def select_params(
+    X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, opts: TrainOptions, factory: Callable, reporter: Reporter = NULL_REPORTER
+) -> tuple[dict, list[dict]]:
+    """The grid point with the best pooled out-of-fold score (grouped folds)."""
+    from sklearn.base import clone
+
+    if len(opts.grid) == 1:
+        return dict(opts.grid[0]), [{"params": dict(opts.grid[0]), "score": None}]
+    splits = grouped_folds(y, groups, opts.n_splits, opts.seed)
+    table = []
+    for params in opts.grid:
+        est = _with_memory(factory(**{**opts.pipeline, **params}))
+        p = np.zeros(len(y))
+        for tr, te in splits:
+            if y[tr].min() == y[tr].max():
+                p[te] = y[tr].mean()
+            else:
+                p[te] = _proba(clone(est).fit(X.iloc[tr], y[tr]), X.iloc[te])
+            reporter.advance()
+        sc = _score_for_selection(y, p, opts.select_metric)
+        table.append({"params": dict(params), "metric": opts.select_metric, "score": None if math.isnan(sc) else sc})
+    scored = [t for t in table if t["score"] is not None]
+    if not scored:
+        return dict(opts.grid[0]), table
+    # ties go to the stronger regularisation (earlier in an ascending-C grid)
+    best = max(scored, key=lambda t: t["score"])
+    return dict(best["params"]), table
+
+
+def fit_model(
+    X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, params: dict, opts: TrainOptions, factory: Callable
+):
+    """The calibrated model: pipeline refitted on all rows, Platt/isotonic map learned on
+    out-of-fold scores (grouped by letter)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import PredefinedSplit
+
+    if y.min() == y.max():
+        raise TrainError("training rows are all one class: need both upheld and overturned items")
+    pipe = _with_memory(factory(**{**opts.pipeline, **params}))
+    if opts.calibration == "none":
+        pipe.fit(X, y)
+        _drop_memory(pipe)
+        return pipe
+    splits = grouped_folds(y, groups, opts.n_splits, opts.seed)
+    for tr, _ in splits:
+        if y[tr].min() == y[tr].max():
+            raise TrainError("too few overturned letters to calibrate by grouped cross-validation")
+    cv = PredefinedSplit(_test_fold_array(splits, len(y)))
+    model = CalibratedClassifierCV(pipe, method=opts.calibration, cv=cv, ensemble=False)
+    model.fit(X, y)
+    _drop_memory(model)
+    return model
+
+
+def fit_procedure(
+    X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, opts: TrainOptions, factory: Callable, reporter: Reporter = NULL_REPORTER
+) -> tuple[Any, dict, list[dict]]:
+    """Select hyperparameters, then fit the calibrated model. Returns (model, params, table)."""
+    with feature_cache(opts.cache and not _MEMORY):
+        params, table = select_params(X, y, groups, opts, factory, reporter)
+        model = fit_model(X, y, groups, params, opts, factory)
+    reporter.advance()
+    return model, params, table
+
+
+def fitted_pipeline(model):
+    """The fitted sklearn Pipeline inside a (calibrated) model."""
+    if hasattr(model, "calibrated_classifiers_"):
+        return model.calibrated_classifiers_[0].estimator
+    return model
+
+
+def feature_names(model) -> list[str]:
+    pipe = fitted_pipeline(model)
+    try:
+        return [str(n) for n in pipe[:-1].get_feature_names_out()]
+    except Exception:
+        return []
+
+
+def coefficients(model) -> dict[str, float]:
+    """Feature name -> coefficient of the final linear step (empty if not linear)."""
+    pipe = fitted_pipeline(model)
+    clf = pipe[-1] if hasattr(pipe, "steps") else pipe
+    coef = getattr(clf, "coef_", None)
+    names = feature_names(model)
+    if coef is None or not names:
+        return {}
+    coef = np.asarray(coef).ravel()
+    if coef.shape[0] != len(names):
+        return {}
+    return {n: float(c) for n, c in zip(names, coef)}
+
+
+# ----------------------------------------------------------------------------- estimate
+
+
+def _categories(X: pd.DataFrame) -> list[str]:
+    from imr_ml.baselines import categories
+
+    return categories(X)
+
+
+def score_all(y: np.ndarray, preds: dict[str, np.ndarray], cats: Sequence[str] | None = None) -> dict:
+    """{name: score} and, if cats given, {name: {category: score}}."""
+    from imr_ml.metrics import score, score_by_group
+
+    out = {"overall": {n: score(y, p) for n, p in preds.items()}}
+    if cats is not None:
+        out["by_category"] = {n: score_by_group(y, p, cats) for n, p in preds.items()}
+    return out
+
+
+def estimate(
+    rows: Sequence[dict],
+    opts: TrainOptions,
+    factory: Callable | None = None,
+    reporter: Reporter = NULL_REPORTER,
+    extra_models: dict[str, Callable] | None = None,
+) -> dict:
+    """Score the whole training procedure on data it did not see.
+
+    ``grouped``: outer StratifiedGroupKFold by letter, repeated ``cv_repeats`` times with
+    different shuffles; ``temporal``: one hold-out of the latest letters. Baselines are fitted
+    on the same training folds. ``extra_models`` maps a name to ``fn(train_rows, test_rows)
+    -> p`` given whole canonical rows (for analyses such as the leakage demo only). Returns per-fold scores, their summary (mean ± sd)
+    and the pooled out-of-fold predictions of the first repeat.
+    """
+    from imr_ml.baselines import fit_baselines, predict_baselines
+    from imr_ml.metrics import reliability_table, score, summarize_folds
+
+    factory = factory or default_factory()
+    rows = canonical_rows(rows)
+    X, y, g = frame(rows), labels(rows), letter_groups(rows)
+    if opts.split == "temporal":
+        plans = [[temporal_split(rows, opts.test_fraction)]]
+    else:
+        plans = [grouped_folds(y, g, opts.n_splits, opts.seed + 1000 * (r + 1)) for r in range(opts.cv_repeats)]
+    n_fits = sum(len(p) for p in plans) * (len(opts.grid) * opts.n_splits + 1 if len(opts.grid) > 1 else 1)
+    reporter.start("estimating (outer CV)", n_fits)
+    folds: list[dict] = []
+    pooled: dict[str, np.ndarray] = {}
+    chosen = []
+    for r, splits in enumerate(plans):
+        for f, (tr, te) in enumerate(splits):
+            Xtr, ytr, gtr, Xte, yte = X.iloc[tr], y[tr], g[tr], X.iloc[te], y[te]
+            preds: dict[str, np.ndarray] = {}
+            sub = TrainOptions(**{**asdict(opts), "seed": opts.seed + 17 * (f + 1) + r})
+            model, params, _ = fit_procedure(Xtr, ytr, gtr, sub, factory, reporter)
+            chosen.append(params)
+            preds["model"] = _proba(model, Xte)
+            if opts.baselines:
+                est, tables = fit_baselines(Xtr, ytr, seed=opts.seed, pipeline_factory=factory)
+                preds.update(predict_baselines(est, tables, Xte))
+            for name, fn in (extra_models or {}).items():
+                preds[name] = np.asarray(fn([rows[i] for i in tr], [rows[i] for i in te]), dtype=float)
+            folds.append({"repeat": r, "fold": f, "n_test": int(len(te)), "params": params,
+                          "scores": {n: score(yte, p) for n, p in preds.items()}})
+            if r == 0:
+                for n, p in preds.items():
+                    pooled.setdefault(n, np.full(len(y), np.nan))[te] = p
+    names = list(folds[0]["scores"]) if folds else []
+    summary = {n: summarize_folds([fd["scores"][n] for fd in folds]) for n in names}
+    mask = ~np.isnan(pooled["model"]) if pooled else np.zeros(0, bool)
+    cats = _categories(X.iloc[np.flatnonzero(mask)]) if mask.any() else []
+    pooled_scores = score_all(y[mask], {n: p[mask] for n, p in pooled.items()}, cats) if mask.any() else {}
+    return {
+        "protocol": (
+            f"temporal hold-out: latest {opts.test_fraction:.0%} of letters by decision_date"
+            if opts.split == "temporal"
+            else f"{len(plans[0])}-fold StratifiedGroupKFold by letter x {opts.cv_repeats} repeat(s), "
+            "hyperparameters and calibration chosen inside each training fold"
+        ),
+        "n_folds": len(folds),
+        "summary": summary,
+        "pooled": pooled_scores,
+        "reliability": reliability_table(y[mask], pooled["model"][mask]) if mask.any() else [],
+        "chosen_params": chosen,
+        "folds": folds,
+        "_pooled_predictions": {n: p for n, p in pooled.items()},
+    }
+
+
+# ----------------------------------------------------------------------------- train
+
+
+@dataclass
+class TrainResult:
+    model: Any
+    manifest: dict
+    card: str
+    baselines: dict
+    tables: dict
+    estimate: dict | None
+
+
+def train(
+    rows: Sequence[dict],
+    opts: TrainOptions | None = None,
+    factory: Callable | None = None,
+    reporter: Reporter = NULL_REPORTER,
+    inputs: Sequence[str] = (),
+) -> TrainResult:
+    """Estimate the procedure (unless ``opts.estimate`` is off), then fit the final model and
+    baselines on all rows and build the manifest and model card."""
+    import imr_ml
+    from imr_ml.baselines import fit_baselines
+    from imr_ml.modelio import environment
+
+    opts = opts or TrainOptions()
+    factory = factory or default_factory()
+    t0 = time.perf_counter()
+    rows = canonical_rows(rows)
+    if not rows:
+        raise TrainError("no training rows")
+    X, y, g = frame(rows), labels(rows), letter_groups(rows)
+    if y.min() == y.max():
+        raise TrainError(f"all {len(y)} training items are {'overturned' if y[0] else 'upheld'}: need both")
+    est = estimate(rows, opts, factory, reporter) if opts.estimate else None
+    reporter.start("fitting the final model", (len(opts.grid) * opts.n_splits if len(opts.grid) > 1 else 0) + 1)
+    model, params, table = fit_procedure(X, y, g, opts, factory, reporter)
+    baselines, tables = fit_baselines(X, y, seed=opts.seed, pipeline_factory=factory) if opts.baselines else ({}, {})
+    letters = sorted(set(g.tolist()))
+    names = feature_names(model)
+    coefs = coefficients(model)
+    top = sorted(coefs.items(), key=lambda kv: -abs(kv[1]))[:25]
+    manifest = {
+        "kind": "imr-ml model",
+        "imr_ml_version": imr_ml.__version__,
+        "versions": environment(),
+        "created_unix": int(time.time()),
+        "data": {
+            "fingerprint_sha256": fingerprint(rows),
+            "inputs": [str(p) for p in inputs],
+            "n_letters": len(letters),
+            "n_items": int(len(y)),
+            "n_overturned": int(y.sum()),
+            "base_rate": float(y.mean()),
+            # truncated hashes of the training letter ids, so `evaluate` can warn about overlap
+            "letter_hashes": [letter_hash(lid) for lid in letters] if len(letters) <= 200_000 else None,
+        },
+        "features": {"columns": list(PRE_DECISION), "n_features": len(names), "names": names},
+        "options": {k: v for k, v in asdict(opts).items()},
+        "hyperparameters": params,
+        "selection": table,
+        "calibration": {
+            "method": opts.calibration,
+            "fitted_on": "out-of-fold decision scores, folds grouped by letter" if opts.calibration != "none" else None,
+        },
+        "top_coefficients": [{"feature": n, "coef": c} for n, c in top],
+        "cv": _public_estimate(est),
+        "baselines": {"fitted_on": "the same training rows as the model (persisted in baselines/)",
+                      "names": sorted([*tables, *baselines])},
+        "train_seconds": round(time.perf_counter() - t0, 2),
+    }
+    card = model_card(manifest)
+    return TrainResult(model=model, manifest=manifest, card=card, baselines=baselines, tables=tables, estimate=est)
+
+
+def _public_estimate(est: dict | None) -> dict | None:
+    if est is None:
+        return None
+    return {k: v for k, v in est.items() if not k.startswith("_")}
+
+
+def save(result: TrainResult, out: str | Path) -> Path:
+    from imr_ml.modelio import read_manifest, write_model_dir
+
+    path = write_model_dir(
+        out, model=result.model, manifest=result.manifest, baselines=result.baselines,
+        tables=result.tables, card=result.card,
+    )
+    result.manifest = read_manifest(path)  # now with file hashes and model_sha256
+    return path
+
+
+# ----------------------------------------------------------------------------- evaluate
+
+
+def evaluate(model_dir: str | Path, rows: Sequence[dict]) -> dict:
+    """Score a saved model and its saved baselines on labelled rows."""
+    from imr_ml.baselines import predict_baselines
+    from imr_ml.modelio import load_model_dir
+
+    loaded = load_model_dir(model_dir, with_baselines=True)
+    rows = canonical_rows(rows)
+    if not rows:
+        raise TrainError("no rows to evaluate")
+    X, y = frame(rows), labels(rows)
+    preds = {"model": _proba(loaded.model, X)}
+    preds.update(predict_baselines(loaded.baselines, loaded.tables, X))
+    scores = score_all(y, preds, _categories(X))
+    seen = set((loaded.manifest.get("data") or {}).get("letter_hashes") or [])
+    letters = sorted(set(letter_groups(rows).tolist()))
+    overlap = sum(letter_hash(lid) in seen for lid in letters)
+    report = {
+        "model_dir": str(model_dir),
+        "model_sha256": loaded.manifest.get("model_sha256"),
+        "data_fingerprint_sha256": fingerprint(rows),
+        "n_letters": len(letters),
+        "letters_seen_in_training": overlap,
+        **scores["overall"]["model"],
+        "by_category": scores["by_category"]["model"],
+        "baselines": {n: s for n, s in scores["overall"].items() if n != "model"},
+        "baselines_by_category": {n: s for n, s in scores["by_category"].items() if n != "model"},
+    }
+    return report
+
+
+# ----------------------------------------------------------------------------- card
+
+
+def _f(x, d=3) -> str:
+    return "—" if x is None else f"{x:.{d}f}"
+
+
+def model_card(m: dict) -> str:
+    from imr_ml.metrics import METRICS, fmt
+
+    d = m["data"]
+    cv = m.get("cv")
+    lines = [
+        "# IMR outcome model — model card",
+        "",
+        f"Model file `model.skops`, sha256 `{{model_sha256}}`; imr-ml {m['imr_ml_version']}, "
+        f"scikit-learn {m['versions']['scikit-learn']}. Training data fingerprint `{d['fingerprint_sha256'][:16]}…`.",
+        "",
+        "## Intended use",
+        "",
+        "Estimates the probability that a California workers' compensation Independent Medical Review "
+        "will **overturn** (label 1) a utilization-review denial of one disputed treatment item, from facts "
+        "known before the IMR decision. It is a triage and research aid: it does not give medical or legal "
+        "advice, does not replace reading the MTUS/ODG guideline, and must not be used to deny care.",
+        "",
+        "## Data",
+        "",
+        f"- {d['n_letters']} letters, {d['n_items']} disputed items, {d['n_overturned']} overturned "
+        f"(base rate {d['base_rate']:.1%}).",
+        f"- Inputs: {', '.join(d['inputs']) or '(in memory)'}",
+        "",
+        "## Model",
+        "",
+        f"- Features from PRE_DECISION columns only ({m['features']['n_features']} features): "
+        + ", ".join(f"`{c}`" for c in m["features"]["columns"]) + ".",
+        f"- Class-weighted logistic regression; hyperparameters {m['hyperparameters']} chosen by "
+        f"{m['options']['n_splits']}-fold cross-validation grouped by letter on {m['options']['select_metric']}.",
+    ]
+    if m["calibration"]["method"] != "none":
+        lines.append(
+            f"- Calibration: {m['calibration']['method']} map fitted on {m['calibration']['fitted_on']}; the "
+            "classifier is then refitted on all rows (scikit-learn `CalibratedClassifierCV(ensemble=False)`). "
+            "With a few hundred items a held-out calibration set would starve both fits; out-of-fold "
+            "scores use every item once for calibration without letting it calibrate its own prediction. "
+            "Sigmoid (2 parameters) rather than isotonic because there are few overturned items."
+        )
+    lines += ["", "## Measured performance", ""]
+    if cv:
+        lines += [
+            f"Protocol: {cv['protocol']} ({cv['n_folds']} test folds). Mean ± sd across folds; the whole "
+            "procedure (selection + calibration) is refitted inside every training fold, so these are "
+            "estimates for new letters like the training ones.",
+            "",
+            "| model | " + " | ".join(METRICS) + " |",
+            "|---|" + "---|" * len(METRICS),
+        ]
+        for name, s in cv["summary"].items():
+            lines.append(f"| {name} | " + " | ".join(fmt(s, k) for k in METRICS) + " |")
+        lines += ["", "Reliability of the pooled out-of-fold predictions (first repeat):", "",
+                  "| predicted bin | n | mean predicted | observed overturn rate |", "|---|---|---|---|"]
+        for b in cv["reliability"]:
+            lines.append(f"| {b['bin']} | {b['n']} | {b['mean_predicted']:.3f} | {b['observed_rate']:.3f} |")
+        bycat = (cv.get("pooled") or {}).get("by_category", {}).get("model", {})
+        if bycat:
+            lines += ["", "Per treatment category (pooled out-of-fold, first repeat):", "",
+                      "| category | n | overturned | ROC AUC | AP | Brier |", "|---|---|---|---|---|---|"]
+            for c, s in bycat.items():
+                lines.append(f"| {c} | {s['n_items']} | {s['n_overturned']} | {_f(s['roc_auc'])} | "
+                             f"{_f(s['average_precision'])} | {_f(s['brier'])} |")
+    else:
+        lines.append("Not estimated (trained with the estimate step off). Run `imr-ml evaluate` on held-out letters.")
+    lines += [
+        "",
+        "Baselines, fitted on the same training rows and saved in `baselines/` (skops + JSON), so "
+        "`imr-ml evaluate` compares them on any new data: `base_rate`; `category_prior` (training "
+        "category rates smoothed toward the taxonomy's priors); `tfidf_lr` (TF-IDF of the summary + "
+        "default LogisticRegression); `signals_only` (the pipeline without TF-IDF, default C, class-weighted "
+        "and uncalibrated, so its Brier/ECE are poor by construction; compare it on ROC AUC / AP).",
+        "",
+    ]
+    if m.get("top_coefficients"):
+        lines += ["## Largest coefficients (final pipeline, before calibration)", "",
+                  "| feature | coefficient |", "|---|---|"]
+        lines += [f"| `{t['feature']}` | {t['coef']:+.3f} |" for t in m["top_coefficients"][:15]]
+        lines.append("")
+    lines += [
+        "## Leakage statement",
+        "",
+        "Only PRE_DECISION fields (`imr_ml.schema.PRE_DECISION`) are passed to the pipeline. The "
+        "reviewer's rationale, cited guideline, specialty, decision and decision date are never features; "
+        "`decision_date` is read only to order letters for `--split temporal`. Folds never separate the "
+        "items of one letter. The summary restates the UR denial, which is known before the IMR.",
+        "",
+        "## Limitations",
+        "",
+        "- Small training data: the spread across folds is large; treat single-fold numbers as noise.",
+        "- Letters come from one public source and period; other years, reviewers or layouts may differ.",
+        "- Text extracted from PDFs may be imperfect; the category taxonomy is a regular-expression list.",
+        "- Calibration holds on average for data like the training data, not for every subgroup.",
+        "- A model file is tied to the scikit-learn version that saved it; loading refuses any other.",
+        "",
+    ]
+    return "\n".join(lines)

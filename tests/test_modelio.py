@@ -1,0 +1,125 @@
+import json
+import os
+
+import numpy as np
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import PredefinedSplit
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.pipeline import make_pipeline
+
+from imr_ml import modelio
+from imr_ml.modelio import ModelLoadError, load_model_dir, write_model_dir
+
+
+class NotAllowed:
+    """A type that is not in the allow-list (skops would have to construct it on load)."""
+
+    def __init__(self):
+        self.x = 1
+
+
+@pytest.fixture()
+def fitted():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0.5).astype(int)
+    folds = np.arange(60) % 3
+    model = CalibratedClassifierCV(LogisticRegression(), cv=PredefinedSplit(folds), ensemble=False).fit(X, y)
+    return model, X
+
+
+def _write(tmp_path, model, **kw):
+    return write_model_dir(tmp_path / "m", model=model, manifest={"note": "test"}, **kw)
+
+
+def test_roundtrip_predicts_identically_and_records_hashes(tmp_path, fitted):
+    model, X = fitted
+    base = LogisticRegression().fit(X, (X[:, 1] > 0).astype(int))
+    d = _write(tmp_path, model, baselines={"b": base}, tables={"base_rate": 0.1}, card="sha {model_sha256}")
+    m = json.loads((d / "manifest.json").read_text())
+    assert m["model_sha256"] == modelio.sha256_file(d / "model.skops")
+    assert set(m["files"]) == {"model.skops", "baselines/b.skops", "baselines/tables.json"}
+    assert m["versions"]["scikit-learn"] and m["note"] == "test"
+    assert m["model_sha256"] in (d / "MODEL_CARD.md").read_text()
+    loaded = load_model_dir(d, with_baselines=True)
+    np.testing.assert_array_equal(loaded.model.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.baselines["b"].predict_proba(X), base.predict_proba(X))
+    assert loaded.tables == {"base_rate": 0.1}
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temp dirs left
+
+
+def test_overwrite_replaces_and_failed_write_keeps_old(tmp_path, fitted):
+    model, X = fitted
+    d = _write(tmp_path, model)
+    first = (d / "manifest.json").read_text()
+    with pytest.raises(ValueError):  # NaN is refused by the JSON writer, midway through
+        write_model_dir(d, model=model, manifest={}, tables={"x": float("nan")})
+    assert (d / "manifest.json").read_text() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    write_model_dir(d, model=model, manifest={"note": "second"})
+    assert json.loads((d / "manifest.json").read_text())["note"] == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_refuses_other_sklearn_version(tmp_path, fitted):
+    d = _write(tmp_path, fitted[0])
+    m = json.loads((d / "manifest.json").read_text())
+    m["versions"]["scikit-learn"] = "0.24.2"
+    (d / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ModelLoadError, match="scikit-learn 0.24.2"):
+        load_model_dir(d)
+
+
+def test_refuses_flipped_byte(tmp_path, fitted):
+    d = _write(tmp_path, fitted[0])
+    data = bytearray((d / "model.skops").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (d / "model.skops").write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match="sha256"):
+        load_model_dir(d)
+
+
+def test_refuses_tampered_baseline(tmp_path, fitted):
+    model, X = fitted
+    d = _write(tmp_path, model, baselines={"b": LogisticRegression().fit(X, (X[:, 1] > 0).astype(int))})
+    with open(d / "baselines" / "b.skops", "ab") as fh:
+        fh.write(b"\0")
+    load_model_dir(d)  # the model itself is fine
+    with pytest.raises(ModelLoadError, match="b.skops"):
+        load_model_dir(d, with_baselines=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: make_pipeline(FunctionTransformer(os.system), LogisticRegression()),
+    lambda: NotAllowed(),
+])
+def test_refuses_untrusted_types_even_with_valid_hash(tmp_path, make):
+    d = _write(tmp_path, make())
+    with pytest.raises(ModelLoadError, match="allow-list"):
+        load_model_dir(d)
+
+
+def test_allow_list_rules():
+    assert modelio.is_allowed_type("sklearn.linear_model._logistic.LogisticRegression")
+    assert modelio.is_allowed_type("sklearn.model_selection._split.PredefinedSplit")
+    assert not modelio.is_allowed_type("sklearn.utils.deprecated")  # not an estimator class
+    assert not modelio.is_allowed_type("posix.system")
+    assert not modelio.is_allowed_type("builtins.eval")
+    assert not modelio.is_allowed_type("imr_ml.no_such_module.Thing")
+
+
+def test_missing_or_bad_manifest(tmp_path, fitted):
+    with pytest.raises(ModelLoadError, match="not a model directory"):
+        load_model_dir(tmp_path / "nope")
+    d = _write(tmp_path, fitted[0])
+    (d / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="not valid JSON"):
+        load_model_dir(d)
+
+
+def test_atomic_write_json_leaves_no_temp(tmp_path):
+    p = modelio.atomic_write_json(tmp_path / "x.json", {"a": np.float64(1.5), "b": np.int64(2)})
+    assert json.loads(p.read_text()) == {"a": 1.5, "b": 2}
+    assert [q.name for q in tmp_path.iterdir()] == ["x.json"]

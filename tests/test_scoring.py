@@ -1,0 +1,115 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from imr_ml.cli import app
+from imr_ml.demo import EXAMPLES
+from imr_ml.modelio import load_model_dir
+from imr_ml.scoring import request_row, score_rows
+
+runner = CliRunner()
+
+
+def _example_rows():
+    return [request_row(e["summary"], e["item"], e["claims_admin_guideline"], e["date_of_injury"],
+                        e["ur_denial_date"]) for e in EXAMPLES]
+
+
+def test_letter_item_scores_like_the_same_facts_typed_as_a_request(demo_model):
+    model_dir, test_rows = demo_model
+    loaded = load_model_dir(model_dir)
+    row = next(r for r in test_rows if len(r["summary"].split()) > 30)
+    typed = request_row(row["summary"], row["item"], row["claims_admin_guideline"], row["date_of_injury"],
+                        row["ur_denial_date"])
+    typed.update(original_request=row["original_request"], authorized_portion=row["authorized_portion"],
+                 retrospective=row["retrospective"])
+    a, b = score_rows(loaded, [row, typed])
+    assert a["p_overturned"] == b["p_overturned"] and a["reasons"] == b["reasons"]
+
+
+def test_results_have_probability_reasons_with_evidence_and_hints(demo_model):
+    loaded = load_model_dir(demo_model[0])
+    upheld, overturned = score_rows(loaded, _example_rows())
+    assert 0 <= upheld["p_overturned"] < overturned["p_overturned"] <= 1
+    assert upheld["decision"] == "upheld"
+    assert upheld["reasons"] and all({"feature", "contribution", "evidence"} <= set(r) for r in upheld["reasons"])
+    with_text = [ev for r in upheld["reasons"] for ev in r["evidence"]]
+    assert with_text and all(ev["text"] for ev in with_text)
+    assert any("functional improvement" in h for h in upheld["hints"])
+
+
+def test_thin_input_abstains(demo_model):
+    loaded = load_model_dir(demo_model[0])
+    short, unknown = score_rows(loaded, [request_row("Back pain.", "Acupuncture x6"),
+                                         request_row(EXAMPLES[0]["summary"], "Zzyzx frobnication")])
+    assert short["abstained"] and short["p_overturned"] is None and "too little clinical content" in short["reason"]
+    assert unknown["abstained"] and "unknown item" in unknown["reason"]
+
+
+def test_cli_score_request_from_stdin_csv_and_corpus(demo_model, tmp_path):
+    model_dir, test_rows = demo_model
+    res = runner.invoke(app, ["score", str(model_dir), "--item", EXAMPLES[0]["item"], "--json"],
+                        input=EXAMPLES[0]["summary"])
+    assert res.exit_code == 0, res.output
+    assert 0 <= json.loads(res.stdout)["p_overturned"] <= 1
+    csv = tmp_path / "r.csv"
+    csv.write_text('summary,item\n"' + EXAMPLES[1]["summary"] + '",' + EXAMPLES[1]["item"] + "\n")
+    res = runner.invoke(app, ["score", str(model_dir), str(csv), "--json"])
+    assert res.exit_code == 0 and len(json.loads(res.stdout)) == 1
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in test_rows[:20]))
+    res = runner.invoke(app, ["score", str(model_dir), str(corpus), "--out", str(tmp_path / "s.jsonl")])
+    assert res.exit_code == 0
+    assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 20
+
+
+@pytest.mark.parametrize("args, message", [
+    (["score", "MODEL", "--item", "MRI"], "too little"),
+    (["score", "MODEL", "nope.csv"], "cannot read"),
+    (["score", "/no/such/model", "--item", "MRI"], "model"),
+])
+def test_cli_score_errors_are_one_line(demo_model, args, message):
+    args = [str(demo_model[0]) if a == "MODEL" else a for a in args]
+    res = runner.invoke(app, args, input="")
+    if message == "too little":  # an empty summary is scored as an abstention, not an error
+        assert res.exit_code == 0 and "abstained" in res.output
+        return
+    assert res.exit_code == 2 and "Traceback" not in res.output and message in res.output.lower()
+
+
+def test_explain_groups_contributions_and_writes_html(demo_model, tmp_path):
+    res = runner.invoke(app, ["explain", str(demo_model[0]), "--item", EXAMPLES[0]["item"], "--json",
+                              "--html", str(tmp_path / "e.html")], input=EXAMPLES[0]["summary"])
+    assert res.exit_code == 0, res.output
+    (r,) = json.loads(res.stdout)
+    groups = r["explanation"]["groups"]
+    assert {"signal", "summary", "item"} <= set(groups)
+    # contributions add up to the linear model's score of this very request
+    from imr_ml.train import fitted_pipeline, frame
+
+    pipe = fitted_pipeline(load_model_dir(demo_model[0]).model)
+    row = request_row(EXAMPLES[0]["summary"], EXAMPLES[0]["item"])
+    total = r["explanation"]["intercept"] + sum(g["total"] for g in groups.values())
+    assert total == pytest.approx(pipe.decision_function(frame([row]))[0], abs=1e-3)
+    page = (tmp_path / "e.html").read_text()
+    assert "<mark" in page and "Missing documentation" in page
+
+
+def test_report_html_has_sections_and_images(demo_model, tmp_path):
+    model_dir, test_rows = demo_model
+    corpus = tmp_path / "test.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in test_rows))
+    res = runner.invoke(app, ["report", str(model_dir), "--corpus", str(corpus), "--out", str(tmp_path / "rep")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "rep" / "report.html").read_text()
+    for anchor in ("weights", "permutation", "calibration", "pr", "categories"):
+        assert f"id='{anchor}'" in page
+    import re
+    images = re.findall(r"<img src='([^']+)'", page)
+    assert len(images) == 5
+    for name in images:
+        assert (tmp_path / "rep" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert set(data["permutation_importance"]["groups"]) >= {"signal", "field"}
+    assert data["per_category"][-1]["category"] == "all"

@@ -1,0 +1,231 @@
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from imr_ml import train as T
+from imr_ml.schema import PRE_DECISION
+
+ITEMS = ["Acupuncture x6", "Norco 10/325 #60", "MRI of the lumbar spine", "Physical therapy 12 sessions"]
+
+
+def _standin(C=1.0, use_tfidf=True, use_signals=True, hashing=False, **kw):
+    """A fast pure-sklearn pipeline with the build_pipeline contract, for testing the training
+    mechanics quickly; the real pipeline is exercised by test_real_pipeline_* below."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    parts = [("item", CountVectorizer(binary=True), "item")]
+    if use_tfidf:
+        parts.append(("summary", TfidfVectorizer(), "summary"))
+    return Pipeline([("features", ColumnTransformer(parts)),
+                     ("clf", LogisticRegression(C=C, class_weight="balanced", solver="liblinear"))])
+
+
+def factory():
+    return _standin
+
+
+def make_rows(n_letters=48, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for li in range(n_letters):
+        for i in range(int(rng.integers(1, 4))):
+            good = rng.random() < 0.3
+            lab = int(rng.random() < (0.75 if good else 0.05))
+            rows.append({
+                "letter_id": f"CM16-{seed:02d}{li:04d}", "item_index": i,
+                "item": ITEMS[int(rng.integers(len(ITEMS)))],
+                "summary": ("The patient reports functional improvement with increased activities of daily "
+                            "living after prior sessions." if good else
+                            "There was no documented functional improvement; pain unchanged.") + " Low back pain.",
+                "date_of_injury": "2014-01-02", "ur_denial_date": "2016-05-01", "retrospective": False,
+                "label": lab, "decision": "overturned" if lab else "upheld",
+                "rationale": "The request is medically necessary." if lab else "Not medically necessary.",
+                "decision_date": f"2016-{1 + li % 12:02d}-{1 + li % 28:02d}",
+            })
+    return rows
+
+
+FAST = dict(n_splits=3, grid=({"C": 0.1}, {"C": 1.0}), cache=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    rows = make_rows(40)
+    res = T.train(rows, T.TrainOptions(seed=1, **FAST), factory=factory())
+    d = T.save(res, tmp_path_factory.mktemp("m") / "model")
+    return rows, res, d
+
+
+def test_frame_has_only_pre_decision_columns():
+    df = T.frame(make_rows(4))
+    assert tuple(df.columns) == PRE_DECISION
+    assert "rationale" not in df and "decision_date" not in df and "label" not in df
+
+
+def test_fingerprint_is_order_independent_and_ignores_post_decision_text():
+    rows = make_rows(10)
+    fp = T.fingerprint(rows)
+    assert T.fingerprint(list(reversed(rows))) == fp
+    changed = [dict(r, rationale="something else") for r in rows]
+    assert T.fingerprint(changed) == fp
+    flipped = [dict(r) for r in rows]
+    flipped[0]["label"] = 1 - flipped[0]["label"]
+    assert T.fingerprint(flipped) != fp
+
+
+def test_label_filled_from_decision_and_missing_rejected():
+    rows = [{"letter_id": "A", "item_index": 0, "decision": "Overturned"}]
+    assert T.canonical_rows(rows)[0]["label"] == 1
+    with pytest.raises(T.TrainError, match="no label"):
+        T.canonical_rows([{"letter_id": "A", "item_index": 0}])
+    with pytest.raises(T.TrainError, match="letter_id"):
+        T.canonical_rows([{"item_index": 0, "label": 1}])
+
+
+def test_grouped_folds_never_split_a_letter_and_are_seeded():
+    rows = T.canonical_rows(make_rows(30))
+    y, g = T.labels(rows), T.letter_groups(rows)
+    folds = T.grouped_folds(y, g, 5, seed=3)
+    seen = np.concatenate([te for _, te in folds])
+    assert sorted(seen.tolist()) == list(range(len(y)))
+    for tr, te in folds:
+        assert not set(g[tr]) & set(g[te])
+    again = T.grouped_folds(y, g, 5, seed=3)
+    assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
+    other = T.grouped_folds(y, g, 5, seed=4)
+    assert any(len(a[1]) != len(b[1]) or (a[1] != b[1]).any() for a, b in zip(folds, other))
+
+
+def test_temporal_split_holds_out_latest_letters():
+    rows = T.canonical_rows(make_rows(20))
+    tr, te = T.temporal_split(rows, 0.25)
+    last_train = max(rows[i]["decision_date"] for i in tr)
+    first_test = min(rows[i]["decision_date"] for i in te)
+    assert last_train <= first_test
+    assert not {rows[i]["letter_id"] for i in tr} & {rows[i]["letter_id"] for i in te}
+    assert len({rows[i]["letter_id"] for i in te}) == 5
+
+
+def test_temporal_split_estimate_is_one_held_out_block():
+    res = T.train(make_rows(30), T.TrainOptions(split="temporal", baselines=False, **FAST), factory=factory())
+    cv = res.manifest["cv"]
+    assert cv["n_folds"] == 1 and "temporal" in cv["protocol"]
+    assert cv["folds"][0]["n_test"] < res.manifest["data"]["n_items"] / 2
+    with pytest.raises(T.TrainError, match="decision_date"):
+        T.train([dict(r, decision_date=None) for r in make_rows(10)], T.TrainOptions(split="temporal", **FAST),
+                factory=factory())
+
+
+def test_single_class_is_refused():
+    rows = [dict(r, label=0) for r in make_rows(10)]
+    with pytest.raises(T.TrainError, match="need both"):
+        T.train(rows, T.TrainOptions(**FAST), factory=factory())
+
+
+def test_train_writes_complete_manifest_and_card(trained):
+    rows, res, d = trained
+    m = json.loads((d / "manifest.json").read_text())
+    assert m["data"]["fingerprint_sha256"] == T.fingerprint(rows)
+    assert m["data"]["n_items"] == len(rows) and m["data"]["n_overturned"] == sum(r["label"] for r in rows)
+    assert m["data"]["n_letters"] == len({r["letter_id"] for r in rows})
+    assert m["hyperparameters"]["C"] in (0.1, 1.0)
+    assert m["features"]["names"] and m["features"]["columns"] == list(PRE_DECISION)
+    for name in ("model", "base_rate", "category_prior", "tfidf_lr", "signals_only"):
+        assert m["cv"]["summary"][name]["roc_auc"]["n"] >= 2
+    assert set(m["versions"]) >= {"python", "scikit-learn", "numpy", "pandas", "skops", "imr_ml"}
+    card = (d / "MODEL_CARD.md").read_text()
+    for heading in ("Intended use", "Measured performance", "Leakage statement", "Limitations", "Calibration"):
+        assert heading in card
+    assert m["model_sha256"] in card
+    # the signal in the summary is learnable: held-out AUC well above chance
+    assert m["cv"]["summary"]["model"]["roc_auc"]["mean"] > 0.7
+
+
+def test_calibration_undoes_class_weighting(trained):
+    rows, res, _ = trained
+    X, y = T.frame(res and T.canonical_rows(rows)), T.labels(T.canonical_rows(rows))
+    p_cal = res.model.predict_proba(X)[:, 1]
+    p_raw = T.fitted_pipeline(res.model).predict_proba(X)[:, 1]
+    # balanced class weights push raw probabilities far above the ~20% base rate
+    assert abs(p_raw.mean() - y.mean()) > 0.1
+    assert abs(p_cal.mean() - y.mean()) < 0.05
+
+
+def test_training_is_deterministic(trained):
+    rows, res, _ = trained
+    # reversed input order, and the feature cache switched on: same model
+    again = T.train(list(reversed(rows)), T.TrainOptions(seed=1, estimate=False, **{**FAST, "cache": True}),
+                    factory=factory())
+    X = T.frame(T.canonical_rows(rows))
+    np.testing.assert_allclose(again.model.predict_proba(X), res.model.predict_proba(X))
+    assert again.manifest["hyperparameters"] == res.manifest["hyperparameters"]
+
+
+def test_evaluate_scores_model_and_baselines_and_flags_overlap(trained):
+    rows, res, d = trained
+    new = make_rows(30, seed=7)
+    rep = T.evaluate(d, new)
+    assert rep["n_items"] == len(new) and rep["letters_seen_in_training"] == 0
+    for k in ("roc_auc", "average_precision", "brier", "log_loss", "ece", "base_rate"):
+        assert rep[k] is not None
+    assert set(rep["baselines"]) == {"base_rate", "category_prior", "tfidf_lr", "signals_only"}
+    assert rep["baselines"]["base_rate"]["roc_auc"] == 0.5
+    assert set(rep["by_category"]) <= {"acupuncture", "opioid", "imaging_mri", "physical_therapy", "other"}
+    assert rep["roc_auc"] > 0.75
+    assert T.evaluate(d, rows)["letters_seen_in_training"] == len({r["letter_id"] for r in rows})
+
+
+def test_cli_train_then_evaluate_then_refuse_tampered(tmp_path, monkeypatch):
+    from imr_ml.cli import app
+
+    monkeypatch.setattr(T, "default_factory", factory)
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in make_rows(36)))
+    test = tmp_path / "t.jsonl"
+    test.write_text("".join(json.dumps(r) + "\n" for r in make_rows(20, seed=5)))
+    runner = CliRunner()
+    out = tmp_path / "model"
+    r = runner.invoke(app, ["train", str(corpus), "--out", str(out), "--folds", "3", "--C", "0.3",
+                            "--no-estimate", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["n_items"] == sum(1 for _ in corpus.open())
+    r = runner.invoke(app, ["evaluate", str(out), str(test), "--json"])
+    assert r.exit_code == 0, r.output
+    saved = json.loads((out / "evaluation.json").read_text())
+    assert saved["n_items"] == json.loads(r.stdout)["n_items"]
+    blob = bytearray((out / "model.skops").read_bytes())
+    blob[-10] ^= 0xFF
+    (out / "model.skops").write_bytes(bytes(blob))
+    r = runner.invoke(app, ["evaluate", str(out), str(test)])
+    assert r.exit_code == 2
+    assert r.stderr.startswith("error: ") and "sha256" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_cli_train_bad_input(tmp_path):
+    from imr_ml.cli import app
+
+    r = CliRunner().invoke(app, ["train", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "m")])
+    assert r.exit_code == 2 and "no such file" in r.stderr
+
+
+def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
+    from imr_ml.features import build_pipeline
+    from imr_ml.modelio import load_model_dir
+
+    rows = make_rows(16, seed=3)
+    res = T.train(rows, T.TrainOptions(n_splits=3, grid=({"C": 0.3},), estimate=False))
+    names = res.manifest["features"]["names"]
+    assert any(n.startswith("signal__") for n in names) and any(n.startswith("summary__tfidf__") for n in names)
+    assert isinstance(T.fitted_pipeline(res.model), type(build_pipeline()))
+    # the feature cache used while fitting is not part of the saved model
+    assert res.model.estimator.memory is None and T.fitted_pipeline(res.model).memory is None
+    d = T.save(res, tmp_path / "m")
+    loaded = load_model_dir(d, with_baselines=True)
+    X = T.frame(T.canonical_rows(rows))
+    np.testing.assert_allclose(loaded.model.predict_proba(X), res.model.predict_proba(X))
+    assert "signals_only" in loaded.baselines
