@@ -197,12 +197,15 @@ class NoRows(Exception):
     """Nothing usable in the inputs; the message says why."""
 
 
-def load_rows(inputs: Iterable[str | Path], jobs: int = 0) -> list[dict]:
+def load_rows(inputs: Iterable[str | Path], jobs: int = 0, progress: Callable[[int, int], None] | None = None,
+              on_skip: Callable[[dict], None] | None = None) -> list[dict]:
     """Rows from any mix of corpus files (`.jsonl`/`.parquet` from `ingest`) and letter
     files or folders (ingested on the fly). The one way every command reads its input."""
     rows: list[dict] = []
     letters: list[str] = []
     for p in map(str, inputs):
+        if not Path(p).exists():
+            raise NoRows(f"{p}: no such file or folder")
         if p.endswith(CORPUS_SUFFIXES):
             try:
                 rows += read_corpus(p)
@@ -211,7 +214,10 @@ def load_rows(inputs: Iterable[str | Path], jobs: int = 0) -> list[dict]:
         else:
             letters.append(p)
     if letters:
-        got, skipped = ingest_paths(letters, jobs=jobs or os.cpu_count() or 1)
+        got, skipped = ingest_paths(letters, jobs=jobs or os.cpu_count() or 1, progress=progress)
+        for s in skipped:
+            if on_skip:
+                on_skip(s)
         rows += got
         if not got:
             reasons = "; ".join(f"{s['source']}: {s['reason']}" for s in skipped[:3])

@@ -39,8 +39,27 @@ def atomic_write_jsonl(rows, target: str | Path) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def to_json(obj) -> str:
+    """Indented JSON; numpy scalars and arrays and paths become plain values."""
+    return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default) + "\n"
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
 def atomic_write_json(obj, target: str | Path) -> None:
-    atomic_write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", target)
+    atomic_write_text(to_json(obj), target)
 
 
 def atomic_write_parquet(rows: list[dict], target: str | Path) -> None:

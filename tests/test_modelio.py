@@ -120,6 +120,9 @@ def test_missing_or_bad_manifest(tmp_path, fitted):
 
 
 def test_atomic_write_json_leaves_no_temp(tmp_path):
-    p = modelio.atomic_write_json(tmp_path / "x.json", {"a": np.float64(1.5), "b": np.int64(2)})
-    assert json.loads(p.read_text()) == {"a": 1.5, "b": 2}
+    from imr_ml.textio import atomic_write_json
+
+    p = tmp_path / "x.json"
+    atomic_write_json({"a": np.float64(1.5), "b": np.int64(2), "c": np.arange(2)}, p)
+    assert json.loads(p.read_text()) == {"a": 1.5, "b": 2, "c": [0, 1]}
     assert [q.name for q in tmp_path.iterdir()] == ["x.json"]

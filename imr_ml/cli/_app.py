@@ -48,3 +48,16 @@ def progress_bar(enabled: bool, label: str, total: int | None = None):
                   TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda done, total=None: bar.update(task, completed=done, **({"total": total} if total else {}))
+
+
+def read_inputs(inputs, show_progress: bool = False) -> list[dict]:
+    """Rows from corpus files and/or letters for a command; skipped letters are listed on
+    stderr, and no usable input ends the command with one line."""
+    from imr_ml.ingest import NoRows, load_rows
+
+    with progress_bar(show_progress, "Reading letters") as update:
+        try:
+            return load_rows([str(p) for p in inputs], progress=update,
+                             on_skip=lambda s: typer.echo(f"skipped {s['source']}: {s['reason']}", err=True))
+        except NoRows as exc:
+            fail(str(exc))

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail
+from imr_ml.cli._app import app, fail, read_inputs
 
 
 @app.command()
@@ -20,12 +20,12 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Metrics (ROC AUC, AP, Brier, log-loss, ECE), per category, beside the baselines."""
-    from imr_ml.cli.train import load_rows
-    from imr_ml.modelio import ModelLoadError, atomic_write_json
+    from imr_ml.modelio import ModelLoadError
+    from imr_ml.textio import atomic_write_json
     from imr_ml.train import TrainError
     from imr_ml.train import evaluate as run
 
-    rows = load_rows([str(p) for p in corpus], show_progress=sys.stderr.isatty() and not as_json)
+    rows = read_inputs(corpus, show_progress=sys.stderr.isatty() and not as_json)
     if not rows:
         fail("no labelled rows found to evaluate on")
     try:
@@ -34,7 +34,7 @@ def evaluate(
         fail(str(exc))
     target = out or (model_dir / "evaluation.json")
     try:
-        atomic_write_json(target, report)
+        atomic_write_json(report, target)
     except OSError as exc:
         fail(f"cannot write {target}: {exc.strerror}")
     if as_json:

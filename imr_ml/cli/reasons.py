@@ -8,19 +8,15 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail
+from imr_ml.cli._app import app, fail, read_inputs
 
 
 def run_reasons(inputs: list[str], out: str, rules: str | None = None) -> dict:
     """Write reasons.json and reasons.md into `out`; return the report."""
     from imr_ml.reasons import reasons_markdown, reasons_report
-    from imr_ml.ingest import NoRows, load_rows
     from imr_ml.textio import atomic_write_json, atomic_write_text
 
-    try:
-        rows = load_rows(inputs)
-    except NoRows as exc:
-        fail(str(exc))
+    rows = read_inputs(inputs)
     if not any(r.get("rationale") for r in rows):
         fail("no decision rationales in the input (reasons need ingested letters, not bare requests)")
     report = reasons_report(rows, rules)

@@ -7,11 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail
+from imr_ml.cli._app import app, fail, read_inputs
 
 
 def run_report(model_dir: str, corpus: list[str] | None, out: str) -> dict:
-    from imr_ml.ingest import NoRows, load_rows
     from imr_ml.modelio import ModelLoadError, load_model_dir
     from imr_ml.report import build_report
 
@@ -19,12 +18,7 @@ def run_report(model_dir: str, corpus: list[str] | None, out: str) -> dict:
         loaded = load_model_dir(model_dir)
     except ModelLoadError as exc:
         fail(str(exc))
-    rows = None
-    if corpus:
-        try:
-            rows = load_rows(corpus)
-        except NoRows as exc:
-            fail(str(exc))
+    rows = read_inputs(corpus) if corpus else None
     return build_report(loaded, rows, out)
 
 

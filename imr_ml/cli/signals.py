@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail
+from imr_ml.cli._app import app, fail, read_inputs
 
 
 def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
@@ -77,17 +77,9 @@ def signals(
     all_signals: bool = typer.Option(False, "--all", help="Table: also list signals that did not fire."),
 ):
     """Show every clinical signal of each disputed item, with the text that made it fire."""
-    from imr_ml.ingest import NoRows, load_rows
-
-    for p in paths:
-        if not p.exists():
-            fail(f"no such file or folder: {p}")
     if rules is not None and not rules.is_file():
         fail(f"no such rules file: {rules}")
-    try:
-        rows = load_rows([str(p) for p in paths])
-    except NoRows as exc:
-        fail(str(exc))
+    rows = read_inputs(paths)
     try:
         records = signals_for_rows(rows, str(rules) if rules else None)
     except (ValueError, KeyError) as exc:

@@ -3,45 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail
-
-CORPUS_SUFFIXES = (".jsonl", ".parquet")
-
-
-def load_rows(inputs: list[str], show_progress: bool = False) -> list[dict]:
-    """Rows from corpus files (.jsonl/.parquet) and/or letters (files or folders, ingested)."""
-    from imr_ml.ingest import ingest_paths, read_corpus
-
-    rows: list[dict] = []
-    letters = []
-    for p in inputs:
-        path = Path(p)
-        if not path.exists():
-            fail(f"{p}: no such file or folder")
-        if path.is_file() and path.suffix in CORPUS_SUFFIXES:
-            try:
-                rows += read_corpus(path)
-            except (OSError, ValueError) as exc:
-                fail(f"{p}: cannot read corpus ({exc})")
-        else:
-            letters.append(str(path))
-    if letters:
-        from imr_ml.cli._app import progress_bar
-
-        with progress_bar(show_progress, "Reading letters") as update:
-            got, skipped = ingest_paths(letters, jobs=os.cpu_count() or 1, progress=update)
-        for s in skipped:
-            typer.echo(f"skipped {s['source']}: {s['reason']}", err=True)
-        rows += got
-    return rows
-
+from imr_ml.cli._app import app, fail, read_inputs
 
 class RichReporter:
     """imr_ml.train.Reporter drawing a rich progress bar on stderr."""
@@ -108,7 +76,7 @@ def train(
     except TrainError as exc:
         fail(str(exc))
     show = sys.stderr.isatty() and not as_json
-    rows = load_rows([str(p) for p in inputs], show_progress=show)
+    rows = read_inputs(inputs, show_progress=show)
     if not rows:
         fail("no training rows found in the inputs")
     try:
