@@ -57,10 +57,12 @@ def best_of(fn, repeat: int) -> float:
 
 
 def clear_caches():
-    """Forget analysed summaries, so every run pays for every letter once."""
+    """Forget analysed summaries and rows, so every run pays for every letter once."""
+    import imr_ml.features as F
     import imr_ml.signals as S
 
     S._SUMMARY_CACHE.clear()
+    F._ROW_CACHE.clear()
 
 
 def signal_agreement(truth) -> list[tuple[str, int, int, int, int]]:

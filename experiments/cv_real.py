@@ -37,25 +37,6 @@ def load(corpus: str) -> list[dict]:
     return rows
 
 
-def memoize_signals() -> None:
-    """Speed only (analysis): `extract_signals` is a pure function of the row's PRE_DECISION
-    fields, so it is computed once per row and process instead of once per fit. The results
-    are identical; the library itself does not do this."""
-    import imr_ml.features as F
-    from imr_ml.schema import PRE_DECISION
-
-    original = F.extract_signals
-    cache: dict = {}
-
-    def cached(row, rules=None, taxonomy=None):
-        key = (tuple(str(row.get(k)) for k in PRE_DECISION), id(rules), taxonomy)
-        if key not in cache:
-            cache[key] = original(row, rules, taxonomy)
-        return cache[key]
-
-    F.extract_signals = cached
-
-
 def leaky_rationale(train_rows, test_rows):
     """ANALYSIS ONLY: TF-IDF of the reviewer's rationale (written after the decision)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -98,7 +79,6 @@ def main() -> None:
     args = ap.parse_args()
 
     rows = load(args.corpus)
-    memoize_signals()
     factory = T.default_factory()
     base = dict(seed=args.seed, cv_repeats=args.repeats)
     t0 = time.perf_counter()

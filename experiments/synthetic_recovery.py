@@ -91,10 +91,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", default=str(HERE / "synthetic_recovery.md"))
     args = ap.parse_args()
-    from cv_real import memoize_signals  # same folder; speed only, identical results
     from imr_ml.synth import EFFECTS
 
-    memoize_signals()
     t0 = time.perf_counter()
     rows, truth = make(args.letters, args.seed)
     t_gen = time.perf_counter() - t0

@@ -50,9 +50,20 @@ def split_by_letter(rows: list[dict], test_share: float = 0.2) -> tuple[list[dic
     return train, test
 
 
+def bayes_auc(truth_path: Path, rows: list[dict]) -> float:
+    """ROC AUC of the synthetic truth's own probabilities on `rows`."""
+    import json
+
+    from sklearn.metrics import roc_auc_score
+
+    with open(truth_path, encoding="utf-8") as fh:
+        truth = {(t["letter_id"], t["item_index"]): t["p_overturned"] for t in map(json.loads, fh)}
+    return float(roc_auc_score([r["label"] for r in rows], [truth[(r["letter_id"], r["item_index"])] for r in rows]))
+
+
 def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, reporter=None) -> dict:
-    from imr_ml.evaluation_text import metrics_table
     from imr_ml.ingest import ingest_paths
+    from imr_ml.metrics import format_evaluation
     from imr_ml.modelio import load_model_dir
     from imr_ml.report import build_report
     from imr_ml.scoring import request_row, score_rows
@@ -76,15 +87,19 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     model_dir = save(result, out / "model")
     say("4/6 evaluating on the held-out letters")
     ev = evaluate(model_dir, test_rows)
+    say(format_evaluation(ev, per_category=False))
+    bayes = bayes_auc(out / "letters" / "truth.jsonl", test_rows)
+    ev["bayes_optimal_roc_auc"] = bayes
     atomic_write_json(ev, model_dir / "evaluation.json")
-    say(metrics_table(ev))
+    say(f"    the true probabilities the letters were drawn from reach ROC AUC {bayes:.3f} on these items "
+        f"(the best any model can do); the model gets {ev['roc_auc'] / bayes:.0%} of it")
     say("5/6 scoring two example requests")
     loaded = load_model_dir(model_dir)
     examples = []
     for ex, scored in zip(EXAMPLES, score_rows(loaded, [request_row(ex["summary"], ex["item"],
                           ex["claims_admin_guideline"], ex["date_of_injury"], ex["ur_denial_date"]) for ex in EXAMPLES])):
         examples.append({"example": ex["name"], **scored})
-        say(f"    {ex['name']}: {ex['item']}\n      P(overturned) = {scored['p_overturned']:.2f}")
+        say(f"    {ex['name']}: {ex['item']}\n      P(overturned) = {scored['p_overturned']:.3f}")
         for h in scored["hints"][:2]:
             say(f"      missing: {h}")
     atomic_write_json(examples, out / "examples.json")

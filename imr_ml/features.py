@@ -20,6 +20,7 @@ its group (`summary`, `item`, `signal`, `field`) for grouped explanations.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import numpy as np
@@ -279,6 +280,13 @@ _FIELD_NUMERIC = (
 )
 
 
+# Signal rows are pure functions of a row's pre-decision text and the rules: cross-validation
+# and hyperparameter search refit the pipeline many times on the same rows, so each row's
+# vector is kept (least recently used first out) instead of analysing its text again.
+ROW_CACHE_SIZE = 100_000
+_ROW_CACHE: OrderedDict = OrderedDict()
+
+
 class SignalFeatures(TransformerMixin, BaseEstimator):
     """The clinical signals, the item category and the structured fields, as numbers.
 
@@ -319,53 +327,67 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         M = np.zeros((len(df), len(names)), dtype=np.float64)
         records = df.to_dict("records")
         r = load_rules(self.rules)
+        config = (str(self.rules), str(self.taxonomy), self.use_signals, self.use_fields, self.use_category)
         for i, row in enumerate(records):
-            sig = extract_signals(row, r, self.taxonomy)
-            if self.use_signals:
-                for t in r.text_rules:
-                    M[i, index[f"signal__{t.name}"]] = float(bool(sig[t.name].value))
-                for n in SAME_MODALITY_SIGNALS:
-                    if n in sig:
-                        M[i, index[f"signal__{n}"]] = float(bool(sig[n].value))
-            cat = sig["category"].value
-            if self.use_category:
-                j = index.get(f"item__category__{cat}")
+            key = (config, *(str(row.get(k)) for k in PRE_DECISION))
+            cached = _ROW_CACHE.get(key)
+            if cached is not None:
+                _ROW_CACHE.move_to_end(key)
+                M[i] = cached
+                continue
+            self._fill_row(M, i, row, r, index)
+            _ROW_CACHE[key] = M[i].copy()
+            if len(_ROW_CACHE) > ROW_CACHE_SIZE:
+                _ROW_CACHE.popitem(last=False)
+        return M
+
+    def _fill_row(self, M, i, row, r, index):
+        """One row's signals and fields (the slow part: ~2 ms of text analysis)."""
+        sig = extract_signals(row, r, self.taxonomy)
+        if self.use_signals:
+            for t in r.text_rules:
+                M[i, index[f"signal__{t.name}"]] = float(bool(sig[t.name].value))
+            for n in SAME_MODALITY_SIGNALS:
+                if n in sig:
+                    M[i, index[f"signal__{n}"]] = float(bool(sig[n].value))
+        cat = sig["category"].value
+        if self.use_category:
+            j = index.get(f"item__category__{cat}")
+            if j is not None:
+                M[i, j] = 1.0
+        if self.use_fields:
+            f = {}
+            f["retrospective"] = float(bool(sig["retrospective"].value))
+            f["partial_authorization"] = float(bool(sig["partial_authorization"].value))
+            q = sig["requested_quantity"].value
+            f["requested_quantity"] = math.log1p(q) if q is not None else 0.0
+            f["requested_quantity_missing"] = float(q is None)
+            f["exceeds_trial"] = float(bool(sig["exceeds_trial"].value))
+            p = sig["prior_sessions"].value
+            f["prior_sessions"] = math.log1p(p) if p is not None else 0.0
+            f["prior_sessions_missing"] = float(p is None)
+            f["prior_same_modality"] = float(bool(sig["prior_same_modality"].value))
+            d = sig["chronicity_days"].value
+            f["chronicity_years"] = min(d / 365.25, 30.0) if d is not None else 0.0
+            f["chronicity_missing"] = float(d is None)
+            a = sig["age"].value
+            f["age"] = a / 100.0 if a is not None else 0.0
+            f["age_missing"] = float(a is None)
+            for k in ("additional", "post_op", "purchase", "rental"):
+                f[f"item_{k}"] = float(bool(sig[f"item_{k}"].value))
+            f["n_summary_regions"] = float(len(sig["summary_regions"].value))
+            f["summary_length"] = math.log1p(len(row.get("summary") or "")) / 10.0
+            f["category_prior"] = category_prior(cat, self.taxonomy)
+            for k, v in f.items():
+                M[i, index[f"field__{k}"]] = v
+            for g in sig["ca_guideline"].value:
+                j = index.get(f"field__ca_guideline__{g}")
                 if j is not None:
                     M[i, j] = 1.0
-            if self.use_fields:
-                f = {}
-                f["retrospective"] = float(bool(sig["retrospective"].value))
-                f["partial_authorization"] = float(bool(sig["partial_authorization"].value))
-                q = sig["requested_quantity"].value
-                f["requested_quantity"] = math.log1p(q) if q is not None else 0.0
-                f["requested_quantity_missing"] = float(q is None)
-                f["exceeds_trial"] = float(bool(sig["exceeds_trial"].value))
-                p = sig["prior_sessions"].value
-                f["prior_sessions"] = math.log1p(p) if p is not None else 0.0
-                f["prior_sessions_missing"] = float(p is None)
-                f["prior_same_modality"] = float(bool(sig["prior_same_modality"].value))
-                d = sig["chronicity_days"].value
-                f["chronicity_years"] = min(d / 365.25, 30.0) if d is not None else 0.0
-                f["chronicity_missing"] = float(d is None)
-                a = sig["age"].value
-                f["age"] = a / 100.0 if a is not None else 0.0
-                f["age_missing"] = float(a is None)
-                for k in ("additional", "post_op", "purchase", "rental"):
-                    f[f"item_{k}"] = float(bool(sig[f"item_{k}"].value))
-                f["n_summary_regions"] = float(len(sig["summary_regions"].value))
-                f["summary_length"] = math.log1p(len(row.get("summary") or "")) / 10.0
-                f["category_prior"] = category_prior(cat, self.taxonomy)
-                for k, v in f.items():
-                    M[i, index[f"field__{k}"]] = v
-                for g in sig["ca_guideline"].value:
-                    j = index.get(f"field__ca_guideline__{g}")
-                    if j is not None:
-                        M[i, j] = 1.0
-                for g in sig["item_regions"].value:
-                    M[i, index[f"field__item_region__{g}"]] = 1.0
-                for g in sig["summary_regions"].value:
-                    M[i, index[f"field__summary_region__{g}"]] = 1.0
-        return M
+            for g in sig["item_regions"].value:
+                M[i, index[f"field__item_region__{g}"]] = 1.0
+            for g in sig["summary_regions"].value:
+                M[i, index[f"field__summary_region__{g}"]] = 1.0
 
     def _fit_matrix(self, X):
         M = self._raw(X)

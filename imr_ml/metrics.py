@@ -128,3 +128,24 @@ def fmt(summary: dict, metric: str, digits: int = 3) -> str:
     if s.get("mean") is None:
         return "—"
     return f"{s['mean']:.{digits}f} ± {s['sd']:.{digits}f}"
+
+
+def format_evaluation(report: dict, per_category: bool = True) -> str:
+    """The terminal table of an evaluation report: the model beside its baselines."""
+    cats = report.get("by_category", {}) if per_category else {}
+    labels = ["model", *report["baselines"], *(f"{c} ({s['n_items']})" for c, s in cats.items())]
+    w = max(len(x) for x in labels)
+
+    def line(name, s):
+        f = lambda k: "—" if s.get(k) is None else f"{s[k]:.3f}"  # noqa: E731
+        return (f"  {name:<{w}} {f('roc_auc'):>7} {f('average_precision'):>7} {f('brier'):>7} "
+                f"{f('log_loss'):>8} {f('ece'):>7}")
+
+    out = [f"{report['n_letters']} letters, {report['n_items']} items, {report['n_overturned']} overturned "
+           f"(base rate {report['base_rate']:.3f})",
+           f"  {'':<{w}} {'ROC AUC':>7} {'AP':>7} {'Brier':>7} {'log-loss':>8} {'ECE':>7}",
+           line("model", report), *(line(n, s) for n, s in report["baselines"].items())]
+    if cats:
+        out.append("per category (model):")
+        out += [line(f"{c} ({s['n_items']})", s) for c, s in cats.items()]
+    return "\n".join(out)

@@ -18,8 +18,13 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON at the end."),
 ):
     """Run the whole job on a built-in synthetic corpus (no real data needed)."""
+    import sys
+
+    from imr_ml.cli.train import reporter
     from imr_ml.demo import run_demo
 
-    result = run_demo(out, letters=letters, seed=seed, say=(lambda *_: None) if as_json else typer.echo)
+    with reporter(sys.stderr.isatty() and not as_json) as rep:
+        result = run_demo(out, letters=letters, seed=seed, say=(lambda *_: None) if as_json else typer.echo,
+                          reporter=rep)
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))

@@ -40,25 +40,10 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    typer.echo(f"{report['n_letters']} letters, {report['n_items']} items, {report['n_overturned']} overturned "
-               f"(base rate {report['base_rate']:.3f})")
+    from imr_ml.metrics import format_evaluation
+
+    typer.echo(format_evaluation(report))
     if report["letters_seen_in_training"]:
         typer.echo(f"warning: {report['letters_seen_in_training']} of these letters were in the training data; "
                    "these scores are not held-out", err=True)
-
-    labels = ["model", *report["baselines"], *(f"{c} ({s['n_items']})" for c, s in report["by_category"].items())]
-    w = max(len(x) for x in labels)
-
-    def line(name, s):
-        f = lambda k: "—" if s.get(k) is None else f"{s[k]:.3f}"  # noqa: E731
-        return (f"  {name:<{w}} {f('roc_auc'):>7} {f('average_precision'):>7} {f('brier'):>7} "
-                f"{f('log_loss'):>8} {f('ece'):>7}")
-
-    typer.echo(f"  {'':<{w}} {'ROC AUC':>7} {'AP':>7} {'Brier':>7} {'log-loss':>8} {'ECE':>7}")
-    typer.echo(line("model", report))
-    for name, s in report["baselines"].items():
-        typer.echo(line(name, s))
-    typer.echo("per category (model):")
-    for cat, s in report["by_category"].items():
-        typer.echo(line(f"{cat} ({s['n_items']})", s))
     typer.echo(f"report -> {target}")

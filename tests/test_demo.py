@@ -1,0 +1,19 @@
+import json
+
+from typer.testing import CliRunner
+
+from imr_ml.cli import app
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    res = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "d"), "--letters", "300", "--json"])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    for path in result["where"].values():
+        assert (tmp_path / "d").as_posix() in path
+    ev = json.loads((tmp_path / "d" / "model" / "evaluation.json").read_text())
+    assert ev["letters_seen_in_training"] == 0  # held-out letters really are held out
+    assert 0.5 < ev["bayes_optimal_roc_auc"] <= 1
+    upheld, overturned = result["examples"]
+    assert upheld["p_overturned"] < overturned["p_overturned"]
+    assert (tmp_path / "d" / "report" / "report.html").read_text().count("<img") >= 4
