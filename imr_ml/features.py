@@ -33,10 +33,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from imr_ml.knowledge import load_taxonomy
-from imr_ml.schema import PRE_DECISION
+from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
 from imr_ml.signals import SAME_MODALITY_SIGNALS, category_prior, extract_signals, load_rules
 
-TEXT_COLUMNS = ("summary", "item", "original_request", "authorized_portion", "claims_admin_guideline")
 GROUPS = ("summary", "item", "signal", "field")
 
 
@@ -277,6 +276,9 @@ _FIELD_NUMERIC = (
     "n_summary_regions",
     "summary_length",  # log1p(characters) / 10
     "category_prior",  # logit(1 - uphold_prior) of the item's category
+    "letter_items",  # log1p(items disputed in the same application)
+    "surgery_in_dispute",  # a surgery is among the disputed items
+    "periop_surgery_not_in_dispute",  # a perioperative service whose surgery is not disputed
 )
 
 
@@ -378,6 +380,9 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
             f["n_summary_regions"] = float(len(sig["summary_regions"].value))
             f["summary_length"] = math.log1p(len(row.get("summary") or "")) / 10.0
             f["category_prior"] = category_prior(cat, self.taxonomy)
+            f["letter_items"] = math.log1p(sig["letter_items"].value)
+            f["surgery_in_dispute"] = float(bool(sig["surgery_in_dispute"].value))
+            f["periop_surgery_not_in_dispute"] = float(bool(sig["periop_surgery_not_in_dispute"].value))
             for k, v in f.items():
                 M[i, index[f"field__{k}"]] = v
             for g in sig["ca_guideline"].value:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from imr_ml.layouts import LayoutError, NotALetter, parse_letter_text
-from imr_ml.schema import COLUMNS
+from imr_ml.schema import COLUMNS, ITEM_SEPARATOR
 from imr_ml.textio import atomic_write_jsonl, atomic_write_parquet
 from imr_ml.textract import LETTER_SUFFIXES, Unreadable, read_text
 
@@ -32,6 +32,7 @@ def parse_text(text: str, source: str = "") -> list[dict]:
         raise SkipLetter(str(exc)) from None
     letter_id = letter.letter_id or (Path(source).stem if source else None)
     rows = []
+    names = [it.item for it in letter.items]
     for i, it in enumerate(letter.items):
         row = asdict(it)
         row.update(
@@ -44,6 +45,7 @@ def parse_text(text: str, source: str = "") -> list[dict]:
             date_of_injury=letter.date_of_injury,
             ur_denial_date=letter.ur_denial_date,
             retrospective=it.retrospective,
+            other_items=ITEM_SEPARATOR.join(names[:i] + names[i + 1:]),
             reviewer_specialty=letter.reviewer_specialty,
             decision_date=letter.decision_date,
         )

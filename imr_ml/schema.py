@@ -15,6 +15,10 @@ PRE_DECISION = (
     "date_of_injury",
     "ur_denial_date",
     "retrospective",
+    # the other items disputed in the same letter, " | "-separated: the IMR application lists
+    # them all, so they are known before the decision (e.g. whether the surgery that a
+    # pre-op lab serves is itself in dispute)
+    "other_items",
 )
 
 # Written after (or assigned after) the decision: for analysis only, never for scoring.
@@ -31,6 +35,10 @@ POST_DECISION = (
 IDENTITY = ("letter_id", "item_index", "source", "layout")
 
 COLUMNS = IDENTITY + PRE_DECISION + POST_DECISION
+
+# Pre-decision fields that hold free text.
+TEXT_COLUMNS = ("summary", "item", "original_request", "authorized_portion", "claims_admin_guideline", "other_items")
+ITEM_SEPARATOR = " | "
 
 
 def pre_decision(row: dict) -> dict:

@@ -148,9 +148,11 @@ def grouped_contributions(loaded, row: dict) -> dict:
 
 
 def request_row(summary: str, item: str, claims_admin_guideline: str | None = None,
-                date_of_injury: str | None = None, ur_denial_date: str | None = None) -> dict:
+                date_of_injury: str | None = None, ur_denial_date: str | None = None,
+                other_items: list[str] | tuple[str, ...] = ()) -> dict:
     """A new request typed in before submission, as a row."""
     from imr_ml.layouts._common import RETRO_RE, iso_date
+    from imr_ml.schema import ITEM_SEPARATOR
 
     def day(v):
         return (iso_date(v) or v) if v else None
@@ -159,7 +161,8 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     return {"letter_id": "request", "item_index": 0, "summary": " ".join((summary or "").split()),
             "item": " ".join((item or "").split()), "claims_admin_guideline": claims_admin_guideline,
             "date_of_injury": day(date_of_injury), "ur_denial_date": day(ur_denial_date), "retrospective": retro,
-            "original_request": None, "authorized_portion": None}
+            "original_request": None, "authorized_portion": None,
+            "other_items": ITEM_SEPARATOR.join(" ".join(o.split()) for o in other_items)}
 
 
 REQUIRED_CSV = ("summary", "item")

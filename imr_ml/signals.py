@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from imr_ml.knowledge import categorize, load_taxonomy, load_toml
-from imr_ml.schema import PRE_DECISION
+from imr_ml.schema import PRE_DECISION, ITEM_SEPARATOR
 
 FLAGS = re.IGNORECASE
 
@@ -854,6 +854,16 @@ def extract_signals(row: Mapping, rules=None, taxonomy: str | None = None) -> di
 
     tags, gev = _guideline_cached(_text(row, "claims_admin_guideline"), r)
     out["ca_guideline"] = Signal(list(tags), list(gev))
+
+    # The rest of the application: a perioperative service whose surgery is not itself in
+    # dispute (UR approved it) is judged on its own merits, and mostly allowed.
+    others = _text(row, "other_items")
+    other_cats = [categorize(o, taxonomy) for o in others.split(ITEM_SEPARATOR) if o.strip()] if others.strip() else []
+    out["letter_items"] = Signal(1 + len(other_cats), [("other_items", 0, len(others))] if others else [])
+    surgery = "surgery" in other_cats or category == "surgery"
+    out["surgery_in_dispute"] = Signal(surgery, [("other_items", 0, len(others))] if surgery and others else [])
+    alone = category == "perioperative" and not surgery
+    out["periop_surgery_not_in_dispute"] = Signal(alone, [("item", 0, len(item))] if alone else [])
     return out
 
 

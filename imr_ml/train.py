@@ -30,12 +30,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imr_ml.schema import PRE_DECISION
+from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
 
 # Wide on the strong-regularisation side: with a few hundred items (~30 overturned) grouped CV
 # picks C around 1e-4..1e-3 (experiments/cv_real.md); thousands of items pick larger C.
 DEFAULT_GRID: tuple[dict, ...] = tuple({"C": c} for c in (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 1.0))
-TEXT_COLUMNS = ("summary", "item", "original_request", "authorized_portion", "claims_admin_guideline")
 
 
 class TrainError(ValueError):

@@ -19,11 +19,11 @@ def _example_rows():
 def test_letter_item_scores_like_the_same_facts_typed_as_a_request(demo_model):
     model_dir, test_rows = demo_model
     loaded = load_model_dir(model_dir)
-    row = next(r for r in test_rows if len(r["summary"].split()) > 30)
+    row = next(r for r in test_rows if len(r["summary"].split()) > 30 and r["other_items"])
     typed = request_row(row["summary"], row["item"], row["claims_admin_guideline"], row["date_of_injury"],
                         row["ur_denial_date"])
     typed.update(original_request=row["original_request"], authorized_portion=row["authorized_portion"],
-                 retrospective=row["retrospective"])
+                 retrospective=row["retrospective"], other_items=row["other_items"])
     a, b = score_rows(loaded, [row, typed])
     assert a["p_overturned"] == b["p_overturned"] and a["reasons"] == b["reasons"]
 

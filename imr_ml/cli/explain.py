@@ -78,6 +78,7 @@ def explain(
     guideline: Optional[str] = typer.Option(None, "--guideline", help="The claims administrator's cited guideline."),
     date_of_injury: Optional[str] = typer.Option(None, "--date-of-injury"),
     ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date"),
+    other_item: Optional[List[str]] = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an HTML page with evidence highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ):
@@ -88,7 +89,7 @@ def explain(
     stdin_text = sys.stdin.read() if item is not None and summary_file is None and not sys.stdin.isatty() else None
     try:
         rows = gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text)
+                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item)
     except ValueError as exc:
         fail(str(exc))
     results = explain_rows(_load(model_dir), rows[:50])

@@ -14,7 +14,8 @@ from imr_ml.cli._app import app, fail, progress_bar
 
 
 def gather_requests(inputs: list[str], summary_file: str | None, item: str | None, guideline: str | None,
-                    date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None) -> list[dict]:
+                    date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None,
+                    other_items: list[str] | None = None) -> list[dict]:
     """Rows to score from the command's inputs; raises ValueError with a one-line reason."""
     from imr_ml.ingest import NoRows, load_rows
     from imr_ml.scoring import read_requests_csv, request_row
@@ -27,7 +28,7 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
                 raise ValueError(f"cannot read --summary-file {summary_file}: {exc}") from None
         else:
             summary = stdin_text or ""
-        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date)]
+        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or ())]
     if not inputs:
         raise ValueError("give letters, a corpus or a CSV to score, or --item with --summary-file (or the summary on stdin)")
     rows: list[dict] = []
@@ -66,6 +67,7 @@ def score(
     guideline: Optional[str] = typer.Option(None, "--guideline", help="The claims administrator's cited guideline."),
     date_of_injury: Optional[str] = typer.Option(None, "--date-of-injury", help="MM/DD/YYYY or YYYY-MM-DD."),
     ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date", help="MM/DD/YYYY or YYYY-MM-DD."),
+    other_item: Optional[List[str]] = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
     top: int = typer.Option(5, "--top", help="Reasons to show per item."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write results as JSON lines here."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
@@ -77,7 +79,7 @@ def score(
     stdin_text = sys.stdin.read() if item is not None and summary_file is None and not sys.stdin.isatty() else None
     try:
         rows = gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text)
+                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item)
     except ValueError as exc:
         fail(str(exc))
     loaded = _load(model_dir)
