@@ -418,6 +418,9 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "scale_")
         _check_width(self, X)
+        if list(self._layout()) != list(self.feature_names_out_):
+            raise ValueError(f"fitted on {len(self.feature_names_out_)} signal features, the rules now give "
+                             f"{len(self._layout())} others")
         return self._raw(X) / self.scale_
 
     def get_feature_names_out(self, input_features=None):

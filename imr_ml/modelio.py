@@ -280,6 +280,21 @@ def read_checked(model_dir: str | Path, rel: str, manifest: dict) -> bytes:
     return data
 
 
+def check_features(model, model_dir) -> None:
+    """Refuse a model whose feature steps no longer match this code (a model trained by an
+    older imr-ml whose signal list has since changed), before it scores anything."""
+    from imr_ml.train import fitted_pipeline, frame
+
+    pipe = fitted_pipeline(model)
+    if not hasattr(pipe, "steps"):
+        return
+    try:
+        pipe[:-1].transform(frame([{}]))
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise ModelLoadError(f"{model_dir} was trained with other features than this imr-ml computes ({exc}); "
+                             "retrain it with `imr-ml train`") from None
+
+
 @dataclass
 class LoadedModel:
     model: Any
@@ -295,6 +310,7 @@ def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> Lo
     manifest = read_manifest(model_dir)
     check_versions(manifest)
     model = loads_trusted(read_checked(model_dir, MODEL_FILE, manifest), f"{model_dir / MODEL_FILE}")
+    check_features(model, model_dir)
     loaded = LoadedModel(model=model, manifest=manifest, path=model_dir)
     if with_baselines:
         for rel in sorted(manifest["files"]):

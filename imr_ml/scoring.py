@@ -29,17 +29,25 @@ def abstain_reason(row: dict, signals: dict) -> str | None:
     return None
 
 
+# Structured features named differently from the signal whose evidence explains them.
+_FIELD_SIGNAL = {
+    "chronicity_years": "chronicity_days", "chronicity_missing": "chronicity_days",
+    "requested_quantity_missing": "requested_quantity", "prior_sessions_missing": "prior_sessions",
+    "age_missing": "age", "item_region": "item_regions", "summary_region": "summary_regions",
+    "n_summary_regions": "summary_regions", "category_prior": "category",
+    "item_additional": "item_additional", "item_post_op": "item_post_op",
+}
+
+
 def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
     """The text behind one feature: signal spans, or where a word occurs."""
     parts = name.split("__")
     group = parts[0]
     spans: list[tuple[str, int, int]] = []
     if group in ("signal", "field"):
-        key = parts[1]
-        for sig_name in (key, key.rsplit("_", 1)[0]):
-            if sig_name in signals:
-                spans = list(signals[sig_name].evidence)
-                break
+        key = _FIELD_SIGNAL.get(parts[1], parts[1])
+        if key in signals:
+            spans = list(signals[key].evidence)
     elif len(parts) >= 3 and parts[1] == "tfidf":
         field = group
         text = row.get(field) or ""

@@ -264,3 +264,13 @@ def test_params_clone_pickle(est):
         pd.testing.assert_frame_equal(a, b)
     else:
         assert abs(a - b).sum() == 0
+
+
+def test_a_fitted_signal_step_refuses_a_changed_signal_list():
+    from imr_ml.features import SignalFeatures
+
+    rows = [{"summary": "The worker is on modified duty.", "item": "Physical therapy x6"}]
+    sf = SignalFeatures().fit(rows)
+    sf.feature_names_out_ = sf.feature_names_out_[:-1]  # as if the rules had gained a signal since
+    with pytest.raises(ValueError, match="signal features"):
+        sf.transform(rows)
