@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -83,15 +82,10 @@ def explain(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ):
     """Why the model scores a request as it does: contributions by group, with evidence."""
-    from imr_ml.cli.score import _load, gather_requests
+    from imr_ml.cli.score import _load, request_inputs
     from imr_ml.textio import atomic_write_text
 
-    stdin_text = sys.stdin.read() if item is not None and summary_file is None and not sys.stdin.isatty() else None
-    try:
-        rows = gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item)
-    except ValueError as exc:
-        fail(str(exc))
+    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item)
     results = explain_rows(_load(model_dir), rows[:50])
     if html_out:
         atomic_write_text(explanation_html(results), html_out)

@@ -49,6 +49,17 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
     return rows
 
 
+def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item) -> list[dict]:
+    """The rows a scoring command was given (the summary of a new request may come on
+    stdin); bad input ends the command with one line."""
+    stdin_text = sys.stdin.read() if item is not None and summary_file is None and not sys.stdin.isatty() else None
+    try:
+        return gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
+                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 def _load(model_dir: Path):
     from imr_ml.modelio import ModelLoadError, load_model_dir
 
@@ -76,12 +87,7 @@ def score(
     from imr_ml.scoring import score_rows
     from imr_ml.textio import atomic_path
 
-    stdin_text = sys.stdin.read() if item is not None and summary_file is None and not sys.stdin.isatty() else None
-    try:
-        rows = gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item)
-    except ValueError as exc:
-        fail(str(exc))
+    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item)
     loaded = _load(model_dir)
     results = []
     with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update:
