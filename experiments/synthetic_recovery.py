@@ -25,9 +25,9 @@ HERE = Path(__file__).parent
 
 # planted effect -> (feature name, how direct the match is)
 MATCH = {
-    "prior_trial_without_benefit": ("signal__prior_trial_without_benefit", "direct"),
-    "functional_improvement": ("signal__functional_improvement", "direct"),
-    "no_functional_improvement": ("signal__no_functional_improvement", "direct"),
+    "prior_trial_without_benefit": ("signal__prior_trial_without_benefit_same_modality", "direct: the finding about the item's own modality, as planted"),
+    "functional_improvement": ("signal__functional_improvement_same_modality", "direct: the finding about the item's own modality, as planted"),
+    "no_functional_improvement": ("signal__no_functional_improvement_same_modality", "direct: the finding about the item's own modality, as planted"),
     "permanent_and_stationary": ("signal__permanent_and_stationary", "direct"),
     "opioid_use": ("signal__opioid_use", "direct"),
     "opioid_item_without_fi": ("item__category__opioid", "indirect: interaction, read off the opioid category"),
