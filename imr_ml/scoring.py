@@ -8,6 +8,7 @@ same number as the same facts typed in as a new request.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -64,11 +65,25 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
     return out
 
 
-def _contributions(pipe, Z) -> np.ndarray:
+def _contributions(pipe, Z, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(feature indices, coefficient x value) of row i's non-zero features."""
     coef = np.asarray(pipe[-1].coef_).ravel()
-    if hasattr(Z, "multiply"):
-        return np.asarray(Z.multiply(coef).todense())
-    return np.asarray(Z) * coef
+    if hasattr(Z, "indptr"):
+        idx = Z.indices[Z.indptr[i]: Z.indptr[i + 1]]
+        return idx, Z.data[Z.indptr[i]: Z.indptr[i + 1]] * coef[idx]
+    row = np.asarray(Z[i]).ravel()
+    idx = np.flatnonzero(row)
+    return idx, row[idx] * coef[idx]
+
+
+_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _feature_names(pipe) -> list[str]:
+    """Feature names of a fitted pipeline, computed once per model object."""
+    if pipe not in _NAMES:
+        _NAMES[pipe] = [str(n) for n in pipe[:-1].get_feature_names_out()]
+    return _NAMES[pipe]
 
 
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None) -> Iterator[dict]:
@@ -98,8 +113,8 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
     p = loaded.model.predict_proba(X)[:, 1]
     pipe = fitted_pipeline(loaded.model)
     Z = pipe[:-1].transform(X)
-    names = [str(n) for n in pipe[:-1].get_feature_names_out()]
-    contrib = _contributions(pipe, Z)
+    Z = Z.tocsr() if hasattr(Z, "tocsr") else Z
+    names = _feature_names(pipe)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
@@ -111,15 +126,15 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
             out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,
                                  "reasons": [], "hints": []})
             continue
-        c = contrib[i]
+        idx, c = _contributions(pipe, Z, i)
         order = np.argsort(-np.abs(c))[:top]
         result |= {
             "abstained": False,
             "p_overturned": round(float(p[i]), 4),
             "decision": "overturned" if p[i] >= THRESHOLD else "upheld",
             "reasons": [
-                {"feature": names[j], "contribution": round(float(c[j]), 4),
-                 "evidence": _evidence(names[j], row, signals)}
+                {"feature": names[idx[j]], "contribution": round(float(c[j]), 4),
+                 "evidence": _evidence(names[idx[j]], row, signals)}
                 for j in order if c[j] != 0
             ],
             "hints": hints_for({k: s.value for k, s in signals.items()}),
@@ -139,12 +154,14 @@ def grouped_contributions(loaded, row: dict) -> dict:
 
     pipe = fitted_pipeline(loaded.model)
     Z = pipe[:-1].transform(frame([row]))
-    names = [str(n) for n in pipe[:-1].get_feature_names_out()]
-    c = _contributions(pipe, Z)[0]
+    Z = Z.tocsr() if hasattr(Z, "tocsr") else Z
+    names = _feature_names(pipe)
+    nz, vals = _contributions(pipe, Z, 0)
+    c = dict(zip(nz.tolist(), vals.tolist()))
     signals = extract_signals(row)
     groups = {}
     for group, idx in feature_groups(names).items():
-        items = [(names[j], float(c[j])) for j in idx if c[j] != 0]
+        items = [(names[j], c[j]) for j in idx if c.get(j)]
         items.sort(key=lambda kv: -abs(kv[1]))
         groups[group] = {
             "total": round(sum(v for _, v in items), 4),

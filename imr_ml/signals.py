@@ -763,14 +763,31 @@ def _summary_analysis(summary: str, r: Rules):
     return doc, res
 
 
+_ROW_SIGNALS: dict = {}
+_ROW_SIGNALS_SIZE = 4096
+
+
 def extract_signals(row: Mapping, rules=None, taxonomy: str | None = None) -> dict[str, Signal]:
     """Every signal of one row (a dict / pandas row with the PRE_DECISION keys).
 
     Only PRE_DECISION fields are read. `rules` is a path to a signals TOML (default: the
-    shipped one); `taxonomy` a path to a taxonomy TOML.
+    shipped one); `taxonomy` a path to a taxonomy TOML. The result is shared with later
+    calls for the same row (scoring reads it again for evidence and hints): do not modify.
     """
-    r = load_rules(rules)
     row = {k: (row.get(k) if hasattr(row, "get") else None) for k in PRE_DECISION}
+    key = (id(load_rules(rules)), taxonomy,
+           *(str(bool(row[k])) if k == "retrospective" else _text(row, k) for k in PRE_DECISION))
+    hit = _ROW_SIGNALS.get(key)
+    if hit is None:
+        hit = _extract(row, rules, taxonomy)
+        if len(_ROW_SIGNALS) >= _ROW_SIGNALS_SIZE:
+            _ROW_SIGNALS.pop(next(iter(_ROW_SIGNALS)))
+        _ROW_SIGNALS[key] = hit
+    return hit
+
+
+def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
+    r = load_rules(rules)
     summary = _text(row, "summary")
     item = _text(row, "item")
     out: dict[str, Signal] = {}
