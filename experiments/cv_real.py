@@ -94,7 +94,7 @@ def main() -> None:
             runs[f"ablation: {name}"] = est["summary"]["model"]
         print("ablation: no calibration ...", file=sys.stderr)
         est = T.estimate(rows, T.TrainOptions(**base, calibration="none", baselines=False), factory)
-        runs["ablation: no calibration (class-weighted LR)"] = est["summary"]["model"]
+        runs["ablation: no calibration (raw logistic regression)"] = est["summary"]["model"]
         print("ablation: fixed C=1 (no selection) ...", file=sys.stderr)
         est = T.estimate(rows, T.TrainOptions(**base, grid=({"C": 1.0},), baselines=False), factory)
         runs["ablation: fixed C=1, no selection"] = est["summary"]["model"]

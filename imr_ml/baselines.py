@@ -6,7 +6,7 @@
 * ``tfidf_lr``       — TF-IDF of the summary + a default LogisticRegression, "as a
   notebook would do it" (no class weights, no calibration, no domain signals).
 * ``signals_only``   — the project's pipeline without TF-IDF: ``build_pipeline(use_tfidf=False)``
-  (default C, class-weighted, not calibrated: compare it on ranking metrics).
+  (default C, not calibrated: compare it on ranking metrics).
 
 The first two are tables (saved as JSON); the last two are scikit-learn estimators (saved
 with skops beside the model). All take a DataFrame of PRE_DECISION columns.

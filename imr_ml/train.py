@@ -8,7 +8,7 @@ The procedure, in order:
    only to make the temporal split.
 3. Hyperparameters (a small grid over ``C``) are chosen by cross-validation grouped by
    letter: the items of one letter are never split across train and test.
-4. The chosen pipeline (class-weighted logistic regression) is calibrated with Platt
+4. The chosen pipeline (logistic regression) is calibrated with Platt
    scaling fitted on its *out-of-fold* decision scores, folds grouped by letter, then
    refitted on all rows (``CalibratedClassifierCV(ensemble=False)``): every training item
    is used both for the classifier and, out of fold, for the calibration map.
@@ -649,8 +649,8 @@ def model_card(m: dict) -> str:
         "Baselines, fitted on the same training rows and saved in `baselines/` (skops + JSON), so "
         "`imr-ml evaluate` compares them on any new data: `base_rate`; `category_prior` (training "
         "category rates smoothed toward the taxonomy's priors); `tfidf_lr` (TF-IDF of the summary + "
-        "default LogisticRegression); `signals_only` (the pipeline without TF-IDF, default C, class-weighted "
-        "and uncalibrated, so its Brier/ECE are poor by construction; compare it on ROC AUC / AP).",
+        "default LogisticRegression); `signals_only` (the pipeline without TF-IDF, default C, "
+        "uncalibrated; compare it on ROC AUC / AP).",
         "",
     ]
     if m.get("top_coefficients"):
