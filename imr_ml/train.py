@@ -608,8 +608,11 @@ def model_card(m: dict) -> str:
         "",
         f"- Features from PRE_DECISION columns only ({m['features']['n_features']} features): "
         + ", ".join(f"`{c}`" for c in m["features"]["columns"]) + ".",
-        f"- Class-weighted logistic regression; hyperparameters {m['hyperparameters']} chosen by "
-        f"{m['options']['n_splits']}-fold cross-validation grouped by letter on {m['options']['select_metric']}.",
+        f"- Logistic regression; hyperparameters {m['hyperparameters']} chosen by "
+        f"{m['options']['n_splits']}-fold cross-validation grouped by letter (stratified, so every fold holds "
+        f"overturned items) on {m['options']['select_metric']}. The rare class is not reweighted: reweighting "
+        "adds variance on a few hundred items and distorts the probabilities that calibration must then undo "
+        "(pass class_weight='balanced' in the pipeline options to compare).",
     ]
     if m["calibration"]["method"] != "none":
         lines.append(
