@@ -66,6 +66,7 @@ class TrainOptions:
     seed: int = 0
     n_splits: int = 5  # folds for selection, calibration and the outer estimate
     grid: tuple[dict, ...] = DEFAULT_GRID  # build_pipeline kwargs tried
+    min_positives_to_select: int = 100  # fewer overturned items: keep build_pipeline's defaults
     select_metric: str = "average_precision"  # or "log_loss" / "roc_auc"
     calibration: str = "sigmoid"  # sigmoid | isotonic
     pipeline: dict = field(default_factory=dict)  # fixed build_pipeline kwargs
@@ -266,11 +267,19 @@ def _score_for_selection(y, p, metric: str) -> float:
 def select_params(
     X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, opts: TrainOptions, factory: Callable, reporter: Reporter = NULL_REPORTER
 ) -> tuple[dict, list[dict]]:
-    """The grid point with the best pooled out-of-fold score (grouped folds)."""
+    """The grid point with the best pooled out-of-fold score (grouped folds).
+
+    With fewer than `opts.min_positives_to_select` overturned items the search is skipped
+    and the pipeline's defaults are used: on the 111 real letters (29 overturned) choosing C
+    inside each fold scored 0.775 AUC / 0.370 AP, the default C 0.780 / 0.395, because the
+    selection's own noise is larger than the differences it measures."""
     from sklearn.base import clone
 
     if len(opts.grid) == 1:
         return dict(opts.grid[0]), [{"params": dict(opts.grid[0]), "score": None}]
+    if int(y.sum()) < opts.min_positives_to_select:
+        return {}, [{"params": {}, "score": None,
+                     "note": f"{int(y.sum())} overturned items < {opts.min_positives_to_select}: defaults kept"}]
     splits = grouped_folds(y, groups, opts.n_splits, opts.seed)
     table = []
     for params in opts.grid:

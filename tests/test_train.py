@@ -50,7 +50,7 @@ def make_rows(n_letters=48, seed=0):
     return rows
 
 
-FAST = dict(n_splits=3, grid=({"C": 0.1}, {"C": 1.0}), cache=False)
+FAST = dict(min_positives_to_select=0, n_splits=3, grid=({"C": 0.1}, {"C": 1.0}), cache=False)
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +229,12 @@ def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
     X = T.frame(T.canonical_rows(rows))
     np.testing.assert_allclose(loaded.model.predict_proba(X), res.model.predict_proba(X))
     assert "signals_only" in loaded.baselines
+
+
+def test_too_few_overturned_items_keep_the_pipeline_defaults():
+    rows = make_rows(40)
+    opts = T.TrainOptions(**{**FAST, "min_positives_to_select": 10_000})
+    params, table = T.select_params(T.frame(rows), T.labels(rows), T.letter_groups(rows), opts, factory())
+    assert params == {} and "defaults kept" in table[0]["note"]
+    params, _ = T.select_params(T.frame(rows), T.labels(rows), T.letter_groups(rows), T.TrainOptions(**FAST), factory())
+    assert "C" in params
