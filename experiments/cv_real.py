@@ -111,7 +111,9 @@ def main() -> None:
         f"({n_pos / len(rows_c):.1%}); ingested from the DWC sample with `imr_ml.ingest` (not committed).",
         f"Protocol: {main_est['protocol']}; {main_est['n_folds']} test folds in total; "
         f"seed {args.seed}. Mean ± sd across test folds. Run time {minutes:.1f} min on 2 cores.",
-        f"C chosen inside the training folds: {', '.join(str(c) for c in chosen)}.",
+        (f"C chosen inside the training folds: {', '.join(str(c) for c in chosen)}." if any(c is not None for c in chosen)
+         else "C: the pipeline default (0.01) in every fold: each training fold holds fewer than 100 overturned items, "
+              "so `train` skips the search (`TrainOptions.min_positives_to_select`)."),
         "",
         "| model | " + " | ".join(METRICS) + " |",
         "|---|" + "---|" * len(METRICS),
