@@ -115,6 +115,17 @@ def iso_date(text: str | None) -> str | None:
         return None
 
 
+def header_fields(text: str) -> dict:
+    """Case number and the three header dates, as `Letter` keyword arguments."""
+    case = CASE_RE.search(text)
+    return {
+        "letter_id": case.group(0) if case else None,
+        "date_of_injury": header_date(text, r"Date of Injury"),
+        "ur_denial_date": header_date(text, r"UR Denial Date"),
+        "decision_date": header_date(text, r"Decision Date"),
+    }
+
+
 def header_date(text: str, label: str) -> str | None:
     m = re.search(label + r"\s*:?\s*" + DATE_RE, text, re.IGNORECASE)
     return iso_date(m.group(1)) if m else None
@@ -226,15 +237,16 @@ def maximus_letter(text: str, name: str, specialty: re.Pattern) -> Letter:
     head, rest = text[: sec.start()], text[sec.end():]
     below = _BELOW.search(rest[:400])
     section = rest[below.end():] if below else rest
-    case = CASE_RE.search(head)
+    return head_letter(head, name, maximus_items(section), specialty)
+
+
+def head_letter(head: str, name: str, items: list[Item], specialty: re.Pattern) -> Letter:
+    """A letter whose header, reviewer credentials and case summary stand before its items."""
     spec = specialty.search(head)
     return Letter(
         layout=name,
-        letter_id=case.group(0) if case else None,
         summary=summary_between(head, r"CLINICAL CASE SUMMARY", r"$(?![\s\S])"),
-        items=maximus_items(section),
-        date_of_injury=header_date(head, r"Date of Injury"),
-        ur_denial_date=header_date(head, r"UR Denial Date"),
-        decision_date=header_date(head, r"Decision Date"),
+        items=items,
         reviewer_specialty=squash(spec.group(1)) if spec else None,
+        **header_fields(head),
     )

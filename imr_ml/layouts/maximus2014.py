@@ -6,16 +6,7 @@ rationale:"."""
 
 import re
 
-from imr_ml.layouts._common import (
-    CASE_RE,
-    Item,
-    Letter,
-    LayoutError,
-    header_date,
-    split_heading,
-    squash,
-    summary_between,
-)
+from imr_ml.layouts._common import Item, Letter, LayoutError, head_letter, split_heading, squash
 
 NAME = "maximus-2014"
 ORDER = 5
@@ -62,18 +53,7 @@ def parse(text: str) -> Letter:
         )
     if not items[-1].rationale:
         raise LayoutError(f"item {len(items)} has an empty decision rationale (cut off?)")
-    case = CASE_RE.search(head)
-    spec = SPECIALTY.search(head)
-    return Letter(
-        layout=NAME,
-        letter_id=case.group(0) if case else None,
-        summary=summary_between(head, r"CLINICAL CASE SUMMARY", r"$(?![\s\S])"),
-        items=items,
-        date_of_injury=header_date(head, r"Date of Injury"),
-        ur_denial_date=header_date(head, r"UR Denial Date"),
-        decision_date=header_date(head, r"Decision Date"),
-        reviewer_specialty=squash(spec.group(1)) if spec else None,
-    )
+    return head_letter(head, NAME, items, SPECIALTY)
 
 
 def _ca_text(sentence: str) -> str | None:

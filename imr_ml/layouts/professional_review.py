@@ -8,16 +8,7 @@ medically necessary")."""
 
 import re
 
-from imr_ml.layouts._common import (
-    BOILERPLATE_SUMMARY,
-    CASE_RE,
-    Item,
-    Letter,
-    LayoutError,
-    header_date,
-    split_heading,
-    squash,
-)
+from imr_ml.layouts._common import BOILERPLATE_SUMMARY, Item, Letter, LayoutError, header_fields, split_heading, squash
 
 NAME = "professional-review"
 ORDER = 1
@@ -70,18 +61,9 @@ def parse(text: str) -> Letter:
         summary = squash(head[s.end():]) if s and s.lastgroup == "summary" else ""
     if not summary:
         raise LayoutError("no clinical case summary")
-    case = CASE_RE.search(text)
     h = SPECIALTY.search(head)
-    return Letter(
-        layout=NAME,
-        letter_id=case.group(0) if case else None,
-        summary=summary,
-        items=items,
-        date_of_injury=header_date(text, r"Date of Injury"),
-        ur_denial_date=header_date(text, r"UR Denial Date"),
-        decision_date=header_date(text, r"Decision Date"),
-        reviewer_specialty=spec or (squash(h.group(1)) if h else None),
-    )
+    return Letter(layout=NAME, summary=summary, items=items,
+                  reviewer_specialty=spec or (squash(h.group(1)) if h else None), **header_fields(text))
 
 
 def _decision(label_text: str | None, rationale: str) -> str | None:
