@@ -100,8 +100,9 @@ def train(
         return
     from imr_ml.metrics import fmt
 
+    chosen = summary["hyperparameters"] or "the pipeline defaults (too few overturned items to search)"
     typer.echo(f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "
-               f"chose {summary['hyperparameters']}")
+               f"chose {chosen}")
     if m["cv"]:
         typer.echo(f"{m['cv']['protocol']}:")
         for name, s in m["cv"]["summary"].items():
