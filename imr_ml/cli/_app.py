@@ -13,10 +13,6 @@ app = typer.Typer(
 )
 
 
-class UserError(Exception):
-    """Bad input from the user: reported as one line and exit status 2, never a traceback."""
-
-
 def fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
