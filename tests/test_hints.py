@@ -19,3 +19,15 @@ def test_numeric_conditions():
     open_ended = hints_for({"category": "nsaid", "requested_quantity": 0})
     assert any("quantity, frequency and duration" in h for h in open_ended)
     assert not any("quantity, frequency" in h for h in hints_for({"category": "nsaid", "requested_quantity": 60}))
+
+
+def test_imaging_hint_only_when_no_red_flag_or_deficit_is_documented():
+    from imr_ml.signals import extract_signals
+
+    def hints(summary):
+        sig = extract_signals({"summary": summary, "item": "MRI of the lumbar spine"})
+        return hints_for({k: s.value for k, s in sig.items()})
+
+    assert any("red flags" in h for h in hints("Chronic low back pain, unchanged for two years."))
+    assert not any("red flags" in h for h in hints(
+        "Progressive leg weakness with foot drop and new bowel incontinence since last week."))
