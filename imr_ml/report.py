@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from imr_ml.schema import GROUP_TITLES
+
 PERMUTATION_REPEATS = 5
-GROUP_TITLES = {"signal": "Signals", "summary": "Summary words", "item": "Item words and category",
-                "field": "Structured fields"}
 
 
 def global_weights(model) -> dict:

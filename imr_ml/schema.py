@@ -41,6 +41,11 @@ TEXT_COLUMNS = ("summary", "item", "original_request", "authorized_portion", "cl
 ITEM_SEPARATOR = " | "
 
 
+# Feature groups (prefix of a feature name) as people read them in explanations and reports.
+GROUP_TITLES = {"signal": "Signals", "summary": "Summary words", "item": "Item words and category",
+                "field": "Structured fields"}
+
+
 def pre_decision(row: dict) -> dict:
     """The part of a row a model may see."""
     return {k: row.get(k) for k in PRE_DECISION}

@@ -450,27 +450,26 @@ class _Doc:
             table = self._cues[key] = (keys, rows)
         return table
 
+    def _cue_before(self, cue: CueSet, side: str, start: int) -> tuple[int, tuple[int, int]] | None:
+        """(word distance, span) of the last `side` cue ending before `start` in its clause."""
+        keys, rows = self._cue_table(cue, side)
+        i = bisect.bisect_right(keys, start) - 1
+        if i < 0:
+            return None
+        cs, ce, wi, cl = rows[i]
+        return (self.widx(start) - wi, (cs, ce)) if cl == self.clause(start) else None
+
     def nearest(self, cue: CueSet, start: int, end: int) -> tuple[int, tuple[int, int]] | None:
         """(word distance, cue span) of the closest cue of `cue` reaching text[start:end]."""
         best = None
-        keys, rows = self._cue_table(cue, "pre")
-        if rows:
-            i = bisect.bisect_right(keys, start) - 1
-            if i >= 0:
-                cs, ce, wi, cl = rows[i]
-                d = self.widx(start) - wi
-                if d <= cue.window and cl == self.clause(start):
-                    best = (d, (cs, ce))
+        hit = self._cue_before(cue, "pre", start)
+        if hit is not None and hit[0] <= cue.window:
+            best = hit
         if cue.clause_pre is not None:
             # Cues that reach to the end of their clause ("the request for ...").
-            keys, rows = self._cue_table(cue, "clause_pre")
-            if rows:
-                i = bisect.bisect_right(keys, start) - 1
-                if i >= 0:
-                    cs, ce, wi, cl = rows[i]
-                    d = self.widx(start) - wi
-                    if cl == self.clause(start) and (best is None or d < best[0]):
-                        best = (d, (cs, ce))
+            hit = self._cue_before(cue, "clause_pre", start)
+            if hit is not None and (best is None or hit[0] < best[0]):
+                best = hit
         keys, rows = self._cue_table(cue, "post")
         if rows:
             i = bisect.bisect_left(keys, end)

@@ -11,9 +11,8 @@ from typing import List, Optional
 import typer
 
 from imr_ml.cli._app import app, fail
+from imr_ml.schema import GROUP_TITLES
 
-GROUP_TITLES = {"signal": "Signals", "summary": "Summary words", "item": "Item words and category",
-                "field": "Structured fields"}
 
 
 def explain_rows(loaded, rows: list[dict]) -> list[dict]:
