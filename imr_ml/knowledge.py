@@ -52,8 +52,9 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
     )
 
 
+@lru_cache(maxsize=8192)
 def categorize(item: str, path: str | None = None) -> str:
-    """The treatment category of a disputed item's text."""
+    """The treatment category of a disputed item's text (remembered: items repeat)."""
     for cat in load_taxonomy(path):
         if cat.pattern.search(item or ""):
             return cat.name

@@ -710,15 +710,33 @@ def guideline_tags(text: str | None, rules=None) -> tuple[list[str], list[tuple[
     return tags, ev
 
 
-@lru_cache(maxsize=4096)
-def _categorize(item: str, taxonomy: str | None) -> str:
-    return categorize(item, taxonomy)
-
-
 @lru_cache(maxsize=1024)
 def _guideline_cached(text: str, r: Rules):
     tags, ev = guideline_tags(text, r)
     return tuple(tags), tuple(ev)
+
+
+@lru_cache(maxsize=8192)
+def _item_analysis(item: str, r: Rules, taxonomy: str | None):
+    """(category, {name: (value, evidence)}, modality term) of an item's own text.
+
+    Items repeat across letters ("Acupuncture 1x6"), so this is remembered per text.
+    """
+    category = categorize(item, taxonomy)
+    sig: dict[str, tuple] = {"category": (category, (("item", 0, len(item)),) if item else ())}
+    qty, span = parse_quantity(item, r)
+    sig["requested_quantity"] = (qty, (("item", *span),) if span else ())
+    trial = r.trial_max.get(category)
+    exceeds = qty is not None and trial is not None and qty > trial
+    sig["exceeds_trial"] = (exceeds, (("item", *span),) if exceeds else ())
+    for key in ("additional", "post_op", "purchase", "rental", "retrospective"):
+        pat = r.item.get(key)
+        m = pat.search(item) if pat is not None else None
+        # "retrospective" here is the item's wording only; the row's flag is added later
+        sig[key if key == "retrospective" else f"item_{key}"] = (bool(m), (("item", *m.span()),) if m else ())
+    regs, rev = _regions(_lower(item), r, "item")
+    sig["item_regions"] = (regs, tuple(rev))
+    return category, sig, _item_term(r, category, item, taxonomy)
 
 
 def _text(row: Mapping, key: str) -> str:
@@ -802,23 +820,13 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
             docs[rule.field] = _Doc(_text(row, rule.field), r)
         out[rule.name] = _text_rule(docs[rule.field], rule, rule.field)
 
-    # The disputed item.
-    category = _categorize(item, taxonomy)
-    out["category"] = Signal(category, [("item", 0, len(item))] if item else [])
-    qty, span = parse_quantity(item, r)
-    out["requested_quantity"] = Signal(qty, [("item", *span)] if span else [])
-    trial = r.trial_max.get(category)
-    exceeds = qty is not None and trial is not None and qty > trial
-    out["exceeds_trial"] = Signal(exceeds, [("item", *span)] if exceeds else [])
-    for key in ("additional", "post_op", "purchase", "rental"):
-        pat = r.item.get(key)
-        m = pat.search(item) if pat is not None else None
-        out[f"item_{key}"] = Signal(bool(m), [("item", *m.span())] if m else [])
+    # The disputed item (its own analysis is shared by every row naming the same item).
+    category, item_signals, term = _item_analysis(item, r, taxonomy)
+    out.update({k: Signal(v, list(ev)) for k, (v, ev) in item_signals.items()})
 
     # The item-level reading of the response signals: did the prior trial / improvement
     # concern the disputed item's own modality (or drug)? True when a supporting span's
     # sentence names it.
-    term = _item_term(r, category, item, taxonomy)
     for base in ("prior_trial_without_benefit", "functional_improvement", "no_functional_improvement"):
         if base not in out:
             continue
@@ -841,10 +849,8 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
         retro_field = bool(retro_field) and not (isinstance(row["retrospective"], float) and math.isnan(row["retrospective"]))
     except (KeyError, TypeError):
         pass
-    pat = r.item.get("retrospective")
-    m = pat.search(item) if pat is not None else None
-    retro_ev = [("item", *m.span())] if m else []
-    out["retrospective"] = Signal(retro_field or bool(m), retro_ev if (retro_field or m) else [])
+    retro_item, retro_ev = item_signals["retrospective"]
+    out["retrospective"] = Signal(retro_field or retro_item, list(retro_ev) if (retro_field or retro_item) else [])
 
     orig, auth = _text(row, "original_request"), _text(row, "authorized_portion")
     partial = bool(orig.strip() or auth.strip())
@@ -863,10 +869,6 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
     if days is not None:
         cev = [("date_of_injury", 0, len(str(row["date_of_injury"]))), ("ur_denial_date", 0, len(str(row["ur_denial_date"])))]
     out["chronicity_days"] = Signal(days, cev)
-
-
-    regs, rev = _regions(_lower(item), r, "item")
-    out["item_regions"] = Signal(regs, rev)
 
     tags, gev = _guideline_cached(_text(row, "claims_admin_guideline"), r)
     out["ca_guideline"] = Signal(list(tags), list(gev))
