@@ -107,13 +107,12 @@ def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None) -> Ite
 def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
     from imr_ml.hints import hints_for
     from imr_ml.signals import extract_signals
-    from imr_ml.train import fitted_pipeline, frame
+    from imr_ml.train import fitted_pipeline, frame, proba_from_features
 
-    X = frame(rows)
-    p = loaded.model.predict_proba(X)[:, 1]
     pipe = fitted_pipeline(loaded.model)
-    Z = pipe[:-1].transform(X)
+    Z = pipe[:-1].transform(frame(rows))
     Z = Z.tocsr() if hasattr(Z, "tocsr") else Z
+    p = proba_from_features(loaded.model, Z)
     names = _feature_names(pipe)
     out = []
     for i, row in enumerate(rows):

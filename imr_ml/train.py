@@ -339,10 +339,26 @@ def fit_procedure(
 
 
 def fitted_pipeline(model):
-    """The fitted sklearn Pipeline inside a (calibrated) model."""
+    """The fitted sklearn Pipeline inside a (calibrated, possibly frozen) model."""
     if hasattr(model, "calibrated_classifiers_"):
-        return model.calibrated_classifiers_[0].estimator
-    return model
+        model = model.calibrated_classifiers_[0].estimator
+    return getattr(model, "estimator", model) if type(model).__name__ == "FrozenEstimator" else model
+
+
+def proba_from_features(model, Z) -> np.ndarray:
+    """P(overturned) from the feature matrix `Z` of `fitted_pipeline(model)[:-1]`.
+
+    Scoring needs the features anyway (for contributions): computing them once and applying
+    the final step and the calibration map to them halves the work of `predict_proba(X)`.
+    """
+    pipe = fitted_pipeline(model)
+    if model is pipe:
+        return np.asarray(pipe[-1].predict_proba(Z))[:, 1]
+    ccs = model.calibrated_classifiers_
+    if len(ccs) != 1 or ccs[0].method not in ("sigmoid", "isotonic") or len(ccs[0].calibrators) != 1:
+        raise ValueError("only a single binary sigmoid/isotonic calibration map is supported")
+    p = ccs[0].calibrators[0].predict(np.asarray(pipe[-1].decision_function(Z)).ravel())
+    return np.clip(p, 0.0, 1.0)
 
 
 def feature_names(model) -> list[str]:

@@ -28,6 +28,18 @@ def test_letter_item_scores_like_the_same_facts_typed_as_a_request(demo_model):
     assert a["p_overturned"] == b["p_overturned"] and a["reasons"] == b["reasons"]
 
 
+def test_scores_equal_the_models_own_predict_proba(demo_model):
+    from imr_ml.train import frame
+
+    model_dir, test_rows = demo_model
+    loaded = load_model_dir(model_dir)
+    rows = test_rows[:60]
+    expected = loaded.model.predict_proba(frame(rows))[:, 1]
+    got = [r["p_overturned"] for r in score_rows(loaded, rows)]
+    assert got == pytest.approx([None if g is None else round(float(e), 4) for g, e in zip(got, expected)], abs=1e-4)
+    assert sum(g is not None for g in got) > 40
+
+
 def test_results_have_probability_reasons_with_evidence_and_hints(demo_model):
     loaded = load_model_dir(demo_model[0])
     upheld, overturned = score_rows(loaded, _example_rows())
