@@ -64,15 +64,18 @@ def _signals_only(pipeline_factory: Callable | None):
     return pipeline_factory(use_tfidf=False)
 
 
+def fit_tables(X: pd.DataFrame, y) -> dict:
+    """The table baselines (``base_rate``, ``category_prior``): cheap at any size."""
+    y = np.asarray(y, dtype=int)
+    return {"base_rate": float(y.mean()), "category_prior": category_prior_table(categories(X), y)}
+
+
 def fit_baselines(
     X: pd.DataFrame, y, *, seed: int = 0, pipeline_factory: Callable | None = None
 ) -> tuple[dict, dict]:
     """Fit every baseline; returns (estimators by name, JSON tables)."""
     y = np.asarray(y, dtype=int)
-    tables = {
-        "base_rate": float(y.mean()),
-        "category_prior": category_prior_table(categories(X), y),
-    }
+    tables = fit_tables(X, y)
     estimators = {}
     if y.min() != y.max():  # a classifier needs both classes
         estimators["tfidf_lr"] = notebook_tfidf_lr(seed).fit(X, y)

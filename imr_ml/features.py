@@ -149,7 +149,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     """TF-IDF of one text column, with names `<prefix><term>` (default `<column>__tfidf__`).
 
     `hashing=True` swaps the vocabulary for a HashingVectorizer (+ TfidfTransformer), for
-    corpora too large to keep a vocabulary; its features are named `<prefix>hash_<i>`.
+    corpora too large to keep a vocabulary. A hashed feature is named after the most frequent
+    term of its bucket in (up to `name_sample` of) the fitting texts, so explanations stay
+    readable; buckets no sampled term reached are `<prefix>hash_<i>`.
     """
 
     def __init__(
@@ -164,6 +166,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         stop_words="english",
         hashing=False,
         n_features=2**18,
+        name_sample=20000,
     ):
         self.column = column
         self.prefix = prefix
@@ -175,6 +178,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.stop_words = stop_words
         self.hashing = hashing
         self.n_features = n_features
+        self.name_sample = name_sample
 
     def _texts(self, X):
         return to_frame(X)[self.column].tolist()
@@ -216,9 +220,29 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             break
         if self.hashing:
             self.n_out_ = self.n_features
+            self.bucket_terms_ = self._bucket_terms(texts) if self.vectorizer_ is not None else {}
         else:
             self.n_out_ = 0 if self.vectorizer_ is None else len(self.vectorizer_.vocabulary_)
         return self
+
+    def _bucket_terms(self, texts) -> dict[int, str]:
+        """{bucket: its most frequent term} over the first `name_sample` distinct texts."""
+        from collections import Counter
+
+        counts: Counter = Counter()
+        analyze = self.vectorizer_["hash"].build_analyzer()
+        for t in list(dict.fromkeys(texts))[: self.name_sample]:
+            counts.update(analyze(t))
+        if not counts:
+            return {}
+        terms = [t for t, _ in counts.most_common()]
+        # Hash each term exactly as the vectorizer does (a one-term "document").
+        one = HashingVectorizer(n_features=self.n_features, analyzer=lambda t: [t], alternate_sign=False, norm=None)
+        buckets = one.transform(terms).indices
+        out: dict[int, str] = {}
+        for b, t in zip(buckets.tolist(), terms):
+            out.setdefault(b, t)
+        return out
 
     def transform(self, X):
         check_is_fitted(self, "n_out_")
@@ -238,7 +262,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         if self.vectorizer_ is None:
             return np.asarray([], dtype=object)
         if self.hashing:
-            return np.asarray([f"{prefix}hash_{i}" for i in range(self.n_features)], dtype=object)
+            terms = getattr(self, "bucket_terms_", {})
+            return np.asarray([prefix + terms[i].replace(" ", "_") if i in terms else f"{prefix}hash_{i}"
+                               for i in range(self.n_features)], dtype=object)
         names = self.vectorizer_.get_feature_names_out()
         return np.asarray([prefix + n.replace(" ", "_") for n in names], dtype=object)
 
@@ -322,6 +348,19 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
             names += [f"field__summary_region__{g}" for g in r.region]
         return names
 
+    def _keys(self, records):
+        config = (str(self.rules), str(self.taxonomy), self.use_signals, self.use_fields, self.use_category)
+        return [(config, *(str(row.get(k)) for k in PRE_DECISION)) for row in records]
+
+    def remember(self, X, M) -> None:
+        """Put rows' unscaled vectors `M` (computed elsewhere, e.g. by worker processes) in
+        the row cache, so that transforming the same rows here does not analyse them again."""
+        for key, m in zip(self._keys(to_frame(X).to_dict("records")), np.asarray(M, dtype=np.float64)):
+            _ROW_CACHE[key] = m.copy()
+            _ROW_CACHE.move_to_end(key)
+            if len(_ROW_CACHE) > ROW_CACHE_SIZE:
+                _ROW_CACHE.popitem(last=False)
+
     def _raw(self, X):
         df = to_frame(X)
         names = self._layout()
@@ -329,9 +368,7 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         M = np.zeros((len(df), len(names)), dtype=np.float64)
         records = df.to_dict("records")
         r = load_rules(self.rules)
-        config = (str(self.rules), str(self.taxonomy), self.use_signals, self.use_fields, self.use_category)
-        for i, row in enumerate(records):
-            key = (config, *(str(row.get(k)) for k in PRE_DECISION))
+        for i, (row, key) in enumerate(zip(records, self._keys(records))):
             cached = _ROW_CACHE.get(key)
             if cached is not None:
                 _ROW_CACHE.move_to_end(key)

@@ -114,7 +114,7 @@ def summarize_folds(fold_scores: Sequence[dict]) -> dict[str, dict]:
         a = np.asarray(vals, dtype=float)
         out[m] = {
             "mean": float(a.mean()),
-            "sd": float(a.std(ddof=1)) if a.size > 1 else 0.0,
+            "sd": float(a.std(ddof=1)) if a.size > 1 else None,  # one fold has no spread
             "min": float(a.min()),
             "max": float(a.max()),
             "n": int(a.size),
@@ -123,10 +123,12 @@ def summarize_folds(fold_scores: Sequence[dict]) -> dict[str, dict]:
 
 
 def fmt(summary: dict, metric: str, digits: int = 3) -> str:
-    """'0.812 ± 0.041' for a summarize_folds entry (or '—' when undefined)."""
+    """'0.812 ± 0.041' for a summarize_folds entry ('0.812' from one fold, '—' when undefined)."""
     s = summary.get(metric) or {}
     if s.get("mean") is None:
         return "—"
+    if s.get("sd") is None:
+        return f"{s['mean']:.{digits}f}"
     return f"{s['mean']:.{digits}f} ± {s['sd']:.{digits}f}"
 
 

@@ -52,7 +52,7 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
     elif len(parts) >= 3 and parts[1] == "tfidf":
         field = group
         text = row.get(field) or ""
-        m = re.search(r"\b" + r"\s+".join(map(re.escape, parts[2].split())) + r"\b", text, re.IGNORECASE)
+        m = re.search(r"\b" + r"\s+".join(map(re.escape, parts[2].split("_"))) + r"\b", text, re.IGNORECASE)
         if m:
             spans = [(field, m.start(), m.end())]
     elif group == "item":

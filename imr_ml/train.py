@@ -75,6 +75,8 @@ class TrainOptions:
     estimate: bool = True  # run the outer CV at all (off for quick fits / benchmarks)
     baselines: bool = True
     cache: bool = True  # reuse fitted feature steps across grid points / calibration folds
+    streaming: bool | None = None  # large-corpus procedure (imr_ml.streaming); None: from its size
+    n_jobs: int = 0  # processes computing features in the streaming procedure (0: every core)
 
     def __post_init__(self) -> None:
         if self.split not in ("grouped", "temporal"):
@@ -507,10 +509,16 @@ def train(
     X, y, g = frame(rows), labels(rows), letter_groups(rows)
     if y.min() == y.max():
         raise TrainError(f"all {len(y)} training items are {'overturned' if y[0] else 'upheld'}: need both")
-    est = estimate(rows, opts, factory, reporter) if opts.estimate else None
-    reporter.start("fitting the final model", (len(opts.grid) * opts.n_splits if len(opts.grid) > 1 else 0) + 1)
-    model, params, table = fit_procedure(X, y, g, opts, factory, reporter)
-    baselines, tables = fit_baselines(X, y, seed=opts.seed, pipeline_factory=factory) if opts.baselines else ({}, {})
+    from imr_ml.streaming import STREAMING_MIN_ITEMS, fit_streaming
+
+    streaming = opts.streaming if opts.streaming is not None else len(rows) >= STREAMING_MIN_ITEMS
+    if streaming:
+        model, params, table, est, baselines, tables = fit_streaming(rows, y, g, opts, reporter)
+    else:
+        est = estimate(rows, opts, factory, reporter) if opts.estimate else None
+        reporter.start("fitting the final model", (len(opts.grid) * opts.n_splits if len(opts.grid) > 1 else 0) + 1)
+        model, params, table = fit_procedure(X, y, g, opts, factory, reporter)
+        baselines, tables = fit_baselines(X, y, seed=opts.seed, pipeline_factory=factory) if opts.baselines else ({}, {})
     letters = sorted(set(g.tolist()))
     names = feature_names(model)
     coefs = coefficients(model)
@@ -534,9 +542,12 @@ def train(
         "options": {k: v for k, v in asdict(opts).items()},
         "hyperparameters": params,
         "selection": table,
+        "procedure": "streaming" if streaming else "cross-validated",
         "calibration": {
             "method": opts.calibration,
-            "fitted_on": "out-of-fold decision scores, folds grouped by letter" if opts.calibration != "none" else None,
+            "fitted_on": None if opts.calibration == "none" else (
+                "the decision scores of held-out letters" if streaming
+                else "out-of-fold decision scores, folds grouped by letter"),
         },
         "top_coefficients": [{"feature": n, "coef": c} for n, c in top],
         "cv": _public_estimate(est),
@@ -633,13 +644,25 @@ def model_card(m: dict) -> str:
         "",
         f"- Features from PRE_DECISION columns only ({m['features']['n_features']} features): "
         + ", ".join(f"`{c}`" for c in m["features"]["columns"]) + ".",
-        f"- Logistic regression; hyperparameters {m['hyperparameters']} chosen by "
-        f"{m['options']['n_splits']}-fold cross-validation grouped by letter (stratified, so every fold holds "
-        f"overturned items) on {m['options']['select_metric']}. The rare class is not reweighted: reweighting "
-        "adds variance on a few hundred items and distorts the probabilities that calibration must then undo "
-        "(pass class_weight='balanced' in the pipeline options to compare).",
     ]
-    if m["calibration"]["method"] != "none":
+    streaming = m.get("procedure") == "streaming"
+    if streaming:
+        lines.append(
+            f"- Large-corpus (streaming) procedure, `imr_ml.streaming`: hashed TF-IDF (columns named after "
+            f"their most frequent term), features computed once in parallel; logistic regression with "
+            f"{m['hyperparameters']} fitted once on the training letters; calibration "
+            f"({m['calibration']['method']}, `CalibratedClassifierCV(FrozenEstimator(...))`) on held-out letters; "
+            "measured on other held-out letters."
+        )
+    else:
+        lines.append(
+            f"- Logistic regression; hyperparameters {m['hyperparameters']} chosen by "
+            f"{m['options']['n_splits']}-fold cross-validation grouped by letter (stratified, so every fold holds "
+            f"overturned items) on {m['options']['select_metric']}. The rare class is not reweighted: reweighting "
+            "adds variance on a few hundred items and distorts the probabilities that calibration must then undo "
+            "(pass class_weight='balanced' in the pipeline options to compare)."
+        )
+    if m["calibration"]["method"] != "none" and not streaming:
         lines.append(
             f"- Calibration: {m['calibration']['method']} map fitted on {m['calibration']['fitted_on']}; the "
             "classifier is then refitted on all rows (scikit-learn `CalibratedClassifierCV(ensemble=False)`). "
@@ -650,6 +673,7 @@ def model_card(m: dict) -> str:
     lines += ["", "## Measured performance", ""]
     if cv:
         lines += [
+            f"Protocol: {cv['protocol']}." if streaming else
             f"Protocol: {cv['protocol']} ({cv['n_folds']} test folds). Mean ± sd across folds; the whole "
             "procedure (selection + calibration) is refitted inside every training fold, so these are "
             "estimates for new letters like the training ones.",
@@ -659,13 +683,14 @@ def model_card(m: dict) -> str:
         ]
         for name, s in cv["summary"].items():
             lines.append(f"| {name} | " + " | ".join(fmt(s, k) for k in METRICS) + " |")
-        lines += ["", "Reliability of the pooled out-of-fold predictions (first repeat):", "",
+        where = "the measurement letters" if streaming else "the pooled out-of-fold predictions (first repeat)"
+        lines += ["", f"Reliability on {where}:", "",
                   "| predicted bin | n | mean predicted | observed overturn rate |", "|---|---|---|---|"]
         for b in cv["reliability"]:
             lines.append(f"| {b['bin']} | {b['n']} | {b['mean_predicted']:.3f} | {b['observed_rate']:.3f} |")
         bycat = (cv.get("pooled") or {}).get("by_category", {}).get("model", {})
         if bycat:
-            lines += ["", "Per treatment category (pooled out-of-fold, first repeat):", "",
+            lines += ["", f"Per treatment category ({where}):", "",
                       "| category | n | overturned | ROC AUC | AP | Brier |", "|---|---|---|---|---|---|"]
             for c, s in bycat.items():
                 lines.append(f"| {c} | {s['n_items']} | {s['n_overturned']} | {_f(s['roc_auc'])} | "
@@ -678,7 +703,9 @@ def model_card(m: dict) -> str:
         "`imr-ml evaluate` compares them on any new data: `base_rate`; `category_prior` (training "
         "category rates smoothed toward the taxonomy's priors); `tfidf_lr` (TF-IDF of the summary + "
         "default LogisticRegression); `signals_only` (the pipeline without TF-IDF, default C, "
-        "uncalibrated; compare it on ROC AUC / AP).",
+        "uncalibrated; compare it on ROC AUC / AP)."
+        + (" Streaming procedure: `tfidf_lr` and `signals_only` were fitted on a letter sample of the "
+           "training rows (`imr_ml.streaming.BASELINE_ITEMS` items)." if streaming else ""),
         "",
     ]
     if m.get("top_coefficients"):

@@ -179,7 +179,17 @@ def test_hashing_option():
     f = build_features(hashing=True, n_features=2**8).fit(df)
     X = f.transform(df)
     assert X.shape[1] == len(f.get_feature_names_out())
-    assert "summary__tfidf__hash_0" in set(f.get_feature_names_out())
+    names = list(f.get_feature_names_out())
+    assert len(set(names)) == len(names)
+    # Hashed columns are named after a term that lands in them: a text made of that one
+    # term sets that very column.
+    named = [(j, n.split("__tfidf__")[1]) for j, n in enumerate(names)
+             if n.startswith("summary__tfidf__") and "hash_" not in n and "_" not in n.split("__tfidf__")[1]]
+    assert len(named) > 20
+    for j, term in named[:20]:
+        one = f.transform(pd.DataFrame([{"summary": term, "item": ""}]))
+        assert one[0, j] > 0, term
+    assert any("hash_" in n for n in names)  # buckets no term reached keep a number
 
 
 # ---------------------------------------------------------------- pipeline

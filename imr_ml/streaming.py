@@ -1,0 +1,259 @@
+"""Training on corpora too large for the cross-validated procedure (hundreds of thousands
+of items and up): what `train` does when `TrainOptions.streaming` is on (automatically from
+`STREAMING_MIN_ITEMS` items).
+
+What changes, and why, against `imr_ml.train.fit_procedure`:
+
+* **Features are computed once**, chunk by chunk in worker processes: signal extraction is
+  pure Python (~1-2 ms per letter), so it is spread over the cores. TF-IDF is hashed (no
+  vocabulary to hold; columns are named after their most frequent term) and its IDF is
+  computed from the full count matrix, the signal scale from the full signal matrix: the
+  fitted feature step is the one `build_features(hashing=True).fit(all rows)` would give.
+* **No refits**: a held-out share of letters is split in two. The classifier is fitted once on
+  the rest; one half fits the calibration map (`CalibratedClassifierCV(FrozenEstimator(pipe))`),
+  the other half measures the calibrated model and the baselines. With this much data a
+  held-out slice costs nothing, whereas k refits would cost k times the training.
+* **C** is the one given (or the pipeline default); a grid is searched on a sample of the
+  training letters, scored on the calibration half.
+* The baselines' estimators are fitted on a letter sample (`BASELINE_ITEMS`); their tables on
+  every training row.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+from scipy import sparse
+
+from imr_ml.schema import PRE_DECISION
+
+STREAMING_MIN_ITEMS = 200_000
+CHUNK = 2000  # rows per worker task
+HOLDOUT_SHARE = 0.05  # of letters, for calibration and again for measurement
+HOLDOUT_MAX_ITEMS = 40_000  # each half: plenty for a 2-parameter map and a tight AUC
+BASELINE_ITEMS = 20_000
+SELECT_ITEMS = 100_000  # training items used to compare grid points
+
+
+# ----------------------------------------------------------------------------- features
+
+
+def _parts(feats):
+    """(summary TextFeatures, item TextFeatures, SignalFeatures, weights) of a build_features."""
+    union = feats.named_steps["union"]
+    parts = dict(union.transformer_list)
+    if set(parts) != {"summary", "item", "structured"} or not parts["summary"].hashing:
+        raise ValueError("streaming training needs build_features(hashing=True) with TF-IDF and signals")
+    return parts["summary"], parts["item"], parts["structured"], union.transformer_weights or {}
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(feature_opts: dict) -> None:
+    import imr_ml.features as F
+
+    F.ROW_CACHE_SIZE = 0  # every row is seen once here; the parent keeps what it needs
+    _WORKER["feats"] = F.build_features(**feature_opts)
+
+
+def _chunk_features(rows: list[dict]):
+    """(summary counts, item counts, unscaled signal matrix) of a chunk of rows."""
+    summary, item, structured, _ = _parts(_WORKER["feats"])
+    out = []
+    for tf in (summary, item):
+        texts = [r.get(tf.column) or "" for r in rows]
+        uniq: dict[str, int] = {}
+        inverse = np.fromiter((uniq.setdefault(t, len(uniq)) for t in texts), dtype=np.int64, count=len(texts))
+        H = sparse.csr_matrix(tf._make(tf.min_df, tf.max_df)["hash"].transform(list(uniq)), dtype=np.float64)
+        out.append(H[inverse])
+    out.append(structured._raw(rows))
+    return tuple(out)
+
+
+def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, reporter=None):
+    """Counts and signals of every row, in order, computed by `n_jobs` processes (0: all
+    cores; 1: in this process)."""
+    from imr_ml.train import NULL_REPORTER
+
+    reporter = reporter or NULL_REPORTER
+    n_jobs = n_jobs or os.cpu_count() or 1
+    chunks = ([{k: r.get(k) for k in PRE_DECISION} for r in rows[i: i + CHUNK]] for i in range(0, len(rows), CHUNK))
+    reporter.start("computing features", len(rows))
+    results = []
+    if n_jobs == 1:
+        _init_worker(feature_opts)
+        for c in chunks:
+            results.append(_chunk_features(c))
+            reporter.advance(len(c))
+    else:
+        import multiprocessing as mp
+
+        # fork: workers start at once and need no importable __main__ (scripts, notebooks)
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context(method), initializer=_init_worker,
+                                 initargs=(feature_opts,)) as pool:
+            pending = []
+            for c in chunks:  # keep a few tasks in flight, not the whole corpus
+                pending.append((len(c), pool.submit(_chunk_features, c)))
+                if len(pending) >= 4 * n_jobs:
+                    n, fut = pending.pop(0)
+                    results.append(fut.result())
+                    reporter.advance(n)
+            for n, fut in pending:
+                results.append(fut.result())
+                reporter.advance(n)
+    Hs = sparse.vstack([r[0] for r in results], format="csr")
+    Hi = sparse.vstack([r[1] for r in results], format="csr")
+    M = np.vstack([r[2] for r in results])
+    return Hs, Hi, M
+
+
+def fit_features(rows: Sequence[dict], feature_opts: dict, Hs, Hi, M, sample: np.ndarray):
+    """The fitted feature step and the full feature matrix, from precomputed counts.
+
+    The step is fitted on `sample` rows (which sets its structure and names the hashed
+    columns), then given the IDF and signal scale of *all* rows, so it equals a fit on all
+    rows; the matrix is its transform of every row, assembled without recomputing."""
+    from imr_ml.features import build_features
+    from imr_ml.train import frame
+
+    feats = build_features(**feature_opts).fit(frame([rows[i] for i in sample]))
+    summary, item, structured, weights = _parts(feats)
+    blocks = []
+    for name, tf, H in (("summary", summary, Hs), ("item", item, Hi)):
+        if tf.vectorizer_ is None:
+            raise ValueError(f"no words in any {name} of the sample: cannot train on hashed text")
+        idf = tf.vectorizer_["tfidf"].fit(H)
+        T = idf.transform(H, copy=False)  # in place: the counts are not needed again
+        T.data *= weights.get(name, 1.0)
+        blocks.append(T)
+    scale = np.abs(M).max(axis=0)
+    scale[scale == 0] = 1.0
+    structured.scale_ = scale
+    blocks.append(sparse.csr_matrix(M / scale))
+    return feats, sparse.hstack(blocks, format="csr")
+
+
+def _rows(Z, idx: np.ndarray):
+    """Rows idx[0] .. idx[-1] (consecutive) of a CSR matrix, as a view."""
+    a, b = int(idx[0]), int(idx[-1]) + 1
+    lo, hi = Z.indptr[a], Z.indptr[b]
+    return sparse.csr_matrix((Z.data[lo:hi], Z.indices[lo:hi], Z.indptr[a: b + 1] - lo), shape=(b - a, Z.shape[1]),
+                             copy=False)
+
+
+# ----------------------------------------------------------------------------- splits
+
+
+def holdout_split(y: np.ndarray, groups: np.ndarray, seed: int):
+    """(train, calibration, measurement) row indices; whole letters, shuffled by seed."""
+    letters = np.array(sorted(set(groups.tolist())), dtype=object)
+    rng = np.random.default_rng(seed)
+    rng.shuffle(letters)
+    per_letter = max(len(y) / max(len(letters), 1), 1.0)
+    k = max(1, min(int(math.ceil(HOLDOUT_SHARE * len(letters))), int(HOLDOUT_MAX_ITEMS / per_letter)))
+    cal, meas = set(letters[:k].tolist()), set(letters[k: 2 * k].tolist())
+    part = np.array([0 if g not in cal and g not in meas else (1 if g in cal else 2) for g in groups.tolist()])
+    return np.flatnonzero(part == 0), np.flatnonzero(part == 1), np.flatnonzero(part == 2)
+
+
+def letter_sample(idx: np.ndarray, groups: np.ndarray, n_items: int, seed: int) -> np.ndarray:
+    """Rows of whole letters drawn at random from `idx`, about `n_items` of them, in order."""
+    if len(idx) <= n_items:
+        return idx
+    letters = np.array(sorted(set(groups[idx].tolist())), dtype=object)
+    rng = np.random.default_rng(seed)
+    rng.shuffle(letters)
+    keep = set(letters[: max(1, int(len(letters) * n_items / len(idx)))].tolist())
+    return np.array([i for i in idx if groups[i] in keep], dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------- fit
+
+
+def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts, reporter):
+    """(model, params, selection table, estimate, baselines, baseline tables) for `train`."""
+    from sklearn.base import clone
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    from imr_ml.baselines import categories, fit_baselines, fit_tables, predict_baselines
+    from imr_ml.features import build_pipeline
+    from imr_ml.metrics import reliability_table, score, summarize_folds
+    from imr_ml.train import TrainError, _score_for_selection, frame, proba_from_features, score_all
+
+    clf_keys = {k for k in inspect.signature(build_pipeline).parameters if k != "feature_opts"}
+    feature_opts = {"hashing": True, **{k: v for k, v in opts.pipeline.items() if k not in clf_keys}}
+    tr, cal, meas = holdout_split(y, groups, opts.seed)
+    if min(y[tr].sum(), y[cal].sum()) == 0 or y[tr].min() == y[tr].max():
+        raise TrainError("too few overturned letters to train and calibrate on held-out letters")
+    # Rows in the order train | calibration | measurement, so each part of the feature
+    # matrix is a view (1M rows of text features are a few GB: no copies).
+    order = np.concatenate([tr, cal, meas])
+    rows, y, groups = [rows[i] for i in order], y[order], groups[order]
+    n_tr, n_cal = len(tr), len(cal)
+    tr, cal, meas = np.arange(n_tr), np.arange(n_tr, n_tr + n_cal), np.arange(n_tr + n_cal, len(order))
+
+    Hs, Hi, M = compute_features(rows, feature_opts, opts.n_jobs, reporter)
+    feats, Z = fit_features(rows, feature_opts, Hs, Hi, M, letter_sample(tr, groups, 20_000, opts.seed))
+    del Hs, Hi
+
+    def classifier(params):
+        return clone(build_pipeline(**{"hashing": True, **opts.pipeline, **params}).named_steps["clf"])
+
+    params, table = dict(opts.grid[0]), []
+    if len(opts.grid) > 1:
+        sel = letter_sample(tr, groups, SELECT_ITEMS, opts.seed + 1)
+        reporter.start("choosing C", len(opts.grid))
+        for g in opts.grid:
+            d = classifier(g).fit(Z[sel], y[sel]).decision_function(_rows(Z, cal))
+            sc = _score_for_selection(y[cal], d, opts.select_metric)
+            table.append({"params": dict(g), "metric": opts.select_metric, "score": None if math.isnan(sc) else sc,
+                          "note": f"fitted on {len(sel)} training items, scored on the calibration letters"})
+            reporter.advance()
+        scored = [t for t in table if t["score"] is not None]
+        params = dict(max(scored, key=lambda t: t["score"])["params"]) if scored else dict(opts.grid[0])
+
+    reporter.start("fitting the classifier", 1)
+    clf = classifier(params).fit(_rows(Z, tr), y[tr])
+    pipe = Pipeline([("features", feats), ("clf", clf)])
+    reporter.advance()
+
+    structured = _parts(feats)[2]
+    X = frame(rows)
+    if opts.calibration == "none":
+        model = pipe
+    else:
+        # The calibration rows' signals are known: give them to the feature step's cache.
+        structured.remember(X.iloc[cal], M[cal])
+        model = CalibratedClassifierCV(FrozenEstimator(pipe), method=opts.calibration).fit(X.iloc[cal], y[cal])
+
+    baselines, tables = {}, {}
+    preds = {"model": proba_from_features(model, _rows(Z, meas))}
+    if opts.baselines:
+        bs = letter_sample(tr, groups, BASELINE_ITEMS, opts.seed + 2)
+        structured.remember(X.iloc[bs], M[bs])  # the signals_only baseline shares this cache
+        baselines, _ = fit_baselines(X.iloc[bs], y[bs], seed=opts.seed)
+        tables = fit_tables(X.iloc[tr], y[tr])
+        structured.remember(X.iloc[meas], M[meas])
+        preds.update(predict_baselines(baselines, tables, X.iloc[meas]))
+    scores = {n: score(y[meas], p) for n, p in preds.items()}
+    est = {
+        "protocol": (f"held-out letters: classifier fitted on {len(tr)} items, calibration on {len(cal)} items "
+                     f"of other letters, measured on {len(meas)} items of yet other letters"),
+        "n_folds": 1,
+        "summary": {n: summarize_folds([s]) for n, s in scores.items()},
+        "pooled": score_all(y[meas], preds, categories(X.iloc[meas])),
+        "reliability": reliability_table(y[meas], preds["model"]),
+        "chosen_params": [params],
+        "folds": [{"repeat": 0, "fold": 0, "n_test": int(len(meas)), "params": params, "scores": scores}],
+    }
+    return model, params, table, est, baselines, tables
+
