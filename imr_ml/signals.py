@@ -141,7 +141,7 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
     return tuple(sorted(lits))
 
 
-_PREFIX_KEY = "\0prefixes"
+_INDEX_KEY = "\0words"
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -205,10 +205,12 @@ class Matcher:
         return not need_b or s == 0 or _is_word(low[s - 1]) != _is_word(low[s])
 
     def spans(self, low: str, seen: dict | None = None) -> list[tuple[int, int]]:
-        """Match spans in `low`. `seen` caches literal positions across matchers of one text."""
+        """Match spans in `low`. `seen` caches literal positions across matchers of one text;
+        a `_Doc`'s also holds its word index (see `_word_index`), which must cover this
+        matcher's words: only pass it to matchers of the doc's own rules."""
         if seen is None:
             seen = {}
-        prefixes = seen.get(_PREFIX_KEY)
+        index = seen.get(_INDEX_KEY)
         out = []
         for kind, lits, rx, need_b in self.parts:
             if kind == "scan":
@@ -223,17 +225,19 @@ class Matcher:
                     if m is not None and self._ok(i, m.end(), low, need_b):
                         out.append((i, m.end()))
         if self.by_word:
-            todo = (self.words & prefixes) if prefixes is not None else self.words
-            if self.long_words:
-                todo = set(todo) | set(self.long_words)
-            for w in todo:
-                pos = _positions(low, w, seen, w)
-                if not pos:
-                    continue
-                for rx, need_b in self.by_word[w]:
+            if index is None:
+                found = [(w, _positions(low, w, seen, w)) for w in self.words]
+            elif len(self.words) < len(index):
+                found = [(w, index[w]) for w in self.words if w in index]
+            else:
+                found = [(w, pos) for w, pos in index.items() if w in self.words]
+            found += [(w, _positions(low, w, seen, w)) for w in self.long_words]
+            for w, pos in found:
+                # Each position starts a word, so the leading \b holds: only an empty match fails.
+                for rx, _ in self.by_word[w]:
                     for i in pos:
                         m = rx.match(low, i)
-                        if m is not None and self._ok(i, m.end(), low, need_b):
+                        if m is not None and m.end() > i:
                             out.append((i, m.end()))
         if len(out) > 1:
             # Same contract as one alternation: leftmost, non-overlapping, longest first.
@@ -306,6 +310,9 @@ class Rules:
     region: dict
     guideline: dict
     source: str
+    word_keys: frozenset = frozenset()  # every Matcher.words of these rules
+    key_lengths: tuple = ()
+    keys_of_word: dict = dc_field(default_factory=dict)  # word -> the word_keys it begins with
 
 
 def _num_groups(pattern: str) -> str:
@@ -348,18 +355,26 @@ def _load_rules(path: str | None) -> Rules:
         )
     item = {k: re.compile(v, FLAGS) for k, v in data.get("item", {}).items() if isinstance(v, str)}
     quantity = tuple(re.compile(_num_groups(p), FLAGS) for p in data.get("item", {}).get("quantity", ()))
+    terminators = _alt(settings.get("terminators"))
+    region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
+    matchers = [terminators, *region.values()]
+    matchers += [m for c in cues.values() for m in (c.pre, c.post, c.pseudo, c.clause_pre)]
+    matchers += [m for t in text_rules for m in (t.patterns, t.standalone, t.negated, t.unless)]
+    keys = frozenset(w for m in matchers if m is not None for w in m.words)
     return Rules(
         cues=cues,
-        terminators=_alt(settings.get("terminators")),
+        terminators=terminators,
         abbreviations=frozenset(a.replace("\\", "") for a in settings.get("abbreviations", ())),
         text_rules=tuple(text_rules),
         item=item,
         quantity=quantity,
         trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
         modality={k: re.compile(_lower_pattern(v)) for k, v in data.get("modality", {}).items()},
-        region={k: Matcher([v]) for k, v in data.get("region", {}).items()},
+        region=region,
         guideline={k: re.compile(v, FLAGS) for k, v in data.get("guideline", {}).items()},
         source=str(path) if path else "features/signals.toml",
+        word_keys=keys,
+        key_lengths=tuple(sorted({len(w) for w in keys})),
     )
 
 
@@ -384,6 +399,39 @@ _SENT_END = re.compile(r"[.!?][\"')\]]*(?:\s+|(?=[A-Z][a-z]))")
 _PREV_WORD = re.compile(r"([A-Za-z.]+)$")
 
 
+_KEYS_OF_WORD_SIZE = 200_000
+
+
+def _word_index(low: str, rules: Rules) -> tuple[list[int], dict[str, list[int]]]:
+    """(start of every word, {key: starts of the words beginning with it}) of a text.
+
+    The keys are the first words of the rules' patterns (`Matcher.words`): one pass over the
+    text's words tells every matcher where its patterns can start. Which keys begin a word
+    is remembered per word (clinical vocabulary repeats from letter to letter).
+    """
+    starts: list[int] = []
+    where: dict[str, list[int]] = {}  # word -> its starts
+    for m in _WORD_RE.finditer(low):
+        s = m.start()
+        starts.append(s)
+        pos = where.get(w := m.group())
+        if pos is None:
+            where[w] = [s]
+        else:
+            pos.append(s)
+    index: dict[str, list[int]] = {}
+    keys_of = rules.keys_of_word
+    for w, pos in where.items():
+        ks = keys_of.get(w)
+        if ks is None:
+            ks = tuple(p for p in (w[:n] for n in rules.key_lengths if n <= len(w)) if p in rules.word_keys)
+            if len(keys_of) < _KEYS_OF_WORD_SIZE:
+                keys_of[w] = ks
+        for p in ks:
+            index[p] = index[p] + pos if p in index else pos
+    return starts, index
+
+
 class _Doc:
     """One text, lower-cased, cut into clauses, with word positions and cues found once."""
 
@@ -393,11 +441,8 @@ class _Doc:
         self.text = text
         self.low = low = _lower(text)
         self.rules = rules
-        self.words = [m.start() for m in _WORD_RE.finditer(low)]
-        self.seen: dict = {
-            # Every word prefix (2..16 characters): a cheap "could this literal be here?".
-            _PREFIX_KEY: {w[:n] for w in set(_WORD_RE.findall(low)) for n in range(2, min(len(w), 16) + 1)},
-        }
+        self.words, index = _word_index(low, rules)
+        self.seen: dict = {_INDEX_KEY: index}
         bounds = []
         abbreviations = rules.abbreviations
         for m in _SENT_END.finditer(text):
@@ -811,7 +856,7 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
 
     # Items of one letter share its summary: its analysis is cached.
     sdoc, summary_signals = _summary_analysis(summary, r)
-    out.update({k: Signal(v.value, list(v.evidence)) for k, v in summary_signals.items()})
+    out.update(summary_signals)  # shared, not copied: results are read-only
     docs = {"summary": sdoc}
     for rule in r.text_rules:
         if rule.field == "summary":
