@@ -74,6 +74,7 @@ def child(pool: str, n: int, mode: str) -> dict:
     rows = rows_of_size(pool, n)
     t_load = time.perf_counter() - t0
     rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    pss = PssPeak()
     t1 = time.perf_counter()
     if mode == "fit":
         from imr_ml.features import build_pipeline
@@ -87,9 +88,9 @@ def child(pool: str, n: int, mode: str) -> dict:
         res = T.train(rows, opts)
         n_features = res.manifest["features"]["n_features"]
     else:  # stream: what `imr-ml train` does from 200k items on, default C grid, every core
-        res = T.train(rows, T.TrainOptions(streaming=True), reporter=StageLog())
+        log = StageLog()
+        res = T.train(rows, T.TrainOptions(streaming=True), reporter=log)
         n_features = res.manifest["features"]["n_features"]
-        model_auc = res.manifest["cv"]["summary"]["model"]["roc_auc"]["mean"]
     t_fit = time.perf_counter() - t1
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {
@@ -99,8 +100,43 @@ def child(pool: str, n: int, mode: str) -> dict:
         "rss_after_data_mb": round(rss_data),
         # feature workers: the largest one's peak, once per core (an upper bound on their sum)
         "workers_peak_rss_mb": round(children * (os.cpu_count() or 1)) if mode == "stream" else 0,
-        "held_out_auc": round(model_auc, 3) if mode == "stream" else None,
+        "stages": log.lines if mode == "stream" else [],
+        "pss_peak_mb": round(pss.peak),
     }
+
+
+class PssPeak:
+    """Largest total PSS (MB) of this process and its children, sampled every second: the
+    honest total for forked workers, whose RSS also counts pages shared with the parent."""
+
+    def __init__(self):
+        import threading
+
+        self.peak, self.stop = 0.0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _pss(pid) -> float:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                return next(int(x.split()[1]) for x in fh if x.startswith("Pss:")) / 1024
+        except (OSError, StopIteration):
+            return 0.0
+
+    def _run(self):
+        me = os.getpid()
+        while not self.stop.wait(1.0):
+            kids = []
+            for d in os.listdir("/proc"):
+                if d.isdigit():
+                    try:
+                        with open(f"/proc/{d}/stat") as fh:
+                            if int(fh.read().rsplit(")", 1)[1].split()[1]) == me:
+                                kids.append(d)
+                    except (OSError, ValueError, IndexError):
+                        pass
+            self.peak = max(self.peak, self._pss(me) + sum(self._pss(k) for k in kids))
 
 
 class StageLog:
@@ -108,9 +144,12 @@ class StageLog:
 
     def __init__(self):
         self.t0 = time.perf_counter()
+        self.lines = []
 
     def start(self, description, total):
-        print(f"[{time.perf_counter() - self.t0:7.1f} s] {description}", file=sys.stderr, flush=True)
+        rss = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        self.lines.append(f"{time.perf_counter() - self.t0:.0f} s (RSS {rss:,.0f} MB): {description}")
+        print(self.lines[-1], file=sys.stderr, flush=True)
 
     def advance(self, n=1):
         pass
@@ -122,7 +161,7 @@ def main() -> None:
     ap.add_argument("--modes", default="fit,train")
     ap.add_argument("--pool-letters", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=5)
-    ap.add_argument("--timeout", type=int, default=1500, help="seconds per run")
+    ap.add_argument("--timeout", type=int, default=2400, help="seconds per run")
     ap.add_argument("--out", default=str(HERE / "bench_train.md"))
     ap.add_argument("--child", nargs=3, metavar=("POOL", "N", "MODE"))
     args = ap.parse_args()
@@ -151,11 +190,13 @@ def main() -> None:
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; pool of {args.pool_letters} "
         f"synthetic letters ({n_pool} items, seed {args.seed}) replicated to each size under new letter ids "
         "(each copy's summary made distinct, so text caches do not make copies free). "
-        "Each row is a fresh process; peak RSS is `ru_maxrss` (includes the rows themselves). "
+        "Each row is a fresh process; peak RSS is `ru_maxrss` (includes the rows themselves). Forked feature "
+        "workers' RSS also counts pages they share with the parent, so the honest total is the peak PSS "
+        "(proportional set size) of all processes, sampled every second. "
         "The machine was shared with other work while this ran, so times are upper bounds.",
         "",
         "| items | measurement | time (s) | ms / item | features | peak RSS (MB) | RSS after loading rows (MB) "
-        "| feature workers' RSS (MB, bound) | held-out ROC AUC |",
+        "| feature workers' RSS (MB, bound) | peak PSS, all processes (MB) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -164,7 +205,11 @@ def main() -> None:
         else:
             lines.append(f"| {r['n_items']:,} | {r['mode']} | {r['fit_s']} | {r['us_per_item'] / 1000:.2f} | {r['n_features']:,} "
                          f"| {r['peak_rss_mb']:,} | {r['rss_after_data_mb']:,} | {r.get('workers_peak_rss_mb') or '—'} "
-                         f"| {r.get('held_out_auc') or '—'} |")
+                         f"| {r.get('pss_peak_mb', '—'):,} |")
+    for r in results:
+        if r.get("stages"):
+            lines += ["", f"Stages of the {r['n_items']:,}-item streaming run (time since start, parent RSS "
+                      f"then): " + "; ".join(r["stages"]) + f"; done at {r['fit_s']:.0f} s."]
     lines.append("")
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

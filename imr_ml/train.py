@@ -506,7 +506,7 @@ def train(
     rows = canonical_rows(rows)
     if not rows:
         raise TrainError("no training rows")
-    X, y, g = frame(rows), labels(rows), letter_groups(rows)
+    y, g = labels(rows), letter_groups(rows)
     if y.min() == y.max():
         raise TrainError(f"all {len(y)} training items are {'overturned' if y[0] else 'upheld'}: need both")
     from imr_ml.streaming import STREAMING_MIN_ITEMS, fit_streaming
@@ -515,6 +515,7 @@ def train(
     if streaming:
         model, params, table, est, baselines, tables = fit_streaming(rows, y, g, opts, reporter)
     else:
+        X = frame(rows)
         est = estimate(rows, opts, factory, reporter) if opts.estimate else None
         reporter.start("fitting the final model", (len(opts.grid) * opts.n_splits if len(opts.grid) > 1 else 0) + 1)
         model, params, table = fit_procedure(X, y, g, opts, factory, reporter)
@@ -650,7 +651,7 @@ def model_card(m: dict) -> str:
         lines.append(
             f"- Large-corpus (streaming) procedure, `imr_ml.streaming`: hashed TF-IDF (columns named after "
             f"their most frequent term), features computed once in parallel; logistic regression with "
-            f"{m['hyperparameters']} fitted once on the training letters; calibration "
+            f"{m['hyperparameters']} fitted once on the training letters by SGD (alpha = 1/(C n)); calibration "
             f"({m['calibration']['method']}, `CalibratedClassifierCV(FrozenEstimator(...))`) on held-out letters; "
             "measured on other held-out letters."
         )

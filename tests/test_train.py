@@ -238,3 +238,15 @@ def test_too_few_overturned_items_keep_the_pipeline_defaults():
     assert params == {} and "defaults kept" in table[0]["note"]
     params, _ = T.select_params(T.frame(rows), T.labels(rows), T.letter_groups(rows), T.TrainOptions(**FAST), factory())
     assert "C" in params
+
+
+def test_cli_progress_display_is_a_training_reporter():
+    from imr_ml.cli._app import progress
+
+    with progress(True) as bar:
+        T.train(make_rows(), T.TrainOptions(estimate=False, grid=({"C": 1.0},), n_splits=3, baselines=False),
+                factory=factory(), reporter=bar)
+        task = bar.progress.tasks[-1]
+        assert task.description == "fitting the final model" and task.completed == task.total == 1
+        bar.update(5, total=10)
+        assert (bar.progress.tasks[-1].completed, bar.progress.tasks[-1].total) == (5, 10)

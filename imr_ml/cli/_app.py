@@ -30,20 +30,59 @@ def _root(
         raise typer.Exit()
 
 
+class _Bar:
+    """The CLI's one progress display, a rich bar on stderr. It is an `imr_ml.train.Reporter`
+    (`start` a stage, `advance` it) and also takes absolute counts (`update`)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+        self.progress = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                                 transient=True)
+        self.task = None
+
+    def start(self, description: str, total: int | None = None) -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(description, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        self.progress.advance(self.task, n)
+
+    def update(self, done: int, total: int | None = None) -> None:
+        self.progress.update(self.task, completed=done, **({"total": total} if total else {}))
+
+
+class _NoBar:
+    def start(self, description: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def update(self, done: int, total: int | None = None) -> None:
+        pass
+
+
+@contextmanager
+def progress(enabled: bool):
+    """A progress display (`_Bar`) when `enabled`, else one that shows nothing."""
+    if not enabled:
+        yield _NoBar()
+        return
+    bar = _Bar()
+    with bar.progress:
+        yield bar
+
+
 @contextmanager
 def progress_bar(enabled: bool, label: str, total: int | None = None):
-    """A rich progress bar on stderr when `enabled`; yields an `update(done, total=None)`
-    callback (a no-op when disabled)."""
-    if not enabled:
-        yield lambda done, total=None: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda done, total=None: bar.update(task, completed=done, **({"total": total} if total else {}))
+    """One labelled bar; yields its `update(done, total=None)` callback."""
+    with progress(enabled) as bar:
+        bar.start(label, total)
+        yield bar.update
 
 
 def read_inputs(inputs, show_progress: bool = False) -> list[dict]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app
+from imr_ml.cli._app import app, progress
 
 
 @app.command()
@@ -20,10 +20,9 @@ def demo(
     """Run the whole job on a built-in synthetic corpus (no real data needed)."""
     import sys
 
-    from imr_ml.cli.train import reporter
     from imr_ml.demo import run_demo
 
-    with reporter(sys.stderr.isatty() and not as_json) as rep:
+    with progress(sys.stderr.isatty() and not as_json) as rep:
         result = run_demo(out, letters=letters, seed=seed, say=(lambda *_: None) if as_json else typer.echo,
                           reporter=rep)
     if as_json:

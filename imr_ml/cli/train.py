@@ -9,43 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail, read_inputs
-
-class RichReporter:
-    """imr_ml.train.Reporter drawing a rich progress bar on stderr."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        self.task = None
-
-    def __enter__(self):
-        self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.bar.__exit__(*exc)
-        return False
-
-    def start(self, description: str, total: int) -> None:
-        if self.task is not None:
-            self.bar.remove_task(self.task)
-        self.task = self.bar.add_task(description, total=total)
-
-    def advance(self, n: int = 1) -> None:
-        if self.task is not None:
-            self.bar.advance(self.task, n)
-
-
-def reporter(enabled: bool):
-    from contextlib import nullcontext
-
-    from imr_ml.train import NULL_REPORTER
-
-    return RichReporter() if enabled else nullcontext(NULL_REPORTER)
+from imr_ml.cli._app import app, fail, progress, read_inputs
 
 
 @app.command()
@@ -59,6 +23,8 @@ def train(
     c_grid: Optional[str] = typer.Option(None, "--C", help="Comma-separated C values to choose from (default 0.0001,0.0003,0.001,0.003,0.01,0.03,0.1,1)."),
     calibration: str = typer.Option("sigmoid", "--calibration", help="sigmoid, isotonic or none."),
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the outer CV (faster; card has no metrics)."),
+    streaming: Optional[bool] = typer.Option(None, "--streaming/--no-streaming", help="Large-corpus procedure: features once in parallel, hashed TF-IDF, calibration and metrics on held-out letters (default: from 200,000 items)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes computing features in the streaming procedure (0: every core)."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ):
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
@@ -72,7 +38,7 @@ def train(
         fail(f"--C must be comma-separated numbers, not {c_grid!r}")
     try:
         opts = TrainOptions(split=split, seed=seed, n_splits=folds, cv_repeats=repeats, grid=grid,
-                            calibration=calibration, estimate=not no_estimate)
+                            calibration=calibration, estimate=not no_estimate, streaming=streaming, n_jobs=jobs)
     except TrainError as exc:
         fail(str(exc))
     show = sys.stderr.isatty() and not as_json
@@ -80,7 +46,7 @@ def train(
     if not rows:
         fail("no training rows found in the inputs")
     try:
-        with reporter(show) as rep:
+        with progress(show) as rep:
             result = fit(rows, opts, reporter=rep, inputs=[str(p) for p in inputs])
         path = save(result, out)
     except (TrainError, ModelLoadError) as exc:
