@@ -193,6 +193,11 @@ def main() -> None:
         "Each row is a fresh process; peak RSS is `ru_maxrss` (includes the rows themselves). Forked feature "
         "workers' RSS also counts pages they share with the parent, so the honest total is the peak PSS "
         "(proportional set size) of all processes, sampled every second. "
+        "Modes: `fit` = one `build_pipeline(hashing=True)` fit; `train` = the cross-validated procedure with "
+        "one C (calibration folds + refit + baselines); `stream` = what `imr-ml train` does from 200,000 items "
+        "(`imr_ml.streaming`: features once in one process per core, the default C grid compared on a "
+        "100,000-item letter sample, SGD logistic regression on the training letters, calibration, "
+        "measurement and baselines on held-out letters). "
         "The machine was shared with other work while this ran, so times are upper bounds.",
         "",
         "| items | measurement | time (s) | ms / item | features | peak RSS (MB) | RSS after loading rows (MB) "

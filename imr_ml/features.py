@@ -315,6 +315,14 @@ ROW_CACHE_SIZE = 100_000
 _ROW_CACHE: OrderedDict = OrderedDict()
 
 
+def clear_caches() -> None:
+    """Forget every remembered row vector and text analysis (to time a cold run)."""
+    from imr_ml import signals
+
+    _ROW_CACHE.clear()
+    signals.clear_caches()
+
+
 class SignalFeatures(TransformerMixin, BaseEstimator):
     """The clinical signals, the item category and the structured fields, as numbers.
 

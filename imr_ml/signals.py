@@ -829,6 +829,15 @@ _ROW_SIGNALS: dict = {}
 _ROW_SIGNALS_SIZE = 4096
 
 
+def clear_caches() -> None:
+    """Forget every remembered analysis (summaries, items, rows, words), e.g. to time a cold run."""
+    _SUMMARY_CACHE.clear()
+    _ROW_SIGNALS.clear()
+    _item_analysis.cache_clear()
+    categorize.cache_clear()
+    _load_rules(None).keys_of_word.clear()  # the shipped rules' word memo
+
+
 def extract_signals(row: Mapping, rules=None, taxonomy: str | None = None) -> dict[str, Signal]:
     """Every signal of one row (a dict / pandas row with the PRE_DECISION keys).
 

@@ -64,5 +64,12 @@ def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path
     Z = fitted_pipeline(loaded.model)[:-1].transform(X)
     assert np.allclose(p, proba_from_features(loaded.model, Z))
     assert 0 < p.min() < p.max() < 1
+    from imr_ml.scoring import score_rows
+    from imr_ml.train import evaluate
+
+    scored = [r for r in score_rows(loaded, rows[:40]) if not r["abstained"]]
+    assert scored and all(r["reasons"] for r in scored)
+    ev = evaluate(tmp_path / "model", rows[:300])
+    assert ev["roc_auc"] is not None and {"tfidf_lr", "signals_only", "category_prior"} <= set(ev["baselines"])
     again = train(rows, opts)
     assert np.array_equal(again.model.predict_proba(X), res.model.predict_proba(X))  # deterministic
