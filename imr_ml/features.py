@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from imr_ml.knowledge import load_taxonomy
 from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
-from imr_ml.signals import SAME_MODALITY_SIGNALS, category_prior, extract_signals, load_rules
+from imr_ml.signals import SAME_MODALITY_SIGNALS, category_prior, extract_signals, fewer_gc_pauses, load_rules
 
 GROUPS = ("summary", "item", "signal", "field")
 
@@ -370,6 +370,10 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
                 _ROW_CACHE.popitem(last=False)
 
     def _raw(self, X):
+        with fewer_gc_pauses():
+            return self._raw_rows(X)
+
+    def _raw_rows(self, X):
         df = to_frame(X)
         names = self._layout()
         index = {n: i for i, n in enumerate(names)}

@@ -88,6 +88,13 @@ def _feature_names(pipe) -> list[str]:
 
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None) -> Iterator[dict]:
     """Stream one result per item, in batches."""
+    from imr_ml.signals import fewer_gc_pauses
+
+    with fewer_gc_pauses():
+        yield from _score_stream(loaded, rows, top, progress)
+
+
+def _score_stream(loaded, rows, top, progress) -> Iterator[dict]:
     batch: list[dict] = []
     done = 0
     for row in rows:

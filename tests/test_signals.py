@@ -413,3 +413,17 @@ def test_cli_signals_bad_input(tmp_path):
     bad.write_text("this is [not toml")
     res = CliRunner().invoke(app, ["signals", str(_corpus(tmp_path)), "--rules", str(bad)])
     assert res.exit_code == 2 and "bad rules file" in res.output
+
+
+def test_fewer_gc_pauses_relaxes_collection_inside_and_restores_it():
+    import gc
+
+    from imr_ml.signals import fewer_gc_pauses
+
+    before = gc.get_threshold()
+    with fewer_gc_pauses():
+        assert gc.get_threshold()[0] == 50_000 and gc.get_freeze_count() > 0
+        with fewer_gc_pauses():  # nested: the outer state stands
+            pass
+        assert gc.get_threshold()[0] == 50_000 and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
