@@ -110,8 +110,8 @@ def _prefix_literals(items, limit: int = 60):
                     break
                 sub |= b
                 whole = whole and w
-        elif op is C.IN and all(o is C.LITERAL for o, _ in av):
-            sub, whole = {chr(v) for _, v in av}, True
+        elif op is C.IN:
+            sub, whole = _char_set(av), True
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
             sub, _ = _prefix_literals(av[2], limit)
             whole = False
@@ -121,6 +121,23 @@ def _prefix_literals(items, limit: int = 60):
         if not whole:
             return cur, False
     return (cur if all(cur) else None), True
+
+
+def _char_set(items, limit: int = 12) -> set[str] | None:
+    """The characters a parsed `[...]` class (literals, small ranges, \\d) matches, or None."""
+    from re import _constants as C  # noqa: PLC0415
+
+    out: set[str] = set()
+    for op, av in items:
+        if op is C.LITERAL:
+            out.add(chr(av))
+        elif op is C.RANGE and av[1] - av[0] < limit:
+            out.update(chr(c) for c in range(av[0], av[1] + 1))
+        elif op is C.CATEGORY and av is C.CATEGORY_DIGIT:
+            out.update("0123456789")
+        else:
+            return None
+    return out if len(out) <= limit else None
 
 
 def _required_literals(pattern: str) -> tuple[str, ...] | None:
