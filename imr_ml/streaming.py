@@ -26,6 +26,7 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -253,7 +254,11 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     if opts.calibration == "none":
         model = pipe
     else:
-        model = CalibratedClassifierCV(FrozenEstimator(pipe), method=opts.calibration).fit(known(cal), y[cal])
+        with warnings.catch_warnings():
+            # A frozen estimator is only asked for scores; the folds sklearn still draws for
+            # that warn about rare classes in small calibration sets, which does not apply.
+            warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+            model = CalibratedClassifierCV(FrozenEstimator(pipe), method=opts.calibration).fit(known(cal), y[cal])
 
     baselines, tables = {}, {}
     preds = {"model": proba_from_features(model, _rows(Z, meas))}

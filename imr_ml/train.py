@@ -87,6 +87,8 @@ class TrainOptions:
             raise TrainError(f"unknown selection metric {self.select_metric!r}")
         if self.n_splits < 2:
             raise TrainError("n_splits must be at least 2")
+        if self.n_jobs < 0:
+            raise TrainError("n_jobs (--jobs) must be 0 (every core) or a number of processes")
         self.grid = tuple(dict(g) for g in self.grid) or ({},)
 
 
