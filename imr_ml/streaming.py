@@ -61,10 +61,11 @@ def _parts(feats):
 _WORKER: dict = {}
 
 
-def _init_worker(feature_opts: dict) -> None:
+def _init_worker(feature_opts: dict, worker: bool = True) -> None:
     import imr_ml.features as F
 
-    F.ROW_CACHE_SIZE = 0  # every row is seen once here; the parent keeps what it needs
+    if worker:
+        F.ROW_CACHE_SIZE = 0  # every row is seen once here; the parent keeps what it needs
     _WORKER["feats"] = F.build_features(**feature_opts)
 
 
@@ -95,7 +96,7 @@ def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, 
     reporter.start("computing features", len(rows))
     results = []
     if n_jobs == 1:
-        _init_worker(feature_opts)
+        _init_worker(feature_opts, worker=False)
         for c in chunks:
             results.append(_chunk_features(c))
             reporter.advance(len(c))

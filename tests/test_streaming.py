@@ -19,8 +19,12 @@ def rows(synth_rows):
 def test_features_equal_the_pipeline_fitted_on_all_rows_in_one_or_two_processes(rows):
     from imr_ml.features import build_features
 
+    import imr_ml.features as F
+
     opts = {"hashing": True, "n_features": 2**12}
+    size = F.ROW_CACHE_SIZE
     one = S.compute_features(rows, opts, n_jobs=1)
+    assert F.ROW_CACHE_SIZE == size  # computing in this process keeps its row cache
     two = S.compute_features(rows, opts, n_jobs=2)
     for a, b in zip(one, two):
         a, b = (x.toarray() if hasattr(x, "toarray") else x for x in (a, b))
