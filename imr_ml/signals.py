@@ -161,6 +161,7 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
 
 
 _INDEX_KEY = "\0words"
+_SPANS_KEY = "\0spans"
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -225,12 +226,28 @@ class Matcher:
 
     def spans(self, low: str, seen: dict | None = None) -> list[tuple[int, int]]:
         """Match spans in `low`. `seen` caches literal positions across matchers of one text;
-        a `_Doc`'s also holds its word index (see `_word_index`), which must cover this
-        matcher's words: only pass it to matchers of the doc's own rules."""
+        a `_Doc`'s also holds its word index (see `_word_index`) and every matcher of its
+        rules already run (`_all_spans`): only pass it to matchers of the doc's own rules."""
         if seen is None:
             seen = {}
+        done = seen.get(_SPANS_KEY)
+        if done is not None and self in done:
+            return done[self]
         index = seen.get(_INDEX_KEY)
-        out = []
+        out: list[tuple[int, int]] = []
+        if self.by_word:
+            if index is None:
+                found = [(w, _positions(low, w, seen, w)) for w in self.words]
+            elif len(self.words) < len(index):
+                found = [(w, index[w]) for w in self.words if w in index]
+            else:
+                found = [(w, pos) for w, pos in index.items() if w in self.words]
+            for w, pos in found:
+                _match_at(low, [rx for rx, _ in self.by_word[w]], pos, out)
+        return self._finish(low, seen, out)
+
+    def _finish(self, low: str, seen: dict, out: list) -> list[tuple[int, int]]:
+        """`out` (the word-indexed matches) plus every other part's, merged."""
         for kind, lits, rx, need_b in self.parts:
             if kind == "scan":
                 for m in rx.finditer(low):
@@ -243,21 +260,8 @@ class Matcher:
                     m = rx.match(low, i)
                     if m is not None and self._ok(i, m.end(), low, need_b):
                         out.append((i, m.end()))
-        if self.by_word:
-            if index is None:
-                found = [(w, _positions(low, w, seen, w)) for w in self.words]
-            elif len(self.words) < len(index):
-                found = [(w, index[w]) for w in self.words if w in index]
-            else:
-                found = [(w, pos) for w, pos in index.items() if w in self.words]
-            found += [(w, _positions(low, w, seen, w)) for w in self.long_words]
-            for w, pos in found:
-                # Each position starts a word, so the leading \b holds: only an empty match fails.
-                for rx, _ in self.by_word[w]:
-                    for i in pos:
-                        m = rx.match(low, i)
-                        if m is not None and m.end() > i:
-                            out.append((i, m.end()))
+        for w in self.long_words:
+            _match_at(low, [rx for rx, _ in self.by_word[w]], _positions(low, w, seen, w), out)
         if len(out) > 1:
             # Same contract as one alternation: leftmost, non-overlapping, longest first.
             out.sort(key=lambda t: (t[0], -t[1]))
@@ -272,6 +276,26 @@ class Matcher:
     def search(self, low: str, seen: dict | None = None):
         sp = self.spans(low, seen)
         return sp[0] if sp else None
+
+
+def _match_at(low: str, patterns, starts, out: list) -> None:
+    """Append the non-empty matches of `patterns` at word starts `starts` (a leading \\b
+    holds at a word start, so only an empty match fails it)."""
+    for rx in patterns:
+        for i in starts:
+            m = rx.match(low, i)
+            if m is not None and m.end() > i:
+                out.append((i, m.end()))
+
+
+def _all_spans(low: str, index: dict, seen: dict, rules) -> dict:
+    """{matcher: spans} of every matcher of `rules`, its word-indexed patterns tried in one
+    pass over the words present (instead of one lookup per matcher and key)."""
+    outs: dict = {m: [] for m in rules.matchers}
+    for w, pos in index.items():
+        for m, patterns in rules.by_key.get(w, ()):
+            _match_at(low, patterns, pos, outs[m])
+    return {m: m._finish(low, seen, out) for m, out in outs.items()}
 
 
 def _alt(patterns) -> Matcher | None:
@@ -332,6 +356,8 @@ class Rules:
     word_keys: frozenset = frozenset()  # every Matcher.words of these rules
     key_lengths: tuple = ()
     keys_of_word: dict = dc_field(default_factory=dict)  # word -> the word_keys it begins with
+    matchers: tuple = ()  # every Matcher of these rules
+    by_key: dict = dc_field(default_factory=dict)  # word key -> ((matcher, its patterns), ...)
 
 
 def _num_groups(pattern: str) -> str:
@@ -379,7 +405,12 @@ def _load_rules(path: str | None) -> Rules:
     matchers = [terminators, *region.values()]
     matchers += [m for c in cues.values() for m in (c.pre, c.post, c.pseudo, c.clause_pre)]
     matchers += [m for t in text_rules for m in (t.patterns, t.standalone, t.negated, t.unless)]
-    keys = frozenset(w for m in matchers if m is not None for w in m.words)
+    matchers = tuple(dict.fromkeys(m for m in matchers if m is not None))
+    keys = frozenset(w for m in matchers for w in m.words)
+    by_key: dict = {}
+    for m in matchers:
+        for w in m.words:
+            by_key.setdefault(w, []).append((m, tuple(rx for rx, _ in m.by_word[w])))
     return Rules(
         cues=cues,
         terminators=terminators,
@@ -394,6 +425,8 @@ def _load_rules(path: str | None) -> Rules:
         source=str(path) if path else "features/signals.toml",
         word_keys=keys,
         key_lengths=tuple(sorted({len(w) for w in keys})),
+        matchers=matchers,
+        by_key={w: tuple(v) for w, v in by_key.items()},
     )
 
 
@@ -462,6 +495,7 @@ class _Doc:
         self.rules = rules
         self.words, index = _word_index(low, rules)
         self.seen: dict = {_INDEX_KEY: index}
+        self.seen[_SPANS_KEY] = _all_spans(low, index, self.seen, rules)
         bounds = []
         abbreviations = rules.abbreviations
         for m in _SENT_END.finditer(text):
