@@ -315,6 +315,14 @@ ROW_CACHE_SIZE = 100_000
 _ROW_CACHE: OrderedDict = OrderedDict()
 
 
+def _cache_row(key, vector) -> None:
+    """Keep a copy of a row's vector (most recently used last; the oldest leaves first)."""
+    _ROW_CACHE[key] = vector.copy()
+    _ROW_CACHE.move_to_end(key)
+    if len(_ROW_CACHE) > ROW_CACHE_SIZE:
+        _ROW_CACHE.popitem(last=False)
+
+
 def clear_caches() -> None:
     """Forget every remembered row vector and text analysis (to time a cold run)."""
     from imr_ml import signals
@@ -364,10 +372,7 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         """Put rows' unscaled vectors `M` (computed elsewhere, e.g. by worker processes) in
         the row cache, so that transforming the same rows here does not analyse them again."""
         for key, m in zip(self._keys(to_frame(X).to_dict("records")), np.asarray(M, dtype=np.float64)):
-            _ROW_CACHE[key] = m.copy()
-            _ROW_CACHE.move_to_end(key)
-            if len(_ROW_CACHE) > ROW_CACHE_SIZE:
-                _ROW_CACHE.popitem(last=False)
+            _cache_row(key, m)
 
     def _raw(self, X):
         with fewer_gc_pauses():
@@ -387,9 +392,7 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
                 M[i] = cached
                 continue
             self._fill_row(M, i, row, r, index)
-            _ROW_CACHE[key] = M[i].copy()
-            if len(_ROW_CACHE) > ROW_CACHE_SIZE:
-                _ROW_CACHE.popitem(last=False)
+            _cache_row(key, M[i])
         return M
 
     def _fill_row(self, M, i, row, r, index):

@@ -76,6 +76,14 @@ def _contributions(pipe, Z, i: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, row[idx] * coef[idx]
 
 
+def _features(pipe, rows: list[dict]):
+    """The feature matrix of rows (CSR when sparse, for per-row contributions)."""
+    from imr_ml.train import frame
+
+    Z = pipe[:-1].transform(frame(rows))
+    return Z.tocsr() if hasattr(Z, "tocsr") else Z
+
+
 _NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -114,11 +122,10 @@ def _score_stream(loaded, rows, top, progress) -> Iterator[dict]:
 def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
     from imr_ml.hints import hints_for
     from imr_ml.signals import extract_signals
-    from imr_ml.train import fitted_pipeline, frame, proba_from_features
+    from imr_ml.train import fitted_pipeline, proba_from_features
 
     pipe = fitted_pipeline(loaded.model)
-    Z = pipe[:-1].transform(frame(rows))
-    Z = Z.tocsr() if hasattr(Z, "tocsr") else Z
+    Z = _features(pipe, rows)
     p = proba_from_features(loaded.model, Z)
     names = _feature_names(pipe)
     out = []
@@ -156,11 +163,10 @@ def grouped_contributions(loaded, row: dict) -> dict:
     words, item words, structured fields), with evidence."""
     from imr_ml.features import feature_groups
     from imr_ml.signals import extract_signals
-    from imr_ml.train import fitted_pipeline, frame
+    from imr_ml.train import fitted_pipeline
 
     pipe = fitted_pipeline(loaded.model)
-    Z = pipe[:-1].transform(frame([row]))
-    Z = Z.tocsr() if hasattr(Z, "tocsr") else Z
+    Z = _features(pipe, [row])
     names = _feature_names(pipe)
     nz, vals = _contributions(pipe, Z, 0)
     c = dict(zip(nz.tolist(), vals.tolist()))

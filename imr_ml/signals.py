@@ -160,7 +160,6 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
     return tuple(sorted(lits))
 
 
-_INDEX_KEY = "\0words"
 _SPANS_KEY = "\0spans"
 _WORD_RE = re.compile(r"\w+")
 
@@ -210,7 +209,7 @@ class Matcher:
                 # Matches start a word: index the pattern under each distinct first word;
                 # a text's words then pick the few patterns worth trying, and where.
                 for w in {re.match(r"\w+", x).group() for x in lits}:
-                    by_word.setdefault(w, []).append((rx, need_b))
+                    by_word.setdefault(w, []).append(rx)
             else:
                 parts.append(("find", tuple(lits), rx, need_b))
         self.parts = tuple(parts)
@@ -226,24 +225,15 @@ class Matcher:
 
     def spans(self, low: str, seen: dict | None = None) -> list[tuple[int, int]]:
         """Match spans in `low`. `seen` caches literal positions across matchers of one text;
-        a `_Doc`'s also holds its word index (see `_word_index`) and every matcher of its
-        rules already run (`_all_spans`): only pass it to matchers of the doc's own rules."""
+        a `_Doc`'s already holds the spans of every matcher of its rules (`_all_spans`)."""
         if seen is None:
             seen = {}
         done = seen.get(_SPANS_KEY)
         if done is not None and self in done:
             return done[self]
-        index = seen.get(_INDEX_KEY)
         out: list[tuple[int, int]] = []
-        if self.by_word:
-            if index is None:
-                found = [(w, _positions(low, w, seen, w)) for w in self.words]
-            elif len(self.words) < len(index):
-                found = [(w, index[w]) for w in self.words if w in index]
-            else:
-                found = [(w, pos) for w, pos in index.items() if w in self.words]
-            for w, pos in found:
-                _match_at(low, [rx for rx, _ in self.by_word[w]], pos, out)
+        for w in self.words:
+            _match_at(low, self.by_word[w], _positions(low, w, seen, w), out)
         return self._finish(low, seen, out)
 
     def _finish(self, low: str, seen: dict, out: list) -> list[tuple[int, int]]:
@@ -261,7 +251,7 @@ class Matcher:
                     if m is not None and self._ok(i, m.end(), low, need_b):
                         out.append((i, m.end()))
         for w in self.long_words:
-            _match_at(low, [rx for rx, _ in self.by_word[w]], _positions(low, w, seen, w), out)
+            _match_at(low, self.by_word[w], _positions(low, w, seen, w), out)
         if len(out) > 1:
             # Same contract as one alternation: leftmost, non-overlapping, longest first.
             out.sort(key=lambda t: (t[0], -t[1]))
@@ -410,7 +400,7 @@ def _load_rules(path: str | None) -> Rules:
     by_key: dict = {}
     for m in matchers:
         for w in m.words:
-            by_key.setdefault(w, []).append((m, tuple(rx for rx, _ in m.by_word[w])))
+            by_key.setdefault(w, []).append((m, m.by_word[w]))
     return Rules(
         cues=cues,
         terminators=terminators,
@@ -494,7 +484,7 @@ class _Doc:
         self.low = low = _lower(text)
         self.rules = rules
         self.words, index = _word_index(low, rules)
-        self.seen: dict = {_INDEX_KEY: index}
+        self.seen: dict = {}
         self.seen[_SPANS_KEY] = _all_spans(low, index, self.seen, rules)
         bounds = []
         abbreviations = rules.abbreviations
@@ -816,24 +806,24 @@ def _guideline_cached(text: str, r: Rules):
 
 @lru_cache(maxsize=8192)
 def _item_analysis(item: str, r: Rules, taxonomy: str | None):
-    """(category, {name: (value, evidence)}, modality term) of an item's own text.
+    """(category, {name: Signal}, modality term) of an item's own text.
 
-    Items repeat across letters ("Acupuncture 1x6"), so this is remembered per text.
+    Items repeat across letters ("Acupuncture 1x6"), so this is remembered per text; like the
+    summary's, its Signals are shared by every row that names the item (read-only).
     """
     category = categorize(item, taxonomy)
-    sig: dict[str, tuple] = {"category": (category, (("item", 0, len(item)),) if item else ())}
+    sig = {"category": Signal(category, [("item", 0, len(item))] if item else [])}
     qty, span = parse_quantity(item, r)
-    sig["requested_quantity"] = (qty, (("item", *span),) if span else ())
+    sig["requested_quantity"] = Signal(qty, [("item", *span)] if span else [])
     trial = r.trial_max.get(category)
     exceeds = qty is not None and trial is not None and qty > trial
-    sig["exceeds_trial"] = (exceeds, (("item", *span),) if exceeds else ())
+    sig["exceeds_trial"] = Signal(exceeds, [("item", *span)] if exceeds else [])
     for key in ("additional", "post_op", "purchase", "rental", "retrospective"):
         pat = r.item.get(key)
         m = pat.search(item) if pat is not None else None
         # "retrospective" here is the item's wording only; the row's flag is added later
-        sig[key if key == "retrospective" else f"item_{key}"] = (bool(m), (("item", *m.span()),) if m else ())
-    regs, rev = _regions(_lower(item), r, "item")
-    sig["item_regions"] = (regs, tuple(rev))
+        sig[key if key == "retrospective" else f"item_{key}"] = Signal(bool(m), [("item", *m.span())] if m else [])
+    sig["item_regions"] = Signal(*_regions(_lower(item), r, "item"))
     return category, sig, _item_term(r, category, item, taxonomy)
 
 
@@ -849,6 +839,13 @@ def _text(row: Mapping, key: str) -> str:
 # --------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------
+
+
+def _remember(cache: dict, size: int, key, value) -> None:
+    """Keep `value` in a bounded memo; the oldest entry leaves first."""
+    if len(cache) >= size:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 _SUMMARY_CACHE: dict = {}
@@ -872,9 +869,7 @@ def _summary_analysis(summary: str, r: Rules):
         if not 14 <= age <= 100:
             age = None
     res["age"] = Signal(age, [("summary", m.start(), m.end())] if age is not None else [])
-    if len(_SUMMARY_CACHE) >= _SUMMARY_CACHE_SIZE:
-        _SUMMARY_CACHE.pop(next(iter(_SUMMARY_CACHE)))
-    _SUMMARY_CACHE[key] = (doc, res)
+    _remember(_SUMMARY_CACHE, _SUMMARY_CACHE_SIZE, key, (doc, res))
     return doc, res
 
 
@@ -890,8 +885,8 @@ def fewer_gc_pauses():
     """Collect garbage less often while analysing many texts.
 
     Text analysis allocates millions of short-lived, acyclic objects; with CPython's default
-    thresholds a third of the time goes to collections that rescan the long-lived model and
-    caches (scoring: 570 -> 800 items/s on one core). Inside, what exists is frozen out of
+    thresholds much of the time goes to collections that rescan the long-lived model and
+    caches. Inside, what exists is frozen out of
     collection and the young generation is collected every 50,000 allocations; the previous
     state comes back on exit (re-entrant: only the outermost use acts).
     """
@@ -931,9 +926,7 @@ def extract_signals(row: Mapping, rules=None, taxonomy: str | None = None) -> di
     hit = _ROW_SIGNALS.get(key)
     if hit is None:
         hit = _extract(row, rules, taxonomy)
-        if len(_ROW_SIGNALS) >= _ROW_SIGNALS_SIZE:
-            _ROW_SIGNALS.pop(next(iter(_ROW_SIGNALS)))
-        _ROW_SIGNALS[key] = hit
+        _remember(_ROW_SIGNALS, _ROW_SIGNALS_SIZE, key, hit)
     return hit
 
 
@@ -956,7 +949,7 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
 
     # The disputed item (its own analysis is shared by every row naming the same item).
     category, item_signals, term = _item_analysis(item, r, taxonomy)
-    out.update({k: Signal(v, list(ev)) for k, (v, ev) in item_signals.items()})
+    out.update(item_signals)  # shared, not copied: results are read-only
 
     # The item-level reading of the response signals: did the prior trial / improvement
     # concern the disputed item's own modality (or drug)? True when a supporting span's
@@ -983,8 +976,8 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
         retro_field = bool(retro_field) and not (isinstance(row["retrospective"], float) and math.isnan(row["retrospective"]))
     except (KeyError, TypeError):
         pass
-    retro_item, retro_ev = item_signals["retrospective"]
-    out["retrospective"] = Signal(retro_field or retro_item, list(retro_ev) if (retro_field or retro_item) else [])
+    retro = item_signals["retrospective"]
+    out["retrospective"] = Signal(retro_field or retro.value, list(retro.evidence) if (retro_field or retro.value) else [])
 
     orig, auth = _text(row, "original_request"), _text(row, "authorized_portion")
     partial = bool(orig.strip() or auth.strip())

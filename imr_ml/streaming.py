@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from imr_ml.schema import PRE_DECISION
+from imr_ml.schema import pre_decision
 
 STREAMING_MIN_ITEMS = 200_000
 CHUNK = 2000  # rows per worker task
@@ -92,7 +92,7 @@ def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, 
 
     reporter = reporter or NULL_REPORTER
     n_jobs = n_jobs or os.cpu_count() or 1
-    chunks = ([{k: r.get(k) for k in PRE_DECISION} for r in rows[i: i + CHUNK]] for i in range(0, len(rows), CHUNK))
+    chunks = ([pre_decision(r) for r in rows[i: i + CHUNK]] for i in range(0, len(rows), CHUNK))
     reporter.start("computing features", len(rows))
     results = []
     if n_jobs == 1:
@@ -201,8 +201,10 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     from imr_ml.metrics import reliability_table, score, summarize_folds
     from imr_ml.train import TrainError, _score_for_selection, frame, proba_from_features, score_all
 
-    clf_keys = {k for k in inspect.signature(build_pipeline).parameters if k != "feature_opts"}
-    feature_opts = {"hashing": True, **{k: v for k, v in opts.pipeline.items() if k not in clf_keys}}
+    # build_pipeline's own (classifier) parameters and their defaults; the rest are feature options
+    clf_defaults = {k: v.default for k, v in inspect.signature(build_pipeline).parameters.items()
+                    if v.kind is not inspect.Parameter.VAR_KEYWORD}
+    feature_opts = {"hashing": True, **{k: v for k, v in opts.pipeline.items() if k not in clf_defaults}}
     tr, cal, meas = holdout_split(y, groups, opts.seed)
     if len(meas) == 0 or min(y[tr].sum(), y[cal].sum()) == 0 or y[tr].min() == y[tr].max():
         raise TrainError("too few (overturned) letters to train, calibrate and measure on held-out letters")
@@ -221,8 +223,7 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
         """Logistic regression by SGD: liblinear needs minutes to hours on a million rows
         (more as C grows); 10 epochs of SGD reach the same ranking in seconds. alpha =
         1/(C n) is the same objective as LogisticRegression(C)."""
-        p = {**{k: v.default for k, v in inspect.signature(build_pipeline).parameters.items() if k in clf_keys},
-             **opts.pipeline, **params}
+        p = {**clf_defaults, **opts.pipeline, **params}
         return SGDClassifier(loss="log_loss", alpha=1.0 / (p["C"] * n), max_iter=SGD_EPOCHS, tol=None,
                              class_weight=p.get("class_weight"), random_state=opts.seed)
 

@@ -14,7 +14,6 @@ from imr_ml.cli._app import app, fail
 from imr_ml.schema import GROUP_TITLES
 
 
-
 def explain_rows(loaded, rows: list[dict]) -> list[dict]:
     """Probability, grouped contributions and hints for each row."""
     from imr_ml.scoring import grouped_contributions, score_rows
