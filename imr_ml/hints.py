@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Callable, Mapping
 
 from imr_ml.knowledge import load_taxonomy, load_toml
 
@@ -16,27 +17,50 @@ def load_hints(path: str | None = None) -> tuple[dict, ...]:
     return tuple(load_toml("hints.toml", path)["hint"])
 
 
-def _holds(cond, value) -> bool:
+def _test(cond) -> Callable[[object], bool]:
+    """A condition of `hints.toml` as a predicate on a signal's value."""
     if isinstance(cond, bool):
-        return bool(value) is cond
+        return lambda value: bool(value) is cond
     if isinstance(cond, list):
-        return value in cond
+        return lambda value: value in cond
     m = _NUMERIC.match(str(cond))
     if not m:
-        return str(value) == str(cond)
+        return lambda value: str(value) == str(cond)
     op, num = m.group(1), float(m.group(2))
-    v = float(value or 0)
-    return {"<": v < num, ">": v > num, "=": v == num}[op]
+    compare = {"<": float.__lt__, ">": float.__gt__, "=": float.__eq__}[op]
+    return lambda value: compare(float(value or 0), num)
 
 
-def hints_for(values: dict, path: str | None = None) -> list[str]:
+@lru_cache(maxsize=4)
+def _rules(path: str | None) -> tuple:
+    """((conditions, text), ...) with each hint's conditions as predicates, the category
+    test first (it rules most hints out at once)."""
+    return tuple(
+        (tuple(sorted(((name, _test(cond)) for name, cond in hint["when"].items()), key=lambda t: t[0] != "category")),
+         hint["text"])
+        for hint in load_hints(path)
+    )
+
+
+@lru_cache(maxsize=4)
+def _labels(taxonomy: str | None = None) -> dict[str, str]:
+    return {c.name: c.label.lower() for c in load_taxonomy(taxonomy)}
+
+
+def hints_for(values: Mapping, path: str | None = None) -> list[str]:
     """Hints whose conditions all hold. `values` maps signal names (and `category`) to the
     request's values; a signal it lacks counts as not fired / zero."""
-    labels = {c.name: c.label.lower() for c in load_taxonomy()}
-    fill = {k: (int(v) if isinstance(v, float) and v.is_integer() else v) for k, v in values.items()}
-    fill["category_label"] = labels.get(values.get("category"), "treatment")
     out = []
-    for hint in load_hints(path):
-        if all(_holds(cond, values.get(name)) for name, cond in hint["when"].items()):
-            out.append(re.sub(r"\{(\w+)\}", lambda m: str(fill.get(m.group(1), "?")), hint["text"]))
+    for conditions, text in _rules(path):
+        if all(test(values.get(name)) for name, test in conditions):
+            out.append(re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1)), text))
     return out
+
+
+def _fill(values: Mapping, name: str) -> str:
+    if name == "category_label":
+        return _labels().get(values.get("category"), "treatment")
+    v = values.get(name)
+    if v is None and name not in values:
+        return "?"
+    return str(int(v) if isinstance(v, float) and v.is_integer() else v)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Mapping
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -20,7 +21,7 @@ BATCH = 512
 
 def abstain_reason(row: dict, signals: dict) -> str | None:
     """Why the input is too thin to score, or None."""
-    words = len((row.get("summary") or "").split())
+    words = len((row.get("summary") or "").split(None, MIN_SUMMARY_WORDS))  # enough to tell
     if not (row.get("item") or "").strip():
         return "no requested item"
     if words < MIN_SUMMARY_WORDS:
@@ -65,9 +66,8 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
     return out
 
 
-def _contributions(pipe, Z, i: int) -> tuple[np.ndarray, np.ndarray]:
+def _contributions(coef: np.ndarray, Z, i: int) -> tuple[np.ndarray, np.ndarray]:
     """(feature indices, coefficient x value) of row i's non-zero features."""
-    coef = np.asarray(pipe[-1].coef_).ravel()
     if hasattr(Z, "indptr"):
         idx = Z.indices[Z.indptr[i]: Z.indptr[i + 1]]
         return idx, Z.data[Z.indptr[i]: Z.indptr[i + 1]] * coef[idx]
@@ -119,6 +119,24 @@ def _score_stream(loaded, rows, top, progress) -> Iterator[dict]:
             progress(done + len(batch))
 
 
+class _Values(Mapping):
+    """A row's signal values, read through its Signals (for the hints, without copying)."""
+
+    __slots__ = ("_signals",)
+
+    def __init__(self, signals: dict):
+        self._signals = signals
+
+    def __getitem__(self, name):
+        return self._signals[name].value
+
+    def __iter__(self):
+        return iter(self._signals)
+
+    def __len__(self) -> int:
+        return len(self._signals)
+
+
 def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
     from imr_ml.hints import hints_for
     from imr_ml.signals import extract_signals
@@ -126,8 +144,9 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
 
     pipe = fitted_pipeline(loaded.model)
     Z = _features(pipe, rows)
-    p = proba_from_features(loaded.model, Z)
+    p = proba_from_features(loaded.model, Z).tolist()
     names = _feature_names(pipe)
+    coef = np.asarray(pipe[-1].coef_).ravel()
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
@@ -139,18 +158,17 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
             out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,
                                  "reasons": [], "hints": []})
             continue
-        idx, c = _contributions(pipe, Z, i)
+        idx, c = _contributions(coef, Z, i)
         order = np.argsort(-np.abs(c))[:top]
         result |= {
             "abstained": False,
-            "p_overturned": round(float(p[i]), 4),
+            "p_overturned": round(p[i], 4),
             "decision": "overturned" if p[i] >= THRESHOLD else "upheld",
             "reasons": [
-                {"feature": names[idx[j]], "contribution": round(float(c[j]), 4),
-                 "evidence": _evidence(names[idx[j]], row, signals)}
-                for j in order if c[j] != 0
+                {"feature": names[j], "contribution": round(v, 4), "evidence": _evidence(names[j], row, signals)}
+                for j, v in zip(idx[order].tolist(), c[order].tolist()) if v != 0
             ],
-            "hints": hints_for({k: s.value for k, s in signals.items()}),
+            "hints": hints_for(_Values(signals)),
         }
         if "label" in row and row.get("label") is not None:
             result["actual"] = "overturned" if row["label"] else "upheld"
@@ -168,7 +186,7 @@ def grouped_contributions(loaded, row: dict) -> dict:
     pipe = fitted_pipeline(loaded.model)
     Z = _features(pipe, [row])
     names = _feature_names(pipe)
-    nz, vals = _contributions(pipe, Z, 0)
+    nz, vals = _contributions(np.asarray(pipe[-1].coef_).ravel(), Z, 0)
     c = dict(zip(nz.tolist(), vals.tolist()))
     signals = extract_signals(row)
     groups = {}

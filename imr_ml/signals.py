@@ -699,18 +699,67 @@ def _prior_count_patterns(modality: str) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(_lower_pattern(_num_groups(p.replace("MOD", modality)))) for p in _PRIOR_COUNT)
 
 
+_STOPS = re.compile(r"[.!?]")
+
+
+def _segments_naming(low: str, mentions) -> list[tuple[int, int]]:
+    """The stretches between `.`, `!` and `?` that hold one of `mentions`, in text order.
+
+    Neither the modality words nor the prior-count patterns match those characters, so a
+    count is found in one of these stretches or nowhere: searching them alone gives what a
+    search of the whole text gives, several times faster.
+    """
+    out: list[tuple[int, int]] = []
+    for ms, me in mentions:
+        if out and ms < out[-1][1]:
+            continue
+        s = max(low.rfind(".", 0, ms), low.rfind("!", 0, ms), low.rfind("?", 0, ms)) + 1
+        stop = _STOPS.search(low, me)
+        out.append((s, stop.start() if stop else len(low)))
+    return out
+
+
+def _mentions(doc: _Doc, term: re.Pattern) -> list[tuple[int, int]]:
+    """Spans of `term` in a document (remembered with it: items of a letter share them)."""
+    key = ("\0term", term.pattern)
+    spans = doc.seen.get(key)
+    if spans is None:
+        spans = doc.seen[key] = [m.span() for m in term.finditer(doc.low)]
+    return spans
+
+
 def _prior_modality(doc: _Doc, rules: Rules, category: str, item: str):
-    """(count of prior sessions of the item's modality or None, mentioned-as-prior?, evidence)."""
+    """(count of prior sessions of the item's modality or None, mentioned-as-prior?, evidence).
+
+    It depends on the summary and the item's modality (or drug) only: items of one letter
+    that share a modality share the (read-only) answer.
+    """
+    mod = rules.modality.get(category)
+    if mod is None:
+        if category not in MEDICATION_CATEGORIES:
+            return None, False, []
+        word = re.match(r"\s*([A-Za-z][A-Za-z\-]{3,})", item or "")
+        if not word or word.group(1).lower() in {"compound", "topical", "retro", "retrospective", "request"}:
+            return None, False, []
+    term = mod if mod is not None else _compiled_term(r"\b" + re.escape(word.group(1).lower()) + r"\b")
+    key = ("\0prior", term.pattern, mod is not None)
+    hit = doc.seen.get(key)
+    if hit is None:
+        hit = doc.seen[key] = _prior_mentions(doc, rules, term, mod is not None)
+    return hit
+
+
+def _prior_mentions(doc: _Doc, rules: Rules, term: re.Pattern, count_sessions: bool):
     evidence = []
     hyp = rules.cues.get("hypothetical")
     neg = rules.cues.get("negation")
-    mod = rules.modality.get(category)
     count = None
-    if mod is not None and not mod.search(doc.low):
-        return count, False, evidence
-    if mod is not None:
-        for pat in _prior_count_patterns(mod.pattern):
-            for m in pat.finditer(doc.low):
+    if count_sessions:
+        segments = _segments_naming(doc.low, _mentions(doc, term))
+        if not segments:
+            return count, False, evidence
+        for pat, (ss, se) in ((p, seg) for p in _prior_count_patterns(term.pattern) for seg in segments):
+            for m in pat.finditer(doc.low, ss, se):
                 if hyp is not None and doc.nearest(hyp, m.start(), m.end()) is not None:
                     continue
                 n = _to_int(m.group("n"))
@@ -718,18 +767,9 @@ def _prior_modality(doc: _Doc, rules: Rules, category: str, item: str):
                     continue
                 count = n if count is None else max(count, n)
                 evidence.append(("summary", m.start(), m.end()))
-        term = mod
-    elif category in MEDICATION_CATEGORIES:
-        word = re.match(r"\s*([A-Za-z][A-Za-z\-]{3,})", item or "")
-        if not word or word.group(1).lower() in {"compound", "topical", "retro", "retrospective", "request"}:
-            return count, False, evidence
-        term = re.compile(r"\b" + re.escape(word.group(1).lower()) + r"\b")
-    else:
-        return count, False, evidence
     mentioned = bool(evidence)
     history = [rules.cues[n] for n in ("history", "current_use") if n in rules.cues]
-    for m in term.finditer(doc.low):
-        s, e = m.span()
+    for s, e in _mentions(doc, term):
         req = [doc.nearest(c, s, e) for c in history]
         req = [r for r in req if r is not None]
         if not req:

@@ -284,3 +284,23 @@ def test_a_fitted_signal_step_refuses_a_changed_signal_list():
     sf.feature_names_out_ = sf.feature_names_out_[:-1]  # as if the rules had gained a signal since
     with pytest.raises(ValueError, match="signal features"):
         sf.transform(rows)
+
+
+def test_fast_tfidf_matches_scikit_learn_to_the_bit(synth_rows, monkeypatch):
+    """Scoring's TF-IDF shortcut must give exactly scikit-learn's matrix, ASCII or not."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from imr_ml.features import _tfidf_transform
+
+    texts = [r["summary"] for r in synth_rows[:300]]
+    texts += ["", "a b c", "the and of", "PT x12, 2x6 acupuncture_visits; re-evaluation (MRI)",
+              "Naïve café — patient’s résumé: ﬁle İstanbul knee", "x-rays\u00a0and\tMRI\nlumbar 3rd L4-5"]
+    rows = [{"summary": t, "item": "x"} for t in texts]
+    for ngrams in ((1, 1), (1, 2), (2, 3)):
+        vec = TextFeatures("summary", ngram_range=ngrams, min_df=1).fit(rows).vectorizer_
+        want = vec.transform(texts).tocsr()
+        with monkeypatch.context() as m:  # the shortcut, not a fallback to scikit-learn
+            m.setattr(TfidfVectorizer, "transform", None)
+            got = _tfidf_transform(vec, texts).tocsr()
+        assert (want.indptr == got.indptr).all() and (want.indices == got.indices).all()
+        assert (want.data == got.data).all()
