@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field as dc_field
 from datetime import date
 from functools import lru_cache
+from itertools import accumulate, compress
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -161,7 +162,7 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
 
 
 _SPANS_KEY = "\0spans"
-_WORD_RE = re.compile(r"\w+")
+_WORD_SPLIT = re.compile(r"(\w+)")
 
 
 def _positions(low: str, lit: str, seen: dict, word: str | None) -> list[int]:
@@ -340,7 +341,8 @@ class Rules:
     quantity: tuple[re.Pattern, ...]
     trial_max: dict
     modality: dict
-    region: dict
+    region: dict  # name -> Matcher
+    region_rx: dict  # name -> the same pattern, compiled for lower-cased text
     guideline: dict
     source: str
     word_keys: frozenset = frozenset()  # every Matcher.words of these rules
@@ -411,6 +413,7 @@ def _load_rules(path: str | None) -> Rules:
         trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
         modality={k: re.compile(_lower_pattern(v)) for k, v in data.get("modality", {}).items()},
         region=region,
+        region_rx={k: re.compile(_lower_pattern(v)) for k, v in data.get("region", {}).items()},
         guideline={k: re.compile(v, FLAGS) for k, v in data.get("guideline", {}).items()},
         source=str(path) if path else "features/signals.toml",
         word_keys=keys,
@@ -436,7 +439,6 @@ def signal_names(rules=None) -> tuple[str, ...]:
 # One text, cut into clauses, with its cues found once
 # --------------------------------------------------------------------------------------
 
-_WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?][\"')\]]*(?:\s+|(?=[A-Z][a-z]))")
 _PREV_WORD = re.compile(r"([A-Za-z.]+)$")
 
@@ -449,28 +451,32 @@ def _word_index(low: str, rules: Rules) -> tuple[list[int], dict[str, list[int]]
 
     The keys are the first words of the rules' patterns (`Matcher.words`): one pass over the
     text's words tells every matcher where its patterns can start. Which keys begin a word
-    is remembered per word (clinical vocabulary repeats from letter to letter).
+    is remembered per word (clinical vocabulary repeats from letter to letter). Words and
+    their starts come from one `split` (its pieces' lengths, summed); only the words that
+    begin a key are visited in Python.
     """
-    starts: list[int] = []
-    where: dict[str, list[int]] = {}  # word -> its starts
-    for m in _WORD_RE.finditer(low):
-        s = m.start()
-        starts.append(s)
-        pos = where.get(w := m.group())
-        if pos is None:
-            where[w] = [s]
-        else:
-            pos.append(s)
-    index: dict[str, list[int]] = {}
+    pieces = _WORD_SPLIT.split(low)  # [gap, word, gap, word, ..., gap]
+    ends = list(accumulate(map(len, pieces)))
+    words = pieces[1::2]
+    starts = ends[0:-1:2]
     keys_of = rules.keys_of_word
-    for w, pos in where.items():
+    keyed = {}
+    for w in set(words):
         ks = keys_of.get(w)
         if ks is None:
             ks = tuple(p for p in (w[:n] for n in rules.key_lengths if n <= len(w)) if p in rules.word_keys)
             if len(keys_of) < _KEYS_OF_WORD_SIZE:
                 keys_of[w] = ks
-        for p in ks:
-            index[p] = index[p] + pos if p in index else pos
+        if ks:
+            keyed[w] = ks
+    index: dict[str, list[int]] = {}
+    for w, s in compress(zip(words, starts), map(keyed.__contains__, words)):
+        for p in keyed[w]:
+            pos = index.get(p)
+            if pos is None:
+                index[p] = [s]
+            else:
+                pos.append(s)
     return starts, index
 
 
@@ -812,10 +818,16 @@ def _compiled_term(pattern: str) -> re.Pattern:
 
 
 def _regions(low: str, rules: Rules, field: str, seen: dict | None = None):
+    """(body regions named, evidence) of a lower-cased text: with a document's `seen` (its
+    matches, found in one pass) from its matchers; a short text alone (an item) is simply
+    searched with each region's regex, which finds the same first match."""
     found, ev = [], []
-    seen = {} if seen is None else seen
     for name, pat in rules.region.items():
-        sp = pat.search(low, seen)
+        if seen is None:
+            m = rules.region_rx[name].search(low)
+            sp = m.span() if m else None
+        else:
+            sp = pat.search(low, seen)
         if sp:
             found.append(name)
             ev.append((field, *sp))
