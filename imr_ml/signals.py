@@ -16,6 +16,7 @@ import bisect
 import gc
 import math
 import re
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field as dc_field
 from datetime import date
@@ -893,14 +894,15 @@ def _text(row: Mapping, key: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _remember(cache: dict, size: int, key, value) -> None:
-    """Keep `value` in a bounded memo; the oldest entry leaves first."""
+def _remember(cache: OrderedDict, size: int, key, value) -> None:
+    """Keep `value` in a bounded memo; the oldest entry leaves first. (An OrderedDict: a
+    plain dict's first key takes ever longer to find as entries are popped from its front.)"""
     if len(cache) >= size:
-        cache.pop(next(iter(cache)))
+        cache.popitem(last=False)
     cache[key] = value
 
 
-_SUMMARY_CACHE: dict = {}
+_SUMMARY_CACHE: OrderedDict = OrderedDict()
 _SUMMARY_CACHE_SIZE = 256
 
 
@@ -925,7 +927,7 @@ def _summary_analysis(summary: str, r: Rules):
     return doc, res
 
 
-_ROW_SIGNALS: dict = {}
+_ROW_SIGNALS: OrderedDict = OrderedDict()
 _ROW_SIGNALS_SIZE = 4096
 
 
