@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -41,22 +42,36 @@ _FIELD_SIGNAL = {
 }
 
 
-def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
-    """The text behind one feature: signal spans, or where a word occurs."""
+@lru_cache(maxsize=65536)
+def _evidence_source(name: str) -> tuple:
+    """Where a feature's evidence is found: ("signal", name), ("word", field, regex),
+    ("item",) or (). Feature names repeat across rows: worked out once per name."""
     parts = name.split("__")
     group = parts[0]
-    spans: list[tuple[str, int, int]] = []
     if group in ("signal", "field"):
-        key = _FIELD_SIGNAL.get(parts[1], parts[1])
-        if key in signals:
-            spans = list(signals[key].evidence)
-    elif len(parts) >= 3 and parts[1] == "tfidf":
-        field = group
-        text = row.get(field) or ""
-        m = re.search(r"\b" + r"\s+".join(map(re.escape, parts[2].split("_"))) + r"\b", text, re.IGNORECASE)
+        return ("signal", _FIELD_SIGNAL.get(parts[1], parts[1]))
+    if len(parts) >= 3 and parts[1] == "tfidf":
+        words = r"\s+".join(map(re.escape, parts[2].split("_")))
+        return ("word", group, re.compile(r"\b" + words + r"\b", re.IGNORECASE))
+    if group == "item":
+        return ("item",)
+    return ()
+
+
+def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
+    """The text behind one feature: signal spans, or where a word occurs."""
+    source = _evidence_source(name)
+    spans: list[tuple[str, int, int]] = []
+    if not source:
+        return []
+    if source[0] == "signal":
+        if source[1] in signals:
+            spans = signals[source[1]].evidence
+    elif source[0] == "word":
+        m = source[2].search(row.get(source[1]) or "")
         if m:
-            spans = [(field, m.start(), m.end())]
-    elif group == "item":
+            spans = [(source[1], m.start(), m.end())]
+    else:
         item = row.get("item") or ""
         spans = [("item", 0, len(item))] if item else []
     out = []

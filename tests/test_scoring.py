@@ -125,3 +125,13 @@ def test_report_html_has_sections_and_images(demo_model, tmp_path):
     data = json.loads((tmp_path / "rep" / "report.json").read_text())
     assert set(data["permutation_importance"]["groups"]) >= {"signal", "field"}
     assert data["per_category"][-1]["category"] == "all"
+
+
+def test_evidence_of_a_word_feature_is_where_the_words_occur():
+    from imr_ml.scoring import _evidence
+
+    row = {"summary": "Pain persists. Physical   Therapy helped.", "item": "PT x6"}
+    assert _evidence("summary__tfidf__physical_therapy", row, {}) == [
+        {"field": "summary", "start": 15, "end": 33, "text": "Physical   Therapy"}]
+    assert _evidence("summary__tfidf__absent", row, {}) == []
+    assert _evidence("item__category__physical_therapy", row, {})[0]["text"] == "PT x6"
