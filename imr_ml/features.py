@@ -23,12 +23,13 @@ import math
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
-from itertools import filterfalse
+from itertools import chain, filterfalse
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -167,31 +168,54 @@ def _words(doc: str, drop: frozenset, findall) -> list[str]:
     return list(filterfalse(drop.__contains__, filter(str.isalpha, doc.translate(_TOKEN_TABLE).split())))
 
 
-def _tfidf_transform(vec, texts: list[str]):
-    """`vec.transform(texts)`, several times faster for the plain word analyzer this module
-    builds: scikit-learn tokenises with a regex and counts each n-gram in Python; here
-    words, n-grams and counts come from C (`str.translate`, `map`, `zip`, `Counter`). Same
-    counts, so the same matrix to the bit (tested); any other vectorizer is left to
-    scikit-learn."""
-    plain = (isinstance(vec, TfidfVectorizer) and vec.analyzer == "word" and vec.input == "content"
-             and vec.lowercase and vec.token_pattern == TOKEN_PATTERN and hasattr(vec, "_tfidf")
-             and not (vec.binary or vec.preprocessor or vec.tokenizer or vec.strip_accents)
-             and all(isinstance(t, str) for t in texts))
-    if not plain:
-        return vec.transform(texts)
+def _plain_words(vec, texts) -> bool:
+    """Whether `vec` analyses text as this module builds it (so `_grams` reproduces it)."""
+    return (isinstance(vec, (TfidfVectorizer, HashingVectorizer)) and vec.analyzer == "word"
+            and vec.input == "content" and vec.lowercase and vec.token_pattern == TOKEN_PATTERN
+            and not (vec.binary or vec.preprocessor or vec.tokenizer or vec.strip_accents)
+            and all(isinstance(t, str) for t in texts))
+
+
+def _grams(vec):
+    """doc -> its n-grams (as iterators), exactly as `vec.build_analyzer()` would list them."""
     findall = re.compile(TOKEN_PATTERN).findall
     drop = frozenset(vec.get_stop_words() or ()) | _ONE_LETTER
     lo, hi = vec.ngram_range
+
+    def grams(doc: str) -> list:
+        words = _words(doc.lower(), drop, findall)
+        out = [iter(words)] if lo == 1 else []
+        return out + [map(" ".join, zip(*(words[i:] for i in range(n)))) for n in range(max(lo, 2), hi + 1)]
+
+    return grams
+
+
+def _tfidf_transform(vec, texts: list[str]):
+    """`vec.transform(texts)`, several times faster for the plain word analyzer this module
+    builds (a TfidfVectorizer, or the hashing pipeline): scikit-learn tokenises with a regex
+    and makes and counts each n-gram in Python; here words, n-grams and counts come from C
+    (`str.translate`, `map`, `zip`, `Counter`, the feature hasher). Same counts, so the same
+    matrix to the bit (tested); any other vectorizer is left to scikit-learn."""
+    if isinstance(vec, Pipeline):
+        hasher, tfidf = vec.named_steps.get("hash"), vec.named_steps.get("tfidf")
+        if not (_plain_words(hasher, texts) and hasher.norm is None and isinstance(tfidf, TfidfTransformer)):
+            return vec.transform(texts)
+        grams = _grams(hasher)
+        fh = FeatureHasher(n_features=hasher.n_features, input_type="string", dtype=hasher.dtype,
+                           alternate_sign=hasher.alternate_sign)
+        return tfidf.transform(fh.transform(chain.from_iterable(grams(doc)) for doc in texts))
+    if not (_plain_words(vec, texts) and hasattr(vec, "_tfidf")):
+        return vec.transform(texts)
+    grams = _grams(vec)
     vocab = vec.vocabulary_
     known = vocab.__contains__
     indices: list[int] = []
     values: list[int] = []
     indptr = [0]
     for doc in texts:
-        words = _words(doc.lower(), drop, findall)
-        counts = Counter(filter(known, words)) if lo == 1 else Counter()
-        for n in range(max(lo, 2), hi + 1):
-            counts.update(filter(known, map(" ".join, zip(*(words[i:] for i in range(n))))))
+        counts: Counter = Counter()
+        for g in grams(doc):
+            counts.update(filter(known, g))
         indices.extend(map(vocab.__getitem__, counts))
         values.extend(counts.values())
         indptr.append(len(indices))

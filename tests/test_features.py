@@ -288,7 +288,7 @@ def test_a_fitted_signal_step_refuses_a_changed_signal_list():
 
 def test_fast_tfidf_matches_scikit_learn_to_the_bit(synth_rows, monkeypatch):
     """Scoring's TF-IDF shortcut must give exactly scikit-learn's matrix, ASCII or not."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 
     from imr_ml.features import _tfidf_transform
 
@@ -296,11 +296,12 @@ def test_fast_tfidf_matches_scikit_learn_to_the_bit(synth_rows, monkeypatch):
     texts += ["", "a b c", "the and of", "PT x12, 2x6 acupuncture_visits; re-evaluation (MRI)",
               "Naïve café — patient’s résumé: ﬁle İstanbul knee", "x-rays\u00a0and\tMRI\nlumbar 3rd L4-5"]
     rows = [{"summary": t, "item": "x"} for t in texts]
-    for ngrams in ((1, 1), (1, 2), (2, 3)):
-        vec = TextFeatures("summary", ngram_range=ngrams, min_df=1).fit(rows).vectorizer_
+    for ngrams, hashing in (((1, 1), False), ((1, 2), False), ((2, 3), False), ((1, 2), True)):
+        vec = TextFeatures("summary", ngram_range=ngrams, min_df=1, hashing=hashing, n_features=2**12).fit(rows).vectorizer_
         want = vec.transform(texts).tocsr()
         with monkeypatch.context() as m:  # the shortcut, not a fallback to scikit-learn
             m.setattr(TfidfVectorizer, "transform", None)
+            m.setattr(HashingVectorizer, "transform", None)
             got = _tfidf_transform(vec, texts).tocsr()
         assert (want.indptr == got.indptr).all() and (want.indices == got.indices).all()
         assert (want.data == got.data).all()
