@@ -254,16 +254,7 @@ class Matcher:
                         out.append((i, m.end()))
         for w in self.long_words:
             _match_at(low, self.by_word[w], _positions(low, w, seen, w), out)
-        if len(out) > 1:
-            # Same contract as one alternation: leftmost, non-overlapping, longest first.
-            out.sort(key=lambda t: (t[0], -t[1]))
-            merged, last = [], -1
-            for s, e in out:
-                if s >= last:
-                    merged.append((s, e))
-                    last = e
-            out = merged
-        return out
+        return _merged(out)
 
     def search(self, low: str, seen: dict | None = None):
         sp = self.spans(low, seen)
@@ -280,14 +271,28 @@ def _match_at(low: str, patterns, starts, out: list) -> None:
                 out.append((i, m.end()))
 
 
+def _merged(out: list) -> list[tuple[int, int]]:
+    """Spans as one alternation gives them: leftmost, non-overlapping, longest first."""
+    if len(out) < 2:
+        return out
+    out.sort(key=lambda t: (t[0], -t[1]))
+    merged, last = [], -1
+    for s, e in out:
+        if s >= last:
+            merged.append((s, e))
+            last = e
+    return merged
+
+
 def _all_spans(low: str, index: dict, seen: dict, rules) -> dict:
     """{matcher: spans} of every matcher of `rules`, its word-indexed patterns tried in one
-    pass over the words present (instead of one lookup per matcher and key)."""
+    pass over the words present (instead of one lookup per matcher and key); only the
+    matchers with other parts have more to search."""
     outs: dict = {m: [] for m in rules.matchers}
     for w, pos in index.items():
         for m, patterns in rules.by_key.get(w, ()):
             _match_at(low, patterns, pos, outs[m])
-    return {m: m._finish(low, seen, out) for m, out in outs.items()}
+    return {m: (m._finish(low, seen, out) if m.parts or m.long_words else _merged(out)) for m, out in outs.items()}
 
 
 def _alt(patterns) -> Matcher | None:
