@@ -190,6 +190,16 @@ def _grams(vec):
     return grams
 
 
+def hash_counts(hasher: HashingVectorizer, texts: list[str]):
+    """`hasher.transform(texts)`, its n-grams made as `_grams` makes them (same matrix)."""
+    if not (_plain_words(hasher, texts) and hasher.norm is None):
+        return hasher.transform(texts)
+    grams = _grams(hasher)
+    fh = FeatureHasher(n_features=hasher.n_features, input_type="string", dtype=hasher.dtype,
+                       alternate_sign=hasher.alternate_sign)
+    return fh.transform(chain.from_iterable(grams(doc)) for doc in texts)
+
+
 def _tfidf_transform(vec, texts: list[str]):
     """`vec.transform(texts)`, several times faster for the plain word analyzer this module
     builds (a TfidfVectorizer, or the hashing pipeline): scikit-learn tokenises with a regex
@@ -198,12 +208,9 @@ def _tfidf_transform(vec, texts: list[str]):
     matrix to the bit (tested); any other vectorizer is left to scikit-learn."""
     if isinstance(vec, Pipeline):
         hasher, tfidf = vec.named_steps.get("hash"), vec.named_steps.get("tfidf")
-        if not (_plain_words(hasher, texts) and hasher.norm is None and isinstance(tfidf, TfidfTransformer)):
+        if not (isinstance(hasher, HashingVectorizer) and isinstance(tfidf, TfidfTransformer)):
             return vec.transform(texts)
-        grams = _grams(hasher)
-        fh = FeatureHasher(n_features=hasher.n_features, input_type="string", dtype=hasher.dtype,
-                           alternate_sign=hasher.alternate_sign)
-        return tfidf.transform(fh.transform(chain.from_iterable(grams(doc)) for doc in texts))
+        return tfidf.transform(hash_counts(hasher, texts))
     if not (_plain_words(vec, texts) and hasattr(vec, "_tfidf")):
         return vec.transform(texts)
     grams = _grams(vec)

@@ -109,29 +109,48 @@ def _feature_names(pipe) -> list[str]:
     return _NAMES[pipe]
 
 
-def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None) -> Iterator[dict]:
-    """Stream one result per item, in batches."""
+def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
+               batch: int = BATCH) -> Iterator[dict]:
+    """Stream one result per item, in the rows' order, scored in batches of `batch` rows by
+    `n_jobs` processes (1: this one). `progress(n)` hears how many are done."""
+    from imr_ml.pool import ordered_map
+    from imr_ml.signals import fewer_gc_pauses
+
+    batches = _batches(rows, batch)
+    with fewer_gc_pauses():
+        scored = (_score_batch(loaded, b, top) for b in batches) if n_jobs <= 1 else \
+            ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
+        done = 0
+        for results in scored:
+            yield from results
+            done += len(results)
+            if progress:
+                progress(done)
+
+
+def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_SCORER: dict = {}
+
+
+def _init_scorer(loaded, top: int) -> None:
+    _SCORER.update(loaded=loaded, top=top)
+
+
+def _score_in_worker(rows: list[dict]) -> list[dict]:
     from imr_ml.signals import fewer_gc_pauses
 
     with fewer_gc_pauses():
-        yield from _score_stream(loaded, rows, top, progress)
-
-
-def _score_stream(loaded, rows, top, progress) -> Iterator[dict]:
-    batch: list[dict] = []
-    done = 0
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            yield from _score_batch(loaded, batch, top)
-            done += len(batch)
-            batch = []
-            if progress:
-                progress(done)
-    if batch:
-        yield from _score_batch(loaded, batch, top)
-        if progress:
-            progress(done + len(batch))
+        return _score_batch(_SCORER["loaded"], rows, _SCORER["top"])
 
 
 class _Values(Mapping):

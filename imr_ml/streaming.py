@@ -28,12 +28,12 @@ import math
 import os
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from imr_ml.pool import ordered_map
 from imr_ml.schema import pre_decision
 
 STREAMING_MIN_ITEMS = 200_000
@@ -71,13 +71,15 @@ def _init_worker(feature_opts: dict, worker: bool = True) -> None:
 
 def _chunk_features(rows: list[dict]):
     """(summary counts, item counts, unscaled signal matrix) of a chunk of rows."""
+    from imr_ml.features import hash_counts
+
     summary, item, structured, _ = _parts(_WORKER["feats"])
     out = []
     for tf in (summary, item):
         texts = [r.get(tf.column) or "" for r in rows]
         uniq: dict[str, int] = {}
         inverse = np.fromiter((uniq.setdefault(t, len(uniq)) for t in texts), dtype=np.int64, count=len(texts))
-        H = sparse.csr_matrix(tf._make(tf.min_df, tf.max_df)["hash"].transform(list(uniq)))[inverse]
+        H = sparse.csr_matrix(hash_counts(tf._make(tf.min_df, tf.max_df)["hash"], list(uniq)))[inverse]
         if H.nnz == 0 or H.data.max() <= np.iinfo(np.uint16).max:
             H.data = H.data.astype(np.uint16)  # term counts: a quarter of the bytes in transit and at rest
         out.append(H)
@@ -101,22 +103,9 @@ def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, 
             results.append(_chunk_features(c))
             reporter.advance(len(c))
     else:
-        import multiprocessing as mp
-
-        # fork: workers start at once and need no importable __main__ (scripts, notebooks)
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context(method), initializer=_init_worker,
-                                 initargs=(feature_opts,)) as pool:
-            pending = []
-            for c in chunks:  # keep a few tasks in flight, not the whole corpus
-                pending.append((len(c), pool.submit(_chunk_features, c)))
-                if len(pending) >= 4 * n_jobs:
-                    n, fut = pending.pop(0)
-                    results.append(fut.result())
-                    reporter.advance(n)
-            for n, fut in pending:
-                results.append(fut.result())
-                reporter.advance(n)
+        for r in ordered_map(_chunk_features, chunks, n_jobs, _init_worker, (feature_opts,)):
+            results.append(r)
+            reporter.advance(r[2].shape[0])
     Hs = sparse.vstack([r[0] for r in results], format="csr", dtype=np.float64)
     Hi = sparse.vstack([r[1] for r in results], format="csr", dtype=np.float64)
     M = np.vstack([r[2] for r in results])

@@ -135,3 +135,13 @@ def test_evidence_of_a_word_feature_is_where_the_words_occur():
         {"field": "summary", "start": 15, "end": 33, "text": "Physical   Therapy"}]
     assert _evidence("summary__tfidf__absent", row, {}) == []
     assert _evidence("item__category__physical_therapy", row, {})[0]["text"] == "PT x6"
+
+
+def test_scoring_over_processes_gives_the_same_results_in_order(demo_model):
+    model_dir, rows = demo_model
+    loaded = load_model_dir(model_dir)
+    done = []
+    serial = list(score_rows(loaded, rows, batch=20))
+    parallel = list(score_rows(loaded, rows, batch=20, n_jobs=2, progress=done.append))
+    assert len(rows) > 100 and parallel == serial
+    assert done == sorted(done) and done[-1] == len(rows)

@@ -4,6 +4,7 @@ one new request before it is submitted."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -80,18 +81,21 @@ def score(
     ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date", help="MM/DD/YYYY or YYYY-MM-DD."),
     other_item: Optional[List[str]] = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
     top: int = typer.Option(5, "--top", help="Reasons to show per item."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes for a large batch (0 = one per core)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write results as JSON lines here."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
-    from imr_ml.scoring import score_rows
+    from imr_ml.scoring import BATCH, score_rows
     from imr_ml.textio import atomic_path
 
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item)
     loaded = _load(model_dir)
+    # Worker processes pay for themselves from a few batches on.
+    n_jobs = (jobs or os.cpu_count() or 1) if len(rows) >= 4 * BATCH else 1
     results = []
     with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update:
-        stream = score_rows(loaded, rows, top=top, progress=update)
+        stream = score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs)
         if out:
             with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
                 for r in stream:
