@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail
+from imr_ml.cli._app import app
 from imr_ml.schema import GROUP_TITLES
 
 
