@@ -109,6 +109,11 @@ def _feature_names(pipe) -> list[str]:
     return _NAMES[pipe]
 
 
+def _coefficients(pipe) -> np.ndarray:
+    """The final linear step's coefficients, one per feature."""
+    return np.asarray(pipe[-1].coef_).ravel()
+
+
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
                batch: int = BATCH) -> Iterator[dict]:
     """Stream one result per item, in the rows' order, scored in batches of `batch` rows by
@@ -118,8 +123,10 @@ def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs
 
     batches = _batches(rows, batch)
     with fewer_gc_pauses():
-        scored = (_score_batch(loaded, b, top) for b in batches) if n_jobs <= 1 else \
-            ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
+        if n_jobs > 1:
+            scored = ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
+        else:
+            scored = (_score_batch(loaded, b, top) for b in batches)
         done = 0
         for results in scored:
             yield from results
@@ -180,7 +187,7 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
     Z = _features(pipe, rows)
     p = proba_from_features(loaded.model, Z).tolist()
     names = _feature_names(pipe)
-    coef = np.asarray(pipe[-1].coef_).ravel()
+    coef = _coefficients(pipe)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
@@ -220,7 +227,7 @@ def grouped_contributions(loaded, row: dict) -> dict:
     pipe = fitted_pipeline(loaded.model)
     Z = _features(pipe, [row])
     names = _feature_names(pipe)
-    nz, vals = _contributions(np.asarray(pipe[-1].coef_).ravel(), Z, 0)
+    nz, vals = _contributions(_coefficients(pipe), Z, 0)
     c = dict(zip(nz.tolist(), vals.tolist()))
     signals = extract_signals(row)
     groups = {}

@@ -192,7 +192,7 @@ class Matcher:
     Python.
     """
 
-    __slots__ = ("parts", "patterns", "words", "by_word", "long_words")
+    __slots__ = ("parts", "patterns", "words", "by_word", "long_words", "whole")
 
     def __init__(self, patterns):
         self.patterns = tuple(patterns)
@@ -218,6 +218,9 @@ class Matcher:
         self.by_word = {w: tuple(v) for w, v in by_word.items()}
         self.words = frozenset(w for w in by_word if len(w) <= 16)
         self.long_words = tuple(w for w in by_word if len(w) > 16)
+        # One pattern searched in a short text on its own (an item): a plain regex search
+        # finds the same first match without indexing the text.
+        self.whole = re.compile(_lower_pattern(self.patterns[0])) if len(self.patterns) == 1 else None
 
     @staticmethod
     def _ok(s: int, e: int, low: str, need_b: bool) -> bool:
@@ -257,6 +260,11 @@ class Matcher:
         return _merged(out)
 
     def search(self, low: str, seen: dict | None = None):
+        """The first match span, or None."""
+        if seen is None and self.whole is not None:
+            m = self.whole.search(low)
+            if m is None or m.end() > m.start():  # an empty match: let the full search judge
+                return m.span() if m else None
         sp = self.spans(low, seen)
         return sp[0] if sp else None
 
@@ -348,7 +356,6 @@ class Rules:
     trial_max: dict
     modality: dict
     region: dict  # name -> Matcher
-    region_rx: dict  # name -> the same pattern, compiled for lower-cased text
     guideline: dict
     source: str
     word_keys: frozenset = frozenset()  # every Matcher.words of these rules
@@ -419,7 +426,6 @@ def _load_rules(path: str | None) -> Rules:
         trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
         modality={k: re.compile(_lower_pattern(v)) for k, v in data.get("modality", {}).items()},
         region=region,
-        region_rx={k: re.compile(_lower_pattern(v)) for k, v in data.get("region", {}).items()},
         guideline={k: re.compile(v, FLAGS) for k, v in data.get("guideline", {}).items()},
         source=str(path) if path else "features/signals.toml",
         word_keys=keys,
@@ -824,16 +830,11 @@ def _compiled_term(pattern: str) -> re.Pattern:
 
 
 def _regions(low: str, rules: Rules, field: str, seen: dict | None = None):
-    """(body regions named, evidence) of a lower-cased text: with a document's `seen` (its
-    matches, found in one pass) from its matchers; a short text alone (an item) is simply
-    searched with each region's regex, which finds the same first match."""
+    """(body regions named, evidence) of a lower-cased text (with a document's `seen`, read
+    from the matches it found in one pass)."""
     found, ev = [], []
     for name, pat in rules.region.items():
-        if seen is None:
-            m = rules.region_rx[name].search(low)
-            sp = m.span() if m else None
-        else:
-            sp = pat.search(low, seen)
+        sp = pat.search(low, seen)
         if sp:
             found.append(name)
             ev.append((field, *sp))
