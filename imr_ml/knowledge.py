@@ -23,6 +23,11 @@ def load_toml(name: str, path: str | Path | None = None) -> dict:
         return tomllib.load(fh)
 
 
+def lower_pattern(p: str) -> str:
+    """Lower-case a regex's literal letters, leaving escapes (\\b, \\d, \\W ...) alone."""
+    return re.sub(r"\\.|\(\?P[<=]|[A-Z]", lambda m: m.group() if len(m.group()) > 1 else m.group().lower(), p)
+
+
 @dataclass(frozen=True)
 class Category:
     name: str
@@ -32,6 +37,7 @@ class Category:
     uphold_prior: float
     n_prior: int
     examples: tuple[str, ...]
+    folded: re.Pattern  # `pattern` lower-cased, without IGNORECASE: for lower-cased ASCII text
 
 
 @lru_cache(maxsize=8)
@@ -47,6 +53,7 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
             uphold_prior=float(c["uphold_prior"]),
             n_prior=int(c.get("n_prior", 20)),
             examples=tuple(c.get("examples", ())),
+            folded=re.compile(lower_pattern("|".join(f"(?:{t})" for t in c["terms"]))),
         )
         for c in data["category"]
     )
@@ -54,8 +61,15 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
 
 @lru_cache(maxsize=8192)
 def categorize(item: str, path: str | None = None) -> str:
-    """The treatment category of a disputed item's text (remembered: items repeat)."""
+    """The treatment category of a disputed item's text (remembered: items repeat).
+
+    ASCII text is lower-cased and searched without IGNORECASE (the same matches, about twice
+    as fast); other text keeps the case-insensitive search, whose Unicode folding differs.
+    """
+    item = item or ""
+    fold = item.isascii()
+    text = item.lower() if fold else item
     for cat in load_taxonomy(path):
-        if cat.pattern.search(item or ""):
+        if (cat.folded if fold else cat.pattern).search(text):
             return cat.name
     return "other"

@@ -25,7 +25,7 @@ from itertools import accumulate, compress
 from pathlib import Path
 from typing import Any, Mapping
 
-from imr_ml.knowledge import categorize, load_taxonomy, load_toml
+from imr_ml.knowledge import categorize, load_taxonomy, load_toml, lower_pattern
 from imr_ml.schema import PRE_DECISION, ITEM_SEPARATOR
 
 FLAGS = re.IGNORECASE
@@ -78,11 +78,6 @@ class Signal:
 # --------------------------------------------------------------------------------------
 
 
-def _lower_pattern(p: str) -> str:
-    """Lower-case a regex's literal letters, leaving escapes (\\b, \\d, \\W ...) alone."""
-    return re.sub(r"\\.|\(\?P[<=]|[A-Z]", lambda m: m.group() if len(m.group()) > 1 else m.group().lower(), p)
-
-
 def _is_word(c: str) -> bool:
     return c.isalnum() or c == "_"
 
@@ -99,6 +94,8 @@ def _prefix_literals(items, limit: int = 60):
     for op, av in items:
         if op is C.LITERAL:
             cur = {c + chr(av) for c in cur}
+            continue
+        if op in (C.AT, C.ASSERT, C.ASSERT_NOT):  # zero-width (\b, lookarounds): no text
             continue
         sub, whole = None, False
         if op is C.SUBPATTERN:
@@ -142,6 +139,7 @@ def _char_set(items, limit: int = 12) -> set[str] | None:
     return out if len(out) <= limit else None
 
 
+@lru_cache(maxsize=2048)
 def _required_literals(pattern: str) -> tuple[str, ...] | None:
     """Strings one of which must occur in the text for `pattern` to match, or None."""
     try:
@@ -150,13 +148,7 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
         parsed = _parser.parse(pattern)
     except Exception:  # pragma: no cover - unusual regex syntax: no prefilter
         return None
-    from re import _constants as C  # noqa: PLC0415
-
-    items = list(parsed)
-    # Skip leading zero-width assertions (lookbehinds, \\b).
-    while items and items[0][0] in (C.AT, C.ASSERT, C.ASSERT_NOT):
-        items.pop(0)
-    lits, _ = _prefix_literals(items)
+    lits, _ = _prefix_literals(list(parsed))
     if not lits or min(len(x) for x in lits) < 2:
         return None
     return tuple(sorted(lits))
@@ -192,14 +184,15 @@ class Matcher:
     Python.
     """
 
-    __slots__ = ("parts", "patterns", "words", "by_word", "long_words", "whole")
+    __slots__ = ("parts", "patterns", "words", "by_word", "gates", "long_words", "whole")
 
     def __init__(self, patterns):
         self.patterns = tuple(patterns)
         parts = []
         by_word: dict[str, list] = {}
+        gates: dict[str, list] = {}
         for p in self.patterns:
-            lp = _lower_pattern(p)
+            lp = lower_pattern(p)
             need_b = lp.startswith("\\b")
             if need_b:
                 lp = lp[2:]
@@ -212,15 +205,17 @@ class Matcher:
                 # a text's words then pick the few patterns worth trying, and where.
                 for w in {re.match(r"\w+", x).group() for x in lits}:
                     by_word.setdefault(w, []).append(rx)
+                    gates.setdefault(w, []).append(_next_word_gate(w, lits))
             else:
                 parts.append(("find", tuple(lits), rx, need_b))
         self.parts = tuple(parts)
         self.by_word = {w: tuple(v) for w, v in by_word.items()}
+        self.gates = {w: tuple(v) for w, v in gates.items()}
         self.words = frozenset(w for w in by_word if len(w) <= 16)
         self.long_words = tuple(w for w in by_word if len(w) > 16)
         # One pattern searched in a short text on its own (an item): a plain regex search
         # finds the same first match without indexing the text.
-        self.whole = re.compile(_lower_pattern(self.patterns[0])) if len(self.patterns) == 1 else None
+        self.whole = re.compile(lower_pattern(self.patterns[0])) if len(self.patterns) == 1 else None
 
     @staticmethod
     def _ok(s: int, e: int, low: str, need_b: bool) -> bool:
@@ -269,6 +264,24 @@ class Matcher:
         return sp[0] if sp else None
 
 
+def _next_word_gate(word: str, lits) -> tuple[str, ...] | None:
+    """What the word after `word` must start with for a pattern to match there (from the
+    pattern's literal openings that begin with `word`), or None when they do not say.
+
+    "(is|was) (required|needed)" is tried after "was" only where "required" or "needed"
+    follows: most tries of such cue patterns fail on their second word.
+    """
+    out = set()
+    for lit in lits:
+        m = re.match(r"(\w+)\W+(\w+)", lit)
+        if re.match(r"\w+", lit).group() != word:
+            continue
+        if m is None:
+            return None
+        out.add(m.group(2))
+    return tuple(sorted(out)) or None
+
+
 def _match_at(low: str, patterns, starts, out: list) -> None:
     """Append the non-empty matches of `patterns` at word starts `starts` (a leading \\b
     holds at a word start, so only an empty match fails it)."""
@@ -294,13 +307,33 @@ def _merged(out: list) -> list[tuple[int, int]]:
 
 def _all_spans(low: str, index: dict, seen: dict, rules) -> dict:
     """{matcher: spans} of every matcher of `rules`, its word-indexed patterns tried in one
-    pass over the words present (instead of one lookup per matcher and key); only the
+    pass over the key words present (instead of one lookup per matcher and key); only the
     matchers with other parts have more to search."""
     outs: dict = {m: [] for m in rules.matchers}
-    for w, pos in index.items():
-        for m, patterns in rules.by_key.get(w, ()):
-            _match_at(low, patterns, pos, outs[m])
+    plans = rules.plans
+    for w, entries in index.items():
+        for s, following in entries:
+            plan = plans.get((w, following))
+            if plan is None:
+                plan = _plan(rules, w, following)
+            for m, rx in plan:
+                found = rx.match(low, s)
+                if found is not None and found.end() > s:
+                    outs[m].append((s, found.end()))
     return {m: (m._finish(low, seen, out) if m.parts or m.long_words else _merged(out)) for m, out in outs.items()}
+
+
+_PLANS_SIZE = 200_000
+
+
+def _plan(rules, key: str, following: str) -> tuple:
+    """((matcher, pattern), ...) worth trying at a word beginning with `key` and followed by
+    the word `following`: the patterns whose next-word gate lets it through (remembered)."""
+    plan = tuple((m, rx) for m, patterns, gates in rules.by_key[key]
+                 for rx, gate in zip(patterns, gates) if gate is None or following.startswith(gate))
+    if len(rules.plans) < _PLANS_SIZE:
+        rules.plans[key, following] = plan
+    return plan
 
 
 def _alt(patterns) -> Matcher | None:
@@ -362,7 +395,8 @@ class Rules:
     key_lengths: tuple = ()
     keys_of_word: dict = dc_field(default_factory=dict)  # word -> the word_keys it begins with
     matchers: tuple = ()  # every Matcher of these rules
-    by_key: dict = dc_field(default_factory=dict)  # word key -> ((matcher, its patterns), ...)
+    by_key: dict = dc_field(default_factory=dict)  # word key -> ((matcher, its patterns, their gates), ...)
+    plans: dict = dc_field(default_factory=dict)  # (word key, next word) -> ((matcher, pattern), ...) to try
 
 
 def _num_groups(pattern: str) -> str:
@@ -415,7 +449,7 @@ def _load_rules(path: str | None) -> Rules:
     by_key: dict = {}
     for m in matchers:
         for w in m.words:
-            by_key.setdefault(w, []).append((m, m.by_word[w]))
+            by_key.setdefault(w, []).append((m, m.by_word[w], m.gates[w]))
     return Rules(
         cues=cues,
         terminators=terminators,
@@ -424,7 +458,7 @@ def _load_rules(path: str | None) -> Rules:
         item=item,
         quantity=quantity,
         trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
-        modality={k: re.compile(_lower_pattern(v)) for k, v in data.get("modality", {}).items()},
+        modality={k: re.compile(lower_pattern(v)) for k, v in data.get("modality", {}).items()},
         region=region,
         guideline={k: re.compile(v, FLAGS) for k, v in data.get("guideline", {}).items()},
         source=str(path) if path else "features/signals.toml",
@@ -458,8 +492,8 @@ _PREV_WORD = re.compile(r"([A-Za-z.]+)$")
 _KEYS_OF_WORD_SIZE = 200_000
 
 
-def _word_index(low: str, rules: Rules) -> tuple[list[int], dict[str, list[int]]]:
-    """(start of every word, {key: starts of the words beginning with it}) of a text.
+def _word_index(low: str, rules: Rules) -> tuple[list[int], dict[str, list[tuple[int, str]]]]:
+    """(start of every word, {key: (start, next word) of the words beginning with it}) of a text.
 
     The keys are the first words of the rules' patterns (`Matcher.words`): one pass over the
     text's words tells every matcher where its patterns can start. Which keys begin a word
@@ -481,14 +515,16 @@ def _word_index(low: str, rules: Rules) -> tuple[list[int], dict[str, list[int]]
                 keys_of[w] = ks
         if ks:
             keyed[w] = ks
-    index: dict[str, list[int]] = {}
-    for w, s in compress(zip(words, starts), map(keyed.__contains__, words)):
+    index: dict[str, list[tuple[int, str]]] = {}
+    following = words[1:]
+    following.append("")
+    for w, entry in compress(zip(words, zip(starts, following)), map(keyed.__contains__, words)):
         for p in keyed[w]:
             pos = index.get(p)
             if pos is None:
-                index[p] = [s]
+                index[p] = [entry]
             else:
-                pos.append(s)
+                pos.append(entry)
     return starts, index
 
 
@@ -714,7 +750,7 @@ _PRIOR_COUNT = (
 
 @lru_cache(maxsize=64)
 def _prior_count_patterns(modality: str) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(_lower_pattern(_num_groups(p.replace("MOD", modality)))) for p in _PRIOR_COUNT)
+    return tuple(re.compile(lower_pattern(_num_groups(p.replace("MOD", modality)))) for p in _PRIOR_COUNT)
 
 
 _STOPS = re.compile(r"[.!?]")
@@ -742,8 +778,26 @@ def _mentions(doc: _Doc, term: re.Pattern) -> list[tuple[int, int]]:
     key = ("\0term", term.pattern)
     spans = doc.seen.get(key)
     if spans is None:
-        spans = doc.seen[key] = [m.span() for m in term.finditer(doc.low)]
+        spans = doc.seen[key] = _finditer_spans(term, doc.low, doc.seen)
     return spans
+
+
+def _finditer_spans(rx: re.Pattern, low: str, seen: dict) -> list[tuple[int, int]]:
+    """The spans `rx.finditer(low)` gives, trying `rx` only where one of the literals that
+    open all its matches occurs (found with `str.find`, shared through `seen`): a scan
+    of a long text with a leading `\\b` or a wide alternation is several times slower."""
+    lits = _required_literals(rx.pattern)
+    if lits is None:
+        return [m.span() for m in rx.finditer(low)]
+    out: list[tuple[int, int]] = []
+    end = 0
+    for i in sorted({i for lit in lits for i in _positions(low, lit, seen, None)}):
+        if i >= end:
+            m = rx.match(low, i)
+            if m is not None:
+                out.append((i, m.end()))
+                end = m.end()
+    return out
 
 
 def _prior_modality(doc: _Doc, rules: Rules, category: str, item: str):
@@ -818,7 +872,7 @@ def _item_term(rules: Rules, category: str, item: str, taxonomy=None) -> re.Patt
                 break
     for cat in load_taxonomy(taxonomy):
         if cat.name == category and category not in ("other",) and category not in MEDICATION_CATEGORIES:
-            alts.append(_lower_pattern(cat.pattern.pattern))
+            alts.append(cat.folded.pattern)
     if not alts:
         return None
     return _compiled_term("|".join(f"(?:{a})" for a in alts))
@@ -970,7 +1024,8 @@ def clear_caches() -> None:
     _ROW_SIGNALS.clear()
     _item_analysis.cache_clear()
     categorize.cache_clear()
-    _load_rules(None).keys_of_word.clear()  # the shipped rules' word memo
+    _load_rules(None).keys_of_word.clear()  # the shipped rules' word memos
+    _load_rules(None).plans.clear()
 
 
 def extract_signals(row: Mapping, rules=None, taxonomy: str | None = None) -> dict[str, Signal]:
