@@ -12,7 +12,7 @@ fields in `imr_ml.schema.PRE_DECISION` are ever read; the row is reduced to them
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left, bisect_right
 import gc
 import math
 import re
@@ -305,34 +305,28 @@ def _merged(out: list) -> list[tuple[int, int]]:
     return merged
 
 
-def _all_spans(low: str, index: dict, seen: dict, rules) -> dict:
-    """{matcher: spans} of every matcher of `rules`, its word-indexed patterns tried in one
-    pass over the key words present (instead of one lookup per matcher and key); only the
-    matchers with other parts have more to search."""
-    outs: dict = {m: [] for m in rules.matchers}
-    plans = rules.plans
-    for w, entries in index.items():
-        for s, following in entries:
-            plan = plans.get((w, following))
-            if plan is None:
-                plan = _plan(rules, w, following)
-            for m, rx in plan:
-                found = rx.match(low, s)
-                if found is not None and found.end() > s:
-                    outs[m].append((s, found.end()))
-    return {m: (m._finish(low, seen, out) if m.parts or m.long_words else _merged(out)) for m, out in outs.items()}
+def _all_spans(low: str, found: dict, seen: dict, rules) -> dict:
+    """{matcher: spans} of every matcher of `rules`, from `found` (the spans of its
+    word-indexed patterns, `_word_matches`); only the matchers with other parts have more
+    to search."""
+    out = {}
+    for m in rules.matchers:
+        spans = found.get(m, [])
+        out[m] = m._finish(low, seen, spans) if m.parts or m.long_words else _merged(spans)
+    return out
 
 
 _PLANS_SIZE = 200_000
 
 
-def _plan(rules, key: str, following: str) -> tuple:
-    """((matcher, pattern), ...) worth trying at a word beginning with `key` and followed by
-    the word `following`: the patterns whose next-word gate lets it through (remembered)."""
-    plan = tuple((m, rx) for m, patterns, gates in rules.by_key[key]
+def _plan(rules, word: str, following: str) -> tuple:
+    """((matcher, pattern), ...) worth trying at `word` when the word `following` comes next:
+    the patterns indexed under a key `word` begins with whose next-word gate lets it
+    through (remembered per pair)."""
+    plan = tuple((m, rx) for key in _keys_of(rules, word) for m, patterns, gates in rules.by_key[key]
                  for rx, gate in zip(patterns, gates) if gate is None or following.startswith(gate))
     if len(rules.plans) < _PLANS_SIZE:
-        rules.plans[key, following] = plan
+        rules.plans[word, following] = plan
     return plan
 
 
@@ -393,10 +387,11 @@ class Rules:
     source: str
     word_keys: frozenset = frozenset()  # every Matcher.words of these rules
     key_lengths: tuple = ()
-    keys_of_word: dict = dc_field(default_factory=dict)  # word -> the word_keys it begins with
+    key_words: set = dc_field(default_factory=set)  # words seen that begin a word key
+    plain_words: set = dc_field(default_factory=set)  # words seen that begin none
     matchers: tuple = ()  # every Matcher of these rules
     by_key: dict = dc_field(default_factory=dict)  # word key -> ((matcher, its patterns, their gates), ...)
-    plans: dict = dc_field(default_factory=dict)  # (word key, next word) -> ((matcher, pattern), ...) to try
+    plans: dict = dc_field(default_factory=dict)  # (word, next word) -> ((matcher, pattern), ...) to try
 
 
 def _num_groups(pattern: str) -> str:
@@ -489,43 +484,59 @@ _SENT_END = re.compile(r"[.!?][\"')\]]*(?:\s+|(?=[A-Z][a-z]))")
 _PREV_WORD = re.compile(r"([A-Za-z.]+)$")
 
 
-_KEYS_OF_WORD_SIZE = 200_000
+_WORD_MEMO_SIZE = 200_000
 
 
-def _word_index(low: str, rules: Rules) -> tuple[list[int], dict[str, list[tuple[int, str]]]]:
-    """(start of every word, {key: (start, next word) of the words beginning with it}) of a text.
+def _keys_of(rules: Rules, word: str) -> tuple[str, ...]:
+    """The rules' word keys that `word` begins with."""
+    return tuple(p for p in (word[:n] for n in rules.key_lengths if n <= len(word)) if p in rules.word_keys)
+
+
+def _key_words(rules: Rules, words) -> set[str]:
+    """Which of `words` begin one of the rules' word keys. Words seen before are sorted by
+    set operations; which group a new word joins is remembered (clinical vocabulary repeats
+    from letter to letter)."""
+    wset = set(words)
+    keyed = wset & rules.key_words
+    for w in wset - rules.key_words - rules.plain_words:
+        group = rules.key_words if _keys_of(rules, w) else rules.plain_words
+        if group is rules.key_words:
+            keyed.add(w)
+        if len(group) < _WORD_MEMO_SIZE:
+            group.add(w)
+    return keyed
+
+
+def _word_matches(low: str, rules: Rules) -> tuple[list[int], dict]:
+    """(start of every word, {matcher: spans of its word-indexed patterns}) of a text.
 
     The keys are the first words of the rules' patterns (`Matcher.words`): one pass over the
-    text's words tells every matcher where its patterns can start. Which keys begin a word
-    is remembered per word (clinical vocabulary repeats from letter to letter). Words and
-    their starts come from one `split` (its pieces' lengths, summed); only the words that
-    begin a key are visited in Python.
+    text's words tries, at each word that begins a key, the patterns a plan (`_plan`) picks
+    for it and the word after it. Words and their starts come from one `split` (its pieces'
+    lengths, summed); only the words that begin a key are visited in Python.
     """
     pieces = _WORD_SPLIT.split(low)  # [gap, word, gap, word, ..., gap]
     ends = list(accumulate(map(len, pieces)))
     words = pieces[1::2]
     starts = ends[0:-1:2]
-    keys_of = rules.keys_of_word
-    keyed = {}
-    for w in set(words):
-        ks = keys_of.get(w)
-        if ks is None:
-            ks = tuple(p for p in (w[:n] for n in rules.key_lengths if n <= len(w)) if p in rules.word_keys)
-            if len(keys_of) < _KEYS_OF_WORD_SIZE:
-                keys_of[w] = ks
-        if ks:
-            keyed[w] = ks
-    index: dict[str, list[tuple[int, str]]] = {}
+    keyed = _key_words(rules, words)
     following = words[1:]
     following.append("")
-    for w, entry in compress(zip(words, zip(starts, following)), map(keyed.__contains__, words)):
-        for p in keyed[w]:
-            pos = index.get(p)
-            if pos is None:
-                index[p] = [entry]
-            else:
-                pos.append(entry)
-    return starts, index
+    plans = rules.plans
+    found: dict = {}
+    for w, s, nxt in compress(zip(words, starts, following), map(keyed.__contains__, words)):
+        plan = plans.get((w, nxt))
+        if plan is None:
+            plan = _plan(rules, w, nxt)
+        for m, rx in plan:
+            hit = rx.match(low, s)
+            if hit is not None and hit.end() > s:
+                spans = found.get(m)
+                if spans is None:
+                    found[m] = [(s, hit.end())]
+                else:
+                    spans.append((s, hit.end()))
+    return starts, found
 
 
 class _Doc:
@@ -537,9 +548,9 @@ class _Doc:
         self.text = text
         self.low = low = _lower(text)
         self.rules = rules
-        self.words, index = _word_index(low, rules)
+        self.words, found = _word_matches(low, rules)
         self.seen: dict = {}
-        self.seen[_SPANS_KEY] = _all_spans(low, index, self.seen, rules)
+        self.seen[_SPANS_KEY] = _all_spans(low, found, self.seen, rules)
         bounds = []
         abbreviations = rules.abbreviations
         for m in _SENT_END.finditer(text):
@@ -556,69 +567,59 @@ class _Doc:
 
     def sentence_span(self, pos: int) -> tuple[int, int]:
         """(start, end) of the sentence holding `pos`."""
-        i = bisect.bisect_right(self.sentences, pos)
+        i = bisect_right(self.sentences, pos)
         start = self.sentences[i - 1] + 1 if i > 0 else 0
         end = self.sentences[i] + 1 if i < len(self.sentences) else len(self.text)
         return start, end
 
-    def clause(self, pos: int) -> int:
-        return bisect.bisect_right(self.bounds, pos)
+    def _cue_tables(self, cue: CueSet) -> tuple:
+        """(pre, clause_pre, post) tables of a cue set's matches, found once: each is
+        (sort keys, [(start, end, words before, clause)]), keyed by a pre cue's end and a
+        post cue's start. (Matcher spans never overlap, so they are in order of both.)"""
+        tables = self._cues.get(cue.name)
+        if tables is None:
+            tables = self._cues[cue.name] = (self._table(cue, cue.pre, False),
+                                             self._table(cue, cue.clause_pre, False), self._table(cue, cue.post, True))
+        return tables
 
-    def widx(self, pos: int) -> int:
-        """How many words start before `pos`."""
-        return bisect.bisect_left(self.words, pos)
+    def _table(self, cue: CueSet, pat: Matcher | None, post: bool) -> tuple[list, list]:
+        spans = pat.spans(self.low, self.seen) if pat is not None else []
+        if spans and cue.pseudo is not None:
+            pseudo = cue.pseudo.spans(self.low, self.seen)
+            if pseudo:
+                spans = [s for s in spans if not any(s[0] < pe and ps < s[1] for ps, pe in pseudo)]
+        words, bounds = self.words, self.bounds
+        if post:
+            return [cs for cs, _ in spans], [(cs, ce, bisect_left(words, cs), bisect_right(bounds, cs)) for cs, ce in spans]
+        return [ce for _, ce in spans], [(cs, ce, bisect_left(words, ce), bisect_right(bounds, ce - 1)) for cs, ce in spans]
 
-    def cue_spans(self, cue: CueSet, side: str) -> list[tuple[int, int]]:
-        return [c[:2] for c in self._cue_table(cue, side)[1]]
-
-    def _cue_table(self, cue: CueSet, side: str):
-        """(sort keys, [(start, end, word index, clause)]) of a cue set's matches."""
-        key = (cue.name, side)
-        table = self._cues.get(key)
-        if table is None:
-            pat = {"pre": cue.pre, "post": cue.post, "clause_pre": cue.clause_pre}[side]
-            spans = pat.spans(self.low, self.seen) if pat is not None else []
-            if spans and cue.pseudo is not None:
-                pseudo = cue.pseudo.spans(self.low, self.seen)
-                if pseudo:
-                    spans = [s for s in spans if not any(s[0] < pe and ps < s[1] for ps, pe in pseudo)]
-            if side != "post":
-                spans.sort(key=lambda sp: sp[1])
-                rows = [(cs, ce, self.widx(ce), self.clause(ce - 1)) for cs, ce in spans]
-                keys = [r[1] for r in rows]
-            else:
-                rows = [(cs, ce, self.widx(cs), self.clause(cs)) for cs, ce in spans]
-                keys = [r[0] for r in rows]
-            table = self._cues[key] = (keys, rows)
-        return table
-
-    def _cue_before(self, cue: CueSet, side: str, start: int) -> tuple[int, tuple[int, int]] | None:
-        """(word distance, span) of the last `side` cue ending before `start` in its clause."""
-        keys, rows = self._cue_table(cue, side)
-        i = bisect.bisect_right(keys, start) - 1
+    def _cue_before(self, table: tuple, start: int) -> tuple[int, tuple[int, int]] | None:
+        """(word distance, span) of the table's last cue ending before `start` in its clause."""
+        keys, rows = table
+        i = bisect_right(keys, start) - 1
         if i < 0:
             return None
         cs, ce, wi, cl = rows[i]
-        return (self.widx(start) - wi, (cs, ce)) if cl == self.clause(start) else None
+        return (bisect_left(self.words, start) - wi, (cs, ce)) if cl == bisect_right(self.bounds, start) else None
 
     def nearest(self, cue: CueSet, start: int, end: int) -> tuple[int, tuple[int, int]] | None:
         """(word distance, cue span) of the closest cue of `cue` reaching text[start:end]."""
+        pre, clause_pre, (keys, rows) = self._cue_tables(cue)
         best = None
-        hit = self._cue_before(cue, "pre", start)
+        hit = self._cue_before(pre, start)
         if hit is not None and hit[0] <= cue.window:
             best = hit
         if cue.clause_pre is not None:
             # Cues that reach to the end of their clause ("the request for ...").
-            hit = self._cue_before(cue, "clause_pre", start)
+            hit = self._cue_before(clause_pre, start)
             if hit is not None and (best is None or hit[0] < best[0]):
                 best = hit
-        keys, rows = self._cue_table(cue, "post")
         if rows:
-            i = bisect.bisect_left(keys, end)
+            i = bisect_left(keys, end)
             if i < len(rows):
                 cs, ce, wi, cl = rows[i]
-                d = wi - self.widx(end)
-                if d <= cue.window and cl == self.clause(max(start, end - 1)) and (best is None or d < best[0]):
+                d = wi - bisect_left(self.words, end)
+                if d <= cue.window and cl == bisect_right(self.bounds, max(start, end - 1)) and (best is None or d < best[0]):
                     best = (d, (cs, ce))
         return best
 
@@ -632,6 +633,13 @@ def _nearest_of(doc: _Doc, names, start: int, end: int):
     return best
 
 
+@lru_cache(maxsize=256)
+def _negations_first(exclude: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A rule's excluding cue sets split into (negations, the others)."""
+    negs = tuple(n for n in exclude if n.endswith("negation"))
+    return negs, tuple(n for n in exclude if n not in negs)
+
+
 def _keep(doc: _Doc, rule: TextRule, start: int, end: int, use_require: bool = True) -> bool:
     """NegEx decision for an affirmative trigger.
 
@@ -643,10 +651,10 @@ def _keep(doc: _Doc, rule: TextRule, start: int, end: int, use_require: bool = T
         req = _nearest_of(doc, rule.require, start, end)
         if req is None:
             return False
-    negs = [n for n in rule.exclude if n.endswith("negation")]
+    negs, others = _negations_first(rule.exclude)
     if negs and _nearest_of(doc, negs, start, end) is not None:
         return False
-    ex = _nearest_of(doc, [n for n in rule.exclude if n not in negs], start, end)
+    ex = _nearest_of(doc, others, start, end)
     if ex is None:
         return True
     return req is not None and req[0] < ex[0]
@@ -754,6 +762,7 @@ def _prior_count_patterns(modality: str) -> tuple[re.Pattern, ...]:
 
 
 _STOPS = re.compile(r"[.!?]")
+_ANY_NUMBER = re.compile(r"\d|" + _NUM)  # what a count pattern's (?P<n>...) group can match, anywhere
 
 
 def _segments_naming(low: str, mentions) -> list[tuple[int, int]]:
@@ -827,9 +836,8 @@ def _prior_mentions(doc: _Doc, rules: Rules, term: re.Pattern, count_sessions: b
     neg = rules.cues.get("negation")
     count = None
     if count_sessions:
-        segments = _segments_naming(doc.low, _mentions(doc, term))
-        if not segments:
-            return count, False, evidence
+        # Every count pattern holds a number: stretches without one cannot match.
+        segments = [seg for seg in _segments_naming(doc.low, _mentions(doc, term)) if _ANY_NUMBER.search(doc.low, *seg)]
         for pat, (ss, se) in ((p, seg) for p in _prior_count_patterns(term.pattern) for seg in segments):
             for m in pat.finditer(doc.low, ss, se):
                 if hyp is not None and doc.nearest(hyp, m.start(), m.end()) is not None:
@@ -1024,8 +1032,8 @@ def clear_caches() -> None:
     _ROW_SIGNALS.clear()
     _item_analysis.cache_clear()
     categorize.cache_clear()
-    _load_rules(None).keys_of_word.clear()  # the shipped rules' word memos
-    _load_rules(None).plans.clear()
+    for memo in (_load_rules(None).key_words, _load_rules(None).plain_words, _load_rules(None).plans):
+        memo.clear()  # the shipped rules' word memos
 
 
 def extract_signals(row: Mapping, rules=None, taxonomy: str | None = None) -> dict[str, Signal]:
