@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Mapping
 from itertools import chain, filterfalse
 
@@ -204,8 +204,9 @@ def _tfidf_transform(vec, texts: list[str]):
     """`vec.transform(texts)`, several times faster for the plain word analyzer this module
     builds (a TfidfVectorizer, or the hashing pipeline): scikit-learn tokenises with a regex
     and makes and counts each n-gram in Python; here words, n-grams and counts come from C
-    (`str.translate`, `map`, `zip`, `Counter`, the feature hasher). Same counts, so the same
-    matrix to the bit (tested); any other vectorizer is left to scikit-learn."""
+    (`str.translate`, `map`, `zip`, scipy's summing of duplicate entries, the feature
+    hasher). Same counts, so the same matrix to the bit (tested); any other vectorizer is
+    left to scikit-learn."""
     if isinstance(vec, Pipeline):
         hasher, tfidf = vec.named_steps.get("hash"), vec.named_steps.get("tfidf")
         if not (isinstance(hasher, HashingVectorizer) and isinstance(tfidf, TfidfTransformer)):
@@ -216,19 +217,15 @@ def _tfidf_transform(vec, texts: list[str]):
     grams = _grams(vec)
     vocab = vec.vocabulary_
     known = vocab.__contains__
-    indices: list[int] = []
-    values: list[int] = []
+    indices: list[int] = []  # one entry per known n-gram occurrence; summed below, in C
     indptr = [0]
     for doc in texts:
-        counts: Counter = Counter()
         for g in grams(doc):
-            counts.update(filter(known, g))
-        indices.extend(map(vocab.__getitem__, counts))
-        values.extend(counts.values())
+            indices.extend(map(vocab.__getitem__, filter(known, g)))
         indptr.append(len(indices))
-    X = sparse.csr_matrix((np.asarray(values, dtype=vec.dtype), np.asarray(indices, dtype=np.int32),
+    X = sparse.csr_matrix((np.ones(len(indices), dtype=vec.dtype), np.asarray(indices, dtype=np.int32),
                            np.asarray(indptr, dtype=np.int32)), shape=(len(texts), len(vocab)))
-    X.sort_indices()
+    X.sum_duplicates()  # occurrences -> counts, indices sorted
     return vec._tfidf.transform(X, copy=False)
 
 
