@@ -482,17 +482,18 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
     def _fill_row(self, M, i, row, r, index):
         """One row's signals and fields (the slow part: ~2 ms of text analysis)."""
         sig = extract_signals(row, r, self.taxonomy)
+        put: dict[int, float] = {}  # column -> value, set in one assignment (item by item is slow)
         if self.use_signals:
             for t in r.text_rules:
-                M[i, index[f"signal__{t.name}"]] = float(bool(sig[t.name].value))
+                put[index[f"signal__{t.name}"]] = float(bool(sig[t.name].value))
             for n in SAME_MODALITY_SIGNALS:
                 if n in sig:
-                    M[i, index[f"signal__{n}"]] = float(bool(sig[n].value))
+                    put[index[f"signal__{n}"]] = float(bool(sig[n].value))
         cat = sig["category"].value
         if self.use_category:
             j = index.get(f"item__category__{cat}")
             if j is not None:
-                M[i, j] = 1.0
+                put[j] = 1.0
         if self.use_fields:
             f = {}
             f["retrospective"] = float(bool(sig["retrospective"].value))
@@ -520,15 +521,16 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
             f["surgery_in_dispute"] = float(bool(sig["surgery_in_dispute"].value))
             f["periop_surgery_not_in_dispute"] = float(bool(sig["periop_surgery_not_in_dispute"].value))
             for k, v in f.items():
-                M[i, index[f"field__{k}"]] = v
+                put[index[f"field__{k}"]] = v
             for g in sig["ca_guideline"].value:
                 j = index.get(f"field__ca_guideline__{g}")
                 if j is not None:
-                    M[i, j] = 1.0
+                    put[j] = 1.0
             for g in sig["item_regions"].value:
-                M[i, index[f"field__item_region__{g}"]] = 1.0
+                put[index[f"field__item_region__{g}"]] = 1.0
             for g in sig["summary_regions"].value:
-                M[i, index[f"field__summary_region__{g}"]] = 1.0
+                put[index[f"field__summary_region__{g}"]] = 1.0
+        M[i, list(put)] = list(put.values())
 
     def _fit_matrix(self, X):
         M = self._raw(X)

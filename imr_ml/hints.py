@@ -31,15 +31,18 @@ def _test(cond) -> Callable[[object], bool]:
     return lambda value: compare(float(value or 0), num)
 
 
-@lru_cache(maxsize=4)
-def _rules(path: str | None) -> tuple:
-    """((conditions, text), ...) with each hint's conditions as predicates, the category
-    test first (it rules most hints out at once)."""
-    return tuple(
-        (tuple(sorted(((name, _test(cond)) for name, cond in hint["when"].items()), key=lambda t: t[0] != "category")),
-         hint["text"])
-        for hint in load_hints(path)
-    )
+@lru_cache(maxsize=256)
+def _rules_for(category, path: str | None) -> tuple:
+    """((conditions, text), ...) of the hints whose category condition (if any) holds for
+    `category`, their other conditions as predicates: most hints name categories, so a
+    request is tested against the few that can apply to it."""
+    out = []
+    for hint in load_hints(path):
+        tests = {name: _test(cond) for name, cond in hint["when"].items()}
+        if "category" in tests and not tests.pop("category")(category):
+            continue
+        out.append((tuple(tests.items()), hint["text"]))
+    return tuple(out)
 
 
 @lru_cache(maxsize=4)
@@ -51,7 +54,7 @@ def hints_for(values: Mapping, path: str | None = None) -> list[str]:
     """Hints whose conditions all hold. `values` maps signal names (and `category`) to the
     request's values; a signal it lacks counts as not fired / zero."""
     out = []
-    for conditions, text in _rules(path):
+    for conditions, text in _rules_for(values.get("category"), path):
         if all(test(values.get(name)) for name, test in conditions):
             out.append(re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1)), text))
     return out

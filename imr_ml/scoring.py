@@ -44,15 +44,17 @@ _FIELD_SIGNAL = {
 
 @lru_cache(maxsize=65536)
 def _evidence_source(name: str) -> tuple:
-    """Where a feature's evidence is found: ("signal", name), ("word", field, regex),
-    ("item",) or (). Feature names repeat across rows: worked out once per name."""
+    """Where a feature's evidence is found: ("signal", name), ("word", field, regex, its
+    lower-case twin, first word), ("item",) or (). Feature names repeat across rows: worked
+    out once per name."""
     parts = name.split("__")
     group = parts[0]
     if group in ("signal", "field"):
         return ("signal", _FIELD_SIGNAL.get(parts[1], parts[1]))
     if len(parts) >= 3 and parts[1] == "tfidf":
-        words = r"\s+".join(map(re.escape, parts[2].split("_")))
-        return ("word", group, re.compile(r"\b" + words + r"\b", re.IGNORECASE))
+        terms = parts[2].split("_")  # a TF-IDF term: lower-case words
+        words = r"\b" + r"\s+".join(map(re.escape, terms)) + r"\b"
+        return ("word", group, re.compile(words, re.IGNORECASE), re.compile(words), terms[0])
     if group == "item":
         return ("item",)
     return ()
@@ -68,9 +70,9 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
         if source[1] in signals:
             spans = signals[source[1]].evidence
     elif source[0] == "word":
-        m = source[2].search(row.get(source[1]) or "")
-        if m:
-            spans = [(source[1], m.start(), m.end())]
+        span = _word_span(row.get(source[1]) or "", *source[2:])
+        if span:
+            spans = [(source[1], *span)]
     else:
         item = row.get("item") or ""
         spans = [("item", 0, len(item))] if item else []
@@ -79,6 +81,23 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
         text = str(row.get(field) or "")
         out.append({"field": field, "start": s, "end": e, "text": text[s:e]})
     return out
+
+
+def _word_span(text: str, anycase: re.Pattern, lower: re.Pattern, first: str) -> tuple[int, int] | None:
+    """Where `anycase` first matches `text`. ASCII text is lower-cased and the pattern tried
+    only where its first word occurs: the same match as `anycase.search`, without a
+    case-insensitive scan of a whole summary."""
+    if not text.isascii():
+        m = anycase.search(text)
+        return m.span() if m else None
+    low = text.lower()
+    i = low.find(first)
+    while i != -1:
+        m = lower.match(low, i)
+        if m:
+            return m.span()
+        i = low.find(first, i + 1)
+    return None
 
 
 def _contributions(coef: np.ndarray, Z, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,6 +189,10 @@ class _Values(Mapping):
 
     def __getitem__(self, name):
         return self._signals[name].value
+
+    def get(self, name, default=None):
+        sig = self._signals.get(name)
+        return default if sig is None else sig.value
 
     def __iter__(self):
         return iter(self._signals)

@@ -1135,6 +1135,7 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
     return out
 
 
+@lru_cache(maxsize=256)
 def category_prior(category: str, taxonomy: str | None = None) -> float:
     """logit(1 - uphold_prior) of a category: the domain prior of an overturn, as a feature."""
     for cat in load_taxonomy(taxonomy):
