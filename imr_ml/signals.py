@@ -481,7 +481,16 @@ def signal_names(rules=None) -> tuple[str, ...]:
 # --------------------------------------------------------------------------------------
 
 _SENT_END = re.compile(r"[.!?][\"')\]]*(?:\s+|(?=[A-Z][a-z]))")
-_PREV_WORD = re.compile(r"([A-Za-z.]+)$")
+_LETTERS_DOT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz."
+
+
+def _word_before(text: str, end: int) -> str:
+    """The run of ASCII letters and dots ending at `end` (within 12 characters; a newline
+    just before `end` is passed over): what `([A-Za-z.]+)$` finds in text[end-12:end]."""
+    tail = text[max(0, end - 12):end]
+    if tail.endswith("\n"):
+        tail = tail[:-1]
+    return tail[len(tail.rstrip(_LETTERS_DOT)):]
 
 
 _WORD_MEMO_SIZE = 200_000
@@ -554,8 +563,7 @@ class _Doc:
         bounds = []
         abbreviations = rules.abbreviations
         for m in _SENT_END.finditer(text):
-            before = _PREV_WORD.search(text, max(0, m.start() - 12), m.start())
-            if before and before.group(1).lower().rstrip(".") in abbreviations:
+            if _word_before(text, m.start()).lower().rstrip(".") in abbreviations:
                 continue
             bounds.append(m.start())
         self.sentences = list(bounds)
@@ -763,6 +771,22 @@ def _prior_count_patterns(modality: str) -> tuple[re.Pattern, ...]:
 
 _STOPS = re.compile(r"[.!?]")
 _ANY_NUMBER = re.compile(r"\d|" + _NUM)  # what a count pattern's (?P<n>...) group can match, anywhere
+
+
+def _occurs_between(rx: re.Pattern, doc: _Doc, start: int, end: int) -> bool:
+    """Whether `rx.search(doc.low, start, end)` finds a match, trying `rx` only where one of
+    the literals that open all its matches occurs (their positions are shared in the doc)."""
+    lits = _required_literals(rx.pattern)
+    if lits is None:
+        return rx.search(doc.low, start, end) is not None
+    for lit in lits:
+        pos = _positions(doc.low, lit, doc.seen, None)
+        for k in range(bisect_left(pos, start), len(pos)):
+            if pos[k] >= end:
+                break
+            if rx.match(doc.low, pos[k], end) is not None:
+                return True
+    return False
 
 
 def _segments_naming(low: str, mentions) -> list[tuple[int, int]]:
@@ -1044,8 +1068,8 @@ def extract_signals(row: Mapping, rules=None, taxonomy: str | None = None) -> di
     calls for the same row (scoring reads it again for evidence and hints): do not modify.
     """
     row = {k: (row.get(k) if hasattr(row, "get") else None) for k in PRE_DECISION}
-    key = (id(load_rules(rules)), taxonomy,
-           *(str(bool(row[k])) if k == "retrospective" else _text(row, k) for k in PRE_DECISION))
+    key = (id(load_rules(rules)), taxonomy, str(bool(row["retrospective"])),
+           *[_text(row, k) for k in PRE_DECISION if k != "retrospective"])
     hit = _ROW_SIGNALS.get(key)
     if hit is None:
         hit = _extract(row, rules, taxonomy)
@@ -1083,9 +1107,7 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
         ev = []
         if term is not None:
             for f, a, b in out[base].evidence:
-                ss, se = sdoc.sentence_span(a)
-                m = term.search(sdoc.low, ss, se)
-                if m:
+                if _occurs_between(term, sdoc, *sdoc.sentence_span(a)):
                     ev.append((f, a, b))
         out[f"{base}_same_modality"] = Signal(bool(ev), ev)
 
