@@ -22,6 +22,7 @@ from dataclasses import dataclass, field as dc_field
 from datetime import date
 from functools import lru_cache
 from itertools import accumulate, compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -155,6 +156,7 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
 
 
 _SPANS_KEY = "\0spans"
+_START, _END = itemgetter(0), itemgetter(1)
 _WORD_SPLIT = re.compile(r"(\w+)")
 
 
@@ -581,38 +583,35 @@ class _Doc:
         return start, end
 
     def _cue_tables(self, cue: CueSet) -> tuple:
-        """(pre, clause_pre, post) tables of a cue set's matches, found once: each is
-        (sort keys, [(start, end, words before, clause)]), keyed by a pre cue's end and a
-        post cue's start. (Matcher spans never overlap, so they are in order of both.)"""
+        """(pre, clause_pre, post) spans of a cue set, found once (Matcher spans never
+        overlap, so they are in order of both start and end)."""
         tables = self._cues.get(cue.name)
         if tables is None:
-            tables = self._cues[cue.name] = (self._table(cue, cue.pre, False),
-                                             self._table(cue, cue.clause_pre, False), self._table(cue, cue.post, True))
+            tables = self._cues[cue.name] = (self._cue_spans(cue, cue.pre), self._cue_spans(cue, cue.clause_pre),
+                                             self._cue_spans(cue, cue.post))
         return tables
 
-    def _table(self, cue: CueSet, pat: Matcher | None, post: bool) -> tuple[list, list]:
+    def _cue_spans(self, cue: CueSet, pat: Matcher | None) -> list[tuple[int, int]]:
         spans = pat.spans(self.low, self.seen) if pat is not None else []
         if spans and cue.pseudo is not None:
             pseudo = cue.pseudo.spans(self.low, self.seen)
             if pseudo:
                 spans = [s for s in spans if not any(s[0] < pe and ps < s[1] for ps, pe in pseudo)]
-        words, bounds = self.words, self.bounds
-        if post:
-            return [cs for cs, _ in spans], [(cs, ce, bisect_left(words, cs), bisect_right(bounds, cs)) for cs, ce in spans]
-        return [ce for _, ce in spans], [(cs, ce, bisect_left(words, ce), bisect_right(bounds, ce - 1)) for cs, ce in spans]
+        return spans
 
-    def _cue_before(self, table: tuple, start: int) -> tuple[int, tuple[int, int]] | None:
-        """(word distance, span) of the table's last cue ending before `start` in its clause."""
-        keys, rows = table
-        i = bisect_right(keys, start) - 1
+    def _cue_before(self, spans: list, start: int) -> tuple[int, tuple[int, int]] | None:
+        """(word distance, span) of the last of `spans` ending before `start`, if in its clause."""
+        i = bisect_right(spans, start, key=_END) - 1
         if i < 0:
             return None
-        cs, ce, wi, cl = rows[i]
-        return (bisect_left(self.words, start) - wi, (cs, ce)) if cl == bisect_right(self.bounds, start) else None
+        cs, ce = spans[i]
+        if bisect_right(self.bounds, ce - 1) != bisect_right(self.bounds, start):
+            return None
+        return bisect_left(self.words, start) - bisect_left(self.words, ce), (cs, ce)
 
     def nearest(self, cue: CueSet, start: int, end: int) -> tuple[int, tuple[int, int]] | None:
         """(word distance, cue span) of the closest cue of `cue` reaching text[start:end]."""
-        pre, clause_pre, (keys, rows) = self._cue_tables(cue)
+        pre, clause_pre, post = self._cue_tables(cue)
         best = None
         hit = self._cue_before(pre, start)
         if hit is not None and hit[0] <= cue.window:
@@ -622,13 +621,13 @@ class _Doc:
             hit = self._cue_before(clause_pre, start)
             if hit is not None and (best is None or hit[0] < best[0]):
                 best = hit
-        if rows:
-            i = bisect_left(keys, end)
-            if i < len(rows):
-                cs, ce, wi, cl = rows[i]
-                d = wi - bisect_left(self.words, end)
-                if d <= cue.window and cl == bisect_right(self.bounds, max(start, end - 1)) and (best is None or d < best[0]):
-                    best = (d, (cs, ce))
+        i = bisect_left(post, end, key=_START)
+        if i < len(post):
+            cs, ce = post[i]
+            d = bisect_left(self.words, cs) - bisect_left(self.words, end)
+            if d <= cue.window and bisect_right(self.bounds, cs) == bisect_right(self.bounds, max(start, end - 1)) \
+                    and (best is None or d < best[0]):
+                best = (d, (cs, ce))
         return best
 
 
