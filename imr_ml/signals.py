@@ -676,33 +676,35 @@ def _keep_negated(doc: _Doc, rule: TextRule, start: int, end: int) -> bool:
     return ex is None or ex[0] > neg[0]
 
 
+def _overlaps(s: int, e: int, spans) -> bool:
+    """Whether [s, e) overlaps one of `spans` ((start, end) pairs)."""
+    return any(s < pe and ps < e for ps, pe in spans)
+
+
 def _text_rule(doc: _Doc, rule: TextRule, field: str) -> Signal:
     low = doc.low
     spans = []
     unless = rule.unless.spans(low, doc.seen) if rule.unless is not None else []
-
-    def blocked(s, e):
-        return any(s < ue and us < e for us, ue in unless)
-
     if rule.patterns is not None:
         for s, e in rule.patterns.spans(low, doc.seen):
-            if blocked(s, e):
+            if unless and _overlaps(s, e, unless):
                 continue
             if _keep(doc, rule, s, e):
                 spans.append((field, s, e))
     if rule.standalone is not None:
         for s, e in rule.standalone.spans(low, doc.seen):
-            if blocked(s, e) or any(s < pe and ps < e for _, ps, pe in spans):
+            if _overlaps(s, e, unless) or _overlaps(s, e, [sp[1:] for sp in spans]):
                 continue
             if _keep(doc, rule, s, e, use_require=False):
                 spans.append((field, s, e))
     if rule.negated is not None:
         for s, e in rule.negated.spans(low, doc.seen):
-            if blocked(s, e) or any(s < pe and ps < e for _, ps, pe in spans):
+            if _overlaps(s, e, unless) or _overlaps(s, e, [sp[1:] for sp in spans]):
                 continue
             if _keep_negated(doc, rule, s, e):
                 spans.append((field, s, e))
-    spans.sort(key=lambda t: t[1])
+    if len(spans) > 1:
+        spans.sort(key=lambda t: t[1])
     return Signal(bool(spans), spans)
 
 
