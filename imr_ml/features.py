@@ -75,22 +75,22 @@ def to_frame(X) -> pd.DataFrame:
             )
         cols = list(PRE_DECISION[: arr.shape[1]])
         df = pd.DataFrame(arr[:, : len(cols)], columns=cols)
-    cols = {}
-    for c in PRE_DECISION:
-        if c in df.columns:
-            col = df[c].to_numpy(dtype=object)
-        else:
-            col = np.full(len(df), None, dtype=object)
-        if c in TEXT_COLUMNS:
-            col = np.array([_clean_text(v) for v in col], dtype=object)
-        cols[c] = col
     # Plain Python strings (object columns): every step reads them back row by row, and
     # pandas' Arrow-backed strings would be converted at each read.
-    return pd.DataFrame(cols, index=range(len(df)), dtype=object)
+    return pd.DataFrame({c: _column(df, c) for c in PRE_DECISION}, index=range(len(df)), dtype=object)
 
 
-def _clean_text(v) -> str:
-    if v is None:
+def _column(df: pd.DataFrame, c: str) -> np.ndarray:
+    """Column `c` of a frame as objects (text cleaned to str; absent: None / "")."""
+    if c not in df.columns:
+        return np.full(len(df), "" if c in TEXT_COLUMNS else None, dtype=object)
+    col = df[c].to_numpy(dtype=object)
+    return np.array([clean_text(v) for v in col], dtype=object) if c in TEXT_COLUMNS else col
+
+
+def clean_text(v) -> str:
+    """A text field as str: missing (None, NaN, pd.NA) is ""."""
+    if v is None or v is pd.NA:
         return ""
     if isinstance(v, float) and math.isnan(v):
         return ""
@@ -265,7 +265,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.name_sample = name_sample
 
     def _texts(self, X):
-        return to_frame(X)[self.column].tolist()
+        # One column of a frame is read directly (a whole `to_frame` per text column is waste).
+        return (_column(X, self.column) if isinstance(X, pd.DataFrame) else to_frame(X)[self.column]).tolist()
 
     def _make(self, min_df, max_df):
         common = dict(
@@ -469,20 +470,31 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         M = np.zeros((len(df), len(names)), dtype=np.float64)
         records = df.to_dict("records")
         r = load_rules(self.rules)
+        at: list[int] = []  # (row, column) -> value of the new rows, set in one assignment
+        cols: list[int] = []
+        vals: list[float] = []
+        new = []
         for i, (row, key) in enumerate(zip(records, self._keys(records))):
             cached = _ROW_CACHE.get(key)
             if cached is not None:
                 _ROW_CACHE.move_to_end(key)
                 M[i] = cached
                 continue
-            self._fill_row(M, i, row, r, index)
+            put = self._row_values(row, r, index)
+            at += [i] * len(put)
+            cols += put
+            vals += put.values()
+            new.append((i, key))
+        M[at, cols] = vals
+        for i, key in new:
             _cache_row(key, M[i])
         return M
 
-    def _fill_row(self, M, i, row, r, index):
-        """One row's signals and fields (the slow part: ~2 ms of text analysis)."""
+    def _row_values(self, row, r, index) -> dict[int, float]:
+        """{column: value} of one row's signals and fields (the slow part: the
+        text analysis)."""
         sig = extract_signals(row, r, self.taxonomy)
-        put: dict[int, float] = {}  # column -> value, set in one assignment (item by item is slow)
+        put: dict[int, float] = {}
         if self.use_signals:
             for t in r.text_rules:
                 put[index[f"signal__{t.name}"]] = float(bool(sig[t.name].value))
@@ -530,7 +542,7 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
                 put[index[f"field__item_region__{g}"]] = 1.0
             for g in sig["summary_regions"].value:
                 put[index[f"field__summary_region__{g}"]] = 1.0
-        M[i, list(put)] = list(put.values())
+        return put
 
     def _fit_matrix(self, X):
         M = self._raw(X)

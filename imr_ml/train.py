@@ -127,10 +127,12 @@ def canonical_rows(rows: Sequence[dict], *, require_label: bool = True) -> list[
 
 def frame(rows: Sequence[dict]) -> pd.DataFrame:
     """The only view of a row a model gets: PRE_DECISION columns, text as ``str``."""
+    from imr_ml.features import clean_text
+
     data = {k: [r.get(k) for r in rows] for k in PRE_DECISION}
+    for c in TEXT_COLUMNS:  # plain str objects: pandas' Arrow strings cost a conversion at every read
+        data[c] = np.array([clean_text(v) for v in data[c]], dtype=object)
     df = pd.DataFrame(data, columns=list(PRE_DECISION))
-    for c in TEXT_COLUMNS:
-        df[c] = df[c].fillna("").astype(str)
     df["retrospective"] = df["retrospective"].fillna(False).astype(bool)
     return df
 
