@@ -323,10 +323,8 @@ _PLANS_SIZE = 200_000
 
 def _plan(rules, word: str, following: str) -> tuple:
     """((matcher, pattern), ...) worth trying at `word` when the word `following` comes next:
-    the patterns indexed under a key `word` begins with whose next-word gate lets it
-    through (remembered per pair)."""
-    plan = tuple((m, rx) for key in _keys_of(rules, word) for m, patterns, gates in rules.by_key[key]
-                 for rx, gate in zip(patterns, gates) if gate is None or following.startswith(gate))
+    its candidates whose next-word gate lets it through (remembered per pair)."""
+    plan = tuple((m, rx) for m, rx, gate in _candidates(rules, word) if gate is None or following.startswith(gate))
     if len(rules.plans) < _PLANS_SIZE:
         rules.plans[word, following] = plan
     return plan
@@ -389,7 +387,7 @@ class Rules:
     source: str
     word_keys: frozenset = frozenset()  # every Matcher.words of these rules
     key_lengths: tuple = ()
-    key_words: set = dc_field(default_factory=set)  # words seen that begin a word key
+    candidates: dict = dc_field(default_factory=dict)  # word seen -> patterns indexed under its keys
     plain_words: set = dc_field(default_factory=set)  # words seen that begin none
     matchers: tuple = ()  # every Matcher of these rules
     by_key: dict = dc_field(default_factory=dict)  # word key -> ((matcher, its patterns, their gates), ...)
@@ -498,9 +496,17 @@ def _word_before(text: str, end: int) -> str:
 _WORD_MEMO_SIZE = 200_000
 
 
-def _keys_of(rules: Rules, word: str) -> tuple[str, ...]:
-    """The rules' word keys that `word` begins with."""
-    return tuple(p for p in (word[:n] for n in rules.key_lengths if n <= len(word)) if p in rules.word_keys)
+def _candidates(rules: Rules, word: str) -> tuple:
+    """((matcher, pattern, next-word gate), ...) indexed under the word keys `word` begins
+    with (remembered for the words that have some)."""
+    found = rules.candidates.get(word)
+    if found is None:
+        keys = [p for p in (word[:n] for n in rules.key_lengths if n <= len(word)) if p in rules.word_keys]
+        found = tuple((m, rx, gate) for key in keys for m, patterns, gates in rules.by_key[key]
+                      for rx, gate in zip(patterns, gates))
+        if found and len(rules.candidates) < _WORD_MEMO_SIZE:
+            rules.candidates[word] = found
+    return found
 
 
 def _key_words(rules: Rules, words) -> set[str]:
@@ -508,13 +514,13 @@ def _key_words(rules: Rules, words) -> set[str]:
     set operations; which group a new word joins is remembered (clinical vocabulary repeats
     from letter to letter)."""
     wset = set(words)
-    keyed = wset & rules.key_words
-    for w in wset - rules.key_words - rules.plain_words:
-        group = rules.key_words if _keys_of(rules, w) else rules.plain_words
-        if group is rules.key_words:
+    known = rules.candidates.keys()
+    keyed = wset & known
+    for w in wset - known - rules.plain_words:
+        if _candidates(rules, w):
             keyed.add(w)
-        if len(group) < _WORD_MEMO_SIZE:
-            group.add(w)
+        elif len(rules.plain_words) < _WORD_MEMO_SIZE:
+            rules.plain_words.add(w)
     return keyed
 
 
@@ -1057,7 +1063,7 @@ def clear_caches() -> None:
     _ROW_SIGNALS.clear()
     _item_analysis.cache_clear()
     categorize.cache_clear()
-    for memo in (_load_rules(None).key_words, _load_rules(None).plain_words, _load_rules(None).plans):
+    for memo in (_load_rules(None).candidates, _load_rules(None).plain_words, _load_rules(None).plans):
         memo.clear()  # the shipped rules' word memos
 
 
