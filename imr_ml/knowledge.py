@@ -28,16 +28,31 @@ def lower_pattern(p: str) -> str:
     return re.sub(r"\\.|\(\?P[<=]|[A-Z]", lambda m: m.group() if len(m.group()) > 1 else m.group().lower(), p)
 
 
+class AnyCase:
+    """A case-insensitive regex. ASCII text is lower-cased and searched by a lower-case twin
+    compiled without IGNORECASE: the same matches at the same offsets (group text comes
+    back lower-cased), about twice as fast. Other text keeps the IGNORECASE search, whose
+    Unicode case folding differs."""
+
+    __slots__ = ("anycase", "lower")
+
+    def __init__(self, pattern: str):
+        self.anycase = re.compile(pattern, re.IGNORECASE)
+        self.lower = re.compile(lower_pattern(pattern))
+
+    def search(self, text: str):
+        return self.lower.search(text.lower()) if text.isascii() else self.anycase.search(text)
+
+
 @dataclass(frozen=True)
 class Category:
     name: str
     label: str
-    pattern: re.Pattern
+    pattern: AnyCase
     guideline: str
     uphold_prior: float
     n_prior: int
     examples: tuple[str, ...]
-    folded: re.Pattern  # `pattern` lower-cased, without IGNORECASE: for lower-cased ASCII text
 
 
 @lru_cache(maxsize=8)
@@ -48,12 +63,11 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
         Category(
             name=c["name"],
             label=c["label"],
-            pattern=re.compile("|".join(f"(?:{t})" for t in c["terms"]), re.IGNORECASE),
+            pattern=AnyCase("|".join(f"(?:{t})" for t in c["terms"])),
             guideline=c.get("guideline", ""),
             uphold_prior=float(c["uphold_prior"]),
             n_prior=int(c.get("n_prior", 20)),
             examples=tuple(c.get("examples", ())),
-            folded=re.compile(lower_pattern("|".join(f"(?:{t})" for t in c["terms"]))),
         )
         for c in data["category"]
     )
@@ -61,15 +75,8 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
 
 @lru_cache(maxsize=8192)
 def categorize(item: str, path: str | None = None) -> str:
-    """The treatment category of a disputed item's text (remembered: items repeat).
-
-    ASCII text is lower-cased and searched without IGNORECASE (the same matches, about twice
-    as fast); other text keeps the case-insensitive search, whose Unicode folding differs.
-    """
-    item = item or ""
-    fold = item.isascii()
-    text = item.lower() if fold else item
+    """The treatment category of a disputed item's text (remembered: items repeat)."""
     for cat in load_taxonomy(path):
-        if (cat.folded if fold else cat.pattern).search(text):
+        if cat.pattern.search(item or ""):
             return cat.name
     return "other"

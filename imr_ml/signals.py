@@ -26,10 +26,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Mapping
 
-from imr_ml.knowledge import categorize, load_taxonomy, load_toml, lower_pattern
+from imr_ml.knowledge import AnyCase, categorize, load_taxonomy, load_toml, lower_pattern
 from imr_ml.schema import PRE_DECISION, ITEM_SEPARATOR
 
-FLAGS = re.IGNORECASE
 
 # The eight signals the project promises (names are part of the API).
 REQUIRED_SIGNALS = (
@@ -432,8 +431,8 @@ def _load_rules(path: str | None) -> Rules:
                 unless=_alt(s.get("unless")),
             )
         )
-    item = {k: re.compile(v, FLAGS) for k, v in data.get("item", {}).items() if isinstance(v, str)}
-    quantity = tuple(re.compile(_num_groups(p), FLAGS) for p in data.get("item", {}).get("quantity", ()))
+    item = {k: AnyCase(v) for k, v in data.get("item", {}).items() if isinstance(v, str)}
+    quantity = tuple(AnyCase(_num_groups(p)) for p in data.get("item", {}).get("quantity", ()))
     terminators = _alt(settings.get("terminators"))
     region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
     matchers = [terminators, *region.values()]
@@ -455,7 +454,7 @@ def _load_rules(path: str | None) -> Rules:
         trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
         modality={k: re.compile(lower_pattern(v)) for k, v in data.get("modality", {}).items()},
         region=region,
-        guideline={k: re.compile(v, FLAGS) for k, v in data.get("guideline", {}).items()},
+        guideline={k: AnyCase(v) for k, v in data.get("guideline", {}).items()},
         source=str(path) if path else "features/signals.toml",
         word_keys=keys,
         key_lengths=tuple(sorted({len(w) for w in keys})),
@@ -758,7 +757,7 @@ def _parse_date(value) -> date | None:
         return None
 
 
-_AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y/o)[- ]?(?:old)?\b|\b(\d{1,3})[- ]?y/?o\b", FLAGS)
+_AGE = AnyCase(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y/o)[- ]?(?:old)?\b|\b(\d{1,3})[- ]?y/?o\b")
 _PRIOR_COUNT = (
     # "completed 4 of 8 acupuncture visits", "attended 2 out of 10 therapy sessions"
     r"\b(?:completed|attended|had|received|undergone|underwent|finished)\s+(?P<n>\d+)\s+(?:out\s+)?of\s+(?:the\s+)?(?:\d+\s+)?(?:\w+\s+){0,3}?(?:MOD)",
@@ -911,7 +910,7 @@ def _item_term(rules: Rules, category: str, item: str, taxonomy=None) -> re.Patt
                 break
     for cat in load_taxonomy(taxonomy):
         if cat.name == category and category not in ("other",) and category not in MEDICATION_CATEGORIES:
-            alts.append(cat.folded.pattern)
+            alts.append(cat.pattern.lower.pattern)
     if not alts:
         return None
     return _compiled_term("|".join(f"(?:{a})" for a in alts))
