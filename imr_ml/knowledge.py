@@ -75,8 +75,11 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
 
 @lru_cache(maxsize=8192)
 def categorize(item: str, path: str | None = None) -> str:
-    """The treatment category of a disputed item's text (remembered: items repeat)."""
+    """The treatment category of a disputed item's text (remembered: items repeat). As
+    `AnyCase.search`, with ASCII text lower-cased once for all categories."""
+    item = item or ""
+    low = item.lower() if item.isascii() else None
     for cat in load_taxonomy(path):
-        if cat.pattern.search(item or ""):
+        if cat.pattern.lower.search(low) if low is not None else cat.pattern.anycase.search(item):
             return cat.name
     return "other"
