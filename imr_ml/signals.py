@@ -779,22 +779,6 @@ _STOPS = re.compile(r"[.!?]")
 _ANY_NUMBER = re.compile(r"\d|" + _NUM)  # what a count pattern's (?P<n>...) group can match, anywhere
 
 
-def _occurs_between(rx: re.Pattern, doc: _Doc, start: int, end: int) -> bool:
-    """Whether `rx.search(doc.low, start, end)` finds a match, trying `rx` only where one of
-    the literals that open all its matches occurs (their positions are shared in the doc)."""
-    lits = _required_literals(rx.pattern)
-    if lits is None:
-        return rx.search(doc.low, start, end) is not None
-    for lit in lits:
-        pos = _positions(doc.low, lit, doc.seen, None)
-        for k in range(bisect_left(pos, start), len(pos)):
-            if pos[k] >= end:
-                break
-            if rx.match(doc.low, pos[k], end) is not None:
-                return True
-    return False
-
-
 def _segments_naming(low: str, mentions) -> list[tuple[int, int]]:
     """The stretches between `.`, `!` and `?` that hold one of `mentions`, in text order.
 
@@ -817,26 +801,31 @@ def _mentions(doc: _Doc, term: re.Pattern) -> list[tuple[int, int]]:
     key = ("\0term", term.pattern)
     spans = doc.seen.get(key)
     if spans is None:
-        spans = doc.seen[key] = _finditer_spans(term, doc.low, doc.seen)
+        spans = doc.seen[key] = [m.span() for m in _finditer(term, doc)]
     return spans
 
 
-def _finditer_spans(rx: re.Pattern, low: str, seen: dict) -> list[tuple[int, int]]:
-    """The spans `rx.finditer(low)` gives, trying `rx` only where one of the literals that
-    open all its matches occurs (found with `str.find`, shared through `seen`): a scan
-    of a long text with a leading `\\b` or a wide alternation is several times slower."""
+def _finditer(rx: re.Pattern, doc: _Doc, start: int = 0, end: int | None = None):
+    """The matches `rx.finditer(doc.low, start, end)` gives, with `rx` tried only where one
+    of the literals that open all its matches occurs (found with `str.find` once per doc):
+    a scan with a leading `\\b` or a wide alternation is several times slower."""
+    low = doc.low
+    end = len(low) if end is None else end
     lits = _required_literals(rx.pattern)
     if lits is None:
-        return [m.span() for m in rx.finditer(low)]
-    out: list[tuple[int, int]] = []
-    end = 0
-    for i in sorted({i for lit in lits for i in _positions(low, lit, seen, None)}):
-        if i >= end:
-            m = rx.match(low, i)
+        yield from rx.finditer(low, start, end)
+        return
+    starts: set[int] = set()
+    for lit in lits:
+        pos = _positions(low, lit, doc.seen, None)
+        starts.update(pos[bisect_left(pos, start):bisect_left(pos, end)])
+    last = start
+    for i in sorted(starts):
+        if i >= last:
+            m = rx.match(low, i, end)
             if m is not None:
-                out.append((i, m.end()))
-                end = m.end()
-    return out
+                yield m
+                last = m.end()
 
 
 def _prior_modality(doc: _Doc, rules: Rules, category: str, item: str):
@@ -1113,7 +1102,7 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
         ev = []
         if term is not None:
             for f, a, b in out[base].evidence:
-                if _occurs_between(term, sdoc, *sdoc.sentence_span(a)):
+                if next(_finditer(term, sdoc, *sdoc.sentence_span(a)), None) is not None:
                     ev.append((f, a, b))
         out[f"{base}_same_modality"] = Signal(bool(ev), ev)
 
