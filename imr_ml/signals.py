@@ -1019,6 +1019,7 @@ _ROW_SIGNALS_SIZE = 4096
 
 
 _GC_DEPTH = [0]
+_GC_YOUNG = 1_000_000  # young-generation threshold inside `fewer_gc_pauses`
 
 
 @contextmanager
@@ -1027,15 +1028,16 @@ def fewer_gc_pauses():
 
     Text analysis allocates millions of short-lived, acyclic objects; with CPython's default
     thresholds much of the time goes to collections that rescan the long-lived model and
-    caches. Inside, what exists is frozen out of
-    collection and the young generation is collected every 50,000 allocations; the previous
-    state comes back on exit (re-entrant: only the outermost use acts).
+    caches. Inside, what exists is frozen out of collection and the young generation waits
+    for a million more tracked objects than were freed (they die by reference counting; only
+    cycles need the collector, and analysis makes few); the previous state comes back on
+    exit (re-entrant: only the outermost use acts).
     """
     _GC_DEPTH[0] += 1
     old = gc.get_threshold()
     if _GC_DEPTH[0] == 1:
         gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
+        gc.set_threshold(_GC_YOUNG, 20, 100)
     try:
         yield
     finally:

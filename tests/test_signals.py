@@ -418,12 +418,13 @@ def test_cli_signals_bad_input(tmp_path):
 def test_fewer_gc_pauses_relaxes_collection_inside_and_restores_it():
     import gc
 
-    from imr_ml.signals import fewer_gc_pauses
+    from imr_ml.signals import _GC_YOUNG, fewer_gc_pauses
 
     before = gc.get_threshold()
+    assert before[0] != _GC_YOUNG
     with fewer_gc_pauses():
-        assert gc.get_threshold()[0] == 50_000 and gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == _GC_YOUNG and gc.get_freeze_count() > 0
         with fewer_gc_pauses():  # nested: the outer state stands
             pass
-        assert gc.get_threshold()[0] == 50_000 and gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == _GC_YOUNG and gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
