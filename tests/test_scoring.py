@@ -135,6 +135,11 @@ def test_evidence_of_a_word_feature_is_where_the_words_occur():
         {"field": "summary", "start": 15, "end": 33, "text": "Physical   Therapy"}]
     assert _evidence("summary__tfidf__absent", row, {}) == []
     assert _evidence("item__category__physical_therapy", row, {})[0]["text"] == "PT x6"
+    # the first whole-word occurrence, not a word that merely starts with it; any case; non-ASCII text too
+    row = {"summary": "Therapyx, therapy-related; THERAPY helped. Naïve therapy"}
+    assert _evidence("summary__tfidf__therapy", row, {})[0]["start"] == 10
+    row = {"summary": "Naïve patient: therapists, then Therapy."}
+    assert _evidence("summary__tfidf__therapy", row, {})[0]["text"] == "Therapy"
 
 
 def test_scoring_over_processes_gives_the_same_results_in_order(demo_model):

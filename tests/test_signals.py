@@ -346,6 +346,60 @@ def test_rules_are_compiled_once():
     assert load_rules() is load_rules()
 
 
+def test_one_pass_matching_equals_each_matcher_on_its_own():
+    """A document finds every matcher's spans in one pass over its words, trying a pattern
+    only where the next word passes its gate ("was" + "unclear"); each matcher searched on
+    its own (no gates, no shared plans) must find the same spans."""
+    from imr_ml.signals import _SPANS_KEY, _Doc, _lower, clear_caches
+    from imr_ml.synth import iter_letters
+
+    texts = [
+        "It was not clear whether he was unclear if it wasn't helping; therapy was requested and is being "
+        "considered. He returned to work at full duty, was back at work, then not working. Request for",
+        "No documentation of functional improvement after six sessions of acupuncture; P&S on 1/2/2015, "
+        "s/p fusion, positive straight-leg raising, MRI in 2014, strength 4/5, x 6 in 2013. was",
+        *[letter for _, letter, _ in iter_letters(3, seed=11)],
+    ]
+    rules = load_rules()
+    for text in texts:
+        clear_caches()
+        doc = _Doc(text, rules)
+        low = _lower(text)
+        for m in rules.matchers:
+            assert doc.seen[_SPANS_KEY][m] == m.spans(low), m.patterns
+
+
+def test_literal_guided_finditer_equals_finditer():
+    """Modality mentions are searched only where a pattern's literal openings occur: the
+    same matches as `finditer`, whole text or a stretch of it."""
+    import re
+
+    from imr_ml.signals import _Doc, _finditer, _lower
+
+    rules = load_rules()
+    text = ("PT x6 and physical therapy, then hand therapy sessions; apt note: OT visits, ot, pt. "
+            "Physiotherapy (12 visits) and Norco, norco 10/325; acupuncture / electroacupuncture.")
+    doc = _Doc(text, rules)
+    low = _lower(text)
+    for rx in [*rules.modality.values(), re.compile(r"\bnorco\b")]:
+        for start, end in [(0, len(low)), (5, 60), (30, 31), (len(low), len(low))]:
+            want = [m.span() for m in rx.finditer(low, start, end)]
+            assert [m.span() for m in _finditer(rx, doc, start, end)] == want, (rx.pattern, start, end)
+
+
+@pytest.mark.parametrize("text", ["Additional PHYSICAL therapy x 6", "ACUPUNCTURE 2x3", "İbuprofen 800 mg",
+                                  "Kelvin K-brace", "retro DOS 1/1/2015"])
+def test_anycase_search_equals_ignorecase(text):
+    import re
+
+    from imr_ml.knowledge import AnyCase
+
+    for pattern in (r"\b(physical therapy|acupunct\w*)\b", r"\bk-brace\b", r"\b(retro\w*|DOS)\b", r"ibuprofen"):
+        want = re.compile(pattern, re.IGNORECASE).search(text)
+        got = AnyCase(pattern).search(text)
+        assert (got.span() if got else None) == (want.span() if want else None)
+
+
 # ---------------------------------------------------------------- CLI
 
 
