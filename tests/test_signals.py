@@ -95,6 +95,14 @@ def test_functional_improvement_hypothetical_is_neither():
     assert not fires(text, "no_functional_improvement")
 
 
+@pytest.mark.parametrize("doubt", ["It was not clear that", "It is unclear whether", "It was not clear if"])
+def test_doubted_improvement_is_not_functional_improvement(doubt):
+    # the doubt reaches to the end of its clause, beyond the window of a plain "not"
+    text = f"{doubt} the six sessions of acupuncture with the new provider had produced any measurable improvement in function."
+    assert not fires(text, "functional_improvement"), text
+    assert fires("The six sessions of acupuncture had produced measurable improvement in function.", "functional_improvement")
+
+
 def test_pain_relief_alone_is_not_functional_improvement():
     assert not fires("Her pain decreased from 8/10 to 4/10 with the medication.", "functional_improvement")
 
