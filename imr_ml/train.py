@@ -131,7 +131,7 @@ def frame(rows: Sequence[dict]) -> pd.DataFrame:
 
     data = {k: [r.get(k) for r in rows] for k in PRE_DECISION}
     for c in TEXT_COLUMNS:  # plain str objects: pandas' Arrow strings cost a conversion at every read
-        data[c] = np.array([clean_text(v) for v in data[c]], dtype=object)
+        data[c] = pd.Series([clean_text(v) for v in data[c]], dtype=object)
     df = pd.DataFrame(data, columns=list(PRE_DECISION))
     df["retrospective"] = df["retrospective"].fillna(False).astype(bool)
     return df
