@@ -31,7 +31,7 @@ def lower_pattern(p: str) -> str:
 class AnyCase:
     """A case-insensitive regex. ASCII text is lower-cased and searched by a lower-case twin
     compiled without IGNORECASE: the same matches at the same offsets (group text comes
-    back lower-cased), about twice as fast. Other text keeps the IGNORECASE search, whose
+    back lower-cased), and faster. Other text keeps the IGNORECASE search, whose
     Unicode case folding differs."""
 
     __slots__ = ("anycase", "lower")

@@ -808,7 +808,7 @@ def _mentions(doc: _Doc, term: re.Pattern) -> list[tuple[int, int]]:
 def _finditer(rx: re.Pattern, doc: _Doc, start: int = 0, end: int | None = None):
     """The matches `rx.finditer(doc.low, start, end)` gives, with `rx` tried only where one
     of the literals that open all its matches occurs (found with `str.find` once per doc):
-    a scan with a leading `\\b` or a wide alternation is several times slower."""
+    a scan with a leading `\\b` or a wide alternation is slower."""
     low = doc.low
     end = len(low) if end is None else end
     lits = _required_literals(rx.pattern)
