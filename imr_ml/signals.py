@@ -1030,8 +1030,9 @@ def fewer_gc_pauses():
     thresholds much of the time goes to collections that rescan the long-lived model and
     caches. Inside, what exists is frozen out of collection and the young generation waits
     for a million more tracked objects than were freed (they die by reference counting; only
-    cycles need the collector, and analysis makes few); the previous state comes back on
-    exit (re-entrant: only the outermost use acts).
+    cycles need the collector, and analysis makes few). On exit the previous thresholds come
+    back and everything joins the oldest generation, so that what the block kept (results,
+    caches) is not rescanned at once (re-entrant: only the outermost use acts).
     """
     _GC_DEPTH[0] += 1
     old = gc.get_threshold()
@@ -1043,6 +1044,7 @@ def fewer_gc_pauses():
     finally:
         _GC_DEPTH[0] -= 1
         if _GC_DEPTH[0] == 0:
+            gc.freeze()  # what the block made and kept joins the old generation unscanned
             gc.set_threshold(*old)
             gc.unfreeze()
 

@@ -490,3 +490,22 @@ def test_fewer_gc_pauses_relaxes_collection_inside_and_restores_it():
             pass
         assert gc.get_threshold()[0] == _GC_YOUNG and gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_garbage_made_inside_fewer_gc_pauses_is_still_collected():
+    import gc
+    import weakref
+
+    from imr_ml.signals import fewer_gc_pauses
+
+    class Node:
+        pass
+
+    with fewer_gc_pauses():
+        node = Node()
+        node.me = node  # a cycle: only the collector frees it
+        ref = weakref.ref(node)
+        del node
+    assert ref() is not None and gc.get_freeze_count() == 0
+    gc.collect()
+    assert ref() is None
