@@ -32,7 +32,8 @@ class AnyCase:
     """A case-insensitive regex. ASCII text is lower-cased and searched by a lower-case twin
     compiled without IGNORECASE: the same matches at the same offsets (group text comes
     back lower-cased), and faster. Other text keeps the IGNORECASE search, whose
-    Unicode case folding differs."""
+    Unicode case folding differs. With `opening` (a lower-case literal every match starts
+    with), ASCII text is tried only where it occurs, instead of scanning it all."""
 
     __slots__ = ("anycase", "lower")
 
@@ -40,8 +41,19 @@ class AnyCase:
         self.anycase = re.compile(pattern, re.IGNORECASE)
         self.lower = re.compile(lower_pattern(pattern))
 
-    def search(self, text: str):
-        return self.lower.search(text.lower()) if text.isascii() else self.anycase.search(text)
+    def search(self, text: str, opening: str | None = None):
+        if not text.isascii():
+            return self.anycase.search(text)
+        low = text.lower()
+        if opening is None:
+            return self.lower.search(low)
+        i = low.find(opening)
+        while i != -1:
+            m = self.lower.match(low, i)
+            if m is not None:
+                return m
+            i = low.find(opening, i + 1)
+        return None
 
 
 @dataclass(frozen=True)
@@ -75,11 +87,8 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
 
 @lru_cache(maxsize=8192)
 def categorize(item: str, path: str | None = None) -> str:
-    """The treatment category of a disputed item's text (remembered: items repeat). As
-    `AnyCase.search`, with ASCII text lower-cased once for all categories."""
-    item = item or ""
-    low = item.lower() if item.isascii() else None
+    """The treatment category of a disputed item's text (remembered: items repeat)."""
     for cat in load_taxonomy(path):
-        if cat.pattern.lower.search(low) if low is not None else cat.pattern.anycase.search(item):
+        if cat.pattern.search(item or ""):
             return cat.name
     return "other"

@@ -15,6 +15,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from imr_ml.knowledge import AnyCase
+
 MIN_SUMMARY_WORDS = 12
 THRESHOLD = 0.5
 BATCH = 512
@@ -44,17 +46,15 @@ _FIELD_SIGNAL = {
 
 @lru_cache(maxsize=65536)
 def _evidence_source(name: str) -> tuple:
-    """Where a feature's evidence is found: ("signal", name), ("word", field, regex, its
-    lower-case twin, first word), ("item",) or (). Feature names repeat across rows: worked
-    out once per name."""
+    """Where a feature's evidence is found: ("signal", name), ("word", field, AnyCase regex,
+    first word), ("item",) or (). Feature names repeat across rows: worked out once per name."""
     parts = name.split("__")
     group = parts[0]
     if group in ("signal", "field"):
         return ("signal", _FIELD_SIGNAL.get(parts[1], parts[1]))
     if len(parts) >= 3 and parts[1] == "tfidf":
         terms = parts[2].split("_")  # a TF-IDF term: lower-case words
-        words = r"\b" + r"\s+".join(map(re.escape, terms)) + r"\b"
-        return ("word", group, re.compile(words, re.IGNORECASE), re.compile(words), terms[0])
+        return ("word", group, AnyCase(r"\b" + r"\s+".join(map(re.escape, terms)) + r"\b"), terms[0])
     if group == "item":
         return ("item",)
     return ()
@@ -70,9 +70,9 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
         if source[1] in signals:
             spans = signals[source[1]].evidence
     elif source[0] == "word":
-        span = _word_span(row.get(source[1]) or "", *source[2:])
-        if span:
-            spans = [(source[1], *span)]
+        m = source[2].search(row.get(source[1]) or "", opening=source[3])
+        if m:
+            spans = [(source[1], m.start(), m.end())]
     else:
         item = row.get("item") or ""
         spans = [("item", 0, len(item))] if item else []
@@ -81,23 +81,6 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
         text = str(row.get(field) or "")
         out.append({"field": field, "start": s, "end": e, "text": text[s:e]})
     return out
-
-
-def _word_span(text: str, anycase: re.Pattern, lower: re.Pattern, first: str) -> tuple[int, int] | None:
-    """Where `anycase` first matches `text`. ASCII text is lower-cased and the pattern tried
-    only where its first word occurs: the same match as `anycase.search`, without a
-    case-insensitive scan of a whole summary."""
-    if not text.isascii():
-        m = anycase.search(text)
-        return m.span() if m else None
-    low = text.lower()
-    i = low.find(first)
-    while i != -1:
-        m = lower.match(low, i)
-        if m:
-            return m.span()
-        i = low.find(first, i + 1)
-    return None
 
 
 def _contributions(coef: np.ndarray, Z, i: int) -> tuple[np.ndarray, np.ndarray]:

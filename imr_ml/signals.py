@@ -274,12 +274,12 @@ def _next_word_gate(word: str, lits) -> tuple[str, ...] | None:
     """
     out = set()
     for lit in lits:
-        m = re.match(r"(\w+)\W+(\w+)", lit)
         if re.match(r"\w+", lit).group() != word:
             continue
+        m = re.match(r"\w+\W+(\w+)", lit)
         if m is None:
             return None
-        out.add(m.group(2))
+        out.add(m.group(1))
     return tuple(sorted(out)) or None
 
 
@@ -601,7 +601,7 @@ class _Doc:
         if spans and cue.pseudo is not None:
             pseudo = cue.pseudo.spans(self.low, self.seen)
             if pseudo:
-                spans = [s for s in spans if not any(s[0] < pe and ps < s[1] for ps, pe in pseudo)]
+                spans = [s for s in spans if not _overlaps(*s, pseudo)]
         return spans
 
     def _cue_before(self, spans: list, start: int) -> tuple[int, tuple[int, int]] | None:
@@ -1055,7 +1055,8 @@ def clear_caches() -> None:
     _ROW_SIGNALS.clear()
     _item_analysis.cache_clear()
     categorize.cache_clear()
-    for memo in (_load_rules(None).candidates, _load_rules(None).plain_words, _load_rules(None).plans):
+    shipped = _load_rules(None)
+    for memo in (shipped.candidates, shipped.plain_words, shipped.plans):
         memo.clear()  # the shipped rules' word memos
 
 
