@@ -5,30 +5,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Callable, Mapping
+from typing import Mapping
 
-from imr_ml.knowledge import load_taxonomy, load_toml
-
-_NUMERIC = re.compile(r"^\s*([<>=])\s*(-?\d+(?:\.\d+)?)\s*$")
+from imr_ml.knowledge import condition, load_taxonomy, load_toml
 
 
 @lru_cache(maxsize=4)
 def load_hints(path: str | None = None) -> tuple[dict, ...]:
     return tuple(load_toml("hints.toml", path)["hint"])
-
-
-def _test(cond) -> Callable[[object], bool]:
-    """A condition of `hints.toml` as a predicate on a signal's value."""
-    if isinstance(cond, bool):
-        return lambda value: bool(value) is cond
-    if isinstance(cond, list):
-        return lambda value: value in cond
-    m = _NUMERIC.match(str(cond))
-    if not m:
-        return lambda value: str(value) == str(cond)
-    op, num = m.group(1), float(m.group(2))
-    compare = {"<": float.__lt__, ">": float.__gt__, "=": float.__eq__}[op]
-    return lambda value: compare(float(value or 0), num)
 
 
 @lru_cache(maxsize=256)
@@ -38,7 +22,7 @@ def _rules_for(category, path: str | None) -> tuple:
     request is tested against the few that can apply to it."""
     out = []
     for hint in load_hints(path):
-        tests = {name: _test(cond) for name, cond in hint["when"].items()}
+        tests = {name: condition(cond) for name, cond in hint["when"].items()}
         if "category" in tests and not tests.pop("category")(category):
             continue
         out.append((tuple(tests.items()), hint["text"]))

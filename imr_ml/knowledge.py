@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 
 def load_toml(name: str, path: str | Path | None = None) -> dict:
@@ -92,3 +93,24 @@ def categorize(item: str, path: str | None = None) -> str:
         if cat.pattern.search(item or ""):
             return cat.name
     return "other"
+
+
+_NUMERIC = re.compile(r"^\s*([<>=])\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def condition(cond) -> Callable[[object], bool]:
+    """A condition written in the knowledge files (`hints.toml`, `guidelines.toml`) as a
+    predicate on a signal's value: `true`/`false` (fired or not), `">6"`/`"<1"`/`"=0"`
+    (a number the signal gave; none counts as 0), or a list (the value is one of these; a
+    list value, such as body regions, needs one of its entries to be)."""
+    if isinstance(cond, bool):
+        return lambda value: bool(value) is cond
+    if isinstance(cond, list):
+        allowed = frozenset(cond)
+        return lambda value: (not allowed.isdisjoint(value)) if isinstance(value, (list, tuple, set)) else value in allowed
+    m = _NUMERIC.match(str(cond))
+    if not m:
+        return lambda value: str(value) == str(cond)
+    op, num = m.group(1), float(m.group(2))
+    compare = {"<": float.__lt__, ">": float.__gt__, "=": float.__eq__}[op]
+    return lambda value: compare(float(value or 0), num)
