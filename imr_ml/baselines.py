@@ -5,10 +5,12 @@
   smoothed toward the taxonomy prior (``1 - uphold_prior`` worth ``n_prior`` decisions).
 * ``tfidf_lr``       — TF-IDF of the summary + a default LogisticRegression, "as a
   notebook would do it" (no class weights, no calibration, no domain signals).
-* ``signals_only``   — the project's pipeline without TF-IDF: ``build_pipeline(use_tfidf=False)``
-  (default C, not calibrated: compare it on ranking metrics).
+* ``knowledge_only`` — the guideline knowledge alone (``build_pipeline(knowledge_only=True)``):
+  published category rates moved by the guideline rules; nothing learnt from the rows.
+* ``data_only``      — the data alone: TF-IDF + signals + fields, logistic regression shrunk
+  toward zero (imr-ml's model before the guideline priors; not calibrated).
 
-The first two are tables (saved as JSON); the last two are scikit-learn estimators (saved
+The first two are tables (saved as JSON); the last three are scikit-learn estimators (saved
 with skops beside the model). All take a DataFrame of PRE_DECISION columns.
 """
 
@@ -21,8 +23,7 @@ import pandas as pd
 
 from imr_ml.knowledge import categorize, load_taxonomy
 
-BASELINES = ("base_rate", "category_prior", "tfidf_lr", "signals_only")
-TABLE_BASELINES = ("base_rate", "category_prior")
+ESTIMATOR_BASELINES = ("tfidf_lr", "knowledge_only", "data_only")
 
 
 def categories(X: pd.DataFrame) -> list[str]:
@@ -58,10 +59,24 @@ def notebook_tfidf_lr(seed: int = 0):
     )
 
 
-def _signals_only(pipeline_factory: Callable | None):
+def knowledge_only(pipeline_factory: Callable | None = None):
+    """The guideline knowledge alone: published category base rates moved by the guideline
+    rules, nothing learnt from the letters (the built-in model)."""
     if pipeline_factory is None:
         from imr_ml.features import build_pipeline as pipeline_factory
-    return pipeline_factory(use_tfidf=False)
+    return pipeline_factory(knowledge_only=True)
+
+
+def data_only(seed: int = 0):
+    """The data alone, as imr-ml modelled it before guideline priors: TF-IDF of summary and
+    item, signals, category and fields (scaled), logistic regression shrunk toward zero."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from imr_ml.features import build_features
+
+    return Pipeline([("features", build_features(use_tfidf=True, use_rules=False, scale=True)),
+                     ("clf", LogisticRegression(C=0.01, solver="liblinear", max_iter=2000, random_state=seed))])
 
 
 def fit_tables(X: pd.DataFrame, y) -> dict:
@@ -79,7 +94,8 @@ def fit_baselines(
     estimators = {}
     if y.min() != y.max():  # a classifier needs both classes
         estimators["tfidf_lr"] = notebook_tfidf_lr(seed).fit(X, y)
-        estimators["signals_only"] = _signals_only(pipeline_factory).fit(X, y)
+        estimators["data_only"] = data_only(seed).fit(X, y)
+    estimators["knowledge_only"] = knowledge_only(pipeline_factory).fit(X, y)
     return estimators, tables
 
 
@@ -92,7 +108,7 @@ def predict_baselines(estimators: dict, tables: dict, X: pd.DataFrame) -> dict[s
     if "category_prior" in tables:
         t = tables["category_prior"]
         out["category_prior"] = np.array([t["rates"].get(c, t["default"]) for c in categories(X)], dtype=float)
-    for name in ("tfidf_lr", "signals_only"):
+    for name in ESTIMATOR_BASELINES:
         if name in estimators:
             out[name] = estimators[name].predict_proba(X)[:, 1]
     return out

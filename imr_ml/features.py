@@ -35,11 +35,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from imr_ml.guidelines import fired_rules, load_guidelines
 from imr_ml.knowledge import load_taxonomy
 from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
-from imr_ml.signals import SAME_MODALITY_SIGNALS, category_prior, extract_signals, fewer_gc_pauses, load_rules
+from imr_ml.signals import SAME_MODALITY_SIGNALS, SignalValues, category_prior, extract_signals, fewer_gc_pauses, load_rules
 
-GROUPS = ("summary", "item", "signal", "field")
+GROUPS = ("rule", "signal", "field", "item", "summary")
 
 
 # --------------------------------------------------------------------------------------
@@ -367,30 +368,29 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 # --------------------------------------------------------------------------------------
 
 _FIELD_NUMERIC = (
-    # name, how it is computed (documented in features/README.md)
+    # name, how it is computed (documented in features/README.md). Only facts a typed request
+    # can state as well as a letter: nothing that measures how long or how boilerplate-laden
+    # the text is, and a missing value takes the reference value (it moves nothing).
     "retrospective",
     "partial_authorization",
     "requested_quantity",  # log1p(quantity); 0 when not stated
-    "requested_quantity_missing",
     "exceeds_trial",
     "prior_sessions",  # log1p(count) of prior sessions of the item's modality
-    "prior_sessions_missing",
     "prior_same_modality",
-    "chronicity_years",  # years from injury to UR denial, capped at 30
-    "chronicity_missing",
-    "age",  # years / 100
-    "age_missing",
+    "chronicity_decades",  # (years from injury to UR denial, capped at 30) / 10; unknown: REFERENCE
+    "age_decades",  # years / 10; unknown: REFERENCE
     "item_additional",
     "item_post_op",
     "item_purchase",
     "item_rental",
-    "n_summary_regions",
-    "summary_length",  # log1p(characters) / 10
     "category_prior",  # logit(1 - uphold_prior) of the item's category
-    "letter_items",  # log1p(items disputed in the same application)
     "surgery_in_dispute",  # a surgery is among the disputed items
     "periop_surgery_not_in_dispute",  # a perioperative service whose surgery is not disputed
 )
+
+# Values a request takes when it does not state a fact, and from which a stated value is
+# measured in explanations: a typical claim (3 years from injury to the UR denial, age 45).
+REFERENCE = {"chronicity_decades": 0.3, "age_decades": 4.5}
 
 
 # Signal rows are pure functions of a row's pre-decision text and the rules: cross-validation
@@ -425,12 +425,15 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
     counts and years sit on the same 0..1 footing as the binary signals.
     """
 
-    def __init__(self, rules=None, taxonomy=None, use_signals=True, use_fields=True, use_category=True, scale=True):
+    def __init__(self, rules=None, taxonomy=None, guidelines=None, use_signals=True, use_fields=True,
+                 use_category=True, use_rules=True, scale=False):
         self.rules = rules
         self.taxonomy = taxonomy
+        self.guidelines = guidelines
         self.use_signals = use_signals
         self.use_fields = use_fields
         self.use_category = use_category
+        self.use_rules = use_rules
         self.scale = scale
 
     # The column layout depends only on the rules files, not on the data.
@@ -444,13 +447,15 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
             names += [f"item__category__{c.name}" for c in load_taxonomy(self.taxonomy)]
         if self.use_fields:
             names += [f"field__{n}" for n in _FIELD_NUMERIC]
-            names += [f"field__ca_guideline__{g}" for g in (*r.guideline, "none", "other")]
+            names += [f"field__ca_guideline__{g}" for g in (*r.guideline, "other")]
             names += [f"field__item_region__{g}" for g in r.region]
-            names += [f"field__summary_region__{g}" for g in r.region]
+        if self.use_rules:
+            names += [f"rule__{g.name}" for g in load_guidelines(self.guidelines).rules]
         return names
 
     def _keys(self, records):
-        config = (str(self.rules), str(self.taxonomy), self.use_signals, self.use_fields, self.use_category)
+        config = (str(self.rules), str(self.taxonomy), str(self.guidelines), self.use_signals, self.use_fields,
+                  self.use_category, self.use_rules)
         return [(config, *(str(row.get(k)) for k in PRE_DECISION)) for row in records]
 
     def remember(self, X, M) -> None:
@@ -512,24 +517,17 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
             f["partial_authorization"] = float(bool(sig["partial_authorization"].value))
             q = sig["requested_quantity"].value
             f["requested_quantity"] = math.log1p(q) if q is not None else 0.0
-            f["requested_quantity_missing"] = float(q is None)
             f["exceeds_trial"] = float(bool(sig["exceeds_trial"].value))
             p = sig["prior_sessions"].value
             f["prior_sessions"] = math.log1p(p) if p is not None else 0.0
-            f["prior_sessions_missing"] = float(p is None)
             f["prior_same_modality"] = float(bool(sig["prior_same_modality"].value))
             d = sig["chronicity_days"].value
-            f["chronicity_years"] = min(d / 365.25, 30.0) if d is not None else 0.0
-            f["chronicity_missing"] = float(d is None)
+            f["chronicity_decades"] = min(d / 365.25, 30.0) / 10 if d is not None else REFERENCE["chronicity_decades"]
             a = sig["age"].value
-            f["age"] = a / 100.0 if a is not None else 0.0
-            f["age_missing"] = float(a is None)
+            f["age_decades"] = a / 10.0 if a is not None else REFERENCE["age_decades"]
             for k in ("additional", "post_op", "purchase", "rental"):
                 f[f"item_{k}"] = float(bool(sig[f"item_{k}"].value))
-            f["n_summary_regions"] = float(len(sig["summary_regions"].value))
-            f["summary_length"] = math.log1p(len(row.get("summary") or "")) / 10.0
             f["category_prior"] = category_prior(cat, self.taxonomy)
-            f["letter_items"] = math.log1p(sig["letter_items"].value)
             f["surgery_in_dispute"] = float(bool(sig["surgery_in_dispute"].value))
             f["periop_surgery_not_in_dispute"] = float(bool(sig["periop_surgery_not_in_dispute"].value))
             for k, v in f.items():
@@ -540,8 +538,10 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
                     put[j] = 1.0
             for g in sig["item_regions"].value:
                 put[index[f"field__item_region__{g}"]] = 1.0
-            for g in sig["summary_regions"].value:
-                put[index[f"field__summary_region__{g}"]] = 1.0
+        if self.use_rules:
+            values = SignalValues(sig)
+            for g in fired_rules(values, row.get("item") or "", load_guidelines(self.guidelines)):
+                put[index[f"rule__{g.name}"]] = 1.0
         return put
 
     def _fit_matrix(self, X):
@@ -591,10 +591,11 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
 
 def build_features(
     *,
-    use_tfidf=True,
+    use_tfidf=False,
     use_signals=True,
     use_fields=True,
     use_category=True,
+    use_rules=True,
     max_features=20000,
     item_max_features=2000,
     min_df=2,
@@ -602,18 +603,32 @@ def build_features(
     ngram_range=(1, 2),
     hashing=False,
     n_features=2**18,
-    scale=True,
+    scale=False,
     tfidf_weight=0.5,
     rules=None,
     taxonomy=None,
+    guidelines=None,
 ) -> Pipeline:
-    """The feature extractor: PRE_DECISION column selection, then a FeatureUnion.
+    """The feature extractor: PRE_DECISION column selection, then a FeatureUnion whose first
+    block is the structured one (signals, category, fields, guideline rules: a layout fixed by
+    the knowledge files, so the classifier's priors line up with its first columns), then,
+    if `use_tfidf`, TF-IDF of the summary and of the item.
 
-    `tfidf_weight` multiplies the TF-IDF blocks (FeatureUnion `transformer_weights`): below 1
-    it lets the few, dense clinical signals speak louder than thousands of sparse words, which
-    helps on small corpora.
+    Words are off by default: they encode how a letter is written (its boilerplate, its
+    length) as much as what it says, so a short typed note would score differently from a
+    letter stating the same facts. `tfidf_weight` multiplies the TF-IDF blocks.
     """
     parts = []
+    if use_signals or use_fields or use_category or use_rules:
+        parts.append(
+            (
+                "structured",
+                SignalFeatures(
+                    rules=rules, taxonomy=taxonomy, guidelines=guidelines, use_signals=use_signals,
+                    use_fields=use_fields, use_category=use_category, use_rules=use_rules, scale=scale,
+                ),
+            )
+        )
     if use_tfidf:
         parts.append(
             (
@@ -630,16 +645,6 @@ def build_features(
                 TextFeatures(
                     "item", max_features=item_max_features, min_df=min_df, max_df=1.0,
                     ngram_range=ngram_range, hashing=hashing, n_features=min(n_features, 2**16),
-                ),
-            )
-        )
-    if use_signals or use_fields or use_category:
-        parts.append(
-            (
-                "structured",
-                SignalFeatures(
-                    rules=rules, taxonomy=taxonomy, use_signals=use_signals,
-                    use_fields=use_fields, use_category=use_category, scale=scale,
                 ),
             )
         )
@@ -662,33 +667,47 @@ def build_features(
     )
 
 
-def build_pipeline(
-    *,
-    C=0.01,
-    class_weight=None,
-    solver="liblinear",
-    max_iter=2000,
-    random_state=0,
-    **feature_opts,
-) -> Pipeline:
-    """Features + LogisticRegression. `feature_opts` go to `build_features`.
+def knowledge_prior(names, guidelines=None, taxonomy=None) -> dict[str, np.ndarray | float]:
+    """The Gaussian prior of the classifier's coefficients for the structured feature
+    `names`, from `features/guidelines.toml`: a rule's coefficient starts at its stated
+    strength (sign fixed where the guideline fixes the direction), `field__category_prior`
+    near 1 (the published base rate of the category), everything else at 0."""
+    g = load_guidelines(guidelines)
+    pr = g.prior
+    rules = {f"rule__{r.name}": r for r in g.rules}
+    sd_of = {"signal": pr.get("signal_sd", 0.5), "field": pr.get("field_sd", 0.5),
+             "item": pr.get("category_sd", 0.4), "rule": 0.3}
+    mean, sd = np.zeros(len(names)), np.zeros(len(names))
+    lower, upper = np.full(len(names), -np.inf), np.full(len(names), np.inf)
+    for j, n in enumerate(names):
+        sd[j] = sd_of.get(n.split("__", 1)[0], pr.get("field_sd", 0.5))
+        if n == "field__category_prior":
+            mean[j], sd[j] = pr.get("category_prior_mean", 1.0), pr.get("category_prior_sd", 0.2)
+        elif n in rules:
+            r = rules[n]
+            mean[j], sd[j] = r.strength, r.sd
+            if r.fixed_sign:
+                lower[j], upper[j] = (0.0, np.inf) if r.strength > 0 else (-np.inf, 0.0)
+    return {"prior_mean": mean, "prior_sd": sd, "lower": lower, "upper": upper,
+            "intercept_mean": float(pr.get("intercept_mean", 0.0)), "intercept_sd": float(pr.get("intercept_sd", 0.5)),
+            "default_sd": float(pr.get("word_sd", 0.15))}
 
-    Defaults (C=0.01, no class weighting, TF-IDF weight 0.5) come from letter-grouped 5-fold
-    CV x3 on the 278 real items (29 overturned), pooled out-of-fold: ROC AUC 0.79 / AP 0.34,
-    against 0.77 / 0.27 with balanced class weights at their best C (1e-4). Reweighting
-    classes adds variance and its probabilities need undoing anyway; `train` calibrates.
+
+def build_pipeline(*, prior_weight=1.0, knowledge_only=False, **feature_opts) -> Pipeline:
+    """Features + `PriorLogisticRegression` whose coefficients are shrunk toward the
+    guideline knowledge (`knowledge_prior`) instead of toward zero. `feature_opts` go to
+    `build_features`. `prior_weight` scales every prior precision (chosen by letter-grouped
+    cross-validation in `train`); `knowledge_only=True` learns nothing from data: the model is
+    the published base rate of the category moved by the guideline rules that apply.
     """
-    return Pipeline(
-        [
-            ("features", build_features(**feature_opts)),
-            (
-                "clf",
-                LogisticRegression(
-                    C=C, class_weight=class_weight, solver=solver, max_iter=max_iter, random_state=random_state
-                ),
-            ),
-        ]
-    )
+    from imr_ml.prior_lr import PriorLogisticRegression
+
+    features = build_features(**feature_opts)
+    structured = dict(features.named_steps["union"].transformer_list).get("structured")
+    names = structured._layout() if structured is not None else []
+    prior = knowledge_prior(names, feature_opts.get("guidelines"), feature_opts.get("taxonomy"))
+    return Pipeline([("features", features),
+                     ("clf", PriorLogisticRegression(**prior, prior_weight=prior_weight, fit_data=not knowledge_only))])
 
 
 def feature_groups(names) -> dict[str, list[int]]:

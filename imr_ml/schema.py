@@ -42,8 +42,8 @@ ITEM_SEPARATOR = " | "
 
 
 # Feature groups (prefix of a feature name) as people read them in explanations and reports.
-GROUP_TITLES = {"signal": "Signals", "summary": "Summary words", "item": "Item words and category",
-                "field": "Structured fields"}
+GROUP_TITLES = {"rule": "Guideline rules", "signal": "Signals", "field": "Structured fields",
+                "item": "Item words and category", "summary": "Summary words"}
 
 
 def pre_decision(row: dict) -> dict:

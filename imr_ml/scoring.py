@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Mapping
 from functools import lru_cache
 from typing import Iterable, Iterator
 
@@ -83,16 +82,6 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
     return out
 
 
-def _contributions(coef: np.ndarray, Z, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """(feature indices, coefficient x value) of row i's non-zero features."""
-    if hasattr(Z, "indptr"):
-        idx = Z.indices[Z.indptr[i]: Z.indptr[i + 1]]
-        return idx, Z.data[Z.indptr[i]: Z.indptr[i + 1]] * coef[idx]
-    row = np.asarray(Z[i]).ravel()
-    idx = np.flatnonzero(row)
-    return idx, row[idx] * coef[idx]
-
-
 def _features(pipe, rows: list[dict]):
     """The feature matrix of rows (CSR when sparse, for per-row contributions)."""
     from imr_ml.train import frame
@@ -101,19 +90,34 @@ def _features(pipe, rows: list[dict]):
     return Z.tocsr() if hasattr(Z, "tocsr") else Z
 
 
-_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _feature_names(pipe) -> list[str]:
-    """Feature names of a fitted pipeline, computed once per model object."""
-    if pipe not in _NAMES:
-        _NAMES[pipe] = [str(n) for n in pipe[:-1].get_feature_names_out()]
-    return _NAMES[pipe]
+def explainer(pipe):
+    """The additive decomposition of a fitted pipeline, built once per model object."""
+    from imr_ml.explanation import Explainer
+
+    if pipe not in _EXPLAINERS:
+        names = [str(n) for n in pipe[:-1].get_feature_names_out()]
+        _EXPLAINERS[pipe] = Explainer(names, np.asarray(pipe[-1].coef_).ravel(), float(np.ravel(pipe[-1].intercept_)[0]))
+    return _EXPLAINERS[pipe]
 
 
-def _coefficients(pipe) -> np.ndarray:
-    """The final linear step's coefficients, one per feature."""
-    return np.asarray(pipe[-1].coef_).ravel()
+def threshold(loaded) -> float:
+    """The operating threshold recorded at training time (`train.choose_threshold`)."""
+    t = (loaded.manifest.get("threshold") or {}).get("value")
+    if t is None:
+        t = min(2 * float((loaded.manifest.get("data") or {}).get("base_rate") or 0.1), 0.5)
+    return float(t)
+
+
+def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, values) of row i's non-zero features."""
+    if hasattr(Z, "indptr"):
+        return Z.indices[Z.indptr[i]: Z.indptr[i + 1]], Z.data[Z.indptr[i]: Z.indptr[i + 1]]
+    row = np.asarray(Z[i]).ravel()
+    idx = np.flatnonzero(row)
+    return idx, row[idx]
 
 
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
@@ -162,60 +166,71 @@ def _score_in_worker(rows: list[dict]) -> list[dict]:
         return _score_batch(_SCORER["loaded"], rows, _SCORER["top"])
 
 
-class _Values(Mapping):
-    """A row's signal values, read through its Signals (for the hints, without copying)."""
-
-    __slots__ = ("_signals",)
-
-    def __init__(self, signals: dict):
-        self._signals = signals
-
-    def __getitem__(self, name):
-        return self._signals[name].value
-
-    def get(self, name, default=None):
-        sig = self._signals.get(name)
-        return default if sig is None else sig.value
-
-    def __iter__(self):
-        return iter(self._signals)
-
-    def __len__(self) -> int:
-        return len(self._signals)
+Z90 = 1.6448536269514722  # standard normal quantile of a two-sided 90% interval
 
 
-def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
-    from imr_ml.hints import hints_for
-    from imr_ml.signals import extract_signals
-    from imr_ml.train import fitted_pipeline, proba_from_features
+def _scored(loaded, rows: list[dict]):
+    """Everything a batch's results are made of: (pipe, Z, log-odds, P, 90% interval)."""
+    from imr_ml.train import calibrate, fitted_pipeline, logits_from_features
 
     pipe = fitted_pipeline(loaded.model)
     Z = _features(pipe, rows)
-    p = proba_from_features(loaded.model, Z).tolist()
-    names = _feature_names(pipe)
-    coef = _coefficients(pipe)
+    logits = logits_from_features(loaded.model, Z)
+    sd = pipe[-1].logit_sd(Z) if hasattr(pipe[-1], "logit_sd") else np.zeros(len(rows))
+    bounds = np.sort(calibrate(loaded.model, np.stack([logits - Z90 * sd, logits + Z90 * sd])), axis=0)
+    return pipe, Z, logits, calibrate(loaded.model, logits), bounds
+
+
+def _explained(loaded, pipe, Z, i: int, logit: float, row: dict, signals: dict) -> dict:
+    """The baseline, every contribution (they add up to `logit`) with labels and evidence."""
+    from imr_ml.explanation import feature_label
+    from imr_ml.train import calibrate
+
+    ex = explainer(pipe)
+    category = signals["category"].value
+    base, parts = ex.contributions(*_row_entries(Z, i), category)
+    return {
+        "logit": float(logit),
+        "baseline": {"logit": base, "p": round(float(calibrate(loaded.model, [base])[0]), 4),
+                     "what": ex.baseline_what(category)},
+        "contributions": [{"feature": ex.names[j], "label": feature_label(ex.names[j]), "value": v,
+                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals)}
+                          for j, v, c in parts],
+    }
+
+
+def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
+    from imr_ml.explanation import category_rate
+    from imr_ml.hints import hints_for
+    from imr_ml.signals import SignalValues, extract_signals
+
+    pipe, Z, logits, p, bounds = _scored(loaded, rows)
+    cut = threshold(loaded)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
         signals = extract_signals(row)
+        category = signals["category"].value
         result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
-                  "category": signals["category"].value}
+                  "category": category}
         reason = abstain_reason(row, signals)
         if reason:
             out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,
                                  "reasons": [], "hints": []})
             continue
-        idx, c = _contributions(coef, Z, i)
-        order = np.argsort(-np.abs(c))[:top]
+        explained = _explained(loaded, pipe, Z, i, logits[i], row, signals)
+        pi = float(p[i])
         result |= {
             "abstained": False,
-            "p_overturned": round(p[i], 4),
-            "decision": "overturned" if p[i] >= THRESHOLD else "upheld",
-            "reasons": [
-                {"feature": names[j], "contribution": round(v, 4), "evidence": _evidence(names[j], row, signals)}
-                for j, v in zip(idx[order].tolist(), c[order].tolist()) if v != 0
-            ],
-            "hints": hints_for(_Values(signals)),
+            "p_overturned": round(pi, 4),
+            "interval": [round(float(bounds[0, i]), 4), round(float(bounds[1, i]), 4)],
+            "relative_risk": round(pi / category_rate(category), 3),
+            "category_rate": round(category_rate(category), 4),
+            "decision": "overturned" if pi >= cut else "upheld",
+            "threshold": round(cut, 4),
+            **explained,
+            "reasons": explained["contributions"][:top],
+            "hints": hints_for(SignalValues(signals)),
         }
         if "label" in row and row.get("label") is not None:
             result["actual"] = "overturned" if row["label"] else "upheld"
@@ -223,30 +238,17 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
     return out
 
 
-def grouped_contributions(loaded, row: dict) -> dict:
-    """For `explain`: every non-zero contribution of one request, grouped (signals, summary
-    words, item words, structured fields), with evidence."""
+def grouped_contributions(result: dict) -> dict:
+    """For `explain`: a scored result's contributions grouped (guideline rules, signals,
+    fields, item, words), each group with its total."""
     from imr_ml.features import feature_groups
-    from imr_ml.signals import extract_signals
-    from imr_ml.train import fitted_pipeline
 
-    pipe = fitted_pipeline(loaded.model)
-    Z = _features(pipe, [row])
-    names = _feature_names(pipe)
-    nz, vals = _contributions(_coefficients(pipe), Z, 0)
-    c = dict(zip(nz.tolist(), vals.tolist()))
-    signals = extract_signals(row)
+    contribs = result.get("contributions") or []
     groups = {}
-    for group, idx in feature_groups(names).items():
-        items = [(names[j], c[j]) for j in idx if c.get(j)]
-        items.sort(key=lambda kv: -abs(kv[1]))
-        groups[group] = {
-            "total": round(sum(v for _, v in items), 4),
-            "features": [{"feature": n, "contribution": round(v, 4), "evidence": _evidence(n, row, signals)}
-                         for n, v in items],
-        }
-    intercept = float(np.ravel(pipe[-1].intercept_)[0])
-    return {"intercept": round(intercept, 4), "groups": groups}
+    for group, idx in feature_groups([c["feature"] for c in contribs]).items():
+        feats = [contribs[j] for j in idx]
+        groups[group] = {"total": sum(f["contribution"] for f in feats), "features": feats}
+    return {"baseline": result.get("baseline"), "groups": groups}
 
 
 def request_row(summary: str, item: str, claims_admin_guideline: str | None = None,

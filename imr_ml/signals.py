@@ -24,7 +24,8 @@ from functools import lru_cache
 from itertools import accumulate, compress
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from imr_ml.knowledge import AnyCase, categorize, load_taxonomy, load_toml, lower_pattern
 from imr_ml.schema import PRE_DECISION, ITEM_SEPARATOR
@@ -1155,6 +1156,29 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
     alone = category == "perioperative" and not surgery
     out["periop_surgery_not_in_dispute"] = Signal(alone, [("item", 0, len(item))] if alone else [])
     return out
+
+
+class SignalValues(Mapping):
+    """A row's signal values, read through its Signals (for hints and guideline rules,
+    without copying)."""
+
+    __slots__ = ("_signals",)
+
+    def __init__(self, signals: dict):
+        self._signals = signals
+
+    def __getitem__(self, name):
+        return self._signals[name].value
+
+    def get(self, name, default=None):
+        sig = self._signals.get(name)
+        return default if sig is None else sig.value
+
+    def __iter__(self):
+        return iter(self._signals)
+
+    def __len__(self) -> int:
+        return len(self._signals)
 
 
 @lru_cache(maxsize=256)

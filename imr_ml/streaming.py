@@ -6,17 +6,16 @@ What changes, and why, against `imr_ml.train.fit_procedure`:
 
 * **Features are computed once**, chunk by chunk in worker processes: signal extraction is
   pure Python (~1-2 ms per letter), so it is spread over the cores. TF-IDF is hashed (no
-  vocabulary to hold; columns are named after their most frequent term) and its IDF is
-  computed from the full count matrix, the signal scale from the full signal matrix: the
-  fitted feature step is the one `build_features(hashing=True).fit(all rows)` would give.
+  vocabulary to hold; columns are named after their most frequent term) when words are used
+  at all, and its IDF is computed from the full count matrix: the fitted feature step is the
+  one `build_features(hashing=True).fit(all rows)` would give.
 * **No refits**: a held-out share of letters is split in two. The classifier is fitted once on
   the rest; one half fits the calibration map (`CalibratedClassifierCV(FrozenEstimator(pipe))`),
   the other half measures the calibrated model and the baselines. With this much data a
   held-out slice costs nothing, whereas k refits would cost k times the training.
-* **The classifier** is logistic regression fitted by SGD (`alpha = 1/(C n)`, the same
-  objective as `LogisticRegression(C)`): liblinear took longer than the whole feature pass
-  on a million items. C is the one given, or a grid is searched on a sample of the
-  training letters, scored on the calibration half.
+* **The classifier** is the pipeline's own (logistic regression shrunk toward the guideline
+  priors, fitted once by L-BFGS). The prior weight is the one given, or a grid is searched
+  on a sample of the training letters, scored on the calibration half.
 * The baselines' estimators are fitted on a letter sample (`BASELINE_ITEMS`); their tables on
   every training row.
 """
@@ -42,7 +41,6 @@ HOLDOUT_SHARE = 0.05  # of letters, for calibration and again for measurement
 HOLDOUT_MAX_ITEMS = 40_000  # each half: plenty for a 2-parameter map and a tight AUC
 BASELINE_ITEMS = 20_000
 SELECT_ITEMS = 100_000  # training items used to compare grid points
-SGD_EPOCHS = 10
 FIT_SAMPLE_ITEMS = 20_000  # rows the feature step is fitted on (it names the hashed columns)
 
 
@@ -50,12 +48,13 @@ FIT_SAMPLE_ITEMS = 20_000  # rows the feature step is fitted on (it names the ha
 
 
 def _parts(feats):
-    """(summary TextFeatures, item TextFeatures, SignalFeatures, weights) of a build_features."""
+    """({name: transformer} in the union's column order, weights) of a build_features; text
+    blocks must be hashed (no vocabulary to hold)."""
     union = feats.named_steps["union"]
     parts = dict(union.transformer_list)
-    if set(parts) != {"summary", "item", "structured"} or not parts["summary"].hashing:
-        raise ValueError("streaming training needs build_features(hashing=True) with TF-IDF and signals")
-    return parts["summary"], parts["item"], parts["structured"], union.transformer_weights or {}
+    if "structured" not in parts or any(not parts[n].hashing for n in ("summary", "item") if n in parts):
+        raise ValueError("streaming training needs build_features(hashing=True) with the structured features")
+    return parts, union.transformer_weights or {}
 
 
 _WORKER: dict = {}
@@ -70,26 +69,28 @@ def _init_worker(feature_opts: dict, worker: bool = True) -> None:
 
 
 def _chunk_features(rows: list[dict]):
-    """(summary counts, item counts, unscaled signal matrix) of a chunk of rows."""
+    """({text block: counts}, unscaled structured matrix) of a chunk of rows."""
     from imr_ml.features import hash_counts
 
-    summary, item, structured, _ = _parts(_WORKER["feats"])
-    out = []
-    for tf in (summary, item):
+    parts, _ = _parts(_WORKER["feats"])
+    out = {}
+    for name in ("summary", "item"):
+        if name not in parts:
+            continue
+        tf = parts[name]
         texts = [r.get(tf.column) or "" for r in rows]
         uniq: dict[str, int] = {}
         inverse = np.fromiter((uniq.setdefault(t, len(uniq)) for t in texts), dtype=np.int64, count=len(texts))
         H = sparse.csr_matrix(hash_counts(tf._make(tf.min_df, tf.max_df)["hash"], list(uniq)))[inverse]
         if H.nnz == 0 or H.data.max() <= np.iinfo(np.uint16).max:
             H.data = H.data.astype(np.uint16)  # term counts: a quarter of the bytes in transit and at rest
-        out.append(H)
-    out.append(structured._raw(rows))
-    return tuple(out)
+        out[name] = H
+    return out, parts["structured"]._raw(rows)
 
 
 def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, reporter=None):
-    """Counts and signals of every row, in order, computed by `n_jobs` processes (0: all
-    cores; 1: in this process)."""
+    """({text block: counts}, structured matrix) of every row, in order, computed by
+    `n_jobs` processes (0: all cores; 1: in this process)."""
     from imr_ml.train import NULL_REPORTER
 
     reporter = reporter or NULL_REPORTER
@@ -105,39 +106,43 @@ def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, 
     else:
         for r in ordered_map(_chunk_features, chunks, n_jobs, _init_worker, (feature_opts,)):
             results.append(r)
-            reporter.advance(r[2].shape[0])
-    Hs = sparse.vstack([r[0] for r in results], format="csr", dtype=np.float64)
-    Hi = sparse.vstack([r[1] for r in results], format="csr", dtype=np.float64)
-    M = np.vstack([r[2] for r in results])
-    return Hs, Hi, M
+            reporter.advance(r[1].shape[0])
+    counts = {name: sparse.vstack([r[0][name] for r in results], format="csr", dtype=np.float64)
+              for name in (results[0][0] if results else {})}
+    M = np.vstack([r[1] for r in results])
+    return counts, M
 
 
-def fit_features(rows: Sequence[dict], feature_opts: dict, Hs, Hi, M, sample: np.ndarray):
+def fit_features(rows: Sequence[dict], feature_opts: dict, counts: dict, M, sample: np.ndarray):
     """The fitted feature step and the full feature matrix, from precomputed counts.
 
     The step is fitted on `sample` rows (which sets its structure and names the hashed
-    columns), then given the IDF and signal scale of *all* rows, so it equals a fit on all
-    rows; the matrix is its transform of every row, assembled without recomputing."""
+    columns), then given the IDF and structured scale of *all* rows, so it equals a fit on
+    all rows; the matrix is its transform of every row, assembled without recomputing."""
     from imr_ml.features import build_features
     from imr_ml.train import frame
 
     feats = build_features(**feature_opts)
     X = frame([rows[i] for i in sample])
-    _parts(feats)[2].remember(X, M[sample])  # the sample's signals are known
+    parts, weights = _parts(feats)
+    parts["structured"].remember(X, M[sample])  # the sample's signals are known
     feats.fit(X)
-    summary, item, structured, weights = _parts(feats)
     blocks = []
-    for name, tf, H in (("summary", summary, Hs), ("item", item, Hi)):
-        if tf.vectorizer_ is None:
+    for name, step in parts.items():
+        if name == "structured":
+            structured = step
+            if structured.scale:
+                scale = np.abs(M).max(axis=0)
+                scale[scale == 0] = 1.0
+                structured.scale_ = scale
+            blocks.append(sparse.csr_matrix(M / structured.scale_))
+            continue
+        if step.vectorizer_ is None:
             raise ValueError(f"no words in any {name} of the sample: cannot train on hashed text")
-        idf = tf.vectorizer_["tfidf"].fit(H)
-        T = idf.transform(H, copy=False)  # in place: the counts are not needed again
+        idf = step.vectorizer_["tfidf"].fit(counts[name])
+        T = idf.transform(counts[name], copy=False)  # in place: the counts are not needed again
         T.data *= weights.get(name, 1.0)
         blocks.append(T)
-    scale = np.abs(M).max(axis=0)
-    scale[scale == 0] = 1.0
-    structured.scale_ = scale
-    blocks.append(sparse.csr_matrix(M / scale))
     return feats, sparse.hstack(blocks, format="csr")
 
 
@@ -182,7 +187,7 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     """(model, params, selection table, estimate, baselines, baseline tables) for `train`."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
-    from sklearn.linear_model import SGDClassifier
+    from scipy.special import expit
     from sklearn.pipeline import Pipeline
 
     from imr_ml.baselines import categories, fit_baselines, fit_tables, predict_baselines
@@ -204,25 +209,23 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     n_tr, n_cal = len(tr), len(cal)
     tr, cal, meas = np.arange(n_tr), np.arange(n_tr, n_tr + n_cal), np.arange(n_tr + n_cal, len(order))
 
-    Hs, Hi, M = compute_features(rows, feature_opts, opts.n_jobs, reporter)
-    feats, Z = fit_features(rows, feature_opts, Hs, Hi, M, letter_sample(tr, groups, FIT_SAMPLE_ITEMS, opts.seed))
-    del Hs, Hi
+    counts, M = compute_features(rows, feature_opts, opts.n_jobs, reporter)
+    feats, Z = fit_features(rows, feature_opts, counts, M, letter_sample(tr, groups, FIT_SAMPLE_ITEMS, opts.seed))
+    del counts
 
     def classifier(params, n):
-        """Logistic regression by SGD: liblinear needs minutes to hours on a million rows
-        (more as C grows); 10 epochs of SGD reach the same ranking in seconds. alpha =
-        1/(C n) is the same objective as LogisticRegression(C)."""
-        p = {**clf_defaults, **opts.pipeline, **params}
-        return SGDClassifier(loss="log_loss", alpha=1.0 / (p["C"] * n), max_iter=SGD_EPOCHS, tol=None,
-                             class_weight=p.get("class_weight"), random_state=opts.seed)
+        """The pipeline's own classifier (logistic regression shrunk toward the guideline
+        priors, by L-BFGS: one pass over the sparse matrix per iteration)."""
+        clf_opts = {k: v for k, v in {**opts.pipeline, **params}.items() if k in clf_defaults}
+        return build_pipeline(**feature_opts, **clf_opts)[-1]
 
     params, table = dict(opts.grid[0]), []
     if len(opts.grid) > 1:
         sel = letter_sample(tr, groups, SELECT_ITEMS, opts.seed + 1)
-        reporter.start("choosing C", len(opts.grid))
+        reporter.start("choosing the prior weight", len(opts.grid))
         for g in opts.grid:
             d = classifier(g, len(sel)).fit(Z[sel], y[sel]).decision_function(_rows(Z, cal))
-            sc = _score_for_selection(y[cal], d, opts.select_metric)
+            sc = _score_for_selection(y[cal], expit(d), opts.select_metric)
             table.append({"params": dict(g), "metric": opts.select_metric, "score": None if math.isnan(sc) else sc,
                           "note": f"fitted on {len(sel)} training items, scored on the calibration letters"})
             reporter.advance()
@@ -234,7 +237,7 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     pipe = Pipeline([("features", feats), ("clf", clf)])
     reporter.advance()
 
-    structured = _parts(feats)[2]
+    structured = _parts(feats)[0]["structured"]
 
     def known(idx):
         """The rows `idx` as a frame, their signals handed to the feature step's cache."""
@@ -260,6 +263,8 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     X_meas = known(meas)
     preds.update(predict_baselines(baselines, tables, X_meas))
     scores = {n: score(y[meas], p) for n, p in preds.items()}
+    held_out = np.full(len(order), np.nan)
+    held_out[order[meas]] = preds["model"]  # in the caller's row order
     est = {
         "protocol": (f"held-out letters: classifier fitted on {len(tr)} items, calibration on {len(cal)} items "
                      f"of other letters, measured on {len(meas)} items of yet other letters"),
@@ -269,6 +274,7 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
         "reliability": reliability_table(y[meas], preds["model"]),
         "chosen_params": [params],
         "folds": [{"repeat": 0, "fold": 0, "n_test": int(len(meas)), "params": params, "scores": scores}],
+        "_pooled_predictions": {"model": held_out},
     }
     return model, params, table, est, baselines, tables
 

@@ -6,9 +6,10 @@ The procedure, in order:
    the PRE_DECISION fields + label of every row).
 2. Only PRE_DECISION columns reach the model (:func:`frame`). ``decision_date`` is read
    only to make the temporal split.
-3. Hyperparameters (a small grid over ``C``) are chosen by cross-validation grouped by
-   letter: the items of one letter are never split across train and test.
-4. The chosen pipeline (logistic regression) is calibrated with Platt
+3. The weight of the guideline prior (a small grid over ``prior_weight``) is chosen by
+   cross-validation grouped by letter: the items of one letter are never split across
+   train and test.
+4. The chosen pipeline (logistic regression shrunk toward the guideline priors) is calibrated with Platt
    scaling fitted on its *out-of-fold* decision scores, folds grouped by letter, then
    refitted on all rows (``CalibratedClassifierCV(ensemble=False)``): every training item
    is used both for the classifier and, out of fold, for the calibration map.
@@ -32,9 +33,9 @@ import pandas as pd
 
 from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
 
-# Wide on the strong-regularisation side: with a few hundred items (~30 overturned) grouped CV
-# picks C around 1e-4..1e-3 (experiments/cv_real.md); thousands of items pick larger C.
-DEFAULT_GRID: tuple[dict, ...] = tuple({"C": c} for c in (1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0))
+# How much the guideline priors weigh against the letters (a multiplier of every prior
+# precision): above 1 the knowledge holds firmer, below 1 the data move it more.
+DEFAULT_GRID: tuple[dict, ...] = tuple({"prior_weight": w} for w in (0.25, 0.5, 1.0, 2.0, 4.0))
 
 
 class TrainError(ValueError):
@@ -66,8 +67,8 @@ class TrainOptions:
     seed: int = 0
     n_splits: int = 5  # folds for selection, calibration and the outer estimate
     grid: tuple[dict, ...] = DEFAULT_GRID  # build_pipeline kwargs tried
-    min_positives_to_select: int = 100  # fewer overturned items: keep build_pipeline's defaults
-    select_metric: str = "average_precision"  # or "log_loss" / "roc_auc"
+    min_positives_to_select: int = 20  # fewer overturned items: keep build_pipeline's defaults
+    select_metric: str = "log_loss"  # or "average_precision" / "roc_auc"
     calibration: str = "sigmoid"  # sigmoid | isotonic
     pipeline: dict = field(default_factory=dict)  # fixed build_pipeline kwargs
     test_fraction: float = 0.2  # temporal: share of letters (latest) held out
@@ -346,9 +347,32 @@ def fit_procedure(
 
 def fitted_pipeline(model):
     """The fitted sklearn Pipeline inside a (calibrated, possibly frozen) model."""
+    from sklearn.frozen import FrozenEstimator
+
     if hasattr(model, "calibrated_classifiers_"):
         model = model.calibrated_classifiers_[0].estimator
-    return getattr(model, "estimator", model) if type(model).__name__ == "FrozenEstimator" else model
+    return model.estimator if isinstance(model, FrozenEstimator) else model
+
+
+def logits_from_features(model, Z) -> np.ndarray:
+    """The classifier's log-odds (before calibration) from the feature matrix `Z` of
+    `fitted_pipeline(model)[:-1]`."""
+    return np.asarray(fitted_pipeline(model)[-1].decision_function(Z), dtype=float).ravel()
+
+
+def calibrate(model, logits) -> np.ndarray:
+    """P(overturned) from the classifier's log-odds: the model's calibration map, or the
+    logistic function for an uncalibrated model."""
+    from scipy.special import expit
+
+    logits = np.asarray(logits, dtype=float)
+    if model is fitted_pipeline(model):
+        return expit(logits)
+    ccs = model.calibrated_classifiers_
+    if len(ccs) != 1 or ccs[0].method not in ("sigmoid", "isotonic") or len(ccs[0].calibrators) != 1:
+        raise ValueError("only a single binary sigmoid/isotonic calibration map is supported")
+    shape = logits.shape
+    return np.clip(ccs[0].calibrators[0].predict(logits.ravel()), 0.0, 1.0).reshape(shape)
 
 
 def proba_from_features(model, Z) -> np.ndarray:
@@ -357,14 +381,19 @@ def proba_from_features(model, Z) -> np.ndarray:
     Scoring needs the features anyway (for contributions): computing them once and applying
     the final step and the calibration map to them halves the work of `predict_proba(X)`.
     """
-    pipe = fitted_pipeline(model)
-    if model is pipe:
-        return np.asarray(pipe[-1].predict_proba(Z))[:, 1]
-    ccs = model.calibrated_classifiers_
-    if len(ccs) != 1 or ccs[0].method not in ("sigmoid", "isotonic") or len(ccs[0].calibrators) != 1:
-        raise ValueError("only a single binary sigmoid/isotonic calibration map is supported")
-    p = ccs[0].calibrators[0].predict(np.asarray(pipe[-1].decision_function(Z)).ravel())
-    return np.clip(p, 0.0, 1.0)
+    return calibrate(model, logits_from_features(model, Z))
+
+
+def operating_threshold(y: np.ndarray, p: np.ndarray) -> float | None:
+    """The probability above which a request is called "likely overturned": the one that
+    maximises F1 on out-of-fold predictions (None when there is no overturned item)."""
+    from sklearn.metrics import precision_recall_curve
+
+    if y.sum() == 0 or y.min() == y.max():
+        return None
+    prec, rec, thr = precision_recall_curve(y, p)
+    f1 = 2 * prec[:-1] * rec[:-1] / np.maximum(prec[:-1] + rec[:-1], 1e-12)
+    return float(thr[int(np.argmax(f1))])
 
 
 def feature_names(model) -> list[str]:
@@ -524,6 +553,9 @@ def train(
         reporter.start("fitting the final model", (len(opts.grid) * opts.n_splits if len(opts.grid) > 1 else 0) + 1)
         model, params, table = fit_procedure(X, y, g, opts, factory, reporter)
         baselines, tables = fit_baselines(X, y, seed=opts.seed, pipeline_factory=factory) if opts.baselines else ({}, {})
+    threshold = choose_threshold(est, y) or {
+        "value": min(2 * float(y.mean()), 0.5),
+        "method": "twice the training base rate (no held-out predictions to choose it on)"}
     letters = sorted(set(g.tolist()))
     names = feature_names(model)
     coefs = coefficients(model)
@@ -554,6 +586,7 @@ def train(
                 "the decision scores of held-out letters" if streaming
                 else "out-of-fold decision scores, folds grouped by letter"),
         },
+        "threshold": threshold,
         "top_coefficients": [{"feature": n, "coef": c} for n, c in top],
         "cv": _public_estimate(est),
         "baselines": {"fitted_on": "the same training rows as the model (persisted in baselines/)",
@@ -562,6 +595,19 @@ def train(
     }
     card = model_card(manifest)
     return TrainResult(model=model, manifest=manifest, card=card, baselines=baselines, tables=tables, estimate=est)
+
+
+def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:
+    """The operating threshold from the estimate's held-out predictions (see
+    `operating_threshold`), with how it was chosen; None without held-out predictions."""
+    pooled = (est or {}).get("_pooled_predictions", {}).get("model")
+    if pooled is None:
+        return None
+    mask = ~np.isnan(pooled)
+    value = operating_threshold(y[mask], pooled[mask])
+    if value is None:
+        return None
+    return {"value": value, "method": f"maximises F1 on {int(mask.sum())} held-out predictions ({est['protocol']})"}
 
 
 def _public_estimate(est: dict | None) -> dict | None:

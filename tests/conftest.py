@@ -43,5 +43,5 @@ def demo_model(synth_rows, tmp_path_factory):
 
     train_rows, test_rows = split_by_letter(synth_rows)
     out = tmp_path_factory.mktemp("model") / "model"
-    save(train(train_rows, TrainOptions(estimate=False, grid=({"C": 0.3},), n_splits=3)), out)
+    save(train(train_rows, TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), n_splits=3)), out)
     return out, test_rows

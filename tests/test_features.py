@@ -124,7 +124,7 @@ def test_missing_columns_are_empty():
 
 
 def test_readable_feature_names_and_groups():
-    f = build_features(min_df=1).fit(pd.DataFrame(make_rows()))
+    f = build_features(min_df=1, use_tfidf=True).fit(pd.DataFrame(make_rows()))
     names = list(f.get_feature_names_out())
     assert len(names) == len(set(names))
     for expected in (
@@ -132,7 +132,8 @@ def test_readable_feature_names_and_groups():
         "signal__working",
         "signal__prior_surgery",
         "item__category__acupuncture",
-        "field__chronicity_years",
+        "field__chronicity_decades",
+        "rule__therapy_exceeds_initial_trial",
         "field__retrospective",
         "field__requested_quantity",
         "field__ca_guideline__odg",
@@ -142,7 +143,7 @@ def test_readable_feature_names_and_groups():
     assert any(n.startswith("summary__tfidf__") for n in names)
     assert any(n.startswith("item__tfidf__") for n in names)
     groups = feature_groups(names)
-    assert set(groups) >= {"signal", "summary", "item", "field"}
+    assert set(groups) >= {"rule", "signal", "summary", "item", "field"}
     assert sum(len(v) for v in groups.values()) == len(names)
     assert all(names[i].startswith("signal__") for i in groups["signal"])
 
@@ -166,17 +167,20 @@ def test_signal_values_reach_the_matrix():
 
 def test_ablation_toggles():
     df = pd.DataFrame(make_rows())
-    only_signals = build_features(use_tfidf=False, use_fields=False, use_category=False).fit(df)
+    only_signals = build_features(use_fields=False, use_category=False, use_rules=False).fit(df)
     assert all(n.startswith("signal__") for n in only_signals.get_feature_names_out())
-    only_text = build_features(use_signals=False, use_fields=False, use_category=False, min_df=1).fit(df)
+    only_rules = build_features(use_signals=False, use_fields=False, use_category=False).fit(df)
+    assert all(n.startswith("rule__") for n in only_rules.get_feature_names_out())
+    only_text = build_features(use_tfidf=True, use_signals=False, use_fields=False, use_category=False,
+                               use_rules=False, min_df=1).fit(df)
     assert all("__tfidf__" in n for n in only_text.get_feature_names_out())
     with pytest.raises(ValueError):
-        build_features(use_tfidf=False, use_signals=False, use_fields=False, use_category=False)
+        build_features(use_tfidf=False, use_signals=False, use_fields=False, use_category=False, use_rules=False)
 
 
 def test_hashing_option():
     df = pd.DataFrame(make_rows())
-    f = build_features(hashing=True, n_features=2**8).fit(df)
+    f = build_features(use_tfidf=True, hashing=True, n_features=2**8).fit(df)
     X = f.transform(df)
     assert X.shape[1] == len(f.get_feature_names_out())
     names = list(f.get_feature_names_out())
@@ -199,14 +203,14 @@ def test_pipeline_fits_predicts_and_pickles():
     rows = with_post_decision(make_rows(), True)
     df = pd.DataFrame(rows)
     y = df["label"].to_numpy()
-    p = build_pipeline(C=0.5, min_df=1).fit(df, y)
+    p = build_pipeline(prior_weight=0.5, min_df=1).fit(df, y)
     proba = p.predict_proba(df)
     assert proba.shape == (len(df), 2)
     p2 = pickle.loads(pickle.dumps(p))
     np.testing.assert_allclose(p2.predict_proba(df), proba)
-    assert p.get_params()["clf__C"] == 0.5
+    assert p.get_params()["clf__prior_weight"] == 0.5
     c = clone(p)
-    assert c.get_params()["clf__C"] == 0.5
+    assert c.get_params()["clf__prior_weight"] == 0.5
 
 
 def test_pipeline_accepts_list_of_dicts():

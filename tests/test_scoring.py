@@ -44,8 +44,8 @@ def test_results_have_probability_reasons_with_evidence_and_hints(demo_model):
     loaded = load_model_dir(demo_model[0])
     upheld, overturned = score_rows(loaded, _example_rows())
     assert 0 <= upheld["p_overturned"] < overturned["p_overturned"] <= 1
-    assert upheld["decision"] == "upheld"
-    assert upheld["reasons"] and all({"feature", "contribution", "evidence"} <= set(r) for r in upheld["reasons"])
+    assert upheld["decision"] == "upheld" and overturned["decision"] == "overturned"
+    assert upheld["reasons"] and all({"feature", "label", "contribution", "evidence"} <= set(r) for r in upheld["reasons"])
     with_text = [ev for r in upheld["reasons"] for ev in r["evidence"]]
     assert with_text and all(ev["text"] for ev in with_text)
     assert any("functional improvement" in h for h in upheld["hints"])
@@ -96,16 +96,47 @@ def test_explain_groups_contributions_and_writes_html(demo_model, tmp_path):
     assert res.exit_code == 0, res.output
     (r,) = json.loads(res.stdout)
     groups = r["explanation"]["groups"]
-    assert {"signal", "summary", "item"} <= set(groups)
-    # contributions add up to the linear model's score of this very request
+    assert {"rule", "signal", "field", "item"} <= set(groups)
+    # the baseline and the grouped contributions add up to the linear model's log-odds
     from imr_ml.train import fitted_pipeline, frame
 
     pipe = fitted_pipeline(load_model_dir(demo_model[0]).model)
     row = request_row(EXAMPLES[0]["summary"], EXAMPLES[0]["item"])
-    total = r["explanation"]["intercept"] + sum(g["total"] for g in groups.values())
-    assert total == pytest.approx(pipe.decision_function(frame([row]))[0], abs=1e-3)
+    total = r["baseline"]["logit"] + sum(g["total"] for g in groups.values())
+    assert total == pytest.approx(pipe.decision_function(frame([row]))[0], abs=1e-6)
     page = (tmp_path / "e.html").read_text()
-    assert "<mark" in page and "Missing documentation" in page
+    assert "<mark" in page and "Missing documentation" in page and "Starts from" in page
+
+
+def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
+    """For every scored item: baseline.logit + sum(contributions) == logit (1e-6), the
+    calibrated P lies in its 90% interval, the baseline is the category's bare request and
+    no feature that equals its baseline value is listed."""
+    from imr_ml.train import calibrate
+
+    model_dir, rows = demo_model
+    loaded = load_model_dir(model_dir)
+    scored = [r for r in score_rows(loaded, rows + _example_rows()) if not r["abstained"]]
+    assert len(scored) > 100
+    for r in scored:
+        assert r["baseline"]["logit"] + sum(c["contribution"] for c in r["contributions"]) == pytest.approx(
+            r["logit"], abs=1e-6)
+        lo, hi = r["interval"]
+        assert lo <= r["p_overturned"] <= hi and lo < hi
+        assert r["p_overturned"] == pytest.approx(float(calibrate(loaded.model, [r["logit"]])[0]), abs=1e-4)
+        assert r["relative_risk"] == pytest.approx(r["p_overturned"] / r["category_rate"], rel=1e-2, abs=1e-3)
+        assert all(c["contribution"] != 0 for c in r["contributions"])
+        names = {c["feature"] for c in r["contributions"]}
+        assert f"item__category__{r['category']}" not in names and "field__category_prior" not in names
+        assert r["reasons"] == r["contributions"][:5]
+        assert r["decision"] == ("overturned" if r["p_overturned"] >= r["threshold"] else "upheld")
+
+
+def test_threshold_comes_from_the_manifest(demo_model):
+    from imr_ml.scoring import threshold
+
+    loaded = load_model_dir(demo_model[0])
+    assert threshold(loaded) == loaded.manifest["threshold"]["value"] != 0.5
 
 
 def test_report_html_has_sections_and_images(demo_model, tmp_path):

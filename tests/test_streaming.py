@@ -21,14 +21,15 @@ def test_features_equal_the_pipeline_fitted_on_all_rows_in_one_or_two_processes(
 
     import imr_ml.features as F
 
-    opts = {"hashing": True, "n_features": 2**12}
+    opts = {"hashing": True, "use_tfidf": True, "n_features": 2**12}
     size = F.ROW_CACHE_SIZE
     one = S.compute_features(rows, opts, n_jobs=1)
     assert F.ROW_CACHE_SIZE == size  # computing in this process keeps its row cache
     two = S.compute_features(rows, opts, n_jobs=2)
-    for a, b in zip(one, two):
-        a, b = (x.toarray() if hasattr(x, "toarray") else x for x in (a, b))
-        assert np.array_equal(a, b)
+    assert set(one[0]) == set(two[0]) == {"summary", "item"}
+    for name in one[0]:
+        assert np.array_equal(one[0][name].toarray(), two[0][name].toarray())
+    assert np.array_equal(one[1], two[1])
     sample = np.arange(0, len(rows), 3)
     feats, Z = S.fit_features(rows, opts, *one, sample)
     full = build_features(**opts).fit(frame(rows))
@@ -50,13 +51,13 @@ def test_holdout_parts_are_disjoint_whole_letters(rows):
 def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path):
     from imr_ml.modelio import load_model_dir
 
-    opts = TrainOptions(streaming=True, n_jobs=1, grid=({"C": 0.3}, {"C": 0.03}),
-                        pipeline={"n_features": 2**12}, seed=1)
+    opts = TrainOptions(streaming=True, n_jobs=1, grid=({"prior_weight": 0.5}, {"prior_weight": 2.0}),
+                        pipeline={"n_features": 2**12, "use_tfidf": True}, seed=1)
     res = train(rows, opts)
     m = res.manifest
-    assert m["procedure"] == "streaming" and m["hyperparameters"] in ({"C": 0.3}, {"C": 0.03})
+    assert m["procedure"] == "streaming" and m["hyperparameters"] in ({"prior_weight": 0.5}, {"prior_weight": 2.0})
     assert len(m["selection"]) == 2 and "held-out letters" in m["cv"]["protocol"]
-    assert {"model", "base_rate", "category_prior", "tfidf_lr", "signals_only"} <= set(m["cv"]["summary"])
+    assert {"model", "base_rate", "category_prior", "tfidf_lr", "knowledge_only", "data_only"} <= set(m["cv"]["summary"])
     assert "streaming" in res.card
     # hashed text columns carry terms, so the largest weights read as words
     assert any("__tfidf__" in n and "hash_" not in n for n in m["features"]["names"])
@@ -74,6 +75,6 @@ def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path
     scored = [r for r in score_rows(loaded, rows[:40]) if not r["abstained"]]
     assert scored and all(r["reasons"] for r in scored)
     ev = evaluate(tmp_path / "model", rows[:300])
-    assert ev["roc_auc"] is not None and {"tfidf_lr", "signals_only", "category_prior"} <= set(ev["baselines"])
+    assert ev["roc_auc"] is not None and {"tfidf_lr", "knowledge_only", "category_prior"} <= set(ev["baselines"])
     again = train(rows, opts)
     assert np.array_equal(again.model.predict_proba(X), res.model.predict_proba(X))  # deterministic

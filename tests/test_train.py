@@ -10,7 +10,7 @@ from imr_ml.schema import PRE_DECISION
 ITEMS = ["Acupuncture x6", "Norco 10/325 #60", "MRI of the lumbar spine", "Physical therapy 12 sessions"]
 
 
-def _standin(C=1.0, use_tfidf=True, use_signals=True, hashing=False, **kw):
+def _standin(prior_weight=1.0, use_tfidf=True, use_signals=True, hashing=False, knowledge_only=False, **kw):
     """A fast pure-sklearn pipeline with the build_pipeline contract, for testing the training
     mechanics quickly; the real pipeline is exercised by test_real_pipeline_* below."""
     from sklearn.compose import ColumnTransformer
@@ -22,7 +22,7 @@ def _standin(C=1.0, use_tfidf=True, use_signals=True, hashing=False, **kw):
     if use_tfidf:
         parts.append(("summary", TfidfVectorizer(), "summary"))
     return Pipeline([("features", ColumnTransformer(parts)),
-                     ("clf", LogisticRegression(C=C, class_weight="balanced", solver="liblinear"))])
+                     ("clf", LogisticRegression(C=1 / prior_weight, class_weight="balanced", solver="liblinear"))])
 
 
 def factory():
@@ -50,7 +50,7 @@ def make_rows(n_letters=48, seed=0):
     return rows
 
 
-FAST = dict(min_positives_to_select=0, n_splits=3, grid=({"C": 0.1}, {"C": 1.0}), cache=False)
+FAST = dict(min_positives_to_select=0, n_splits=3, grid=({"prior_weight": 0.1}, {"prior_weight": 1.0}), cache=False)
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +133,9 @@ def test_train_writes_complete_manifest_and_card(trained):
     assert m["data"]["fingerprint_sha256"] == T.fingerprint(rows)
     assert m["data"]["n_items"] == len(rows) and m["data"]["n_overturned"] == sum(r["label"] for r in rows)
     assert m["data"]["n_letters"] == len({r["letter_id"] for r in rows})
-    assert m["hyperparameters"]["C"] in (0.1, 1.0)
+    assert m["hyperparameters"]["prior_weight"] in (0.1, 1.0)
     assert m["features"]["names"] and m["features"]["columns"] == list(PRE_DECISION)
-    for name in ("model", "base_rate", "category_prior", "tfidf_lr", "signals_only"):
+    for name in ("model", "base_rate", "category_prior", "tfidf_lr", "knowledge_only", "data_only"):
         assert m["cv"]["summary"][name]["roc_auc"]["n"] >= 2
     assert set(m["versions"]) >= {"python", "scikit-learn", "numpy", "pandas", "skops", "imr_ml"}
     card = (d / "MODEL_CARD.md").read_text()
@@ -173,7 +173,7 @@ def test_evaluate_scores_model_and_baselines_and_flags_overlap(trained):
     assert rep["n_items"] == len(new) and rep["letters_seen_in_training"] == 0
     for k in ("roc_auc", "average_precision", "brier", "log_loss", "ece", "base_rate"):
         assert rep[k] is not None
-    assert set(rep["baselines"]) == {"base_rate", "category_prior", "tfidf_lr", "signals_only"}
+    assert set(rep["baselines"]) == {"base_rate", "category_prior", "tfidf_lr", "knowledge_only", "data_only"}
     assert rep["baselines"]["base_rate"]["roc_auc"] == 0.5
     assert set(rep["by_category"]) <= {"acupuncture", "opioid", "imaging_mri", "physical_therapy", "other"}
     assert rep["roc_auc"] > 0.75
@@ -190,7 +190,7 @@ def test_cli_train_then_evaluate_then_refuse_tampered(tmp_path, monkeypatch):
     test.write_text("".join(json.dumps(r) + "\n" for r in make_rows(20, seed=5)))
     runner = CliRunner()
     out = tmp_path / "model"
-    r = runner.invoke(app, ["train", str(corpus), "--out", str(out), "--folds", "3", "--C", "0.3",
+    r = runner.invoke(app, ["train", str(corpus), "--out", str(out), "--folds", "3", "--prior-weight", "0.3",
                             "--no-estimate", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["n_items"] == sum(1 for _ in corpus.open())
@@ -218,9 +218,10 @@ def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
     from imr_ml.modelio import load_model_dir
 
     rows = make_rows(16, seed=3)
-    res = T.train(rows, T.TrainOptions(n_splits=3, grid=({"C": 0.3},), estimate=False))
+    res = T.train(rows, T.TrainOptions(n_splits=3, grid=({"prior_weight": 1.0},), estimate=False))
     names = res.manifest["features"]["names"]
-    assert any(n.startswith("signal__") for n in names) and any(n.startswith("summary__tfidf__") for n in names)
+    assert any(n.startswith("signal__") for n in names) and any(n.startswith("rule__") for n in names)
+    assert not any("__tfidf__" in n for n in names)  # words are off by default
     assert isinstance(T.fitted_pipeline(res.model), type(build_pipeline()))
     # the feature cache used while fitting is not part of the saved model
     assert res.model.estimator.memory is None and T.fitted_pipeline(res.model).memory is None
@@ -228,7 +229,7 @@ def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
     loaded = load_model_dir(d, with_baselines=True)
     X = T.frame(T.canonical_rows(rows))
     np.testing.assert_allclose(loaded.model.predict_proba(X), res.model.predict_proba(X))
-    assert "signals_only" in loaded.baselines
+    assert {"knowledge_only", "data_only", "tfidf_lr"} <= set(loaded.baselines)
 
 
 def test_too_few_overturned_items_keep_the_pipeline_defaults():
@@ -237,14 +238,14 @@ def test_too_few_overturned_items_keep_the_pipeline_defaults():
     params, table = T.select_params(T.frame(rows), T.labels(rows), T.letter_groups(rows), opts, factory())
     assert params == {} and "defaults kept" in table[0]["note"]
     params, _ = T.select_params(T.frame(rows), T.labels(rows), T.letter_groups(rows), T.TrainOptions(**FAST), factory())
-    assert "C" in params
+    assert "prior_weight" in params
 
 
 def test_cli_progress_display_is_a_training_reporter():
     from imr_ml.cli._app import progress
 
     with progress(True) as bar:
-        T.train(make_rows(), T.TrainOptions(estimate=False, grid=({"C": 1.0},), n_splits=3, baselines=False),
+        T.train(make_rows(), T.TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), n_splits=3, baselines=False),
                 factory=factory(), reporter=bar)
         task = bar.progress.tasks[-1]
         assert task.description == "fitting the final model" and task.completed == task.total == 1

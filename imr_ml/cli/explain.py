@@ -18,10 +18,8 @@ def explain_rows(loaded, rows: list[dict]) -> list[dict]:
     """Probability, grouped contributions and hints for each row."""
     from imr_ml.scoring import grouped_contributions, score_rows
 
-    out = []
-    for row, scored in zip(rows, score_rows(loaded, rows, top=10)):
-        out.append(scored | {"summary": row.get("summary"), "explanation": grouped_contributions(loaded, row)})
-    return out
+    return [scored | {"summary": row.get("summary"), "explanation": grouped_contributions(scored)}
+            for row, scored in zip(rows, score_rows(loaded, rows, top=10))]
 
 
 def _highlight(text: str, spans: list[tuple[int, int, float]]) -> str:
@@ -47,7 +45,12 @@ def explanation_html(results: list[dict]) -> str:
         if r["abstained"]:
             parts.append(f"<p>Not scored: {html.escape(r['reason'])}</p>")
             continue
-        parts.append(f"<p class='p'>P(overturned) = {r['p_overturned']:.2f}: likely <b>{r['decision']}</b></p>")
+        lo, hi = r["interval"]
+        parts.append(f"<p class='p'>P(overturned) = {r['p_overturned']:.2f} (90% interval {lo:.2f}-{hi:.2f}): "
+                     f"likely <b>{r['decision']}</b></p>")
+        b = r["baseline"]
+        parts.append(f"<p>Starts from {html.escape(b['what'])}: P = {b['p']:.2f} (log-odds {b['logit']:+.2f}); "
+                     f"the reasons below add {r['logit'] - b['logit']:+.2f} to reach log-odds {r['logit']:+.2f}.</p>")
         spans = [(ev["start"], ev["end"], f["contribution"])
                  for g in r["explanation"]["groups"].values() for f in g["features"]
                  for ev in f["evidence"] if ev["field"] == "summary"]
@@ -58,7 +61,7 @@ def explanation_html(results: list[dict]) -> str:
             parts.append(f"<h2>{GROUP_TITLES.get(group, group)} (total {g['total']:+.2f})</h2><table>")
             for f in g["features"][:15]:
                 ev = "; ".join(html.escape(e["text"][:90]) for e in f["evidence"])
-                parts.append(f"<tr><td>{f['contribution']:+.3f}</td><td>{html.escape(f['feature'])}</td><td>{ev}</td></tr>")
+                parts.append(f"<tr><td>{f['contribution']:+.3f}</td><td>{html.escape(f['label'])}</td><td>{ev}</td></tr>")
             parts.append("</table>")
         if r["hints"]:
             parts.append("<h2>Missing documentation</h2><ul>" + "".join(f"<li>{html.escape(h)}</li>" for h in r["hints"]) + "</ul>")
@@ -95,13 +98,17 @@ def explain(
         if r["abstained"]:
             typer.echo(f"  abstained: {r['reason']}")
             continue
-        typer.echo(f"  P(overturned) = {r['p_overturned']:.2f} -> likely {r['decision']}")
+        lo, hi = r["interval"]
+        b = r["baseline"]
+        typer.echo(f"  starts at P = {b['p']:.2f}: {b['what']}")
         for group, g in r["explanation"]["groups"].items():
             if g["features"]:
-                typer.echo(f"  {GROUP_TITLES.get(group, group)}: {g['total']:+.2f}")
+                typer.echo(f"  {GROUP_TITLES.get(group, group)}: {g['total']:+.2f} log-odds")
                 for f in g["features"][:5]:
                     ev = f'  "{f["evidence"][0]["text"][:60]}"' if f["evidence"] else ""
-                    typer.echo(f"    {f['contribution']:+.3f} {f['feature']}{ev}")
+                    typer.echo(f"    {f['contribution']:+.3f} {f['label']}{ev}")
+        typer.echo(f"  P(overturned) = {r['p_overturned']:.2f} (90% interval {lo:.2f}-{hi:.2f}), "
+                   f"{r['relative_risk']:.1f}x the category rate -> likely {r['decision']} (threshold {r['threshold']:.2f})")
         for h in r["hints"]:
             typer.echo(f"  missing: {h}")
     if html_out:

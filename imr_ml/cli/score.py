@@ -117,10 +117,13 @@ def format_result(r: dict) -> str:
     head = f"{r.get('letter_id')}#{r.get('item_index')} {r.get('item')}"
     if r["abstained"]:
         return f"{head}\n  abstained: {r['reason']}"
-    lines = [f"{head}\n  P(overturned) = {r['p_overturned']:.2f} -> likely {r['decision']}"
-             + (f" (actual: {r['actual']})" if "actual" in r else "")]
+    lo, hi = r["interval"]
+    lines = [f"{head}\n  P(overturned) = {r['p_overturned']:.2f} (90% interval {lo:.2f}-{hi:.2f}; "
+             f"{r['relative_risk']:.1f}x the category rate) -> likely {r['decision']}"
+             + (f" (actual: {r['actual']})" if "actual" in r else ""),
+             f"  from P = {r['baseline']['p']:.2f} for {r['baseline']['what']}:"]
     for x in r["reasons"]:
         ev = f'  "{x["evidence"][0]["text"][:70]}"' if x["evidence"] else ""
-        lines.append(f"  {x['contribution']:+.2f} {x['feature']}{ev}")
+        lines.append(f"  {x['contribution']:+.2f} {x['label']}{ev}")
     lines += [f"  missing: {h}" for h in r["hints"]]
     return "\n".join(lines)

@@ -20,7 +20,8 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Seed for fold shuffles (training is deterministic given it)."),
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by letter)."),
     repeats: int = typer.Option(1, "--repeats", help="Repeats of the outer CV (for the spread)."),
-    c_grid: Optional[str] = typer.Option(None, "--C", help="Comma-separated C values to choose from (default 0.0001,0.0003,0.001,0.003,0.01,0.03,0.1,1)."),
+    weights: Optional[str] = typer.Option(None, "--prior-weight", help="Comma-separated weights of the guideline priors to choose from by CV (default 0.25,0.5,1,2,4; above 1 trusts the guidelines more)."),
+    words: bool = typer.Option(False, "--words", help="Also use TF-IDF words of the summary and item (they encode letter style: off by default)."),
     calibration: str = typer.Option("sigmoid", "--calibration", help="sigmoid, isotonic or none."),
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the outer CV (faster; card has no metrics)."),
     streaming: Optional[bool] = typer.Option(None, "--streaming/--no-streaming", help="Large-corpus procedure: features once in parallel, hashed TF-IDF, calibration and metrics on held-out letters (default: from 200,000 items)."),
@@ -33,12 +34,13 @@ def train(
     from imr_ml.train import train as fit
 
     try:
-        grid = DEFAULT_GRID if not c_grid else tuple({"C": float(c)} for c in c_grid.split(",") if c.strip())
+        grid = DEFAULT_GRID if not weights else tuple({"prior_weight": float(w)} for w in weights.split(",") if w.strip())
     except ValueError:
-        fail(f"--C must be comma-separated numbers, not {c_grid!r}")
+        fail(f"--prior-weight must be comma-separated numbers, not {weights!r}")
     try:
         opts = TrainOptions(split=split, seed=seed, n_splits=folds, cv_repeats=repeats, grid=grid,
-                            calibration=calibration, estimate=not no_estimate, streaming=streaming, n_jobs=jobs)
+                            calibration=calibration, estimate=not no_estimate, streaming=streaming, n_jobs=jobs,
+                            pipeline={"use_tfidf": True} if words else {})
     except TrainError as exc:
         fail(str(exc))
     show = sys.stderr.isatty() and not as_json
