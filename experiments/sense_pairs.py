@@ -45,7 +45,7 @@ def pct(x):
 
 
 def fmt_p(x):
-    return "abst." if x is None else f"{x:.3f}"
+    return "abst." if x is None else f"{x:.4f}"
 
 
 def markdown(suite: dict, results: dict, suite_path: str) -> str:
@@ -124,7 +124,12 @@ def main(argv=None) -> int:
     if not results:
         print("sense_pairs: no model could be loaded", file=sys.stderr)
         return 2
-    Path(args.out).write_text(markdown(suite, results, args.suite), encoding="utf-8")
+    shown = Path(args.suite).resolve()
+    try:
+        shown = shown.relative_to(HERE.parent)
+    except ValueError:
+        pass
+    Path(args.out).write_text(markdown(suite, results, str(shown)), encoding="utf-8")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(f"wrote {args.out}" + (f" and {args.json}" if args.json else ""))
