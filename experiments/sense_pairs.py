@@ -35,8 +35,12 @@ def load(name: str, path: str):
     try:
         return load_model_dir(path)
     except Exception as exc:  # noqa: BLE001 - any failure to load is reported, not raised
-        what = "the built-in model" if path == "builtin" else f"model directory {path}"
-        print(f"sense_pairs: cannot load {what} for '{name}': {type(exc).__name__}: {exc}", file=sys.stderr)
+        if path == "builtin":
+            print(f"sense_pairs: '{name}': the built-in model is not available in this imr_ml "
+                  f"(load_model_dir('builtin') raised {type(exc).__name__}: {exc}); skipping it", file=sys.stderr)
+        else:
+            print(f"sense_pairs: '{name}': cannot load model directory {path}: {type(exc).__name__}: {exc}; "
+                  "skipping it", file=sys.stderr)
         return None
 
 
