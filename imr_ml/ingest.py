@@ -13,6 +13,7 @@ import json
 import os
 import stat
 from dataclasses import asdict
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -337,15 +338,53 @@ def write_corpus(rows: list[dict], out: str | Path) -> None:
 
 
 def read_corpus(path: str | Path) -> list[dict]:
-    """Rows of a corpus written by `ingest` (JSONL or Parquet)."""
+    """Rows of a corpus written by `ingest` (JSONL or Parquet); a row that is not one raises
+    CorpusError naming the file and line."""
     path = Path(path)
     if path.suffix == ".parquet":
         import pandas as pd
 
         df = pd.read_parquet(path)
-        return [{k: (None if _isna(v) else v) for k, v in r.items()} for r in df.to_dict("records")]
+        rows = [{k: (None if _isna(v) else v) for k, v in r.items()} for r in df.to_dict("records")]
+        return [check_row(r, f"{path} row {i}") for i, r in enumerate(rows, 1)]
+    rows = []
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise CorpusError(f"{path} line {n}: not JSON ({exc.msg} at column {exc.colno})") from None
+                rows.append(check_row(row, f"{path} line {n}"))
+    return rows
+
+
+class CorpusError(ValueError):
+    """A corpus row that is not one; the message names file and line."""
+
+
+DATE_FIELDS = ("date_of_injury", "ur_denial_date", "decision_date")
+
+
+def check_row(row, where: str) -> dict:
+    """`row` if it has the shape of a corpus row: an object, an integer `item_index`, and
+    dates that are real YYYY-MM-DD days (2019-13-45 is refused, not read as missing)."""
+    if not isinstance(row, dict):
+        raise CorpusError(f"{where}: a row must be a JSON object, not {type(row).__name__}")
+    index = row.get("item_index")
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+        raise CorpusError(f"{where}: item_index must be a whole number, not {index!r}")
+    for f in DATE_FIELDS:
+        if row.get(f) is not None and not _is_iso_date(row[f]):
+            raise CorpusError(f"{where}: {f} {row[f]!r} is not a date (YYYY-MM-DD)")
+    return row
+
+
+def _is_iso_date(v) -> bool:
+    try:
+        return isinstance(v, str) and len(v) == 10 and bool(date.fromisoformat(v))
+    except ValueError:
+        return False
 
 
 def _isna(v) -> bool:
@@ -353,6 +392,15 @@ def _isna(v) -> bool:
 
 
 CORPUS_SUFFIXES = (".jsonl", ".parquet")
+
+
+def no_letters(skipped: list[dict]) -> str:
+    """One line for a run that read no letter: how many paths failed and the first reasons."""
+    if not skipped:
+        return "no letter could be read (no .pdf/.txt files found)"
+    reasons = "; ".join(f"{s['source']}: {s['reason']}" for s in skipped[:3])
+    more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    return f"no letter could be read ({reasons}{more})"
 
 
 class NoRows(Exception):
@@ -371,6 +419,8 @@ def load_rows(inputs: Iterable[str | Path], jobs: int = 0, progress: Callable[[i
         if p.endswith(CORPUS_SUFFIXES):
             try:
                 rows += read_corpus(p)
+            except CorpusError as exc:
+                raise NoRows(str(exc)) from None
             except (OSError, ValueError) as exc:
                 raise NoRows(f"cannot read corpus {p}: {exc}") from None
         else:
@@ -382,8 +432,7 @@ def load_rows(inputs: Iterable[str | Path], jobs: int = 0, progress: Callable[[i
                 on_skip(s)
         rows += got
         if not got:
-            reasons = "; ".join(f"{s['source']}: {s['reason']}" for s in skipped[:3])
-            raise NoRows(f"no letter could be read ({reasons})")
+            raise NoRows(no_letters(skipped))
     if not rows:
         raise NoRows("the input holds no items")
     return rows
