@@ -39,7 +39,7 @@ def _read_bytes(path: str | Path, max_bytes: int | None) -> bytes:
         if max_bytes is None:
             return fh.read()
         size = os.fstat(fh.fileno()).st_size
-        data = fh.read(max_bytes + 1) if size <= max_bytes else b""
+        data = fh.read(size + 1) if size <= max_bytes else b""  # read(n) allocates n
     if size > max_bytes or len(data) > max_bytes:
         raise Unreadable(f"too large for a letter ({max(size, len(data)) / 2**20:.0f} MB; the limit is "
                          f"{max_bytes / 2**20:g} MB, see --max-letter-mb)")
