@@ -52,7 +52,9 @@ def read_letter(text: str, source: str = "") -> tuple[list[dict], str]:
     hash of the text when it has none (file names repeat across folders)."""
     try:
         letter = parse_letter_text(text)
-    except (NotALetter, LayoutError) as exc:
+    except NotALetter as exc:
+        raise SkipLetter(str(exc)) from None
+    except LayoutError as exc:  # a letter, but not whole: its case number finds a whole copy
         case = CASE_RE.search(text)
         raise SkipLetter(str(exc), case.group(0) if case else None) from None
     key = letter.letter_id or "sha256:" + hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
@@ -103,7 +105,8 @@ def _parse_one(path: str, max_mb: float = MAX_LETTER_MB) -> dict:
     except SkipLetter as exc:
         return {"path": path, "rows": None, "reason": str(exc), "dup": exc.key}
     except Exception as exc:  # a parser bug on one odd file must not lose the others
-        return {"path": path, "rows": None, "reason": f"unexpected error: {type(exc).__name__}: {exc}", "dup": None}
+        reason = " ".join(f"unexpected error: {type(exc).__name__}: {exc}".split())
+        return {"path": path, "rows": None, "reason": reason, "dup": None}
 
 
 def find_letters(paths: Iterable[str | Path]) -> tuple[list[str], list[dict]]:
@@ -210,7 +213,8 @@ def check_out(out: str | Path, inputs: Iterable[str | Path]) -> None:
     if out.is_dir():
         raise IngestError(f"--out {out} is a folder; give a file name ending in .jsonl or .parquet")
     if not folder.is_dir():
-        raise IngestError(f"the folder of --out does not exist: {folder}")
+        state = "is not a folder" if folder.exists() else "does not exist"
+        raise IngestError(f"the folder of --out {state}: {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise IngestError(f"cannot write in the folder of --out: {folder}")
     targets = {_real(p) for p in (out, skipped_path(out), journal_path(out))}

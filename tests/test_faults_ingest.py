@@ -277,7 +277,7 @@ def test_links_fifos_and_unreadable_folders_are_reported_not_hung_on(tmp_path):
 # ---------------------------------------------------------------- 7. bad --out, bad corpus lines
 @pytest.mark.parametrize("where, message", [
     ("missing/c.jsonl", "folder of --out does not exist"),
-    ("file.txt/c.jsonl", "folder of --out does not exist"),
+    ("file.txt/c.jsonl", "folder of --out is not a folder"),
     ("folder.jsonl", "is a folder"),
 ])
 def test_an_unusable_out_is_one_line(tmp_path, where, message):
