@@ -3,6 +3,7 @@ killed run) never sees half a file."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -12,10 +13,13 @@ from pathlib import Path
 
 @contextmanager
 def atomic_path(target: str | Path):
-    """Yield a temp path beside `target`; on success it replaces `target`."""
+    """Yield a temp path beside `target`; on success it replaces `target`, on any exception
+    it is removed. Temp names are unique (concurrent writers never share one) and carry the
+    writer's pid, so those left by a killed writer are removed by the next one."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _remove_orphans(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
@@ -26,6 +30,24 @@ def atomic_path(target: str | Path):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_orphans(target: Path) -> None:
+    """Temp files of `target` whose writer process is gone (killed with -9)."""
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid = tmp.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def atomic_write_text(text: str, target: str | Path) -> None:

@@ -7,6 +7,7 @@ need no compiler.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 LETTER_SUFFIXES = (".pdf", ".txt", ".text")
@@ -16,8 +17,9 @@ class Unreadable(Exception):
     """The file cannot be turned into text; the message is the one-line reason."""
 
 
-def read_text(path: str | Path) -> str:
-    data = Path(path).read_bytes()
+def read_text(path: str | Path, max_bytes: int | None = None) -> str:
+    """The file's text; a file over `max_bytes` is refused before it is read."""
+    data = _read_bytes(path, max_bytes)
     if not data.strip():
         raise Unreadable("empty file")
     if data.startswith(b"%PDF"):
@@ -29,6 +31,19 @@ def read_text(path: str | Path) -> str:
     except UnicodeDecodeError as exc:
         raise Unreadable(f"not UTF-8 text (bad byte at offset {exc.start})") from None
     return text
+
+
+def _read_bytes(path: str | Path, max_bytes: int | None) -> bytes:
+    """At most `max_bytes` (+1 to notice more), so a giant costs no more memory than the limit."""
+    with open(path, "rb") as fh:
+        if max_bytes is None:
+            return fh.read()
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(size + 1) if size <= max_bytes else b""  # read(n) allocates n
+    if size > max_bytes or len(data) > max_bytes:
+        raise Unreadable(f"too large for a letter ({max(size, len(data)) / 2**20:.0f} MB; the limit is "
+                         f"{max_bytes / 2**20:g} MB, see --max-letter-mb)")
+    return data
 
 
 def _pdf_text(data: bytes) -> str:

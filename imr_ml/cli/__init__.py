@@ -13,4 +13,16 @@ from imr_ml.cli import signals  # noqa: F401,E402
 
 
 def main() -> None:
+    _exit_on_sigterm()
     app()
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so temp files are removed and worker processes stopped
+    on the way out (the default action kills at once, leaving both)."""
+    import signal
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)

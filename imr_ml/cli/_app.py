@@ -18,8 +18,9 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
 ) -> None:
     """Learn from California IMR determination letters; score new treatment requests."""
@@ -28,6 +29,18 @@ def _root(
 
         typer.echo(__version__)
         raise typer.Exit()
+    if ctx.invoked_subcommand is None:  # options but no command
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+
+
+def refuse_overwrite(out, inputs) -> None:
+    """No command writes over one of its own inputs."""
+    import os
+
+    for p in inputs:
+        if os.path.realpath(out) == os.path.realpath(p):
+            fail(f"--out would overwrite the input {p}; choose another --out")
 
 
 class _Bar:

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail, read_inputs
+from imr_ml.cli._app import app, fail, read_inputs, refuse_overwrite
 
 
 @app.command()
@@ -25,6 +25,11 @@ def evaluate(
     from imr_ml.train import TrainError
     from imr_ml.train import evaluate as run
 
+    if not model_dir.is_dir():
+        swapped = " did you swap MODEL_DIR and CORPUS?" if any(p.is_dir() for p in corpus) else ""
+        fail(f"the first argument must be a model directory (from `imr-ml train`), not {model_dir};{swapped}"
+             .rstrip(";"))
+    refuse_overwrite(out or model_dir / "evaluation.json", corpus)
     rows = read_inputs(corpus, show_progress=sys.stderr.isatty() and not as_json)
     if not rows:
         fail("no labelled rows found to evaluate on")

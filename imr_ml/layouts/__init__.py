@@ -1,7 +1,8 @@
 """Letter layouts, one module each, chosen by what the text contains.
 
 A layout module defines `NAME`, `ORDER` (lower is tried first), `detect(text) -> bool` and
-`parse(text) -> Letter` (text already cleaned by `_common.clean`). Adding a layout is adding
+`parse(text) -> Letter` (text already cleaned by `_common.clean`), and may define
+`GUIDELINES`, the guideline fields every item must have (default: both). Adding a layout is adding
 a file here: modules are discovered, not listed.
 """
 
@@ -12,7 +13,7 @@ import pkgutil
 from functools import lru_cache
 from types import ModuleType
 
-from imr_ml.layouts._common import Letter, LayoutError, clean
+from imr_ml.layouts._common import GUIDELINES, Letter, LayoutError, check_complete, clean
 
 __all__ = ["Letter", "LayoutError", "layouts", "parse_letter_text", "NotALetter"]
 
@@ -32,11 +33,13 @@ def layouts() -> tuple[ModuleType, ...]:
 
 
 def parse_letter_text(text: str) -> Letter:
-    """Parse one letter's text with the first layout that recognises it."""
+    """Parse one letter's text with the first layout that recognises it; a letter that is not
+    whole raises LayoutError (see `_common.check_complete`)."""
     cleaned, footer_case = clean(text)
     for layout in layouts():
         if layout.detect(cleaned):
             letter = layout.parse(cleaned)
+            check_complete(letter, cleaned, getattr(layout, "GUIDELINES", GUIDELINES))
             if letter.letter_id is None:
                 letter.letter_id = footer_case
             return letter

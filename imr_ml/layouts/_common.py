@@ -45,6 +45,14 @@ class LayoutError(Exception):
     """The letter is in this layout but incomplete; the message is the one-line reason."""
 
 
+def cut_off(done: int, stated: int | None, why: str) -> str:
+    """The one-line reason for a letter that stops early: how many items are whole, of how
+    many (stated by the letter, or at least the one that was begun), and what is missing."""
+    total = stated if stated else f"at least {done + 1}"
+    where = f"after item {done}" if done else "in item 1"
+    return f"cut off {where} of {total}: {why}"
+
+
 @dataclass
 class Item:
     item: str
@@ -71,6 +79,7 @@ class Letter:
     ur_denial_date: str | None = None
     decision_date: str | None = None
     reviewer_specialty: str | None = None
+    stated_items: int | None = None  # how many items the letter says it decides, where it says
 
 
 def clean(text: str) -> tuple[str, str | None]:
@@ -101,6 +110,8 @@ def squash(text: str | None) -> str | None:
 
 
 def iso_date(text: str | None) -> str | None:
+    """The first m/d/y date in `text` as YYYY-MM-DD; a date that is no calendar day (13/45/2019)
+    is an error, not a silent gap."""
     if not text:
         return None
     m = re.search(DATE_RE, text)
@@ -112,7 +123,7 @@ def iso_date(text: str | None) -> str | None:
     try:
         return date(year, month, day).isoformat()
     except ValueError:
-        return None
+        raise LayoutError(f"invalid date {m.group(1)}") from None
 
 
 def header_fields(text: str) -> dict:
@@ -128,7 +139,10 @@ def header_fields(text: str) -> dict:
 
 def header_date(text: str, label: str) -> str | None:
     m = re.search(label + r"\s*:?\s*" + DATE_RE, text, re.IGNORECASE)
-    return iso_date(m.group(1)) if m else None
+    try:
+        return iso_date(m.group(1)) if m else None
+    except LayoutError as exc:
+        raise LayoutError(f"{exc} as {label}") from None
 
 
 def summary_between(text: str, start: re.Pattern | str, end: re.Pattern | str) -> str:
@@ -185,7 +199,7 @@ def maximus_items(section: str) -> list[Item]:
     `Claims Administrator guideline:`, `MAXIMUS guideline:`, `Decision rationale:`."""
     cas = list(CA_LABEL.finditer(section))
     if not cas:
-        raise LayoutError("decision section has no items (cut off?)")
+        raise LayoutError(cut_off(0, None, "the decision section has no items"))
     items: list[Item] = []
     cursor = 0
     for i, ca in enumerate(cas):
@@ -207,7 +221,7 @@ def maximus_items(section: str) -> list[Item]:
         rev = REVIEWER_LABEL.search(body)
         rat = RATIONALE_LABEL.search(body)
         if not rat:
-            raise LayoutError(f"item {i + 1} has no decision rationale (cut off?)")
+            raise LayoutError(cut_off(i, None, f"item {i + 1} has no decision rationale"))
         ca_end = rev.start() if rev else rat.start()
         it = Item(
             item=item,
@@ -221,9 +235,37 @@ def maximus_items(section: str) -> list[Item]:
         items.append(it)
         cursor = ca.end() + rat.end()
     items[-1].rationale = squash(section[cursor:])
-    if not items[-1].rationale:
-        raise LayoutError(f"item {len(items)} has an empty decision rationale (cut off?)")
     return items
+
+
+_HEADING_IN_RATIONALE = re.compile(r":\s*(?:Upheld|Overturned)\b")
+_PAGE_OF = re.compile(r"^\s*Page\s+(\d+)\s+of\s+(\d+)\s*$", re.IGNORECASE | re.MULTILINE)
+GUIDELINES = ("claims_admin_guideline", "reviewer_guideline")
+_FIELD_NAMES = {"claims_admin_guideline": "claims administrator guideline", "reviewer_guideline": "reviewer guideline"}
+
+
+def check_complete(letter: Letter, text: str, guidelines: tuple[str, ...] = GUIDELINES) -> None:
+    """Raise LayoutError unless the letter is whole: every item has its decision, its
+    `guidelines` and a rationale that neither runs into another item's heading nor, for the
+    last item, stops mid-sentence; as many items as the letter states; as many pages as its
+    "Page x of y" lines state. A letter cut short must not pass as one with fewer items."""
+    n = letter.stated_items
+    for i, it in enumerate(letter.items):
+        missing = [_FIELD_NAMES[f] for f in guidelines if not getattr(it, f)]
+        if not it.rationale:
+            missing.append("decision rationale")
+        if missing or it.decision not in ("upheld", "overturned"):
+            raise LayoutError(cut_off(i, n, f"item {i + 1} has no {' or '.join(missing) or 'decision'}"))
+        if _HEADING_IN_RATIONALE.search(it.rationale):
+            raise LayoutError(cut_off(i, n, f"item {i + 1}'s decision rationale runs into another item's heading"))
+    k = len(letter.items)
+    if not _SENTENCE_END.search(letter.items[-1].rationale):
+        raise LayoutError(cut_off(k - 1, n, f"item {k}'s decision rationale stops mid-sentence"))
+    if n and k < n:
+        raise LayoutError(cut_off(k, n, f"items {k + 1}-{n} are missing" if n > k + 1 else f"item {n} is missing"))
+    pages = [(int(a), int(b)) for a, b in _PAGE_OF.findall(text)]
+    if pages and max(a for a, _ in pages) < max(b for _, b in pages):
+        raise LayoutError(f"cut off at page {max(a for a, _ in pages)} of {max(b for _, b in pages)}")
 
 
 MAXIMUS_SECTION = re.compile(r"IMR ISSUES,? DECISIONS,? AND RATIONALES", re.IGNORECASE)

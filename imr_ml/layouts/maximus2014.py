@@ -6,7 +6,7 @@ rationale:"."""
 
 import re
 
-from imr_ml.layouts._common import Item, Letter, LayoutError, head_letter, split_heading, squash
+from imr_ml.layouts._common import Item, Letter, LayoutError, cut_off, head_letter, split_heading, squash
 
 NAME = "maximus-2014"
 ORDER = 5
@@ -30,13 +30,13 @@ def parse(text: str) -> Letter:
     head, section = text[: sec.start()], text[sec.end():]
     heads = list(ITEM.finditer(section))
     if not heads:
-        raise LayoutError("decision section has no items (cut off?)")
+        raise LayoutError(cut_off(0, None, "the decision section has no items"))
     items = []
     for i, m in enumerate(heads):
         body = section[m.end(): heads[i + 1].start() if i + 1 < len(heads) else len(section)]
         ca, rev, rat = CA.search(body), REVIEWER.search(body), RATIONALE.search(body)
         if not rat:
-            raise LayoutError(f"item {i + 1} has no decision rationale (cut off?)")
+            raise LayoutError(cut_off(i, None, f"item {i + 1} has no decision rationale"))
         full = squash(m.group("head")) or ""
         item, orig, auth = split_heading(full)
         items.append(
@@ -51,8 +51,6 @@ def parse(text: str) -> Letter:
                 rationale=squash(body[rat.end():]),
             )
         )
-    if not items[-1].rationale:
-        raise LayoutError(f"item {len(items)} has an empty decision rationale (cut off?)")
     return head_letter(head, NAME, items, SPECIALTY)
 
 

@@ -6,7 +6,7 @@ and the expert reviewer and "Rationale for the Decision:"."""
 
 import re
 
-from imr_ml.layouts._common import CASE_RE, Item, Letter, LayoutError, iso_date, split_heading, squash
+from imr_ml.layouts._common import CASE_RE, Item, Letter, LayoutError, cut_off, iso_date, split_heading, squash
 
 NAME = "notice-2013"
 ORDER = 3
@@ -41,9 +41,9 @@ def parse(text: str) -> Letter:
     rest = text[e.start():] if e else ""
     blocks = [m for m in REGARDING.finditer(rest)]
     items = []
-    for k, (n, m) in enumerate(sorted(findings.items())):
+    for k, (n, m) in enumerate(sorted(findings.items())[:len(blocks)]):
         full = squash(m.group("item")) or ""
-        block = rest[blocks[k].end(): blocks[k + 1].start() if k + 1 < len(blocks) else len(rest)] if k < len(blocks) else ""
+        block = rest[blocks[k].end(): blocks[k + 1].start() if k + 1 < len(blocks) else len(rest)]
         ca, er, rat = CA.search(block), ER.search(block), RATIONALE.search(block)
         item, orig, auth = split_heading(full)
         items.append(Item(
@@ -54,7 +54,7 @@ def parse(text: str) -> Letter:
             rationale=squash(block[rat.end():]) if rat else squash(block) or None,
         ))
     if not items:
-        raise LayoutError("no determinations found (cut off?)")
+        raise LayoutError(cut_off(0, len(findings) or None, "no item's rationale was found"))
     ur = re.search(r"Utilization Review (?:Denial|Determination)\s+dated\s+(\d{1,2}/\d{1,2}/\d{2,4})", text, re.I)
     doi = re.search(r"date of injury(?: of| was|:)?\s+(\d{1,2}/\d{1,2}/\d{2,4})", summary, re.I)
     dated = re.search(r"Determination\s+Dated:?\s*(\d{1,2}/\d{1,2}/\d{2,4})", text, re.I)
@@ -65,5 +65,5 @@ def parse(text: str) -> Letter:
         date_of_injury=iso_date(doi.group(1)) if doi else None,
         ur_denial_date=iso_date(ur.group(1)) if ur else None,
         decision_date=iso_date(dated.group(1)) if dated else None,
-        reviewer_specialty=squash(spec.group(1)) if spec else None,
+        reviewer_specialty=squash(spec.group(1)) if spec else None, stated_items=len(findings),
     )

@@ -8,10 +8,11 @@ medically necessary")."""
 
 import re
 
-from imr_ml.layouts._common import BOILERPLATE_SUMMARY, Item, Letter, LayoutError, header_fields, split_heading, squash
+from imr_ml.layouts._common import BOILERPLATE_SUMMARY, Item, Letter, LayoutError, cut_off, header_fields, split_heading, squash
 
 NAME = "professional-review"
 ORDER = 1
+GUIDELINES = ("reviewer_guideline",)  # the claims administrator's guideline is not always stated
 ISSUE = re.compile(r"ISSUES? AT DISPUTE\s*:", re.IGNORECASE)
 LABELS = {
     "summary": r"(?:CLINICAL\s+)?CASE SUMMARY\s*:?",
@@ -45,7 +46,7 @@ def parse(text: str) -> Letter:
         summary = summary or BOILERPLATE_SUMMARY.sub("", squash(fields.get("summary")) or "")
         rationale = squash(fields.get("rationale"))
         if not rationale:
-            raise LayoutError(f"item {i + 1} has no decision rationale (cut off?)")
+            raise LayoutError(cut_off(i, None, f"item {i + 1} has no decision rationale"))
         decision = _decision(fields.get("decision"), rationale)
         if decision is None:
             raise LayoutError(f"item {i + 1} states no decision")
