@@ -2,8 +2,8 @@
 one contribution per feature, in plain words.
 
 The baseline is a bare request of the same treatment category: its category (and the
-published base rate behind it) and typical values of the structured fields, with no signal,
-no guideline rule and no word. A feature's contribution is its coefficient times its change
+published base rate behind it) with no signal, no guideline rule, no word, and the typical
+claim's numbers (every other feature 0: numbers are centred on the typical claim). A feature's contribution is its coefficient times its change
 from that baseline, so that ``baseline.logit + sum(contributions) == logit`` exactly, and an
 explanation never lists a feature that did not change (summary length, age at the reference).
 """
@@ -15,7 +15,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from imr_ml.features import REFERENCE
 from imr_ml.guidelines import load_guidelines
 from imr_ml.knowledge import load_taxonomy
 from imr_ml.signals import category_prior, load_rules
@@ -99,8 +98,7 @@ class Explainer:
         """{column: value} of the baseline request of `category` (others are 0)."""
         ref = {}
         for name, value in (("item__category__" + category, 1.0),
-                            ("field__category_prior", category_prior(category)),
-                            *((f"field__{k}", v) for k, v in REFERENCE.items())):
+                            ("field__category_prior", category_prior(category))):
             j = self.index.get(name)
             if j is not None:
                 ref[j] = value
@@ -129,5 +127,4 @@ class Explainer:
         return base, out
 
     def baseline_what(self, category: str) -> str:
-        return (f"a typical {_category_label(category).lower()} request stating none of the findings below "
-                "(published category rate, typical claim age)")
+        return f"a request for {_category_label(category)} stating none of the findings below"

@@ -377,8 +377,8 @@ _FIELD_NUMERIC = (
     "exceeds_trial",
     "prior_sessions",  # log1p(count) of prior sessions of the item's modality
     "prior_same_modality",
-    "chronicity_decades",  # (years from injury to UR denial, capped at 30) / 10; unknown: REFERENCE
-    "age_decades",  # years / 10; unknown: REFERENCE
+    "chronicity_decades",  # (years from injury to UR denial, capped at 30, - 3) / 10; unknown: 0
+    "age_decades",  # (years - 45) / 10; unknown: 0
     "item_additional",
     "item_post_op",
     "item_purchase",
@@ -388,9 +388,9 @@ _FIELD_NUMERIC = (
     "periop_surgery_not_in_dispute",  # a perioperative service whose surgery is not disputed
 )
 
-# Values a request takes when it does not state a fact, and from which a stated value is
-# measured in explanations: a typical claim (3 years from injury to the UR denial, age 45).
-REFERENCE = {"chronicity_decades": 0.3, "age_decades": 4.5}
+# Numbers are centred on a typical claim (3 years from injury to the UR denial, age 45): a
+# request that does not state one is that typical claim, and the feature is 0 either way.
+TYPICAL_YEARS, TYPICAL_AGE = 3.0, 45.0
 
 
 # Signal rows are pure functions of a row's pre-decision text and the rules: cross-validation
@@ -522,9 +522,9 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
             f["prior_sessions"] = math.log1p(p) if p is not None else 0.0
             f["prior_same_modality"] = float(bool(sig["prior_same_modality"].value))
             d = sig["chronicity_days"].value
-            f["chronicity_decades"] = min(d / 365.25, 30.0) / 10 if d is not None else REFERENCE["chronicity_decades"]
+            f["chronicity_decades"] = (min(d / 365.25, 30.0) - TYPICAL_YEARS) / 10 if d is not None else 0.0
             a = sig["age"].value
-            f["age_decades"] = a / 10.0 if a is not None else REFERENCE["age_decades"]
+            f["age_decades"] = (a - TYPICAL_AGE) / 10.0 if a is not None else 0.0
             for k in ("additional", "post_op", "purchase", "rental"):
                 f[f"item_{k}"] = float(bool(sig[f"item_{k}"].value))
             f["category_prior"] = category_prior(cat, self.taxonomy)

@@ -305,7 +305,12 @@ class LoadedModel:
 
 
 def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> LoadedModel:
-    """Load a model directory written by :func:`write_model_dir`, refusing anything unsafe."""
+    """Load a model directory written by :func:`write_model_dir`, refusing anything unsafe;
+    `builtin` is the built-in guideline model (`imr_ml.builtin`)."""
+    from imr_ml.builtin import is_builtin, load_builtin
+
+    if is_builtin(model_dir):
+        return load_builtin()
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
     check_versions(manifest)
