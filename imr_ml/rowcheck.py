@@ -12,7 +12,6 @@ import numpy as np
 from imr_ml.schema import TEXT_COLUMNS
 from imr_ml.train import TrainError
 
-LABEL_SOURCES = ("label", "decision")
 _TEXT_FIELDS = (*TEXT_COLUMNS, "date_of_injury", "ur_denial_date", "decision", "decision_date")
 
 
@@ -65,8 +64,6 @@ def _binary(label) -> bool:
 def check_labels(rows: Sequence[dict], labels_from: str = "label") -> list[dict]:
     """Rows whose labels are 0/1 and agree with their decisions. With
     ``labels_from="decision"`` every label is taken from the decision instead."""
-    if labels_from not in LABEL_SOURCES:
-        raise RowError(f"unknown label source {labels_from!r} (label or decision)")
     out = []
     for i, row in enumerate(rows):
         derived = decision_label(row)

@@ -62,20 +62,19 @@ def piped_stdin() -> str | None:
     """The text piped in on stdin; None when stdin is closed or a terminal (nothing piped)."""
     if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
         return None
-    try:
-        return sys.stdin.read()
-    except (OSError, UnicodeDecodeError):
-        return None
+    return sys.stdin.read()
 
 
 def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
                    encoding=None, columns=None) -> list[dict]:
     """The rows a scoring command was given (the summary of a new request may come on
     stdin); bad input ends the command with one line."""
-    stdin_text = piped_stdin() if item is not None and summary_file is None else None
     try:
+        stdin_text = piped_stdin() if item is not None and summary_file is None else None
         return gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
                                guideline, date_of_injury, ur_denial_date, stdin_text, other_item, encoding, columns)
+    except UnicodeDecodeError as exc:
+        fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
     except ValueError as exc:
         fail(str(exc))
 
