@@ -12,9 +12,14 @@ Writing is atomic: the whole directory is built as ``MODEL_DIR.tmp-XXXX`` next t
 target and then renamed into place; single files are written to a temp file in the same
 directory and ``os.replace``d.
 
-Loading refuses, with a one-line reason (:class:`ModelLoadError`), a model saved with
-another scikit-learn version, a file whose sha256 differs from the manifest, or a skops
-file that contains a type outside our allow-list.
+Writing refuses (:class:`ModelOutError`) to replace a folder that is not a model directory
+or that holds anything but the model's own files, so a user's files are never swept away.
+
+Loading refuses, with a one-line reason (:class:`ModelLoadError`), a malformed manifest, a
+manifest naming a file outside the model directory, a model saved with another
+scikit-learn version, a file whose sha256 differs from the manifest, a skops file that
+contains a type outside our allow-list (judged by name, before anything is imported), or a
+file that does not hold a fitted model.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from imr_ml.textio import to_json
 
@@ -42,6 +47,10 @@ FORMAT_VERSION = 1
 
 class ModelLoadError(Exception):
     """A model directory that must not be loaded; the message is one line saying why."""
+
+
+class ModelOutError(ValueError):
+    """A place a model directory must not be written to; the message is one line saying why."""
 
 
 # ----------------------------------------------------------------------------- files
@@ -85,13 +94,16 @@ def environment() -> dict[str, str]:
 
 # ----------------------------------------------------------------------------- trust
 
-# Types skops does not trust by default that a model of ours may legitimately contain.
-# Anything else found in a file is refused. Two rules widen the list without opening it:
-#  * `imr_ml.*` names (our own code, already installed and imported by the caller);
-#  * `sklearn.*` names that resolve to an estimator class (a subclass of BaseEstimator).
+# Types skops does not trust by default that a model of ours may legitimately contain
+# (skops already trusts scikit-learn's estimators, numpy arrays and builtins). A type is
+# judged by its name alone, so a file cannot make us import a module it names
+# (`imr_ml.__main__` would run the CLI): it is either listed here exactly, or it is a name in
+# one of OWN_MODEL_MODULES (our code, imported by the caller anyway) that resolves to an
+# estimator class there.
 ALLOWED_TYPES: frozenset[str] = frozenset(
     {
         "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
         "sklearn.model_selection._split.PredefinedSplit",
         "sklearn.utils._bunch.Bunch",
         "sklearn.feature_extraction.text._VectorizerMixin",
@@ -110,28 +122,19 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
         "scipy.sparse._csc.csc_matrix",
     }
 )
-
-
-def _resolve(name: str):
-    module, _, attr = name.rpartition(".")
-    try:
-        obj = importlib.import_module(module)
-    except Exception:
-        return None
-    return getattr(obj, attr, None)
+OWN_MODEL_MODULES: frozenset[str] = frozenset({"imr_ml.features", "imr_ml.prior_lr", "imr_ml.streaming", "imr_ml.baselines"})
 
 
 def is_allowed_type(name: str) -> bool:
     if name in ALLOWED_TYPES:
         return True
-    if name.startswith("imr_ml."):
-        return _resolve(name) is not None
-    if name.startswith("sklearn."):
-        from sklearn.base import BaseEstimator
+    module, _, attr = name.rpartition(".")
+    if module not in OWN_MODEL_MODULES or not attr.isidentifier():
+        return False
+    from sklearn.base import BaseEstimator
 
-        obj = _resolve(name)
-        return isinstance(obj, type) and issubclass(obj, BaseEstimator)
-    return False
+    obj = getattr(importlib.import_module(module), attr, None)
+    return isinstance(obj, type) and issubclass(obj, BaseEstimator)
 
 
 def check_trusted(data: bytes, what: str = "file") -> list[str]:
@@ -159,7 +162,25 @@ def loads_trusted(data: bytes, what: str = "file") -> Any:
     import skops.io as sio
 
     trusted = check_trusted(data, what)
-    return sio.loads(data, trusted=trusted)
+    try:
+        return sio.loads(data, trusted=trusted)
+    except Exception as exc:  # a well-formed zip whose contents do not build an object
+        raise ModelLoadError(f"{what} cannot be loaded ({type(exc).__name__}: {exc})") from None
+
+
+def check_fitted_model(obj: Any, what: str) -> None:
+    """Refuse a skops file that holds something other than a fitted classifier (a dict, an
+    unfitted estimator), before anything calls a method it does not have."""
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(obj, BaseEstimator) or not hasattr(obj, "predict_proba"):
+        raise ModelLoadError(f"{what} holds a {type(obj).__name__}, not a fitted model")
+    try:
+        check_is_fitted(obj)
+    except NotFittedError:
+        raise ModelLoadError(f"{what} holds an unfitted {type(obj).__name__}, not a fitted model") from None
 
 
 # ----------------------------------------------------------------------------- directory
@@ -185,6 +206,7 @@ def write_model_dir(
     out = Path(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists")
+    check_model_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
     umask = os.umask(0)
@@ -219,6 +241,34 @@ def write_model_dir(
     return out
 
 
+def check_model_out(out: Path, inputs: Sequence[str | Path] = ()) -> None:
+    """Refuse an output folder that writing a model there would damage: the current folder
+    (or one above it), a folder holding one of the run's inputs, a file, or a folder holding
+    anything but a model directory's own files."""
+    target = out.resolve()
+    if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents:
+        raise ModelOutError(f"--out {out} is the current folder (or holds it): name a new or model folder")
+    for p in map(Path, inputs):
+        if p.resolve() == target or target in p.resolve().parents:
+            raise ModelOutError(f"--out {out} holds the input {p}: write the model to another folder")
+    if out.exists() and not out.is_dir():
+        raise ModelOutError(f"--out {out} exists and is not a folder")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    try:
+        manifest = read_manifest(out)
+    except ModelLoadError:
+        raise ModelOutError(f"--out {out} is a folder that is not an imr-ml model directory: "
+                            "name a new or empty folder") from None
+    ours = {MANIFEST_FILE, CARD_FILE, *manifest["files"]}
+    foreign = sorted(str(f.relative_to(out)) for f in out.rglob("*")
+                     if not f.is_dir() and f.relative_to(out).as_posix() not in ours)
+    if foreign:
+        raise ModelOutError(f"--out {out} is a model directory that also holds {foreign[0]}"
+                            f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}: "
+                            "move it out or name another folder")
+
+
 def _swap_into_place(tmp: Path, out: Path) -> None:
     if not out.exists():
         os.rename(tmp, out)
@@ -246,9 +296,38 @@ def read_manifest(model_dir: str | Path) -> dict:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(manifest, dict) or "files" not in manifest:
-        raise ModelLoadError(f"{path} is not an imr-ml manifest")
+    check_manifest(manifest, path)
     return manifest
+
+
+def check_manifest(manifest: Any, path: Path) -> None:
+    """Refuse a manifest whose shape any later step would trip over, and any file name in it
+    that is not a plain relative name (``..``, absolute paths)."""
+    if not isinstance(manifest, dict):
+        raise ModelLoadError(f"{path} is not an imr-ml manifest (not a JSON object)")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise ModelLoadError(f"{path} is not an imr-ml manifest ('files' must map file names to sha256 strings)")
+    if MODEL_FILE not in files:
+        raise ModelLoadError(f"{path} does not list {MODEL_FILE}")
+    if not isinstance(manifest.get("versions"), dict):
+        raise ModelLoadError(f"{path} is not an imr-ml manifest ('versions' must be an object)")
+    for rel in files:
+        if not _plain_name(rel):
+            raise ModelLoadError(f"{path} names {rel!r}: model files must be plain names inside the model directory")
+
+
+def _plain_name(rel: str) -> bool:
+    parts = rel.split("/")
+    return "\\" not in rel and ":" not in rel and all(part not in ("", ".", "..") for part in parts)
+
+
+def _inside(model_dir: Path, rel: str) -> Path:
+    """The path of ``rel`` in ``model_dir``, refused if a symlink takes it outside."""
+    path = model_dir / rel
+    if not path.resolve().is_relative_to(model_dir.resolve()):
+        raise ModelLoadError(f"{path} points outside the model directory")
+    return path
 
 
 def check_versions(manifest: dict) -> None:
@@ -270,7 +349,7 @@ def read_checked(model_dir: str | Path, rel: str, manifest: dict) -> bytes:
     expected = (manifest.get("files") or {}).get(rel)
     if expected is None:
         raise ModelLoadError(f"{rel} is not listed in the manifest")
-    path = Path(model_dir) / rel
+    path = _inside(Path(model_dir), rel)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -314,14 +393,31 @@ def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> Lo
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
     check_versions(manifest)
-    model = loads_trusted(read_checked(model_dir, MODEL_FILE, manifest), f"{model_dir / MODEL_FILE}")
+    model = load_estimator(model_dir, MODEL_FILE, manifest)
     check_features(model, model_dir)
     loaded = LoadedModel(model=model, manifest=manifest, path=model_dir)
     if with_baselines:
         for rel in sorted(manifest["files"]):
             if rel.startswith(f"{BASELINE_DIR}/") and rel.endswith(".skops"):
                 name = rel[len(BASELINE_DIR) + 1 : -len(".skops")]
-                loaded.baselines[name] = loads_trusted(read_checked(model_dir, rel, manifest), str(model_dir / rel))
+                loaded.baselines[name] = load_estimator(model_dir, rel, manifest)
         if TABLES_FILE in manifest["files"]:
-            loaded.tables = json.loads(read_checked(model_dir, TABLES_FILE, manifest))
+            loaded.tables = load_tables(model_dir, manifest)
     return loaded
+
+
+def load_estimator(model_dir: Path, rel: str, manifest: dict) -> Any:
+    what = str(model_dir / rel)
+    obj = loads_trusted(read_checked(model_dir, rel, manifest), what)
+    check_fitted_model(obj, what)
+    return obj
+
+
+def load_tables(model_dir: Path, manifest: dict) -> dict:
+    try:
+        tables = json.loads(read_checked(model_dir, TABLES_FILE, manifest))
+    except ValueError as exc:
+        raise ModelLoadError(f"{model_dir / TABLES_FILE} is not valid JSON: {exc}") from None
+    if not isinstance(tables, dict):
+        raise ModelLoadError(f"{model_dir / TABLES_FILE} is not a JSON object")
+    return tables

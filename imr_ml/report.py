@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from imr_ml.schema import GROUP_TITLES
+from imr_ml.textio import to_json
 
 PERMUTATION_REPEATS = 5
 
@@ -86,14 +87,22 @@ def per_category(cats, y, p) -> list[dict]:
 
 
 def build_report(loaded, rows: list[dict] | None, out_dir: str | Path, seed: int = 0) -> dict:
-    """Write report.html, report.json and the plots into `out_dir`; return the numbers."""
+    """Write report.html, report.json and the plots into `out_dir` (all at once, when all are
+    made); return the numbers."""
+    from imr_ml.textio import atomic_folder
+
+    with atomic_folder(out_dir) as tmp:
+        data = _build(loaded, rows, tmp, seed)
+        (tmp / "report.json").write_text(to_json(data), encoding="utf-8")
+        (tmp / "report.html").write_text(_html(data), encoding="utf-8")
+    return data
+
+
+def _build(loaded, rows: list[dict] | None, out_dir: Path, seed: int) -> dict:
     from imr_ml.baselines import categories
     from imr_ml.metrics import reliability_table, score
-    from imr_ml.textio import atomic_write_json, atomic_write_text
     from imr_ml.train import canonical_rows, frame, labels
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     manifest = loaded.manifest
     data = {"model": str(loaded.path), "model_sha256": manifest.get("model_sha256"),
             "trained_on": manifest.get("data"), "cv": manifest.get("cv"),
@@ -111,8 +120,6 @@ def build_report(loaded, rows: list[dict] | None, out_dir: str | Path, seed: int
         data["plots"] = _plots(y, p, data, out_dir)
     else:
         data["plots"] = _plots(None, None, data, out_dir)
-    atomic_write_json(data, out_dir / "report.json")
-    atomic_write_text(_html(data), out_dir / "report.html")
     return data
 
 

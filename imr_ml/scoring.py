@@ -268,23 +268,3 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
             "original_request": None, "authorized_portion": None,
             "other_items": ITEM_SEPARATOR.join(" ".join(o.split()) for o in other_items)}
 
-
-REQUIRED_CSV = ("summary", "item")
-
-
-def read_requests_csv(path: str) -> list[dict]:
-    """Requests from a CSV with columns summary,item[,claims_admin_guideline,date_of_injury,ur_denial_date]."""
-    import csv
-
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in REQUIRED_CSV if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: CSV needs columns {', '.join(REQUIRED_CSV)} (missing {', '.join(missing)})")
-        rows = []
-        for i, rec in enumerate(reader):
-            row = request_row(rec.get("summary") or "", rec.get("item") or "", rec.get("claims_admin_guideline"),
-                              rec.get("date_of_injury"), rec.get("ur_denial_date"))
-            row["letter_id"] = rec.get("letter_id") or f"row{i + 1}"
-            rows.append(row)
-    return rows

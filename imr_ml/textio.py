@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,50 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@contextmanager
+def atomic_folder(target: str | Path):
+    """Yield a temp folder beside `target`; on success each file in it is renamed into
+    `target` (created if missing), so a failed run leaves `target` as it was and other
+    files already in `target` are kept."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
+        if not target.exists():
+            os.rename(tmp, target)
+            return
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, target / f.name)
+        tmp.rmdir()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written; the message is one line saying why."""
+
+
+def check_output(target: str | Path, *, folder: bool = False) -> None:
+    """Refuse, before any work is done, an output path that cannot be written: a folder
+    where a file goes (or a file where a folder goes), or a parent that is a file or is
+    read-only. A missing parent is fine: it is created."""
+    target = Path(target)
+    if folder and target.exists() and not target.is_dir():
+        raise OutputError(f"{target} exists and is not a folder")
+    if not folder and target.is_dir():
+        raise OutputError(f"{target} is a folder: name a file")
+    parent = next(p for p in target.absolute().parents if p.exists())
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {target}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {target}: {parent} is not writable")
 
 
 def atomic_write_text(text: str, target: str | Path) -> None:

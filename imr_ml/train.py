@@ -78,6 +78,7 @@ class TrainOptions:
     cache: bool = True  # reuse fitted feature steps across grid points / calibration folds
     streaming: bool | None = None  # large-corpus procedure (imr_ml.streaming); None: from its size
     n_jobs: int = 0  # processes computing features in the streaming procedure (0: every core)
+    labels_from: str = "label"  # label (must agree with decision) | decision (derive labels from it)
 
     def __post_init__(self) -> None:
         if self.split not in ("grouped", "temporal"):
@@ -90,6 +91,8 @@ class TrainOptions:
             raise TrainError("n_splits must be at least 2")
         if self.n_jobs < 0:
             raise TrainError("n_jobs (--jobs) must be 0 (every core) or a number of processes")
+        if self.labels_from not in ("label", "decision"):
+            raise TrainError(f"unknown label source {self.labels_from!r} (label or decision)")
         self.grid = tuple(dict(g) for g in self.grid) or ({},)
 
 
@@ -317,7 +320,8 @@ def fit_model(
     from sklearn.model_selection import PredefinedSplit
 
     if y.min() == y.max():
-        raise TrainError("training rows are all one class: need both upheld and overturned items")
+        raise TrainError("a cross-validation training fold holds one class only: too few letters per class "
+                         "for the folds (use fewer --folds or more letters)")
     pipe = _with_memory(factory(**{**opts.pipeline, **params}))
     if opts.calibration == "none":
         pipe.fit(X, y)
@@ -532,16 +536,20 @@ def train(
     import imr_ml
     from imr_ml.baselines import fit_baselines
     from imr_ml.modelio import environment
+    from imr_ml.rowcheck import check_classes, check_labels, check_row_types
 
     opts = opts or TrainOptions()
     factory = factory or default_factory()
     t0 = time.perf_counter()
-    rows = canonical_rows(rows)
+    check_row_types(rows)
+    rows = canonical_rows(check_labels(rows, opts.labels_from))
     if not rows:
         raise TrainError("no training rows")
     y, g = labels(rows), letter_groups(rows)
     if y.min() == y.max():
         raise TrainError(f"all {len(y)} training items are {'overturned' if y[0] else 'upheld'}: need both")
+    if opts.estimate or opts.calibration != "none":
+        check_classes(y, g, opts.n_splits)
     from imr_ml.streaming import STREAMING_MIN_ITEMS, fit_streaming
 
     streaming = opts.streaming if opts.streaming is not None else len(rows) >= STREAMING_MIN_ITEMS

@@ -102,8 +102,12 @@ def test_refuses_untrusted_types_even_with_valid_hash(tmp_path, make):
 
 
 def test_allow_list_rules():
-    assert modelio.is_allowed_type("sklearn.linear_model._logistic.LogisticRegression")
+    # scikit-learn's estimators are trusted by skops itself; the list adds exact names only
+    assert not modelio.is_allowed_type("sklearn.linear_model._logistic.LogisticRegression")
     assert modelio.is_allowed_type("sklearn.model_selection._split.PredefinedSplit")
+    assert modelio.is_allowed_type("imr_ml.features.TextFeatures")
+    assert not modelio.is_allowed_type("imr_ml.features.clean_text")  # not an estimator class
+    assert not modelio.is_allowed_type("imr_ml.__main__.main")
     assert not modelio.is_allowed_type("sklearn.utils.deprecated")  # not an estimator class
     assert not modelio.is_allowed_type("posix.system")
     assert not modelio.is_allowed_type("builtins.eval")

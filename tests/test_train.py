@@ -122,7 +122,7 @@ def test_temporal_split_estimate_is_one_held_out_block():
 
 
 def test_single_class_is_refused():
-    rows = [dict(r, label=0) for r in make_rows(10)]
+    rows = [dict(r, label=0, decision="upheld") for r in make_rows(10)]
     with pytest.raises(T.TrainError, match="need both"):
         T.train(rows, T.TrainOptions(**FAST), factory=factory())
 

@@ -109,3 +109,22 @@ def read_inputs(inputs, show_progress: bool = False) -> list[dict]:
                              on_skip=lambda s: typer.echo(f"skipped {s['source']}: {s['reason']}", err=True))
         except NoRows as exc:
             fail(str(exc))
+
+
+def check_out(path, *, folder: bool = False) -> None:
+    """End the command with one line, before any work, if `path` cannot be written."""
+    from imr_ml.textio import OutputError, check_output
+
+    try:
+        check_output(path, folder=folder)
+    except OutputError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def writing(path):
+    """A write of `path` that fails (disk full, permissions) ends the command with one line."""
+    try:
+        yield
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")

@@ -10,7 +10,8 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app
+from imr_ml.cli._app import app, check_out, writing
+from imr_ml.cli.score import COLUMNS_HELP, ENCODING_HELP
 from imr_ml.schema import GROUP_TITLES
 
 
@@ -81,15 +82,21 @@ def explain(
     other_item: Optional[List[str]] = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an HTML page with evidence highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    columns: Optional[str] = typer.Option(None, "--columns", help=COLUMNS_HELP),
 ):
     """Why the model scores a request as it does: contributions by group, with evidence."""
     from imr_ml.cli.score import _load, request_inputs
     from imr_ml.textio import atomic_write_text
 
-    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item)
+    if html_out:
+        check_out(html_out)
+    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
+                          encoding, columns)
     results = explain_rows(_load(model_dir), rows[:50])
     if html_out:
-        atomic_write_text(explanation_html(results), html_out)
+        with writing(html_out):
+            atomic_write_text(explanation_html(results), html_out)
     if as_json:
         typer.echo(json.dumps(results, indent=2))
         return

@@ -7,19 +7,28 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail, read_inputs
+from imr_ml.cli._app import app, check_out, fail, read_inputs, writing
 
 
 def run_report(model_dir: str, corpus: list[str] | None, out: str) -> dict:
     from imr_ml.modelio import ModelLoadError, load_model_dir
     from imr_ml.report import build_report
+    from imr_ml.rowcheck import check_labels, check_row_types
+    from imr_ml.train import TrainError
 
+    check_out(out, folder=True)
     try:
         loaded = load_model_dir(model_dir)
     except ModelLoadError as exc:
         fail(str(exc))
     rows = read_inputs(corpus) if corpus else None
-    return build_report(loaded, rows, out)
+    try:
+        check_row_types(rows or [])
+        rows = check_labels(rows or [])
+        with writing(out):
+            return build_report(loaded, rows, out)
+    except TrainError as exc:
+        fail(str(exc))
 
 
 @app.command()

@@ -11,52 +11,70 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail, progress_bar
+from imr_ml.cli._app import app, check_out, fail, progress_bar, writing
+
+NO_SUMMARY = "no clinical summary for --item: pass --summary-file FILE or pipe the summary on stdin"
 
 
 def gather_requests(inputs: list[str], summary_file: str | None, item: str | None, guideline: str | None,
                     date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None,
-                    other_items: list[str] | None = None) -> list[dict]:
-    """Rows to score from the command's inputs; raises ValueError with a one-line reason."""
+                    other_items: list[str] | None = None, encoding: str | None = None,
+                    columns: str | None = None) -> list[dict]:
+    """Rows to score from the command's inputs; raises ValueError with a one-line reason.
+    ``stdin_text`` None means no summary was piped in."""
     from imr_ml.ingest import NoRows, load_rows
-    from imr_ml.scoring import read_requests_csv, request_row
+    from imr_ml.requests_io import parse_columns, read_requests_csv
+    from imr_ml.rowcheck import check_row_types
+    from imr_ml.scoring import request_row
 
     if item is not None:
         if summary_file:
             try:
-                summary = Path(summary_file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+                summary = Path(summary_file).read_text(encoding=encoding or "utf-8-sig")
+            except (OSError, UnicodeDecodeError, LookupError) as exc:
                 raise ValueError(f"cannot read --summary-file {summary_file}: {exc}") from None
+        elif stdin_text is None:
+            raise ValueError(NO_SUMMARY)
         else:
-            summary = stdin_text or ""
+            summary = stdin_text
         return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or ())]
     if not inputs:
         raise ValueError("give letters, a corpus or a CSV to score, or --item with --summary-file (or the summary on stdin)")
+    mapping = parse_columns(columns)
     rows: list[dict] = []
     others = []
     for p in inputs:
-        if p.endswith(".csv"):
-            try:
-                rows += read_requests_csv(p)
-            except OSError as exc:
-                raise ValueError(f"cannot read {p}: {exc.strerror}") from None
+        if p.lower().endswith(".csv"):
+            rows += read_requests_csv(p, encoding, mapping)
         else:
             others.append(p)
     if others:
         try:
-            rows += load_rows(others)
+            corpus = load_rows(others)
         except NoRows as exc:
             raise ValueError(str(exc)) from None
+        check_row_types(corpus)
+        rows += corpus
     return rows
 
 
-def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item) -> list[dict]:
+def piped_stdin() -> str | None:
+    """The text piped in on stdin; None when stdin is closed or a terminal (nothing piped)."""
+    if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
+        return None
+    return sys.stdin.read()
+
+
+def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
+                   encoding=None, columns=None) -> list[dict]:
     """The rows a scoring command was given (the summary of a new request may come on
     stdin); bad input ends the command with one line."""
-    stdin_text = sys.stdin.read() if item is not None and summary_file is None and not sys.stdin.isatty() else None
     try:
+        stdin_text = piped_stdin() if item is not None and summary_file is None else None
         return gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item)
+                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item, encoding, columns)
+    except UnicodeDecodeError as exc:
+        fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
     except ValueError as exc:
         fail(str(exc))
 
@@ -68,6 +86,10 @@ def _load(model_dir: Path):
         return load_model_dir(model_dir)
     except ModelLoadError as exc:
         fail(str(exc))
+
+
+ENCODING_HELP = "Encoding of CSV inputs and --summary-file (default UTF-8, with or without Excel's BOM; e.g. cp1252)."
+COLUMNS_HELP = "CSV column names for the fields, e.g. summary=Notes,item=Treatment."
 
 
 @app.command()
@@ -84,12 +106,17 @@ def score(
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes for a large batch (0 = one per core)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write results as JSON lines here."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    columns: Optional[str] = typer.Option(None, "--columns", help=COLUMNS_HELP),
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
     from imr_ml.scoring import BATCH, score_rows
     from imr_ml.textio import atomic_path
 
-    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item)
+    if out:
+        check_out(out)
+    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
+                          encoding, columns)
     loaded = _load(model_dir)
     # Worker processes pay for themselves from a few batches on.
     n_jobs = (jobs or os.cpu_count() or 1) if len(rows) >= 4 * BATCH else 1
@@ -97,7 +124,7 @@ def score(
     with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update:
         stream = score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs)
         if out:
-            with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            with writing(out), atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
                 for r in stream:
                     fh.write(json.dumps(r) + "\n")
                     if as_json or len(results) < 50:

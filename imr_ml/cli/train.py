@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail, progress, read_inputs
+from imr_ml.cli._app import app, check_out, fail, progress, read_inputs, writing
 
 
 @app.command()
@@ -26,10 +26,11 @@ def train(
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the outer CV (faster; card has no metrics)."),
     streaming: Optional[bool] = typer.Option(None, "--streaming/--no-streaming", help="Large-corpus procedure: features once in parallel, hashed TF-IDF, calibration and metrics on held-out letters (default: from 200,000 items)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes computing features in the streaming procedure (0: every core)."),
+    labels_from: str = typer.Option("label", "--labels-from", help="label: labels must agree with decisions; decision: take every label from the decision."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ):
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
-    from imr_ml.modelio import ModelLoadError
+    from imr_ml.modelio import ModelLoadError, ModelOutError, check_model_out
     from imr_ml.train import DEFAULT_GRID, TrainError, TrainOptions, save
     from imr_ml.train import train as fit
 
@@ -40,9 +41,11 @@ def train(
     try:
         opts = TrainOptions(split=split, seed=seed, n_splits=folds, cv_repeats=repeats, grid=grid,
                             calibration=calibration, estimate=not no_estimate, streaming=streaming, n_jobs=jobs,
-                            pipeline={"use_tfidf": True} if words else {})
-    except TrainError as exc:
+                            labels_from=labels_from, pipeline={"use_tfidf": True} if words else {})
+        check_model_out(out, inputs)
+    except (TrainError, ModelOutError) as exc:
         fail(str(exc))
+    check_out(out, folder=True)
     show = sys.stderr.isatty() and not as_json
     rows = read_inputs(inputs, show_progress=show)
     if not rows:
@@ -50,8 +53,9 @@ def train(
     try:
         with progress(show) as rep:
             result = fit(rows, opts, reporter=rep, inputs=[str(p) for p in inputs])
-        path = save(result, out)
-    except (TrainError, ModelLoadError) as exc:
+        with writing(out):
+            path = save(result, out)
+    except (TrainError, ModelLoadError, ModelOutError) as exc:
         fail(str(exc))
     m = result.manifest
     summary = {

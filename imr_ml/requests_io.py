@@ -1,0 +1,66 @@
+"""Reading requests to score from a CSV as people actually save them: from Excel (a UTF-8
+byte-order mark, or Windows-1252), with their own column names. Every error is one line
+naming the file."""
+
+from __future__ import annotations
+
+import csv
+
+REQUIRED_CSV = ("summary", "item")
+CSV_FIELDS = (*REQUIRED_CSV, "claims_admin_guideline", "date_of_injury", "ur_denial_date", "letter_id")
+# utf-8-sig reads plain UTF-8 too, and drops the byte-order mark Excel writes first
+DEFAULT_ENCODING = "utf-8-sig"
+
+
+def parse_columns(spec: str | None) -> dict[str, str]:
+    """``summary=Notes,item=Treatment`` as {field: CSV column}; raises ValueError."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (spec or "").split(","))):
+        field, sep, column = (x.strip() for x in part.partition("="))
+        if not sep or not column:
+            raise ValueError(f"--columns takes FIELD=COLUMN pairs, not {part!r}")
+        if field not in CSV_FIELDS:
+            raise ValueError(f"--columns: unknown field {field!r} (one of {', '.join(CSV_FIELDS)})")
+        mapping[field] = column
+    return mapping
+
+
+def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str, str] | None = None) -> list[dict]:
+    """Requests from a CSV with columns summary,item[,claims_admin_guideline,date_of_injury,
+    ur_denial_date,letter_id], or the columns ``columns`` maps those fields to."""
+    encoding = encoding or DEFAULT_ENCODING
+    try:
+        with open(path, newline="", encoding=encoding) as fh:
+            return _requests(csv.DictReader(fh), path, {f: (columns or {}).get(f, f) for f in CSV_FIELDS})
+    except LookupError:
+        raise ValueError(f"{path}: unknown --encoding {encoding!r}") from None
+    except UnicodeDecodeError as exc:
+        hint = " (saved by Excel on Windows? try --encoding cp1252)" if encoding == DEFAULT_ENCODING else ""
+        raise ValueError(f"{path} is not {encoding} text: byte 0x{exc.object[exc.start]:02x} "
+                         f"at offset {exc.start}{hint}") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path} is not a readable CSV: {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _requests(reader: csv.DictReader, path: str, names: dict[str, str]) -> list[dict]:
+    from imr_ml.scoring import request_row
+
+    header = reader.fieldnames or []
+    if not header:
+        raise ValueError(f"{path} is empty: a CSV of requests needs a header and one row per request")
+    missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
+    if missing:
+        raise ValueError(f"{path}: CSV needs columns {', '.join(names[f] for f in REQUIRED_CSV)} "
+                         f"(missing {', '.join(missing)}; map yours with --columns summary=COL,item=COL)")
+    rows = []
+    for i, rec in enumerate(reader):
+        get = {f: rec.get(names[f]) for f in CSV_FIELDS}
+        row = request_row(get["summary"] or "", get["item"] or "", get["claims_admin_guideline"],
+                          get["date_of_injury"], get["ur_denial_date"])
+        row["letter_id"] = get["letter_id"] or f"row{i + 1}"
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"{path} has a header but no requests")
+    return rows

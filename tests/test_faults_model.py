@@ -1,0 +1,411 @@
+"""Faults in the model half of the CLI (train, score, explain, report, model directories,
+CSV requests): each ends with exit status 2 and one `error:` line, and nothing the user
+had is lost or half-written. One tiny model is trained per module."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from imr_ml import modelio
+from imr_ml.cli import app
+from imr_ml.modelio import ModelLoadError, load_model_dir
+
+pytestmark = pytest.mark.faults
+
+runner = CliRunner()
+SUMMARY = ("The injured worker has chronic low back pain radiating to the left leg. An MRI showed a "
+           "disc herniation at L5-S1. Physical therapy and medications failed to help. She remains off work.")
+ITEM = "Lumbar epidural steroid injection"
+TRAIN = ["--no-estimate", "--prior-weight", "0.3", "--folds", "2"]
+
+
+def invoke(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def assert_refused(res, *words):
+    """Exit 2, and stderr is exactly one `error:` line (containing `words`), no traceback."""
+    lines = res.stderr.strip().splitlines()
+    assert res.exit_code == 2, (res.exit_code, res.output, res.exception)
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert "Traceback" not in res.output
+    for w in words:  # a tuple: any one of its words
+        assert any(a in lines[0] for a in (w if isinstance(w, tuple) else (w,))), lines[0]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes (and the folder's entries), to compare after."""
+    return {str(p.relative_to(folder)): (b"<dir>" if p.is_dir() else p.read_bytes())
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    from imr_ml.ingest import parse_text
+    from imr_ml.synth import iter_letters
+
+    rows = []
+    for lid, text, _ in iter_letters(50, seed=5):
+        rows += parse_text(text, f"{lid}.txt")
+    path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("model") / "m"
+    res = invoke("train", corpus, "--out", out, *TRAIN)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture()
+def model_copy(model, tmp_path) -> Path:
+    """A copy of the module's model to tamper with."""
+    return Path(shutil.copytree(model, tmp_path / "m"))
+
+
+def rows_of(corpus: Path) -> list[dict]:
+    return [json.loads(line) for line in corpus.read_text().splitlines()]
+
+
+def write_rows(path: Path, rows: list) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def rewrite_manifest(model_dir: Path, change) -> None:
+    m = json.loads((model_dir / "manifest.json").read_text())
+    (model_dir / "manifest.json").write_text(json.dumps(change(m)))
+
+
+def replace_model_file(model_dir: Path, data: bytes) -> None:
+    """Put `data` in model.skops with a matching sha256, as a careful forger would."""
+    (model_dir / "model.skops").write_bytes(data)
+    rewrite_manifest(model_dir, lambda m: m | {"files": m["files"] | {"model.skops": modelio.sha256_bytes(data)}})
+
+
+# ----------------------------------------------------------------------------- train --out
+
+
+def test_train_onto_a_folder_holding_its_corpus_refuses_and_keeps_it(corpus, tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    shutil.copy(corpus, d / "corpus.jsonl")
+    (d / "notes.txt").write_text("x\n")
+    before = snapshot(d)
+    assert_refused(invoke("train", d / "corpus.jsonl", "--out", d, *TRAIN), "input")
+    assert snapshot(d) == before
+
+
+def test_train_onto_a_folder_that_is_not_a_model_refuses(corpus, tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "notes.txt").write_text("x\n")
+    before = snapshot(d)
+    assert_refused(invoke("train", corpus, "--out", d, *TRAIN), "not an imr-ml model directory")
+    assert snapshot(d) == before
+
+
+def test_train_onto_a_model_holding_other_files_refuses(corpus, model_copy):
+    (model_copy / "notes.txt").write_text("mine\n")
+    before = snapshot(model_copy)
+    assert_refused(invoke("train", corpus, "--out", model_copy, *TRAIN), "notes.txt")
+    assert snapshot(model_copy) == before
+
+
+def test_train_out_dot_refuses(corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_refused(invoke("train", corpus, "--out", ".", *TRAIN), "current folder")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_under_a_file_refuses(corpus, tmp_path):
+    (tmp_path / "afile").write_text("x\n")
+    assert_refused(invoke("train", corpus, "--out", tmp_path / "afile" / "m", *TRAIN), "not a folder")
+    assert_refused(invoke("train", corpus, "--out", tmp_path / "afile", *TRAIN), "not a folder")
+    assert (tmp_path / "afile").read_text() == "x\n"
+
+
+def test_train_that_fails_leaves_the_old_model(corpus, model_copy, tmp_path):
+    rows = rows_of(corpus)
+    three = [r for r in rows if r["label"] == 1][:1] + [r for r in rows if r["label"] == 0][:2]
+    before = snapshot(model_copy)
+    assert_refused(invoke("train", write_rows(tmp_path / "c3.jsonl", three), "--out", model_copy, *TRAIN))
+    assert snapshot(model_copy) == before
+
+
+def test_replacing_a_model_keeps_the_old_one_loadable_until_the_new_one_is_complete(model_copy, monkeypatch):
+    loaded = load_model_dir(model_copy)
+    swap = modelio._swap_into_place
+    seen = {}
+
+    def checked_swap(tmp, out):
+        seen["old"] = load_model_dir(out).manifest["model_sha256"]
+        seen["new_complete"] = (tmp / "manifest.json").exists()
+        swap(tmp, out)
+
+    monkeypatch.setattr(modelio, "_swap_into_place", checked_swap)
+    modelio.write_model_dir(model_copy, model=loaded.model, manifest={"note": "new"})
+    assert seen == {"old": loaded.manifest["model_sha256"], "new_complete": True}
+    assert json.loads((model_copy / "manifest.json").read_text())["note"] == "new"
+    assert sorted(p.name for p in model_copy.parent.iterdir()) == ["m"]
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@pytest.mark.parametrize("rel", ["baselines/../../outside.skops", "/tmp/outside.skops", "baselines/./x.skops"])
+def test_manifest_names_outside_the_model_are_refused(model_copy, rel):
+    outside = model_copy.parent / "outside.skops"
+    shutil.copy(model_copy / "model.skops", outside)
+    rewrite_manifest(model_copy, lambda m: m | {"files": m["files"] | {rel: modelio.sha256_file(outside)}})
+    with pytest.raises(ModelLoadError, match="plain names"):
+        load_model_dir(model_copy, with_baselines=True)
+    assert_refused(invoke("score", model_copy, "--item", ITEM, input=SUMMARY), "plain names")
+
+
+def test_symlink_out_of_the_model_is_refused(model_copy):
+    outside = model_copy.parent / "elsewhere.skops"
+    shutil.move(model_copy / "model.skops", outside)
+    (model_copy / "model.skops").symlink_to(outside)
+    assert_refused(invoke("score", model_copy, "--item", ITEM, input=SUMMARY), "outside the model directory")
+
+
+def test_allow_list_judges_names_before_importing_them(model_copy):
+    data = modelio.dumps(modelio.LoadedModel(model=None, manifest={}, path=Path(".")))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        schema = z.read("schema.json").decode().replace('"imr_ml.modelio"', '"imr_ml.__main__"')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("schema.json", schema)
+    replace_model_file(model_copy, buf.getvalue())
+    sys.modules.pop("imr_ml.__main__", None)
+    with pytest.raises(ModelLoadError, match="allow-list: imr_ml.__main__"):
+        load_model_dir(model_copy)
+    assert "imr_ml.__main__" not in sys.modules
+
+
+@pytest.mark.parametrize("manifest", [
+    [], "model", {"files": []}, {"files": {"model.skops": 5}}, {"files": {}},
+    {"files": {"model.skops": "0" * 64}, "versions": ["1.6"]}, {"versions": {}},
+])
+def test_malformed_manifests_are_refused(model_copy, manifest):
+    (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    assert_refused(invoke("score", model_copy, "--item", ITEM, input=SUMMARY), "manifest")
+
+
+def _unfitted():
+    from sklearn.linear_model import LogisticRegression
+
+    return modelio.dumps(LogisticRegression())
+
+
+@pytest.mark.parametrize("data, words", [
+    (lambda: modelio.dumps({"coef": [1, 2]}), "holds a dict"),
+    (_unfitted, "unfitted LogisticRegression"),
+    (lambda: b"\x00garbage" * 20, "not a readable skops file"),
+])
+def test_model_files_that_hold_no_fitted_model_are_refused(model_copy, data, words):
+    replace_model_file(model_copy, data())
+    for args in (["score", model_copy, "--item", ITEM], ["explain", model_copy, "--item", ITEM],
+                 ["report", model_copy, "--out", model_copy.parent / "rep"]):
+        assert_refused(invoke(*args, input=SUMMARY), words)
+    assert not (model_copy.parent / "rep").exists()
+
+
+# ----------------------------------------------------------------------------- labels and rows
+
+
+def test_labels_that_contradict_decisions_are_refused_unless_taken_from_decisions(corpus, tmp_path):
+    rows = rows_of(corpus)
+    rows[3]["label"] = 1 - rows[3]["label"]
+    path = write_rows(tmp_path / "c.jsonl", rows)
+    assert_refused(invoke("train", path, "--out", tmp_path / "m", *TRAIN),
+                   f"row 4 (letter {rows[3]['letter_id']}, item {rows[3]['item_index']})", "contradicts", "--labels-from")
+    assert not (tmp_path / "m").exists()
+    res = invoke("train", path, "--out", tmp_path / "m", "--labels-from", "decision", *TRAIN)
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "m" / "manifest.json").read_text())["data"]["n_overturned"] == \
+        sum(r["decision"] == "overturned" for r in rows)
+
+
+@pytest.mark.parametrize("label", ["1", 2, 0.5, [1]])
+def test_labels_that_are_not_0_or_1_are_refused(corpus, tmp_path, label):
+    rows = rows_of(corpus)
+    rows[0]["label"] = label
+    assert_refused(invoke("train", write_rows(tmp_path / "c.jsonl", rows), "--out", tmp_path / "m", *TRAIN),
+                   "row 1", "is not 0 or 1")
+
+
+def test_three_rows_of_both_classes_get_the_true_reason(corpus, tmp_path):
+    rows = rows_of(corpus)
+    three = [r for r in rows if r["label"] == 1][:1] + [r for r in rows if r["label"] == 0][:2]
+    res = invoke("train", write_rows(tmp_path / "c3.jsonl", three), "--out", tmp_path / "m")
+    assert_refused(res, "too few letters per class", "1 letter(s) with an overturned item")
+    assert "one class" not in res.stderr
+
+
+ROW3 = ("row 3", "line 3")  # the corpus reader names the line, the row checks the row
+
+
+@pytest.mark.parametrize("change", [
+    {"item_index": "x"}, {"summary": 3}, {"letter_id": ["a"]}, {"retrospective": "no"},
+])
+def test_corpus_rows_with_bad_types_are_refused(corpus, model, tmp_path, change):
+    rows = rows_of(corpus)[:5]
+    rows[2] |= change
+    path = write_rows(tmp_path / "c.jsonl", rows)
+    assert_refused(invoke("train", path, "--out", tmp_path / "m", *TRAIN), ROW3)
+    assert_refused(invoke("score", model, path), ROW3)
+    assert_refused(invoke("report", model, "--corpus", path, "--out", tmp_path / "rep"), ROW3)
+
+
+def test_corpus_line_that_is_not_an_object_is_refused(corpus, model, tmp_path):
+    path = write_rows(tmp_path / "c.jsonl", [*rows_of(corpus)[:2], 7])
+    assert_refused(invoke("train", path, "--out", tmp_path / "m", *TRAIN), ROW3, ("not an object", "must be a JSON object"))
+    assert_refused(invoke("score", model, path), ROW3)
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+@pytest.fixture()
+def requests_csv(tmp_path) -> Path:
+    path = tmp_path / "r.csv"
+    path.write_text(f'summary,item\n"{SUMMARY}",{ITEM}\n', encoding="utf-8")
+    return path
+
+
+def _output_commands(model, csv, out):
+    return [["score", model, csv, "--out", out], ["explain", model, csv, "--html", out],
+            ["report", model, "--out", out]]
+
+
+def test_outputs_under_a_regular_file_are_refused(model, requests_csv, tmp_path):
+    (tmp_path / "afile").write_text("x\n")
+    for args in _output_commands(model, requests_csv, tmp_path / "afile" / "out"):
+        assert_refused(invoke(*args), "not a folder")
+    assert (tmp_path / "afile").read_text() == "x\n"
+
+
+def test_file_outputs_onto_a_folder_are_refused(model, requests_csv, tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "keep.txt").write_text("mine\n")
+    for args in _output_commands(model, requests_csv, tmp_path / "d")[:2]:
+        assert_refused(invoke(*args), "is a folder")
+    assert snapshot(tmp_path / "d") == {"keep.txt": b"mine\n"}
+
+
+def test_report_onto_a_file_is_refused(model, tmp_path):
+    (tmp_path / "afile").write_text("x\n")
+    assert_refused(invoke("report", model, "--out", tmp_path / "afile"), "not a folder")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_outputs_in_a_read_only_folder_are_refused(model, requests_csv, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        for args in _output_commands(model, requests_csv, ro / "out"):
+            assert_refused(invoke(*args), "not writable")
+    finally:
+        ro.chmod(0o755)
+
+
+def test_failed_outputs_leave_existing_ones_untouched(model_copy, requests_csv, tmp_path, monkeypatch):
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    out, html, rep = folder / "s.jsonl", folder / "e.html", folder / "rep"
+    out.write_text("old scores\n")
+    html.write_text("old page\n")
+    rep.mkdir()
+    (rep / "report.json").write_text("old report\n")
+    (rep / "mine.txt").write_text("mine\n")
+    before = snapshot(folder)
+    (model_copy / "model.skops").write_bytes(b"corrupt")
+    for args in _output_commands(model_copy, requests_csv, None):
+        args[-1] = {"score": out, "explain": html, "report": rep}[args[0]]
+        assert_refused(invoke(*args))
+    assert snapshot(folder) == before
+
+
+def test_report_that_fails_midway_writes_nothing(model, tmp_path, monkeypatch):
+    import imr_ml.report
+
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    (rep / "mine.txt").write_text("mine\n")
+
+    def broken(data):
+        raise RuntimeError("page failed")
+
+    monkeypatch.setattr(imr_ml.report, "_html", broken)
+    assert invoke("report", model, "--out", rep).exit_code != 0
+    assert snapshot(tmp_path) == {"rep": b"<dir>", "rep/mine.txt": b"mine\n"}
+    monkeypatch.undo()
+    assert invoke("report", model, "--out", rep).exit_code == 0
+    assert {"mine.txt", "report.json", "report.html"} <= {p.name for p in rep.iterdir()}
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+
+
+def test_score_item_with_stdin_closed_says_how_to_give_the_summary(model):
+    res = subprocess.run(["sh", "-c", '"$0" -m imr_ml score "$1" --item MRI <&-', sys.executable, str(model)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip().splitlines() == [
+        "error: no clinical summary for --item: pass --summary-file FILE or pipe the summary on stdin"]
+
+
+# ----------------------------------------------------------------------------- CSV requests
+
+
+def test_csv_saved_by_excel_with_a_bom_is_read(model, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(f'\ufeffsummary,item\n"{SUMMARY}",{ITEM}\n'.encode("utf-8"))
+    res = invoke("score", model, path, "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["item"] == ITEM
+
+
+def test_windows_1252_csv_names_the_file_and_the_encoding(model, tmp_path):
+    path = tmp_path / "win.csv"
+    path.write_bytes(f'summary,item\n"{SUMMARY} Caf\u00e9 \u2013 visit.",{ITEM}\n'.encode("cp1252"))
+    assert_refused(invoke("score", model, path), str(path), "--encoding cp1252")
+    res = invoke("score", model, path, "--encoding", "cp1252", "--json")
+    assert res.exit_code == 0, res.output
+    assert_refused(invoke("score", model, path, "--encoding", "nonsense"), str(path), "nonsense")
+
+
+@pytest.mark.parametrize("text", ["", "summary,item\n", "\n"])
+def test_empty_csv_is_refused(model, tmp_path, text):
+    path = tmp_path / "empty.csv"
+    path.write_text(text)
+    assert_refused(invoke("score", model, path), str(path))
+
+
+def test_csv_columns_can_be_mapped(model, tmp_path):
+    path = tmp_path / "own.csv"
+    path.write_text(f'Notes,Treatment\n"{SUMMARY}",{ITEM}\n')
+    assert_refused(invoke("score", model, path), str(path), "--columns")
+    res = invoke("score", model, path, "--columns", "summary=Notes,item=Treatment", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["item"] == ITEM
+    assert_refused(invoke("score", model, path, "--columns", "summary=Nope,item=Treatment"), str(path), "Nope")
+    assert_refused(invoke("score", model, path, "--columns", "colour=Notes"), "colour")
+
+
+def test_unreadable_csv_names_the_file(model, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text('summary,item\n"' + "pain " * 40_000 + '",MRI\n')  # a field over csv's limit
+    assert_refused(invoke("score", model, path), str(path))
