@@ -681,7 +681,7 @@ def test_guideline_signal_evidence_points_at_the_phrase():
         ("LBP radiating to L leg, +SLR, diminished L ankle reflex, EHL 4/5", "radiculopathy", True),
         ("LBP radiating to L leg, +SLR, diminished L ankle reflex, EHL 4/5", "neuro_deficit", True),
         ("R leg numbness, SLR positive on the R.", "radiculopathy", True),
-        ("4/5 EHL on the left.", "neuro_deficit", True),
+        ("Motor strength of the left EHL 4/5.", "neuro_deficit", True),
         ("Seen 4/5/2016 for follow-up.", "neuro_deficit", False),
         ("PT x12 w/o benefit", "prior_trial_without_benefit", True),
         ("Pt is P&S, working full duty w/ restrictions.", "permanent_and_stationary", True),
