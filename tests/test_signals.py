@@ -509,3 +509,185 @@ def test_garbage_made_inside_fewer_gc_pauses_is_still_collected():
     assert ref() is not None and gc.get_freeze_count() == 0
     gc.collect()
     assert ref() is None
+
+
+# ---------------------------------------------------------------- signals for guideline rules
+# (features/guidelines.toml refers to them by name). Letter-style and typed-note-style
+# sentences, negated and planned ones.
+
+GUIDELINE_SIGNAL_CASES = {
+    "failed_conservative_care": (
+        ["Failed 6 wks PT.", "Pain persists despite PT, NSAIDs and HEP.", "He has exhausted conservative treatment.",
+         "No improvement with 8 weeks of therapy and meds.",
+         "Her neck pain continued despite six weeks of physical therapy and a home exercise program."],
+        ["The applicant has not tried conservative care.", "No conservative care has been tried.", "Has not tried PT.",
+         "He has not failed physical therapy.", "Will start PT; if it fails, consider surgery.",
+         "There was no documentation that she failed conservative care.", "UR failed to approve the therapy."],
+    ),
+    "no_conservative_care": (
+        ["She has not had any therapy.", "No PT to date.", "Conservative care not yet attempted.",
+         "New injury 2 weeks ago, no treatment yet.", "Surgery was requested without any prior conservative treatment.",
+         "He has never tried physical therapy."],
+        ["He completed 12 sessions of PT.", "She has not failed conservative care.", "Will start PT next week.",
+         "No further therapy was requested.", "Surgery is not supported without conservative care."],
+    ),
+    "lasting_relief": (
+        ["70% relief for 3 months after the last ESI with decreased Norco use.", ">50% relief x 8 wks",
+         "The prior epidural injection gave 60% relief lasting eight weeks.",
+         "She reported seventy percent relief for 10 weeks after the facet block."],
+        ["30% relief for 2 weeks.", "Repeat blocks need at least 50% relief for six to eight weeks.",
+         "She did not report 60% relief for 8 weeks.", "Relief lasted only a few days."],
+    ),
+    "short_relief": (
+        ["30% relief for 2 weeks", "Relief lasted only a few days.", "The injection gave temporary relief.",
+         "He had relief for 3 days after the block.", "20 percent improvement after the injection"],
+        ["70% relief for 3 months after the last ESI.", "She had no relief from the block.",
+         "He reported a 10% improvement since the last visit."],
+    ),
+    "drug_screen": (
+        ["UDS 5/2016 consistent.", "The urine toxicology screen was appropriate.",
+         "A urine drug screen on 3/1/2016 was consistent with prescribed medications."],
+        ["No UDS on file.", "Plan to obtain a urine drug screen.", "The request for a urine drug screen was non-certified."],
+    ),
+    "opioid_agreement": (
+        ["He signed an opioid agreement.", "Pain contract on file.", "The worker has a signed narcotic contract."],
+        ["No opioid agreement was documented.", "Will have her sign a pain contract."],
+    ),
+    "cures_checked": (
+        ["CURES ok", "The CURES report was reviewed and was consistent.", "PDMP checked 4/2016."],
+        ["Plan to check CURES.", "There was no CURES report."],
+    ),
+    "opioid_monitoring": (
+        ["UDS consistent.", "CURES ok", "Signed pain contract.", "No aberrant behaviors, no side effects.",
+         "Pain 8->4 w/ meds", "Pain decreased from 8/10 to 4/10 with medications.", "The 4 A's were documented."],
+        ["There was no documentation of the 4 A's.", "No UDS on file.", "Plan to check CURES.",
+         "There was no documentation of side effects."],
+    ),
+    "aberrant_behavior": (
+        ["The last UDS was inconsistent.", "He requested early refills.", "Records show multiple prescribers.",
+         "The urine drug screen was positive for non-prescribed oxycodone.", "Aberrant behavior was noted."],
+        ["No aberrant behaviors.", "UDS consistent.", "Monitor for aberrant behavior."],
+    ),
+    "weaning_recommended": (
+        ["UR modified the request for weaning.", "Recommend tapering Norco.", "She is being weaned off Soma.",
+         "A taper was started."],
+        ["No taper was recommended.", "Norco 10/325 #90."],
+    ),
+    "gi_risk": (
+        ["History of peptic ulcer disease.", "Hx GI bleed in 2010.", "He is a 70-year-old man.", "72F with knee pain",
+         "Current medications include aspirin and naproxen.", "She takes warfarin.", "He is on multiple NSAIDs."],
+        ["Denies GI bleed.", "He is a 45-year-old man.", "No history of ulcers or bleeding.", "Consider aspirin.",
+         "Epidural steroid injection was requested."],
+    ),
+    "gi_symptoms": (
+        ["She reports dyspepsia with naproxen.", "GERD.", "Stomach upset from NSAIDs.", "History of gastritis."],
+        ["Denies GI upset.", "No gastritis.", "Omeprazole to prevent GI upset."],
+    ),
+    "device_trial": (
+        ["She completed a 30-day TENS trial with decreased pain and medication use.",
+         "One-month home TENS trial gave 50% less pain.", "A trial of TENS in therapy helped."],
+        ["No TENS trial was documented.", "A one-month TENS trial is recommended.", "Request for 30-day trial of H-wave.",
+         "Treatment has included a TENS unit rental."],
+    ),
+    "recent_surgery": (
+        ["Status post arthroscopy 3 weeks ago.", "S/p ACDF on 10/2016, now 6 weeks post-op.", "Post-op week 4.",
+         "She is 2 weeks post-op from a carpal tunnel release.", "He recently underwent a rotator cuff repair."],
+        ["She had a knee arthroscopy in 2009.", "Surgery is scheduled in 3 weeks.", "Postoperative physical therapy is requested."],
+    ),
+    "acute_exacerbation": (
+        ["Acute flare of low back pain.", "Exacerbation 1 week ago.", "He had a flare-up after lifting.",
+         "Acute muscle spasm was noted."],
+        ["No flare-ups.", "Denies new injury.", "The pain is exacerbated by walking.",
+         "Muscle relaxants are recommended for short-term treatment of acute exacerbations of chronic low back pain."],
+    ),
+    "neuropathic_pain": (
+        ["Diabetic neuropathy.", "Burning pain in the foot.", "CRPS of the right hand.", "Postherpetic neuralgia."],
+        ["No neuropathic pain was documented.", "Gabapentin is a first-line option for neuropathic pain.", "Denies burning pain."],
+    ),
+    "long_term_use": (
+        ["He has been on Soma for over a year.", "Flexeril since 2014.", "Chronic use of opioids.",
+         "She has been taking Norco for 18 months.", "Norco 10/325 TID x 2 yrs"],
+        ["He has had back pain for 3 years.", "Long-term use of muscle relaxants is not recommended.",
+         "Soma is not recommended for long-term use.", "She will take Flexeril for 2 weeks."],
+    ),
+    "significant_change": (
+        ["New weakness in the left leg.", "Progressive numbness of the hand.", "Symptoms worsened since the last MRI.",
+         "New injury at work in May."],
+        ["No new symptoms.", "Repeat MRI is reserved for a significant change in symptoms.",
+         "He saw a new pain management physician.", "No significant change in findings."],
+    ),
+    "surgical_planning": (
+        ["The surgeon recommended an MRI to plan the surgery.", "She is a candidate for decompression.",
+         "Surgical consultation recommended.", "Fusion is being considered."],
+        ["She is not a surgical candidate.", "He does not want surgery.", "No surgical plans."],
+    ),
+    "imaging_concordant": (
+        ["MRI shows L5-S1 herniation compressing the S1 nerve root.", "Full-thickness rotator cuff tear on MRI.",
+         "EMG confirmed left L5 radiculopathy.", "The findings correlate with the MRI."],
+        ["MRI showed no herniation.", "MRI to rule out a tear.", "The MRI was normal.",
+         "An MRI was requested to evaluate for a tear."],
+    ),
+    "insomnia": (
+        ["She reports difficulty sleeping.", "Insomnia.", "He wakes up at night from pain.", "Ambien for sleep."],
+        ["Denies sleep problems.", "No insomnia.", "Will try Ambien if sleep becomes a problem."],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "name,text,expected",
+    [(n, t, True) for n, (pos, _) in GUIDELINE_SIGNAL_CASES.items() for t in pos]
+    + [(n, t, False) for n, (_, neg) in GUIDELINE_SIGNAL_CASES.items() for t in neg],
+)
+def test_guideline_signals(name, text, expected):
+    s = sig(text, name)
+    assert bool(s.value) is expected, (name, text, [text[a:b] for _, a, b in s.evidence])
+    if expected:
+        assert s.evidence and all(f == "summary" and 0 <= a < b <= len(text) for f, a, b in s.evidence)
+
+
+def test_guideline_signals_are_features_with_descriptions():
+    from imr_ml.signals import load_rules
+
+    rules = {r.name: r for r in load_rules().text_rules}
+    for name in GUIDELINE_SIGNAL_CASES:
+        assert name in rules and rules[name].description, name
+
+
+def test_guideline_signal_evidence_points_at_the_phrase():
+    text = "The worker is a 50-year-old man. The last UDS was consistent. He has been on Soma for over a year."
+    ds = sig(text, "drug_screen")
+    assert [text[a:b] for _, a, b in ds.evidence] == ["UDS"]
+    lt = sig(text, "long_term_use")
+    assert any("for over a year" in text[a:b] for _, a, b in lt.evidence)
+
+
+@pytest.mark.parametrize(
+    "text,name,expected",
+    [
+        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "prior_trial_without_benefit", True),
+        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "neuro_deficit", True),
+        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "failed_conservative_care", True),
+        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "working", False),
+        ("Acupuncture x6 done, no change in function, still off work.", "no_functional_improvement", True),
+        ("Acupuncture x6 done, no change in function, still off work.", "functional_improvement", False),
+        ("Acupuncture x6 done, no change in function, still off work.", "off_work", True),
+        ("Acupuncture x6 done, no change in function, still off work.", "working", False),
+        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "opioid_use", True),
+        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "functional_improvement", True),
+        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "drug_screen", True),
+        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "cures_checked", True),
+        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "long_term_use", True),
+        ("LBP radiating to L leg, +SLR, diminished L ankle reflex, EHL 4/5", "radiculopathy", True),
+        ("LBP radiating to L leg, +SLR, diminished L ankle reflex, EHL 4/5", "neuro_deficit", True),
+        ("R leg numbness, SLR positive on the R.", "radiculopathy", True),
+        ("Motor strength of the left EHL 4/5.", "neuro_deficit", True),
+        ("Seen 4/5/2016 for follow-up.", "neuro_deficit", False),
+        ("PT x12 w/o benefit", "prior_trial_without_benefit", True),
+        ("Pt is P&S, working full duty w/ restrictions.", "permanent_and_stationary", True),
+        ("Pt is P&S, working full duty w/ restrictions.", "working", True),
+        ("hx fx of L1, bowel incontinence", "red_flags", True),
+    ],
+)
+def test_typed_notes(text, name, expected):
+    assert fires(text, name) is expected, (text, name)
