@@ -850,6 +850,13 @@ def _prior_modality(doc: _Doc, rules: Rules, category: str, item: str):
     return hit
 
 
+def _negates_cue(ex, req) -> bool:
+    """Whether a negation or hypothetical cue stands before the history cue itself ("has
+    not had physical therapy", "never received acupuncture"): it then governs the history."""
+    first = min(r[1][0] for r in req)
+    return any(r[1][1] <= first for r in ex)
+
+
 def _prior_mentions(doc: _Doc, rules: Rules, term: re.Pattern, count_sessions: bool):
     evidence = []
     hyp = rules.cues.get("hypothetical")
@@ -876,7 +883,7 @@ def _prior_mentions(doc: _Doc, rules: Rules, term: re.Pattern, count_sessions: b
             continue
         ex = [doc.nearest(c, s, e) for c in (hyp, neg) if c is not None]
         ex = [r for r in ex if r is not None]
-        if ex and min(r[0] for r in ex) <= min(r[0] for r in req):
+        if ex and (min(r[0] for r in ex) <= min(r[0] for r in req) or _negates_cue(ex, req)):
             continue
         mentioned = True
         evidence.append(("summary", s, e))
