@@ -588,6 +588,12 @@ class _Doc:
         end = self.sentences[i] + 1 if i < len(self.sentences) else len(self.text)
         return start, end
 
+    def reading_span(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the sentence holding `pos` and the one before it: a finding is
+        read with what was just said ("Finished 6 acupuncture visits. Now back at work.")."""
+        start, end = self.sentence_span(pos)
+        return (self.sentence_span(start - 2)[0] if start > 1 else 0), end
+
     def _cue_tables(self, cue: CueSet) -> tuple:
         """(pre, clause_pre, post) spans of a cue set, found once (Matcher spans never
         overlap, so they are in order of both start and end)."""
@@ -1108,14 +1114,14 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
 
     # The item-level reading of the response signals: did the prior trial / improvement
     # concern the disputed item's own modality (or drug)? True when a supporting span's
-    # sentence names it.
+    # sentence, or the one before it, names it.
     for base in ("prior_trial_without_benefit", "functional_improvement", "no_functional_improvement"):
         if base not in out:
             continue
         ev = []
         if term is not None:
             for f, a, b in out[base].evidence:
-                if next(_finditer(term, sdoc, *sdoc.sentence_span(a)), None) is not None:
+                if next(_finditer(term, sdoc, *sdoc.reading_span(a)), None) is not None:
                     ev.append((f, a, b))
         out[f"{base}_same_modality"] = Signal(bool(ev), ev)
 
