@@ -764,7 +764,45 @@ def _parse_date(value) -> date | None:
         return None
 
 
-_AGE = AnyCase(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y/o)[- ]?(?:old)?\b|\b(\d{1,3})[- ]?y/?o\b")
+# A dated operation: "underwent ... on 09-14-2016", "s/p L4-5 fusion 10/2016".
+_DATED_SURGERY = re.compile(
+    r"\b(?:underwent|s/p|status[- ]post|had (?:an? |the |his |her )?(?:\w+ ){0,3}(?:surgery|repair|release|fusion|arthroscopy|"
+    r"replacement|decompression|discectomy|microdiscectomy|laminectomy|meniscectomy|reconstruction)|surgery)\b"
+    r"[^.;]{0,80}?\b(?:on|in|dated|of)?\s*(\d{1,2})[-/](?:(\d{1,2})[-/])?((?:19|20)\d\d)\b", re.IGNORECASE)
+_SUMMARY_DATE = re.compile(r"\b(\d{1,2})[-/](\d{1,2})[-/]((?:19|20)\d\d)\b")
+POST_SURGICAL_DAYS = 183  # the MTUS post-surgical physical medicine periods run up to about 6 months
+
+
+def _recent_dated_surgery(summary: str, ur_denial) -> list[tuple[str, int, int]]:
+    """Evidence of an operation dated within POST_SURGICAL_DAYS before the UR denial (or,
+    without its date, before the latest date the summary names)."""
+    found = []
+    for m in _DATED_SURGERY.finditer(summary):
+        month, day, year = int(m.group(1)), int(m.group(2) or 1), int(m.group(3))
+        try:
+            found.append((date(year, month, day), m.start(), m.end()))
+        except ValueError:
+            continue
+    if not found:
+        return []
+    ref = _parse_date(ur_denial)
+    if ref is None:
+        dates = []
+        for m in _SUMMARY_DATE.finditer(summary):
+            try:
+                dates.append(date(int(m.group(3)), int(m.group(1)), int(m.group(2))))
+            except ValueError:
+                continue
+        ref = max(dates, default=None)
+    if ref is None:
+        return []
+    return [("summary", a, b) for d, a, b in found if 0 <= (ref - d).days <= POST_SURGICAL_DAYS]
+
+
+# An age, not a duration ("for 20 years"): "52-year-old", "52 years of age", "52 y/o",
+# "52yo", and a typed note's "52F" / "52 M" at the start of a sentence.
+_AGE = AnyCase(r"\b(\d{1,3})[- ]?(?:years?|yrs?)[- ]?old\b|\b(\d{1,3}) (?:years?|yrs?) of age\b|\b(\d{1,3})[- ]?y/?o\b"
+               r"|(?:^|[.;]\s*)(\d{2}) ?(?:[fm]|yo ?[fm]|male|female)\b")
 _PRIOR_COUNT = (
     # "completed 4 of 8 acupuncture visits", "attended 2 out of 10 therapy sessions"
     r"\b(?:completed|attended|had|received|undergone|underwent|finished)\s+(?P<n>\d+)\s+(?:out\s+)?of\s+(?:the\s+)?(?:\d+\s+)?(?:\w+\s+){0,3}?(?:MOD)",
@@ -1020,10 +1058,10 @@ def _summary_analysis(summary: str, r: Rules):
     m = _AGE.search(summary)
     age = None
     if m:
-        age = int(m.group(1) or m.group(2))
+        age = int(next(g for g in m.groups() if g))
         if not 14 <= age <= 100:
             age = None
-    res["age"] = Signal(age, [("summary", m.start(), m.end())] if age is not None else [])
+    res["age"] = Signal(age, [("summary", m.start(m.lastindex), m.end())] if age is not None else [])
     _remember(_SUMMARY_CACHE, _SUMMARY_CACHE_SIZE, key, (doc, res))
     return doc, res
 
@@ -1146,6 +1184,11 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
     if auth.strip():
         pev.append(("authorized_portion", 0, len(auth)))
     out["partial_authorization"] = Signal(partial, pev)
+
+    if "recent_surgery" in out and not out["recent_surgery"].value:
+        dated = _recent_dated_surgery(summary, row.get("ur_denial_date"))
+        if dated:
+            out["recent_surgery"] = Signal(True, dated)
 
     doi, urd = _parse_date(row.get("date_of_injury")), _parse_date(row.get("ur_denial_date"))
     days = (urd - doi).days if doi and urd else None

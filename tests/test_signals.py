@@ -18,6 +18,24 @@ from imr_ml.signals import (
 )
 
 
+@pytest.mark.parametrize("text, age", [
+    ("72F with knee pain since a fall.", 72), ("58 yo M, LBP.", 58), ("He is a 70-year-old man.", 70),
+    ("45M. Neck pain.", 45), ("Pain for 20 years; she is 61 years old.", 61), ("A 52 year old male.", 52), ("Norco 10 mg.", None),
+])
+def test_age_in_letters_and_typed_notes(text, age):
+    assert extract_signals({"summary": text})["age"].value == age
+
+
+@pytest.mark.parametrize("text, recent", [
+    ("He underwent a rotator cuff repair on 09-14-2016 and has had ten therapy visits.", True),
+    ("He underwent a rotator cuff repair in 03/2012 and completed postoperative therapy.", False),
+    ("S/p L4-5 fusion 10/2016, stiff, walks 10 minutes.", True),
+])
+def test_recent_surgery_from_the_operation_date(text, recent):
+    row = {"summary": text, "item": "Physical therapy x12", "ur_denial_date": "2016-11-20"}
+    assert bool(extract_signals(row)["recent_surgery"].value) is recent
+
+
 def sig(summary, name, **row):
     return extract_signals({"summary": summary, **row})[name]
 
@@ -574,9 +592,10 @@ GUIDELINE_SIGNAL_CASES = {
         ["No taper was recommended.", "Norco 10/325 #90."],
     ),
     "gi_risk": (
-        ["History of peptic ulcer disease.", "Hx GI bleed in 2010.", "He is a 70-year-old man.", "72F with knee pain",
+        ["History of peptic ulcer disease.", "Hx GI bleed in 2010.",
          "Current medications include aspirin and naproxen.", "She takes warfarin.", "He is on multiple NSAIDs."],
-        ["Denies GI bleed.", "He is a 45-year-old man.", "No history of ulcers or bleeding.", "Consider aspirin.",
+        # age is the `age` field (the guideline rule reads it): not counted twice here
+        ["Denies GI bleed.", "He is a 70-year-old man.", "No history of ulcers or bleeding.", "Consider aspirin.",
          "Epidural steroid injection was requested."],
     ),
     "gi_symptoms": (
