@@ -1152,14 +1152,16 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
 
     # The item-level reading of the response signals: did the prior trial / improvement
     # concern the disputed item's own modality (or drug)? True when a supporting span's
-    # sentence, or the one before it, names it.
+    # sentence names it, or, for a request of one item (a typed note, a one-item letter),
+    # the sentence before it does; with several items the sentence before may be another's.
+    span = sdoc.sentence_span if _text(row, "other_items").strip() else sdoc.reading_span
     for base in ("prior_trial_without_benefit", "functional_improvement", "no_functional_improvement"):
         if base not in out:
             continue
         ev = []
         if term is not None:
             for f, a, b in out[base].evidence:
-                if next(_finditer(term, sdoc, *sdoc.reading_span(a)), None) is not None:
+                if next(_finditer(term, sdoc, *span(a)), None) is not None:
                     ev.append((f, a, b))
         out[f"{base}_same_modality"] = Signal(bool(ev), ev)
 

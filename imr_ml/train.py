@@ -561,6 +561,7 @@ def train(
         reporter.start("fitting the final model", (len(opts.grid) * opts.n_splits if len(opts.grid) > 1 else 0) + 1)
         model, params, table = fit_procedure(X, y, g, opts, factory, reporter)
         baselines, tables = fit_baselines(X, y, seed=opts.seed, pipeline_factory=factory) if opts.baselines else ({}, {})
+    rule_moves = rule_updates(model, X if not streaming else None)
     threshold = choose_threshold(est, y) or {
         "value": min(2 * float(y.mean()), 0.5),
         "method": "twice the training base rate (no held-out predictions to choose it on)"}
@@ -595,6 +596,7 @@ def train(
                 else "out-of-fold decision scores, folds grouped by letter"),
         },
         "threshold": threshold,
+        "rule_updates": rule_moves,
         "top_coefficients": [{"feature": n, "coef": c} for n, c in top],
         "cv": _public_estimate(est),
         "baselines": {"fitted_on": "the same training rows as the model (persisted in baselines/)",
@@ -603,6 +605,22 @@ def train(
     }
     card = model_card(manifest)
     return TrainResult(model=model, manifest=manifest, card=card, baselines=baselines, tables=tables, estimate=est)
+
+
+def rule_updates(model, X: pd.DataFrame | None) -> list[dict]:
+    """Per guideline rule: its prior strength, the fitted coefficient and (given the training
+    frame) how many training items it applied to."""
+    from imr_ml.guidelines import load_guidelines
+
+    coefs = coefficients(model)
+    fired: dict[str, int] = {}
+    if X is not None and any(n.startswith("rule__") for n in coefs):
+        Z = fitted_pipeline(model)[:-1].transform(X)
+        counts = np.asarray((Z != 0).sum(axis=0)).ravel()
+        fired = {n: int(c) for n, c in zip(feature_names(model), counts)}
+    return [{"rule": r.name, "label": r.label, "prior": r.strength, "fitted": coefs[f"rule__{r.name}"],
+             "n_items": fired.get(f"rule__{r.name}"), "citation": r.citation}
+            for r in load_guidelines().rules if f"rule__{r.name}" in coefs]
 
 
 def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:
@@ -709,13 +727,15 @@ def model_card(m: dict) -> str:
         lines.append(
             f"- Large-corpus (streaming) procedure, `imr_ml.streaming`: hashed TF-IDF (columns named after "
             f"their most frequent term), features computed once in parallel; logistic regression with "
-            f"{m['hyperparameters']} fitted once on the training letters by SGD (alpha = 1/(C n)); calibration "
+            f"{m['hyperparameters']} shrunk toward the guideline priors, fitted once on the training letters; calibration "
             f"({m['calibration']['method']}, `CalibratedClassifierCV(FrozenEstimator(...))`) on held-out letters; "
             "measured on other held-out letters."
         )
     else:
         lines.append(
-            f"- Logistic regression; hyperparameters {m['hyperparameters']} chosen by "
+            f"- Logistic regression whose coefficients are shrunk toward the guideline knowledge "
+            "(`features/guidelines.toml`: each rule's cited strength, the published category rates) instead of "
+            f"toward zero; hyperparameters {m['hyperparameters']} chosen by "
             f"{m['options']['n_splits']}-fold cross-validation grouped by letter (stratified, so every fold holds "
             f"overturned items) on {m['options']['select_metric']}. The rare class is not reweighted: reweighting "
             "adds variance on a few hundred items and distorts the probabilities that calibration must then undo "
@@ -761,12 +781,22 @@ def model_card(m: dict) -> str:
         "Baselines, fitted on the same training rows and saved in `baselines/` (skops + JSON), so "
         "`imr-ml evaluate` compares them on any new data: `base_rate`; `category_prior` (training "
         "category rates smoothed toward the taxonomy's priors); `tfidf_lr` (TF-IDF of the summary + "
-        "default LogisticRegression); `signals_only` (the pipeline without TF-IDF, default C, "
-        "uncalibrated; compare it on ROC AUC / AP)."
-        + (" Streaming procedure: `tfidf_lr` and `signals_only` were fitted on a letter sample of the "
+        "default LogisticRegression); `knowledge_only` (the built-in guideline model: nothing learnt from "
+        "these rows); `data_only` (TF-IDF + signals + fields, logistic regression shrunk toward zero, "
+        "uncalibrated: the data without the knowledge)."
+        + (" Streaming procedure: `tfidf_lr` and `data_only` were fitted on a letter sample of the "
            "training rows (`imr_ml.streaming.BASELINE_ITEMS` items)." if streaming else ""),
         "",
     ]
+    if m.get("rule_updates"):
+        lines += ["## Guideline rules: the prior, what the letters made of it", "",
+                  "Each rule's strength (log-odds of an overturn) as `features/guidelines.toml` states it, the "
+                  "coefficient after training, and how many training items the rule applied to (few items: "
+                  "the prior stands).", "",
+                  "| rule | prior | fitted | items | citation |", "|---|---|---|---|---|"]
+        lines += [f"| {u['label']} | {u['prior']:+.2f} | {u['fitted']:+.2f} | {u['n_items']} | {u['citation']} |"
+                  for u in m["rule_updates"]]
+        lines.append("")
     if m.get("top_coefficients"):
         lines += ["## Largest coefficients (final pipeline, before calibration)", "",
                   "| feature | coefficient |", "|---|---|"]
