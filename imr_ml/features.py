@@ -373,7 +373,7 @@ _FIELD_NUMERIC = (
     # the text is, and a missing value takes the reference value (it moves nothing).
     "retrospective",
     "partial_authorization",
-    "requested_quantity",  # log1p(quantity); 0 when not stated
+    "requested_quantity",  # log1p(visits) - log1p(6) for visit-based categories; else 0
     "exceeds_trial",
     "prior_sessions",  # log1p(count) of prior sessions of the item's modality
     "prior_same_modality",
@@ -391,6 +391,7 @@ _FIELD_NUMERIC = (
 # Numbers are centred on a typical claim (3 years from injury to the UR denial, age 45): a
 # request that does not state one is that typical claim, and the feature is 0 either way.
 TYPICAL_YEARS, TYPICAL_AGE = 3.0, 45.0
+TYPICAL_VISITS = math.log1p(6)  # the guideline's usual initial trial
 
 
 # Signal rows are pure functions of a row's pre-decision text and the rules: cross-validation
@@ -516,7 +517,8 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
             f["retrospective"] = float(bool(sig["retrospective"].value))
             f["partial_authorization"] = float(bool(sig["partial_authorization"].value))
             q = sig["requested_quantity"].value
-            f["requested_quantity"] = math.log1p(q) if q is not None else 0.0
+            visits = cat in r.trial_max  # a count of visits; a drug's "#90" is a pill count
+            f["requested_quantity"] = math.log1p(q) - TYPICAL_VISITS if q is not None and visits else 0.0
             f["exceeds_trial"] = float(bool(sig["exceeds_trial"].value))
             p = sig["prior_sessions"].value
             f["prior_sessions"] = math.log1p(p) if p is not None else 0.0

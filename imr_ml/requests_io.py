@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 
 REQUIRED_CSV = ("summary", "item")
-CSV_FIELDS = (*REQUIRED_CSV, "claims_admin_guideline", "date_of_injury", "ur_denial_date", "letter_id")
+CSV_FIELDS = (*REQUIRED_CSV, "claims_admin_guideline", "date_of_injury", "ur_denial_date", "ur_decision", "ur_reason",
+              "letter_id")
 # utf-8-sig reads plain UTF-8 too, and drops the byte-order mark Excel writes first
 DEFAULT_ENCODING = "utf-8-sig"
 
@@ -57,8 +58,12 @@ def _requests(reader: csv.DictReader, path: str, names: dict[str, str]) -> list[
     rows = []
     for i, rec in enumerate(reader):
         get = {f: rec.get(names[f]) for f in CSV_FIELDS}
-        row = request_row(get["summary"] or "", get["item"] or "", get["claims_admin_guideline"],
-                          get["date_of_injury"], get["ur_denial_date"])
+        try:
+            row = request_row(get["summary"] or "", get["item"] or "", get["claims_admin_guideline"],
+                              get["date_of_injury"], get["ur_denial_date"], ur_decision=get["ur_decision"],
+                              ur_reason=get["ur_reason"])
+        except ValueError as exc:
+            raise ValueError(f"{path} row {i + 1}: {exc}") from None
         row["letter_id"] = get["letter_id"] or f"row{i + 1}"
         rows.append(row)
     if not rows:

@@ -253,8 +253,11 @@ def grouped_contributions(result: dict) -> dict:
 
 def request_row(summary: str, item: str, claims_admin_guideline: str | None = None,
                 date_of_injury: str | None = None, ur_denial_date: str | None = None,
-                other_items: list[str] | tuple[str, ...] = ()) -> dict:
-    """A new request typed in before submission, as a row."""
+                other_items: list[str] | tuple[str, ...] = (), ur_decision: str | None = None,
+                ur_reason: str | None = None) -> dict:
+    """A new request typed in before submission, as a row. The UR decision and its stated
+    reason, which every letter summary restates, may be given apart (`ur_decision`: denied
+    or modified); they are added to the summary as a letter would say them."""
     from imr_ml.layouts._common import RETRO_RE, iso_date
     from imr_ml.schema import ITEM_SEPARATOR
 
@@ -262,7 +265,15 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
         return (iso_date(v) or v) if v else None
 
     retro = bool(RETRO_RE.search(item or ""))
-    return {"letter_id": "request", "item_index": 0, "summary": " ".join((summary or "").split()),
+    summary = " ".join((summary or "").split())
+    if ur_decision or ur_reason:
+        verb = {"modified": "modified", "denied": "non-certified", "non-certified": "non-certified"}.get(
+            (ur_decision or "denied").strip().lower())
+        if verb is None:
+            raise ValueError(f"UR decision {ur_decision!r}: say denied or modified")
+        reason = " ".join((ur_reason or "").split()).rstrip(".")
+        summary += f" Utilization review {verb} the request" + (f", stating that {reason}." if reason else ".")
+    return {"letter_id": "request", "item_index": 0, "summary": summary.strip(),
             "item": " ".join((item or "").split()), "claims_admin_guideline": claims_admin_guideline,
             "date_of_injury": day(date_of_injury), "ur_denial_date": day(ur_denial_date), "retrospective": retro,
             "original_request": None, "authorized_portion": None,

@@ -35,7 +35,7 @@ from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
 
 # How much the guideline priors weigh against the letters (a multiplier of every prior
 # precision): above 1 the knowledge holds firmer, below 1 the data move it more.
-DEFAULT_GRID: tuple[dict, ...] = tuple({"prior_weight": w} for w in (0.25, 0.5, 1.0, 2.0, 4.0))
+DEFAULT_GRID: tuple[dict, ...] = tuple({"prior_weight": w} for w in (0.1, 0.25, 0.5, 1.0, 2.0, 4.0))
 
 
 class TrainError(ValueError):

@@ -162,7 +162,7 @@ def test_signal_values_reach_the_matrix():
     assert col["signal__functional_improvement"][3] == 0
     assert col["signal__prior_surgery"][2] == 1
     assert col["signal__permanent_and_stationary"][2] == 1
-    assert col["field__requested_quantity"][0] == pytest.approx(np.log1p(12))
+    assert col["field__requested_quantity"][0] == pytest.approx(np.log1p(12) - np.log1p(6))  # visits, from a trial of 6
 
 
 def test_ablation_toggles():
@@ -309,3 +309,13 @@ def test_fast_tfidf_matches_scikit_learn_to_the_bit(synth_rows, monkeypatch):
             got = _tfidf_transform(vec, texts).tocsr()
         assert (want.indptr == got.indptr).all() and (want.indices == got.indices).all()
         assert (want.data == got.data).all()
+
+
+def test_quantity_counts_visits_not_pills():
+    f = build_features().fit(pd.DataFrame(make_rows()))
+    names = list(f.get_feature_names_out())
+    X = f.transform(pd.DataFrame([{"summary": "Pain.", "item": "Norco 10/325 #90"},
+                                  {"summary": "Pain.", "item": "Acupuncture x6"}]))
+    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+    q = X[:, names.index("field__requested_quantity")]
+    assert q[0] == 0 and q[1] == pytest.approx(0.0)  # a pill count is not visits; 6 visits is the typical trial

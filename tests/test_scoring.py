@@ -181,3 +181,17 @@ def test_scoring_over_processes_gives_the_same_results_in_order(demo_model):
     parallel = list(score_rows(loaded, rows, batch=20, n_jobs=2, progress=done.append))
     assert len(rows) > 100 and parallel == serial
     assert done == sorted(done) and done[-1] == len(rows)
+
+
+def test_ur_decision_and_reason_typed_apart_read_like_a_letter():
+    """A typed request that states the UR decision apart scores like a summary that restates it."""
+    from imr_ml.signals import extract_signals
+
+    note = "61F, R knee OA. Norco 10/325 TID x 3 yrs, pain 8/10 with and without meds, off work."
+    apart = request_row(note, "Norco 10/325 #90", ur_decision="modified", ur_reason="weaning is recommended")
+    inline = request_row(note + " Utilization review modified the request, stating that weaning is recommended.",
+                         "Norco 10/325 #90")
+    assert apart == inline
+    assert extract_signals(apart)["ur_modified"].value and extract_signals(apart)["weaning_recommended"].value
+    with pytest.raises(ValueError, match="denied or modified"):
+        request_row(note, "Norco", ur_decision="maybe")

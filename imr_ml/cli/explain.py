@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from imr_ml.cli._app import app, check_out, writing
-from imr_ml.cli.score import COLUMNS_HELP, ENCODING_HELP
+from imr_ml.cli.score import COLUMNS_HELP, ENCODING_HELP, UR_DECISION_HELP, UR_REASON_HELP
 from imr_ml.schema import GROUP_TITLES
 
 
@@ -80,6 +80,8 @@ def explain(
     date_of_injury: Optional[str] = typer.Option(None, "--date-of-injury"),
     ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date"),
     other_item: Optional[List[str]] = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
+    ur_decision: Optional[str] = typer.Option(None, "--ur-decision", help=UR_DECISION_HELP),
+    ur_reason: Optional[str] = typer.Option(None, "--ur-reason", help=UR_REASON_HELP),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an HTML page with evidence highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
@@ -92,7 +94,7 @@ def explain(
     if html_out:
         check_out(html_out)
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns)
+                          encoding, columns, (ur_decision, ur_reason))
     results = explain_rows(_load(model_dir), rows[:50])
     if html_out:
         with writing(html_out):

@@ -19,7 +19,7 @@ NO_SUMMARY = "no clinical summary for --item: pass --summary-file FILE or pipe t
 def gather_requests(inputs: list[str], summary_file: str | None, item: str | None, guideline: str | None,
                     date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None,
                     other_items: list[str] | None = None, encoding: str | None = None,
-                    columns: str | None = None) -> list[dict]:
+                    columns: str | None = None, ur: tuple = (None, None)) -> list[dict]:
     """Rows to score from the command's inputs; raises ValueError with a one-line reason.
     ``stdin_text`` None means no summary was piped in."""
     from imr_ml.ingest import NoRows, load_rows
@@ -37,7 +37,8 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
             raise ValueError(NO_SUMMARY)
         else:
             summary = stdin_text
-        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or ())]
+        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
+                            ur_decision=ur[0], ur_reason=ur[1])]
     if not inputs:
         raise ValueError("give letters, a corpus or a CSV to score, or --item with --summary-file (or the summary on stdin)")
     mapping = parse_columns(columns)
@@ -66,13 +67,14 @@ def piped_stdin() -> str | None:
 
 
 def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                   encoding=None, columns=None) -> list[dict]:
+                   encoding=None, columns=None, ur=(None, None)) -> list[dict]:
     """The rows a scoring command was given (the summary of a new request may come on
     stdin); bad input ends the command with one line."""
     try:
         stdin_text = piped_stdin() if item is not None and summary_file is None else None
         return gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item, encoding, columns)
+                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item, encoding, columns,
+                               ur)
     except UnicodeDecodeError as exc:
         fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
     except ValueError as exc:
@@ -88,6 +90,8 @@ def _load(model_dir: Path):
         fail(str(exc))
 
 
+UR_DECISION_HELP = "What utilization review decided: denied or modified (letters restate it; a typed request may say it here)."
+UR_REASON_HELP = 'The reason UR gave, e.g. "no documented functional improvement".'
 ENCODING_HELP = "Encoding of CSV inputs and --summary-file (default UTF-8, with or without Excel's BOM; e.g. cp1252)."
 COLUMNS_HELP = "CSV column names for the fields, e.g. summary=Notes,item=Treatment."
 
@@ -102,6 +106,8 @@ def score(
     date_of_injury: Optional[str] = typer.Option(None, "--date-of-injury", help="MM/DD/YYYY or YYYY-MM-DD."),
     ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date", help="MM/DD/YYYY or YYYY-MM-DD."),
     other_item: Optional[List[str]] = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
+    ur_decision: Optional[str] = typer.Option(None, "--ur-decision", help=UR_DECISION_HELP),
+    ur_reason: Optional[str] = typer.Option(None, "--ur-reason", help=UR_REASON_HELP),
     top: int = typer.Option(5, "--top", help="Reasons to show per item."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes for a large batch (0 = one per core)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write results as JSON lines here."),
@@ -116,7 +122,7 @@ def score(
     if out:
         check_out(out)
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns)
+                          encoding, columns, (ur_decision, ur_reason))
     loaded = _load(model_dir)
     # Worker processes pay for themselves from a few batches on.
     n_jobs = (jobs or os.cpu_count() or 1) if len(rows) >= 4 * BATCH else 1

@@ -20,7 +20,7 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Seed for fold shuffles (training is deterministic given it)."),
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by letter)."),
     repeats: int = typer.Option(1, "--repeats", help="Repeats of the outer CV (for the spread)."),
-    weights: Optional[str] = typer.Option(None, "--prior-weight", help="Comma-separated weights of the guideline priors to choose from by CV (default 0.25,0.5,1,2,4; above 1 trusts the guidelines more)."),
+    weights: Optional[str] = typer.Option(None, "--prior-weight", help="Comma-separated weights of the guideline priors to choose from by CV (default 0.1,0.25,0.5,1,2,4; above 1 trusts the guidelines more)."),
     words: bool = typer.Option(False, "--words", help="Also use TF-IDF words of the summary and item (they encode letter style: off by default)."),
     calibration: str = typer.Option("sigmoid", "--calibration", help="sigmoid, isotonic or none."),
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the outer CV (faster; card has no metrics)."),
