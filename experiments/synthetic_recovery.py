@@ -36,7 +36,8 @@ MATCH = {
     "working": ("signal__working", "direct"),
     "retrospective": ("field__retrospective", "direct"),
     "chronicity_years": ("field__chronicity_decades", "direct (per decade, centred on 3 years)"),
-    "quantity_above_guideline": ("field__exceeds_trial", "direct"),
+    "quantity_above_guideline": ("field__exceeds_trial+rule__therapy_exceeds_initial_trial",
+                                 "direct: the field and the guideline rule that reads it, summed"),
     "ca_no_citation": ("field__ca_guideline__not_cited", "direct"),
     "age_decades": ("field__age_decades", "null control (true effect 0)"),
     "female": (None, "null control (true effect 0); no sex feature"),
@@ -70,6 +71,7 @@ def extraction_table(rows: list[dict], truth: dict) -> list[str]:
            "feature for the variable. Continuous ones: Pearson correlation.", "",
            "| planted variable | feature | truth rate | feature rate | precision | recall / r |", "|---|---|---|---|---|---|"]
     for eff, (feat, _) in MATCH.items():
+        feat = feat.split("+")[0] if feat else feat
         if feat not in names or eff not in tr[0]:
             continue
         x = np.array([float(t.get(eff) or 0) for t in tr])
@@ -83,6 +85,14 @@ def extraction_table(rows: list[dict], truth: dict) -> list[str]:
             r = np.corrcoef(x, f)[0, 1] if x.std() and f.std() else float("nan")
             out.append(f"| {eff} | `{feat}` | — | — | — | r = {r:.2f} |")
     return out + [""]
+
+
+def _coef(coefs: dict, feat: str | None) -> float | None:
+    """A feature's coefficient, or the sum over "a+b" (an effect shared by a field and a rule)."""
+    if not feat:
+        return None
+    parts = [coefs[f] for f in feat.split("+") if f in coefs]
+    return sum(parts) if parts else None
 
 
 def interval_coverage(model, X, p_true: np.ndarray) -> tuple[float, float]:
@@ -187,8 +197,7 @@ def main() -> None:
     n_ok = n_checked = 0
     for eff, true in EFFECTS.items():
         feat, how = MATCH.get(eff, (None, "no matching feature"))
-        cf = coef_full.get(feat) if feat else None
-        cs = coef_sig.get(feat) if feat else None
+        cf, cs = _coef(coef_full, feat), _coef(coef_sig, feat)
         if true == 0 or cf is None:
             ok = "n/a"
         else:

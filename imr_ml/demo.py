@@ -93,13 +93,18 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     atomic_write_json(ev, model_dir / "evaluation.json")
     say(f"    the true probabilities the letters were drawn from reach ROC AUC {bayes:.3f} on these items "
         f"(the best any model can do); the model gets {ev['roc_auc'] / bayes:.0%} of it")
-    say("5/6 scoring two example requests")
+    say("5/6 scoring two example requests: the built-in guideline model beside the one trained on synthetic letters")
     loaded = load_model_dir(model_dir)
+    requests = [request_row(ex["summary"], ex["item"], ex["claims_admin_guideline"], ex["date_of_injury"],
+                            ex["ur_denial_date"]) for ex in EXAMPLES]
     examples = []
-    for ex, scored in zip(EXAMPLES, score_rows(loaded, [request_row(ex["summary"], ex["item"],
-                          ex["claims_admin_guideline"], ex["date_of_injury"], ex["ur_denial_date"]) for ex in EXAMPLES])):
-        examples.append({"example": ex["name"], **scored})
-        say(f"    {ex['name']}: {ex['item']}\n      P(overturned) = {scored['p_overturned']:.3f}")
+    builtin = score_rows(load_model_dir("builtin"), requests)
+    for ex, scored, known in zip(EXAMPLES, score_rows(loaded, requests), builtin):
+        examples.append({"example": ex["name"], **scored, "builtin": known})
+        say(f"    {ex['name']}: {ex['item']}\n      P(overturned) = {scored['p_overturned']:.3f} trained, "
+            f"{known['p_overturned']:.3f} built-in (90% interval {known['interval'][0]:.2f}-{known['interval'][1]:.2f})")
+        for c in known["reasons"][:2]:
+            say(f"      {c['contribution']:+.2f} {c['label']}")
         for h in scored["hints"][:2]:
             say(f"      missing: {h}")
     atomic_write_json(examples, out / "examples.json")
