@@ -198,7 +198,7 @@ def plot(syn: dict, real: dict | None, path: Path) -> None:
 
 
 def report(args, syn: dict, real: dict | None, minutes: float) -> str:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
+    commit = args.commit
     lines = [
         "# Learning curve: ROC AUC and AP against the number of training letters",
         "",
@@ -260,6 +260,11 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "learning_curve.md"))
     args = ap.parse_args()
     args.pipeline_opts = json.loads(args.pipeline)
+    # the code measured is the checkout at the start (later commits must not relabel it)
+    git = ["git", "-C", str(HERE)]
+    args.commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if subprocess.run([*git, "status", "--porcelain", "--", "imr_ml"], capture_output=True, text=True).stdout.strip():
+        args.commit += " + uncommitted changes in imr_ml/"
     full = not args.quick
     args.sizes = [100, 300, 1000, 3000, 10_000, 30_000, 50_000] if full else [100, 300]
     args.test_letters = 5000 if full else 500
