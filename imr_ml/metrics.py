@@ -133,20 +133,23 @@ def fmt(summary: dict, metric: str, digits: int = 3) -> str:
 
 
 def format_evaluation(report: dict, per_category: bool = True) -> str:
-    """The terminal table of an evaluation report: the model beside its baselines."""
+    """The terminal table of an evaluation report: the model beside its baselines, each value
+    with its 95% letter-bootstrap interval, then the paired model - baseline differences."""
     cats = report.get("by_category", {}) if per_category else {}
     labels = ["model", *report["baselines"], *(f"{c} ({s['n_items']})" for c, s in cats.items())]
     w = max(len(x) for x in labels)
 
     def line(name, s):
-        f = lambda k: "—" if s.get(k) is None else f"{s[k]:.3f}"  # noqa: E731
-        return (f"  {name:<{w}} {f('roc_auc'):>7} {f('average_precision'):>7} {f('brier'):>7} "
-                f"{f('log_loss'):>8} {f('ece'):>7}")
+        return f"  {name:<{w}} " + " ".join(f"{fmt_ci(s, k):<18}" for k in METRICS).rstrip()
 
     out = [f"{report['n_letters']} letters, {report['n_items']} items, {report['n_overturned']} overturned "
-           f"(base rate {report['base_rate']:.3f})",
-           f"  {'':<{w}} {'ROC AUC':>7} {'AP':>7} {'Brier':>7} {'log-loss':>8} {'ECE':>7}",
+           f"(base rate {report['base_rate']:.3f}); [95% interval, letters resampled]",
+           f"  {'':<{w}} " + " ".join(f"{h:<18}" for h in ("ROC AUC", "AP", "Brier", "log-loss", "ECE")).rstrip(),
            line("model", report), *(line(n, s) for n, s in report["baselines"].items())]
+    if report.get("vs_baselines"):
+        out.append("model - baseline (paired, same letters resampled):")
+        out += [f"  {n:<{w}} ROC AUC {fmt_ci(d, 'roc_auc_diff', signed=True):<21} "
+                f"AP {fmt_ci(d, 'average_precision_diff', signed=True)}" for n, d in report["vs_baselines"].items()]
     if cats:
         out.append("per category (model):")
         out += [line(f"{c} ({s['n_items']})", s) for c, s in cats.items()]
@@ -259,3 +262,27 @@ def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 
     boots = np.concatenate([weighted_metrics(y, p1, W, (metric,))[metric] - weighted_metrics(y, p2, W, (metric,))[metric]
                             for W in _chunks(codes, counts)])
     return {f"{metric}_diff": _none_if_nan(float(diff[0])), f"{metric}_diff_ci": _interval(boots, level)}
+
+
+def with_intervals(scores: dict[str, dict], y, preds: dict, groups, **kw) -> dict[str, dict]:
+    """Add ``<metric>_ci`` beside every metric of every predictor's `score` (in place; the same
+    letter resamples for every predictor, as the seed is shared)."""
+    for name, p in preds.items():
+        scores[name].update(bootstrap_ci(y, p, groups, BOOT_METRICS, **kw))
+    return scores
+
+
+def versus_baselines(y, preds: dict, groups, metrics=("roc_auc", "average_precision"), **kw) -> dict[str, dict]:
+    """Paired model - baseline differences with intervals, for every baseline in ``preds``."""
+    return {name: {k: v for m in metrics for k, v in bootstrap_diff_ci(y, preds["model"], p, groups, m, **kw).items()}
+            for name, p in preds.items() if name != "model"}
+
+
+def fmt_ci(s: dict, metric: str, digits: int = 3, signed: bool = False) -> str:
+    """'0.781 [0.69, 0.86]': a value and its interval ('0.781' without one, '—' when undefined)."""
+    v, ci = s.get(metric), s.get(f"{metric}_ci")
+    if v is None:
+        return "—"
+    sign = "+" if signed else ""
+    out = f"{v:{sign}.{digits}f}"
+    return out if not ci else f"{out} [{ci[0]:{sign}.{digits - 1}f}, {ci[1]:{sign}.{digits - 1}f}]"
