@@ -137,10 +137,7 @@ def real_curve(args, opts_kw: dict) -> dict | None:
                 notes[note] = notes.get(note, 0) + 1
                 pooled.setdefault(str(n), [np.full(len(y), np.nan) for _ in range(args.real_repeats)])[r][te] = p
         print(f"real data: repeat {r} done", file=sys.stderr)
-    sizes = {}
-    for n, reps in pooled.items():
-        per = [scored(y, p, g, args.boot) for p in reps if not np.isnan(p).any()]
-        sizes[n] = per
+    sizes = {n: [scored(y, p, g, args.boot) for p in reps if not np.isnan(p).any()] for n, reps in pooled.items()}
     n_train = len(set(g.tolist())) * 4 // 5
     return {"letters": len(set(g.tolist())), "items": len(rows), "overturned": int(y.sum()), "sizes": sizes,
             "all_train_letters": n_train, "notes": notes}

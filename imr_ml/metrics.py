@@ -246,7 +246,9 @@ def _interval(values: np.ndarray, level: float) -> list[float] | None:
 def bootstrap_ci(y, p, groups, metrics=("roc_auc", "average_precision", "brier", "ece"),
                  n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict:
     """Percentile intervals ``{"<metric>_ci": [low, high]}`` from resampling whole letters
-    (``None`` when the metric is undefined on every resample)."""
+    (``None`` when the metric is undefined on every resample). ECE is biased upward by
+    resampling (noise adds to every bin's gap), so for a well-calibrated predictor its
+    interval can sit just above the point estimate."""
     dist = bootstrap_distribution(y, p, groups, metrics, n_boot, seed)
     return {f"{m}_ci": _interval(v, level) for m, v in dist.items()}
 
