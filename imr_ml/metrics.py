@@ -221,8 +221,11 @@ def weighted_metrics(y, p, W: np.ndarray, metrics=BOOT_METRICS, n_bins: int = 10
     return {m: out[m] for m in metrics}
 
 
-def _chunks(codes: np.ndarray, counts: np.ndarray):
-    """Item-weight matrices of consecutive resamples, bounded in memory."""
+def _resamples(groups, n_items: int, n_boot: int, seed: int):
+    """Item-weight matrices [resamples x items] of consecutive letter resamples, bounded in memory."""
+    codes, counts = letter_counts(groups, n_boot, seed)
+    if codes.size != n_items:
+        raise ValueError(f"groups and labels differ in length: {codes.size} vs {n_items}")
     step = max(1, _CHUNK_CELLS // max(1, codes.size))
     for i in range(0, counts.shape[0], step):
         yield counts[i:i + step][:, codes]
@@ -230,8 +233,7 @@ def _chunks(codes: np.ndarray, counts: np.ndarray):
 
 def bootstrap_distribution(y, p, groups, metrics=BOOT_METRICS, n_boot: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
     """Each metric on ``n_boot`` letter resamples (NaN where undefined, e.g. one class drawn)."""
-    codes, counts = letter_counts(groups, n_boot, seed)
-    parts = [weighted_metrics(y, p, W, metrics) for W in _chunks(codes, counts)]
+    parts = [weighted_metrics(y, p, W, metrics) for W in _resamples(groups, len(p), n_boot, seed)]
     return {m: np.concatenate([part[m] for part in parts]) for m in metrics}
 
 
@@ -255,15 +257,17 @@ def bootstrap_ci(y, p, groups, metrics=("roc_auc", "average_precision", "brier",
 
 def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 1000,
                       level: float = 0.95, seed: int = 0) -> dict:
-    """``metric(p1) - metric(p2)`` and its interval on the same letter resamples (paired: the
-    shared letters' difficulty cancels, so the interval is much narrower than two separate ones)."""
+    """``metric(p1) - metric(p2)`` and its interval on the same letter resamples. Paired, because
+    both predictors meet the same easy and hard letters in a resample: that shared luck cancels
+    in the difference, and two separate intervals would overstate its uncertainty."""
     y1, _ = _clean(y, p1)
-    full = np.ones((1, y1.size))
-    diff = weighted_metrics(y, p1, full, (metric,))[metric] - weighted_metrics(y, p2, full, (metric,))[metric]
-    codes, counts = letter_counts(groups, n_boot, seed)
-    boots = np.concatenate([weighted_metrics(y, p1, W, (metric,))[metric] - weighted_metrics(y, p2, W, (metric,))[metric]
-                            for W in _chunks(codes, counts)])
-    return {f"{metric}_diff": _none_if_nan(float(diff[0])), f"{metric}_diff_ci": _interval(boots, level)}
+
+    def diff(W):
+        return weighted_metrics(y, p1, W, (metric,))[metric] - weighted_metrics(y, p2, W, (metric,))[metric]
+
+    boots = np.concatenate([diff(W) for W in _resamples(groups, y1.size, n_boot, seed)])
+    point = float(diff(np.ones((1, y1.size)))[0])
+    return {f"{metric}_diff": _none_if_nan(point), f"{metric}_diff_ci": _interval(boots, level)}
 
 
 def with_intervals(scores: dict[str, dict], y, preds: dict, groups, **kw) -> dict[str, dict]:

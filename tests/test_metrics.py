@@ -175,3 +175,8 @@ def test_bootstrap_is_fast_enough():
     t = time.perf_counter()
     bootstrap_ci(y, p, g, ALL, n_boot=1000)
     assert time.perf_counter() - t < 10  # ~0.5 s alone; generous for a shared machine
+
+
+def test_bootstrap_rejects_groups_of_another_length():
+    with pytest.raises(ValueError, match="groups"):
+        bootstrap_ci([0, 1, 0], [0.1, 0.9, 0.2], ["a", "b"], n_boot=10)
