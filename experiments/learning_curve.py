@@ -175,16 +175,12 @@ def plot(syn: dict, real: dict | None, path: Path) -> None:
                                          (real, "real (pooled out-of-fold)", "all", "s")):
             if not data:
                 continue
-            xs, mean, lo, hi = [], [], [], []
-            for n, fits in data["sizes"].items():
-                xs.append(data["all_train_letters"] if n == key else int(n))
-                mean.append(np.mean([f[m] for f in fits]))
-                ci = fits[0][f"{m}_ci"]
-                lo.append(mean[-1] - ci[0])
-                hi.append(ci[1] - mean[-1])
-            order = np.argsort(xs)
-            ax.errorbar(np.array(xs)[order], np.array(mean)[order], yerr=[np.array(lo)[order], np.array(hi)[order]],
-                        marker=marker, capsize=3, label=label)
+            sizes = sorted(data["sizes"].items(), key=lambda kv: data["all_train_letters"] if kv[0] == key else int(kv[0]))
+            xs = [data["all_train_letters"] if n == key else int(n) for n, _ in sizes]
+            line, = ax.plot(xs, [np.mean([f[m] for f in fits]) for _, fits in sizes], marker=marker, label=label)
+            # the first draw's interval: it need not contain the mean over draws, so a band, not error bars
+            ax.fill_between(xs, [fits[0][f"{m}_ci"][0] for _, fits in sizes], [fits[0][f"{m}_ci"][1] for _, fits in sizes],
+                            color=line.get_color(), alpha=0.2)
         ax.axhline(syn["bayes"][m], color="grey", ls="--", label="synthetic Bayes (true p)")
         ax.set_xscale("log")
         ax.set_xlabel("training letters")
@@ -254,6 +250,7 @@ def main() -> None:
     ap.add_argument("--pipeline", default="{}", help="JSON of build_pipeline options passed through TrainOptions")
     ap.add_argument("--budget", type=float, default=600, help="skip a size whose forecast fit time exceeds this (s)")
     ap.add_argument("--corpus", default="/tmp/real_corpus.jsonl")
+    ap.add_argument("--sizes", help="comma-separated synthetic training sizes (default 100 ... 50,000)")
     ap.add_argument("--out", default=str(HERE / "learning_curve.md"))
     args = ap.parse_args()
     args.pipeline_opts = json.loads(args.pipeline)
@@ -263,7 +260,8 @@ def main() -> None:
     if subprocess.run([*git, "status", "--porcelain", "--", "imr_ml"], capture_output=True, text=True).stdout.strip():
         args.commit += " + uncommitted changes in imr_ml/"
     full = not args.quick
-    args.sizes = [100, 300, 1000, 3000, 10_000, 30_000, 50_000] if full else [100, 300]
+    args.sizes = ([int(n) for n in args.sizes.split(",")] if args.sizes else
+                  [100, 300, 1000, 3000, 10_000, 30_000, 50_000] if full else [100, 300])
     args.test_letters = 5000 if full else 500
     args.real_sizes, args.real_repeats = ([20, 40, 60, 80], 3) if full else ([20], 1)
     args.boot = 1000 if full else 200
@@ -274,6 +272,7 @@ def main() -> None:
     if real is None:
         print(f"real letters absent ({REAL}): real-data curve skipped", file=sys.stderr)
     out = Path(args.out)
+    out.with_suffix(".json").write_text(json.dumps({"synthetic": syn, "real": real}, indent=1), encoding="utf-8")
     plot(syn, real, out.with_suffix(".png"))
     text = report(args, syn, real, (time.perf_counter() - t0) / 60)
     out.write_text(text, encoding="utf-8")
