@@ -171,7 +171,7 @@ def plot(syn: dict, real: dict | None, path: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), dpi=80)
     for ax, m, name in zip(axes, CURVE_METRICS, ("ROC AUC", "average precision")):
-        for data, label, key, marker in ((syn, "synthetic (5k test letters)", None, "o"),
+        for data, label, key, marker in ((syn, f"synthetic ({syn['test']['letters']:,} test letters)", None, "o"),
                                          (real, "real (pooled out-of-fold)", "all", "s")):
             if not data:
                 continue
