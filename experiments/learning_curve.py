@@ -153,14 +153,14 @@ def _sample_with_both(rng, letters: list[str], g_tr, y_tr, n: int) -> list[str]:
 
 
 def _cell(fits: list[dict], m: str) -> str:
-    vals = np.array([f[m] for f in fits if f[m] is not None])
-    ci = fits[0].get(f"{m}_ci")
-    s = f"{vals.mean():.3f}"
-    if ci:
-        s += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
-    if len(vals) > 1:
-        s += f" (draws {vals.min():.3f}–{vals.max():.3f})"
-    return s
+    """'0.758 [0.741, 0.773]' for one draw; with several, their mean and range, then the first
+    draw with its interval (a test-set interval belongs to one fitted model, not to the mean)."""
+    first, ci = fits[0][m], fits[0].get(f"{m}_ci")
+    one = f"{first:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+    if len(fits) == 1:
+        return one
+    vals = np.array([f[m] for f in fits])
+    return f"{vals.mean():.3f} (draws {vals.min():.3f}–{vals.max():.3f}); first draw {one}"
 
 
 def plot(syn: dict, real: dict | None, path: Path) -> None:
@@ -178,6 +178,8 @@ def plot(syn: dict, real: dict | None, path: Path) -> None:
             sizes = sorted(data["sizes"].items(), key=lambda kv: data["all_train_letters"] if kv[0] == key else int(kv[0]))
             xs = [data["all_train_letters"] if n == key else int(n) for n, _ in sizes]
             line, = ax.plot(xs, [np.mean([f[m] for f in fits]) for _, fits in sizes], marker=marker, label=label)
+            for x, (_, fits) in zip(xs, sizes):  # every draw, faint
+                ax.scatter([x] * len(fits), [f[m] for f in fits], s=8, color=line.get_color(), alpha=0.5)
             # the first draw's interval: it need not contain the mean over draws, so a band, not error bars
             ax.fill_between(xs, [fits[0][f"{m}_ci"][0] for _, fits in sizes], [fits[0][f"{m}_ci"][1] for _, fits in sizes],
                             color=line.get_color(), alpha=0.2)
@@ -201,8 +203,9 @@ def report(args, syn: dict, real: dict | None, minutes: float) -> str:
         "**The model is about to change (another engineer is replacing it): these numbers describe the model "
         "at the commit above. Regenerate with `.venv/bin/python experiments/learning_curve.py` after it changes.**",
         "",
-        "Cells: mean over draws, then the 95% letter-bootstrap interval on the test letters of the first draw, "
-        "then (where there are several draws) the range across draws of the training letters.",
+        "Cells: one draw: its value and 95% letter-bootstrap interval on the test letters. Several draws (different "
+        "training letters): their mean and range, then the first draw with its interval. Plot: line = mean over "
+        "draws, dots = draws, band = the first draw's interval.",
         "",
         f"## Synthetic letters (test set: {syn['test']['letters']} letters, {syn['test']['items']} items, "
         f"{syn['test']['overturned']} overturned)",
@@ -236,8 +239,8 @@ def report(args, syn: dict, real: dict | None, minutes: float) -> str:
             lines.append(f"| {label} | {_cell(fits, 'roc_auc')} | {_cell(fits, 'average_precision')} |")
         fallback = real["notes"].get("uncalibrated", 0)
         if fallback:
-            lines += ["", f"{fallback} of the small-fold fits had too few overturned letters to calibrate and were "
-                      "fitted uncalibrated (the sigmoid map is monotone, so AUC/AP are unaffected)."]
+            lines += ["", f"Small-fold fits with too few overturned letters to calibrate, fitted uncalibrated: {fallback}"
+                      " (the sigmoid map is monotone, so AUC/AP are unaffected)."]
         lines.append("")
     lines += ["![learning curve](learning_curve.png)", ""]
     return "\n".join(lines)
