@@ -98,8 +98,9 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     requests = [request_row(ex["summary"], ex["item"], ex["claims_admin_guideline"], ex["date_of_injury"],
                             ex["ur_denial_date"]) for ex in EXAMPLES]
     examples = []
-    builtin = score_rows(load_model_dir("builtin"), requests)
-    for ex, scored, known in zip(EXAMPLES, score_rows(loaded, requests), builtin):
+    # whole lists: a generator left half-read would keep its GC settings until collected
+    builtin = list(score_rows(load_model_dir("builtin"), requests))
+    for ex, scored, known in zip(EXAMPLES, list(score_rows(loaded, requests)), builtin):
         examples.append({"example": ex["name"], **scored, "builtin": known})
         say(f"    {ex['name']}: {ex['item']}\n      P(overturned) = {scored['p_overturned']:.3f} trained, "
             f"{known['p_overturned']:.3f} built-in (90% interval {known['interval'][0]:.2f}-{known['interval'][1]:.2f})")

@@ -192,7 +192,7 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
 
     from imr_ml.baselines import categories, fit_baselines, fit_tables, predict_baselines
     from imr_ml.features import build_pipeline
-    from imr_ml.metrics import reliability_table, score, summarize_folds
+    from imr_ml.metrics import reliability_table, score, summarize_folds, with_intervals
     from imr_ml.train import TrainError, _score_for_selection, frame, proba_from_features, score_all
 
     # build_pipeline's own (classifier) parameters and their defaults; the rest are feature options
@@ -265,12 +265,14 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     scores = {n: score(y[meas], p) for n, p in preds.items()}
     held_out = np.full(len(order), np.nan)
     held_out[order[meas]] = preds["model"]  # in the caller's row order
+    pooled = score_all(y[meas], preds, categories(X_meas))
+    with_intervals(pooled["overall"], y[meas], preds, groups[meas])
     est = {
         "protocol": (f"held-out letters: classifier fitted on {len(tr)} items, calibration on {len(cal)} items "
                      f"of other letters, measured on {len(meas)} items of yet other letters"),
         "n_folds": 1,
         "summary": {n: summarize_folds([s]) for n, s in scores.items()},
-        "pooled": score_all(y[meas], preds, categories(X_meas)),
+        "pooled": pooled,
         "reliability": reliability_table(y[meas], preds["model"]),
         "chosen_params": [params],
         "folds": [{"repeat": 0, "fold": 0, "n_test": int(len(meas)), "params": params, "scores": scores}],

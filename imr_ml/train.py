@@ -457,7 +457,7 @@ def estimate(
     and the pooled out-of-fold predictions of the first repeat.
     """
     from imr_ml.baselines import fit_baselines, predict_baselines
-    from imr_ml.metrics import reliability_table, score, summarize_folds
+    from imr_ml.metrics import reliability_table, score, summarize_folds, with_intervals
 
     factory = factory or default_factory()
     rows = canonical_rows(rows)
@@ -494,6 +494,8 @@ def estimate(
     mask = ~np.isnan(pooled["model"]) if pooled else np.zeros(0, bool)
     cats = _categories(X.iloc[np.flatnonzero(mask)]) if mask.any() else []
     pooled_scores = score_all(y[mask], {n: p[mask] for n, p in pooled.items()}, cats) if mask.any() else {}
+    if mask.any():  # 95% letter-bootstrap intervals of the pooled scores
+        with_intervals(pooled_scores["overall"], y[mask], {n: p[mask] for n, p in pooled.items()}, g[mask])
     return {
         "protocol": (
             f"temporal hold-out: latest {opts.test_fraction:.0%} of letters by decision_date"
@@ -660,6 +662,7 @@ def evaluate(model_dir: str | Path, rows: Sequence[dict]) -> dict:
     """Score a saved model and its saved baselines on labelled rows."""
     from imr_ml.baselines import predict_baselines
     from imr_ml.modelio import load_model_dir
+    from imr_ml.metrics import versus_baselines, with_intervals
 
     loaded = load_model_dir(model_dir, with_baselines=True)
     rows = canonical_rows(rows)
@@ -669,6 +672,8 @@ def evaluate(model_dir: str | Path, rows: Sequence[dict]) -> dict:
     preds = {"model": _proba(loaded.model, X)}
     preds.update(predict_baselines(loaded.baselines, loaded.tables, X))
     scores = score_all(y, preds, _categories(X))
+    groups = letter_groups(rows)
+    with_intervals(scores["overall"], y, preds, groups)
     seen = set((loaded.manifest.get("data") or {}).get("letter_hashes") or [])
     letters = sorted(set(letter_groups(rows).tolist()))
     overlap = sum(letter_hash(lid) in seen for lid in letters)
@@ -682,6 +687,7 @@ def evaluate(model_dir: str | Path, rows: Sequence[dict]) -> dict:
         "by_category": scores["by_category"]["model"],
         "baselines": {n: s for n, s in scores["overall"].items() if n != "model"},
         "baselines_by_category": {n: s for n, s in scores["by_category"].items() if n != "model"},
+        "vs_baselines": versus_baselines(y, preds, groups),
     }
     return report
 
@@ -691,6 +697,18 @@ def evaluate(model_dir: str | Path, rows: Sequence[dict]) -> dict:
 
 def _f(x, d=3) -> str:
     return "—" if x is None else f"{x:.{d}f}"
+
+
+def pooled_table(cv: dict, where: str) -> list[str]:
+    """Card lines: one value per metric over all held-out items, with its letter-bootstrap interval."""
+    from imr_ml.metrics import METRICS, fmt_ci
+
+    overall = (cv.get("pooled") or {}).get("overall") or {}
+    if not overall:
+        return []
+    lines = ["", f"On {where}, one value over all items, with its 95% interval from resampling whole "
+             "letters (1,000 resamples):", "", "| model | " + " | ".join(METRICS) + " |", "|---|" + "---|" * len(METRICS)]
+    return lines + [f"| {name} | " + " | ".join(fmt_ci(s, k) for k in METRICS) + " |" for name, s in overall.items()]
 
 
 def model_card(m: dict) -> str:
@@ -763,6 +781,7 @@ def model_card(m: dict) -> str:
         for name, s in cv["summary"].items():
             lines.append(f"| {name} | " + " | ".join(fmt(s, k) for k in METRICS) + " |")
         where = "the measurement letters" if streaming else "the pooled out-of-fold predictions (first repeat)"
+        lines += pooled_table(cv, where)
         lines += ["", f"Reliability on {where}:", "",
                   "| predicted bin | n | mean predicted | observed overturn rate |", "|---|---|---|---|"]
         for b in cv["reliability"]:

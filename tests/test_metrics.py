@@ -78,3 +78,105 @@ def test_summarize_folds_mean_sd_and_skips_undefined():
     assert s["brier"]["mean"] == pytest.approx(0.2)
     assert s["ece"]["mean"] is None
     assert fmt(s, "roc_auc") == "0.700 ± 0.141" and fmt(s, "ece") == "—"
+
+
+# ----------------------------------------------------------------------------- bootstrap
+
+from imr_ml.metrics import (  # noqa: E402
+    bootstrap_ci,
+    bootstrap_diff_ci,
+    bootstrap_distribution,
+    letter_counts,
+    weighted_metrics,
+)
+
+ALL = ("roc_auc", "average_precision", "brier", "log_loss", "ece")
+
+
+def _letters(n_letters=80, seed=0):
+    """Items grouped in letters of 1-3, ~15% overturned, coarse predictions (many ties)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat([f"L{i:03d}" for i in range(n_letters)], rng.integers(1, 4, n_letters))
+    y = (rng.random(g.size) < 0.15).astype(int)
+    p = np.clip(np.round(0.1 + 0.3 * y * rng.random(g.size) + 0.3 * rng.random(g.size), 1), 0, 1)
+    return y, p, g
+
+
+def test_weighted_metrics_equal_score_on_the_materialised_resamples():
+    y, p, g = _letters()
+    codes, counts = letter_counts(g, 40, seed=5)
+    W = counts[:, codes]
+    fast = weighted_metrics(y, p, W, ALL)
+    for b in range(W.shape[0]):
+        idx = np.repeat(np.arange(y.size), W[b])  # the items of every drawn letter, k times if drawn k times
+        naive = score(y[idx], p[idx])
+        for m in ALL:
+            if naive[m] is None:
+                assert np.isnan(fast[m][b])
+            else:
+                assert fast[m][b] == pytest.approx(naive[m], abs=1e-12), (m, b)
+
+
+def test_bootstrap_ci_contains_the_estimate_and_is_deterministic():
+    y, p, g = _letters(150)
+    ci = bootstrap_ci(y, p, g, ALL, n_boot=300, seed=1)
+    s = score(y, p)
+    for m in ALL:
+        lo, hi = ci[f"{m}_ci"]
+        assert lo <= s[m] <= hi and lo < hi
+    assert bootstrap_ci(y, p, g, ALL, n_boot=300, seed=1) == ci
+    assert bootstrap_ci(y, p, g, ALL, n_boot=300, seed=2) != ci
+    json.dumps(ci, allow_nan=False)
+
+
+def test_bootstrap_resamples_letters_not_items():
+    y, p, g = _letters(60)
+    ci = bootstrap_ci(y, p, g, n_boot=200, seed=3)
+    # every item of every letter twice: the same letters are drawn, so the same intervals
+    doubled = bootstrap_ci(np.repeat(y, 2), np.repeat(p, 2), np.repeat(g, 2), n_boot=200, seed=3)
+    for k, v in ci.items():
+        assert doubled[k] == pytest.approx(v)
+    # treating the doubled items as independent would narrow the interval
+    by_item = bootstrap_ci(np.repeat(y, 2), np.repeat(p, 2), np.arange(2 * y.size), n_boot=200, seed=3)
+    width = lambda c: c["roc_auc_ci"][1] - c["roc_auc_ci"][0]  # noqa: E731
+    assert width(by_item) < 0.85 * width(ci)
+
+
+def test_bootstrap_skips_undefined_resamples():
+    y = np.array([1, 0, 0, 0, 0, 0])
+    p = np.array([0.9, 0.1, 0.2, 0.3, 0.4, 0.5])
+    g = np.array(["a", "b", "c", "d", "e", "f"])
+    dist = bootstrap_distribution(y, p, g, ("roc_auc",), n_boot=200, seed=0)["roc_auc"]
+    assert np.isnan(dist).any() and (dist[~np.isnan(dist)] == 1.0).all()  # no positive drawn: skipped
+    assert bootstrap_ci(y, p, g, ("roc_auc",), n_boot=200)["roc_auc_ci"] == [1.0, 1.0]
+    none = bootstrap_ci(np.zeros(6, int), p, g, ("roc_auc", "brier"), n_boot=50)
+    assert none["roc_auc_ci"] is None and none["brier_ci"] is not None
+
+
+def test_bootstrap_diff_is_paired():
+    y, p, g = _letters(150)
+    rng = np.random.default_rng(0)
+    p2 = np.clip(p + rng.normal(0, 0.05, p.size), 0, 1)
+    d = bootstrap_diff_ci(y, p, p2, g, "roc_auc", n_boot=300, seed=4)
+    assert d["roc_auc_diff"] == pytest.approx(score(y, p)["roc_auc"] - score(y, p2)["roc_auc"])
+    lo, hi = d["roc_auc_diff_ci"]
+    assert lo <= d["roc_auc_diff"] <= hi
+    # a predictor against itself differs by exactly 0 on every resample
+    assert bootstrap_diff_ci(y, p, p, g, "average_precision", n_boot=50)["average_precision_diff_ci"] == [0.0, 0.0]
+    # pairing cancels the letters' shared difficulty: narrower than either interval alone
+    single = bootstrap_ci(y, p, g, ("roc_auc",), n_boot=300, seed=4)["roc_auc_ci"]
+    assert hi - lo < single[1] - single[0]
+
+
+def test_bootstrap_is_fast_enough():
+    import time
+
+    y, p, g = _letters(5000)
+    t = time.perf_counter()
+    bootstrap_ci(y, p, g, ALL, n_boot=1000)
+    assert time.perf_counter() - t < 10  # ~0.5 s alone; generous for a shared machine
+
+
+def test_bootstrap_rejects_groups_of_another_length():
+    with pytest.raises(ValueError, match="groups"):
+        bootstrap_ci([0, 1, 0], [0.1, 0.9, 0.2], ["a", "b"], n_boot=10)

@@ -198,6 +198,7 @@ def test_cli_train_then_evaluate_then_refuse_tampered(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     saved = json.loads((out / "evaluation.json").read_text())
     assert saved["n_items"] == json.loads(r.stdout)["n_items"]
+    assert len(saved["roc_auc_ci"]) == 2 and "roc_auc_diff_ci" in saved["vs_baselines"]["tfidf_lr"]
     blob = bytearray((out / "model.skops").read_bytes())
     blob[-10] ^= 0xFF
     (out / "model.skops").write_bytes(bytes(blob))
@@ -251,3 +252,46 @@ def test_cli_progress_display_is_a_training_reporter():
         assert task.description == "fitting the final model" and task.completed == task.total == 1
         bar.update(5, total=10)
         assert (bar.progress.tasks[-1].completed, bar.progress.tasks[-1].total) == (5, 10)
+
+
+def test_evaluate_reports_letter_bootstrap_intervals_and_paired_differences(trained):
+    from imr_ml.metrics import METRICS, format_evaluation
+
+    _, _, d = trained
+    rep = T.evaluate(d, make_rows(30, seed=7))
+    for s in (rep, *rep["baselines"].values()):
+        for m in METRICS:
+            if s[m] is not None:
+                lo, hi = s[f"{m}_ci"]
+                assert lo <= s[m] <= hi
+    assert set(rep["vs_baselines"]) == set(rep["baselines"])
+    d_ = rep["vs_baselines"]["base_rate"]
+    assert d_["roc_auc_diff"] == pytest.approx(rep["roc_auc"] - 0.5)
+    assert d_["roc_auc_diff_ci"][0] <= d_["roc_auc_diff"] <= d_["roc_auc_diff_ci"][1]
+    assert "average_precision_diff_ci" in d_
+    json.dumps(rep, allow_nan=False)
+    text = format_evaluation(rep)
+    assert f"{rep['roc_auc']:.3f} [{rep['roc_auc_ci'][0]:.2f}, {rep['roc_auc_ci'][1]:.2f}]" in text
+    assert "model - baseline" in text
+
+
+def test_train_estimate_carries_pooled_intervals_to_manifest_card_and_cli(trained, tmp_path, monkeypatch):
+    from imr_ml.cli import app
+
+    _, res, d = trained
+    pooled = res.manifest["cv"]["pooled"]["overall"]
+    for name in ("model", "base_rate", "tfidf_lr"):
+        lo, hi = pooled[name]["roc_auc_ci"]
+        assert lo <= pooled[name]["roc_auc"] <= hi and pooled[name]["brier_ci"] is not None
+    m = pooled["model"]
+    assert f"{m['roc_auc']:.3f} [{m['roc_auc_ci'][0]:.2f}, {m['roc_auc_ci'][1]:.2f}]" in (d / "MODEL_CARD.md").read_text()
+    monkeypatch.setattr(T, "default_factory", factory)
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in make_rows(30)))
+    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m"), "--folds", "3", "--prior-weight", "0.3", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert len(out["cv"]["model"]["roc_auc_ci"]) == 2 and out["cv"]["model"]["roc_auc"] is not None
+    assert out["cv_pooled"]["model"]["ece_ci"] == out["cv"]["model"]["ece_ci"]
+    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m2"), "--folds", "3", "--prior-weight", "0.3"])
+    assert r.exit_code == 0 and "pooled out-of-fold" in r.stdout and "] " in r.stdout

@@ -58,6 +58,7 @@ def train(
     except (TrainError, ModelLoadError, ModelOutError) as exc:
         fail(str(exc))
     m = result.manifest
+    pooled = ((m["cv"] or {}).get("pooled") or {}).get("overall", {})
     summary = {
         "out": str(path),
         "n_letters": m["data"]["n_letters"],
@@ -65,12 +66,15 @@ def train(
         "n_overturned": m["data"]["n_overturned"],
         "hyperparameters": m["hyperparameters"],
         "model_sha256": m["model_sha256"],
-        "cv": {name: {k: v["mean"] for k, v in s.items()} for name, s in (m["cv"] or {}).get("summary", {}).items()},
+        # fold means, each beside the 95% letter-bootstrap interval of the pooled out-of-fold value
+        "cv": {name: {**{k: v["mean"] for k, v in s.items()}, **{f"{k}_ci": pooled.get(name, {}).get(f"{k}_ci") for k in s}}
+               for name, s in (m["cv"] or {}).get("summary", {}).items()},
+        "cv_pooled": pooled,
     }
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    from imr_ml.metrics import fmt
+    from imr_ml.metrics import fmt, fmt_ci
 
     chosen = summary["hyperparameters"] or "the pipeline defaults (too few overturned items to search)"
     typer.echo(f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "
@@ -80,4 +84,8 @@ def train(
         for name, s in m["cv"]["summary"].items():
             typer.echo(f"  {name:<15} ROC AUC {fmt(s, 'roc_auc')}  AP {fmt(s, 'average_precision')}  "
                        f"Brier {fmt(s, 'brier')}  ECE {fmt(s, 'ece')}")
+        typer.echo("pooled out-of-fold, [95% interval, letters resampled]:")
+        for name, s in pooled.items():
+            typer.echo(f"  {name:<15} ROC AUC {fmt_ci(s, 'roc_auc')}  AP {fmt_ci(s, 'average_precision')}  "
+                       f"Brier {fmt_ci(s, 'brier')}  ECE {fmt_ci(s, 'ece')}")
     typer.echo(f"model -> {path}/ (see MODEL_CARD.md)")
