@@ -245,14 +245,17 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
         structured.remember(X, M[idx])  # SignalFeatures of the same rules share this cache
         return X
 
-    if opts.calibration == "none":
+    from imr_ml.train import calibration_method
+
+    method = calibration_method(opts, y)
+    if method == "none":
         model = pipe
     else:
         with warnings.catch_warnings():
             # A frozen estimator is only asked for scores; the folds sklearn still draws for
             # that warn about rare classes in small calibration sets, which does not apply.
             warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-            model = CalibratedClassifierCV(FrozenEstimator(pipe), method=opts.calibration).fit(known(cal), y[cal])
+            model = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(known(cal), y[cal])
 
     baselines, tables = {}, {}
     preds = {"model": proba_from_features(model, _rows(Z, meas))}

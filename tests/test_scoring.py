@@ -124,7 +124,8 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
         lo, hi = r["interval"]
         assert lo <= r["p_overturned"] <= hi and lo < hi
         assert r["p_overturned"] == pytest.approx(float(calibrate(loaded.model, [r["logit"]])[0]), abs=1e-4)
-        assert r["relative_risk"] == pytest.approx(r["p_overturned"] / r["category_rate"], rel=1e-2, abs=1e-3)
+        # both sides are rounded (P to 4 decimals): compare to that precision
+        assert r["relative_risk"] == pytest.approx(r["p_overturned"] / r["category_rate"], rel=0.05, abs=2e-3)
         assert all(c["contribution"] != 0 for c in r["contributions"])
         names = {c["feature"] for c in r["contributions"]}
         assert f"item__category__{r['category']}" not in names and "field__category_prior" not in names

@@ -50,7 +50,8 @@ def make_rows(n_letters=48, seed=0):
     return rows
 
 
-FAST = dict(min_positives_to_select=0, n_splits=3, grid=({"prior_weight": 0.1}, {"prior_weight": 1.0}), cache=False)
+FAST = dict(min_positives_to_select=0, n_splits=3, grid=({"prior_weight": 0.1}, {"prior_weight": 1.0}), cache=False,
+            calibration="sigmoid")
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +220,7 @@ def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
     from imr_ml.modelio import load_model_dir
 
     rows = make_rows(16, seed=3)
-    res = T.train(rows, T.TrainOptions(n_splits=3, grid=({"prior_weight": 1.0},), estimate=False))
+    res = T.train(rows, T.TrainOptions(n_splits=3, grid=({"prior_weight": 1.0},), estimate=False, calibration="sigmoid"))
     names = res.manifest["features"]["names"]
     assert any(n.startswith("signal__") for n in names) and any(n.startswith("rule__") for n in names)
     assert not any("__tfidf__" in n for n in names)  # words are off by default
@@ -231,6 +232,15 @@ def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
     X = T.frame(T.canonical_rows(rows))
     np.testing.assert_allclose(loaded.model.predict_proba(X), res.model.predict_proba(X))
     assert {"knowledge_only", "data_only", "tfidf_lr"} <= set(loaded.baselines)
+
+
+def test_auto_calibration_keeps_the_models_own_probabilities_below_100_overturned_items():
+    y = np.array([1] * 99 + [0] * 900)
+    assert T.calibration_method(T.TrainOptions(), y) == "none"
+    assert T.calibration_method(T.TrainOptions(), np.append(y, 1)) == "sigmoid"
+    assert T.calibration_method(T.TrainOptions(calibration="isotonic"), y) == "isotonic"
+    res = T.train(make_rows(16, seed=3), T.TrainOptions(n_splits=3, estimate=False, baselines=False))
+    assert res.model is T.fitted_pipeline(res.model) and res.manifest["calibration"]["method"] == "none"
 
 
 def test_too_few_overturned_items_keep_the_pipeline_defaults():

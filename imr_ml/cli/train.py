@@ -22,7 +22,7 @@ def train(
     repeats: int = typer.Option(1, "--repeats", help="Repeats of the outer CV (for the spread)."),
     weights: Optional[str] = typer.Option(None, "--prior-weight", help="Comma-separated weights of the guideline priors to choose from by CV (default 0.1,0.25,0.5,1,2,4; above 1 trusts the guidelines more)."),
     words: bool = typer.Option(False, "--words", help="Also use TF-IDF words of the summary and item (they encode letter style: off by default)."),
-    calibration: str = typer.Option("sigmoid", "--calibration", help="sigmoid, isotonic or none."),
+    calibration: str = typer.Option("auto", "--calibration", help="auto (sigmoid from 100 overturned items, else the model's own probabilities), sigmoid, isotonic or none."),
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the outer CV (faster; card has no metrics)."),
     streaming: Optional[bool] = typer.Option(None, "--streaming/--no-streaming", help="Large-corpus procedure: features once in parallel, hashed TF-IDF, calibration and metrics on held-out letters (default: from 200,000 items)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes computing features in the streaming procedure (0: every core)."),
