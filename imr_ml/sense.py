@@ -68,6 +68,21 @@ def _request(obj, where: str) -> dict:
             "ur_denial_date": obj.get("ur_denial_date") or None}
 
 
+def _entry(entry, kind: str, n: int, source: str, seen: set, keys) -> tuple[str, str]:
+    """(id, where-to-say-it) of the n-th pair or denial, its id unique and its keys known."""
+    eid = entry.get("id") if isinstance(entry, dict) else None
+    where = f"{source}: {kind} {eid or f'#{n}'}"
+    if not isinstance(eid, str) or not eid:
+        raise SuiteError(f"{where}: needs a string 'id'")
+    if eid in seen:
+        raise SuiteError(f"{where}: duplicate id")
+    seen.add(eid)
+    extra = set(entry) - keys
+    if extra:
+        raise SuiteError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+    return eid, where
+
+
 def validate_suite(raw: dict, source: str = "suite") -> dict:
     """Check the parsed TOML; return ``{"pairs": [...], "denials": [...]}`` with every
     request normalised (all six fields present) and denial references resolved."""
@@ -76,16 +91,7 @@ def validate_suite(raw: dict, source: str = "suite") -> dict:
         raise SuiteError(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}")
     pairs, seen = [], set()
     for n, p in enumerate(raw.get("pair", []), 1):
-        pid = p.get("id") if isinstance(p, dict) else None
-        where = f"{source}: pair {pid or f'#{n}'}"
-        if not isinstance(pid, str) or not pid:
-            raise SuiteError(f"{where}: needs a string 'id'")
-        if pid in seen:
-            raise SuiteError(f"{where}: duplicate id")
-        seen.add(pid)
-        extra = set(p) - PAIR_KEYS
-        if extra:
-            raise SuiteError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+        pid, where = _entry(p, "pair", n, source, seen, PAIR_KEYS)
         if p.get("kind") not in KINDS:
             raise SuiteError(f"{where}: 'kind' must be one of {', '.join(KINDS)}")
         if p.get("style") not in STYLES:
@@ -107,16 +113,7 @@ def validate_suite(raw: dict, source: str = "suite") -> dict:
     by_id = {p["id"]: p for p in pairs}
     denials = []
     for n, d in enumerate(raw.get("denial", []), 1):
-        did = d.get("id") if isinstance(d, dict) else None
-        where = f"{source}: denial {did or f'#{n}'}"
-        if not isinstance(did, str) or not did:
-            raise SuiteError(f"{where}: needs a string 'id'")
-        if did in seen:
-            raise SuiteError(f"{where}: duplicate id")
-        seen.add(did)
-        extra = set(d) - DENIAL_KEYS
-        if extra:
-            raise SuiteError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+        did, where = _entry(d, "denial", n, source, seen, DENIAL_KEYS)
         if "ref" in d:
             if set(d) & REQUEST_KEYS:
                 raise SuiteError(f"{where}: give either 'ref' or the request, not both")
