@@ -78,3 +78,55 @@ def load_builtin():
 
     pipe = builtin_pipeline()
     return LoadedModel(model=pipe, manifest=builtin_manifest(pipe), path=Path(BUILTIN))
+
+
+def builtin_card() -> str:
+    """The built-in model's card: what it is, what it knows and from where, what it cannot know."""
+    from imr_ml.guidelines import load_guidelines
+    from imr_ml.knowledge import load_taxonomy, load_toml
+
+    sources = {c["name"]: c.get("uphold_source", "") for c in load_toml("taxonomy.toml")["category"]}
+    lines = [
+        "# The built-in guideline model: model card",
+        "",
+        "`imr-ml score builtin ...` (also `explain`, `report`, the demo). Generated from "
+        "`features/guidelines.toml` and `features/taxonomy.toml` by `python -m imr_ml.builtin`.",
+        "",
+        "## What it is",
+        "",
+        "Logistic regression whose every coefficient is a prior, none fitted on any letter: "
+        "log-odds of an overturn = logit(the item category's overturn rate) + the strengths of the guideline "
+        "rules that apply to the request. Clinical signals and fields that no rule reads have weight 0. The "
+        "90% interval comes from the prior widths (`sd` of each rule, `[prior]` for the rest). A request is "
+        f"called likely overturned from P = {2 * PUBLISHED_OVERTURN_RATE:.3f}, twice the 2016-17 statewide "
+        "overturn rate (8.4%, DWC): there are no letters to choose a threshold on.",
+        "",
+        "## What it knows: category overturn rates",
+        "",
+        "| category | overturn rate | source |", "|---|---|---|",
+    ]
+    lines += [f"| {c.label} | {1 - c.uphold_prior:.0%} | {sources.get(c.name, '')} |" for c in load_taxonomy()]
+    lines += ["", "## What it knows: guideline rules", "",
+              "| rule | strength (log-odds) | sd | direction fixed | citation |", "|---|---|---|---|---|"]
+    lines += [f"| {r.label} | {r.strength:+.1f} | {r.sd:.1f} | {'yes' if r.fixed_sign else 'no'} | {r.citation} |"
+              for r in load_guidelines().rules]
+    lines += [
+        "",
+        "## What it cannot know",
+        "",
+        "- How reviewers weigh the rules against each other: the strengths are judgements from the guideline "
+        "text, not estimates. `imr-ml train` updates them from your letters, and its model card shows by how much.",
+        "- Anything the signals do not read: a finding written in words no pattern catches counts as absent.",
+        "- Facts outside the request: the reviewer, the records attached, how the request was argued.",
+        "- Most category rates are assumed (no figure was published for them); the overall 2016-17 rate is "
+        "about 8.4% overturned.",
+        "- It has not been measured on letters it was not developed with; see `experiments/knowledge_vs_data.md`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    from imr_ml.textio import atomic_write_text
+
+    atomic_write_text(builtin_card(), Path(__file__).resolve().parent.parent / "models" / "builtin" / "MODEL_CARD.md")
