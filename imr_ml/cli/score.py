@@ -116,6 +116,7 @@ def score(
     columns: Optional[str] = typer.Option(None, "--columns", help=COLUMNS_HELP),
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
+    from imr_ml.pool import WorkerCrashed
     from imr_ml.scoring import BATCH, score_rows
     from imr_ml.textio import atomic_path
 
@@ -127,16 +128,19 @@ def score(
     # Worker processes pay for themselves from a few batches on.
     n_jobs = (jobs or os.cpu_count() or 1) if len(rows) >= 4 * BATCH else 1
     results = []
-    with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update:
-        stream = score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs)
-        if out:
-            with writing(out), atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-                for r in stream:
-                    fh.write(json.dumps(r) + "\n")
-                    if as_json or len(results) < 50:
-                        results.append(r)
-        else:
-            results = list(stream)
+    try:
+        with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update:
+            stream = score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs)
+            if out:
+                with writing(out), atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+                    for r in stream:
+                        fh.write(json.dumps(r) + "\n")
+                        if as_json or len(results) < 50:
+                            results.append(r)
+            else:
+                results = list(stream)
+    except WorkerCrashed:
+        fail("a scoring worker process died (out of memory?); nothing was written: try again with --jobs 1", 1)
     if as_json:
         typer.echo(json.dumps(results if len(results) > 1 or not item else results[0], indent=2))
     else:
