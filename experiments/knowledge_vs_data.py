@@ -41,7 +41,8 @@ def _fmt_ci(value, ci) -> str:
 
 def builtin_on_letters(rows: list[dict]) -> list[str]:
     from imr_ml import train as T
-    from imr_ml.baselines import categories, category_prior_table
+    from imr_ml.baselines import categories
+    from imr_ml.explanation import category_rate
     from imr_ml.metrics import bootstrap_ci, score
     from imr_ml.modelio import load_model_dir
 
@@ -49,8 +50,7 @@ def builtin_on_letters(rows: list[dict]) -> list[str]:
     X, y, g = T.frame(rows), T.labels(rows), T.letter_groups(rows)
     p_builtin = load_model_dir("builtin").model.predict_proba(X)[:, 1]
     # the taxonomy's category rates alone (published or assumed), also nothing learnt
-    rates = category_prior_table(categories(X), np.zeros(0, dtype=int))["rates"]
-    p_cat = np.array([rates.get(c, 0.1) for c in categories(X)])
+    p_cat = np.array([category_rate(c) for c in categories(X)])
     out = [f"## 1. The built-in model on the {len(set(g))} real letters ({len(y)} items, {int(y.sum())} overturned)", "",
            "Nothing was fitted on these letters. 95% intervals: 1,000 letter-grouped bootstrap resamples.", "",
            "| predictor | ROC AUC | average precision | Brier | ECE |", "|---|---|---|---|---|"]
