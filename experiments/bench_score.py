@@ -69,7 +69,7 @@ def main() -> None:
     lines = ["# Scoring throughput", "",
              f"One core (process pinned), Python {platform.python_version()}, {platform.machine()}; model trained on "
              f"{args.train_letters} synthetic letters; {n} items of {args.score_letters} other synthetic letters scored "
-             f"with reasons, evidence and hints (every cache cleared first: a cold start). CPU time; {len(runs)} runs.", "",
+             f"with the 90% interval, every contribution from the baseline with its evidence, and hints (every cache cleared first: a cold start). CPU time; {len(runs)} runs.", "",
              "| what | measured |", "|---|---|",
              f"| batch scoring | {n / secs:,.0f} items/s best, {n / slow:,.0f} slowest ({secs:.1f}-{slow:.1f} s for {n:,} items) |",
              f"| batch scoring with {len(cores)} processes on {len(cores)} cores (`--jobs 0`), wall clock | "
