@@ -200,8 +200,8 @@ def report(args, syn: dict, real: dict | None, minutes: float) -> str:
         f"Run {datetime.date.today().isoformat()} on commit `{commit}` ({minutes:.0f} min on a shared 2-core machine); "
         f"`{' '.join(sys.argv[1:]) or '(defaults)'}`; pipeline options {json.dumps(args.pipeline_opts)}.",
         "",
-        "**The model is about to change (another engineer is replacing it): these numbers describe the model "
-        "at the commit above. Regenerate with `.venv/bin/python experiments/learning_curve.py` after it changes.**",
+        "These numbers describe the model at the commit above: regenerate them with "
+        "`.venv/bin/python experiments/learning_curve.py` when the model changes.",
         "",
         "Cells: one draw: its value and 95% letter-bootstrap interval on the test letters. Several draws (different "
         "training letters): their mean and range, then the first draw with its interval. Plot: line = mean over "
