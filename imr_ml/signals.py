@@ -1152,9 +1152,16 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
 
     # The item-level reading of the response signals: did the prior trial / improvement
     # concern the disputed item's own modality (or drug)? True when a supporting span's
-    # sentence names it, or, for a request of one item (a typed note, a one-item letter),
-    # the sentence before it does; with several items the sentence before may be another's.
-    span = sdoc.sentence_span if _text(row, "other_items").strip() else sdoc.reading_span
+    # sentence names it, or, for a request of one item (a typed note, a one-item letter) and a
+    # finding whose sentence names no treatment at all, the sentence before it does; with
+    # several items, or a sentence about another treatment, the sentence before is not its.
+    one_item = not _text(row, "other_items").strip()
+
+    def span(pos: int) -> tuple[int, int]:
+        own = sdoc.sentence_span(pos)
+        if not one_item or any(next(_finditer(m, sdoc, *own), None) is not None for m in r.modality.values()):
+            return own
+        return sdoc.reading_span(pos)
     for base in ("prior_trial_without_benefit", "functional_improvement", "no_functional_improvement"):
         if base not in out:
             continue

@@ -710,3 +710,46 @@ def test_guideline_signal_evidence_points_at_the_phrase():
 )
 def test_typed_notes(text, name, expected):
     assert fires(text, name) is expected, (text, name)
+
+
+# Findings as a provider's office types them (written for this test).
+@pytest.mark.parametrize("text, name", [
+ ("s/p RCR 6 wks ago, in PT.", "recent_surgery"),
+ ("No relief from last ESI.", "prior_trial_without_benefit"),
+ ("ESI 3/2016 gave 70% relief x 4 mo, cut Norco in half.", "lasting_relief"),
+ ("UDS 9/16 consistent, CURES reviewed, opioid contract signed.", "opioid_monitoring"),
+ ("Hx GERD on naproxen.", "gi_symptoms"),
+ ("BMI 41, knee OA.", "reduced_weight_bearing"),
+ ("PT x12 w/o improvement.", "prior_trial_without_benefit"),
+ ("PT x12 w/o improvement.", "failed_conservative_care"),
+ ("ADLs improved since starting acupuncture.", "functional_improvement"),
+ ("Flexeril nightly x 1 yr.", "long_term_use"),
+ ("New onset foot drop L.", "red_flags"),
+ ("New onset foot drop L.", "significant_change"),
+ ("Saddle anesthesia and urinary retention.", "red_flags"),
+ ("Decreased sensation L5 dermatome, EHL 4/5.", "neuro_deficit"),
+ ("MRI 2016: L4-5 HNP compressing L5 root.", "imaging_concordant"),
+ ("Surgeon recommends L4-5 microdiscectomy.", "surgical_planning"),
+ ("30 day TENS trial helped, pain 7->4, less meds.", "device_trial"),
+ ("Acute flare of LBP 1 wk ago after lifting.", "acute_exacerbation"),
+ ("Burning pain down L leg, neuropathic features.", "neuropathic_pain"),
+ ("Pt states acupuncture did nothing.", "prior_trial_without_benefit"),
+ ("Returned to full duty after 6 PT visits, lifting 50 lb now.", "functional_improvement"),
+ ("Not sleeping, 3 hrs/night d/t pain.", "insomnia"),
+ ("Failed conservative mgmt incl PT, meds, HEP x 3 mo.", "failed_conservative_care"),
+ ("Has not had PT yet.", "no_conservative_care"),
+ ("Works modified duty.", "working"),
+ ("TTD.", "off_work"),
+ ("P&S 2014.", "permanent_and_stationary"),
+ ("MMI reached.", "permanent_and_stationary"),
+ ("Pain contract on file, last UDS appropriate.", "opioid_monitoring"),
+ ("Early refill requests x3, UDS + for cocaine.", "aberrant_behavior"),
+ ("On ASA 81 mg and naproxen.", "gi_risk"),
+ ("Hx bleeding ulcer 2012.", "gi_risk"),
+ ("Plan: taper Norco.", "weaning_recommended"),
+ ("Radicular pain L leg, + SLR at 40 deg.", "radiculopathy"),
+ ("Gait unsteady, hyperreflexia both legs.", "red_flags"),
+])
+def test_typed_note_findings(text, name):
+    row = {"summary": text, "item": "x", "ur_denial_date": "2016-11-20"}
+    assert extract_signals(row)[name].value, (name, text)
