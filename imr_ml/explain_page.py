@@ -52,11 +52,12 @@ def word_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def highlight(text: str, marks: list[tuple[int, int, int, float]]) -> str:
-    """HTML of `text` with each (start, end, reason number, contribution) marked on whole
-    words, numbered like the waterfall row it supports; overlapping marks keep the first."""
+def highlight(text: str, marks: list[tuple[int, int, int, float, int]]) -> str:
+    """HTML of `text` with each (start, end, reason number, contribution, precedence) marked
+    on whole words, numbered like the waterfall row it supports; where marks overlap, the one
+    of lowest precedence wins (a signal's own words before the rule that reads it)."""
     out, pos = [], 0
-    for s, e, k, c in sorted((*word_span(text, s, e), k, c) for s, e, k, c in marks):
+    for s, e, _, k, c in sorted((*word_span(text, s, e), p, k, c) for s, e, k, c, p in marks):
         if s < pos:
             continue
         cls = "up" if c > 0 else "down"
@@ -73,7 +74,7 @@ def waterfall(result: dict, shown: list[dict], rest: list[dict]) -> str:
     base, final = result["baseline"]["logit"], result["logit"]
     steps = [(str(i + 1), c["label"], c["contribution"]) for i, c in enumerate(shown)]
     if rest:
-        steps.append(("", f"{len(rest)} smaller findings together", sum(c["contribution"] for c in rest)))
+        steps.append(("", f"{len(rest)} smaller finding{'s' if len(rest) > 1 else ''} together", sum(c["contribution"] for c in rest)))
     points = [base]
     for _, _, c in steps:
         points.append(points[-1] + c)
@@ -130,7 +131,8 @@ def item_html(result: dict, anchor: str) -> str:
     for k, c in enumerate(shown, 1):
         for ev in c["evidence"]:
             if ev["field"] in marks:
-                marks[ev["field"]].append((ev["start"], ev["end"], k, c["contribution"]))
+                marks[ev["field"]].append((ev["start"], ev["end"], k, c["contribution"],
+                                           int(c["feature"].startswith("rule__"))))
     parts.append(f"<h3>Requested item</h3><p class='text'>{highlight(result.get('item') or '', marks['item'])}</p>")
     parts.append(f"<h3>Clinical summary</h3><p class='text'>{highlight(result.get('summary') or '', marks['summary'])}</p>")
     if result.get("hints"):

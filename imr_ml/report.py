@@ -253,9 +253,7 @@ def findings(d: dict) -> list[str]:
             out.append(f"The fifth of requests it scores highest were overturned {_pct(tf['rate'])} of the time, "
                        f"{tf['lift']:.1f}× the overall {_pct(tf['base_rate'])}, and hold {_pct(tf['share_of_overturns'])} "
                        "of all overturns.")
-        cal = d["calibration"]
-        out.append(f"Its probabilities are honest on average: it predicted {_pct(cal['mean_predicted'])} overturned "
-                   f"and {_pct(cal['observed_rate'])} were.")
+        out.append(_calibration_finding(d["calibration"], perf))
     else:
         out.append("No measured performance: " + ("the built-in model has learnt nothing from letters; it is the "
                    "published category rates moved by guideline rules." if d["builtin"] else
@@ -281,6 +279,18 @@ def findings(d: dict) -> list[str]:
         out.append(f"It knows {len(known['rules'])} guideline rules (with citations) and the overturn rates of "
                    f"{len(known['categories'])} treatment categories.")
     return out[:5]
+
+
+def _calibration_finding(cal: dict, perf: dict) -> str:
+    """Whether the average prediction falls inside the 95% interval of the observed rate."""
+    from imr_ml.metrics import wilson_interval
+
+    lo, hi = wilson_interval(perf["n_overturned"], perf["n_items"])
+    said = f"it predicted {_pct(cal['mean_predicted'])} overturned on average and {_pct(cal['observed_rate'])} were"
+    if lo <= cal["mean_predicted"] <= hi:
+        return f"Its probabilities can be taken at face value on average: {said}."
+    direction = "too high" if cal["mean_predicted"] > hi else "too low"
+    return f"Its probabilities run {direction}: {said}; see the calibration chart before using them as odds."
 
 
 # ----------------------------------------------------------------------------- plots
@@ -329,7 +339,7 @@ def _effects_plot(es: list[dict]) -> str:
 
     from matplotlib.ticker import FixedLocator, NullLocator
 
-    fig, ax = plt.subplots(figsize=(10, 0.35 * len(es) + 1.3))
+    fig, ax = plt.subplots(figsize=(11, 0.35 * len(es) + 1.3))
     yy = np.arange(len(es))
     for i, e in enumerate(es):
         colour = OVERTURN if e["coef"] > 0 else UPHOLD
@@ -342,7 +352,7 @@ def _effects_plot(es: list[dict]) -> str:
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"×{t:g}" for t in ticks])
-    ax.set_yticks(yy, [_short(e["label"].removeprefix("guideline: "), 60) for e in es], fontsize=8)
+    ax.set_yticks(yy, [_short(e["label"].removeprefix("guideline: "), 80) for e in es], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("odds of overturn multiplied by (95% interval); right of ×1: towards overturn")
     ax.set_title("What moves outcomes: guideline rules and signals")
@@ -400,7 +410,7 @@ def _categories_plot(cats: list[dict]) -> str:
     import matplotlib.pyplot as plt
 
     cats = cats[:15]
-    fig, ax = plt.subplots(figsize=(8, 0.42 * len(cats) + 1.4))
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(cats) + 1.8))
     yy = np.arange(len(cats))
     for i, c in enumerate(cats):
         lo, hi = c["observed_ci"]
@@ -410,11 +420,11 @@ def _categories_plot(cats: list[dict]) -> str:
             ax.plot(c["mean_predicted"], i, "x", color=UPHOLD, label="model's average prediction" if i == 0 else None)
         if c["published_rate"] is not None:
             ax.plot(c["published_rate"], i, "|", color=NEUTRAL, ms=12, label="published or assumed rate" if i == 0 else None)
-    ax.set_yticks(yy, [f"{_short(c['label'], 40)} ({c['n_overturned']}/{c['n_items']})" for c in cats], fontsize=8)
+    ax.set_yticks(yy, [f"{_short(c['label'], 50)} ({c['n_overturned']}/{c['n_items']})" for c in cats], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("share overturned")
     ax.set_title("Overturn rate by treatment category (overturned/items)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
     return _png(fig)
 
 
@@ -435,18 +445,18 @@ def _rules_plot(rules: list[dict]) -> str:
     import matplotlib.pyplot as plt
 
     rules = sorted((r for r in rules if r["fitted"] is not None), key=lambda r: -abs(r["fitted"] - r["prior"]))[:15]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rules) + 1.3))
+    fig, ax = plt.subplots(figsize=(11, 0.35 * len(rules) + 1.6))
     for i, r in enumerate(rules):
         ax.annotate("", (r["fitted"], i), (r["prior"], i), arrowprops={"arrowstyle": "->", "color": NEUTRAL})
         ax.plot(r["prior"], i, "o", mfc="white", color="#555555", label="guideline's prior strength" if i == 0 else None)
         ax.plot(r["fitted"], i, "o", color=OVERTURN if r["fitted"] > 0 else UPHOLD,
                 label="after learning from the letters" if i == 0 else None)
     ax.axvline(0, color=NEUTRAL, lw=1)
-    ax.set_yticks(np.arange(len(rules)), [f"{_short(r['label'], 55)} ({r['n_items'] or 0})" for r in rules], fontsize=8)
+    ax.set_yticks(np.arange(len(rules)), [f"{_short(r['label'], 80)} ({r['n_items'] or 0})" for r in rules], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("log-odds of overturn (right: towards overturn); (n) = training items the rule applied to")
     ax.set_title("Guideline rules the letters moved most")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     return _png(fig)
 
 
@@ -487,9 +497,9 @@ def _esc(v) -> str:
     return html.escape(str(v))
 
 
-def _ci(v, ci, pct: bool = False) -> str:
+def _ci(v, ci, pct: bool = False, digits: int = 2) -> str:
     """'0.78 [0.63, 0.88]' (or in percent): a value and its 95% interval."""
-    f = _pct if pct else (lambda x: f"{x:.2f}")
+    f = _pct if pct else (lambda x: f"{x:.{digits}f}")
     if v is None:
         return "—"
     return f(v) + (f" [{f(ci[0])}, {f(ci[1])}]" if ci else "")
@@ -511,7 +521,7 @@ CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:1.5em auto
        "h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}"
        ".summary{background:#f6f8fa;border:1px solid #d0d7de;border-radius:8px;padding:.8em 1.2em}"
        ".kpis{display:flex;gap:.8em}.kpi{flex:1;background:#fff;border:1px solid #d0d7de;border-radius:6px;"
-       "padding:.5em .8em}.kpi b{font-size:1.5em;display:block}.muted{color:#666;font-size:.9em}"
+       "padding:.5em .8em}.kpi b{font-size:1.25em;display:block;white-space:nowrap}.muted{color:#666;font-size:.9em}"
        "table{border-collapse:collapse;margin:.5em 0 1.2em}td,th{border:1px solid #ddd;padding:3px 8px;font-size:13px;"
        "text-align:left;vertical-align:top}th{background:#f0f0f0}img{max-width:100%;display:block;margin:.5em 0}"
        "nav a{margin-right:1em}")
@@ -559,7 +569,7 @@ def _summary_html(d: dict) -> str:
                 "<span class='muted'>0.5 = chance, 1 = perfect</span></div>"
                 f"<div class='kpi'>Average precision<b>{_ci(m['average_precision'], m.get('average_precision_ci'))}</b>"
                 f"<span class='muted'>base rate {_pct(perf['base_rate'])} = no skill</span></div>"
-                f"<div class='kpi'>Brier score<b>{_ci(m['brier'], m.get('brier_ci'))}</b>"
+                f"<div class='kpi'>Brier score<b>{_ci(m['brier'], m.get('brier_ci'), digits=3)}</b>"
                 f"<span class='muted'>lower is better; base rate alone {perf['brier_of_base_rate']:.3f}</span></div>"
                 + (f"<div class='kpi'>Top fifth overturned<b>{_pct(tf['rate'])}</b><span class='muted'>"
                    f"{tf['lift']:.1f}× the base rate</span></div>" if tf else "") + "</div>"
