@@ -203,7 +203,7 @@ def _evaluated(loaded, rows, corpus_name) -> dict | None:
         return {"source": f"the held-out corpus {corpus_name or ''}".rstrip(), "kind": "corpus", "X": X,
                 "y": labels(rows), "p": loaded.model.predict_proba(X)[:, 1], "category": categories(X),
                 "letters": [str(r["letter_id"]) for r in rows]}
-    cv = load_cv_predictions(loaded) if not str(loaded.path) == "builtin" else None
+    cv = load_cv_predictions(loaded)
     if not cv or not cv["y"]:
         return None
     return {"source": "out-of-fold predictions of the training cross-validation (each item scored by a model "
@@ -548,7 +548,8 @@ def _summary_html(d: dict) -> str:
     t = d["trained_on"] or {}
     perf = d.get("performance")
     if d["builtin"]:
-        trained = ("Trained on <b>no letters</b>: it is the published DWC/CWCI overturn rates of "
+        trained = ("Trained on <b>no letters</b>: it is the overturn rates (published by DWC/CWCI, or assumed where "
+                   "none was published) of "
                    f"{len(d['knowledge']['categories'])} treatment categories moved by "
                    f"{len(d['knowledge']['rules'])} MTUS/ACOEM/ODG guideline rules. <b>It has no measured "
                    "performance</b>: give <code>--corpus</code> with labelled letters to measure it.")
@@ -584,7 +585,7 @@ def _summary_html(d: dict) -> str:
 def _moves_html(d: dict) -> str:
     rows = [[e["label"], GROUP_TITLES.get(e["group"], e["group"]),
              f"×{e['odds_ratio']:.2f}" + (f" [{e['odds_ratio_ci'][0]:.2f}, {e['odds_ratio_ci'][1]:.2f}]" if e["odds_ratio_ci"] else ""),
-             e["n_items"]] for e in d["effects"]]
+             e["n_items"]][: 3 if d["builtin"] else 4] for e in d["effects"]]
     where = "items of the corpus" if "permutation_importance" in d else "training items"
     parts = ["<h2 id='moves'>What moves outcomes</h2>",
              "<p>Each line is one finding: how it multiplies the odds of an overturn when everything else about the "
@@ -592,7 +593,7 @@ def _moves_html(d: dict) -> str:
              + ("For the built-in model the interval is the width of the guideline prior, not a measurement." if d["builtin"]
                 else "Intervals come from the model's posterior (the guideline prior combined with the letters).") + "</p>",
              _img(d, "effects", "effects of guideline rules and signals"),
-             _table(["finding", "kind", "odds multiplied by [95% interval]", f"{where} it applied to"], rows)]
+             _table(["finding", "kind", "odds multiplied by [95% interval]", f"{where} it applied to"][: len(rows[0]) if rows else 4], rows)]
     pi = d.get("permutation_importance")
     if pi and pi.get("groups"):
         parts += [_img(d, "permutation", "permutation importance"),
