@@ -65,7 +65,7 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     from imr_ml.ingest import ingest_paths
     from imr_ml.metrics import format_evaluation
     from imr_ml.modelio import load_model_dir
-    from imr_ml.report import build_report
+    from imr_ml.report import build_report, write_report
     from imr_ml.scoring import request_row, score_rows
     from imr_ml.synth import generate_corpus
     from imr_ml.textio import atomic_write_json, atomic_write_jsonl
@@ -110,7 +110,9 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
             say(f"      missing: {h}")
     atomic_write_json(examples, out / "examples.json")
     say("6/6 writing the feature-importance report")
-    build_report(loaded, test_rows, out / "report")
+    (out / "report").mkdir(exist_ok=True)
+    write_report(build_report(loaded, test_rows, corpus_name=str(out / "test.jsonl")), out / "report" / "report.html",
+                 out / "report" / "report.json")
     where = {"letters": str(out / "letters"), "corpus": str(out / "corpus.jsonl"), "model": str(model_dir),
              "model_card": str(model_dir / "MODEL_CARD.md"), "evaluation": str(model_dir / "evaluation.json"),
              "examples": str(out / "examples.json"), "report": str(out / "report" / "report.html")}

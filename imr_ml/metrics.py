@@ -62,6 +62,34 @@ def reliability_table(y, p, n_bins: int = 10) -> list[dict]:
     return out
 
 
+def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> list[float]:
+    """95% Wilson score interval of a proportion k/n: unlike the normal approximation it
+    stays inside [0, 1] and is honest for a handful of overturns in a bin."""
+    if n == 0:
+        return [0.0, 1.0]
+    phat = k / n
+    centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
+def calibration_bins(y, p, min_items: int = 40, max_bins: int = 10) -> list[dict]:
+    """Reliability with equal-count bins over the range the predictions actually take, as
+    many as keep at least `min_items` items each (equal-width bins on [0, 1] leave most bins
+    empty when P is rarely above 0.3), each with the observed rate's 95% Wilson interval."""
+    y, p = _clean(y, p)
+    if y.size == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    out = []
+    for chunk in np.array_split(order, max(1, min(max_bins, y.size // min_items))):
+        k, n = int(y[chunk].sum()), int(chunk.size)
+        out.append({"p_from": float(p[chunk].min()), "p_to": float(p[chunk].max()), "n": n, "n_overturned": k,
+                    "mean_predicted": float(p[chunk].mean()), "observed_rate": k / n,
+                    "observed_ci": wilson_interval(k, n)})
+    return out
+
+
 def _none_if_nan(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 

@@ -5,6 +5,8 @@ A model directory holds::
     model.skops            the calibrated pipeline (skops.io format: no pickle)
     baselines/*.skops      fitted comparison models (same format)
     baselines/tables.json  base rate and category-prior table (plain JSON)
+    cv_predictions.json    the training CV's out-of-fold predictions (y, p, category, letter
+                           hash), when the procedure was estimated: what `report` plots
     manifest.json          versions, data fingerprint, options, metrics, sha256 of every file
     MODEL_CARD.md          the human-readable account of the above
 
@@ -42,6 +44,7 @@ MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"
 BASELINE_DIR = "baselines"
 TABLES_FILE = f"{BASELINE_DIR}/tables.json"
+CV_PREDICTIONS_FILE = "cv_predictions.json"
 FORMAT_VERSION = 1
 
 
@@ -194,13 +197,15 @@ def write_model_dir(
     baselines: dict[str, Any] | None = None,
     tables: dict | None = None,
     card: str | None = None,
+    json_files: dict[str, Any] | None = None,
     overwrite: bool = True,
 ) -> Path:
     """Write a complete model directory atomically and return its path.
 
     ``baselines`` maps a name to a fitted estimator (saved as ``baselines/NAME.skops``);
     ``tables`` is plain JSON for table-based baselines; ``card`` is the MODEL_CARD text and
-    may contain ``{model_sha256}`` which is filled in. The manifest gains ``files``
+    may contain ``{model_sha256}`` which is filled in; ``json_files`` maps a plain file name to
+    data saved beside the model as JSON (such as ``cv_predictions.json``). The manifest gains ``files``
     (relative path -> sha256), ``model_sha256``, ``format_version`` and ``versions``.
     """
     out = Path(out)
@@ -226,6 +231,8 @@ def write_model_dir(
             put(f"{BASELINE_DIR}/{name}.skops", dumps(est))
         if tables is not None:
             put(TABLES_FILE, to_json(tables).encode())
+        for rel, data in sorted((json_files or {}).items()):
+            put(rel, to_json(data).encode())
         manifest = dict(manifest)
         manifest["format_version"] = FORMAT_VERSION
         manifest.setdefault("versions", environment())
@@ -404,6 +411,22 @@ def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> Lo
         if TABLES_FILE in manifest["files"]:
             loaded.tables = load_tables(model_dir, manifest)
     return loaded
+
+
+def load_cv_predictions(loaded: LoadedModel) -> dict | None:
+    """The training CV's out-of-fold predictions saved beside the model (checked against the
+    manifest), or None when the model has none (built-in, or trained without the estimate)."""
+    if CV_PREDICTIONS_FILE not in (loaded.manifest.get("files") or {}):
+        return None
+    try:
+        data = json.loads(read_checked(loaded.path, CV_PREDICTIONS_FILE, loaded.manifest))
+    except ValueError as exc:
+        raise ModelLoadError(f"{loaded.path / CV_PREDICTIONS_FILE} is not valid JSON: {exc}") from None
+    keys = ("y", "p", "category", "letter")
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in keys) \
+            or len({len(data[k]) for k in keys}) != 1:
+        raise ModelLoadError(f"{loaded.path / CV_PREDICTIONS_FILE} must hold equal-length lists {', '.join(keys)}")
+    return data
 
 
 def load_estimator(model_dir: Path, rel: str, manifest: dict) -> Any:

@@ -45,10 +45,15 @@ _FIELD_SIGNAL = {
 
 @lru_cache(maxsize=65536)
 def _evidence_source(name: str) -> tuple:
-    """Where a feature's evidence is found: ("signal", name), ("word", field, AnyCase regex,
-    first word), ("item",) or (). Feature names repeat across rows: worked out once per name."""
+    """Where a feature's evidence is found: ("signal", name), ("signals", names) for a
+    guideline rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature names repeat across rows: worked out once per name."""
     parts = name.split("__")
     group = parts[0]
+    if group == "rule":  # a rule's evidence is that of the signals its conditions read
+        from imr_ml.guidelines import load_guidelines
+
+        rule = next((r for r in load_guidelines().rules if r.name == parts[1]), None)
+        return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
     if group in ("signal", "field"):
         return ("signal", _FIELD_SIGNAL.get(parts[1], parts[1]))
     if len(parts) >= 3 and parts[1] == "tfidf":
@@ -68,6 +73,8 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
     if source[0] == "signal":
         if source[1] in signals:
             spans = signals[source[1]].evidence
+    elif source[0] == "signals":
+        spans = list(dict.fromkeys(span for n in source[1] if n in signals for span in signals[n].evidence))
     elif source[0] == "word":
         m = source[2].search(row.get(source[1]) or "", opening=source[3])
         if m:

@@ -540,6 +540,7 @@ class TrainResult:
     baselines: dict
     tables: dict
     estimate: dict | None
+    cv_predictions: dict | None = None
 
 
 def train(
@@ -601,6 +602,7 @@ def train(
             "base_rate": float(y.mean()),
             # truncated hashes of the training letter ids, so `evaluate` can warn about overlap
             "letter_hashes": [letter_hash(lid) for lid in letters] if len(letters) <= 200_000 else None,
+            "profile": corpus_profile(rows),
         },
         "features": {"columns": list(PRE_DECISION), "n_features": len(names), "names": names},
         "options": {k: v for k, v in asdict(opts).items()},
@@ -622,7 +624,38 @@ def train(
         "train_seconds": round(time.perf_counter() - t0, 2),
     }
     card = model_card(manifest)
-    return TrainResult(model=model, manifest=manifest, card=card, baselines=baselines, tables=tables, estimate=est)
+    return TrainResult(model=model, manifest=manifest, card=card, baselines=baselines, tables=tables, estimate=est,
+                       cv_predictions=cv_predictions(est, rows, y))
+
+
+def corpus_profile(rows: Sequence[dict]) -> dict:
+    """What the training letters were, for the report: items per treatment category and per
+    letter layout, and the span of UR denial and IMR decision dates."""
+    from collections import Counter
+
+    from imr_ml.knowledge import categorize
+
+    def span(field):
+        days = sorted(str(r[field])[:10] for r in rows if r.get(field))
+        return [days[0], days[-1]] if days else None
+
+    return {"categories": dict(Counter(categorize(r.get("item") or "") for r in rows).most_common()),
+            "layouts": dict(Counter(r.get("layout") or "not recorded" for r in rows).most_common()),
+            "ur_denial_dates": span("ur_denial_date"), "decision_dates": span("decision_date")}
+
+
+def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dict | None:
+    """The model's out-of-fold predictions of the estimate, one per held-out item: label, P,
+    treatment category and letter hash; what `report` shows when no corpus is given."""
+    from imr_ml.knowledge import categorize
+
+    pooled = (est or {}).get("_pooled_predictions", {}).get("model")
+    if pooled is None:
+        return None
+    idx = np.flatnonzero(~np.isnan(pooled))
+    return {"y": [int(y[i]) for i in idx], "p": [round(float(pooled[i]), 5) for i in idx],
+            "category": [categorize(rows[i].get("item") or "") for i in idx],
+            "letter": [letter_hash(rows[i]["letter_id"]) for i in idx]}
 
 
 def rule_updates(model, X: pd.DataFrame | None) -> list[dict]:
@@ -661,11 +694,12 @@ def _public_estimate(est: dict | None) -> dict | None:
 
 
 def save(result: TrainResult, out: str | Path) -> Path:
-    from imr_ml.modelio import read_manifest, write_model_dir
+    from imr_ml.modelio import CV_PREDICTIONS_FILE, read_manifest, write_model_dir
 
+    extra = {CV_PREDICTIONS_FILE: result.cv_predictions} if result.cv_predictions else None
     path = write_model_dir(
         out, model=result.model, manifest=result.manifest, baselines=result.baselines,
-        tables=result.tables, card=result.card,
+        tables=result.tables, card=result.card, json_files=extra,
     )
     result.manifest = read_manifest(path)  # now with file hashes and model_sha256
     return path

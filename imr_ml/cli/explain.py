@@ -1,9 +1,8 @@
 """`imr-ml explain`: one request's probability and every contribution, grouped, with the
-evidence highlighted in its own text (terminal text, or an HTML page)."""
+evidence highlighted in its own text (terminal text, or an HTML page: `imr_ml.explain_page`)."""
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import List, Optional
@@ -12,6 +11,7 @@ import typer
 
 from imr_ml.cli._app import app, check_out, writing
 from imr_ml.cli.score import COLUMNS_HELP, ENCODING_HELP, UR_DECISION_HELP, UR_REASON_HELP
+from imr_ml.explain_page import explanation_html
 from imr_ml.schema import GROUP_TITLES
 
 
@@ -21,53 +21,6 @@ def explain_rows(loaded, rows: list[dict]) -> list[dict]:
 
     return [scored | {"summary": row.get("summary"), "explanation": grouped_contributions(scored)}
             for row, scored in zip(rows, score_rows(loaded, rows, top=10))]
-
-
-def _highlight(text: str, spans: list[tuple[int, int, float]]) -> str:
-    """HTML of `text` with each span marked, red towards overturn, blue towards uphold."""
-    out, pos = [], 0
-    for s, e, c in sorted(spans):
-        if s < pos:
-            continue
-        colour = "#f6c6c6" if c > 0 else "#c6d8f6"
-        out += [html.escape(text[pos:s]), f"<mark style='background:{colour}' title='{c:+.2f}'>",
-                html.escape(text[s:e]), "</mark>"]
-        pos = e
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
-
-
-def explanation_html(results: list[dict]) -> str:
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>imr-ml explanation</title><style>"
-             "body{font-family:sans-serif;max-width:900px;margin:2em auto}td,th{padding:2px 8px;text-align:left}"
-             ".p{font-size:1.4em}</style></head><body>"]
-    for r in results:
-        parts.append(f"<h1>{html.escape(str(r.get('item')))}</h1>")
-        if r["abstained"]:
-            parts.append(f"<p>Not scored: {html.escape(r['reason'])}</p>")
-            continue
-        lo, hi = r["interval"]
-        parts.append(f"<p class='p'>P(overturned) = {r['p_overturned']:.2f} (90% interval {lo:.2f}-{hi:.2f}): "
-                     f"likely <b>{r['decision']}</b></p>")
-        b = r["baseline"]
-        parts.append(f"<p>Starts from {html.escape(b['what'])}: P = {b['p']:.2f} (log-odds {b['logit']:+.2f}); "
-                     f"the reasons below add {r['logit'] - b['logit']:+.2f} to reach log-odds {r['logit']:+.2f}.</p>")
-        spans = [(ev["start"], ev["end"], f["contribution"])
-                 for g in r["explanation"]["groups"].values() for f in g["features"]
-                 for ev in f["evidence"] if ev["field"] == "summary"]
-        parts.append(f"<h2>Clinical summary</h2><p>{_highlight(r.get('summary') or '', spans)}</p>")
-        for group, g in r["explanation"]["groups"].items():
-            if not g["features"]:
-                continue
-            parts.append(f"<h2>{GROUP_TITLES.get(group, group)} (total {g['total']:+.2f})</h2><table>")
-            for f in g["features"][:15]:
-                ev = "; ".join(html.escape(e["text"][:90]) for e in f["evidence"])
-                parts.append(f"<tr><td>{f['contribution']:+.3f}</td><td>{html.escape(f['label'])}</td><td>{ev}</td></tr>")
-            parts.append("</table>")
-        if r["hints"]:
-            parts.append("<h2>Missing documentation</h2><ul>" + "".join(f"<li>{html.escape(h)}</li>" for h in r["hints"]) + "</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
 
 
 @app.command()
@@ -82,7 +35,7 @@ def explain(
     other_item: Optional[List[str]] = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
     ur_decision: Optional[str] = typer.Option(None, "--ur-decision", help=UR_DECISION_HELP),
     ur_reason: Optional[str] = typer.Option(None, "--ur-reason", help=UR_REASON_HELP),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an HTML page with evidence highlighted."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an HTML page: the path to P, the evidence highlighted, a checklist."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
     columns: Optional[str] = typer.Option(None, "--columns", help=COLUMNS_HELP),

@@ -1,7 +1,9 @@
-"""`imr-ml report`: the feature-importance report of a model (HTML with plots, and JSON)."""
+"""`imr-ml report`: one self-contained HTML page about a model (and the same as JSON, or PDF)."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import List, Optional
 
@@ -9,14 +11,44 @@ import typer
 
 from imr_ml.cli._app import app, check_out, fail, read_inputs, writing
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
-def run_report(model_dir: str, corpus: list[str] | None, out: str) -> dict:
+
+def report_paths(out: Path) -> Path:
+    """The HTML file `--out` names: itself when it ends in .html, else report.html in that folder."""
+    return out if out.suffix.lower() == ".html" else out / "report.html"
+
+
+def browser() -> str | None:
+    """A headless-capable browser to print the PDF with, if one is installed."""
+    return next((b for b in map(shutil.which, BROWSERS) if b), None)
+
+
+def print_pdf(page: Path) -> Path:
+    """page.pdf beside the page, printed by the browser (which embeds the plots as drawn)."""
+    pdf = page.with_suffix(".pdf")
+    cmd = [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+           f"--print-to-pdf={pdf}", page.resolve().as_uri()]
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    except (subprocess.SubprocessError, OSError) as exc:
+        fail(f"cannot print {pdf} with {cmd[0]}: {exc}")
+    return pdf
+
+
+def run_report(model_dir: str, corpus: list[str] | None, out: Path, as_json: bool = False, pdf: bool = False) -> dict:
     from imr_ml.modelio import ModelLoadError, load_model_dir
-    from imr_ml.report import build_report
+    from imr_ml.report import build_report, write_report
     from imr_ml.rowcheck import check_labels, check_row_types
     from imr_ml.train import TrainError
 
-    check_out(out, folder=True)
+    page = report_paths(out)
+    if page == out:
+        check_out(out)
+    else:
+        check_out(out, folder=True)
+    if pdf and not browser():
+        fail("--pdf needs chromium (or google-chrome) on the PATH; none is installed")
     try:
         loaded = load_model_dir(model_dir)
     except ModelLoadError as exc:
@@ -25,22 +57,36 @@ def run_report(model_dir: str, corpus: list[str] | None, out: str) -> dict:
     try:
         check_row_types(rows or [])
         rows = check_labels(rows or [])
-        with writing(out):
-            return build_report(loaded, rows, out)
-    except TrainError as exc:
+        data = build_report(loaded, rows, corpus_name=", ".join(corpus or []))
+    except (TrainError, ModelLoadError) as exc:
         fail(str(exc))
+    with writing(page):
+        page.parent.mkdir(parents=True, exist_ok=True)
+        write_report(data, page, page.with_suffix(".json") if as_json else None)
+    if pdf:
+        print_pdf(page)
+    return data
 
 
 @app.command()
 def report(
-    model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
-    corpus: Optional[List[Path]] = typer.Option(None, "--corpus", help="Held-out labelled corpus or letters."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for report.html, report.json and plots."),
+    model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`, or `builtin`."),
+    corpus: Optional[List[Path]] = typer.Option(None, "--corpus", help="Held-out labelled corpus or letters "
+                                                "(default: the training cross-validation's out-of-fold predictions)."),
+    out: Path = typer.Option(..., "--out", "-o", help="report.html in this folder, or this FILE.html."),
+    as_json: bool = typer.Option(False, "--json", help="Also write the same content as data (.json beside the page)."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also print the page to PDF (needs chromium)."),
 ):
-    """Global weights, permutation importance, calibration, precision-recall, per-category lift."""
-    data = run_report(str(model_dir), [str(c) for c in corpus] if corpus else None, str(out))
-    if "held_out" in data:
-        m = data["held_out"]["metrics"]
-        typer.echo(f"held-out: {data['held_out']['n_items']} items, ROC AUC {m['roc_auc']:.3f}, "
-                   f"AP {m['average_precision']:.3f}, Brier {m['brier']:.3f}")
-    typer.echo(f"report -> {out / 'report.html'}")
+    """One self-contained HTML page: executive summary, what moves outcomes, calibration,
+    precision-recall, categories and the data the model saw."""
+    data = run_report(str(model_dir), [str(c) for c in corpus] if corpus else None, out, as_json, pdf)
+    page = report_paths(out)
+    perf = data.get("performance")
+    if perf:
+        m = perf["metrics"]
+        typer.echo(f"measured on {perf['n_items']} items: ROC AUC {m['roc_auc']:.3f}, AP {m['average_precision']:.3f}, "
+                   f"Brier {m['brier']:.3f}")
+    else:
+        typer.echo("no measured performance (no held-out corpus, no cross-validated predictions)")
+    typer.echo(f"report -> {page}" + (f" (+ {page.with_suffix('.json').name})" if as_json else "")
+               + (f" (+ {page.with_suffix('.pdf').name})" if pdf else ""))

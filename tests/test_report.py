@@ -1,0 +1,160 @@
+"""The report (`imr-ml report`) and the explanation page (`imr-ml explain --html`): what a
+claims manager or a provider's office reads."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from imr_ml.cli import app
+
+runner = CliRunner()
+IMAGE = re.compile(r"<img src='data:image/png;base64,[A-Za-z0-9+/=]+'")
+
+
+@pytest.fixture(scope="module")
+def cv_model(synth_rows, tmp_path_factory):
+    """A model trained with its cross-validated estimate, so cv_predictions.json is saved."""
+    from imr_ml.demo import split_by_letter
+    from imr_ml.train import TrainOptions, save, train
+
+    train_rows, _ = split_by_letter(synth_rows)
+    out = tmp_path_factory.mktemp("cv") / "model"
+    save(train(train_rows, TrainOptions(grid=({"prior_weight": 1.0},), n_splits=3, baselines=False)), out)
+    return out
+
+
+def _report(*args) -> str:
+    res = runner.invoke(app, ["report", *map(str, args)])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_cv_predictions_are_saved_listed_and_hashed(cv_model):
+    from imr_ml.modelio import load_cv_predictions, load_model_dir
+
+    loaded = load_model_dir(cv_model)
+    assert "cv_predictions.json" in loaded.manifest["files"]
+    cv = load_cv_predictions(loaded)
+    assert len(cv["y"]) == len(cv["p"]) == len(cv["category"]) == len(cv["letter"]) > 100
+    assert loaded.manifest["data"]["profile"]["categories"]
+
+
+def test_report_without_corpus_is_one_page_from_the_cv(cv_model, tmp_path):
+    _report(cv_model, "--out", tmp_path / "r.html", "--json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.json"]
+    page = (tmp_path / "r.html").read_text()
+    assert len(IMAGE.findall(page)) >= 4 and not re.search(r"src='(?!data:)", page)  # nothing outside the file
+    assert "Executive summary" in page and "out-of-fold" in page and re.search(r"0\.\d\d \[0\.\d\d, 0\.\d\d\]", page)
+    for anchor in ("summary", "moves", "calibration", "pr", "categories", "data"):
+        assert f"id='{anchor}'" in page
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert {"findings", "performance", "effects", "calibration", "categories", "knowledge", "trained_on"} <= set(data)
+    assert len(data["findings"]) == 5 and data["performance"]["metrics"]["roc_auc_ci"]
+    assert all(e["odds_ratio_ci"][0] <= e["odds_ratio"] <= e["odds_ratio_ci"][1] for e in data["effects"])
+    assert all(b["observed_ci"][0] <= b["observed_rate"] <= b["observed_ci"][1] and b["n"] >= 40
+               for b in data["calibration"]["bins"])
+    assert all(c["top_fifth_lift"] is None for c in data["categories"] if c["n_overturned"] < 5)
+
+
+def test_report_with_a_corpus_and_without_cv(demo_model, tmp_path):
+    model_dir, test_rows = demo_model
+    corpus = tmp_path / "test.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in test_rows))
+    _report(model_dir, "--corpus", corpus, "--out", tmp_path / "rep")
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert [p.name for p in (tmp_path / "rep").iterdir()] == ["report.html"]
+    assert len(IMAGE.findall(page)) >= 5 and "permutation" in page and "held-out corpus" in page
+    _report(model_dir, "--out", tmp_path / "bare.html")  # no cv, no corpus: still the knowledge and data plots
+    bare = (tmp_path / "bare.html").read_text()
+    assert len(IMAGE.findall(bare)) >= 4 and "No measured performance" in bare
+
+
+def test_report_builtin_shows_knowledge_and_no_performance(tmp_path):
+    out = _report("builtin", "--out", tmp_path / "b.html", "--json")
+    page = (tmp_path / "b.html").read_text()
+    assert "no measured performance" in page and "8 CCR" in page and "published" in page
+    data = json.loads((tmp_path / "b.json").read_text())
+    assert "performance" not in data and data["knowledge"]["rules"] and data["knowledge"]["categories"]
+    assert "no measured performance" in out
+
+
+def test_report_pdf_without_a_browser_is_one_line(monkeypatch, tmp_path):
+    import imr_ml.cli.report as cli_report
+
+    monkeypatch.setattr(cli_report, "browser", lambda: None)
+    res = runner.invoke(app, ["report", "builtin", "--out", str(tmp_path / "b.html"), "--pdf"])
+    assert res.exit_code == 2 and "chromium" in res.output and not (tmp_path / "b.html").exists()
+
+
+# ----------------------------------------------------------------------------- explain page
+
+SUMMARY = ("58F, fell at work 3/2015. R shoulder pain and weakness, drop arm test positive. XR negative. "
+           "Failed 6 weeks of PT and NSAIDs. <script>alert(1)</script> Orthopedist recommends MRI.")
+
+
+def _scored(rows):
+    from imr_ml.cli.explain import explain_rows
+    from imr_ml.modelio import load_model_dir
+    from imr_ml.scoring import request_row
+
+    return explain_rows(load_model_dir("builtin"), [request_row(s, i) for s, i in rows])
+
+
+def test_waterfall_adds_up_and_text_is_escaped():
+    from imr_ml.explain_page import explanation_html
+
+    [r] = _scored([(SUMMARY, "MRI right shoulder")])
+    page = explanation_html([r])
+    base = float(re.search(r"class='base' data-logit='([-\d.]+)'", page).group(1))
+    final = float(re.search(r"class='final' data-logit='([-\d.]+)'", page).group(1))
+    steps = [float(v) for v in re.findall(r"data-contribution='([-\d.]+)'", page)]
+    assert steps and abs(base + sum(steps) - final) < 1e-5 and abs(final - r["logit"]) < 1e-5
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "90% interval" in page and "the usual overturn rate" in page
+
+
+def test_highlights_only_shown_reasons_on_whole_words():
+    from imr_ml.explain_page import explanation_html, shown_reasons, word_span
+
+    assert word_span("no weakness here", 5, 8) == (3, 11)
+    [r] = _scored([(SUMMARY, "MRI right shoulder")])
+    shown, _ = shown_reasons(r, n=1)
+    r["contributions"] = shown + [dict(c, evidence=[{"field": "summary", "start": 0, "end": 3, "text": "58F"}])
+                                  for c in r["contributions"][1:]] + [
+        {"feature": "summary__tfidf__pt", "label": "x", "value": 1, "contribution": 0.0001,
+         "evidence": [{"field": "summary", "start": 0, "end": 3, "text": "58F"}]}] * 12
+    page = explanation_html([r])
+    assert set(re.findall(r"data-reason='(\d+)'", page)) <= {str(k) for k in range(1, 11)}
+    for text in re.findall(r"<mark[^>]*>([^<]*)<sup>", page):
+        start = r["summary"].index(text)
+        assert word_span(r["summary"], start, start + len(text)) == (start, start + len(text))
+
+
+def test_rules_and_signals_come_before_words():
+    from imr_ml.explain_page import shown_reasons
+
+    r = {"contributions": [{"feature": "summary__tfidf__mri", "contribution": 0.9},
+                           {"feature": "signal__red_flags", "contribution": 0.2},
+                           {"feature": "rule__x", "contribution": -0.1}]}
+    assert [c["feature"].split("__")[0] for c in shown_reasons(r)[0]] == ["rule", "signal", "summary"]
+
+
+def test_batch_page_is_sorted_with_index_links_and_abstention_explained(tmp_path):
+    from imr_ml.explain_page import explanation_html
+
+    results = _scored([(SUMMARY, "MRI right shoulder"), ("knee hurts", "MRI left knee"),
+                       ("Chronic low back pain for three years despite therapy and medication; "
+                        "no functional improvement after 12 acupuncture visits.", "Acupuncture x12")])
+    page = explanation_html(results)
+    anchors = re.findall(r"<a href='#(item-\d+)'>", page)
+    assert anchors == ["item-1", "item-2", "item-3"] and all(f"id='{a}'" in page for a in anchors)
+    ps = [r["p_overturned"] for r in sorted(results, key=lambda r: -(r["p_overturned"] or -1))]
+    shown = [float(v) / 100 for v in re.findall(r"<td class='num'>([\d.]+)%</td>", page)]
+    assert shown == sorted(shown, reverse=True) and len(shown) == sum(p is not None for p in ps)
+    assert "Not scored:" in page and "What to add:" in page and "clinical summary" in page
+    assert page.index("MRI left knee</h2>") > page.index("MRI right shoulder</h2>")  # abstained last
+    assert "No request was given" in explanation_html([])
