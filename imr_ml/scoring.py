@@ -45,8 +45,8 @@ _FIELD_SIGNAL = {
 
 @lru_cache(maxsize=65536)
 def _evidence_source(name: str) -> tuple:
-    """Where a feature's evidence is found: ("signal", name), ("word", field, AnyCase regex,
-    first word), ("item",) or (). Feature names repeat across rows: worked out once per name."""
+    """Where a feature's evidence is found: ("signal", name), ("signals", names) for a guideline
+    rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature names repeat across rows: worked out once per name."""
     parts = name.split("__")
     group = parts[0]
     if group in ("signal", "field"):
@@ -56,6 +56,11 @@ def _evidence_source(name: str) -> tuple:
         return ("word", group, AnyCase(r"\b" + r"\s+".join(map(re.escape, terms)) + r"\b"), terms[0])
     if group == "item":
         return ("item",)
+    if group == "rule":  # a guideline rule: the text of the signals its conditions read
+        from imr_ml.guidelines import load_guidelines
+
+        rule = next((r for r in load_guidelines().rules if r.name == parts[1]), None)
+        return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
     return ()
 
 
@@ -68,6 +73,8 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
     if source[0] == "signal":
         if source[1] in signals:
             spans = signals[source[1]].evidence
+    elif source[0] == "signals":
+        spans = sorted({span for n in source[1] if n in signals for span in signals[n].evidence})
     elif source[0] == "word":
         m = source[2].search(row.get(source[1]) or "", opening=source[3])
         if m:

@@ -55,6 +55,7 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
                   version=loaded.manifest.get("imr_ml_version") or "")
     templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
     templates.env.filters["pct"] = lambda p: "" if p is None else f"{100 * p:.1f}%"
+    templates.env.filters["times"] = lambda x: f"{x:.1f}×" if x >= 0.995 else f"{x:.2f}×"
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _error_handlers(app)
 
