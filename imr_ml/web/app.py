@@ -78,14 +78,16 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
         results = run([_row(r) for r in requests], explained)
         return {"results": results} if isinstance(body, BatchRequest) else results[0]
 
+    # Scoring is a few ms of CPU: done on the event loop (async def), not in a thread pool whose
+    # threads would only contend for the GIL and grow malloc arenas; --workers uses the cores.
     @app.post("/v1/score", response_model=Union[ScoreResults, ScoreResult], response_model_exclude_unset=True,
               summary="Score one request, or {\"requests\": [...]}")
-    def score(body: Union[BatchRequest, ScoreRequest] = Body(...)):
+    async def score(body: Union[BatchRequest, ScoreRequest] = Body(...)):
         return api(body, explained=False)
 
     @app.post("/v1/explain", response_model=Union[ExplainResults, ExplainResult], response_model_exclude_unset=True,
               summary="Score and explain one request, or {\"requests\": [...]}")
-    def explain(body: Union[BatchRequest, ScoreRequest] = Body(...)):
+    async def explain(body: Union[BatchRequest, ScoreRequest] = Body(...)):
         return api(body, explained=True)
 
     @app.get("/v1/health")
