@@ -5,6 +5,7 @@ naming the file."""
 from __future__ import annotations
 
 import csv
+import io
 
 REQUIRED_CSV = ("summary", "item")
 CSV_FIELDS = (*REQUIRED_CSV, "claims_admin_guideline", "date_of_injury", "ur_denial_date", "ur_decision", "ur_reason",
@@ -43,6 +44,16 @@ def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str,
         raise ValueError(f"{path} is not a readable CSV: {exc}") from None
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def requests_from_text(text: str, name: str, columns: dict[str, str] | None = None) -> list[dict]:
+    """Requests from CSV text already in memory (an upload), as :func:`read_requests_csv`
+    reads them from a file; `name` is what error messages call it."""
+    try:
+        return _requests(csv.DictReader(io.StringIO(text, newline="")), name,
+                         {f: (columns or {}).get(f, f) for f in CSV_FIELDS})
+    except csv.Error as exc:
+        raise ValueError(f"{name} is not a readable CSV: {exc}") from None
 
 
 def _requests(reader: csv.DictReader, path: str, names: dict[str, str]) -> list[dict]:

@@ -46,7 +46,8 @@ _FIELD_SIGNAL = {
 @lru_cache(maxsize=65536)
 def _evidence_source(name: str) -> tuple:
     """Where a feature's evidence is found: ("signal", name), ("signals", names) for a
-    guideline rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature names repeat across rows: worked out once per name."""
+    guideline rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature
+    names repeat across rows: worked out once per name."""
     parts = name.split("__")
     group = parts[0]
     if group == "rule":  # a rule's evidence is that of the signals its conditions read

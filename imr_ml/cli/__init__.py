@@ -9,7 +9,7 @@ from imr_ml.cli import ingest, reasons  # noqa: F401,E402
 from imr_ml.cli import train, evaluate  # noqa: F401,E402
 from imr_ml.cli import synth  # noqa: F401,E402
 from imr_ml.cli import score, explain, report, demo  # noqa: F401,E402
-from imr_ml.cli import signals  # noqa: F401,E402
+from imr_ml.cli import signals, serve  # noqa: F401,E402
 
 
 def main() -> None:

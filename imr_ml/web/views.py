@@ -1,0 +1,83 @@
+"""What the HTML pages show, worked out in Python so the templates only lay it out: the
+waterfall from the baseline to the final probability, the summary cut into plain and
+highlighted pieces (Jinja escapes every piece), and the batch results as rows and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+SHOWN = 8  # contributions drawn one by one; the rest are summed in one row
+BAR_STEPS = 20  # bar widths in 5% steps: classes w0..w20 in style.css (no inline styles under the CSP)
+
+
+def waterfall(result: dict, calibrate) -> list[dict]:
+    """Rows from the baseline through each shown contribution to the final probability.
+    `calibrate(logit)` maps log-odds to P as the model does."""
+    contribs = sorted(result["contributions"], key=lambda c: -abs(c["contribution"]))
+    shown, rest = contribs[:SHOWN], contribs[SHOWN:]
+    steps = [{"n": i + 1, "label": c["label"], "change": c["contribution"], "evidence": c["evidence"]}
+             for i, c in enumerate(shown)]
+    if rest:
+        steps.append({"n": None, "label": f"{len(rest)} smaller findings together",
+                      "change": sum(c["contribution"] for c in rest), "evidence": []})
+    scale = max([abs(s["change"]) for s in steps] + [1e-9])
+    logit = result["baseline"]["logit"]
+    rows = [{"kind": "start", "label": f"Starting point: {result['baseline']['what']}",
+             "p": result["baseline"]["p"]}]
+    for s in steps:
+        logit += s["change"]
+        rows.append(s | {"kind": "step", "p": float(calibrate(logit)),
+                         "direction": "up" if s["change"] > 0 else "down",
+                         "width": f"w{round(abs(s['change']) / scale * BAR_STEPS)}"})
+    rows.append({"kind": "end", "label": "Final estimate", "p": result["p_overturned"]})
+    return rows
+
+
+def highlighted(summary: str, rows: list[dict]) -> list[dict]:
+    """The summary as pieces {text, n, direction}; a piece with `n` is the evidence of
+    waterfall step n (whole spans; an overlapping later span is left out)."""
+    spans = sorted((e["start"], e["end"], r["n"], r["direction"])
+                   for r in rows if r["kind"] == "step" and r["n"]
+                   for e in r["evidence"] if e["field"] == "summary")
+    pieces, pos = [], 0
+    for start, end, n, direction in spans:
+        if start < pos or end <= start:
+            continue
+        if start > pos:
+            pieces.append({"text": summary[pos:start], "n": None})
+        pieces.append({"text": summary[start:end], "n": n, "direction": direction})
+        pos = end
+    if pos < len(summary):
+        pieces.append({"text": summary[pos:], "n": None})
+    return pieces
+
+
+def top_reason(result: dict) -> str:
+    reasons = result.get("reasons") or []
+    return f"{reasons[0]['label']} ({reasons[0]['contribution']:+.2f})" if reasons else ""
+
+
+CSV_COLUMNS = ["letter_id", "item", "category", "p_overturned", "interval_low", "interval_high", "relative_risk",
+               "decision", "threshold", "abstained", "reason", "top_reasons", "hints"]
+
+
+def _cell(v):
+    """A spreadsheet opens a text cell starting with = + - @ as a formula: quote it."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+        return "'" + v
+    return v
+
+
+def results_csv(results: list[dict]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(CSV_COLUMNS)
+    for r in results:
+        lo, hi = r.get("interval") or (None, None)
+        w.writerow([_cell(x) for x in (
+            r.get("letter_id"), r.get("item"), r.get("category"), r.get("p_overturned"), lo, hi,
+            r.get("relative_risk"), r.get("decision"), r.get("threshold"), r["abstained"], r.get("reason"),
+            "; ".join(f"{x['label']} ({x['contribution']:+.2f})" for x in r.get("reasons") or []),
+            "; ".join(r.get("hints") or []))])
+    return out.getvalue()
