@@ -76,6 +76,14 @@ def _fill(driver, fields: dict) -> None:
         box.send_keys(value)
 
 
+def _after_submit(driver, element_id: str):
+    """The result page's element, once the page submitted has loaded (a loaded machine is slow)."""
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, element_id)))
+
+
 def test_fill_submit_and_read_the_result(server, browser, tmp_path):
     ex = EXAMPLES[0]
     browser.get(server + "/")
@@ -83,7 +91,7 @@ def test_fill_submit_and_read_the_result(server, browser, tmp_path):
     browser.find_element(By.ID, "ur_decision").send_keys("denied")
     _fill(browser, {"ur_reason": "no documented functional improvement"})
     browser.find_element(By.ID, "score").click()
-    p = browser.find_element(By.ID, "p-overturned").text
+    p = _after_submit(browser, "p-overturned").text
     assert p.endswith("%") and 0 <= float(p[:-1]) < 5
     assert "upheld" in browser.find_element(By.ID, "decision").text
     reasons = browser.find_element(By.ID, "reasons").text
@@ -106,6 +114,7 @@ def test_script_in_the_summary_stays_text(server, browser, tmp_path):
     box = browser.find_element(By.ID, "summary")
     box.send_keys(" " + evil)
     browser.find_element(By.ID, "score").click()
+    _after_submit(browser, "highlighted")
     assert browser.title != "pwned"
     assert evil in browser.find_element(By.ID, "highlighted").text  # shown as the text it is
     assert not browser.find_elements(By.CSS_SELECTOR, "#highlighted img, #highlighted script")
