@@ -70,7 +70,15 @@ def explanation_html(results: list[dict]) -> str:
     return "\n".join(parts)
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml explain builtin --item "MRI right shoulder" --summary-file notes.txt --html why.html
+
+  imr-ml explain models/mine claims.csv --json
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def explain(
     model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
     inputs: Optional[List[Path]] = typer.Argument(None, help="A letter, corpus or CSV (every item is explained)."),
