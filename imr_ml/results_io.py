@@ -9,16 +9,9 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-OUT_SUFFIXES = (".csv", ".jsonl", ".parquet")
 FLAT_COLUMNS = ("id", "item", "category", "p_overturned", "interval_low", "interval_high", "relative_risk",
                 "decision", "reason_1", "reason_2", "reason_3", "hints", "warnings", "abstained_reason")
 BANDS = ((0.05, "<5%"), (0.10, "5-10%"), (0.20, "10-20%"), (float("inf"), ">=20%"))
-
-
-def check_out_suffix(path) -> None:
-    """Raises ValueError unless `path` ends in a format `write_results` knows."""
-    if Path(path).suffix.lower() not in OUT_SUFFIXES:
-        raise ValueError(f"--out must end in {', '.join(OUT_SUFFIXES)}, not {Path(path).name!r}")
 
 
 def result_id(r: dict) -> str:
@@ -43,7 +36,8 @@ def flat_result(r: dict) -> dict:
 
 @contextmanager
 def result_writer(path):
-    """A `write(result)` callback for `path` (its format by suffix), written to an atomic
+    """A `write(result)` callback for `path` (.csv or .parquet: flat columns; any other
+    suffix: JSON lines, every field), written to an atomic
     temp file so a failed batch leaves no half-written output."""
     from imr_ml.textio import atomic_path
 

@@ -131,7 +131,7 @@ def score(
     ur_reason: Optional[str] = typer.Option(None, "--ur-reason", metavar="TEXT", help=UR_REASON_HELP),
     top: int = typer.Option(5, "--top", metavar="N", help="Reasons to show per item."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N", help="Processes for a large batch (0 = one per core)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write every result here: .csv (flat columns), .jsonl (everything) or .parquet (flat)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write every result here: .csv or .parquet (flat columns), else JSON lines (everything)."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
     encoding: Optional[str] = typer.Option(None, "--encoding", metavar="NAME", help=ENCODING_HELP),
     columns: Optional[str] = typer.Option(None, "--columns", metavar="FIELD=COL,...", help=COLUMNS_HELP),
@@ -140,14 +140,10 @@ def score(
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
     from imr_ml.pool import WorkerCrashed
-    from imr_ml.results_io import BatchSummary, check_out_suffix
+    from imr_ml.results_io import BatchSummary
     from imr_ml.scoring import BATCH, score_rows, with_threshold
 
     if out:
-        try:
-            check_out_suffix(out)
-        except ValueError as exc:
-            fail(str(exc))
         check_out(out)
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
                           encoding, columns, (ur_decision, ur_reason), id_col)
