@@ -27,13 +27,15 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     return mapping
 
 
-def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str, str] | None = None) -> list[dict]:
+def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str, str] | None = None,
+                      id_col: str | None = None) -> list[dict]:
     """Requests from a CSV with columns summary,item[,claims_admin_guideline,date_of_injury,
-    ur_denial_date,letter_id], or the columns ``columns`` maps those fields to."""
+    ur_denial_date,letter_id], or the columns ``columns`` maps those fields to; ``id_col``'s
+    value is kept as each row's ``id``."""
     encoding = encoding or DEFAULT_ENCODING
     try:
         with open(path, newline="", encoding=encoding) as fh:
-            return _requests(csv.DictReader(fh), path, {f: (columns or {}).get(f, f) for f in CSV_FIELDS})
+            return _requests(csv.DictReader(fh), path, {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, id_col)
     except LookupError:
         raise ValueError(f"{path}: unknown --encoding {encoding!r}") from None
     except UnicodeDecodeError as exc:
@@ -51,12 +53,12 @@ def requests_from_text(text: str, name: str, columns: dict[str, str] | None = No
     reads them from a file; `name` is what error messages call it."""
     try:
         return _requests(csv.DictReader(io.StringIO(text, newline="")), name,
-                         {f: (columns or {}).get(f, f) for f in CSV_FIELDS})
+                         {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, None)
     except csv.Error as exc:
         raise ValueError(f"{name} is not a readable CSV: {exc}") from None
 
 
-def _requests(reader: csv.DictReader, path: str, names: dict[str, str]) -> list[dict]:
+def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: str | None) -> list[dict]:
     from imr_ml.scoring import request_row
 
     header = reader.fieldnames or []
@@ -66,6 +68,8 @@ def _requests(reader: csv.DictReader, path: str, names: dict[str, str]) -> list[
     if missing:
         raise ValueError(f"{path}: CSV needs columns {', '.join(names[f] for f in REQUIRED_CSV)} "
                          f"(missing {', '.join(missing)}; map yours with --columns summary=COL,item=COL)")
+    if id_col and id_col not in header:
+        raise ValueError(f"{path} has no column {id_col!r} for --id-col (columns: {', '.join(header)})")
     rows = []
     for i, rec in enumerate(reader):
         get = {f: rec.get(names[f]) for f in CSV_FIELDS}
@@ -76,6 +80,8 @@ def _requests(reader: csv.DictReader, path: str, names: dict[str, str]) -> list[
         except ValueError as exc:
             raise ValueError(f"{path} row {i + 1}: {exc}") from None
         row["letter_id"] = get["letter_id"] or f"row{i + 1}"
+        if id_col:
+            row["id"] = rec.get(id_col)
         rows.append(row)
     if not rows:
         raise ValueError(f"{path} has a header but no requests")

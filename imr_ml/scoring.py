@@ -111,6 +111,14 @@ def explainer(pipe):
     return _EXPLAINERS[pipe]
 
 
+def with_threshold(loaded, value: float):
+    """The same model operated at another threshold (`score --threshold`)."""
+    from dataclasses import replace
+
+    return replace(loaded, manifest={**loaded.manifest, "threshold": {"value": float(value),
+                                                                      "method": "set by the user"}})
+
+
 def threshold(loaded) -> float:
     """The operating threshold recorded at training time (`train.choose_threshold`)."""
     t = (loaded.manifest.get("threshold") or {}).get("value")
@@ -210,17 +218,21 @@ def _explained(loaded, pipe, Z, i: int, logit: float, row: dict, signals: dict) 
 def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
     from imr_ml.explanation import category_rate
     from imr_ml.hints import hints_for
+    from imr_ml.ranges import model_ranges, range_warnings
     from imr_ml.signals import SignalValues, extract_signals
 
     pipe, Z, logits, p, bounds = _scored(loaded, rows)
     cut = threshold(loaded)
+    ranges = model_ranges(loaded.manifest)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
         signals = extract_signals(row)
         category = signals["category"].value
         result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
-                  "category": category}
+                  "category": category, "warnings": range_warnings(row, category, ranges)}
+        if "id" in row:
+            result["id"] = row["id"]
         reason = abstain_reason(row, signals)
         if reason:
             out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,

@@ -554,6 +554,7 @@ def train(
     baselines on all rows and build the manifest and model card."""
     import imr_ml
     from imr_ml.baselines import fit_baselines
+    from imr_ml.ranges import training_ranges
     from imr_ml.modelio import environment
     from imr_ml.rowcheck import check_classes, check_labels, check_row_types
 
@@ -600,6 +601,8 @@ def train(
             "n_items": int(len(y)),
             "n_overturned": int(y.sum()),
             "base_rate": float(y.mean()),
+            # what the letters span, so scoring can warn about requests outside it
+            "ranges": training_ranges(rows),
             # truncated hashes of the training letter ids, so `evaluate` can warn about overlap
             "letter_hashes": [letter_hash(lid) for lid in letters] if len(letters) <= 200_000 else None,
             "profile": corpus_profile(rows),

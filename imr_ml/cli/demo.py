@@ -10,7 +10,15 @@ import typer
 from imr_ml.cli._app import app, progress
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml demo
+
+  imr-ml demo --letters 500 --out demo-out/ --json
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for everything the demo makes."),
     letters: int = typer.Option(1500, "--letters", help="Synthetic letters to generate."),

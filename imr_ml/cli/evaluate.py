@@ -12,7 +12,15 @@ import typer
 from imr_ml.cli._app import app, fail, read_inputs, refuse_overwrite
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml evaluate models/mine held_out.jsonl
+
+  imr-ml evaluate builtin held_out.jsonl --json
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def evaluate(
     model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
     corpus: List[Path] = typer.Argument(..., help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),

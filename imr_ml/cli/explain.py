@@ -23,7 +23,15 @@ def explain_rows(loaded, rows: list[dict]) -> list[dict]:
             for row, scored in zip(rows, score_rows(loaded, rows, top=10))]
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml explain builtin --item "MRI right shoulder" --summary-file notes.txt --html why.html
+
+  imr-ml explain models/mine claims.csv --json
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def explain(
     model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
     inputs: Optional[List[Path]] = typer.Argument(None, help="A letter, corpus or CSV (every item is explained)."),

@@ -42,7 +42,15 @@ def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = 
     }
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml ingest letters/ --out corpus.jsonl
+
+  imr-ml ingest a.pdf b.pdf --out corpus.parquet --json
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def ingest(
     paths: List[Path] = typer.Argument(..., help="Letter files (PDF or text) or folders of them."),
     out: Path = typer.Option(..., "--out", "-o", help="Corpus to write: .jsonl, or .parquet."),

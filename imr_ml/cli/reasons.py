@@ -8,10 +8,10 @@ from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail, read_inputs
+from imr_ml.cli._app import app, fail, progress_bar, read_inputs
 
 
-def run_reasons(inputs: list[str], out: str, rules: str | None = None) -> dict:
+def run_reasons(inputs: list[str], out: str, rules: str | None = None, show_progress: bool = False) -> dict:
     """Write reasons.json and reasons.md into `out`; return the report."""
     from imr_ml.reasons import reasons_markdown, reasons_report
     from imr_ml.textio import atomic_write_json, atomic_write_text
@@ -19,14 +19,23 @@ def run_reasons(inputs: list[str], out: str, rules: str | None = None) -> dict:
     rows = read_inputs(inputs)
     if not any(r.get("rationale") for r in rows):
         fail("no decision rationales in the input (reasons need ingested letters, not bare requests)")
-    report = reasons_report(rows, rules)
+    with progress_bar(show_progress, "Reading rationales", len(rows)) as update:
+        report = reasons_report(rows, rules, progress=update)
     out_dir = Path(out)
     atomic_write_json(report, out_dir / "reasons.json")
     atomic_write_text(reasons_markdown(report), out_dir / "reasons.md")
     return report
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml reasons corpus.jsonl --out reasons/
+
+  imr-ml reasons letters/ --out reasons/ --json
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def reasons(
     inputs: List[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for reasons.json and reasons.md."),
@@ -34,7 +43,10 @@ def reasons(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Which reasons reviewers give for upholding or overturning, per treatment category."""
-    report = run_reasons([str(p) for p in inputs], str(out), str(rules) if rules else None)
+    import sys
+
+    report = run_reasons([str(p) for p in inputs], str(out), str(rules) if rules else None,
+                         show_progress=sys.stderr.isatty() and not as_json)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

@@ -69,7 +69,15 @@ def _clip(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml signals letter.pdf
+
+  imr-ml signals corpus.jsonl --json
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def signals(
     paths: List[Path] = typer.Argument(..., help="Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),

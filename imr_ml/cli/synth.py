@@ -20,7 +20,15 @@ def run_synth(n_letters: int, out_dir: str, seed: int = 0, pdf: bool = False, st
     return generate_corpus(n_letters, out_dir, seed=seed, pdf=pdf, start=start, layout_mix=mix)
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml synth --letters 10000 --out synth/
+
+  imr-ml synth -n 200 --out synth/ --layouts 2014 --json
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def synth(
     letters: int = typer.Option(..., "--letters", "-n", help="How many letters to write."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the letters, truth.jsonl and dgp.json to."),

@@ -12,7 +12,15 @@ import typer
 from imr_ml.cli._app import app, check_out, fail, progress, read_inputs, writing
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml train corpus.jsonl --out models/mine
+
+  imr-ml train corpus.jsonl --out models/big --streaming --folds 3
+"""
+
+
+@app.command(epilog=EXAMPLES)
 def train(
     inputs: List[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),

@@ -1,0 +1,71 @@
+"""The Python API: `imr_ml.load_model(path or "builtin")` and a small `Model` to score and
+explain requests from code, as `imr-ml score` and `imr-ml explain` do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Model:
+    """A loaded model. `score` and `explain` take one request (a dict with at least
+    `summary` and `item`), a list of them, or a DataFrame (then they return one)."""
+
+    def __init__(self, loaded) -> None:
+        self._loaded = loaded
+
+    @property
+    def manifest(self) -> dict:
+        return self._loaded.manifest
+
+    @property
+    def threshold(self) -> float:
+        from imr_ml.scoring import threshold
+
+        return threshold(self._loaded)
+
+    def score(self, requests: Any, top: int = 5):
+        """P(overturned), interval, decision, reasons, hints and warnings per request."""
+        from imr_ml.scoring import score_rows
+
+        rows, frame = _rows(requests)
+        return _shaped(list(score_rows(self._loaded, rows, top=top)), frame)
+
+    def explain(self, requests: Any):
+        """`score` with every contribution grouped (guideline rules, signals, fields, ...)."""
+        from imr_ml.scoring import grouped_contributions, score_rows
+
+        rows, frame = _rows(requests)
+        results = [r | {"explanation": grouped_contributions(r)} for r in score_rows(self._loaded, rows, top=10)]
+        return _shaped(results, frame)
+
+
+def load_model(path: str = "builtin") -> Model:
+    """A model directory written by `imr-ml train`, or "builtin"; raises
+    `imr_ml.modelio.ModelLoadError` with a one-line reason."""
+    from imr_ml.modelio import load_model_dir
+
+    return Model(load_model_dir(path))
+
+
+def _rows(requests: Any) -> tuple[list[dict], bool]:
+    """Requests as rows (fields a letter would give; missing ones empty), and whether they
+    came as a DataFrame."""
+    from imr_ml.scoring import request_row
+
+    frame = hasattr(requests, "to_dict") and hasattr(requests, "columns")
+    records = requests.to_dict("records") if frame else [requests] if isinstance(requests, dict) else list(requests)
+    rows = []
+    for rec in records:
+        row = request_row(rec.get("summary") or "", rec.get("item") or "", rec.get("claims_admin_guideline"),
+                          rec.get("date_of_injury"), rec.get("ur_denial_date"), rec.get("other_items") or (),
+                          rec.get("ur_decision"), rec.get("ur_reason"))
+        rows.append(row | {k: v for k, v in rec.items() if k in ("letter_id", "item_index", "id")})
+    return rows, frame
+
+
+def _shaped(results: list[dict], frame: bool):
+    if not frame:
+        return results
+    import pandas as pd
+
+    return pd.DataFrame(results)
