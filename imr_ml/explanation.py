@@ -93,6 +93,7 @@ class Explainer:
         self.intercept = float(intercept)
         self.index = {n: j for j, n in enumerate(names)}
         self._baselines: dict[str, tuple[float, dict[int, float]]] = {}
+        self.baseline_p: dict[str, float] = {}  # calibrated, filled by scoring (one model per pipeline)
 
     def reference(self, category: str) -> dict[int, float]:
         """{column: value} of the baseline request of `category` (others are 0)."""

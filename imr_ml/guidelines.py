@@ -38,7 +38,7 @@ class GuidelineRule:
         return self.item is None or self.item.search(item or "") is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per file (load_guidelines): hashed by identity
 class Guidelines:
     rules: tuple[GuidelineRule, ...]
     prior: dict
@@ -74,6 +74,14 @@ def load_guidelines(path: str | None = None) -> Guidelines:
                       source=str(path) if path else "features/guidelines.toml")
 
 
+@lru_cache(maxsize=512)
+def _candidates(guidelines: Guidelines, category) -> tuple[GuidelineRule, ...]:
+    """The rules whose category condition (if any) admits `category`: most rules name their
+    categories, so a request is tested against the few that can apply (scoring speed)."""
+    return tuple(r for r in guidelines.rules
+                 if all(test(category) for name, test in r.when if name == "category"))
+
+
 def fired_rules(values: Mapping, item: str, guidelines: Guidelines) -> list[GuidelineRule]:
     """The rules that apply to one request."""
-    return [r for r in guidelines.rules if r.applies(values, item)]
+    return [r for r in _candidates(guidelines, values.get("category")) if r.applies(values, item)]

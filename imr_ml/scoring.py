@@ -197,17 +197,25 @@ def _scored(loaded, rows: list[dict]):
     return pipe, Z, logits, calibrate(loaded.model, logits), bounds
 
 
+def _baseline_p(ex, model, category: str, logit: float) -> float:
+    """The calibrated P of a category's baseline, worked out once per model and category."""
+    from imr_ml.train import calibrate
+
+    if category not in ex.baseline_p:
+        ex.baseline_p[category] = round(float(calibrate(model, [logit])[0]), 4)
+    return ex.baseline_p[category]
+
+
 def _explained(loaded, pipe, Z, i: int, logit: float, row: dict, signals: dict) -> dict:
     """The baseline, every contribution (they add up to `logit`) with labels and evidence."""
     from imr_ml.explanation import feature_label
-    from imr_ml.train import calibrate
 
     ex = explainer(pipe)
     category = signals["category"].value
     base, parts = ex.contributions(*_row_entries(Z, i), category)
     return {
         "logit": float(logit),
-        "baseline": {"logit": base, "p": round(float(calibrate(loaded.model, [base])[0]), 4),
+        "baseline": {"logit": base, "p": _baseline_p(ex, loaded.model, category, base),
                      "what": ex.baseline_what(category)},
         "contributions": [{"feature": ex.names[j], "label": feature_label(ex.names[j]), "value": v,
                            "contribution": c, "evidence": _evidence(ex.names[j], row, signals)}

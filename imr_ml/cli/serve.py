@@ -34,7 +34,8 @@ def serve(
     if host not in LOOPBACK and not token:
         typer.echo(f"warning: listening on {host} without --token-file: anyone who can reach it can use it", err=True)
     # uvicorn's access log has method, path and status only; bodies are never logged.
-    settings = {"host": host, "port": port, "log_level": "info", "access_log": True}
+    settings = {"host": host, "port": port, "log_level": "info", "access_log": True,
+                "http": "imr_ml.web.protocol:NoDelayH11Protocol"}
     if workers == 1:
         from imr_ml.web.app import create_app
 
