@@ -521,9 +521,9 @@ def parse_layout_mix(spec: str) -> tuple[tuple[str, float], ...]:
 
 
 def generate_corpus(n_letters: int, out_dir: str | Path, seed: int = 0, pdf: bool = False,
-                    start: int = 0, layout_mix=DEFAULT_LAYOUT_MIX) -> dict:
+                    start: int = 0, layout_mix=DEFAULT_LAYOUT_MIX, progress=None) -> dict:
     """Write ``n_letters`` letters as DIR/<case number>.txt (+ .pdf), DIR/truth.jsonl and
-    DIR/dgp.json; return a summary."""
+    DIR/dgp.json; return a summary. ``progress(n)`` hears how many letters are written."""
     if n_letters < 1:
         raise ValueError("--letters must be at least 1")
     if start < 0:
@@ -547,6 +547,9 @@ def generate_corpus(n_letters: int, out_dir: str | Path, seed: int = 0, pdf: boo
             n_over += sum(r["label"] for r in rows)
             lay = rows[0]["layout"]
             layouts[lay] = layouts.get(lay, 0) + 1
+            written = sum(layouts.values())
+            if progress and (written % 100 == 0 or written == n_letters):
+                progress(written)
     meta = dgp()
     meta.update(seed=seed, start=start, n_letters=n_letters, layout_mix=dict(layout_mix))
     (out / "dgp.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

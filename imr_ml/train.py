@@ -677,6 +677,25 @@ def rule_updates(model, X: pd.DataFrame | None) -> list[dict]:
             for r in load_guidelines().rules if f"rule__{r.name}" in coefs]
 
 
+ESTIMATE_SAMPLE = 200  # rows whose features are timed to forecast a training run
+
+
+def forecast_seconds(rows: Sequence[dict], opts: TrainOptions) -> float:
+    """A training run's duration, forecast from the time to compute the features of a
+    sample of rows (the bulk of the work): once per outer fold and repeat and once for the
+    final fit (the feature cache serves the prior-weight search and calibration)."""
+    from imr_ml.features import build_features, clear_caches
+
+    sample = list(rows[:: max(1, len(rows) // ESTIMATE_SAMPLE)])[:ESTIMATE_SAMPLE]
+    clear_caches()
+    t0 = time.perf_counter()
+    build_features(**opts.pipeline).fit_transform(frame(sample))
+    per_row = (time.perf_counter() - t0) / max(len(sample), 1)
+    clear_caches()
+    fits = (opts.n_splits * opts.cv_repeats if opts.estimate else 0) + 1
+    return per_row * len(rows) * fits
+
+
 def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:
     """The operating threshold from the estimate's held-out predictions (see
     `operating_threshold`), with how it was chosen; None without held-out predictions."""

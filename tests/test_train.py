@@ -305,3 +305,10 @@ def test_train_estimate_carries_pooled_intervals_to_manifest_card_and_cli(traine
     assert out["cv_pooled"]["model"]["ece_ci"] == out["cv"]["model"]["ece_ci"]
     r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m2"), "--folds", "3", "--prior-weight", "0.3"])
     assert r.exit_code == 0 and "pooled out-of-fold" in r.stdout and "] " in r.stdout
+
+
+def test_training_forecast_grows_with_rows_and_fits():
+    rows = T.canonical_rows(make_rows(40))
+    one = T.forecast_seconds(rows, T.TrainOptions(estimate=False))
+    more = T.forecast_seconds(rows * 5, T.TrainOptions(n_splits=5))
+    assert 0 < one < more

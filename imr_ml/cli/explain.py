@@ -4,12 +4,13 @@ evidence highlighted in its own text (terminal text, or an HTML page: `imr_ml.ex
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from imr_ml.cli._app import app, check_out, writing
+from imr_ml.cli._app import app, check_out, progress_bar, writing
 from imr_ml.cli.score import COLUMNS_HELP, ENCODING_HELP, UR_DECISION_HELP, UR_REASON_HELP
 from imr_ml.explain_page import explanation_html
 from imr_ml.schema import GROUP_TITLES
@@ -19,8 +20,9 @@ def explain_rows(loaded, rows: list[dict]) -> list[dict]:
     """Probability, grouped contributions and hints for each row."""
     from imr_ml.scoring import grouped_contributions, score_rows
 
-    return [scored | {"summary": row.get("summary"), "explanation": grouped_contributions(scored)}
-            for row, scored in zip(rows, score_rows(loaded, rows, top=10))]
+    with progress_bar(len(rows) > 200 and sys.stderr.isatty(), "Explaining items", len(rows)) as update:
+        return [scored | {"summary": row.get("summary"), "explanation": grouped_contributions(scored)}
+                for row, scored in zip(rows, score_rows(loaded, rows, top=10, progress=update))]
 
 
 EXAMPLES = """Examples:

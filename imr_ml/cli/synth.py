@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from imr_ml.cli._app import app, fail
+from imr_ml.cli._app import app, fail, progress_bar
 
 
 def run_synth(n_letters: int, out_dir: str, seed: int = 0, pdf: bool = False, start: int = 0,
-              layouts: Optional[str] = None) -> dict:
+              layouts: Optional[str] = None, progress=None) -> dict:
     """Generate the corpus; returns the summary the command prints."""
     from imr_ml.synth import DEFAULT_LAYOUT_MIX, generate_corpus, parse_layout_mix
 
     mix = parse_layout_mix(layouts) if layouts else DEFAULT_LAYOUT_MIX
-    return generate_corpus(n_letters, out_dir, seed=seed, pdf=pdf, start=start, layout_mix=mix)
+    return generate_corpus(n_letters, out_dir, seed=seed, pdf=pdf, start=start, layout_mix=mix, progress=progress)
 
 
 EXAMPLES = """Examples:
@@ -47,7 +48,8 @@ def synth(
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
-        summary = run_synth(letters, str(out), seed, pdf, start, layouts)
+        with progress_bar(sys.stderr.isatty() and not as_json and letters >= 500, "Writing letters", letters) as update:
+            summary = run_synth(letters, str(out), seed, pdf, start, layouts, progress=update)
     except ValueError as e:
         fail(str(e))
     except OSError as e:

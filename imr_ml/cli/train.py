@@ -58,6 +58,7 @@ def train(
     rows = read_inputs(inputs, show_progress=show)
     if not rows:
         fail("no training rows found in the inputs")
+    _say_forecast(rows, opts, as_json)
     try:
         with progress(show) as rep:
             result = fit(rows, opts, reporter=rep, inputs=[str(p) for p in inputs])
@@ -97,3 +98,20 @@ def train(
             typer.echo(f"  {name:<15} ROC AUC {fmt_ci(s, 'roc_auc')}  AP {fmt_ci(s, 'average_precision')}  "
                        f"Brier {fmt_ci(s, 'brier')}  ECE {fmt_ci(s, 'ece')}")
     typer.echo(f"model -> {path}/ (see MODEL_CARD.md)")
+
+
+def _say_forecast(rows: list[dict], opts, quiet: bool) -> None:
+    """An honest forecast of the run's length on stderr, with the faster options when long."""
+    from imr_ml.streaming import STREAMING_MIN_ITEMS
+    from imr_ml.train import ESTIMATE_SAMPLE, forecast_seconds
+
+    if quiet or len(rows) < 5 * ESTIMATE_SAMPLE or (opts.streaming is None and len(rows) >= STREAMING_MIN_ITEMS):
+        return
+    seconds = forecast_seconds(rows, opts)
+    minutes = seconds / 60
+    length = f"{minutes:.0f} min" if minutes >= 1 else f"{seconds:.0f} s"
+    typer.echo(f"forecast: about {length} (features of {ESTIMATE_SAMPLE} rows timed, times "
+               f"{len(rows)} rows and {opts.n_splits * opts.cv_repeats + 1 if opts.estimate else 1} fits)", err=True)
+    if minutes > 5:
+        typer.echo("hint: --no-estimate, --folds 3 or --streaming (one fit, features on every core) finish sooner",
+                   err=True)
