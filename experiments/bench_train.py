@@ -10,10 +10,10 @@ fresh subprocess, so ``ru_maxrss`` is that run's peak resident memory. No cachin
 signal extraction here: these are the library's own costs.
 
 Two measurements per size:
-* ``fit``   — one `build_pipeline(hashing=True)` fit (features + logistic regression);
-* ``train`` — `imr_ml.train.train` as `imr-ml train --no-estimate --C 0.03` runs it: the
-  pipeline refitted on all rows plus out-of-fold sigmoid calibration over 5 letter-grouped
-  folds (6 pipeline fits) and the baselines.
+* ``fit``   — one `build_pipeline()` fit (features + logistic regression with guideline priors);
+* ``train`` — `imr_ml.train.train` as `imr-ml train --no-estimate --prior-weight 1` runs it:
+  the pipeline fitted on all rows (calibration "auto": a sigmoid map from out-of-fold scores
+  over 5 letter-grouped folds from 100 overturned items) and the baselines.
 """
 
 from __future__ import annotations
@@ -81,13 +81,13 @@ def child(pool: str, n: int, mode: str) -> dict:
 
         crow = T.canonical_rows(rows)
         X, y = T.frame(crow), T.labels(crow)
-        model = build_pipeline(hashing=True, C=0.03).fit(X, y)
+        model = build_pipeline().fit(X, y)
         n_features = len(model[:-1].get_feature_names_out())
     elif mode == "train":
-        opts = T.TrainOptions(estimate=False, grid=({"C": 0.03},), pipeline={"hashing": True}, streaming=False)
+        opts = T.TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), streaming=False)
         res = T.train(rows, opts)
         n_features = res.manifest["features"]["n_features"]
-    else:  # stream: what `imr-ml train` does from 200k items on, default C grid, every core
+    else:  # stream: what `imr-ml train` does from 200k items on, default prior-weight grid, every core
         log = StageLog()
         res = T.train(rows, T.TrainOptions(streaming=True), reporter=log)
         n_features = res.manifest["features"]["n_features"]
@@ -193,11 +193,12 @@ def main() -> None:
         "Each row is a fresh process; peak RSS is `ru_maxrss` (includes the rows themselves). Forked feature "
         "workers' RSS also counts pages they share with the parent, so the honest total is the peak PSS "
         "(proportional set size) of all processes, sampled every second. "
-        "Modes: `fit` = one `build_pipeline(hashing=True)` fit; `train` = the cross-validated procedure with "
-        "one C (calibration folds + refit + baselines); `stream` = what `imr-ml train` does from 200,000 items "
-        "(`imr_ml.streaming`: features once in one process per core, the default C grid compared on a "
-        "100,000-item letter sample, SGD logistic regression on the training letters, calibration, "
-        "measurement and baselines on held-out letters). "
+        "Modes: `fit` = one `build_pipeline()` fit (guideline-prior logistic regression); `train` = the "
+        "cross-validated procedure with one prior weight (calibration folds from 100 overturned items + refit "
+        "+ baselines); `stream` = what `imr-ml train` does from 200,000 items (`imr_ml.streaming`: features "
+        "once in one process per core, the default prior-weight grid compared on a 100,000-item letter "
+        "sample, the classifier fitted once on the training letters, calibration, measurement and baselines "
+        "on held-out letters). "
         "The machine was shared with other work while this ran, so times are upper bounds.",
         "",
         "| items | measurement | time (s) | ms / item | features | peak RSS (MB) | RSS after loading rows (MB) "
