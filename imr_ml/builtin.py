@@ -51,6 +51,7 @@ def builtin_manifest(pipe) -> dict:
     import imr_ml
     from imr_ml.guidelines import load_guidelines
     from imr_ml.modelio import environment
+    from imr_ml.train import fallback_threshold
 
     names = [str(n) for n in pipe[:-1].get_feature_names_out()]
     return {
@@ -66,7 +67,7 @@ def builtin_manifest(pipe) -> dict:
         "rules": [{"name": r.name, "label": r.label, "strength": r.strength, "citation": r.citation}
                   for r in load_guidelines().rules],
         "calibration": {"method": "none", "fitted_on": None},
-        "threshold": {"value": 2 * PUBLISHED_OVERTURN_RATE,
+        "threshold": {"value": fallback_threshold(PUBLISHED_OVERTURN_RATE),
                       "method": "twice the published 2016-17 overturn rate (8.4%, DWC): no letters to choose it on"},
         "cv": None,
     }
@@ -83,9 +84,9 @@ def load_builtin():
 def builtin_card() -> str:
     """The built-in model's card: what it is, what it knows and from where, what it cannot know."""
     from imr_ml.guidelines import load_guidelines
-    from imr_ml.knowledge import load_taxonomy, load_toml
+    from imr_ml.knowledge import load_taxonomy
+    from imr_ml.train import fallback_threshold
 
-    sources = {c["name"]: c.get("uphold_source", "") for c in load_toml("taxonomy.toml")["category"]}
     lines = [
         "# The built-in guideline model: model card",
         "",
@@ -98,14 +99,14 @@ def builtin_card() -> str:
         "log-odds of an overturn = logit(the item category's overturn rate) + the strengths of the guideline "
         "rules that apply to the request. Clinical signals and fields that no rule reads have weight 0. The "
         "90% interval comes from the prior widths (`sd` of each rule, `[prior]` for the rest). A request is "
-        f"called likely overturned from P = {2 * PUBLISHED_OVERTURN_RATE:.3f}, twice the 2016-17 statewide "
+        f"called likely overturned from P = {fallback_threshold(PUBLISHED_OVERTURN_RATE):.3f}, twice the 2016-17 statewide "
         "overturn rate (8.4%, DWC): there are no letters to choose a threshold on.",
         "",
         "## What it knows: category overturn rates",
         "",
         "| category | overturn rate | source |", "|---|---|---|",
     ]
-    lines += [f"| {c.label} | {1 - c.uphold_prior:.0%} | {sources.get(c.name, '')} |" for c in load_taxonomy()]
+    lines += [f"| {c.label} | {c.overturn_rate:.0%} | {c.uphold_source} |" for c in load_taxonomy()]
     lines += ["", "## What it knows: guideline rules", "",
               "| rule | strength (log-odds) | sd | direction fixed | citation |", "|---|---|---|---|---|"]
     lines += [f"| {r.label} | {r.strength:+.1f} | {r.sd:.1f} | {'yes' if r.fixed_sign else 'no'} | {r.citation} |"

@@ -78,10 +78,8 @@ def _category_label(category: str) -> str:
 @lru_cache(maxsize=64)
 def category_rate(category: str) -> float:
     """The category's overturn rate from the taxonomy (published where a figure exists)."""
-    for c in load_taxonomy():
-        if c.name == category:
-            return 1.0 - c.uphold_prior
-    return 1.0 - next(c.uphold_prior for c in load_taxonomy() if c.name == "other")
+    rates = {c.name: c.overturn_rate for c in load_taxonomy()}
+    return rates.get(category, rates["other"])
 
 
 class Explainer:

@@ -669,7 +669,7 @@ def build_features(
     )
 
 
-def knowledge_prior(names, guidelines=None, taxonomy=None) -> dict[str, np.ndarray | float]:
+def knowledge_prior(names, guidelines=None) -> dict[str, np.ndarray | float]:
     """The Gaussian prior of the classifier's coefficients for the structured feature
     `names`, from `features/guidelines.toml`: a rule's coefficient starts at its stated
     strength (sign fixed where the guideline fixes the direction), `field__category_prior`
@@ -707,7 +707,7 @@ def build_pipeline(*, prior_weight=1.0, knowledge_only=False, **feature_opts) ->
     features = build_features(**feature_opts)
     structured = dict(features.named_steps["union"].transformer_list).get("structured")
     names = structured._layout() if structured is not None else []
-    prior = knowledge_prior(names, feature_opts.get("guidelines"), feature_opts.get("taxonomy"))
+    prior = knowledge_prior(names, feature_opts.get("guidelines"))
     return Pipeline([("features", features),
                      ("clf", PriorLogisticRegression(**prior, prior_weight=prior_weight, fit_data=not knowledge_only))])
 

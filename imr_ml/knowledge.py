@@ -66,6 +66,11 @@ class Category:
     uphold_prior: float
     n_prior: int
     examples: tuple[str, ...]
+    uphold_source: str = ""  # "published: ..." or "assumed: ..."
+
+    @property
+    def overturn_rate(self) -> float:
+        return 1.0 - self.uphold_prior
 
 
 @lru_cache(maxsize=8)
@@ -81,6 +86,7 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
             uphold_prior=float(c["uphold_prior"]),
             n_prior=int(c.get("n_prior", 20)),
             examples=tuple(c.get("examples", ())),
+            uphold_source=c.get("uphold_source", ""),
         )
         for c in data["category"]
     )

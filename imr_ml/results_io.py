@@ -14,6 +14,13 @@ FLAT_COLUMNS = ("id", "item", "category", "p_overturned", "interval_low", "inter
 BANDS = ((0.05, "<5%"), (0.10, "5-10%"), (0.20, "10-20%"), (float("inf"), ">=20%"))
 
 
+def spreadsheet_safe(v):
+    """A spreadsheet opens a text cell starting with = + - @ as a formula: quote it."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+        return "'" + v
+    return v
+
+
 def result_id(r: dict) -> str:
     """The id a user knows the item by: --id-col's value, else letter#item."""
     if r.get("id") not in (None, ""):
@@ -54,7 +61,7 @@ def result_writer(path):
             if suffix == ".csv":
                 writer = csv.DictWriter(fh, fieldnames=list(FLAT_COLUMNS))
                 writer.writeheader()
-                yield lambda r: writer.writerow(flat_result(r))
+                yield lambda r: writer.writerow({k: spreadsheet_safe(v) for k, v in flat_result(r).items()})
             else:
                 yield lambda r: fh.write(json.dumps(r) + "\n")
 

@@ -17,7 +17,6 @@ import numpy as np
 from imr_ml.knowledge import AnyCase
 
 MIN_SUMMARY_WORDS = 12
-THRESHOLD = 0.5
 BATCH = 512
 
 
@@ -121,9 +120,11 @@ def with_threshold(loaded, value: float):
 
 def threshold(loaded) -> float:
     """The operating threshold recorded at training time (`train.choose_threshold`)."""
+    from imr_ml.train import fallback_threshold
+
     t = (loaded.manifest.get("threshold") or {}).get("value")
     if t is None:
-        t = min(2 * float((loaded.manifest.get("data") or {}).get("base_rate") or 0.1), 0.5)
+        t = fallback_threshold(float((loaded.manifest.get("data") or {}).get("base_rate") or 0.1))
     return float(t)
 
 

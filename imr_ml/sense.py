@@ -15,9 +15,10 @@ input); :func:`evaluate_suite` scores it with any ``score_fn(rows) -> list[float
 """
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from pathlib import Path
+
+from imr_ml.metrics import wilson_interval
 
 DEFAULT_BASE_RATE = 0.104     # overturn rate of the 111 real letters in the shared data
 STATEWIDE_2016_RATE = 0.084   # DWC statewide IMR overturn rate, 2016
@@ -138,17 +139,6 @@ def build_row(req: dict) -> dict:
                        other_items=req.get("other_items") or ())
 
 
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval for k successes out of n."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def evaluate_suite(suite: dict, score_fn, base_rate: float = DEFAULT_BASE_RATE,
                    tol: float = INVARIANCE_TOL) -> dict:
     """Score every request once with ``score_fn(rows) -> list[float | None]`` and summarise.
@@ -201,7 +191,7 @@ def evaluate_suite(suite: dict, score_fn, base_rate: float = DEFAULT_BASE_RATE,
 
     def share(rows):
         k, n = sum(r["ok"] for r in rows), len(rows)
-        lo, hi = wilson(k, n)
+        lo, hi = wilson_interval(k, n)
         return {"ok": k, "n": n, "share": (k / n) if n else None, "wilson95": [lo, hi]}
 
     gaps = [r["gap"] for r in invariance if r["gap"] is not None]

@@ -583,7 +583,7 @@ def train(
         baselines, tables = fit_baselines(X, y, seed=opts.seed, pipeline_factory=factory) if opts.baselines else ({}, {})
     rule_moves = rule_updates(model, X if not streaming else None)
     threshold = choose_threshold(est, y) or {
-        "value": min(2 * float(y.mean()), 0.5),
+        "value": fallback_threshold(float(y.mean())),
         "method": "twice the training base rate (no held-out predictions to choose it on)"}
     letters = sorted(set(g.tolist()))
     names = feature_names(model)
@@ -694,6 +694,11 @@ def forecast_seconds(rows: Sequence[dict], opts: TrainOptions) -> float:
     clear_caches()
     fits = (opts.n_splits * opts.cv_repeats if opts.estimate else 0) + 1
     return per_row * len(rows) * fits
+
+
+def fallback_threshold(base_rate: float) -> float:
+    """The operating threshold without held-out predictions: twice the base rate (at most 0.5)."""
+    return min(2 * base_rate, 0.5)
 
 
 def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:

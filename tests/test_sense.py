@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from imr_ml.sense import SuiteError, evaluate_suite, load_suite, validate_suite, wilson
+from imr_ml.metrics import wilson_interval as wilson
+from imr_ml.sense import SuiteError, evaluate_suite, load_suite, validate_suite
 
 SUITE = Path(__file__).resolve().parent.parent / "experiments" / "sense_pairs.toml"
 
@@ -139,7 +140,7 @@ def test_score_fn_length_mismatch_is_an_error():
 
 
 def test_wilson():
-    assert wilson(0, 0) == (0.0, 1.0)
+    assert tuple(wilson(0, 0)) == (0.0, 1.0)
     lo, hi = wilson(48, 59)
     assert 0.69 < lo < 0.70 and 0.89 < hi < 0.90
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 
+from imr_ml.results_io import spreadsheet_safe
+
 SHOWN = 8  # contributions drawn one by one; the rest are summed in one row
 BAR_STEPS = 20  # bar widths in 5% steps: classes w0..w20 in style.css (no inline styles under the CSP)
 
@@ -62,20 +64,13 @@ CSV_COLUMNS = ["letter_id", "item", "category", "p_overturned", "interval_low", 
                "decision", "threshold", "abstained", "reason", "top_reasons", "hints"]
 
 
-def _cell(v):
-    """A spreadsheet opens a text cell starting with = + - @ as a formula: quote it."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-        return "'" + v
-    return v
-
-
 def results_csv(results: list[dict]) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(CSV_COLUMNS)
     for r in results:
         lo, hi = r.get("interval") or (None, None)
-        w.writerow([_cell(x) for x in (
+        w.writerow([spreadsheet_safe(x) for x in (
             r.get("letter_id"), r.get("item"), r.get("category"), r.get("p_overturned"), lo, hi,
             r.get("relative_risk"), r.get("decision"), r.get("threshold"), r["abstained"], r.get("reason"),
             "; ".join(f"{x['label']} ({x['contribution']:+.2f})" for x in r.get("reasons") or []),
