@@ -125,7 +125,7 @@ def per_category(cats, y, p) -> list[dict]:
     cats = np.asarray(cats)
     knowledge = {c["category"]: c for c in category_knowledge()}
     rows = []
-    for cat in sorted(set(cats.tolist()), key=lambda c: -(cats == c).sum()):
+    for cat in sorted(set(cats.tolist()), key=lambda c: (-(cats == c).sum(), c)):
         m = cats == cat
         yc, pc = y[m], p[m]
         enough = yc.sum() >= MIN_OVERTURNED_FOR_METRICS
