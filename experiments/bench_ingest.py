@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from imr_ml.ingest import ingest_paths
+from imr_ml.letters.ingest import ingest_paths
 
 HERE = Path(__file__).parent
 
@@ -74,7 +74,7 @@ def main() -> None:
         finally:
             shutil.rmtree(tmp)
     if args.synthetic:
-        from imr_ml.synth import generate_corpus
+        from imr_ml.synth.generate import generate_corpus
 
         tmp = Path(tempfile.mkdtemp())
         try:

@@ -1,4 +1,4 @@
-"""Batch scoring throughput: items/s on one core for `imr_ml.scoring.score_rows` (the
+"""Batch scoring throughput: items/s on one core for `imr_ml.scoring.score.score_rows` (the
 engine of `imr-ml score`: probability, top reasons with evidence, hints), and the latency
 of one new request after the model is loaded.
 
@@ -27,13 +27,13 @@ def main() -> None:
     args = ap.parse_args()
     cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(cores)})  # one core
-    import imr_ml.features as F
+    import imr_ml.featurize.pipeline as F
     from imr_ml.demo import EXAMPLES
-    from imr_ml.ingest import parse_text
-    from imr_ml.modelio import load_model_dir
-    from imr_ml.scoring import request_row, score_rows
-    from imr_ml.synth import iter_letters
-    from imr_ml.train import TrainOptions, save, train
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.scoring.score import request_row, score_rows
+    from imr_ml.synth.generate import iter_letters
+    from imr_ml.modeling.train import TrainOptions, save, train
 
     def rows_of(n, seed):
         out = []

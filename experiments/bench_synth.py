@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from imr_ml.synth import generate_corpus, iter_letters  # noqa: E402
+from imr_ml.synth.generate import generate_corpus, iter_letters  # noqa: E402
 
 
 def _best(fn, repeat: int) -> tuple[tuple[float, float], object]:

@@ -2,7 +2,7 @@
 
     .venv/bin/python experiments/bench_train.py [--sizes 10000,100000] [--pool-letters 5000]
 
-A pool of synthetic letters (`imr_ml.synth`, parsed back with `imr_ml.ingest.parse_text`)
+A pool of synthetic letters (`imr_ml.synth.generate`, parsed back with `imr_ml.letters.ingest.parse_text`)
 is generated once and cached in /tmp; a run of N items replicates the pool under new
 letter ids (each copy's summary made distinct by a trailing "Ref k.") until it has N rows (text volume and feature work per item are those of real
 synthetic letters; only the vocabulary stops growing after the pool). Each size runs in a
@@ -11,7 +11,7 @@ signal extraction here: these are the library's own costs.
 
 Two measurements per size:
 * ``fit``   — one `build_pipeline()` fit (features + logistic regression with guideline priors);
-* ``train`` — `imr_ml.train.train` as `imr-ml train --no-estimate --prior-weight 1` runs it:
+* ``train`` — `imr_ml.modeling.train.train` as `imr-ml train --no-estimate --prior-weight 1` runs it:
   the pipeline fitted on all rows (calibration "auto": a sigmoid map from out-of-fold scores
   over 5 letter-grouped folds from 100 overturned items) and the baselines.
 """
@@ -36,8 +36,8 @@ def make_pool(letters: int, seed: int) -> str:
     path = POOL.format(letters=letters, seed=seed)
     if Path(path).exists():
         return path
-    from imr_ml.ingest import parse_text
-    from imr_ml.synth import iter_letters
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.synth.generate import iter_letters
 
     t = time.perf_counter()
     with open(path + ".tmp", "w", encoding="utf-8") as fh:
@@ -50,7 +50,7 @@ def make_pool(letters: int, seed: int) -> str:
 
 
 def rows_of_size(pool: str, n: int) -> list[dict]:
-    from imr_ml.ingest import read_corpus
+    from imr_ml.letters.ingest import read_corpus
 
     base = read_corpus(pool)
     out, k = [], 0
@@ -68,7 +68,7 @@ def rows_of_size(pool: str, n: int) -> list[dict]:
 
 def child(pool: str, n: int, mode: str) -> dict:
     """One measurement in this (fresh) process."""
-    from imr_ml import train as T
+    from imr_ml.modeling import train as T
 
     t0 = time.perf_counter()
     rows = rows_of_size(pool, n)
@@ -77,7 +77,7 @@ def child(pool: str, n: int, mode: str) -> dict:
     pss = PssPeak()
     t1 = time.perf_counter()
     if mode == "fit":
-        from imr_ml.features import build_pipeline
+        from imr_ml.featurize.pipeline import build_pipeline
 
         crow = T.canonical_rows(rows)
         X, y = T.frame(crow), T.labels(crow)
@@ -195,7 +195,7 @@ def main() -> None:
         "(proportional set size) of all processes, sampled every second. "
         "Modes: `fit` = one `build_pipeline()` fit (guideline-prior logistic regression); `train` = the "
         "cross-validated procedure with one prior weight (calibration folds from 100 overturned items + refit "
-        "+ baselines); `stream` = what `imr-ml train` does from 200,000 items (`imr_ml.streaming`: features "
+        "+ baselines); `stream` = what `imr-ml train` does from 200,000 items (`imr_ml.modeling.streaming`: features "
         "once in one process per core, the default prior-weight grid compared on a 100,000-item letter "
         "sample, the classifier fitted once on the training letters, calibration, measurement and baselines "
         "on held-out letters). "

@@ -22,15 +22,15 @@ import time
 from pathlib import Path
 
 
-from imr_ml import train as T
-from imr_ml.metrics import METRICS, fmt
+from imr_ml.modeling import train as T
+from imr_ml.modeling.metrics import METRICS, fmt
 
 HERE = Path(__file__).parent
 LETTERS = "/work/shared/data/dwc-imr-letters/pdf"
 
 
 def load(corpus: str) -> list[dict]:
-    from imr_ml.ingest import ingest_paths, read_corpus, write_corpus
+    from imr_ml.letters.ingest import ingest_paths, read_corpus, write_corpus
 
     if Path(corpus).exists():
         return read_corpus(corpus)
@@ -64,7 +64,7 @@ def ablations(factory) -> dict[str, dict]:
     }
     known = set(params)
     try:
-        from imr_ml.features import build_features
+        from imr_ml.featurize.pipeline import build_features
 
         known |= set(inspect.signature(build_features).parameters)
     except ImportError:
@@ -111,7 +111,7 @@ def main() -> None:
         "# Cross-validation on the real IMR letters",
         "",
         f"Data: {n_letters} letters, {len(rows_c)} disputed items, {n_pos} overturned "
-        f"({n_pos / len(rows_c):.1%}); ingested from the DWC sample with `imr_ml.ingest` (not committed).",
+        f"({n_pos / len(rows_c):.1%}); ingested from the DWC sample with `imr_ml.letters.ingest` (not committed).",
         f"Protocol: {main_est['protocol']}; {main_est['n_folds']} test folds in total; "
         f"seed {args.seed}. Mean ± sd across test folds. Run time {minutes:.1f} min on 2 cores.",
         (f"Prior weight chosen inside the training folds: {', '.join(str(c) for c in chosen)}."

@@ -1,4 +1,4 @@
-"""Precision and recall of `imr_ml.reasons.find_reasons` against hand-labelled sentences.
+"""Precision and recall of `imr_ml.reporting.reasons.find_reasons` against hand-labelled sentences.
 
 `experiments/reasons_annotations.jsonl` holds rationale sentences written for this purpose
 (not copied from letters), each with `kind` (finding: the reviewer's own conclusion;
@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from imr_ml.reasons import find_reasons, load_reasons, reasons_report  # noqa: E402
+from imr_ml.reporting.reasons import find_reasons, load_reasons, reasons_report  # noqa: E402
 
 DEFAULT_ANNOTATIONS = HERE / "reasons_annotations.jsonl"
 

@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from imr_ml.signals import REQUIRED_SIGNALS, extract_signals  # noqa: E402
+from imr_ml.signals.extract import REQUIRED_SIGNALS, extract_signals  # noqa: E402
 
 DEFAULT_LETTERS = REPO.parent / "shared" / "data" / "dwc-imr-letters" / "pdf"
 
@@ -51,7 +51,7 @@ def letter_key(case_number: str) -> str:
 
 def load_summaries(letters: Path, keys) -> dict[str, str]:
     """Summaries of the annotated letters, by letter key."""
-    from imr_ml.ingest import ingest_paths
+    from imr_ml.letters.ingest import ingest_paths
 
     rows, _ = ingest_paths([letters])
     return {letter_key(r["letter_id"]): r["summary"] or "" for r in rows if letter_key(r["letter_id"]) in set(keys)}

@@ -26,7 +26,7 @@ SUITES = {"development suite": HERE / "sense_pairs.toml", "held-out suite": HERE
 
 
 def _rows(corpus: str) -> list[dict]:
-    from imr_ml.ingest import ingest_paths, read_corpus, write_corpus
+    from imr_ml.letters.ingest import ingest_paths, read_corpus, write_corpus
 
     if Path(corpus).exists():
         return read_corpus(corpus)
@@ -40,11 +40,11 @@ def _fmt_ci(value, ci) -> str:
 
 
 def builtin_on_letters(rows: list[dict]) -> list[str]:
-    from imr_ml import train as T
-    from imr_ml.baselines import categories
-    from imr_ml.explanation import category_rate
-    from imr_ml.metrics import bootstrap_ci, score
-    from imr_ml.modelio import load_model_dir
+    from imr_ml.modeling import train as T
+    from imr_ml.modeling.baselines import categories
+    from imr_ml.scoring.explanation import category_rate
+    from imr_ml.modeling.metrics import bootstrap_ci, score
+    from imr_ml.modeling.modelio import load_model_dir
 
     rows = T.canonical_rows(rows)
     X, y, g = T.frame(rows), T.labels(rows), T.letter_groups(rows)
@@ -65,11 +65,11 @@ def builtin_on_letters(rows: list[dict]) -> list[str]:
 
 
 def sense_of_trained(rows: list[dict]) -> list[str]:
-    from imr_ml import train as T
-    from imr_ml.baselines import data_only
-    from imr_ml.modelio import LoadedModel, load_model_dir
-    from imr_ml.scoring import score_rows
-    from imr_ml.sense import evaluate_suite, load_suite
+    from imr_ml.modeling import train as T
+    from imr_ml.modeling.baselines import data_only
+    from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+    from imr_ml.scoring.score import score_rows
+    from imr_ml.reporting.sense import evaluate_suite, load_suite
 
     rows = T.canonical_rows(rows)
     X, y = T.frame(rows), T.labels(rows)

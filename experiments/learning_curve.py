@@ -2,17 +2,17 @@
 
     .venv/bin/python experiments/learning_curve.py [--quick] [--pipeline '{"use_tfidf": false}']
 
-Synthetic: a fixed test set of letters from `imr_ml.synth` (parsed back with
-`imr_ml.ingest.parse_text`, as in synthetic_recovery.py) and nested training sets of growing
+Synthetic: a fixed test set of letters from `imr_ml.synth.generate` (parsed back with
+`imr_ml.letters.ingest.parse_text`, as in synthetic_recovery.py) and nested training sets of growing
 size (each draw is a different synthetic run; a size is the first N letters of its run). The
-model is fitted with `imr_ml.train.train(rows, TrainOptions(estimate=False, baselines=False,
+model is fitted with `imr_ml.modeling.train.train(rows, TrainOptions(estimate=False, baselines=False,
 pipeline=...))`, so the script measures whatever the current model is. The Bayes line is the
 AUC/AP of the true probabilities on the same test letters.
 
 Real: the DWC letters (read as cv_real.py reads them; skipped when absent), letter-grouped
 5-fold CV repeated with different shuffles; each training fold is subsampled to N letters;
 the out-of-fold predictions of all folds are pooled per size and scored. Intervals are 95%
-letter-bootstrap intervals (`imr_ml.metrics.bootstrap_ci`). Only numbers are written.
+letter-bootstrap intervals (`imr_ml.modeling.metrics.bootstrap_ci`). Only numbers are written.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_ml import train as T
-from imr_ml.metrics import bootstrap_ci, score
+from imr_ml.modeling import train as T
+from imr_ml.modeling.metrics import bootstrap_ci, score
 
 HERE = Path(__file__).parent
 REAL = Path("/work/shared/data/dwc-imr-letters/pdf")
@@ -38,8 +38,8 @@ CURVE_METRICS = ("roc_auc", "average_precision")
 def synth(n_letters: int, seed: int) -> tuple[list[dict], np.ndarray, list[str]]:
     """Canonical parsed rows of letters 0..n-1 of run `seed`, their true P(overturned), and the
     letter ids in generation order (so a size is a prefix and sizes are nested)."""
-    from imr_ml.ingest import parse_text
-    from imr_ml.synth import iter_letters
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.synth.generate import iter_letters
 
     rows, truth, order = [], {}, []
     for letter_id, text, trows in iter_letters(n_letters, seed=seed):
@@ -103,12 +103,12 @@ def synthetic_curve(args, opts_kw: dict) -> dict:
 
 def load_real(corpus: str) -> list[dict] | None:
     if Path(corpus).exists():
-        from imr_ml.ingest import read_corpus
+        from imr_ml.letters.ingest import read_corpus
 
         return read_corpus(corpus)
     if not REAL.is_dir():
         return None
-    from imr_ml.ingest import ingest_paths, write_corpus
+    from imr_ml.letters.ingest import ingest_paths, write_corpus
 
     rows, _ = ingest_paths([REAL], jobs=2)
     write_corpus(rows, corpus)  # outside the repository (default /tmp)

@@ -4,7 +4,7 @@
         [--suite experiments/sense_pairs.toml] [--out experiments/sense_pairs.md] [--json out.json]
         [--base-rate 0.104]
 
-PATH is a model directory for imr_ml.modelio.load_model_dir, or the string ``builtin``.
+PATH is a model directory for imr_ml.modeling.modelio.load_model_dir, or the string ``builtin``.
 Writes a Markdown table per model (directional ordered right with a 95% Wilson interval,
 invariance within 0.05 and the max gap, textbook denials' mean P against the base rate,
 a per-dimension breakdown and the failing pairs).
@@ -16,13 +16,13 @@ import json
 import sys
 from pathlib import Path
 
-from imr_ml.sense import DEFAULT_BASE_RATE, STATEWIDE_2016_RATE, SuiteError, evaluate_suite, load_suite
+from imr_ml.reporting.sense import DEFAULT_BASE_RATE, STATEWIDE_2016_RATE, SuiteError, evaluate_suite, load_suite
 
 HERE = Path(__file__).resolve().parent
 
 
 def scorer(loaded):
-    from imr_ml.scoring import score_rows
+    from imr_ml.scoring.score import score_rows
 
     def score_fn(rows):
         return [None if r.get("abstained") else r["p_overturned"] for r in score_rows(loaded, rows)]
@@ -30,7 +30,7 @@ def scorer(loaded):
 
 
 def load(name: str, path: str):
-    from imr_ml.modelio import load_model_dir
+    from imr_ml.modeling.modelio import load_model_dir
 
     try:
         return load_model_dir(path)

@@ -22,8 +22,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--pdf", type=int, default=100, help="also write and read back this many as PDF")
     args = ap.parse_args()
-    from imr_ml.ingest import SkipLetter, parse_file, parse_text
-    from imr_ml.synth import iter_letters, write_pdf
+    from imr_ml.letters.ingest import SkipLetter, parse_file, parse_text
+    from imr_ml.synth.generate import iter_letters, write_pdf
 
     t0 = time.perf_counter()
     stats = collections.Counter()
@@ -55,7 +55,7 @@ def main() -> None:
                 misses.append((how, lid, f"{got[:2]} != {want[:2]}"))
     secs = time.perf_counter() - t0
     lines = ["# Ingest fidelity on synthetic letters", "",
-             f"{args.letters:,} letters from `imr_ml.synth` (seed {args.seed}; layouts: "
+             f"{args.letters:,} letters from `imr_ml.synth.generate` (seed {args.seed}; layouts: "
              + ", ".join(f"{k} {v:,}" for k, v in sorted(by_layout.items())) + f"), parsed from their text; the first "
              f"{args.pdf} also written as PDF and read back through pdfium. {secs:.0f} s in all.", "",
              "| read from | letters | items | items exact (name and decision) | decisions exact | letter id exact | skipped |",

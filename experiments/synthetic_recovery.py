@@ -2,9 +2,9 @@
 
     .venv/bin/python experiments/synthetic_recovery.py [--letters 5000] [--seed 11]
 
-Letters come from `imr_ml.synth` (known P(overturned) per item, planted effects in
-`imr_ml.synth.EFFECTS`), are read back with `imr_ml.ingest.parse_text` exactly as real
-letters are, split 80/20 *by letter*, and the model is trained with `imr_ml.train.train`
+Letters come from `imr_ml.synth.generate` (known P(overturned) per item, planted effects in
+`imr_ml.synth.generate.EFFECTS`), are read back with `imr_ml.letters.ingest.parse_text` exactly as real
+letters are, split 80/20 *by letter*, and the model is trained with `imr_ml.modeling.train.train`
 on the 80%. On the held-out 20% we compare its ROC AUC with the Bayes-optimal AUC (the AUC
 of the true probabilities), and for every planted effect the sign of the coefficient of the
 matching feature (full model and signals-only model).
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_ml import train as T
-from imr_ml.metrics import score
+from imr_ml.modeling import train as T
+from imr_ml.modeling.metrics import score
 
 HERE = Path(__file__).parent
 
@@ -45,8 +45,8 @@ MATCH = {
 
 
 def make(n_letters: int, seed: int) -> tuple[list[dict], dict]:
-    from imr_ml.ingest import parse_text
-    from imr_ml.synth import iter_letters
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.synth.generate import iter_letters
 
     rows, truth = [], {}
     for letter_id, text, trows in iter_letters(n_letters, seed=seed):
@@ -59,7 +59,7 @@ def make(n_letters: int, seed: int) -> tuple[list[dict], dict]:
 
 def extraction_table(rows: list[dict], truth: dict) -> list[str]:
     """How well each matching feature (unscaled) reproduces the planted variable."""
-    from imr_ml.features import SignalFeatures
+    from imr_ml.featurize.pipeline import SignalFeatures
 
     X = T.frame(rows)
     sf = SignalFeatures(scale=False).fit(X)
@@ -97,7 +97,7 @@ def _coef(coefs: dict, feat: str | None) -> float | None:
 
 def interval_coverage(model, X, p_true: np.ndarray) -> tuple[float, float]:
     """(share of items whose true probability lies in the model's 90% interval, median width)."""
-    from imr_ml.scoring import Z90
+    from imr_ml.scoring.score import Z90
 
     pipe = T.fitted_pipeline(model)
     Z = pipe[:-1].transform(X)
@@ -112,7 +112,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", default=str(HERE / "synthetic_recovery.md"))
     args = ap.parse_args()
-    from imr_ml.synth import EFFECTS
+    from imr_ml.synth.generate import EFFECTS
 
     t0 = time.perf_counter()
     rows, truth = make(args.letters, args.seed)
@@ -135,7 +135,7 @@ def main() -> None:
     t_train = time.perf_counter() - t1
     Xte = T.frame(test_rows)
     p_model = res.model.predict_proba(Xte)[:, 1]
-    from imr_ml.baselines import predict_baselines
+    from imr_ml.modeling.baselines import predict_baselines
 
     base = predict_baselines(res.baselines, res.tables, Xte)
     s_model, s_bayes = score(y_test, p_model), score(y_test, p_true)
@@ -149,8 +149,8 @@ def main() -> None:
     lines = [
         "# Synthetic recovery",
         "",
-        f"{args.letters} synthetic letters (seed {args.seed}) from `imr_ml.synth`, parsed back with "
-        f"`imr_ml.ingest.parse_text`: {len(rows)} items ({int(T.labels(rows).sum())} overturned); "
+        f"{args.letters} synthetic letters (seed {args.seed}) from `imr_ml.synth.generate`, parsed back with "
+        f"`imr_ml.letters.ingest.parse_text`: {len(rows)} items ({int(T.labels(rows).sum())} overturned); "
         f"{matched}/{len(rows)} parsed items matched to the truth file, parsed labels agree with the truth "
         f"for {label_agree:.1%}. Split by letter: {len(train_rows)} training items, {len(test_rows)} held-out "
         f"items ({len(test_letters)} letters). Generation + parsing {t_gen:.0f} s; training (prior weight chosen "

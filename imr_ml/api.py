@@ -19,20 +19,20 @@ class Model:
 
     @property
     def threshold(self) -> float:
-        from imr_ml.scoring import threshold
+        from imr_ml.scoring.score import threshold
 
         return threshold(self._loaded)
 
     def score(self, requests: Any, top: int = 5):
         """P(overturned), interval, decision, reasons, hints and warnings per request."""
-        from imr_ml.scoring import score_rows
+        from imr_ml.scoring.score import score_rows
 
         rows, frame = _rows(requests)
         return _shaped(list(score_rows(self._loaded, rows, top=top)), frame)
 
     def explain(self, requests: Any):
         """`score` with every contribution grouped (guideline rules, signals, fields, ...)."""
-        from imr_ml.scoring import grouped_contributions, score_rows
+        from imr_ml.scoring.score import grouped_contributions, score_rows
 
         rows, frame = _rows(requests)
         results = [r | {"explanation": grouped_contributions(r)} for r in score_rows(self._loaded, rows, top=10)]
@@ -41,8 +41,8 @@ class Model:
 
 def load_model(path: str = "builtin") -> Model:
     """A model directory written by `imr-ml train`, or "builtin"; raises
-    `imr_ml.modelio.ModelLoadError` with a one-line reason."""
-    from imr_ml.modelio import load_model_dir
+    `imr_ml.modeling.modelio.ModelLoadError` with a one-line reason."""
+    from imr_ml.modeling.modelio import load_model_dir
 
     return Model(load_model_dir(path))
 
@@ -50,7 +50,7 @@ def load_model(path: str = "builtin") -> Model:
 def _rows(requests: Any) -> tuple[list[dict], bool]:
     """Requests as rows (fields a letter would give; missing ones empty), and whether they
     came as a DataFrame."""
-    from imr_ml.scoring import request_row
+    from imr_ml.scoring.score import request_row
 
     frame = hasattr(requests, "to_dict") and hasattr(requests, "columns")
     records = requests.to_dict("records") if frame else [requests] if isinstance(requests, dict) else list(requests)

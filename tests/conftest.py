@@ -17,7 +17,7 @@ def real_rows():
     """The real letters, ingested once per test session."""
     if not REAL_PDFS.is_dir():
         pytest.skip("../shared/data (real letters) is absent")
-    from imr_ml.ingest import ingest_paths
+    from imr_ml.letters.ingest import ingest_paths
 
     rows, skipped = ingest_paths([REAL_PDFS], jobs=2)
     return rows, skipped
@@ -26,8 +26,8 @@ def real_rows():
 @pytest.fixture(scope="session")
 def synth_rows():
     """Rows of 400 synthetic letters, parsed by the real reader (the suite's main fixture)."""
-    from imr_ml.ingest import parse_text
-    from imr_ml.synth import iter_letters
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.synth.generate import iter_letters
 
     rows = []
     for lid, text, _ in iter_letters(400, seed=11):
@@ -39,7 +39,7 @@ def synth_rows():
 def demo_model(synth_rows, tmp_path_factory):
     """A small model trained on the synthetic rows, saved, and the held-out rows."""
     from imr_ml.demo import split_by_letter
-    from imr_ml.train import TrainOptions, save, train
+    from imr_ml.modeling.train import TrainOptions, save, train
 
     train_rows, test_rows = split_by_letter(synth_rows)
     out = tmp_path_factory.mktemp("model") / "model"

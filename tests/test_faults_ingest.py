@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 import letters
 from imr_ml.cli import app
-from imr_ml.ingest import CorpusError, IngestError, NoRows, ingest_paths, load_rows, parse_text, read_corpus
-from imr_ml.ingest import SkipLetter
+from imr_ml.letters.ingest import CorpusError, IngestError, NoRows, ingest_paths, load_rows, parse_text, read_corpus
+from imr_ml.letters.ingest import SkipLetter
 from imr_ml.pool import WorkerCrashed, ordered_map
 from imr_ml.textio import atomic_write_text
 
@@ -149,11 +149,11 @@ def _crashing_reader(path, max_mb=20):
     return _real_reader(path, max_mb)
 
 
-from imr_ml.ingest import _parse_one as _real_reader  # noqa: E402
+from imr_ml.letters.ingest import _parse_one as _real_reader  # noqa: E402
 
 
 def test_ingest_skips_a_file_whose_reader_crashes(tmp_path, monkeypatch):
-    monkeypatch.setattr("imr_ml.ingest._parse_one", _crashing_reader)  # forked workers inherit it
+    monkeypatch.setattr("imr_ml.letters.ingest._parse_one", _crashing_reader)  # forked workers inherit it
     for i, text in enumerate((letters.LETTER_2016, letters.LETTER_2013, letters.LETTER_2014, letters.LETTER_NOTICE_2013)):
         (tmp_path / f"l{i}.txt").write_text(text)
     (tmp_path / "crash.txt").write_text("anything")
@@ -166,7 +166,7 @@ def test_ingest_skips_a_file_whose_reader_crashes(tmp_path, monkeypatch):
 def many_letters(tmp_path_factory):
     """Enough synthetic letters that `ingest --jobs 2` runs for a second or two, and the
     corpus a clean run makes of them."""
-    from imr_ml.synth import generate_corpus
+    from imr_ml.synth.generate import generate_corpus
 
     d = tmp_path_factory.mktemp("many")
     generate_corpus(2500, d / "letters", seed=4)

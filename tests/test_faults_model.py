@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from imr_ml import modelio
+from imr_ml.modeling import modelio
 from imr_ml.cli import app
-from imr_ml.modelio import ModelLoadError, load_model_dir
+from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
 
 pytestmark = pytest.mark.faults
 
@@ -49,8 +49,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    from imr_ml.ingest import parse_text
-    from imr_ml.synth import iter_letters
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.synth.generate import iter_letters
 
     rows = []
     for lid, text, _ in iter_letters(50, seed=5):
@@ -184,7 +184,7 @@ def test_symlink_out_of_the_model_is_refused(model_copy):
 def test_allow_list_judges_names_before_importing_them(model_copy):
     data = modelio.dumps(modelio.LoadedModel(model=None, manifest={}, path=Path(".")))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        schema = z.read("schema.json").decode().replace('"imr_ml.modelio"', '"imr_ml.__main__"')
+        schema = z.read("schema.json").decode().replace('"imr_ml.modeling.modelio"', '"imr_ml.__main__"')
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("schema.json", schema)
@@ -341,7 +341,7 @@ def test_failed_outputs_leave_existing_ones_untouched(model_copy, requests_csv, 
 
 
 def test_report_that_fails_midway_writes_nothing(model, tmp_path, monkeypatch):
-    import imr_ml.report
+    import imr_ml.reporting.report
 
     rep = tmp_path / "rep"
     rep.mkdir()
@@ -350,7 +350,7 @@ def test_report_that_fails_midway_writes_nothing(model, tmp_path, monkeypatch):
     def broken(data):
         raise RuntimeError("page failed")
 
-    monkeypatch.setattr(imr_ml.report, "_html", broken)
+    monkeypatch.setattr(imr_ml.reporting.report, "_html", broken)
     assert invoke("report", model, "--out", rep).exit_code != 0
     assert snapshot(tmp_path) == {"rep": b"<dir>", "rep/mine.txt": b"mine\n"}
     monkeypatch.undo()

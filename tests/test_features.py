@@ -12,7 +12,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator, check_get_params_invariance, check_set_params
 
-from imr_ml.features import (
+from imr_ml.featurize.pipeline import (
     PreDecisionSelector,
     SignalFeatures,
     TextFeatures,
@@ -281,7 +281,7 @@ def test_params_clone_pickle(est):
 
 
 def test_a_fitted_signal_step_refuses_a_changed_signal_list():
-    from imr_ml.features import SignalFeatures
+    from imr_ml.featurize.pipeline import SignalFeatures
 
     rows = [{"summary": "The worker is on modified duty.", "item": "Physical therapy x6"}]
     sf = SignalFeatures().fit(rows)
@@ -294,7 +294,7 @@ def test_fast_tfidf_matches_scikit_learn_to_the_bit(synth_rows, monkeypatch):
     """Scoring's TF-IDF shortcut must give exactly scikit-learn's matrix, ASCII or not."""
     from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 
-    from imr_ml.features import _tfidf_transform
+    from imr_ml.featurize.pipeline import _tfidf_transform
 
     texts = [r["summary"] for r in synth_rows[:300]]
     texts += ["", "a b c", "the and of", "PT x12, 2x6 acupuncture_visits; re-evaluation (MRI)",

@@ -1,4 +1,4 @@
-from imr_ml.hints import hints_for
+from imr_ml.scoring.hints import hints_for
 
 
 def test_functional_improvement_hint_names_the_prior_visits():
@@ -22,7 +22,7 @@ def test_numeric_conditions():
 
 
 def test_imaging_hint_only_when_no_red_flag_or_deficit_is_documented():
-    from imr_ml.signals import extract_signals
+    from imr_ml.signals.extract import extract_signals
 
     def hints(summary):
         sig = extract_signals({"summary": summary, "item": "MRI of the lumbar spine"})

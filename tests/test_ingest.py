@@ -4,7 +4,7 @@ import re
 import pytest
 
 import letters
-from imr_ml.ingest import SkipLetter, ingest_paths, parse_file, parse_text, read_corpus
+from imr_ml.letters.ingest import SkipLetter, ingest_paths, parse_file, parse_text, read_corpus
 from imr_ml.schema import COLUMNS
 
 

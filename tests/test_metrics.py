@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from imr_ml.metrics import (
+from imr_ml.modeling.metrics import (
     expected_calibration_error,
     fmt,
     reliability_table,
@@ -82,7 +82,7 @@ def test_summarize_folds_mean_sd_and_skips_undefined():
 
 # ----------------------------------------------------------------------------- bootstrap
 
-from imr_ml.metrics import (  # noqa: E402
+from imr_ml.modeling.metrics import (  # noqa: E402
     bootstrap_ci,
     bootstrap_diff_ci,
     bootstrap_distribution,

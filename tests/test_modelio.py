@@ -9,8 +9,8 @@ from sklearn.model_selection import PredefinedSplit
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.pipeline import make_pipeline
 
-from imr_ml import modelio
-from imr_ml.modelio import ModelLoadError, load_model_dir, write_model_dir
+from imr_ml.modeling import modelio
+from imr_ml.modeling.modelio import ModelLoadError, load_model_dir, write_model_dir
 
 
 class NotAllowed:
@@ -105,8 +105,8 @@ def test_allow_list_rules():
     # scikit-learn's estimators are trusted by skops itself; the list adds exact names only
     assert not modelio.is_allowed_type("sklearn.linear_model._logistic.LogisticRegression")
     assert modelio.is_allowed_type("sklearn.model_selection._split.PredefinedSplit")
-    assert modelio.is_allowed_type("imr_ml.features.TextFeatures")
-    assert not modelio.is_allowed_type("imr_ml.features.clean_text")  # not an estimator class
+    assert modelio.is_allowed_type("imr_ml.featurize.pipeline.TextFeatures")
+    assert not modelio.is_allowed_type("imr_ml.featurize.pipeline.clean_text")  # not an estimator class
     assert not modelio.is_allowed_type("imr_ml.__main__.main")
     assert not modelio.is_allowed_type("sklearn.utils.deprecated")  # not an estimator class
     assert not modelio.is_allowed_type("posix.system")

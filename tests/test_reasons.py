@@ -5,7 +5,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
-from imr_ml.reasons import find_reasons, reasons_report
+from imr_ml.reporting.reasons import find_reasons, reasons_report
 
 
 def _row(i, item, decision, rationale):

@@ -19,7 +19,7 @@ IMAGE = re.compile(r"<img src='data:image/png;base64,[A-Za-z0-9+/=]+'")
 def cv_model(synth_rows, tmp_path_factory):
     """A model trained with its cross-validated estimate, so cv_predictions.json is saved."""
     from imr_ml.demo import split_by_letter
-    from imr_ml.train import TrainOptions, save, train
+    from imr_ml.modeling.train import TrainOptions, save, train
 
     train_rows, _ = split_by_letter(synth_rows)
     out = tmp_path_factory.mktemp("cv") / "model"
@@ -34,7 +34,7 @@ def _report(*args) -> str:
 
 
 def test_cv_predictions_are_saved_listed_and_hashed(cv_model):
-    from imr_ml.modelio import load_cv_predictions, load_model_dir
+    from imr_ml.modeling.modelio import load_cv_predictions, load_model_dir
 
     loaded = load_model_dir(cv_model)
     assert "cv_predictions.json" in loaded.manifest["files"]
@@ -98,14 +98,14 @@ SUMMARY = ("58F, fell at work 3/2015. R shoulder pain and weakness, drop arm tes
 
 def _scored(rows):
     from imr_ml.cli.explain import explain_rows
-    from imr_ml.modelio import load_model_dir
-    from imr_ml.scoring import request_row
+    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.scoring.score import request_row
 
     return explain_rows(load_model_dir("builtin"), [request_row(s, i) for s, i in rows])
 
 
 def test_waterfall_adds_up_and_text_is_escaped():
-    from imr_ml.explain_page import explanation_html
+    from imr_ml.reporting.explain_page import explanation_html
 
     [r] = _scored([(SUMMARY, "MRI right shoulder")])
     page = explanation_html([r])
@@ -118,7 +118,7 @@ def test_waterfall_adds_up_and_text_is_escaped():
 
 
 def test_highlights_only_shown_reasons_on_whole_words():
-    from imr_ml.explain_page import explanation_html, shown_reasons, word_span
+    from imr_ml.reporting.explain_page import explanation_html, shown_reasons, word_span
 
     assert word_span("no weakness here", 5, 8) == (3, 11)
     [r] = _scored([(SUMMARY, "MRI right shoulder")])
@@ -135,7 +135,7 @@ def test_highlights_only_shown_reasons_on_whole_words():
 
 
 def test_rules_and_signals_come_before_words():
-    from imr_ml.explain_page import shown_reasons
+    from imr_ml.reporting.explain_page import shown_reasons
 
     r = {"contributions": [{"feature": "summary__tfidf__mri", "contribution": 0.9},
                            {"feature": "signal__red_flags", "contribution": 0.2},
@@ -144,7 +144,7 @@ def test_rules_and_signals_come_before_words():
 
 
 def test_batch_page_is_sorted_with_index_links_and_abstention_explained(tmp_path):
-    from imr_ml.explain_page import explanation_html
+    from imr_ml.reporting.explain_page import explanation_html
 
     results = _scored([(SUMMARY, "MRI right shoulder"), ("knee hurts", "MRI left knee"),
                        ("Chronic low back pain for three years despite therapy and medication; "

@@ -5,8 +5,8 @@ from typer.testing import CliRunner
 
 from imr_ml.cli import app
 from imr_ml.demo import EXAMPLES
-from imr_ml.modelio import load_model_dir
-from imr_ml.scoring import request_row, score_rows
+from imr_ml.modeling.modelio import load_model_dir
+from imr_ml.scoring.score import request_row, score_rows
 
 runner = CliRunner()
 
@@ -29,7 +29,7 @@ def test_letter_item_scores_like_the_same_facts_typed_as_a_request(demo_model):
 
 
 def test_scores_equal_the_models_own_predict_proba(demo_model):
-    from imr_ml.train import frame
+    from imr_ml.modeling.train import frame
 
     model_dir, test_rows = demo_model
     loaded = load_model_dir(model_dir)
@@ -98,7 +98,7 @@ def test_explain_groups_contributions_and_writes_html(demo_model, tmp_path):
     groups = r["explanation"]["groups"]
     assert {"rule", "signal", "field", "item"} <= set(groups)
     # the baseline and the grouped contributions add up to the linear model's log-odds
-    from imr_ml.train import fitted_pipeline, frame
+    from imr_ml.modeling.train import fitted_pipeline, frame
 
     pipe = fitted_pipeline(load_model_dir(demo_model[0]).model)
     row = request_row(EXAMPLES[0]["summary"], EXAMPLES[0]["item"])
@@ -112,7 +112,7 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
     """For every scored item: baseline.logit + sum(contributions) == logit (1e-6), the
     calibrated P lies in its 90% interval, the baseline is the category's bare request and
     no feature that equals its baseline value is listed."""
-    from imr_ml.train import calibrate
+    from imr_ml.modeling.train import calibrate
 
     model_dir, rows = demo_model
     loaded = load_model_dir(model_dir)
@@ -134,14 +134,14 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
 
 
 def test_threshold_comes_from_the_manifest(demo_model):
-    from imr_ml.scoring import threshold
+    from imr_ml.scoring.score import threshold
 
     loaded = load_model_dir(demo_model[0])
     assert threshold(loaded) == loaded.manifest["threshold"]["value"] != 0.5
 
 
 def test_evidence_of_a_word_feature_is_where_the_words_occur():
-    from imr_ml.scoring import _evidence
+    from imr_ml.scoring.score import _evidence
 
     row = {"summary": "Pain persists. Physical   Therapy helped.", "item": "PT x6"}
     assert _evidence("summary__tfidf__physical_therapy", row, {}) == [
@@ -167,7 +167,7 @@ def test_scoring_over_processes_gives_the_same_results_in_order(demo_model):
 
 def test_ur_decision_and_reason_typed_apart_read_like_a_letter():
     """A typed request that states the UR decision apart scores like a summary that restates it."""
-    from imr_ml.signals import extract_signals
+    from imr_ml.signals.extract import extract_signals
 
     note = "61F, R knee OA. Norco 10/325 TID x 3 yrs, pain 8/10 with and without meds, off work."
     apart = request_row(note, "Norco 10/325 #90", ur_decision="modified", ur_reason="weaning is recommended")

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from imr_ml.metrics import wilson_interval as wilson
-from imr_ml.sense import SuiteError, evaluate_suite, load_suite, validate_suite
+from imr_ml.modeling.metrics import wilson_interval as wilson
+from imr_ml.reporting.sense import SuiteError, evaluate_suite, load_suite, validate_suite
 
 SUITE = Path(__file__).resolve().parent.parent / "experiments" / "sense_pairs.toml"
 
@@ -151,8 +151,8 @@ def test_builtin_model_makes_clinical_sense(path, directional):
     and scores textbook denials below the base rate. The first suite is the one the rules
     were developed with (the issue's bar); the second was written apart from the rules and
     run once before any change (experiments/sense_pairs_holdout.md): its bar is lower."""
-    from imr_ml.modelio import load_model_dir
-    from imr_ml.scoring import score_rows
+    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.scoring.score import score_rows
 
     loaded = load_model_dir("builtin")
     res = evaluate_suite(load_suite(path), lambda rows: [r["p_overturned"] for r in score_rows(loaded, rows)])

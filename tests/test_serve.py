@@ -19,7 +19,7 @@ with warnings.catch_warnings():  # Starlette asks for httpx2, which FastAPI's Te
 
 from imr_ml.cli import app as cli  # noqa: E402
 from imr_ml.demo import EXAMPLES  # noqa: E402
-from imr_ml.modelio import load_model_dir  # noqa: E402
+from imr_ml.modeling.modelio import load_model_dir  # noqa: E402
 from imr_ml.web.app import create_app  # noqa: E402
 
 FIELDS = ("summary", "item", "claims_admin_guideline", "date_of_injury", "ur_denial_date")
@@ -85,12 +85,12 @@ def test_errors_are_one_json_line_with_the_right_status(client, kwargs, status, 
 
 
 def test_a_failure_inside_scoring_is_a_500_without_a_stack_trace(client, monkeypatch, caplog):
-    import imr_ml.scoring
+    import imr_ml.scoring.score
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret patient detail")
 
-    monkeypatch.setattr(imr_ml.scoring, "_score_batch", broken)
+    monkeypatch.setattr(imr_ml.scoring.score, "_score_batch", broken)
     for path in ("/v1/score", "/v1/explain"):
         r = client.post(path, json=REQUEST)
         assert r.status_code == 500 and "RuntimeError" in r.json()["error"]

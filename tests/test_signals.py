@@ -5,7 +5,7 @@ Every sentence here is written for this test (no real letter text).
 
 import pytest
 
-from imr_ml.signals import (
+from imr_ml.signals.extract import (
     REQUIRED_SIGNALS,
     Signal,
     category_prior,
@@ -376,8 +376,8 @@ def test_one_pass_matching_equals_each_matcher_on_its_own():
     """A document finds every matcher's spans in one pass over its words, trying a pattern
     only where the next word passes its gate ("was" + "unclear"); each matcher searched on
     its own (no gates, no shared plans) must find the same spans."""
-    from imr_ml.signals import _SPANS_KEY, _Doc, _lower, clear_caches
-    from imr_ml.synth import iter_letters
+    from imr_ml.signals.extract import _SPANS_KEY, _Doc, _lower, clear_caches
+    from imr_ml.synth.generate import iter_letters
 
     texts = [
         "It was not clear whether he was unclear if it wasn't helping; therapy was requested and is being "
@@ -400,7 +400,7 @@ def test_literal_guided_finditer_equals_finditer():
     same matches as `finditer`, whole text or a stretch of it."""
     import re
 
-    from imr_ml.signals import _Doc, _finditer, _lower
+    from imr_ml.signals.extract import _Doc, _finditer, _lower
 
     rules = load_rules()
     text = ("PT x6 and physical therapy, then hand therapy sessions; apt note: OT visits, ot, pt. "
@@ -418,7 +418,7 @@ def test_literal_guided_finditer_equals_finditer():
 def test_anycase_search_equals_ignorecase(text):
     import re
 
-    from imr_ml.knowledge import AnyCase
+    from imr_ml.knowledge.taxonomy import AnyCase
 
     for pattern in (r"\b(physical therapy|acupunct\w*)\b", r"\bk-brace\b", r"\b(retro\w*|DOS)\b", r"ibuprofen"):
         want = re.compile(pattern, re.IGNORECASE).search(text)
@@ -498,7 +498,7 @@ def test_cli_signals_bad_input(tmp_path):
 def test_fewer_gc_pauses_relaxes_collection_inside_and_restores_it():
     import gc
 
-    from imr_ml.signals import _GC_YOUNG, fewer_gc_pauses
+    from imr_ml.signals.extract import _GC_YOUNG, fewer_gc_pauses
 
     before = gc.get_threshold()
     assert before[0] != _GC_YOUNG
@@ -515,8 +515,8 @@ def test_scoring_request_after_request_does_not_accumulate_garbage():
     without anyone calling gc.collect() (freezing the heap per call once leaked ~13 KB each)."""
     import gc
 
-    from imr_ml.modelio import load_model_dir
-    from imr_ml.scoring import request_row, score_rows
+    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.scoring.score import request_row, score_rows
 
     loaded = load_model_dir("builtin")
     row = request_row("58F, fell at work. R shoulder pain and weakness, drop arm test positive. Failed 6 weeks of PT.",
@@ -533,7 +533,7 @@ def test_garbage_made_inside_fewer_gc_pauses_is_still_collected():
     import gc
     import weakref
 
-    from imr_ml.signals import fewer_gc_pauses
+    from imr_ml.signals.extract import fewer_gc_pauses
 
     class Node:
         pass
@@ -685,7 +685,7 @@ def test_guideline_signals(name, text, expected):
 
 
 def test_guideline_signals_are_features_with_descriptions():
-    from imr_ml.signals import load_rules
+    from imr_ml.signals.extract import load_rules
 
     rules = {r.name: r for r in load_rules().text_rules}
     for name in GUIDELINE_SIGNAL_CASES:

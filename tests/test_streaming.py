@@ -5,21 +5,21 @@ letters whole, and its model must save, load and score like any other."""
 import numpy as np
 import pytest
 
-from imr_ml import streaming as S
-from imr_ml.train import TrainOptions, frame, labels, letter_groups, proba_from_features, save, train
+from imr_ml.modeling import streaming as S
+from imr_ml.modeling.train import TrainOptions, frame, labels, letter_groups, proba_from_features, save, train
 
 
 @pytest.fixture(scope="module")
 def rows(synth_rows):
-    from imr_ml.train import canonical_rows
+    from imr_ml.modeling.train import canonical_rows
 
     return canonical_rows(synth_rows)
 
 
 def test_features_equal_the_pipeline_fitted_on_all_rows_in_one_or_two_processes(rows):
-    from imr_ml.features import build_features
+    from imr_ml.featurize.pipeline import build_features
 
-    import imr_ml.features as F
+    import imr_ml.featurize.pipeline as F
 
     opts = {"hashing": True, "use_tfidf": True, "n_features": 2**12}
     size = F.ROW_CACHE_SIZE
@@ -49,7 +49,7 @@ def test_holdout_parts_are_disjoint_whole_letters(rows):
 
 
 def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path):
-    from imr_ml.modelio import load_model_dir
+    from imr_ml.modeling.modelio import load_model_dir
 
     opts = TrainOptions(streaming=True, n_jobs=1, grid=({"prior_weight": 0.5}, {"prior_weight": 2.0}),
                         pipeline={"n_features": 2**12, "use_tfidf": True}, seed=1)
@@ -64,13 +64,13 @@ def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path
     loaded = load_model_dir(save(res, tmp_path / "model"))
     X = frame(rows[:80])
     p = loaded.model.predict_proba(X)[:, 1]
-    from imr_ml.train import fitted_pipeline
+    from imr_ml.modeling.train import fitted_pipeline
 
     Z = fitted_pipeline(loaded.model)[:-1].transform(X)
     assert np.allclose(p, proba_from_features(loaded.model, Z))
     assert 0 < p.min() < p.max() < 1
-    from imr_ml.scoring import score_rows
-    from imr_ml.train import evaluate
+    from imr_ml.scoring.score import score_rows
+    from imr_ml.modeling.train import evaluate
 
     scored = [r for r in score_rows(loaded, rows[:40]) if not r["abstained"]]
     assert scored and all(r["reasons"] for r in scored)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from imr_ml import synth
-from imr_ml.synth import EFFECTS, INTERCEPT, generate_corpus, generate_letter, iter_letters
+from imr_ml.synth import generate as synth
+from imr_ml.synth.generate import EFFECTS, INTERCEPT, generate_corpus, generate_letter, iter_letters
 
 REAL_TEXT_DIRS = [Path("/tmp/txt"), Path(__file__).resolve().parents[1].parent / "shared" / "data" / "seed-letter"]
 # boilerplate a real letter shares with ours on purpose (headings and form lines)
@@ -184,7 +184,7 @@ def test_pdf_text_reads_back(tmp_path):
 
 
 def test_parser_reads_every_generated_letter():
-    ingest = pytest.importorskip("imr_ml.ingest")
+    ingest = pytest.importorskip("imr_ml.letters.ingest")
     problems = []
     for lid, text, truth in iter_letters(200, seed=21):
         try:

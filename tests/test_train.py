@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from imr_ml import train as T
+from imr_ml.modeling import train as T
 from imr_ml.schema import PRE_DECISION
 
 ITEMS = ["Acupuncture x6", "Norco 10/325 #60", "MRI of the lumbar spine", "Physical therapy 12 sessions"]
@@ -216,8 +216,8 @@ def test_cli_train_bad_input(tmp_path):
 
 
 def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
-    from imr_ml.features import build_pipeline
-    from imr_ml.modelio import load_model_dir
+    from imr_ml.featurize.pipeline import build_pipeline
+    from imr_ml.modeling.modelio import load_model_dir
 
     rows = make_rows(16, seed=3)
     res = T.train(rows, T.TrainOptions(n_splits=3, grid=({"prior_weight": 1.0},), estimate=False, calibration="sigmoid"))
@@ -265,7 +265,7 @@ def test_cli_progress_display_is_a_training_reporter():
 
 
 def test_evaluate_reports_letter_bootstrap_intervals_and_paired_differences(trained):
-    from imr_ml.metrics import METRICS, format_evaluation
+    from imr_ml.modeling.metrics import METRICS, format_evaluation
 
     _, _, d = trained
     rep = T.evaluate(d, make_rows(30, seed=7))

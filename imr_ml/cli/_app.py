@@ -44,7 +44,7 @@ def refuse_overwrite(out, inputs) -> None:
 
 
 class _Bar:
-    """The CLI's one progress display, a rich bar on stderr. It is an `imr_ml.train.Reporter`
+    """The CLI's one progress display, a rich bar on stderr. It is an `imr_ml.modeling.train.Reporter`
     (`start` a stage, `advance` it) and also takes absolute counts (`update`)."""
 
     def __init__(self) -> None:
@@ -101,7 +101,7 @@ def progress_bar(enabled: bool, label: str, total: int | None = None):
 def read_inputs(inputs, show_progress: bool = False) -> list[dict]:
     """Rows from corpus files and/or letters for a command; skipped letters are listed on
     stderr, and no usable input ends the command with one line."""
-    from imr_ml.ingest import NoRows, load_rows
+    from imr_ml.letters.ingest import NoRows, load_rows
 
     with progress_bar(show_progress, "Reading letters") as update:
         try:

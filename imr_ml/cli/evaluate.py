@@ -28,10 +28,10 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Metrics (ROC AUC, AP, Brier, log-loss, ECE), per category, beside the baselines."""
-    from imr_ml.modelio import ModelLoadError
+    from imr_ml.modeling.modelio import ModelLoadError
     from imr_ml.textio import atomic_write_json
-    from imr_ml.train import TrainError
-    from imr_ml.train import evaluate as run
+    from imr_ml.modeling.train import TrainError
+    from imr_ml.modeling.train import evaluate as run
 
     if not model_dir.is_dir():
         swapped = " did you swap MODEL_DIR and CORPUS?" if any(p.is_dir() for p in corpus) else ""
@@ -53,7 +53,7 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    from imr_ml.metrics import format_evaluation
+    from imr_ml.modeling.metrics import format_evaluation
 
     typer.echo(format_evaluation(report))
     if report["letters_seen_in_training"]:

@@ -1,5 +1,5 @@
 """`imr-ml explain`: one request's probability and every contribution, grouped, with the
-evidence highlighted in its own text (terminal text, or an HTML page: `imr_ml.explain_page`)."""
+evidence highlighted in its own text (terminal text, or an HTML page: `imr_ml.reporting.explain_page`)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import typer
 
 from imr_ml.cli._app import app, check_out, progress_bar, writing
 from imr_ml.cli.score import COLUMNS_HELP, ENCODING_HELP, UR_DECISION_HELP, UR_REASON_HELP
-from imr_ml.explain_page import explanation_html
+from imr_ml.reporting.explain_page import explanation_html
 from imr_ml.schema import GROUP_TITLES
 
 
 def explain_rows(loaded, rows: list[dict]) -> list[dict]:
     """Probability, grouped contributions and hints for each row."""
-    from imr_ml.scoring import grouped_contributions, score_rows
+    from imr_ml.scoring.score import grouped_contributions, score_rows
 
     with progress_bar(len(rows) > 200 and sys.stderr.isatty(), "Explaining items", len(rows)) as update:
         return [scored | {"summary": row.get("summary"), "explanation": grouped_contributions(scored)}

@@ -11,14 +11,14 @@ import typer
 
 from imr_ml.cli._app import app, fail, progress_bar
 
-MAX_LETTER_MB = 20  # imr_ml.ingest.MAX_LETTER_MB, not imported so that --help stays instant
+MAX_LETTER_MB = 20  # imr_ml.letters.ingest.MAX_LETTER_MB, not imported so that --help stays instant
 
 
 def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = False,
                max_mb: float = MAX_LETTER_MB) -> dict:
     """Ingest letters into `out`; returns the summary the command prints. Bad --out, or no
     letter read (outputs then left untouched), ends the command with one line."""
-    from imr_ml.ingest import IngestError, ingest_paths, no_letters, skipped_path
+    from imr_ml.letters.ingest import IngestError, ingest_paths, no_letters, skipped_path
 
     jobs = jobs or os.cpu_count() or 1
     try:

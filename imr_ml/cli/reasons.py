@@ -13,7 +13,7 @@ from imr_ml.cli._app import app, fail, progress_bar, read_inputs
 
 def run_reasons(inputs: list[str], out: str, rules: str | None = None, show_progress: bool = False) -> dict:
     """Write reasons.json and reasons.md into `out`; return the report."""
-    from imr_ml.reasons import reasons_markdown, reasons_report
+    from imr_ml.reporting.reasons import reasons_markdown, reasons_report
     from imr_ml.textio import atomic_write_json, atomic_write_text
 
     rows = read_inputs(inputs)

@@ -23,10 +23,10 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
                     columns: str | None = None, ur: tuple = (None, None), id_col: str | None = None) -> list[dict]:
     """Rows to score from the command's inputs; raises ValueError with a one-line reason.
     ``stdin_text`` None means no summary was piped in."""
-    from imr_ml.ingest import NoRows, load_rows
-    from imr_ml.requests_io import parse_columns, read_requests_csv
-    from imr_ml.rowcheck import check_row_types
-    from imr_ml.scoring import request_row
+    from imr_ml.letters.ingest import NoRows, load_rows
+    from imr_ml.scoring.requests_io import parse_columns, read_requests_csv
+    from imr_ml.modeling.rowcheck import check_row_types
+    from imr_ml.scoring.score import request_row
 
     if item is not None:
         if summary_file:
@@ -92,7 +92,7 @@ def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_den
 
 
 def _load(model_dir: Path):
-    from imr_ml.modelio import ModelLoadError, load_model_dir
+    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
 
     try:
         return load_model_dir(model_dir)
@@ -140,8 +140,8 @@ def score(
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
     from imr_ml.pool import WorkerCrashed
-    from imr_ml.results_io import BatchSummary
-    from imr_ml.scoring import BATCH, score_rows, with_threshold
+    from imr_ml.scoring.results_io import BatchSummary
+    from imr_ml.scoring.score import BATCH, score_rows, with_threshold
 
     if out:
         check_out(out)
@@ -177,7 +177,7 @@ def score(
 @contextmanager
 def _sink(out: Optional[Path]):
     """`write(result)` into --out (by its suffix), or nowhere without one."""
-    from imr_ml.results_io import result_writer
+    from imr_ml.scoring.results_io import result_writer
 
     if not out:
         yield lambda r: None
@@ -187,7 +187,7 @@ def _sink(out: Optional[Path]):
 
 
 def threshold_text(loaded, cut: Optional[float]) -> str:
-    from imr_ml.scoring import threshold
+    from imr_ml.scoring.score import threshold
 
     source = "--threshold" if cut is not None else "the model's operating point"
     return f"threshold {threshold(loaded):.3f} ({source})"
@@ -207,7 +207,7 @@ def batch_lines(summary, printed: int, out: Optional[Path], threshold_note: str)
 
 def _warn(summary) -> None:
     """One stderr line per kind of out-of-range request, with its count."""
-    from imr_ml.ranges import WARNING_TEXT
+    from imr_ml.modeling.ranges import WARNING_TEXT
 
     for kind, n in summary.warnings.items():
         typer.echo(f"warning: {n} of {summary.n} items {WARNING_TEXT.get(kind, kind)} "
@@ -215,7 +215,7 @@ def _warn(summary) -> None:
 
 
 def format_result(r: dict) -> str:
-    from imr_ml.results_io import result_id
+    from imr_ml.scoring.results_io import result_id
 
     head = f"{result_id(r)} {r.get('item')}"
     if r["abstained"]:

@@ -15,7 +15,7 @@ from imr_ml.cli._app import app, fail, progress_bar
 def run_synth(n_letters: int, out_dir: str, seed: int = 0, pdf: bool = False, start: int = 0,
               layouts: Optional[str] = None, progress=None) -> dict:
     """Generate the corpus; returns the summary the command prints."""
-    from imr_ml.synth import DEFAULT_LAYOUT_MIX, generate_corpus, parse_layout_mix
+    from imr_ml.synth.generate import DEFAULT_LAYOUT_MIX, generate_corpus, parse_layout_mix
 
     mix = parse_layout_mix(layouts) if layouts else DEFAULT_LAYOUT_MIX
     return generate_corpus(n_letters, out_dir, seed=seed, pdf=pdf, start=start, layout_mix=mix, progress=progress)

@@ -38,9 +38,9 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ):
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
-    from imr_ml.modelio import ModelLoadError, ModelOutError, check_model_out
-    from imr_ml.train import DEFAULT_GRID, TrainError, TrainOptions, save
-    from imr_ml.train import train as fit
+    from imr_ml.modeling.modelio import ModelLoadError, ModelOutError, check_model_out
+    from imr_ml.modeling.train import DEFAULT_GRID, TrainError, TrainOptions, save
+    from imr_ml.modeling.train import train as fit
 
     try:
         grid = DEFAULT_GRID if not weights else tuple({"prior_weight": float(w)} for w in weights.split(",") if w.strip())
@@ -83,7 +83,7 @@ def train(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    from imr_ml.metrics import fmt, fmt_ci
+    from imr_ml.modeling.metrics import fmt, fmt_ci
 
     chosen = summary["hyperparameters"] or "the pipeline defaults (too few overturned items to search)"
     typer.echo(f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "
@@ -102,8 +102,8 @@ def train(
 
 def _say_forecast(rows: list[dict], opts, quiet: bool) -> None:
     """An honest forecast of the run's length on stderr, with the faster options when long."""
-    from imr_ml.streaming import STREAMING_MIN_ITEMS
-    from imr_ml.train import ESTIMATE_SAMPLE, forecast_seconds
+    from imr_ml.modeling.streaming import STREAMING_MIN_ITEMS
+    from imr_ml.modeling.train import ESTIMATE_SAMPLE, forecast_seconds
 
     if quiet or len(rows) < 5 * ESTIMATE_SAMPLE or (opts.streaming is None and len(rows) >= STREAMING_MIN_ITEMS):
         return

@@ -46,8 +46,8 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
                max_body: int = MAX_BODY, log_inputs: bool = False) -> FastAPI:
     """The app around one model, loaded here, once (per worker process). `model_spec` is a
     model directory, `builtin`, or an already loaded model; an unsafe directory raises
-    `imr_ml.modelio.ModelLoadError`."""
-    from imr_ml.modelio import LoadedModel, load_model_dir
+    `imr_ml.modeling.modelio.ModelLoadError`."""
+    from imr_ml.modeling.modelio import LoadedModel, load_model_dir
 
     loaded = model_spec if isinstance(model_spec, LoadedModel) else load_model_dir(model_spec)
     # No /docs or /redoc: their pages load scripts from a CDN, inline, which the CSP refuses.
@@ -61,7 +61,7 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
 
     def run(rows: list[dict], explained: bool) -> list[dict]:
         from imr_ml.cli.explain import explain_rows
-        from imr_ml.scoring import score_rows
+        from imr_ml.scoring.score import score_rows
 
         if log_inputs:
             log.info("inputs: %s", json.dumps(rows))
@@ -99,7 +99,7 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
         return model_info(loaded.manifest)
 
     def page(request: Request, form: dict, result=None, error=None, status=200):
-        from imr_ml.train import calibrate
+        from imr_ml.modeling.train import calibrate
 
         context = {"form": form, "result": result, "error": error}
         if result and not result["abstained"]:
@@ -168,7 +168,7 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
 
 
 def _row(req: ScoreRequest) -> dict:
-    from imr_ml.scoring import request_row
+    from imr_ml.scoring.score import request_row
 
     try:
         return request_row(req.summary, req.item, req.claims_admin_guideline, req.date_of_injury,
@@ -178,7 +178,7 @@ def _row(req: ScoreRequest) -> dict:
 
 
 def _uploaded_rows(data: bytes, name: str, encoding: str, columns: dict) -> list[dict]:
-    from imr_ml.requests_io import requests_from_text
+    from imr_ml.scoring.requests_io import requests_from_text
 
     try:
         text = data.decode(encoding or "utf-8-sig")

@@ -13,7 +13,7 @@ MAX_OTHER_ITEMS = 50
 
 
 class ScoreRequest(BaseModel):
-    """One treatment request, as `imr_ml.scoring.request_row` takes it."""
+    """One treatment request, as `imr_ml.scoring.score.request_row` takes it."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from imr_ml.results_io import spreadsheet_safe
+from imr_ml.scoring.results_io import spreadsheet_safe
 
 SHOWN = 8  # contributions drawn one by one; the rest are summed in one row
 BAR_STEPS = 20  # bar widths in 5% steps: classes w0..w20 in style.css (no inline styles under the CSP)

@@ -1,0 +1,87 @@
+"""Guideline rules (`features/guidelines.toml`): what MTUS, ACOEM and ODG say about a kind of
+request, as model features (`rule__<name>`) whose coefficients start from a cited prior.
+
+A rule is a conjunction of conditions on a request's signals; its `strength` is the prior
+log-odds effect of an overturn, `sd` how sure that prior is. The model (`imr_ml.modeling.prior_lr`)
+shrinks each coefficient toward its strength instead of toward zero, so a model trained on a
+hundred letters already knows what the guidelines say, and a large corpus can correct it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Mapping
+
+from imr_ml.knowledge.taxonomy import AnyCase, condition, load_toml
+
+
+@dataclass(frozen=True)
+class GuidelineRule:
+    name: str
+    label: str
+    strength: float
+    sd: float
+    fixed_sign: bool
+    citation: str
+    when: tuple[tuple[str, Callable], ...]
+    when_any: tuple[tuple[tuple[str, Callable], ...], ...]
+    item: AnyCase | None
+    names: frozenset[str]  # every signal a condition reads
+
+    def applies(self, values: Mapping, item: str) -> bool:
+        """Whether the rule fires for a request with these signal values and item text."""
+        if not all(test(values.get(name)) for name, test in self.when):
+            return False
+        if self.when_any and not any(all(test(values.get(n)) for n, test in alt) for alt in self.when_any):
+            return False
+        return self.item is None or self.item.search(item or "") is not None
+
+
+@dataclass(frozen=True, eq=False)  # one object per file (load_guidelines): hashed by identity
+class Guidelines:
+    rules: tuple[GuidelineRule, ...]
+    prior: dict
+    source: str
+
+
+def _conditions(table: Mapping) -> tuple[tuple[str, Callable], ...]:
+    return tuple((name, condition(cond)) for name, cond in table.items())
+
+
+@lru_cache(maxsize=8)
+def load_guidelines(path: str | None = None) -> Guidelines:
+    """The rules of the shipped `features/guidelines.toml`, or of the user's copy."""
+    data = load_toml("guidelines.toml", path)
+    rules = []
+    for r in data.get("rule", []):
+        missing = [k for k in ("name", "label", "strength", "citation") if k not in r]
+        if missing:
+            raise ValueError(f"guideline rule {r.get('name', '?')!r} lacks {', '.join(missing)}")
+        when = dict(r.get("when", {}))
+        alts = [dict(a) for a in r.get("when_any", [])]
+        rules.append(GuidelineRule(
+            name=r["name"], label=r["label"], strength=float(r["strength"]), sd=float(r.get("sd", 0.3)),
+            fixed_sign=r.get("direction") == "fixed", citation=r["citation"],
+            when=_conditions(when), when_any=tuple(_conditions(a) for a in alts),
+            item=AnyCase(r["item"]) if r.get("item") else None,
+            names=frozenset(when) | frozenset(k for a in alts for k in a),
+        ))
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise ValueError("guideline rule names must be unique")
+    return Guidelines(rules=tuple(rules), prior=dict(data.get("prior", {})),
+                      source=str(path) if path else "features/guidelines.toml")
+
+
+@lru_cache(maxsize=512)
+def _candidates(guidelines: Guidelines, category) -> tuple[GuidelineRule, ...]:
+    """The rules whose category condition (if any) admits `category`: most rules name their
+    categories, so a request is tested against the few that can apply (scoring speed)."""
+    return tuple(r for r in guidelines.rules
+                 if all(test(category) for name, test in r.when if name == "category"))
+
+
+def fired_rules(values: Mapping, item: str, guidelines: Guidelines) -> list[GuidelineRule]:
+    """The rules that apply to one request."""
+    return [r for r in _candidates(guidelines, values.get("category")) if r.applies(values, item)]

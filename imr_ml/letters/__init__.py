@@ -1,0 +1,1 @@
+"""Stage 1, letters to rows: text extraction, one parser per letter layout, ingest."""

@@ -1,0 +1,1 @@
+"""Stage 4, the model: data frames, splits, estimators, training, baselines, metrics, model files."""

@@ -1,0 +1,1 @@
+"""Stage 5, using a model: scores, explanations, hints of missing documentation, request I/O."""

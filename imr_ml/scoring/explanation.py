@@ -1,0 +1,129 @@
+"""Explanations that add up: the model's log-odds for a request split into a baseline and
+one contribution per feature, in plain words.
+
+The baseline is a bare request of the same treatment category: its category (and the
+published base rate behind it) with no signal, no guideline rule, no word, and the typical
+claim's numbers (every other feature 0: numbers are centred on the typical claim). A feature's contribution is its coefficient times its change
+from that baseline, so that ``baseline.logit + sum(contributions) == logit`` exactly, and an
+explanation never lists a feature that did not change (summary length, age at the reference).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from imr_ml.knowledge.guidelines import load_guidelines
+from imr_ml.knowledge.taxonomy import load_taxonomy
+from imr_ml.signals.extract import category_prior, load_rules
+
+FIELD_LABELS = {
+    "retrospective": "the request is retrospective (service already given)",
+    "partial_authorization": "UR authorised part of the request",
+    "requested_quantity": "the number of visits or units requested",
+    "exceeds_trial": "more visits than the guideline's initial trial",
+    "prior_sessions": "the number of earlier sessions of the same treatment",
+    "prior_same_modality": "the same treatment was given before",
+    "chronicity_decades": "time from injury to the UR denial",
+    "age_decades": "the worker's age",
+    "item_additional": "the request continues or repeats a treatment",
+    "item_post_op": "the request is for the post-operative period",
+    "item_purchase": "a purchase (not a rental)",
+    "item_rental": "a rental",
+    "category_prior": "the published overturn rate of the category",
+    "surgery_in_dispute": "a surgery is also disputed in the application",
+    "periop_surgery_not_in_dispute": "a perioperative service whose surgery is not disputed",
+}
+
+
+@lru_cache(maxsize=4096)
+def feature_label(name: str) -> str:
+    """Plain words for a feature name (`rule__x`, `signal__x`, `field__x`, ...)."""
+    group, _, rest = name.partition("__")
+    if group == "rule":
+        for r in load_guidelines().rules:
+            if r.name == rest:
+                return f"guideline: {r.label}"
+    if group == "signal":
+        base = rest.removesuffix("_same_modality")
+        for t in load_rules().text_rules:
+            if t.name == base:
+                text = t.description.rstrip(".")
+                return text + (" (the requested treatment itself)" if base != rest else "")
+        return rest.replace("_", " ")
+    if group == "item" and rest.startswith("category__"):
+        return f"treatment category: {_category_label(rest.split('__', 1)[1])}"
+    if group == "field":
+        if rest.startswith("ca_guideline__"):
+            return f"the claims administrator cited {rest.split('__', 1)[1].replace('_', ' ')}"
+        if rest.startswith("item_region__"):
+            return f"requested for the {rest.split('__', 1)[1].replace('_', '/')}"
+        return FIELD_LABELS.get(rest, rest.replace("_", " "))
+    m = re.match(r"(summary|item)__tfidf__(.+)", name)
+    if m:
+        return f'the word "{m.group(2).replace("_", " ")}" in the {m.group(1)}'
+    return name
+
+
+@lru_cache(maxsize=64)
+def _category_label(category: str) -> str:
+    for c in load_taxonomy():
+        if c.name == category:
+            return c.label
+    return category.replace("_", " ")
+
+
+@lru_cache(maxsize=64)
+def category_rate(category: str) -> float:
+    """The category's overturn rate from the taxonomy (published where a figure exists)."""
+    rates = {c.name: c.overturn_rate for c in load_taxonomy()}
+    return rates.get(category, rates["other"])
+
+
+class Explainer:
+    """The additive decomposition of one fitted linear pipeline's log-odds."""
+
+    def __init__(self, names: list[str], coef: np.ndarray, intercept: float):
+        self.names = names
+        self.coef = np.asarray(coef, dtype=float).ravel()
+        self.intercept = float(intercept)
+        self.index = {n: j for j, n in enumerate(names)}
+        self._baselines: dict[str, tuple[float, dict[int, float]]] = {}
+        self.baseline_p: dict[str, float] = {}  # calibrated, filled by scoring (one model per pipeline)
+
+    def reference(self, category: str) -> dict[int, float]:
+        """{column: value} of the baseline request of `category` (others are 0)."""
+        ref = {}
+        for name, value in (("item__category__" + category, 1.0),
+                            ("field__category_prior", category_prior(category))):
+            j = self.index.get(name)
+            if j is not None:
+                ref[j] = value
+        return ref
+
+    def baseline(self, category: str) -> tuple[float, dict[int, float]]:
+        """(log-odds, reference vector) of the bare request of `category`."""
+        if category not in self._baselines:
+            ref = self.reference(category)
+            self._baselines[category] = (self.intercept + sum(self.coef[j] * v for j, v in ref.items()), ref)
+        return self._baselines[category]
+
+    def contributions(self, idx, values, category: str) -> tuple[float, list[tuple[int, float, float]]]:
+        """(baseline log-odds, [(column, value, contribution)]) for a row whose non-zero
+        features are `values` at columns `idx`; every column whose value differs from the
+        baseline, largest contribution first."""
+        base, ref = self.baseline(category)
+        row = dict(zip(np.asarray(idx).tolist(), np.asarray(values, dtype=float).tolist()))
+        out = []
+        for j in row.keys() | ref.keys():
+            v = row.get(j, 0.0)
+            c = float(self.coef[j] * (v - ref.get(j, 0.0)))
+            if c != 0.0:
+                out.append((j, v, c))
+        out.sort(key=lambda t: -abs(t[2]))
+        return base, out
+
+    def baseline_what(self, category: str) -> str:
+        return f"a request for {_category_label(category)} stating none of the findings below"

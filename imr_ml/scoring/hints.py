@@ -1,0 +1,53 @@
+"""Missing-documentation hints: plain-words advice a provider can act on before
+submitting, from the request's own signals and `features/hints.toml`."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Mapping
+
+from imr_ml.knowledge.taxonomy import condition, load_taxonomy, load_toml
+
+
+@lru_cache(maxsize=4)
+def load_hints(path: str | None = None) -> tuple[dict, ...]:
+    return tuple(load_toml("hints.toml", path)["hint"])
+
+
+@lru_cache(maxsize=256)
+def _rules_for(category, path: str | None) -> tuple:
+    """((conditions, text), ...) of the hints whose category condition (if any) holds for
+    `category`, their other conditions as predicates: most hints name categories, so a
+    request is tested against the few that can apply to it."""
+    out = []
+    for hint in load_hints(path):
+        tests = {name: condition(cond) for name, cond in hint["when"].items()}
+        if "category" in tests and not tests.pop("category")(category):
+            continue
+        out.append((tuple(tests.items()), hint["text"]))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4)
+def _labels(taxonomy: str | None = None) -> dict[str, str]:
+    return {c.name: c.label.lower() for c in load_taxonomy(taxonomy)}
+
+
+def hints_for(values: Mapping, path: str | None = None) -> list[str]:
+    """Hints whose conditions all hold. `values` maps signal names (and `category`) to the
+    request's values; a signal it lacks counts as not fired / zero."""
+    out = []
+    for conditions, text in _rules_for(values.get("category"), path):
+        if all(test(values.get(name)) for name, test in conditions):
+            out.append(re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1)), text))
+    return out
+
+
+def _fill(values: Mapping, name: str) -> str:
+    if name == "category_label":
+        return _labels().get(values.get("category"), "treatment")
+    v = values.get(name)
+    if v is None and name not in values:
+        return "?"
+    return str(int(v) if isinstance(v, float) and v.is_integer() else v)

@@ -1,0 +1,310 @@
+"""Scoring requests (`imr-ml score`, `imr-ml explain`): a calibrated P(overturned), the
+features that moved it with the text that made them fire, and missing-documentation hints.
+
+Only pre-decision fields reach the model, so a letter's item scored in a backtest gets the
+same number as the same facts typed in as a new request.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from functools import lru_cache
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from imr_ml.knowledge.taxonomy import AnyCase
+
+MIN_SUMMARY_WORDS = 12
+BATCH = 512
+
+
+def abstain_reason(row: dict, signals: dict) -> str | None:
+    """Why the input is too thin to score, or None."""
+    words = len((row.get("summary") or "").split(None, MIN_SUMMARY_WORDS))  # enough to tell
+    if not (row.get("item") or "").strip():
+        return "no requested item"
+    if words < MIN_SUMMARY_WORDS:
+        return f"too little clinical content to score (summary has {words} words, need {MIN_SUMMARY_WORDS})"
+    if signals["category"].value == "other":
+        return "unknown item: it matches no treatment category in the taxonomy"
+    return None
+
+
+# Structured features named differently from the signal whose evidence explains them.
+_FIELD_SIGNAL = {
+    "chronicity_years": "chronicity_days", "chronicity_missing": "chronicity_days",
+    "requested_quantity_missing": "requested_quantity", "prior_sessions_missing": "prior_sessions",
+    "age_missing": "age", "item_region": "item_regions", "summary_region": "summary_regions",
+    "n_summary_regions": "summary_regions", "category_prior": "category",
+    "item_additional": "item_additional", "item_post_op": "item_post_op",
+}
+
+
+@lru_cache(maxsize=65536)
+def _evidence_source(name: str) -> tuple:
+    """Where a feature's evidence is found: ("signal", name), ("signals", names) for a
+    guideline rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature
+    names repeat across rows: worked out once per name."""
+    parts = name.split("__")
+    group = parts[0]
+    if group == "rule":  # a rule's evidence is that of the signals its conditions read
+        from imr_ml.knowledge.guidelines import load_guidelines
+
+        rule = next((r for r in load_guidelines().rules if r.name == parts[1]), None)
+        return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
+    if group in ("signal", "field"):
+        return ("signal", _FIELD_SIGNAL.get(parts[1], parts[1]))
+    if len(parts) >= 3 and parts[1] == "tfidf":
+        terms = parts[2].split("_")  # a TF-IDF term: lower-case words
+        return ("word", group, AnyCase(r"\b" + r"\s+".join(map(re.escape, terms)) + r"\b"), terms[0])
+    if group == "item":
+        return ("item",)
+    return ()
+
+
+def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
+    """The text behind one feature: signal spans, or where a word occurs."""
+    source = _evidence_source(name)
+    spans: list[tuple[str, int, int]] = []
+    if not source:
+        return []
+    if source[0] == "signal":
+        if source[1] in signals:
+            spans = signals[source[1]].evidence
+    elif source[0] == "signals":
+        spans = list(dict.fromkeys(span for n in source[1] if n in signals for span in signals[n].evidence))
+    elif source[0] == "word":
+        m = source[2].search(row.get(source[1]) or "", opening=source[3])
+        if m:
+            spans = [(source[1], m.start(), m.end())]
+    else:
+        item = row.get("item") or ""
+        spans = [("item", 0, len(item))] if item else []
+    out = []
+    for field, s, e in spans[:3]:
+        text = str(row.get(field) or "")
+        out.append({"field": field, "start": s, "end": e, "text": text[s:e]})
+    return out
+
+
+def _features(pipe, rows: list[dict]):
+    """The feature matrix of rows (CSR when sparse, for per-row contributions)."""
+    from imr_ml.modeling.train import frame
+
+    Z = pipe[:-1].transform(frame(rows))
+    return Z.tocsr() if hasattr(Z, "tocsr") else Z
+
+
+_EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def explainer(pipe):
+    """The additive decomposition of a fitted pipeline, built once per model object."""
+    from imr_ml.scoring.explanation import Explainer
+
+    if pipe not in _EXPLAINERS:
+        names = [str(n) for n in pipe[:-1].get_feature_names_out()]
+        _EXPLAINERS[pipe] = Explainer(names, np.asarray(pipe[-1].coef_).ravel(), float(np.ravel(pipe[-1].intercept_)[0]))
+    return _EXPLAINERS[pipe]
+
+
+def with_threshold(loaded, value: float):
+    """The same model operated at another threshold (`score --threshold`)."""
+    from dataclasses import replace
+
+    return replace(loaded, manifest={**loaded.manifest, "threshold": {"value": float(value),
+                                                                      "method": "set by the user"}})
+
+
+def threshold(loaded) -> float:
+    """The operating threshold recorded at training time (`train.choose_threshold`)."""
+    from imr_ml.modeling.train import fallback_threshold
+
+    t = (loaded.manifest.get("threshold") or {}).get("value")
+    if t is None:
+        t = fallback_threshold(float((loaded.manifest.get("data") or {}).get("base_rate") or 0.1))
+    return float(t)
+
+
+def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, values) of row i's non-zero features."""
+    if hasattr(Z, "indptr"):
+        return Z.indices[Z.indptr[i]: Z.indptr[i + 1]], Z.data[Z.indptr[i]: Z.indptr[i + 1]]
+    row = np.asarray(Z[i]).ravel()
+    idx = np.flatnonzero(row)
+    return idx, row[idx]
+
+
+def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
+               batch: int = BATCH) -> Iterator[dict]:
+    """Stream one result per item, in the rows' order, scored in batches of `batch` rows by
+    `n_jobs` processes (1: this one). `progress(n)` hears how many are done."""
+    from imr_ml.pool import ordered_map
+    from imr_ml.signals.extract import fewer_gc_pauses
+
+    batches = _batches(rows, batch)
+    with fewer_gc_pauses():
+        if n_jobs > 1:
+            scored = ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
+        else:
+            scored = (_score_batch(loaded, b, top) for b in batches)
+        done = 0
+        for results in scored:
+            yield from results
+            done += len(results)
+            if progress:
+                progress(done)
+
+
+def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_SCORER: dict = {}
+
+
+def _init_scorer(loaded, top: int) -> None:
+    _SCORER.update(loaded=loaded, top=top)
+
+
+def _score_in_worker(rows: list[dict]) -> list[dict]:
+    from imr_ml.signals.extract import fewer_gc_pauses
+
+    with fewer_gc_pauses():
+        return _score_batch(_SCORER["loaded"], rows, _SCORER["top"])
+
+
+Z90 = 1.6448536269514722  # standard normal quantile of a two-sided 90% interval
+
+
+def _scored(loaded, rows: list[dict]):
+    """Everything a batch's results are made of: (pipe, Z, log-odds, P, 90% interval)."""
+    from imr_ml.modeling.train import calibrate, fitted_pipeline, logits_from_features
+
+    pipe = fitted_pipeline(loaded.model)
+    Z = _features(pipe, rows)
+    logits = logits_from_features(loaded.model, Z)
+    sd = pipe[-1].logit_sd(Z) if hasattr(pipe[-1], "logit_sd") else np.zeros(len(rows))
+    bounds = np.sort(calibrate(loaded.model, np.stack([logits - Z90 * sd, logits + Z90 * sd])), axis=0)
+    return pipe, Z, logits, calibrate(loaded.model, logits), bounds
+
+
+def _baseline_p(ex, model, category: str, logit: float) -> float:
+    """The calibrated P of a category's baseline, worked out once per model and category."""
+    from imr_ml.modeling.train import calibrate
+
+    if category not in ex.baseline_p:
+        ex.baseline_p[category] = round(float(calibrate(model, [logit])[0]), 4)
+    return ex.baseline_p[category]
+
+
+def _explained(loaded, pipe, Z, i: int, logit: float, row: dict, signals: dict) -> dict:
+    """The baseline, every contribution (they add up to `logit`) with labels and evidence."""
+    from imr_ml.scoring.explanation import feature_label
+
+    ex = explainer(pipe)
+    category = signals["category"].value
+    base, parts = ex.contributions(*_row_entries(Z, i), category)
+    return {
+        "logit": float(logit),
+        "baseline": {"logit": base, "p": _baseline_p(ex, loaded.model, category, base),
+                     "what": ex.baseline_what(category)},
+        "contributions": [{"feature": ex.names[j], "label": feature_label(ex.names[j]), "value": v,
+                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals)}
+                          for j, v, c in parts],
+    }
+
+
+def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
+    from imr_ml.scoring.explanation import category_rate
+    from imr_ml.scoring.hints import hints_for
+    from imr_ml.modeling.ranges import model_ranges, range_warnings
+    from imr_ml.signals.extract import SignalValues, extract_signals
+
+    pipe, Z, logits, p, bounds = _scored(loaded, rows)
+    cut = threshold(loaded)
+    ranges = model_ranges(loaded.manifest)
+    out = []
+    for i, row in enumerate(rows):
+        row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
+        signals = extract_signals(row)
+        category = signals["category"].value
+        result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
+                  "category": category, "warnings": range_warnings(row, category, ranges)}
+        if "id" in row:
+            result["id"] = row["id"]
+        reason = abstain_reason(row, signals)
+        if reason:
+            out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,
+                                 "reasons": [], "hints": []})
+            continue
+        explained = _explained(loaded, pipe, Z, i, logits[i], row, signals)
+        pi = float(p[i])
+        result |= {
+            "abstained": False,
+            "p_overturned": round(pi, 4),
+            "interval": [round(float(bounds[0, i]), 4), round(float(bounds[1, i]), 4)],
+            "relative_risk": round(pi / category_rate(category), 3),
+            "category_rate": round(category_rate(category), 4),
+            "decision": "overturned" if pi >= cut else "upheld",
+            "threshold": round(cut, 4),
+            **explained,
+            "reasons": explained["contributions"][:top],
+            "hints": hints_for(SignalValues(signals)),
+        }
+        if "label" in row and row.get("label") is not None:
+            result["actual"] = "overturned" if row["label"] else "upheld"
+        out.append(result)
+    return out
+
+
+def grouped_contributions(result: dict) -> dict:
+    """For `explain`: a scored result's contributions grouped (guideline rules, signals,
+    fields, item, words), each group with its total."""
+    from imr_ml.featurize.pipeline import feature_groups
+
+    contribs = result.get("contributions") or []
+    groups = {}
+    for group, idx in feature_groups([c["feature"] for c in contribs]).items():
+        feats = [contribs[j] for j in idx]
+        groups[group] = {"total": sum(f["contribution"] for f in feats), "features": feats}
+    return {"baseline": result.get("baseline"), "groups": groups}
+
+
+def request_row(summary: str, item: str, claims_admin_guideline: str | None = None,
+                date_of_injury: str | None = None, ur_denial_date: str | None = None,
+                other_items: list[str] | tuple[str, ...] = (), ur_decision: str | None = None,
+                ur_reason: str | None = None) -> dict:
+    """A new request typed in before submission, as a row. The UR decision and its stated
+    reason, which every letter summary restates, may be given apart (`ur_decision`: denied
+    or modified); they are added to the summary as a letter would say them."""
+    from imr_ml.letters.layouts._common import RETRO_RE, iso_date
+    from imr_ml.schema import ITEM_SEPARATOR
+
+    def day(v):
+        return (iso_date(v) or v) if v else None
+
+    retro = bool(RETRO_RE.search(item or ""))
+    summary = " ".join((summary or "").split())
+    if ur_decision or ur_reason:
+        verb = {"modified": "modified", "denied": "non-certified", "non-certified": "non-certified"}.get(
+            (ur_decision or "denied").strip().lower())
+        if verb is None:
+            raise ValueError(f"UR decision {ur_decision!r}: say denied or modified")
+        reason = " ".join((ur_reason or "").split()).rstrip(".")
+        summary += f" Utilization review {verb} the request" + (f", stating that {reason}." if reason else ".")
+    return {"letter_id": "request", "item_index": 0, "summary": summary.strip(),
+            "item": " ".join((item or "").split()), "claims_admin_guideline": claims_admin_guideline,
+            "date_of_injury": day(date_of_injury), "ur_denial_date": day(ur_denial_date), "retrospective": retro,
+            "original_request": None, "authorized_portion": None,
+            "other_items": ITEM_SEPARATOR.join(" ".join(o.split()) for o in other_items)}
+

@@ -1,0 +1,1 @@
+"""Stage 2, clinical signals read from the pre-decision text, driven by `features/signals.toml`."""
