@@ -21,7 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from imr_ml.modeling import train as T
 from imr_ml.modeling.metrics import METRICS, fmt
 

@@ -42,9 +42,9 @@ def _fmt_ci(value, ci) -> str:
 def builtin_on_letters(rows: list[dict]) -> list[str]:
     from imr_ml.modeling import train as T
     from imr_ml.modeling.baselines import categories
-    from imr_ml.scoring.explanation import category_rate
     from imr_ml.modeling.metrics import bootstrap_ci, score
     from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.scoring.explanation import category_rate
 
     rows = T.canonical_rows(rows)
     X, y, g = T.frame(rows), T.labels(rows), T.letter_groups(rows)
@@ -68,8 +68,8 @@ def sense_of_trained(rows: list[dict]) -> list[str]:
     from imr_ml.modeling import train as T
     from imr_ml.modeling.baselines import data_only
     from imr_ml.modeling.modelio import LoadedModel, load_model_dir
-    from imr_ml.scoring.score import score_rows
     from imr_ml.reporting.sense import evaluate_suite, load_suite
+    from imr_ml.scoring.score import score_rows
 
     rows = T.canonical_rows(rows)
     X, y = T.frame(rows), T.labels(rows)

@@ -65,11 +65,11 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     from imr_ml.letters.ingest import ingest_paths
     from imr_ml.modeling.metrics import format_evaluation
     from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.train import TrainOptions, evaluate, save, train
     from imr_ml.reporting.report import build_report, write_report
     from imr_ml.scoring.score import request_row, score_rows
     from imr_ml.synth.generate import generate_corpus
     from imr_ml.textio import atomic_write_json, atomic_write_jsonl
-    from imr_ml.modeling.train import TrainOptions, evaluate, save, train
 
     out = Path(out)
     say(f"1/6 synthesising {letters} letters with a known truth -> {out / 'letters'}")

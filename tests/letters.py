@@ -1,117 +1,117 @@
 """Hand-written letters in each layout, for parser tests. The clinical text is invented for
 this project; only the layout (headings, labels, wrapping) follows the real letters."""
 
-HOW_MADE = """HOW THE IMR FINAL DETERMINATION WAS MADE 
-MAXIMUS Federal Services sent the complete case file to an expert reviewer. The reviewer is 
-independent of the parties and practises in a relevant specialty. 
+HOW_MADE = """HOW THE IMR FINAL DETERMINATION WAS MADE
+MAXIMUS Federal Services sent the complete case file to an expert reviewer. The reviewer is
+independent of the parties and practises in a relevant specialty.
 """
 
-BOILER = """CLINICAL CASE SUMMARY 
-The expert reviewer developed the following clinical case summary based on a review of the 
-case file, including all medical records: 
- 
+BOILER = """CLINICAL CASE SUMMARY
+The expert reviewer developed the following clinical case summary based on a review of the
+case file, including all medical records:
+
 """
 
-SUMMARY_2016 = """The injured worker is a 51-year-old woman who hurt her right shoulder lifting boxes on 
-March 3, 2014. In a utilization review report dated October 2, 2016, the claims administrator 
-modified a request for physical therapy. She has completed eight sessions of acupuncture 
-without lasting benefit. Norco was refilled. She remains off work. 
+SUMMARY_2016 = """The injured worker is a 51-year-old woman who hurt her right shoulder lifting boxes on
+March 3, 2014. In a utilization review report dated October 2, 2016, the claims administrator
+modified a request for physical therapy. She has completed eight sessions of acupuncture
+without lasting benefit. Norco was refilled. She remains off work.
 """
 
 LETTER_2016 = (
-    """ 
-Case Number: CM16-0000001  
-Date Assigned: 10/20/2016 Date of Injury:  03/03/2014 
-Decision Date: 11/28/2016 UR Denial Date:  10/02/2016 
-Priority:  Standard Application 
-Received:  
-10/15/2016 
- 
+    """
+Case Number: CM16-0000001
+Date Assigned: 10/20/2016 Date of Injury:  03/03/2014
+Decision Date: 11/28/2016 UR Denial Date:  10/02/2016
+Priority:  Standard Application
+Received:
+10/15/2016
+
 """
     + HOW_MADE
-    + """ 
-The Expert Reviewer has the following credentials: 
-State(s) of Licensure: California 
-Certification(s)/Specialty: Orthopedic Surgery 
- 
+    + """
+The Expert Reviewer has the following credentials:
+State(s) of Licensure: California
+Certification(s)/Specialty: Orthopedic Surgery
+
 """
     + BOILER
     + SUMMARY_2016
-    + """ 
-IMR ISSUES, DECISIONS AND RATIONALES 
-The Final Determination was based on decisions for the disputed items/services set forth below: 
- 
-Additional acupuncture for the right shoulder, two times a week for four weeks (8 
-sessions):  Upheld 
- 
-Claims Administrator guideline: Decision based on MTUS Acupuncture Medical Treatment 
-Guidelines. 
- 
-MAXIMUS guideline: Decision based on MTUS Acupuncture Medical Treatment Guidelines. 
- 
-Decision rationale: Eight earlier sessions produced no functional gain. The request is not 
-medically necessary. 
- 
-Physical therapy 12 sessions was the original request. Physical therapy 6 sessions was 
-authorized by the Claims Administrator. The remaining IMR eligible portion of the original 
-request, Physical therapy 6 sessions is: 
-Overturned 
-Claims Administrator guideline: Decision based on Non-MTUS Citation Official Disability 
-Guidelines. 
- 
-MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment Guidelines. 
- 
-Decision rationale: The therapist documented better lifting tolerance. The request is 
-medically necessary. 
- 
-Home exercise kit was the original request. The Claims Administrator authorized an 
-instruction visit only, leaving the original request IMR eligible. The original request, 
-Home exercise kit is: Upheld 
- 
-Claims Administrator guideline: The Claims Administrator did not cite any medical evidence 
-for its decision. 
- 
-MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment Guidelines. 
- 
-Decision rationale: A kit adds nothing to a home program. The request is not medically 
-necessary. 
-Retrospective x-rays of the right shoulder (DOS 09/30/16):  Overturned 
- 
-Claims Administrator guideline: Decision based on MTUS Shoulder Complaints. 
- 
-MAXIMUS guideline: Decision based on MTUS Shoulder Complaints. 
- 
-Decision rationale: The fall warranted films. The request was medically necessary. 
+    + """
+IMR ISSUES, DECISIONS AND RATIONALES
+The Final Determination was based on decisions for the disputed items/services set forth below:
+
+Additional acupuncture for the right shoulder, two times a week for four weeks (8
+sessions):  Upheld
+
+Claims Administrator guideline: Decision based on MTUS Acupuncture Medical Treatment
+Guidelines.
+
+MAXIMUS guideline: Decision based on MTUS Acupuncture Medical Treatment Guidelines.
+
+Decision rationale: Eight earlier sessions produced no functional gain. The request is not
+medically necessary.
+
+Physical therapy 12 sessions was the original request. Physical therapy 6 sessions was
+authorized by the Claims Administrator. The remaining IMR eligible portion of the original
+request, Physical therapy 6 sessions is:
+Overturned
+Claims Administrator guideline: Decision based on Non-MTUS Citation Official Disability
+Guidelines.
+
+MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment Guidelines.
+
+Decision rationale: The therapist documented better lifting tolerance. The request is
+medically necessary.
+
+Home exercise kit was the original request. The Claims Administrator authorized an
+instruction visit only, leaving the original request IMR eligible. The original request,
+Home exercise kit is: Upheld
+
+Claims Administrator guideline: The Claims Administrator did not cite any medical evidence
+for its decision.
+
+MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment Guidelines.
+
+Decision rationale: A kit adds nothing to a home program. The request is not medically
+necessary.
+Retrospective x-rays of the right shoulder (DOS 09/30/16):  Overturned
+
+Claims Administrator guideline: Decision based on MTUS Shoulder Complaints.
+
+MAXIMUS guideline: Decision based on MTUS Shoulder Complaints.
+
+Decision rationale: The fall warranted films. The request was medically necessary.
 """
 )
 
 LETTER_2013 = "\n\n".join(
-    """ HOW THE IMR FINAL DETERMINATION WAS MADE 
-MAXIMUS Federal Services sent the complete case file to an expert reviewer. The expert 
-reviewer is Board Certified in Family Practice, and is licensed to practice in California. 
- 
-CLINICAL CASE SUMMARY 
-The expert reviewer developed the following clinical case summary based on a review of the 
-case file, including all medical records: 
- 
-This 44 year-old man strained his neck in 2011. A course of six chiropractic visits gave only 
-temporary relief. He is working modified duty. The request for more chiropractic care was 
-non-certified on 8/1/13 and the Final Determination Letter for IMR Case Number CM13-0000042 4 provider 
-appealed. 
- 
-IMR ISSUES, DECISIONS AND RATIONALES 
-The Final Determination was based on decisions for the disputed items/services set forth below: 
- 
-CHIROPRACTIC CARE TWO TIMES A WEEK FOR SIX 
-WEEKS FOR THE NECK:  Upheld 
- 
-Claims Administrator guideline: Decision based on MTUS Chronic Pain Medical Treatment 
-Guidelines. 
- 
-MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment Guidelines. 
- 
-Decision rationale: Relief was temporary and function did not change. Not medically 
-necessary. 
+    """ HOW THE IMR FINAL DETERMINATION WAS MADE
+MAXIMUS Federal Services sent the complete case file to an expert reviewer. The expert
+reviewer is Board Certified in Family Practice, and is licensed to practice in California.
+
+CLINICAL CASE SUMMARY
+The expert reviewer developed the following clinical case summary based on a review of the
+case file, including all medical records:
+
+This 44 year-old man strained his neck in 2011. A course of six chiropractic visits gave only
+temporary relief. He is working modified duty. The request for more chiropractic care was
+non-certified on 8/1/13 and the Final Determination Letter for IMR Case Number CM13-0000042 4 provider
+appealed.
+
+IMR ISSUES, DECISIONS AND RATIONALES
+The Final Determination was based on decisions for the disputed items/services set forth below:
+
+CHIROPRACTIC CARE TWO TIMES A WEEK FOR SIX
+WEEKS FOR THE NECK:  Upheld
+
+Claims Administrator guideline: Decision based on MTUS Chronic Pain Medical Treatment
+Guidelines.
+
+MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment Guidelines.
+
+Decision rationale: Relief was temporary and function did not change. Not medically
+necessary.
 """.split("\n")
 )
 

@@ -11,13 +11,21 @@ import threading
 import time
 from pathlib import Path
 
+import letters
 import pytest
 from typer.testing import CliRunner
 
-import letters
 from imr_ml.cli import app
-from imr_ml.letters.ingest import CorpusError, IngestError, NoRows, ingest_paths, load_rows, parse_text, read_corpus
-from imr_ml.letters.ingest import SkipLetter
+from imr_ml.letters.ingest import (
+    CorpusError,
+    IngestError,
+    NoRows,
+    SkipLetter,
+    ingest_paths,
+    load_rows,
+    parse_text,
+    read_corpus,
+)
 from imr_ml.pool import WorkerCrashed, ordered_map
 from imr_ml.textio import atomic_write_text
 

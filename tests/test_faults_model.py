@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from imr_ml.modeling import modelio
 from imr_ml.cli import app
+from imr_ml.modeling import modelio
 from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
 
 pytestmark = pytest.mark.faults
@@ -372,7 +372,7 @@ def test_score_item_with_stdin_closed_says_how_to_give_the_summary(model):
 
 def test_csv_saved_by_excel_with_a_bom_is_read(model, tmp_path):
     path = tmp_path / "excel.csv"
-    path.write_bytes(f'\ufeffsummary,item\n"{SUMMARY}",{ITEM}\n'.encode("utf-8"))
+    path.write_bytes(f'\ufeffsummary,item\n"{SUMMARY}",{ITEM}\n'.encode())
     res = invoke("score", model, path, "--json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)[0]["item"] == ITEM

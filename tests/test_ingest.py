@@ -1,9 +1,9 @@
 import json
 import re
 
+import letters
 import pytest
 
-import letters
 from imr_ml.letters.ingest import SkipLetter, ingest_paths, parse_file, parse_text, read_corpus
 from imr_ml.schema import COLUMNS
 

@@ -6,8 +6,8 @@ import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import PredefinedSplit
-from sklearn.preprocessing import FunctionTransformer
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from imr_ml.modeling import modelio
 from imr_ml.modeling.modelio import ModelLoadError, load_model_dir, write_model_dir

@@ -17,9 +17,8 @@ def rows(synth_rows):
 
 
 def test_features_equal_the_pipeline_fitted_on_all_rows_in_one_or_two_processes(rows):
-    from imr_ml.featurize.pipeline import build_features
-
     import imr_ml.featurize.pipeline as F
+    from imr_ml.featurize.pipeline import build_features
 
     opts = {"hashing": True, "use_tfidf": True, "n_features": 2**12}
     size = F.ROW_CACHE_SIZE
@@ -69,8 +68,8 @@ def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path
     Z = fitted_pipeline(loaded.model)[:-1].transform(X)
     assert np.allclose(p, proba_from_features(loaded.model, Z))
     assert 0 < p.min() < p.max() < 1
-    from imr_ml.scoring.score import score_rows
     from imr_ml.modeling.train import evaluate
+    from imr_ml.scoring.score import score_rows
 
     scored = [r for r in score_rows(loaded, rows[:40]) if not r["abstained"]]
     assert scored and all(r["reasons"] for r in scored)

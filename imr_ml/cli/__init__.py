@@ -2,14 +2,21 @@
 plain function. Heavy imports (pandas, scikit-learn, pypdf) happen inside the commands so
 that `imr-ml --help` stays instant."""
 
-from imr_ml.cli._app import app
-
 # Each command module registers itself on `app` when imported.
-from imr_ml.cli import ingest, reasons  # noqa: F401,E402
-from imr_ml.cli import train, evaluate  # noqa: F401,E402
-from imr_ml.cli import synth  # noqa: F401,E402
-from imr_ml.cli import score, explain, report, demo  # noqa: F401,E402
-from imr_ml.cli import signals, serve  # noqa: F401,E402
+from imr_ml.cli import (  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E402
+    demo,
+    evaluate,
+    explain,
+    ingest,
+    reasons,
+    report,
+    score,
+    serve,
+    signals,
+    synth,  # noqa: F401,E402
+    train,
+)
+from imr_ml.cli._app import app
 
 
 def main() -> None:

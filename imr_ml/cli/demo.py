@@ -9,7 +9,6 @@ import typer
 
 from imr_ml.cli._app import app, progress
 
-
 EXAMPLES = """Examples:
 
   imr-ml demo

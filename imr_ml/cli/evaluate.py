@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
 from imr_ml.cli._app import app, fail, read_inputs, refuse_overwrite
-
 
 EXAMPLES = """Examples:
 
@@ -23,15 +21,15 @@ EXAMPLES = """Examples:
 @app.command(epilog=EXAMPLES)
 def evaluate(
     model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
-    corpus: List[Path] = typer.Argument(..., help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to save the report (default MODEL_DIR/evaluation.json)."),
+    corpus: list[Path] = typer.Argument(..., help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Where to save the report (default MODEL_DIR/evaluation.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Metrics (ROC AUC, AP, Brier, log-loss, ECE), per category, beside the baselines."""
     from imr_ml.modeling.modelio import ModelLoadError
-    from imr_ml.textio import atomic_write_json
     from imr_ml.modeling.train import TrainError
     from imr_ml.modeling.train import evaluate as run
+    from imr_ml.textio import atomic_write_json
 
     if not model_dir.is_dir():
         swapped = " did you swap MODEL_DIR and CORPUS?" if any(p.is_dir() for p in corpus) else ""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -36,19 +35,19 @@ EXAMPLES = """Examples:
 @app.command(epilog=EXAMPLES)
 def explain(
     model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
-    inputs: Optional[List[Path]] = typer.Argument(None, help="A letter, corpus or CSV (every item is explained)."),
-    summary_file: Optional[Path] = typer.Option(None, "--summary-file", help="Clinical summary of a new request."),
-    item: Optional[str] = typer.Option(None, "--item", help="The requested item."),
-    guideline: Optional[str] = typer.Option(None, "--guideline", help="The claims administrator's cited guideline."),
-    date_of_injury: Optional[str] = typer.Option(None, "--date-of-injury"),
-    ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date"),
-    other_item: Optional[List[str]] = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
-    ur_decision: Optional[str] = typer.Option(None, "--ur-decision", help=UR_DECISION_HELP),
-    ur_reason: Optional[str] = typer.Option(None, "--ur-reason", help=UR_REASON_HELP),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an HTML page: the path to P, the evidence highlighted, a checklist."),
+    inputs: list[Path] | None = typer.Argument(None, help="A letter, corpus or CSV (every item is explained)."),
+    summary_file: Path | None = typer.Option(None, "--summary-file", help="Clinical summary of a new request."),
+    item: str | None = typer.Option(None, "--item", help="The requested item."),
+    guideline: str | None = typer.Option(None, "--guideline", help="The claims administrator's cited guideline."),
+    date_of_injury: str | None = typer.Option(None, "--date-of-injury"),
+    ur_denial_date: str | None = typer.Option(None, "--ur-denial-date"),
+    other_item: list[str] | None = typer.Option(None, "--other-item", help="Another item of the same application (repeatable)."),
+    ur_decision: str | None = typer.Option(None, "--ur-decision", help=UR_DECISION_HELP),
+    ur_reason: str | None = typer.Option(None, "--ur-reason", help=UR_REASON_HELP),
+    html_out: Path | None = typer.Option(None, "--html", help="Also write an HTML page: the path to P, the evidence highlighted, a checklist."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
-    columns: Optional[str] = typer.Option(None, "--columns", help=COLUMNS_HELP),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    columns: str | None = typer.Option(None, "--columns", help=COLUMNS_HELP),
 ):
     """Why the model scores a request as it does: contributions by group, with evidence."""
     from imr_ml.cli.score import _load, request_inputs

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import List
 
 import typer
 
@@ -52,7 +51,7 @@ EXAMPLES = """Examples:
 
 @app.command(epilog=EXAMPLES)
 def ingest(
-    paths: List[Path] = typer.Argument(..., help="Letter files (PDF or text) or folders of them."),
+    paths: list[Path] = typer.Argument(..., help="Letter files (PDF or text) or folders of them."),
     out: Path = typer.Option(..., "--out", "-o", help="Corpus to write: .jsonl, or .parquet."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes to use (0 = one per core)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -37,9 +36,9 @@ EXAMPLES = """Examples:
 
 @app.command(epilog=EXAMPLES)
 def reasons(
-    inputs: List[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
+    inputs: list[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for reasons.json and reasons.md."),
-    rules: Optional[Path] = typer.Option(None, help="Your own reasons TOML instead of features/reasons.toml."),
+    rules: Path | None = typer.Option(None, help="Your own reasons TOML instead of features/reasons.toml."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Which reasons reviewers give for upholding or overturning, per treatment category."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -38,9 +37,9 @@ def print_pdf(page: Path) -> Path:
 
 def run_report(model_dir: str, corpus: list[str] | None, out: Path, as_json: bool = False, pdf: bool = False) -> dict:
     from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
-    from imr_ml.reporting.report import build_report, write_report
     from imr_ml.modeling.rowcheck import check_labels, check_row_types
     from imr_ml.modeling.train import TrainError
+    from imr_ml.reporting.report import build_report, write_report
 
     page = report_paths(out)
     if page == out:
@@ -71,7 +70,7 @@ def run_report(model_dir: str, corpus: list[str] | None, out: Path, as_json: boo
 @app.command()
 def report(
     model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`, or `builtin`."),
-    corpus: Optional[List[Path]] = typer.Option(None, "--corpus", help="Held-out labelled corpus or letters "
+    corpus: list[Path] | None = typer.Option(None, "--corpus", help="Held-out labelled corpus or letters "
                                                 "(default: the training cross-validation's out-of-fold predictions)."),
     out: Path = typer.Option(..., "--out", "-o", help="report.html in this folder, or this FILE.html."),
     as_json: bool = typer.Option(False, "--json", help="Also write the same content as data (.json beside the page)."),

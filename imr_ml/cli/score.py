@@ -8,7 +8,6 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -24,8 +23,8 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
     """Rows to score from the command's inputs; raises ValueError with a one-line reason.
     ``stdin_text`` None means no summary was piped in."""
     from imr_ml.letters.ingest import NoRows, load_rows
-    from imr_ml.scoring.requests_io import parse_columns, read_requests_csv
     from imr_ml.modeling.rowcheck import check_row_types
+    from imr_ml.scoring.requests_io import parse_columns, read_requests_csv
     from imr_ml.scoring.score import request_row
 
     if item is not None:
@@ -120,23 +119,23 @@ PRINTED = 50  # items a batch prints; the rest go to --out
 @app.command(epilog=SCORE_EXAMPLES)
 def score(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help="Model directory written by `imr-ml train`, or builtin."),
-    inputs: Optional[List[Path]] = typer.Argument(None, metavar="[INPUT]...", help="Letters, a corpus (.jsonl/.parquet) or a CSV."),
-    summary_file: Optional[Path] = typer.Option(None, "--summary-file", metavar="FILE", help="Clinical summary of a new request."),
-    item: Optional[str] = typer.Option(None, "--item", metavar="TEXT", help='The requested item, e.g. "Acupuncture 1x6".'),
-    guideline: Optional[str] = typer.Option(None, "--guideline", metavar="TEXT", help="The claims administrator's cited guideline."),
-    date_of_injury: Optional[str] = typer.Option(None, "--date-of-injury", metavar="DATE", help="MM/DD/YYYY or YYYY-MM-DD."),
-    ur_denial_date: Optional[str] = typer.Option(None, "--ur-denial-date", metavar="DATE", help="MM/DD/YYYY or YYYY-MM-DD."),
-    other_item: Optional[List[str]] = typer.Option(None, "--other-item", metavar="TEXT", help="Another item of the same application (repeatable)."),
-    ur_decision: Optional[str] = typer.Option(None, "--ur-decision", metavar="denied|modified", help=UR_DECISION_HELP),
-    ur_reason: Optional[str] = typer.Option(None, "--ur-reason", metavar="TEXT", help=UR_REASON_HELP),
+    inputs: list[Path] | None = typer.Argument(None, metavar="[INPUT]...", help="Letters, a corpus (.jsonl/.parquet) or a CSV."),
+    summary_file: Path | None = typer.Option(None, "--summary-file", metavar="FILE", help="Clinical summary of a new request."),
+    item: str | None = typer.Option(None, "--item", metavar="TEXT", help='The requested item, e.g. "Acupuncture 1x6".'),
+    guideline: str | None = typer.Option(None, "--guideline", metavar="TEXT", help="The claims administrator's cited guideline."),
+    date_of_injury: str | None = typer.Option(None, "--date-of-injury", metavar="DATE", help="MM/DD/YYYY or YYYY-MM-DD."),
+    ur_denial_date: str | None = typer.Option(None, "--ur-denial-date", metavar="DATE", help="MM/DD/YYYY or YYYY-MM-DD."),
+    other_item: list[str] | None = typer.Option(None, "--other-item", metavar="TEXT", help="Another item of the same application (repeatable)."),
+    ur_decision: str | None = typer.Option(None, "--ur-decision", metavar="denied|modified", help=UR_DECISION_HELP),
+    ur_reason: str | None = typer.Option(None, "--ur-reason", metavar="TEXT", help=UR_REASON_HELP),
     top: int = typer.Option(5, "--top", metavar="N", help="Reasons to show per item."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N", help="Processes for a large batch (0 = one per core)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write every result here: .csv or .parquet (flat columns), else JSON lines (everything)."),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE", help="Write every result here: .csv or .parquet (flat columns), else JSON lines (everything)."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="NAME", help=ENCODING_HELP),
-    columns: Optional[str] = typer.Option(None, "--columns", metavar="FIELD=COL,...", help=COLUMNS_HELP),
-    id_col: Optional[str] = typer.Option(None, "--id-col", metavar="NAME", help="An input column (CSV) or field (corpus) passed through to every result as `id`."),
-    cut: Optional[float] = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help="Call an item likely overturned from this P on (default: the model's trained operating point)."),
+    encoding: str | None = typer.Option(None, "--encoding", metavar="NAME", help=ENCODING_HELP),
+    columns: str | None = typer.Option(None, "--columns", metavar="FIELD=COL,...", help=COLUMNS_HELP),
+    id_col: str | None = typer.Option(None, "--id-col", metavar="NAME", help="An input column (CSV) or field (corpus) passed through to every result as `id`."),
+    cut: float | None = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help="Call an item likely overturned from this P on (default: the model's trained operating point)."),
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
     from imr_ml.pool import WorkerCrashed
@@ -175,7 +174,7 @@ def score(
 
 
 @contextmanager
-def _sink(out: Optional[Path]):
+def _sink(out: Path | None):
     """`write(result)` into --out (by its suffix), or nowhere without one."""
     from imr_ml.scoring.results_io import result_writer
 
@@ -186,14 +185,14 @@ def _sink(out: Optional[Path]):
         yield write
 
 
-def threshold_text(loaded, cut: Optional[float]) -> str:
+def threshold_text(loaded, cut: float | None) -> str:
     from imr_ml.scoring.score import threshold
 
     source = "--threshold" if cut is not None else "the model's operating point"
     return f"threshold {threshold(loaded):.3f} ({source})"
 
 
-def batch_lines(summary, printed: int, out: Optional[Path], threshold_note: str) -> list[str]:
+def batch_lines(summary, printed: int, out: Path | None, threshold_note: str) -> list[str]:
     """What a batch prints after its first items: how many were not printed and where
     they are, then counts by band, decision and category."""
     lines = []

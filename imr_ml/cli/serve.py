@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,7 +18,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (this machine only by default)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes; each loads the model once."),
-    token_file: Optional[Path] = typer.Option(None, "--token-file",
+    token_file: Path | None = typer.Option(None, "--token-file",
                                               help="File holding a bearer token every route but /v1/health requires."),
     max_batch: int = typer.Option(1000, "--max-batch", min=1, help="Most requests in one API call or upload."),
     log_inputs: bool = typer.Option(False, "--log-inputs", help="Log what users send (off: nothing they type is logged)."),

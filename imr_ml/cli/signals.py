@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -79,9 +78,9 @@ EXAMPLES = """Examples:
 
 @app.command(epilog=EXAMPLES)
 def signals(
-    paths: List[Path] = typer.Argument(..., help="Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet)."),
+    paths: list[Path] = typer.Argument(..., help="Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Your own signals TOML instead of features/signals.toml."),
+    rules: Path | None = typer.Option(None, "--rules", help="Your own signals TOML instead of features/signals.toml."),
     all_signals: bool = typer.Option(False, "--all", help="Table: also list signals that did not fire."),
 ):
     """Show every clinical signal of each disputed item, with the text that made it fire."""

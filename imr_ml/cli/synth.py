@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,7 +12,7 @@ from imr_ml.cli._app import app, fail, progress_bar
 
 
 def run_synth(n_letters: int, out_dir: str, seed: int = 0, pdf: bool = False, start: int = 0,
-              layouts: Optional[str] = None, progress=None) -> dict:
+              layouts: str | None = None, progress=None) -> dict:
     """Generate the corpus; returns the summary the command prints."""
     from imr_ml.synth.generate import DEFAULT_LAYOUT_MIX, generate_corpus, parse_layout_mix
 
@@ -36,7 +35,7 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same letters)."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write each letter as a PDF (slow; small N)."),
     start: int = typer.Option(0, "--start", help="Number of the first letter (to generate a range)."),
-    layouts: Optional[str] = typer.Option(
+    layouts: str | None = typer.Option(
         None, "--layouts", help="Layout mix, e.g. '2016=0.8,2013=0.1,2014=0.1' or just '2014'."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ):

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
 from imr_ml.cli._app import app, check_out, fail, progress, read_inputs, writing
-
 
 EXAMPLES = """Examples:
 
@@ -22,17 +20,17 @@ EXAMPLES = """Examples:
 
 @app.command(epilog=EXAMPLES)
 def train(
-    inputs: List[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
+    inputs: list[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
     split: str = typer.Option("grouped", "--split", help="How to estimate performance: grouped (CV by letter) or temporal (latest letters held out)."),
     seed: int = typer.Option(0, "--seed", help="Seed for fold shuffles (training is deterministic given it)."),
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by letter)."),
     repeats: int = typer.Option(1, "--repeats", help="Repeats of the outer CV (for the spread)."),
-    weights: Optional[str] = typer.Option(None, "--prior-weight", help="Comma-separated weights of the guideline priors to choose from by CV (default 0.1,0.25,0.5,1,2,4; above 1 trusts the guidelines more)."),
+    weights: str | None = typer.Option(None, "--prior-weight", help="Comma-separated weights of the guideline priors to choose from by CV (default 0.1,0.25,0.5,1,2,4; above 1 trusts the guidelines more)."),
     words: bool = typer.Option(False, "--words", help="Also use TF-IDF words of the summary and item (they encode letter style: off by default)."),
     calibration: str = typer.Option("auto", "--calibration", help="auto (sigmoid from 100 overturned items, else the model's own probabilities), sigmoid, isotonic or none."),
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the outer CV (faster; card has no metrics)."),
-    streaming: Optional[bool] = typer.Option(None, "--streaming/--no-streaming", help="Large-corpus procedure: features once in parallel, hashed TF-IDF, calibration and metrics on held-out letters (default: from 200,000 items)."),
+    streaming: bool | None = typer.Option(None, "--streaming/--no-streaming", help="Large-corpus procedure: features once in parallel, hashed TF-IDF, calibration and metrics on held-out letters (default: from 200,000 items)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes computing features in the streaming procedure (0: every core)."),
     labels_from: str = typer.Option("label", "--labels-from", help="label: labels must agree with decisions; decision: take every label from the decision."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),

@@ -31,14 +31,20 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
-from imr_ml.signals.extract import SAME_MODALITY_SIGNALS, SignalValues, category_prior, extract_signals, fewer_gc_pauses, load_rules
+from imr_ml.signals.extract import (
+    SAME_MODALITY_SIGNALS,
+    SignalValues,
+    category_prior,
+    extract_signals,
+    fewer_gc_pauses,
+    load_rules,
+)
 
 GROUPS = ("rule", "signal", "field", "item", "summary")
 

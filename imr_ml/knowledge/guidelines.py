@@ -9,9 +9,9 @@ hundred letters already knows what the guidelines say, and a large corpus can co
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Mapping
 
 from imr_ml.knowledge.taxonomy import AnyCase, condition, load_toml
 

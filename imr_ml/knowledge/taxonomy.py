@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 
 def load_toml(name: str, path: str | Path | None = None) -> dict:

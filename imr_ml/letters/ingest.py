@@ -12,19 +12,18 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from imr_ml.letters.layouts import LayoutError, NotALetter, parse_letter_text
 from imr_ml.letters.layouts._common import CASE_RE
+from imr_ml.letters.textract import LETTER_SUFFIXES, Unreadable, read_text
 from imr_ml.pool import ordered_map
 from imr_ml.schema import COLUMNS, ITEM_SEPARATOR
 from imr_ml.textio import atomic_write_jsonl, atomic_write_parquet
-from imr_ml.letters.textract import LETTER_SUFFIXES, Unreadable, read_text
-
 
 MAX_LETTER_MB = 20
 

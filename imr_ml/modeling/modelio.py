@@ -33,9 +33,10 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from imr_ml.textio import to_json
 
@@ -79,8 +80,8 @@ def environment() -> dict[str, str]:
     import numpy
     import pandas
     import scipy
-    import skops
     import sklearn
+    import skops
 
     import imr_ml
 

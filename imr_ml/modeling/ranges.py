@@ -10,7 +10,7 @@ nothing.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 DATE_FIELDS = ("date_of_injury", "ur_denial_date")
 LENGTH_FACTOR = 2  # "far outside": under half the shortest or over twice the longest summary

@@ -185,13 +185,13 @@ def letter_sample(idx: np.ndarray, groups: np.ndarray, n_items: int, seed: int) 
 
 def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts, reporter):
     """(model, params, selection table, estimate, baselines, baseline tables) for `train`."""
+    from scipy.special import expit
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
-    from scipy.special import expit
     from sklearn.pipeline import Pipeline
 
-    from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
     from imr_ml.featurize.pipeline import build_pipeline
+    from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
     from imr_ml.modeling.metrics import reliability_table, score, summarize_folds, with_intervals
     from imr_ml.modeling.train import TrainError, _score_for_selection, frame, proba_from_features, score_all
 

@@ -103,7 +103,7 @@ class TrainOptions:
 CALIBRATE_MIN_POSITIVES = 100
 
 
-def calibration_method(opts: "TrainOptions", y: np.ndarray) -> str:
+def calibration_method(opts: TrainOptions, y: np.ndarray) -> str:
     """The calibration map to fit on these labels (`opts.calibration`, "auto" resolved)."""
     if opts.calibration != "auto":
         return opts.calibration
@@ -554,8 +554,8 @@ def train(
     baselines on all rows and build the manifest and model card."""
     import imr_ml
     from imr_ml.modeling.baselines import fit_baselines
-    from imr_ml.modeling.ranges import training_ranges
     from imr_ml.modeling.modelio import environment
+    from imr_ml.modeling.ranges import training_ranges
     from imr_ml.modeling.rowcheck import check_classes, check_labels, check_row_types
 
     opts = opts or TrainOptions()
@@ -738,8 +738,8 @@ def save(result: TrainResult, out: str | Path) -> Path:
 def evaluate(model_dir: str | Path, rows: Sequence[dict]) -> dict:
     """Score a saved model and its saved baselines on labelled rows."""
     from imr_ml.modeling.baselines import predict_baselines
-    from imr_ml.modeling.modelio import load_model_dir
     from imr_ml.modeling.metrics import versus_baselines, with_intervals
+    from imr_ml.modeling.modelio import load_model_dir
 
     loaded = load_model_dir(model_dir, with_baselines=True)
     rows = canonical_rows(rows)

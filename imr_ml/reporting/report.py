@@ -32,8 +32,8 @@ def effects(loaded, applied: dict[str, int] | None = None) -> list[dict]:
     """Guideline-rule and signal coefficients (log-odds of one finding, all else equal) with
     95% intervals from the classifier's posterior covariance, as odds ratios too; the
     strongest first. `applied`: how many items each feature fired on."""
-    from imr_ml.scoring.explanation import feature_label
     from imr_ml.modeling.train import coefficients, fitted_pipeline
+    from imr_ml.scoring.explanation import feature_label
 
     clf = fitted_pipeline(loaded.model)[-1]
     coefs = coefficients(loaded.model)
@@ -336,7 +336,6 @@ def _short(text: str, n: int = 60) -> str:
 
 def _effects_plot(es: list[dict]) -> str:
     import matplotlib.pyplot as plt
-
     from matplotlib.ticker import FixedLocator, NullLocator
 
     fig, ax = plt.subplots(figsize=(11, 0.35 * len(es) + 1.3))

@@ -4,8 +4,8 @@ submitting, from the request's own signals and `features/hints.toml`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping
 
 from imr_ml.knowledge.taxonomy import condition, load_taxonomy, load_toml
 

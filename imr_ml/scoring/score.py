@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -97,7 +97,7 @@ def _features(pipe, rows: list[dict]):
     return Z.tocsr() if hasattr(Z, "tocsr") else Z
 
 
-_EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def explainer(pipe):
@@ -225,9 +225,9 @@ def _explained(loaded, pipe, Z, i: int, logit: float, row: dict, signals: dict) 
 
 
 def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
+    from imr_ml.modeling.ranges import model_ranges, range_warnings
     from imr_ml.scoring.explanation import category_rate
     from imr_ml.scoring.hints import hints_for
-    from imr_ml.modeling.ranges import model_ranges, range_warnings
     from imr_ml.signals.extract import SignalValues, extract_signals
 
     pipe, Z, logits, p, bounds = _scored(loaded, rows)

@@ -12,24 +12,24 @@ fields in `imr_ml.schema.PRE_DECISION` are ever read; the row is reduced to them
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 import gc
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 from functools import lru_cache
 from itertools import accumulate, compress
 from operator import itemgetter
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 from imr_ml.knowledge.taxonomy import AnyCase, categorize, load_taxonomy, load_toml, lower_pattern
-from imr_ml.schema import PRE_DECISION, ITEM_SEPARATOR
-
+from imr_ml.schema import ITEM_SEPARATOR, PRE_DECISION
 
 # The eight signals the project promises (names are part of the API).
 REQUIRED_SIGNALS = (

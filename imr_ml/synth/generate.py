@@ -48,10 +48,10 @@ import os
 import random
 import time
 from bisect import bisect_right
+from collections.abc import Iterator
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 # ------------------------------------------------------------------ the planted effects
 INTERCEPT = 0.05

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 from fastapi import Body, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -25,8 +25,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imr_ml.web import views
 from imr_ml.web.middleware import BearerToken, BodyLimit, SecurityHeaders
-from imr_ml.web.schemas import (BatchRequest, ExplainResult, ExplainResults, ModelInfo, ScoreRequest,
-                                ScoreResult, ScoreResults)
+from imr_ml.web.schemas import (
+    BatchRequest,
+    ExplainResult,
+    ExplainResults,
+    ModelInfo,
+    ScoreRequest,
+    ScoreResult,
+    ScoreResults,
+)
 
 HERE = Path(__file__).parent
 MAX_BATCH = 1000
@@ -71,7 +78,7 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
             log.error("scoring failed: %s", type(exc).__name__)
             raise ApiError(500, f"internal error while scoring ({type(exc).__name__}); nothing was scored") from None
 
-    def api(body: Union[BatchRequest, ScoreRequest], explained: bool):
+    def api(body: BatchRequest | ScoreRequest, explained: bool):
         requests = body.requests if isinstance(body, BatchRequest) else [body]
         if len(requests) > max_batch:
             raise ApiError(413, f"{len(requests)} requests in one call; at most {max_batch}")
@@ -82,12 +89,12 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
     # threads would only contend for the GIL and grow malloc arenas; --workers uses the cores.
     @app.post("/v1/score", response_model=Union[ScoreResults, ScoreResult], response_model_exclude_unset=True,
               summary="Score one request, or {\"requests\": [...]}")
-    async def score(body: Union[BatchRequest, ScoreRequest] = Body(...)):
+    async def score(body: BatchRequest | ScoreRequest = Body(...)):
         return api(body, explained=False)
 
     @app.post("/v1/explain", response_model=Union[ExplainResults, ExplainResult], response_model_exclude_unset=True,
               summary="Score and explain one request, or {\"requests\": [...]}")
-    async def explain(body: Union[BatchRequest, ScoreRequest] = Body(...)):
+    async def explain(body: BatchRequest | ScoreRequest = Body(...)):
         return api(body, explained=True)
 
     @app.get("/v1/health")

@@ -3,7 +3,7 @@ and their size limits keep a single request from tying up a worker."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Union
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,14 +19,14 @@ class ScoreRequest(BaseModel):
 
     summary: str = Field(..., max_length=MAX_SUMMARY, description="The clinical summary (free text).")
     item: str = Field(..., max_length=MAX_FIELD, description='The requested item, e.g. "Acupuncture 2x6 lumbar".')
-    claims_admin_guideline: Optional[str] = Field(None, max_length=MAX_FIELD,
+    claims_admin_guideline: str | None = Field(None, max_length=MAX_FIELD,
                                                   description="The guideline the claims administrator cited.")
-    date_of_injury: Optional[str] = Field(None, max_length=40, description="MM/DD/YYYY or YYYY-MM-DD.")
-    ur_denial_date: Optional[str] = Field(None, max_length=40, description="MM/DD/YYYY or YYYY-MM-DD.")
-    other_items: List[str] = Field(default_factory=list, max_length=MAX_OTHER_ITEMS,
+    date_of_injury: str | None = Field(None, max_length=40, description="MM/DD/YYYY or YYYY-MM-DD.")
+    ur_denial_date: str | None = Field(None, max_length=40, description="MM/DD/YYYY or YYYY-MM-DD.")
+    other_items: list[str] = Field(default_factory=list, max_length=MAX_OTHER_ITEMS,
                                    description="The other items of the same application.")
-    ur_decision: Optional[str] = Field(None, max_length=20, description="What UR decided: denied or modified.")
-    ur_reason: Optional[str] = Field(None, max_length=MAX_FIELD, description="The reason UR gave.")
+    ur_decision: str | None = Field(None, max_length=20, description="What UR decided: denied or modified.")
+    ur_reason: str | None = Field(None, max_length=MAX_FIELD, description="The reason UR gave.")
 
 
 class BatchRequest(BaseModel):
@@ -34,7 +34,7 @@ class BatchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    requests: List[ScoreRequest]
+    requests: list[ScoreRequest]
 
 
 class Evidence(BaseModel):
@@ -49,7 +49,7 @@ class Contribution(BaseModel):
     label: str
     value: float
     contribution: float = Field(..., description="Change in log-odds against the baseline.")
-    evidence: List[Evidence]
+    evidence: list[Evidence]
 
 
 class Baseline(BaseModel):
@@ -62,48 +62,48 @@ class ScoreResult(BaseModel):
     """One scored request: the fields of `imr-ml score --json` (an abstention has `reason`
     and no probability)."""
 
-    letter_id: Optional[str] = None
-    item_index: Optional[int] = None
-    item: Optional[str] = None
-    category: Optional[str] = None
+    letter_id: str | None = None
+    item_index: int | None = None
+    item: str | None = None
+    category: str | None = None
     abstained: bool
-    reason: Optional[str] = None
-    p_overturned: Optional[float] = None
-    interval: Optional[List[float]] = None
-    relative_risk: Optional[float] = None
-    category_rate: Optional[float] = None
-    decision: Optional[str] = None
-    threshold: Optional[float] = None
-    logit: Optional[float] = None
-    baseline: Optional[Baseline] = None
-    contributions: Optional[List[Contribution]] = None
-    reasons: List[Contribution]
-    hints: List[str]
+    reason: str | None = None
+    p_overturned: float | None = None
+    interval: list[float] | None = None
+    relative_risk: float | None = None
+    category_rate: float | None = None
+    decision: str | None = None
+    threshold: float | None = None
+    logit: float | None = None
+    baseline: Baseline | None = None
+    contributions: list[Contribution] | None = None
+    reasons: list[Contribution]
+    hints: list[str]
 
 
 class ExplainResult(ScoreResult):
     """A scored request with `imr-ml explain --json`'s extra fields: the summary the evidence
     offsets refer to and the contributions grouped (guideline rules, signals, fields, words)."""
 
-    summary: Optional[str] = None
-    explanation: Optional[dict[str, Any]] = None
+    summary: str | None = None
+    explanation: dict[str, Any] | None = None
 
 
 class ScoreResults(BaseModel):
-    results: List[ScoreResult]
+    results: list[ScoreResult]
 
 
 class ExplainResults(BaseModel):
-    results: List[ExplainResult]
+    results: list[ExplainResult]
 
 
 class ModelInfo(BaseModel):
     """The model manifest's public parts (never a file path)."""
 
     kind: str
-    imr_ml_version: Optional[str] = None
+    imr_ml_version: str | None = None
     versions: dict[str, str]
-    threshold: Optional[float] = None
-    threshold_method: Optional[str] = None
+    threshold: float | None = None
+    threshold_method: str | None = None
     n_features: int
-    data: dict[str, Union[int, float, None]]
+    data: dict[str, int | float | None]

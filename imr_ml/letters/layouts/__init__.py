@@ -13,7 +13,7 @@ import pkgutil
 from functools import lru_cache
 from types import ModuleType
 
-from imr_ml.letters.layouts._common import GUIDELINES, Letter, LayoutError, check_complete, clean
+from imr_ml.letters.layouts._common import GUIDELINES, LayoutError, Letter, check_complete, clean
 
 __all__ = ["Letter", "LayoutError", "layouts", "parse_letter_text", "NotALetter"]
 

@@ -6,7 +6,7 @@ rationale:"."""
 
 import re
 
-from imr_ml.letters.layouts._common import Item, Letter, LayoutError, cut_off, head_letter, split_heading, squash
+from imr_ml.letters.layouts._common import Item, LayoutError, Letter, cut_off, head_letter, split_heading, squash
 
 NAME = "maximus-2014"
 ORDER = 5

@@ -6,7 +6,7 @@ and the expert reviewer and "Rationale for the Decision:"."""
 
 import re
 
-from imr_ml.letters.layouts._common import CASE_RE, Item, Letter, LayoutError, cut_off, iso_date, split_heading, squash
+from imr_ml.letters.layouts._common import CASE_RE, Item, LayoutError, Letter, cut_off, iso_date, split_heading, squash
 
 NAME = "notice-2013"
 ORDER = 3
@@ -41,7 +41,7 @@ def parse(text: str) -> Letter:
     rest = text[e.start():] if e else ""
     blocks = [m for m in REGARDING.finditer(rest)]
     items = []
-    for k, (n, m) in enumerate(sorted(findings.items())[:len(blocks)]):
+    for k, (_n, m) in enumerate(sorted(findings.items())[:len(blocks)]):
         full = squash(m.group("item")) or ""
         block = rest[blocks[k].end(): blocks[k + 1].start() if k + 1 < len(blocks) else len(rest)]
         ca, er, rat = CA.search(block), ER.search(block), RATIONALE.search(block)

@@ -8,7 +8,16 @@ medically necessary")."""
 
 import re
 
-from imr_ml.letters.layouts._common import BOILERPLATE_SUMMARY, Item, Letter, LayoutError, cut_off, header_fields, split_heading, squash
+from imr_ml.letters.layouts._common import (
+    BOILERPLATE_SUMMARY,
+    Item,
+    LayoutError,
+    Letter,
+    cut_off,
+    header_fields,
+    split_heading,
+    squash,
+)
 
 NAME = "professional-review"
 ORDER = 1

@@ -1,0 +1,208 @@
+"""The package's shape, checked: stages import downstream only, no module imports another's
+private names or another library's private modules, ruff and mypy pass.
+
+The stage order is the data flow (ARCHITECTURE.md): a package may import from its own stage
+or an earlier one, never a later one, so no import cycle between stages can form; cycles
+between modules are checked on the full module graph.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "imr_ml"
+# Earlier stages first. Shared leaves (schema, textio, pool) come before everything; "" is the
+# package root, whose lazy `load_model` reaches the API.
+STAGES = ["schema", "textio", "pool", "knowledge", "text", "letters", "synth", "signals", "featurize", "modeling",
+          "scoring", "reporting", "api", "demo", "web", "cli", "__main__", ""]
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> list[tuple[str, list[str], int]]:
+    """(module imported, names imported from it, line) for every import in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        here = here[:-1]
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, [], node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(here[: len(here) - node.level + 1] + ([base] if base else []))
+            out.append((base, [a.name for a in node.names], node.lineno))
+    return out
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = _modules()
+    graph: dict[str, set[str]] = defaultdict(set)
+    for name, path in mods.items():
+        for target, names, _ in _imports(path):
+            if not target.startswith("imr_ml"):
+                continue
+            for n in names or [""]:
+                full = f"{target}.{n}" if n else target
+                graph[name].add(full if full in mods else target)
+    return graph
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_stages_import_only_earlier_stages():
+    wrong = []
+    for name, targets in _graph().items():
+        if _stage(name) not in STAGES:
+            wrong.append(f"{name}: not in a known stage; add it to STAGES and ARCHITECTURE.md")
+            continue
+        for t in targets:
+            if _stage(t) in STAGES and STAGES.index(_stage(t)) > STAGES.index(_stage(name)):
+                wrong.append(f"{name} imports the later stage {t}")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_no_import_cycle_between_modules():
+    graph = _graph()
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == node or nxt not in _MODULES:
+                continue
+            if state.get(nxt) == 1:
+                cycles.append(" -> ".join(path[path.index(nxt):] + [nxt]) if nxt in path else f"{node} -> {nxt}")
+            elif not state.get(nxt):
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if not state.get(node):
+            visit(node, [node])
+    assert not cycles, "\n".join(cycles)
+
+
+_MODULES = set(_modules())
+
+
+def test_no_private_names_of_other_modules_or_libraries():
+    """`from x import _private` from another module, and private modules of other libraries
+    (`re._parser`, `sklearn.utils._...`) or of another stage, are refused: they break without
+    notice. A stage's own private modules (`layouts._common`) are its business."""
+    wrong = []
+    for name, path in _modules().items():
+        for target, names, line in _imports(path):
+            if any(part.startswith("_") and not part.startswith("__") for part in target.split(".")):
+                if not (target.startswith("imr_ml") and _stage(target) == _stage(name)):
+                    wrong.append(f"{path.relative_to(ROOT)}:{line} imports the private module {target}")
+            for n in names:
+                if n.startswith("_") and not n.startswith("__") and target != name:
+                    wrong.append(f"{path.relative_to(ROOT)}:{line} imports the private name {target}.{n}")
+    assert not wrong, "\n".join(wrong)
+
+
+# documented public functions whose names start with an underscore
+PUBLIC_UNDERSCORED = {"os._exit"}
+
+
+def test_no_private_attributes_of_other_objects():
+    """`obj._private` on anything but `self`/`cls` reaches into another class's internals
+    (`TfidfVectorizer._tfidf`, `Random._randbelow`)."""
+    wrong = []
+    for path in _modules().values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                    continue
+                if ast.unparse(node) not in PUBLIC_UNDERSCORED:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)[:60]}")
+    assert not wrong, "\n".join(wrong)
+
+
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 60
+
+
+def test_modules_and_functions_stay_short():
+    """No module over 500 lines; no function body over 60 unless its `def` line states why
+    (`# long: <reason>`)."""
+    wrong = []
+    for path in _modules().values():
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        if len(lines) > MAX_MODULE_LINES:
+            wrong.append(f"{path.relative_to(ROOT)}: {len(lines)} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.body[0].lineno + 1  # the body: typer signatures are declarations
+                if length > MAX_FUNCTION_LINES and "# long:" not in lines[node.lineno - 1]:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {length} lines")
+    assert not wrong, "\n".join(wrong)
+
+
+# numpydoc's own validator; the checks: a docstring, every parameter documented and no unknown
+# one, a Returns section when something is returned
+NUMPYDOC_PACKAGES = ("text", "signals", "modeling", "scoring")
+NUMPYDOC_CHECKS = {"GL08", "PR01", "PR02", "RT01"}
+
+
+def _public_objects():
+    import importlib
+    import inspect
+
+    for name in sorted(_MODULES):
+        if _stage(name) not in NUMPYDOC_PACKAGES or name.rsplit(".", 1)[-1].startswith("_"):
+            continue
+        module = importlib.import_module(name)
+        for attr, obj in vars(module).items():
+            if attr.startswith("_") or getattr(obj, "__module__", None) != name:
+                continue
+            if inspect.isfunction(obj):
+                yield f"{name}.{attr}"
+            elif inspect.isclass(obj):
+                yield f"{name}.{attr}"
+                for meth, member in vars(obj).items():
+                    if inspect.isfunction(member) and not meth.startswith("_"):
+                        yield f"{name}.{attr}.{meth}"
+
+
+def test_public_functions_have_numpydoc_docstrings():
+    from numpydoc.validate import validate
+
+    wrong = []
+    for qualname in _public_objects():
+        errors = [f"{code} {msg}" for code, msg in validate(qualname)["errors"] if code in NUMPYDOC_CHECKS]
+        wrong += [f"{qualname}: {e}" for e in errors]
+    assert not wrong, f"{len(wrong)} problems\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("tool", ["ruff", "mypy"])
+def test_linters_pass(tool):
+    exe = shutil.which(tool, path=str(Path(sys.executable).parent)) or shutil.which(tool)
+    if exe is None:
+        pytest.fail(f"{tool} is not installed: pip install -e '.[test]'")
+    argv = [exe, "check", "imr_ml", "tests"] if tool == "ruff" else [exe]
+    res = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
