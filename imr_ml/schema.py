@@ -49,3 +49,13 @@ GROUP_TITLES = {"rule": "Guideline rules", "signal": "Signals", "field": "Struct
 def pre_decision(row: dict) -> dict:
     """The part of a row a model may see."""
     return {k: row.get(k) for k in PRE_DECISION}
+
+
+def is_missing(value) -> bool:
+    """None, NaN or pandas' NA: a field the row does not have (frames fill gaps with NaN)."""
+    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
+
+
+def as_text(value) -> str:
+    """A text field as str; a missing one is "". The one NaN-to-text rule of the package."""
+    return "" if is_missing(value) else str(value)
