@@ -52,8 +52,12 @@ def pre_decision(row: dict) -> dict:
 
 
 def is_missing(value) -> bool:
-    """None, NaN or pandas' NA: a field the row does not have (frames fill gaps with NaN)."""
-    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
+    """None, NaN, NaT or pandas' NA: a field the row does not have (frames fill gaps with NaN).
+    Missing values are the ones unequal to themselves."""
+    try:
+        return value is None or bool(value != value)
+    except TypeError:  # pandas' NA: its comparisons are NA, which has no truth value
+        return True
 
 
 def as_text(value) -> str:
