@@ -9,9 +9,6 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REAL_PDFS = SHARED / "dwc-imr-letters" / "pdf"
 REAL_LABELS = SHARED / "dwc-imr-letters" / "labels.jsonl"
 
-needs_real = pytest.mark.skipif(not REAL_PDFS.is_dir(), reason="../shared/data (real letters) is absent")
-
-
 @pytest.fixture(scope="session")
 def real_rows():
     """The real letters, ingested once per test session."""
