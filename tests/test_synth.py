@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from imr_ml.synth import generate as synth
-from imr_ml.synth.generate import EFFECTS, INTERCEPT, generate_corpus, generate_letter, iter_letters
+from imr_ml.synth.dgp import category_logits
+from imr_ml.synth.generate import EFFECTS, INTERCEPT, generate_corpus, generate_letter, iter_letters, write_pdf
+from imr_ml.synth.phrasing import phrases, taxonomy
 
 REAL_TEXT_DIRS = [Path("/tmp/txt"), Path(__file__).resolve().parents[1].parent / "shared" / "data" / "seed-letter"]
 # boilerplate a real letter shares with ours on purpose (headings and form lines)
@@ -35,7 +36,7 @@ def corpus():
 
 
 def _categorize(item: str) -> str:
-    for cat in synth._taxonomy().values():
+    for cat in taxonomy().values():
         if cat.pattern.search(item):
             return cat.name
     return "other"
@@ -75,7 +76,7 @@ def test_overturn_rate_and_mix_plausible(corpus):
 
 
 def test_truth_rows_follow_the_dgp(corpus):
-    cat_logit = synth.category_logits()
+    cat_logit = category_logits()
     for _, _, rows in corpus[:300]:
         for r in rows:
             lo = INTERCEPT + cat_logit[r["category"]] + r["noise"] + sum(c * r[k] for k, c in EFFECTS.items())
@@ -113,7 +114,7 @@ def _fragments(templates):
                                  "ur_denied", "opening"])
 def test_phrasing_varies(corpus, key):
     text = _norm(" ".join(t for _, t, _ in corpus[:600]))
-    frags = _fragments(synth.phrases()[key])
+    frags = _fragments(phrases()[key])
     used = [f for f in frags if f and f in text]
     assert len(used) >= min(4, len(frags) - 1), (key, used)
 
@@ -178,7 +179,7 @@ def test_cli(tmp_path):
 def test_pdf_text_reads_back(tmp_path):
     pypdf = pytest.importorskip("pypdf")
     lid, text, rows = generate_letter(3, seed=9)
-    synth.write_pdf(text, tmp_path / "a.pdf")
+    write_pdf(text, tmp_path / "a.pdf")
     got = _norm(" ".join(p.extract_text() for p in pypdf.PdfReader(str(tmp_path / "a.pdf")).pages))
     assert lid in got and _norm(rows[0]["item"])[:20] in got
 
