@@ -18,11 +18,13 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from imr_ml.letters.layouts import LayoutError, NotALetter, parse_letter_text
-from imr_ml.letters.layouts._common import CASE_RE
+import pandas as pd
+
+from imr_ml.letters.layouts import NotALetter, parse_letter_text
+from imr_ml.letters.letter import CASE_RE, LayoutError
 from imr_ml.letters.textract import LETTER_SUFFIXES, Unreadable, read_text
 from imr_ml.pool import ordered_map
-from imr_ml.schema import COLUMNS, ITEM_SEPARATOR
+from imr_ml.schema import COLUMNS, ITEM_SEPARATOR, is_missing
 from imr_ml.textio import atomic_write_jsonl, atomic_write_parquet
 
 MAX_LETTER_MB = 20
@@ -117,9 +119,7 @@ def find_letters(paths: Iterable[str | Path]) -> tuple[list[str], list[dict]]:
     seen_dirs: set[tuple[int, int]] = set()
     for p in map(str, paths):
         _visit(p, files, skipped, seen_dirs, top=True)
-    seen: set[str] = set()
-    unique = [f for f in files if not (f in seen or seen.add(f))]
-    return unique, skipped
+    return list(dict.fromkeys(files)), skipped
 
 
 def _visit(path: str, files: list[str], skipped: list[dict], seen_dirs: set, top: bool = False) -> None:
@@ -280,14 +280,15 @@ def _lock_journal(journal: Path):
     their journals and race on the output."""
     fh = open(journal, "a", encoding="utf-8")
     try:
-        import fcntl
+        import fcntl  # POSIX only: imported where it is used, so ingest runs without it elsewhere
     except ImportError:  # not POSIX: no lock
         return fh
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         fh.close()
-        raise IngestError(f"another ingest is writing {str(journal)[:-len('.journal')]}; wait for it to finish") from None
+        out = str(journal).removesuffix(".journal")
+        raise IngestError(f"another ingest is writing {out}; wait for it to finish") from None
     return fh
 
 
@@ -301,8 +302,9 @@ def _keep_best(files: list[str], done: dict[str, dict], skipped: list[dict]) -> 
     best: dict[str, str] = {}
     for f in files:
         rec = done[f]
-        if rec["rows"] and (rec["dup"] not in best or _completeness(rec["rows"]) > _completeness(done[best[rec["dup"]]]["rows"])):
-            best[rec["dup"]] = f
+        key = rec["dup"]
+        if rec["rows"] and (key not in best or _completeness(rec["rows"]) > _completeness(done[best[key]]["rows"])):
+            best[key] = f
     kept = set(best.values())
     rows_out: list[dict] = []
     ids: dict[str, str] = {}
@@ -345,10 +347,8 @@ def read_corpus(path: str | Path) -> list[dict]:
     CorpusError naming the file and line."""
     path = Path(path)
     if path.suffix == ".parquet":
-        import pandas as pd
-
         df = pd.read_parquet(path)
-        rows = [{k: (None if _isna(v) else v) for k, v in r.items()} for r in df.to_dict("records")]
+        rows = [{k: (None if is_missing(v) else v) for k, v in r.items()} for r in df.to_dict("records")]
         return [check_row(r, f"{path} row {i}") for i, r in enumerate(rows, 1)]
     rows = []
     with open(path, encoding="utf-8") as fh:
@@ -388,10 +388,6 @@ def _is_iso_date(v) -> bool:
         return isinstance(v, str) and len(v) == 10 and bool(date.fromisoformat(v))
     except ValueError:
         return False
-
-
-def _isna(v) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
 
 
 CORPUS_SUFFIXES = (".jsonl", ".parquet")
