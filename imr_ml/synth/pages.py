@@ -94,15 +94,16 @@ def paginate(lines: list[tuple[Kind, str]], rng: LetterRandom, case_number: str,
     out: list[str] = []
     count = n_footers = 0
     prev_kind = None
+    prose, heading, blank = Kind.PROSE, Kind.HEADING, Kind.BLANK  # locals: this loop runs for every line
     for kind, line in lines:
         count += 1
-        if count >= page_len and (kind in (Kind.PROSE, Kind.BLANK)
-                                  or (kind == Kind.HEADING and prev_kind == Kind.HEADING and how.breaks_in_headings)):
+        if count >= page_len and (kind is prose or kind is blank
+                                  or (kind is heading and prev_kind is heading and how.breaks_in_headings)):
             foot = FOOTER.format(cn=case_number, page=page)
             r = rng.random()
-            if kind == Kind.HEADING or r < how.bare_break_chance:
+            if kind is heading or r < how.bare_break_chance:
                 out.append("")  # a page break inside a wrapped heading, or without a footer
-            elif kind == Kind.PROSE and r < 0.75 and " " in line[30:-1]:
+            elif kind is prose and r < 0.75 and " " in line[30:-1]:
                 line = _splice(line, foot)
                 n_footers += 1
             else:
