@@ -88,6 +88,7 @@ def parse_file(path: str | Path, max_mb: float = MAX_LETTER_MB) -> list[dict]:
 
 
 def _read_file(path: str | Path, max_mb: float) -> tuple[list[dict], str]:
+    """Rows and copy key of one file; every way a file cannot be read is a SkipLetter."""
     try:
         text = read_text(path, int(max_mb * 2**20))
     except Unreadable as exc:
@@ -155,6 +156,7 @@ def _visit(path: str, files: list[str], skipped: list[dict], seen_dirs: set, top
 
 
 def _stat_reason(path: str, exc: OSError) -> str:
+    """Why a path cannot even be looked at, in words."""
     if exc.errno == errno.ELOOP:
         return "symbolic link loop"
     if os.path.islink(path):
@@ -165,6 +167,7 @@ def _stat_reason(path: str, exc: OSError) -> str:
 
 
 def _kind(mode: int) -> str:
+    """The kind of a file that is neither a folder nor a regular file."""
     for test, kind in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),
                        (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
         if test(mode):
@@ -173,6 +176,7 @@ def _kind(mode: int) -> str:
 
 
 def _file_key(path: str) -> list:
+    """Path, size and modification time: a journaled file whose key changed is read again."""
     try:
         st = os.stat(path)
     except OSError:  # gone since the search; reading it will say so
@@ -181,6 +185,7 @@ def _file_key(path: str) -> list:
 
 
 def _read_journal(journal: Path) -> dict[str, dict]:
+    """Records of the files an interrupted run finished, by path."""
     done: dict[str, dict] = {}
     if journal.exists():
         for line in journal.read_text(encoding="utf-8").splitlines():
@@ -216,17 +221,14 @@ def check_out(out: str | Path, inputs: Iterable[str | Path]) -> None:
         raise IngestError(f"the folder of --out {state}: {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise IngestError(f"cannot write in the folder of --out: {folder}")
-    targets = {_real(p) for p in (out, skipped_path(out), journal_path(out))}
+    targets = {os.path.realpath(p) for p in (out, skipped_path(out), journal_path(out))}
     for p in map(Path, inputs):
-        if _real(p) in targets:
+        if os.path.realpath(p) in targets:
             raise IngestError(f"--out would overwrite the input {p}; choose another --out")
 
 
-def _real(p: str | Path) -> str:
-    return os.path.realpath(p)
-
-
 def journal_path(out: str | Path) -> Path:
+    """Where a run writing `out` journals its progress."""
     return Path(str(out) + ".journal")
 
 
@@ -293,6 +295,7 @@ def _lock_journal(journal: Path):
 
 
 def _completeness(rows: list[dict]) -> tuple[int, int]:
+    """How whole a copy of a letter is: items first, then the length of its text."""
     return len(rows), sum(len(r.get("rationale") or "") + len(r.get("summary") or "") for r in rows)
 
 
@@ -332,10 +335,12 @@ def _unique_id(rows: list[dict], dup: str, ids: dict[str, str]) -> list[dict]:
 
 
 def skipped_path(out: str | Path) -> Path:
+    """Where a run writing `out` lists the files it skipped and why."""
     return Path(str(out) + ".skipped.jsonl")
 
 
 def write_corpus(rows: list[dict], out: str | Path) -> None:
+    """Write rows atomically, as Parquet for a `.parquet` name, else as JSONL."""
     if str(out).endswith(".parquet"):
         atomic_write_parquet(rows, out)
     else:
@@ -384,6 +389,7 @@ def check_row(row, where: str) -> dict:
 
 
 def _is_iso_date(v) -> bool:
+    """A YYYY-MM-DD string naming a real day."""
     try:
         return isinstance(v, str) and len(v) == 10 and bool(date.fromisoformat(v))
     except ValueError:

@@ -100,6 +100,7 @@ def sigmoid(x: float) -> float:
 
 
 def _logit(p: float) -> float:
+    """Log-odds of a probability."""
     return math.log(p / (1.0 - p))
 
 

@@ -75,6 +75,7 @@ def draw_letter(rng: LetterRandom, index: int, seed: int, layout_mix) -> LatentL
 
 
 def _pick_layout(rng: LetterRandom, mix) -> str:
+    """A layout name drawn from the (name, weight) pairs of `mix` (weights sum to 1)."""
     r = rng.random()
     acc = 0.0
     for name, w in mix:
@@ -176,6 +177,7 @@ def _draw_request(rng: LetterRandom, cat: str, words: Placeholders, region: dict
         qty = rng.choice((30, 60, 60, 90, 90, 120))
 
         def restate_drug(q: int, drug: str = drug) -> str:
+            """The drug with another count ("Norco 10/325 #60")."""
             return f"{drug} #{q}"
 
         return _Request(restate_drug(qty), "med", drug.split()[0], qty, 0, restate_drug)
@@ -195,6 +197,7 @@ def _draw_request(rng: LetterRandom, cat: str, words: Placeholders, region: dict
     above = int(qty > GUIDELINE_TRIAL_VISITS) if spec.get("visit_based") else 0
 
     def restate_visits(q: int, tpl: str = tpl, sub: Placeholders = sub, style: int = style) -> str:
+        """The item with another number of visits, phrased as the item phrases them."""
         filled = Placeholders(sub)
         filled["visits"] = visits(q, style)
         return tpl.format_map(filled)

@@ -63,6 +63,7 @@ def lower_first(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _brands() -> frozenset[str]:
+    """First words that keep their capital (phrase bank `brands`)."""
     return frozenset(phrases()["brands"])
 
 
@@ -100,6 +101,7 @@ def visits(qty: int, style: int) -> str:
 
 @lru_cache(maxsize=8)
 def _wrap_re(width: int) -> re.Pattern:
+    """The greedy line pattern of one wrap width (letters use 91-97)."""
     return re.compile(rf"(.{{1,{width}}})(?: |$)")
 
 

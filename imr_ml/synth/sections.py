@@ -51,6 +51,7 @@ def shown_items(letter: LatentLetter, rng: LetterRandom, partial_headings: bool)
 
 
 def _retrospective(name: str, dos: str, form: int) -> str:
+    """A retrospective request's name with its date of service, in one of three forms."""
     if form == 0:
         return f"Retrospective {name} (DOS {dos})"
     if form == 1:

@@ -77,6 +77,7 @@ def header_fields(text: str) -> dict:
 
 
 def header_date(text: str, label: str) -> str | None:
+    """The date after `label` (e.g. "UR Denial Date:"); an impossible date names the label."""
     m = re.search(label + r"\s*:?\s*" + DATE_RE, text, re.IGNORECASE)
     try:
         return iso_date(m.group(1)) if m else None

@@ -78,6 +78,7 @@ def _item(fields: dict[str, str], i: int) -> Item:
 
 
 def _decision(label_text: str | None, rationale: str) -> str | None:
+    """The decision a DECISION/DETERMINATION line states, else the rationale's last finding."""
     word = re.search(r"\b(upheld|uphold|overturned|overturn)\b", label_text or "", re.IGNORECASE)
     if word:
         return "upheld" if word.group(1).lower().startswith("uphold") else "overturned"
