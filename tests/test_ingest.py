@@ -232,3 +232,16 @@ def test_2014_claims_administrator_citing_nothing():
     no_citation = "The Claims Administrator did not cite any medical evidence for its decision."
     assert rows[0]["claims_admin_guideline"] == no_citation
     assert rows[1]["claims_admin_guideline"] == "the MTUS Forearm, Wrist, and Hand Complaints."
+
+
+def test_every_registered_layout_reads_its_sample_letter():
+    """One sample letter per registered layout, each read by that layout (the first whose
+    `matches` accepts it), so the order of LAYOUTS is tested too."""
+    from imr_ml.letters.layouts import LAYOUTS
+
+    samples = {"maximus-2016": letters.LETTER_2016, "maximus-2013": letters.LETTER_2013,
+               "maximus-2014": letters.LETTER_2014, "notice-2013": letters.LETTER_NOTICE_2013,
+               "professional-review": letters.LETTER_PROFESSIONAL}
+    assert sorted(layout.name for layout in LAYOUTS) == sorted(samples)
+    for name, text in samples.items():
+        assert {r["layout"] for r in parse_text(text)} == {name}
