@@ -68,7 +68,8 @@ EFFECTS: dict[str, float] = {
     "female": 0.0,  # null control
 }
 GUIDELINE_TRIAL_VISITS = 6
-DEFAULT_LAYOUT_MIX = (("2016", 0.8), ("2013", 0.1), ("2014", 0.1))
+LayoutMix = tuple[tuple[str, float], ...]  # (layout name, share of letters)
+DEFAULT_LAYOUT_MIX: LayoutMix = (("2016", 0.8), ("2013", 0.1), ("2014", 0.1))
 
 CATEGORY_WEIGHTS = {
     "opioid": 10, "physical_therapy": 10, "imaging_mri": 8, "topical": 8, "injection": 7,

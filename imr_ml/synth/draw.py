@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from imr_ml.synth.dgp import (
@@ -20,6 +20,7 @@ from imr_ml.synth.dgp import (
     STATES,
     SURGICAL,
     VISIT_QTYS,
+    LayoutMix,
     category_table,
     sigmoid,
     state_group,
@@ -42,12 +43,11 @@ class _Request(NamedTuple):
     restate: Callable[[int], str] | None
 
 
-def draw_letter(rng: LetterRandom, index: int, seed: int, layout_mix) -> LatentLetter:
+def draw_letter(rng: LetterRandom, index: int, seed: int, layout_mix: LayoutMix) -> LatentLetter:
     """Letter `index` of run `seed`: its layout from `layout_mix`, then the patient, the
     dates backwards from the decision, and the items."""
     layout = LAYOUTS[_pick_layout(rng, layout_mix)]
-    dates = _draw_dates(rng, layout)
-    decision, assigned, received, ur_date, chron_days = dates
+    decision, assigned, received, ur_date, chron_days = _draw_dates(rng, layout)
     doi = ur_date - timedelta(days=chron_days)
     chron_years = chron_days / 365.25
     age = rng.randint(max(22, int(chron_years) + 19), 68)
@@ -74,7 +74,7 @@ def draw_letter(rng: LetterRandom, index: int, seed: int, layout_mix) -> LatentL
     )
 
 
-def _pick_layout(rng: LetterRandom, mix) -> str:
+def _pick_layout(rng: LetterRandom, mix: LayoutMix) -> str:
     """A layout name drawn from the (name, weight) pairs of `mix` (weights sum to 1)."""
     r = rng.random()
     acc = 0.0
@@ -85,7 +85,7 @@ def _pick_layout(rng: LetterRandom, mix) -> str:
     return mix[-1][0]
 
 
-def _draw_dates(rng: LetterRandom, layout: SynthLayout):
+def _draw_dates(rng: LetterRandom, layout: SynthLayout) -> tuple[date, date, date, date, int]:
     """(decision, assigned, received, UR denial, days from injury to UR denial): the decision
     in the layout's era, the others backwards from it; ~15% of claims under a year old, the
     rest log-normal with a median of ~3 years."""

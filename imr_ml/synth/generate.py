@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from imr_ml.synth.dgp import DEFAULT_LAYOUT_MIX, EFFECTS, INTERCEPT, dgp
+from imr_ml.synth.dgp import DEFAULT_LAYOUT_MIX, EFFECTS, INTERCEPT, LayoutMix, dgp
 from imr_ml.synth.draw import draw_letter
 from imr_ml.synth.layouts import LAYOUTS
 from imr_ml.synth.randomness import LetterRandom
@@ -30,7 +30,7 @@ __all__ = ["DEFAULT_LAYOUT_MIX", "EFFECTS", "INTERCEPT", "generate_corpus", "gen
            "parse_layout_mix", "write_pdf"]
 
 
-def generate_letter(i: int, seed: int = 0, layout_mix=DEFAULT_LAYOUT_MIX) -> tuple[str, str, list[dict]]:
+def generate_letter(i: int, seed: int = 0, layout_mix: LayoutMix = DEFAULT_LAYOUT_MIX) -> tuple[str, str, list[dict]]:
     """Letter number ``i`` of the run ``seed``: (letter_id, text, truth rows)."""
     rng = LetterRandom(seed * 4_294_967_296 + i)
     letter = draw_letter(rng, i, seed, layout_mix)
@@ -72,7 +72,7 @@ def _truth_row(letter: LatentLetter, k: int, it: LatentItem, shown: ShownItem) -
 
 
 def iter_letters(n: int, seed: int = 0, start: int = 0,
-                 layout_mix=DEFAULT_LAYOUT_MIX) -> Iterator[tuple[str, str, list[dict]]]:
+                 layout_mix: LayoutMix = DEFAULT_LAYOUT_MIX) -> Iterator[tuple[str, str, list[dict]]]:
     """Letters ``start`` .. ``start + n - 1`` of run ``seed``, in memory."""
     for i in range(start, start + n):
         yield generate_letter(i, seed, layout_mix)
@@ -110,7 +110,7 @@ def _write_bytes(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def parse_layout_mix(spec: str) -> tuple[tuple[str, float], ...]:
+def parse_layout_mix(spec: str) -> LayoutMix:
     """'2016=0.8,2013=0.1,2014=0.1' (or a single layout name) -> normalised mix."""
     spec = spec.strip()
     if "=" not in spec:
@@ -133,7 +133,7 @@ def parse_layout_mix(spec: str) -> tuple[tuple[str, float], ...]:
 
 
 def generate_corpus(n_letters: int, out_dir: str | Path, seed: int = 0, pdf: bool = False,
-                    start: int = 0, layout_mix=DEFAULT_LAYOUT_MIX, progress=None) -> dict:
+                    start: int = 0, layout_mix: LayoutMix = DEFAULT_LAYOUT_MIX, progress: Callable[[int], None] | None = None) -> dict:
     """Write ``n_letters`` letters as DIR/<case number>.txt (+ .pdf), DIR/truth.jsonl and
     DIR/dgp.json; return a summary. ``progress(n)`` hears how many letters are written."""
     if n_letters < 1:
