@@ -133,7 +133,8 @@ def parse_layout_mix(spec: str) -> LayoutMix:
 
 
 def generate_corpus(n_letters: int, out_dir: str | Path, seed: int = 0, pdf: bool = False,
-                    start: int = 0, layout_mix: LayoutMix = DEFAULT_LAYOUT_MIX, progress: Callable[[int], None] | None = None) -> dict:
+                    start: int = 0, layout_mix: LayoutMix = DEFAULT_LAYOUT_MIX,
+                    progress: Callable[[int], None] | None = None) -> dict:
     """Write ``n_letters`` letters as DIR/<case number>.txt (+ .pdf), DIR/truth.jsonl and
     DIR/dgp.json; return a summary. ``progress(n)`` hears how many letters are written."""
     if n_letters < 1:
