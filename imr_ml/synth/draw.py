@@ -63,8 +63,8 @@ def draw_letter(rng: LetterRandom, index: int, seed: int, layout_mix: LayoutMix)
     opioid_use = int(rng.random() < 0.45 or "opioid" in chosen)
     words = _patient_words(rng, side, female)
     letter_x = {"permanent_and_stationary": ps, "opioid_use": opioid_use, "working": working,
-               "chronicity_years": round(chron_years, 3), "age_decades": round((age - 45) / 10.0, 2),
-               "female": female}
+                "chronicity_years": round(chron_years, 3), "age_decades": round((age - 45) / 10.0, 2),
+                "female": female}
     items = [_draw_item(rng, cat, words, region, letter_x, prior_surgery, ca_letter) for cat in chosen]
     return LatentLetter(
         index=index, layout=layout.name, case_number=_case_number(index, seed, year), words=words,

@@ -103,8 +103,6 @@ def maximus_letter(text: str, name: str, specialty: re.Pattern) -> Letter:
     return head_letter(head, name, maximus_items(section), specialty)
 
 
-
-
 class MaximusLayout:
     """A MAXIMUS layout, told apart from the other by a line its header carries."""
 
@@ -112,7 +110,7 @@ class MaximusLayout:
 
     def __init__(self, name: str, marker: str, specialty: re.Pattern) -> None:
         self.name = name
-        self.marker = marker  # text only this layout's letters hold
+        self.marker = marker  # text this layout's letters hold (earlier layouts in LAYOUTS took the others)
         self.specialty = specialty  # captures the reviewer's specialty in its first group
 
     def matches(self, text: str) -> bool:
