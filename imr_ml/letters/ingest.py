@@ -18,8 +18,6 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-import pandas as pd
-
 from imr_ml.letters.layouts import NotALetter, parse_letter_text
 from imr_ml.letters.letter import CASE_RE, LayoutError
 from imr_ml.letters.textract import LETTER_SUFFIXES, Unreadable, read_text
@@ -352,6 +350,8 @@ def read_corpus(path: str | Path) -> list[dict]:
     CorpusError naming the file and line."""
     path = Path(path)
     if path.suffix == ".parquet":
+        import pandas as pd  # 0.3 s to import: only Parquet corpora need it, `imr-ml ingest` starts without
+
         df = pd.read_parquet(path)
         rows = [{k: (None if is_missing(v) else v) for k, v in r.items()} for r in df.to_dict("records")]
         return [check_row(r, f"{path} row {i}") for i, r in enumerate(rows, 1)]
