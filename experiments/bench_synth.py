@@ -115,7 +115,7 @@ def main() -> None:
     roots = a.tmp or [str(Path(__file__).resolve().parents[1])] + (["/dev/shm"] if os.path.isdir("/dev/shm") else [])
     load0 = os.getloadavg()[0]
     rows = bench(tuple(int(x) for x in a.sizes.split(",")), a.pdf_n, a.repeat, tmp_roots=tuple(roots))
-    md = to_markdown(rows, (load0, os.getloadavg()[0]), args.repeat)
+    md = to_markdown(rows, (load0, os.getloadavg()[0]), a.repeat)
     Path(a.out).write_text(md, encoding="utf-8")
     print(md)
 
