@@ -1,4 +1,5 @@
-"""What every layout shares: cleaning extracted text, dates, and the item blocks.
+"""What the layout parsers share: cleaning extracted text, header dates, the case summary,
+partial-authorisation headings, and the check that a parsed letter is whole.
 
 Letters are parsed from text as PDF extraction gives it: wrapped lines, trailing spaces,
 sometimes blank lines between every line (2013 letters), and page footers ("Final
