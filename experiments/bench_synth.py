@@ -70,14 +70,14 @@ def bench(sizes=(2000, 20000), pdf_n=200, repeat=2, seed=0, tmp_roots=(None,)) -
     return rows
 
 
-def to_markdown(rows: list[dict], load: tuple[float, float]) -> str:
+def to_markdown(rows: list[dict], load: tuple[float, float], repeat: int) -> str:
     lines = [
         "# `imr-ml synth` throughput",
         "",
         f"One process (one core), Python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs visible, {time.strftime('%Y-%m-%d')}; 1-minute load average "
         f"{load[0]:.1f} before and {load[1]:.1f} after the run (other jobs share the machine). "
-        "Best of 2 runs; seed 0; default layout mix (80% 2016, 10% 2013, 10% 2014). "
+        f"Best of {repeat} runs; seed 0; default layout mix (80% 2016, 10% 2013, 10% 2014). "
         "letters/s (CPU) divides by the process's own CPU time, which waiting for a busy core "
         "does not inflate; letters/s (wall) is what a user waits. Reproduce with "
         "`.venv/bin/python experiments/bench_synth.py` (scratch corpora under the repo and in "
@@ -95,7 +95,7 @@ def to_markdown(rows: list[dict], load: tuple[float, float]) -> str:
         "Target: at least 2,000 letters/s as text on one core. Creating thousands of small files",
         "is bound by the file system (on this shared VM, file creation alone measured between 500",
         "and 10,000 files/s depending on the other jobs), so the tmpfs rows isolate the generator.",
-        "Letters are independent (letter i has its own `random.Random` seeded from the run seed",
+        "Letters are independent (letter i has its own random stream seeded from the run seed",
         "and i), so a large corpus can be generated in parallel ranges with `--start`.",
         "",
     ]
@@ -115,7 +115,7 @@ def main() -> None:
     roots = a.tmp or [str(Path(__file__).resolve().parents[1])] + (["/dev/shm"] if os.path.isdir("/dev/shm") else [])
     load0 = os.getloadavg()[0]
     rows = bench(tuple(int(x) for x in a.sizes.split(",")), a.pdf_n, a.repeat, tmp_roots=tuple(roots))
-    md = to_markdown(rows, (load0, os.getloadavg()[0]))
+    md = to_markdown(rows, (load0, os.getloadavg()[0]), a.repeat)
     Path(a.out).write_text(md, encoding="utf-8")
     print(md)
 

@@ -162,7 +162,8 @@ from imr_ml.letters.ingest import _parse_one as _real_reader  # noqa: E402
 
 def test_ingest_skips_a_file_whose_reader_crashes(tmp_path, monkeypatch):
     monkeypatch.setattr("imr_ml.letters.ingest._parse_one", _crashing_reader)  # forked workers inherit it
-    for i, text in enumerate((letters.LETTER_2016, letters.LETTER_2013, letters.LETTER_2014, letters.LETTER_NOTICE_2013)):
+    samples = (letters.LETTER_2016, letters.LETTER_2013, letters.LETTER_2014, letters.LETTER_NOTICE_2013)
+    for i, text in enumerate(samples):
         (tmp_path / f"l{i}.txt").write_text(text)
     (tmp_path / "crash.txt").write_text("anything")
     rows, skipped = ingest_paths([tmp_path], jobs=2)
@@ -272,7 +273,8 @@ def test_links_fifos_and_unreadable_folders_are_reported_not_hung_on(tmp_path):
         assert not t.is_alive(), "ingest hung"
     finally:
         locked.chmod(0o755)
-    report = {Path(s["source"]).name: s["reason"] for s in map(json.loads, Path(str(out) + ".skipped.jsonl").read_text().splitlines())}
+    records = map(json.loads, Path(str(out) + ".skipped.jsonl").read_text().splitlines())
+    report = {Path(s["source"]).name: s["reason"] for s in records}
     assert report["pipe.txt"] == "not a regular file (FIFO)"
     assert report["dangling.txt"] == "dangling symbolic link"
     assert report["self.txt"] == "symbolic link loop"

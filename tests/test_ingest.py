@@ -16,7 +16,8 @@ def test_2016_layout_items_decisions_and_header():
     r0 = rows[0]
     assert r0["letter_id"] == "CM16-0000001"
     assert r0["item"] == "Additional acupuncture for the right shoulder, two times a week for four weeks (8 sessions)"
-    assert (r0["date_of_injury"], r0["ur_denial_date"], r0["decision_date"]) == ("2014-03-03", "2016-10-02", "2016-11-28")
+    dates = (r0["date_of_injury"], r0["ur_denial_date"], r0["decision_date"])
+    assert dates == ("2014-03-03", "2016-10-02", "2016-11-28")
     assert r0["reviewer_specialty"] == "Orthopedic Surgery"
     assert r0["summary"].startswith("The injured worker is a 51-year-old woman")
     assert r0["claims_admin_guideline"] == "Decision based on MTUS Acupuncture Medical Treatment Guidelines."
@@ -69,7 +70,8 @@ def test_2014_and_professional_review_layouts():
 def test_pre_decision_fields_hold_nothing_written_after_the_decision(text):
     for r in parse_text(text):
         pre = " ".join(str(r[k]) for k in ("summary", "item", "claims_admin_guideline"))
-        assert not re.search(r"upheld|overturned|decision rationale|MAXIMUS guideline|Final Determination Letter", pre, re.I)
+        assert not re.search(r"upheld|overturned|decision rationale|MAXIMUS guideline|Final Determination Letter",
+                             pre, re.I)
         assert r["rationale"] not in pre and (r["reviewer_guideline"] or "@@") not in r["summary"]
 
 
@@ -215,8 +217,10 @@ def test_2013_notice_layout():
 
 def test_professional_review_with_its_own_labels():
     (r,) = parse_text(letters.LETTER_PROFESSIONAL_LABELLED)
-    assert (r["item"], r["decision"], r["letter_id"]) == ("Cervical epidural steroid injection C5-6", "upheld", "CM13-0000555")
-    assert r["summary"].startswith("The employee is a 52-year-old nurse") and r["summary"].endswith("two days of relief.")
+    assert (r["item"], r["decision"], r["letter_id"]) == (
+        "Cervical epidural steroid injection C5-6", "upheld", "CM13-0000555")
+    assert r["summary"].startswith("The employee is a 52-year-old nurse")
+    assert r["summary"].endswith("two days of relief.")
     assert r["reviewer_guideline"].startswith("MTUS Chronic Pain") and r["reviewer_specialty"] == "Anesthesiology"
 
 
@@ -225,5 +229,19 @@ def test_2014_claims_administrator_citing_nothing():
         "The Claims Administrator based its decision on the MTUS Chronic Pain Medical Treatment Guidelines.",
         "The Claims Administrator did not cite any medical evidence for its decision.")
     rows = parse_text(text)
-    assert rows[0]["claims_admin_guideline"] == "The Claims Administrator did not cite any medical evidence for its decision."
+    no_citation = "The Claims Administrator did not cite any medical evidence for its decision."
+    assert rows[0]["claims_admin_guideline"] == no_citation
     assert rows[1]["claims_admin_guideline"] == "the MTUS Forearm, Wrist, and Hand Complaints."
+
+
+def test_every_registered_layout_reads_its_sample_letter():
+    """One sample letter per registered layout, each read by that layout (the first whose
+    `matches` accepts it), so the order of LAYOUTS is tested too."""
+    from imr_ml.letters.layouts import LAYOUTS
+
+    samples = {"maximus-2016": letters.LETTER_2016, "maximus-2013": letters.LETTER_2013,
+               "maximus-2014": letters.LETTER_2014, "notice-2013": letters.LETTER_NOTICE_2013,
+               "professional-review": letters.LETTER_PROFESSIONAL}
+    assert sorted(layout.name for layout in LAYOUTS) == sorted(samples)
+    for name, text in samples.items():
+        assert {r["layout"] for r in parse_text(text)} == {name}

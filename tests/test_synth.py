@@ -6,8 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from imr_ml.synth import generate as synth
-from imr_ml.synth.generate import EFFECTS, INTERCEPT, generate_corpus, generate_letter, iter_letters
+from imr_ml.synth.dgp import category_logits
+from imr_ml.synth.generate import (
+    EFFECTS,
+    INTERCEPT,
+    generate_corpus,
+    generate_letter,
+    iter_letters,
+    parse_layout_mix,
+    write_pdf,
+)
+from imr_ml.synth.layouts import LAYOUTS
+from imr_ml.synth.phrasing import phrases, taxonomy
+from imr_ml.synth.randomness import LetterRandom
 
 REAL_TEXT_DIRS = [Path("/tmp/txt"), Path(__file__).resolve().parents[1].parent / "shared" / "data" / "seed-letter"]
 # boilerplate a real letter shares with ours on purpose (headings and form lines)
@@ -35,7 +46,7 @@ def corpus():
 
 
 def _categorize(item: str) -> str:
-    for cat in synth._taxonomy().values():
+    for cat in taxonomy().values():
         if cat.pattern.search(item):
             return cat.name
     return "other"
@@ -75,7 +86,7 @@ def test_overturn_rate_and_mix_plausible(corpus):
 
 
 def test_truth_rows_follow_the_dgp(corpus):
-    cat_logit = synth.category_logits()
+    cat_logit = category_logits()
     for _, _, rows in corpus[:300]:
         for r in rows:
             lo = INTERCEPT + cat_logit[r["category"]] + r["noise"] + sum(c * r[k] for k, c in EFFECTS.items())
@@ -113,7 +124,7 @@ def _fragments(templates):
                                  "ur_denied", "opening"])
 def test_phrasing_varies(corpus, key):
     text = _norm(" ".join(t for _, t, _ in corpus[:600]))
-    frags = _fragments(synth.phrases()[key])
+    frags = _fragments(phrases()[key])
     used = [f for f in frags if f and f in text]
     assert len(used) >= min(4, len(frags) - 1), (key, used)
 
@@ -178,7 +189,7 @@ def test_cli(tmp_path):
 def test_pdf_text_reads_back(tmp_path):
     pypdf = pytest.importorskip("pypdf")
     lid, text, rows = generate_letter(3, seed=9)
-    synth.write_pdf(text, tmp_path / "a.pdf")
+    write_pdf(text, tmp_path / "a.pdf")
     got = _norm(" ".join(p.extract_text() for p in pypdf.PdfReader(str(tmp_path / "a.pdf")).pages))
     assert lid in got and _norm(rows[0]["item"])[:20] in got
 
@@ -217,3 +228,32 @@ def test_no_real_letter_sentences(corpus):
             if len(sent) >= 50 and sent not in allowed and not FORM_LINE.search(sent) and sent in real_text:
                 copied.add(sent)
     assert not copied, sorted(copied)[:5]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_every_registered_layout_is_generated_and_read_back(layout):
+    """A registered layout is accepted by --layouts, drawn in its era, and parsed back with
+    the drawn decisions."""
+    from imr_ml.letters.ingest import parse_text
+
+    for _, text, truth in iter_letters(40, seed=3, layout_mix=parse_layout_mix(layout)):
+        assert {r["layout"] for r in truth} == {layout}
+        spec = LAYOUTS[layout]
+        assert all(spec.first_decision.isoformat() <= r["decision_date"] for r in truth)
+        assert [r["label"] for r in parse_text(text)] == [r["label"] for r in truth]
+
+
+def test_letter_random_draws_stay_in_range_and_are_permutations():
+    rng = LetterRandom(7)
+    population = list(range(10))
+    firsts = [0] * 10
+    for _ in range(5000):
+        picked = rng.sample(population, 4)
+        assert len(set(picked)) == 4 and set(picked) <= set(population)
+        shuffled = population[:]
+        rng.shuffle(shuffled)
+        assert sorted(shuffled) == population
+        firsts[shuffled[0]] += 1
+        assert 3 <= rng.randint(3, 5) <= 5 and rng.randrange(2, 10, 2) in (2, 4, 6, 8) and rng.randrange(3) in (0, 1, 2)
+        assert rng.choice("abc") in "abc"
+    assert min(firsts) > 400  # about 500 each: every position reachable, none favoured

@@ -18,11 +18,11 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from imr_ml.letters.layouts import LayoutError, NotALetter, parse_letter_text
-from imr_ml.letters.layouts._common import CASE_RE
+from imr_ml.letters.layouts import NotALetter, parse_letter_text
+from imr_ml.letters.letter import CASE_RE, LayoutError
 from imr_ml.letters.textract import LETTER_SUFFIXES, Unreadable, read_text
 from imr_ml.pool import ordered_map
-from imr_ml.schema import COLUMNS, ITEM_SEPARATOR
+from imr_ml.schema import COLUMNS, ITEM_SEPARATOR, is_missing
 from imr_ml.textio import atomic_write_jsonl, atomic_write_parquet
 
 MAX_LETTER_MB = 20
@@ -86,6 +86,7 @@ def parse_file(path: str | Path, max_mb: float = MAX_LETTER_MB) -> list[dict]:
 
 
 def _read_file(path: str | Path, max_mb: float) -> tuple[list[dict], str]:
+    """Rows and copy key of one file; every way a file cannot be read is a SkipLetter."""
     try:
         text = read_text(path, int(max_mb * 2**20))
     except Unreadable as exc:
@@ -117,9 +118,7 @@ def find_letters(paths: Iterable[str | Path]) -> tuple[list[str], list[dict]]:
     seen_dirs: set[tuple[int, int]] = set()
     for p in map(str, paths):
         _visit(p, files, skipped, seen_dirs, top=True)
-    seen: set[str] = set()
-    unique = [f for f in files if not (f in seen or seen.add(f))]
-    return unique, skipped
+    return list(dict.fromkeys(files)), skipped
 
 
 def _visit(path: str, files: list[str], skipped: list[dict], seen_dirs: set, top: bool = False) -> None:
@@ -155,6 +154,7 @@ def _visit(path: str, files: list[str], skipped: list[dict], seen_dirs: set, top
 
 
 def _stat_reason(path: str, exc: OSError) -> str:
+    """Why a path cannot even be looked at, in words."""
     if exc.errno == errno.ELOOP:
         return "symbolic link loop"
     if os.path.islink(path):
@@ -165,6 +165,7 @@ def _stat_reason(path: str, exc: OSError) -> str:
 
 
 def _kind(mode: int) -> str:
+    """The kind of a file that is neither a folder nor a regular file."""
     for test, kind in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),
                        (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
         if test(mode):
@@ -173,6 +174,7 @@ def _kind(mode: int) -> str:
 
 
 def _file_key(path: str) -> list:
+    """Path, size and modification time: a journaled file whose key changed is read again."""
     try:
         st = os.stat(path)
     except OSError:  # gone since the search; reading it will say so
@@ -181,6 +183,7 @@ def _file_key(path: str) -> list:
 
 
 def _read_journal(journal: Path) -> dict[str, dict]:
+    """Records of the files an interrupted run finished, by path."""
     done: dict[str, dict] = {}
     if journal.exists():
         for line in journal.read_text(encoding="utf-8").splitlines():
@@ -216,17 +219,14 @@ def check_out(out: str | Path, inputs: Iterable[str | Path]) -> None:
         raise IngestError(f"the folder of --out {state}: {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise IngestError(f"cannot write in the folder of --out: {folder}")
-    targets = {_real(p) for p in (out, skipped_path(out), journal_path(out))}
+    targets = {os.path.realpath(p) for p in (out, skipped_path(out), journal_path(out))}
     for p in map(Path, inputs):
-        if _real(p) in targets:
+        if os.path.realpath(p) in targets:
             raise IngestError(f"--out would overwrite the input {p}; choose another --out")
 
 
-def _real(p: str | Path) -> str:
-    return os.path.realpath(p)
-
-
 def journal_path(out: str | Path) -> Path:
+    """Where a run writing `out` journals its progress."""
     return Path(str(out) + ".journal")
 
 
@@ -280,18 +280,20 @@ def _lock_journal(journal: Path):
     their journals and race on the output."""
     fh = open(journal, "a", encoding="utf-8")
     try:
-        import fcntl
+        import fcntl  # POSIX only: imported where it is used, so ingest runs without it elsewhere
     except ImportError:  # not POSIX: no lock
         return fh
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         fh.close()
-        raise IngestError(f"another ingest is writing {str(journal)[:-len('.journal')]}; wait for it to finish") from None
+        out = str(journal).removesuffix(".journal")
+        raise IngestError(f"another ingest is writing {out}; wait for it to finish") from None
     return fh
 
 
 def _completeness(rows: list[dict]) -> tuple[int, int]:
+    """How whole a copy of a letter is: items first, then the length of its text."""
     return len(rows), sum(len(r.get("rationale") or "") + len(r.get("summary") or "") for r in rows)
 
 
@@ -301,8 +303,9 @@ def _keep_best(files: list[str], done: dict[str, dict], skipped: list[dict]) -> 
     best: dict[str, str] = {}
     for f in files:
         rec = done[f]
-        if rec["rows"] and (rec["dup"] not in best or _completeness(rec["rows"]) > _completeness(done[best[rec["dup"]]]["rows"])):
-            best[rec["dup"]] = f
+        key = rec["dup"]
+        if rec["rows"] and (key not in best or _completeness(rec["rows"]) > _completeness(done[best[key]]["rows"])):
+            best[key] = f
     kept = set(best.values())
     rows_out: list[dict] = []
     ids: dict[str, str] = {}
@@ -330,10 +333,12 @@ def _unique_id(rows: list[dict], dup: str, ids: dict[str, str]) -> list[dict]:
 
 
 def skipped_path(out: str | Path) -> Path:
+    """Where a run writing `out` lists the files it skipped and why."""
     return Path(str(out) + ".skipped.jsonl")
 
 
 def write_corpus(rows: list[dict], out: str | Path) -> None:
+    """Write rows atomically, as Parquet for a `.parquet` name, else as JSONL."""
     if str(out).endswith(".parquet"):
         atomic_write_parquet(rows, out)
     else:
@@ -345,10 +350,10 @@ def read_corpus(path: str | Path) -> list[dict]:
     CorpusError naming the file and line."""
     path = Path(path)
     if path.suffix == ".parquet":
-        import pandas as pd
+        import pandas as pd  # 0.3 s to import: only Parquet corpora need it, `imr-ml ingest` starts without
 
         df = pd.read_parquet(path)
-        rows = [{k: (None if _isna(v) else v) for k, v in r.items()} for r in df.to_dict("records")]
+        rows = [{k: (None if is_missing(v) else v) for k, v in r.items()} for r in df.to_dict("records")]
         return [check_row(r, f"{path} row {i}") for i, r in enumerate(rows, 1)]
     rows = []
     with open(path, encoding="utf-8") as fh:
@@ -384,14 +389,11 @@ def check_row(row, where: str) -> dict:
 
 
 def _is_iso_date(v) -> bool:
+    """A YYYY-MM-DD string naming a real day."""
     try:
         return isinstance(v, str) and len(v) == 10 and bool(date.fromisoformat(v))
     except ValueError:
         return False
-
-
-def _isna(v) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
 
 
 CORPUS_SUFFIXES = (".jsonl", ".parquet")

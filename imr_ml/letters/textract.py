@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pypdfium2 as pdfium
+
 LETTER_SUFFIXES = (".pdf", ".txt", ".text")
 
 
@@ -47,8 +49,7 @@ def _read_bytes(path: str | Path, max_bytes: int | None) -> bytes:
 
 
 def _pdf_text(data: bytes) -> str:
-    import pypdfium2 as pdfium
-
+    """The text of every page, pages joined by a newline; a PDF that cannot be read says why."""
     try:
         pdf = pdfium.PdfDocument(data, password="")
     except pdfium.PdfiumError as exc:

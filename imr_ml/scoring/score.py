@@ -287,7 +287,7 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     """A new request typed in before submission, as a row. The UR decision and its stated
     reason, which every letter summary restates, may be given apart (`ur_decision`: denied
     or modified); they are added to the summary as a letter would say them."""
-    from imr_ml.letters.layouts._common import RETRO_RE, iso_date
+    from imr_ml.letters import RETRO_RE, iso_date
     from imr_ml.schema import ITEM_SEPARATOR
 
     def day(v):

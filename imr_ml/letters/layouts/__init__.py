@@ -1,45 +1,60 @@
-"""Letter layouts, one module each, chosen by what the text contains.
+"""Letter layouts, one module each, registered in `LAYOUTS` in the order they are tried.
 
-A layout module defines `NAME`, `ORDER` (lower is tried first), `detect(text) -> bool` and
-`parse(text) -> Letter` (text already cleaned by `_common.clean`), and may define
-`GUIDELINES`, the guideline fields every item must have (default: both). Adding a layout is adding
-a file here: modules are discovered, not listed.
+A layout is any object with the `LetterLayout` shape: a `name` (the corpus's `layout`
+column), the `guidelines` every item must state, `matches(text)` and `parse(text)`. The
+first layout whose `matches` accepts a letter parses it; `check_complete` then refuses a
+letter cut short. Adding a layout is a module here and one entry in `LAYOUTS`.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from functools import lru_cache
-from types import ModuleType
+from typing import Protocol
 
-from imr_ml.letters.layouts._common import GUIDELINES, LayoutError, Letter, check_complete, clean
+from imr_ml.letters.layouts import maximus2013, maximus2014, maximus2016, notice2013, professional_review
+from imr_ml.letters.layouts._common import check_complete, clean
+from imr_ml.letters.letter import Letter
 
-__all__ = ["Letter", "LayoutError", "layouts", "parse_letter_text", "NotALetter"]
+__all__ = ["LAYOUTS", "LetterLayout", "NotALetter", "parse_letter_text"]
+
+
+class LetterLayout(Protocol):
+    """What the parser needs of a layout."""
+
+    name: str
+    guidelines: tuple[str, ...]  # Item fields every item must have: "claims_admin_guideline", "reviewer_guideline"
+
+    def matches(self, text: str) -> bool:
+        """Whether `text` (cleaned) is a letter in this layout."""
+        ...
+
+    def parse(self, text: str) -> Letter:
+        """The letter in `text` (cleaned); raises LayoutError when it is incomplete."""
+        ...
+
+
+# Tried in this order: the more specific layouts first (a 2016 letter also has a case summary,
+# which is all that tells a 2013 MAXIMUS letter).
+LAYOUTS: tuple[LetterLayout, ...] = (
+    professional_review.ProfessionalReview(),
+    notice2013.Notice2013(),
+    maximus2014.Maximus2014(),
+    maximus2016.LAYOUT,
+    maximus2013.LAYOUT,
+)
 
 
 class NotALetter(Exception):
     """The text is in no known layout."""
 
 
-@lru_cache(maxsize=1)
-def layouts() -> tuple[ModuleType, ...]:
-    mods = [
-        importlib.import_module(f"{__name__}.{m.name}")
-        for m in pkgutil.iter_modules(__path__)
-        if not m.name.startswith("_")
-    ]
-    return tuple(sorted(mods, key=lambda m: m.ORDER))
-
-
 def parse_letter_text(text: str) -> Letter:
     """Parse one letter's text with the first layout that recognises it; a letter that is not
     whole raises LayoutError (see `_common.check_complete`)."""
     cleaned, footer_case = clean(text)
-    for layout in layouts():
-        if layout.detect(cleaned):
+    for layout in LAYOUTS:
+        if layout.matches(cleaned):
             letter = layout.parse(cleaned)
-            check_complete(letter, cleaned, getattr(layout, "GUIDELINES", GUIDELINES))
+            check_complete(letter, cleaned, layout.guidelines)
             if letter.letter_id is None:
                 letter.letter_id = footer_case
             return letter

@@ -3,16 +3,10 @@
 
 import re
 
-from imr_ml.letters.layouts._common import MAXIMUS_SECTION, Letter, maximus_letter
+from imr_ml.letters.layouts._maximus import MaximusLayout
 
-NAME = "maximus-2016"
-ORDER = 10
-SPECIALTY = re.compile(r"Certification\(s\)/Specialty\s*:(.*?)(?:\n\s*\n|CLINICAL CASE SUMMARY)", re.S)
-
-
-def detect(text: str) -> bool:
-    return bool(MAXIMUS_SECTION.search(text)) and "Certification(s)/Specialty" in text
-
-
-def parse(text: str) -> Letter:
-    return maximus_letter(text, NAME, SPECIALTY)
+LAYOUT = MaximusLayout(
+    "maximus-2016",
+    marker="Certification(s)/Specialty",
+    specialty=re.compile(r"Certification\(s\)/Specialty\s*:(.*?)(?:\n\s*\n|CLINICAL CASE SUMMARY)", re.S),
+)
