@@ -216,7 +216,7 @@ def test_cli_train_bad_input(tmp_path):
 
 
 def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
-    from imr_ml.featurize.pipeline import build_pipeline
+    from imr_ml.modeling.pipeline import build_pipeline
     from imr_ml.modeling.modelio import load_model_dir
 
     rows = make_rows(16, seed=3)
