@@ -27,8 +27,8 @@ def main() -> None:
     args = ap.parse_args()
     cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(cores)})  # one core
-    from imr_ml.featurize import feature_blocks
     from imr_ml.demo import EXAMPLES
+    from imr_ml.featurize import feature_blocks
     from imr_ml.letters.ingest import parse_text
     from imr_ml.modeling.modelio import load_model_dir
     from imr_ml.modeling.train import TrainOptions, fitted_pipeline, save, train

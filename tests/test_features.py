@@ -324,3 +324,27 @@ def test_quantity_counts_visits_not_pills():
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
     q = X[:, names.index("field__requested_quantity")]
     assert q[0] == 0 and q[1] == pytest.approx(0.0)  # a pill count is not visits; 6 visits is the typical trial
+
+
+def test_the_row_cache_belongs_to_the_step_and_its_clones():
+    """A step remembers the rows it analysed (up to `cache_size`), shares them with its
+    clones (scikit-learn refits clones on the same rows), and leaves them out of pickles."""
+    rows = pd.DataFrame(make_rows())
+    step = SignalFeatures().fit(rows)
+    assert len(step.row_cache) == len(rows)
+    assert clone(step).row_cache is step.row_cache
+    assert SignalFeatures().row_cache is not step.row_cache
+    again = pickle.loads(pickle.dumps(step))
+    assert len(again.row_cache) == 0 and np.array_equal(again.transform(rows), step.transform(rows))
+    assert len(SignalFeatures(cache_size=0).fit(rows).row_cache) == 0
+    step.clear_cache()
+    assert len(step.row_cache) == 0
+
+
+def test_structured_columns_follow_the_field_registry():
+    from imr_ml.signals.extract import load_rules
+    from imr_ml.signals.fields import FIELDS, feature_names
+
+    names = list(SignalFeatures(use_signals=False, use_category=False, use_rules=False).layout())
+    assert names == feature_names(load_rules())
+    assert {f"field__{f.name}" for f in FIELDS if f.numeric is not None} <= set(names)

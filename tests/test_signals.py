@@ -13,7 +13,7 @@ from imr_ml.signals.extract import (
     signal_names,
     signals_as_dict,
 )
-from imr_ml.signals.fields import category_prior, guideline_tags, parse_quantity
+from imr_ml.signals.readers import category_prior, guideline_tags, parse_quantity
 
 
 @pytest.mark.parametrize("text, age", [
@@ -770,3 +770,14 @@ def test_typed_notes(text, name, expected):
 def test_typed_note_findings(text, name):
     row = {"summary": text, "item": "x", "ur_denial_date": "2016-11-20"}
     assert extract_signals(row)[name].value, (name, text)
+
+
+def test_the_readme_table_of_structured_fields_is_the_registry():
+    """features/README.md shows the table `imr_ml.signals.fields` generates (regenerate it with
+    `python -c "from imr_ml.signals.fields import readme_table; print(readme_table())"`)."""
+    from pathlib import Path
+
+    from imr_ml.signals.fields import readme_table
+
+    readme = (Path(__file__).resolve().parents[1] / "features" / "README.md").read_text(encoding="utf-8")
+    assert readme_table() in readme

@@ -189,9 +189,9 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     from sklearn.frozen import FrozenEstimator
     from sklearn.pipeline import Pipeline
 
-    from imr_ml.modeling.pipeline import build_pipeline
     from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
     from imr_ml.modeling.metrics import reliability_table, score, summarize_folds, with_intervals
+    from imr_ml.modeling.pipeline import build_pipeline
     from imr_ml.modeling.train import TrainError, _score_for_selection, frame, proba_from_features, score_all
 
     # build_pipeline's own (classifier) parameters and their defaults; the rest are feature options

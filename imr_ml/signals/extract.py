@@ -29,7 +29,8 @@ from typing import Any
 
 from imr_ml.knowledge.taxonomy import AnyCase, categorize, load_taxonomy, load_toml, lower_pattern
 from imr_ml.schema import PRE_DECISION
-from imr_ml.signals.fields import NUMBER_WORDS, parse_quantity, read_fields, to_int
+from imr_ml.signals.fields import read_fields
+from imr_ml.signals.readers import NUMBER_WORDS, parse_quantity, to_int
 
 # The eight signals the project promises (names are part of the API).
 REQUIRED_SIGNALS = (

@@ -9,65 +9,46 @@ signal holds its value and evidence (`signal`), its feature name(s) and numeric 
 (`evidence_signal`) and the table in `features/README.md` (`readme_table`) all follow it,
 so a new structured field is one entry here.
 
-This module reads compiled rules (`imr_ml.signals.extract.load_rules`) but never loads them:
-it sits below the extraction that calls it.
+The fields read compiled rules (`imr_ml.signals.extract.load_rules`) but never load them:
+this module sits below the extraction that calls it; the value parsers are in
+`imr_ml.signals.readers`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
-from imr_ml.knowledge.taxonomy import categorize, load_taxonomy
+from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import ITEM_SEPARATOR, as_text, is_missing
-
-Evidence = list[tuple[str, int, int]]
-
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "twenty-four": 24,
-    "thirty": 30, "sixty": 60, "ninety": 90,
-}
+from imr_ml.signals.readers import Evidence, category_prior, guideline_tags, parse_date, recent_dated_surgery
 
 # Numbers are centred on a typical claim (3 years from injury to the UR denial, age 45): a
 # request that does not state one is that typical claim, and the feature is 0 either way.
 TYPICAL_YEARS, TYPICAL_AGE = 3.0, 45.0
 TYPICAL_VISITS = math.log1p(6)  # the guideline's usual initial trial
-POST_SURGICAL_DAYS = 183  # the MTUS post-surgical physical medicine periods run up to about 6 months
-
-
-class FieldRules(Protocol):
-    """What the fields read of the compiled signal rules (`features/signals.toml`)."""
-
-    quantity: tuple[re.Pattern, ...]
-    trial_max: dict
-    region: dict
-    guideline: dict
 
 
 class FieldContext(NamedTuple):
     """What a field is read from: one row and what extraction already knows of it.
 
-    Attributes
+    Parameters
     ----------
     row : Mapping
         The row's PRE_DECISION fields.
     signals : Mapping
         The signals found so far (`{name: Signal}`: text rules, item, summary).
-    rules : FieldRules
-        The compiled signal rules.
+    rules : Rules
+        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
     """
 
     row: Mapping
     signals: Mapping
-    rules: FieldRules
+    rules: Any
     taxonomy: str | None
 
 
@@ -75,7 +56,7 @@ class FieldContext(NamedTuple):
 class FieldSpec:
     """One structured field: how it is read, its feature(s), its evidence, its label.
 
-    Attributes
+    Parameters
     ----------
     name : str
         Feature name: `field__<name>`, or `field__<name>__<level>` for a one-hot block.
@@ -103,186 +84,13 @@ class FieldSpec:
     source: str
     read: Callable[[FieldContext], tuple[Any, Evidence]] | None = None
     numeric: Callable[[Any, FieldContext], float] | None = None
-    levels: Callable[[FieldRules], tuple[str, ...]] | None = None
+    levels: Callable[[Any], tuple[str, ...]] | None = None
     quote: bool = True
 
 
 # --------------------------------------------------------------------------------------
 # Reading the fields
 # --------------------------------------------------------------------------------------
-
-
-def to_int(tok: str) -> int | None:
-    """A count written in digits or words ("12", "Twelve"), or None.
-
-    Parameters
-    ----------
-    tok : str
-        One token.
-
-    Returns
-    -------
-    int or None
-        Its value; None when it is neither digits nor a known number word.
-    """
-    tok = tok.lower()
-    if tok.isdigit():
-        return int(tok)
-    return NUMBER_WORDS.get(tok)
-
-
-def parse_quantity(item: str, rules: FieldRules) -> tuple[int | None, tuple[int, int] | None]:
-    """Requested quantity (visits, sessions, pills) from an item's text, and its span.
-
-    Parameters
-    ----------
-    item : str
-        The disputed item's text.
-    rules : FieldRules
-        Compiled rules; their `[item] quantity` patterns are tried in order.
-
-    Returns
-    -------
-    tuple
-        (quantity, (start, end)) of the first pattern that gives a count in 1..1000, or
-        (None, None).
-    """
-    if not item:
-        return None, None
-    for pat in rules.quantity:
-        m = pat.search(item)
-        if not m:
-            continue
-        g = m.groupdict()
-        if g.get("a") and g.get("b"):
-            a, b = to_int(g["a"]), to_int(g["b"])
-            if a is not None and b is not None and 0 < a * b <= 1000:
-                return a * b, m.span()
-        elif g.get("n"):
-            n = to_int(g["n"])
-            if n is not None and 0 < n <= 1000:
-                return n, m.span()
-    return None, None
-
-
-def guideline_tags(text: str | None, rules: FieldRules) -> tuple[list[str], Evidence]:
-    """Which guideline(s) the claims administrator cited.
-
-    Parameters
-    ----------
-    text : str or None
-        The `claims_admin_guideline` field.
-    rules : FieldRules
-        Compiled rules; their `[guideline]` patterns name the tags.
-
-    Returns
-    -------
-    tuple
-        (tags such as `mtus`, `odg`, `not_cited`; "none" for an empty field, "other" when
-        no pattern matches, and the evidence spans).
-    """
-    if not text or not str(text).strip():
-        return ["none"], []
-    tags, ev = [], []
-    for name, pat in rules.guideline.items():
-        m = pat.search(text)
-        if m:
-            tags.append(name)
-            ev.append(("claims_admin_guideline", m.start(), m.end()))
-    if not tags:
-        tags = ["other"]
-    return tags, ev
-
-
-def category_prior(category: str, taxonomy: str | None = None) -> float:
-    """logit(1 - uphold_prior) of a category: the domain prior of an overturn, as a feature.
-
-    Parameters
-    ----------
-    category : str
-        A taxonomy category name.
-    taxonomy : str or None
-        Path of the taxonomy TOML (None: the shipped one).
-
-    Returns
-    -------
-    float
-        The log-odds of an overturn; 0.0 for an unknown category.
-    """
-    for cat in load_taxonomy(taxonomy):
-        if cat.name == category:
-            p = min(max(1.0 - cat.uphold_prior, 1e-3), 1 - 1e-3)
-            return math.log(p / (1 - p))
-    return 0.0
-
-
-def parse_date(value) -> date | None:
-    """A date from a date object or an ISO string (its first ten characters), or None.
-
-    Parameters
-    ----------
-    value : date, str or None
-        A date field.
-
-    Returns
-    -------
-    datetime.date or None
-        The date; None when missing or unreadable.
-    """
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-# A dated operation: "underwent ... on 09-14-2016", "s/p L4-5 fusion 10/2016".
-_DATED_SURGERY = re.compile(
-    r"\b(?:underwent|s/p|status[- ]post|had (?:an? |the |his |her )?(?:\w+ ){0,3}"
-    r"(?:surgery|repair|release|fusion|arthroscopy|replacement|decompression|discectomy|microdiscectomy|laminectomy|meniscectomy|reconstruction)|surgery)\b"
-    r"[^.;]{0,80}?\b(?:on|in|dated|of)?\s*(\d{1,2})[-/](?:(\d{1,2})[-/])?((?:19|20)\d\d)\b", re.IGNORECASE)
-_SUMMARY_DATE = re.compile(r"\b(\d{1,2})[-/](\d{1,2})[-/]((?:19|20)\d\d)\b")
-
-
-def recent_dated_surgery(summary: str, ur_denial) -> Evidence:
-    """Evidence of an operation dated within POST_SURGICAL_DAYS before the UR denial.
-
-    Parameters
-    ----------
-    summary : str
-        The case summary.
-    ur_denial : date, str or None
-        The UR denial date; without it, the latest date the summary names is used.
-
-    Returns
-    -------
-    list
-        The `(field, start, end)` spans of the recent dated operations (empty: none).
-    """
-    found = []
-    for m in _DATED_SURGERY.finditer(summary):
-        month, day, year = int(m.group(1)), int(m.group(2) or 1), int(m.group(3))
-        try:
-            found.append((date(year, month, day), m.start(), m.end()))
-        except ValueError:
-            continue
-    if not found:
-        return []
-    ref = parse_date(ur_denial)
-    if ref is None:
-        dates = []
-        for m in _SUMMARY_DATE.finditer(summary):
-            try:
-                dates.append(date(int(m.group(3)), int(m.group(1)), int(m.group(2))))
-            except ValueError:
-                continue
-        ref = max(dates, default=None)
-    if ref is None:
-        return []
-    return [("summary", a, b) for d, a, b in found if 0 <= (ref - d).days <= POST_SURGICAL_DAYS]
 
 
 def _read_retrospective(ctx: FieldContext) -> tuple[bool, Evidence]:
@@ -374,11 +182,11 @@ def _prior_of_category(category: str, ctx: FieldContext) -> float:
     return category_prior(category, ctx.taxonomy)
 
 
-def _guideline_levels(rules: FieldRules) -> tuple[str, ...]:
+def _guideline_levels(rules: Any) -> tuple[str, ...]:
     return (*rules.guideline, "other")
 
 
-def _region_levels(rules: FieldRules) -> tuple[str, ...]:
+def _region_levels(rules: Any) -> tuple[str, ...]:
     return tuple(rules.region)
 
 
@@ -437,7 +245,7 @@ _BY_NAME = {f.name: f for f in FIELDS}
 # --------------------------------------------------------------------------------------
 
 
-def read_fields(row: Mapping, signals: Mapping, rules: FieldRules, taxonomy: str | None = None) -> dict:
+def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None = None) -> dict:
     """The structured signals of one row, as `{signal: (value, evidence)}`.
 
     Also the dated-surgery reading of `recent_surgery` (an operation dated within the
@@ -450,8 +258,8 @@ def read_fields(row: Mapping, signals: Mapping, rules: FieldRules, taxonomy: str
     signals : Mapping
         `{name: Signal}` found so far (needs `category`, `retrospective` and, when the rules
         define it, `recent_surgery`).
-    rules : FieldRules
-        The compiled signal rules.
+    rules : Rules
+        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
 
@@ -469,12 +277,12 @@ def read_fields(row: Mapping, signals: Mapping, rules: FieldRules, taxonomy: str
     return out
 
 
-def feature_names(rules: FieldRules) -> list[str]:
+def feature_names(rules: Any) -> list[str]:
     """The `field__*` feature names: the scalar fields, then the one-hot blocks.
 
     Parameters
     ----------
-    rules : FieldRules
+    rules : Rules
         The compiled signal rules (they name the guideline tags and regions).
 
     Returns
@@ -486,15 +294,15 @@ def feature_names(rules: FieldRules) -> list[str]:
     return names + [f"field__{f.name}__{v}" for f in FIELDS if f.levels is not None for v in f.levels(rules)]
 
 
-def feature_values(signals: Mapping, rules: FieldRules, taxonomy: str | None = None) -> dict[str, float]:
+def feature_values(signals: Mapping, rules: Any, taxonomy: str | None = None) -> dict[str, float]:
     """One row's `field__*` values, from its signals.
 
     Parameters
     ----------
     signals : Mapping
         `{name: Signal}` of the row (`extract_signals`).
-    rules : FieldRules
-        The compiled signal rules.
+    rules : Rules
+        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
 
