@@ -90,11 +90,13 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
         clear_caches()
 
     def __sklearn_clone__(self):
+        """An unfitted copy with the same parameters that shares this step's row cache."""
         twin = super().__sklearn_clone__()
         twin.share_cache(self)
         return twin
 
     def __getstate__(self):
+        """The step's state without its row cache (pickles and model files stay small)."""
         state = super().__getstate__()
         state.pop("_rows", None)  # a cache, not part of the fitted step
         return state

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import ITEM_SEPARATOR, as_text, is_missing
-from imr_ml.signals.readers import Evidence, category_prior, guideline_tags, parse_date, recent_dated_surgery
+from imr_ml.signals.readers import Evidence, category_prior, cited_guidelines, parse_date, recent_dated_surgery
 
 # Numbers are centred on a typical claim (3 years from injury to the UR denial, age 45): a
 # request that does not state one is that typical claim, and the feature is 0 either way.
@@ -44,12 +44,15 @@ class FieldContext(NamedTuple):
         The compiled signal rules (`imr_ml.signals.extract.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
+    other_categories : tuple of str
+        Categories of the other items disputed in the same letter.
     """
 
     row: Mapping
     signals: Mapping
     rules: Any
     taxonomy: str | None
+    other_categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,22 +121,23 @@ def _read_chronicity(ctx: FieldContext) -> tuple[int | None, Evidence]:
 
 
 def _read_guideline(ctx: FieldContext) -> tuple[list[str], Evidence]:
-    return guideline_tags(as_text(ctx.row.get("claims_admin_guideline")), ctx.rules)
+    tags, ev = cited_guidelines(as_text(ctx.row.get("claims_admin_guideline")), ctx.rules)
+    return list(tags), list(ev)
 
 
-def _other_categories(ctx: FieldContext) -> list[str]:
+def _other_categories(row: Mapping, taxonomy: str | None) -> tuple[str, ...]:
     """Categories of the other items disputed in the same letter."""
-    others = as_text(ctx.row.get("other_items"))
-    return [categorize(o, ctx.taxonomy) for o in others.split(ITEM_SEPARATOR) if o.strip()] if others.strip() else []
+    others = as_text(row.get("other_items"))
+    return tuple(categorize(o, taxonomy) for o in others.split(ITEM_SEPARATOR) if o.strip()) if others.strip() else ()
 
 
 def _read_letter_items(ctx: FieldContext) -> tuple[int, Evidence]:
     others = as_text(ctx.row.get("other_items"))
-    return 1 + len(_other_categories(ctx)), [("other_items", 0, len(others))] if others else []
+    return 1 + len(ctx.other_categories), [("other_items", 0, len(others))] if others else []
 
 
 def _surgery_in_dispute(ctx: FieldContext) -> bool:
-    return "surgery" in _other_categories(ctx) or ctx.signals["category"].value == "surgery"
+    return "surgery" in ctx.other_categories or ctx.signals["category"].value == "surgery"
 
 
 def _read_surgery(ctx: FieldContext) -> tuple[bool, Evidence]:
@@ -268,7 +272,7 @@ def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None
     dict
         `{signal name: (value, evidence)}` in registry order.
     """
-    ctx = FieldContext(row, signals, rules, taxonomy)
+    ctx = FieldContext(row, signals, rules, taxonomy, _other_categories(row, taxonomy))
     out = {spec.signal: spec.read(ctx) for spec in FIELDS if spec.read is not None}
     if "recent_surgery" in signals and not signals["recent_surgery"].value:
         dated = recent_dated_surgery(as_text(row.get("summary")), row.get("ur_denial_date"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from imr_ml.knowledge.taxonomy import load_taxonomy
@@ -106,6 +107,27 @@ def guideline_tags(text: str | None, rules: Any) -> tuple[list[str], Evidence]:
     return tags, ev
 
 
+@lru_cache(maxsize=1024)
+def cited_guidelines(text: str, rules: Any) -> tuple[tuple[str, ...], tuple[tuple[str, int, int], ...]]:
+    """`guideline_tags`, remembered per text: a handful of citations repeat across letters.
+
+    Parameters
+    ----------
+    text : str
+        The `claims_admin_guideline` field.
+    rules : Rules
+        Compiled rules (hashable by identity).
+
+    Returns
+    -------
+    tuple
+        (tags, evidence spans), as tuples (shared: read-only).
+    """
+    tags, ev = guideline_tags(text, rules)
+    return tuple(tags), tuple(ev)
+
+
+@lru_cache(maxsize=256)
 def category_prior(category: str, taxonomy: str | None = None) -> float:
     """logit(1 - uphold_prior) of a category: the domain prior of an overturn, as a feature.
 
