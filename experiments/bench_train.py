@@ -77,7 +77,7 @@ def child(pool: str, n: int, mode: str) -> dict:
     pss = PssPeak()
     t1 = time.perf_counter()
     if mode == "fit":
-        from imr_ml.featurize.pipeline import build_pipeline
+        from imr_ml.modeling.pipeline import build_pipeline
 
         crow = T.canonical_rows(rows)
         X, y = T.frame(crow), T.labels(crow)

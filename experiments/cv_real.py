@@ -63,7 +63,7 @@ def ablations(factory) -> dict[str, dict]:
     }
     known = set(params)
     try:
-        from imr_ml.featurize.pipeline import build_features
+        from imr_ml.featurize import build_features
 
         known |= set(inspect.signature(build_features).parameters)
     except ImportError:

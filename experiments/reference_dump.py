@@ -50,10 +50,8 @@ def _features(d: Path) -> None:
     """The feature matrix of the corpus from the default pipeline, one line per item, exact floats."""
     import numpy as np
 
-    try:
-        from imr_ml.featurize import build_pipeline, to_frame
-    except ImportError:  # before the restructure
-        from imr_ml.featurize.pipeline import build_pipeline, to_frame
+    from imr_ml.featurize import to_frame
+    from imr_ml.modeling.pipeline import build_pipeline
     rows = [json.loads(line) for line in (d / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     feats = build_pipeline()[:-1]
     Z = feats.fit_transform(to_frame(rows), np.array([int(r["label"]) for r in rows]))

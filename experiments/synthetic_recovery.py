@@ -59,7 +59,7 @@ def make(n_letters: int, seed: int) -> tuple[list[dict], dict]:
 
 def extraction_table(rows: list[dict], truth: dict) -> list[str]:
     """How well each matching feature (unscaled) reproduces the planted variable."""
-    from imr_ml.featurize.pipeline import SignalFeatures
+    from imr_ml.featurize import SignalFeatures
 
     X = T.frame(rows)
     sf = SignalFeatures(scale=False).fit(X)

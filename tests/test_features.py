@@ -12,15 +12,15 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator, check_get_params_invariance, check_set_params
 
-from imr_ml.featurize.pipeline import (
+from imr_ml.featurize import (
     PreDecisionSelector,
     SignalFeatures,
     TextFeatures,
     build_features,
-    build_pipeline,
     feature_groups,
     to_frame,
 )
+from imr_ml.modeling.pipeline import build_pipeline
 from imr_ml.schema import POST_DECISION, PRE_DECISION
 
 SUMMARIES = [
@@ -281,8 +281,6 @@ def test_params_clone_pickle(est):
 
 
 def test_a_fitted_signal_step_refuses_a_changed_signal_list():
-    from imr_ml.featurize.pipeline import SignalFeatures
-
     rows = [{"summary": "The worker is on modified duty.", "item": "Physical therapy x6"}]
     sf = SignalFeatures().fit(rows)
     sf.feature_names_out_ = sf.feature_names_out_[:-1]  # as if the rules had gained a signal since
@@ -292,21 +290,28 @@ def test_a_fitted_signal_step_refuses_a_changed_signal_list():
 
 def test_fast_tfidf_matches_scikit_learn_to_the_bit(synth_rows, monkeypatch):
     """Scoring's TF-IDF shortcut must give exactly scikit-learn's matrix, ASCII or not."""
-    from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
 
-    from imr_ml.featurize.pipeline import _tfidf_transform
+    from imr_ml.featurize import TOKEN_PATTERN
 
     texts = [r["summary"] for r in synth_rows[:300]]
     texts += ["", "a b c", "the and of", "PT x12, 2x6 acupuncture_visits; re-evaluation (MRI)",
               "Naïve café — patient’s résumé: ﬁle İstanbul knee", "x-rays\u00a0and\tMRI\nlumbar 3rd L4-5"]
     rows = [{"summary": t, "item": "x"} for t in texts]
     for ngrams, hashing in (((1, 1), False), ((1, 2), False), ((2, 3), False), ((1, 2), True)):
-        vec = TextFeatures("summary", ngram_range=ngrams, min_df=1, hashing=hashing, n_features=2**12).fit(rows).vectorizer_
-        want = vec.transform(texts).tocsr()
+        common = dict(ngram_range=ngrams, stop_words="english", token_pattern=TOKEN_PATTERN, dtype=np.float64)
+        if hashing:
+            hasher = HashingVectorizer(n_features=2**12, alternate_sign=False, norm=None, **common)
+            sk = make_pipeline(hasher, TfidfTransformer(sublinear_tf=True))
+        else:
+            sk = TfidfVectorizer(min_df=1, max_df=0.95, max_features=20000, sublinear_tf=True, **common)
+        want = sk.fit(texts).transform(texts).tocsr()
+        step = TextFeatures("summary", ngram_range=ngrams, min_df=1, hashing=hashing, n_features=2**12).fit(rows)
         with monkeypatch.context() as m:  # the shortcut, not a fallback to scikit-learn
-            m.setattr(TfidfVectorizer, "transform", None)
+            m.setattr(CountVectorizer, "transform", None)
             m.setattr(HashingVectorizer, "transform", None)
-            got = _tfidf_transform(vec, texts).tocsr()
+            got = step.transform(rows).tocsr()
         assert (want.indptr == got.indptr).all() and (want.indices == got.indices).all()
         assert (want.data == got.data).all()
 
@@ -319,3 +324,27 @@ def test_quantity_counts_visits_not_pills():
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
     q = X[:, names.index("field__requested_quantity")]
     assert q[0] == 0 and q[1] == pytest.approx(0.0)  # a pill count is not visits; 6 visits is the typical trial
+
+
+def test_the_row_cache_belongs_to_the_step_and_its_clones():
+    """A step remembers the rows it analysed (up to `cache_size`), shares them with its
+    clones (scikit-learn refits clones on the same rows), and leaves them out of pickles."""
+    rows = pd.DataFrame(make_rows())
+    step = SignalFeatures().fit(rows)
+    assert len(step.row_cache) == len(rows)
+    assert clone(step).row_cache is step.row_cache
+    assert SignalFeatures().row_cache is not step.row_cache
+    again = pickle.loads(pickle.dumps(step))
+    assert len(again.row_cache) == 0 and np.array_equal(again.transform(rows), step.transform(rows))
+    assert len(SignalFeatures(cache_size=0).fit(rows).row_cache) == 0
+    step.clear_cache()
+    assert len(step.row_cache) == 0
+
+
+def test_structured_columns_follow_the_field_registry():
+    from imr_ml.signals.extract import load_rules
+    from imr_ml.signals.fields import FIELDS, feature_names
+
+    names = list(SignalFeatures(use_signals=False, use_category=False, use_rules=False).layout())
+    assert names == feature_names(load_rules())
+    assert {f"field__{f.name}" for f in FIELDS if f.numeric is not None} <= set(names)

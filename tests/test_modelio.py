@@ -105,8 +105,8 @@ def test_allow_list_rules():
     # scikit-learn's estimators are trusted by skops itself; the list adds exact names only
     assert not modelio.is_allowed_type("sklearn.linear_model._logistic.LogisticRegression")
     assert modelio.is_allowed_type("sklearn.model_selection._split.PredefinedSplit")
-    assert modelio.is_allowed_type("imr_ml.featurize.pipeline.TextFeatures")
-    assert not modelio.is_allowed_type("imr_ml.featurize.pipeline.clean_text")  # not an estimator class
+    assert modelio.is_allowed_type("imr_ml.featurize.text.TextFeatures")
+    assert not modelio.is_allowed_type("imr_ml.featurize.frame.to_frame")  # not an estimator class
     assert not modelio.is_allowed_type("imr_ml.__main__.main")
     assert not modelio.is_allowed_type("sklearn.utils.deprecated")  # not an estimator class
     assert not modelio.is_allowed_type("posix.system")

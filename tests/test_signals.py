@@ -8,14 +8,12 @@ import pytest
 from imr_ml.signals.extract import (
     REQUIRED_SIGNALS,
     Signal,
-    category_prior,
     extract_signals,
-    guideline_tags,
     load_rules,
-    parse_quantity,
     signal_names,
     signals_as_dict,
 )
+from imr_ml.signals.readers import category_prior, guideline_tags, parse_quantity
 
 
 @pytest.mark.parametrize("text, age", [
@@ -295,7 +293,7 @@ def test_post_decision_fields_are_ignored():
     ],
 )
 def test_parse_quantity(item, qty):
-    assert parse_quantity(item)[0] == qty
+    assert parse_quantity(item, load_rules())[0] == qty
 
 
 def test_structured_signals():
@@ -342,9 +340,9 @@ def test_retrospective_from_field_or_item():
     ],
 )
 def test_guideline_tags(text, tags):
-    assert set(guideline_tags(text)[0]) >= tags
+    assert set(guideline_tags(text, load_rules())[0]) >= tags
     if text and "Non-MTUS" in text:
-        assert "mtus" not in guideline_tags(text)[0]
+        assert "mtus" not in guideline_tags(text, load_rules())[0]
 
 
 def test_category_prior_is_logit_of_overturn_share():
@@ -772,3 +770,14 @@ def test_typed_notes(text, name, expected):
 def test_typed_note_findings(text, name):
     row = {"summary": text, "item": "x", "ur_denial_date": "2016-11-20"}
     assert extract_signals(row)[name].value, (name, text)
+
+
+def test_the_readme_table_of_structured_fields_is_the_registry():
+    """features/README.md shows the table `imr_ml.signals.fields` generates (regenerate it with
+    `python -c "from imr_ml.signals.fields import readme_table; print(readme_table())"`)."""
+    from pathlib import Path
+
+    from imr_ml.signals.fields import readme_table
+
+    readme = (Path(__file__).resolve().parents[1] / "features" / "README.md").read_text(encoding="utf-8")
+    assert readme_table() in readme

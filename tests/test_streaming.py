@@ -17,13 +17,10 @@ def rows(synth_rows):
 
 
 def test_features_equal_the_pipeline_fitted_on_all_rows_in_one_or_two_processes(rows):
-    import imr_ml.featurize.pipeline as F
-    from imr_ml.featurize.pipeline import build_features
+    from imr_ml.featurize import build_features
 
     opts = {"hashing": True, "use_tfidf": True, "n_features": 2**12}
-    size = F.ROW_CACHE_SIZE
     one = S.compute_features(rows, opts, n_jobs=1)
-    assert F.ROW_CACHE_SIZE == size  # computing in this process keeps its row cache
     two = S.compute_features(rows, opts, n_jobs=2)
     assert set(one[0]) == set(two[0]) == {"summary", "item"}
     for name in one[0]:

@@ -216,8 +216,8 @@ def test_cli_train_bad_input(tmp_path):
 
 
 def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
-    from imr_ml.featurize.pipeline import build_pipeline
     from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.pipeline import build_pipeline
 
     rows = make_rows(16, seed=3)
     res = T.train(rows, T.TrainOptions(n_splits=3, grid=({"prior_weight": 1.0},), estimate=False, calibration="sigmoid"))

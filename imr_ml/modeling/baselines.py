@@ -63,7 +63,7 @@ def knowledge_only(pipeline_factory: Callable | None = None):
     """The guideline knowledge alone: published category base rates moved by the guideline
     rules, nothing learnt from the letters (the built-in model)."""
     if pipeline_factory is None:
-        from imr_ml.featurize.pipeline import build_pipeline as pipeline_factory
+        from imr_ml.modeling.pipeline import build_pipeline as pipeline_factory
     return pipeline_factory(knowledge_only=True)
 
 
@@ -73,7 +73,7 @@ def data_only(seed: int = 0):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    from imr_ml.featurize.pipeline import build_features
+    from imr_ml.featurize import build_features
 
     return Pipeline([("features", build_features(use_tfidf=True, use_rules=False, scale=True)),
                      ("clf", LogisticRegression(C=0.01, solver="liblinear", max_iter=2000, random_state=seed))])

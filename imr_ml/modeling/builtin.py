@@ -39,7 +39,7 @@ def _example_rows() -> list[dict]:
 
 @lru_cache(maxsize=1)
 def builtin_pipeline():
-    from imr_ml.featurize.pipeline import build_pipeline
+    from imr_ml.modeling.pipeline import build_pipeline
 
     rows = _example_rows()
     y = np.arange(len(rows)) % 2  # ignored: knowledge_only learns nothing

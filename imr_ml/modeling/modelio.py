@@ -126,7 +126,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
         "scipy.sparse._csc.csc_matrix",
     }
 )
-OWN_MODEL_MODULES: frozenset[str] = frozenset({"imr_ml.featurize.pipeline", "imr_ml.modeling.prior_lr", "imr_ml.modeling.streaming", "imr_ml.modeling.baselines"})
+OWN_MODEL_MODULES: frozenset[str] = frozenset({"imr_ml.featurize.selector", "imr_ml.featurize.text", "imr_ml.featurize.structured", "imr_ml.modeling.prior_lr", "imr_ml.modeling.streaming", "imr_ml.modeling.baselines"})
 
 
 def is_allowed_type(name: str) -> bool:

@@ -61,17 +61,16 @@ _WORKER: dict = {}
 
 
 def _init_worker(feature_opts: dict, worker: bool = True) -> None:
-    import imr_ml.featurize.pipeline as F
+    from imr_ml.featurize import build_features
 
-    if worker:
-        F.ROW_CACHE_SIZE = 0  # every row is seen once here; the parent keeps what it needs
-    _WORKER["feats"] = F.build_features(**feature_opts)
+    feats = build_features(**feature_opts)
+    if worker:  # every row is seen once here; the parent keeps what it needs
+        feats.set_params(union__structured__cache_size=0)
+    _WORKER["feats"] = feats
 
 
 def _chunk_features(rows: list[dict]):
     """({text block: counts}, unscaled structured matrix) of a chunk of rows."""
-    from imr_ml.featurize.pipeline import hash_counts
-
     parts, _ = _parts(_WORKER["feats"])
     out = {}
     for name in ("summary", "item"):
@@ -81,11 +80,11 @@ def _chunk_features(rows: list[dict]):
         texts = [r.get(tf.column) or "" for r in rows]
         uniq: dict[str, int] = {}
         inverse = np.fromiter((uniq.setdefault(t, len(uniq)) for t in texts), dtype=np.int64, count=len(texts))
-        H = sparse.csr_matrix(hash_counts(tf._make(tf.min_df, tf.max_df)["hash"], list(uniq)))[inverse]
+        H = sparse.csr_matrix(tf.hashed_counts(list(uniq)))[inverse]
         if H.nnz == 0 or H.data.max() <= np.iinfo(np.uint16).max:
             H.data = H.data.astype(np.uint16)  # term counts: a quarter of the bytes in transit and at rest
         out[name] = H
-    return out, parts["structured"]._raw(rows)
+    return out, parts["structured"].raw_matrix(rows)
 
 
 def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, reporter=None):
@@ -119,7 +118,7 @@ def fit_features(rows: Sequence[dict], feature_opts: dict, counts: dict, M, samp
     The step is fitted on `sample` rows (which sets its structure and names the hashed
     columns), then given the IDF and structured scale of *all* rows, so it equals a fit on
     all rows; the matrix is its transform of every row, assembled without recomputing."""
-    from imr_ml.featurize.pipeline import build_features
+    from imr_ml.featurize import build_features
     from imr_ml.modeling.train import frame
 
     feats = build_features(**feature_opts)
@@ -139,7 +138,7 @@ def fit_features(rows: Sequence[dict], feature_opts: dict, counts: dict, M, samp
             continue
         if step.vectorizer_ is None:
             raise ValueError(f"no words in any {name} of the sample: cannot train on hashed text")
-        idf = step.vectorizer_["tfidf"].fit(counts[name])
+        idf = step.tfidf_.fit(counts[name])
         T = idf.transform(counts[name], copy=False)  # in place: the counts are not needed again
         T.data *= weights.get(name, 1.0)
         blocks.append(T)
@@ -190,9 +189,9 @@ def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts,
     from sklearn.frozen import FrozenEstimator
     from sklearn.pipeline import Pipeline
 
-    from imr_ml.featurize.pipeline import build_pipeline
     from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
     from imr_ml.modeling.metrics import reliability_table, score, summarize_folds, with_intervals
+    from imr_ml.modeling.pipeline import build_pipeline
     from imr_ml.modeling.train import TrainError, _score_for_selection, frame, proba_from_features, score_all
 
     # build_pipeline's own (classifier) parameters and their defaults; the rest are feature options

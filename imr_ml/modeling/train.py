@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
+from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS, as_text
 
 # How much the guideline priors weigh against the letters (a multiplier of every prior
 # precision): above 1 the knowledge holds firmer, below 1 the data move it more.
@@ -111,7 +111,7 @@ def calibration_method(opts: TrainOptions, y: np.ndarray) -> str:
 
 
 def default_factory() -> Callable:
-    from imr_ml.featurize.pipeline import build_pipeline
+    from imr_ml.modeling.pipeline import build_pipeline
 
     return build_pipeline
 
@@ -145,11 +145,10 @@ def canonical_rows(rows: Sequence[dict], *, require_label: bool = True) -> list[
 
 def frame(rows: Sequence[dict]) -> pd.DataFrame:
     """The only view of a row a model gets: PRE_DECISION columns, text as ``str``."""
-    from imr_ml.featurize.pipeline import clean_text
 
     data = {k: [r.get(k) for r in rows] for k in PRE_DECISION}
     for c in TEXT_COLUMNS:  # plain str objects: pandas' Arrow strings cost a conversion at every read
-        data[c] = pd.Series([clean_text(v) for v in data[c]], dtype=object)
+        data[c] = pd.Series([as_text(v) for v in data[c]], dtype=object)
     df = pd.DataFrame(data, columns=list(PRE_DECISION))
     df["retrospective"] = df["retrospective"].fillna(False).astype(bool)
     return df
@@ -684,7 +683,8 @@ def forecast_seconds(rows: Sequence[dict], opts: TrainOptions) -> float:
     """A training run's duration, forecast from the time to compute the features of a
     sample of rows (the bulk of the work): once per outer fold and repeat and once for the
     final fit (the feature cache serves the prior-weight search and calibration)."""
-    from imr_ml.featurize.pipeline import build_features, clear_caches
+    from imr_ml.featurize import build_features
+    from imr_ml.signals.extract import clear_caches
 
     sample = list(rows[:: max(1, len(rows) // ESTIMATE_SAMPLE)])[:ESTIMATE_SAMPLE]
     clear_caches()

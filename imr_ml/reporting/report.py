@@ -71,7 +71,7 @@ def permutation_importance_by_group(model, X, y, seed: int = 0) -> dict:
     (held-out data; the AUC of the uncalibrated score equals the calibrated one's)."""
     from sklearn.metrics import roc_auc_score
 
-    from imr_ml.featurize.pipeline import feature_groups
+    from imr_ml.featurize import feature_groups
     from imr_ml.modeling.train import fitted_pipeline
 
     if len(set(y.tolist())) < 2:

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from imr_ml.knowledge.taxonomy import AnyCase
+from imr_ml.signals.fields import evidence_signal
 
 MIN_SUMMARY_WORDS = 12
 BATCH = 512
@@ -32,16 +33,6 @@ def abstain_reason(row: dict, signals: dict) -> str | None:
     return None
 
 
-# Structured features named differently from the signal whose evidence explains them.
-_FIELD_SIGNAL = {
-    "chronicity_years": "chronicity_days", "chronicity_missing": "chronicity_days",
-    "requested_quantity_missing": "requested_quantity", "prior_sessions_missing": "prior_sessions",
-    "age_missing": "age", "item_region": "item_regions", "summary_region": "summary_regions",
-    "n_summary_regions": "summary_regions", "category_prior": "category",
-    "item_additional": "item_additional", "item_post_op": "item_post_op",
-}
-
-
 @lru_cache(maxsize=65536)
 def _evidence_source(name: str) -> tuple:
     """Where a feature's evidence is found: ("signal", name), ("signals", names) for a
@@ -54,8 +45,11 @@ def _evidence_source(name: str) -> tuple:
 
         rule = next((r for r in load_guidelines().rules if r.name == parts[1]), None)
         return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
-    if group in ("signal", "field"):
-        return ("signal", _FIELD_SIGNAL.get(parts[1], parts[1]))
+    if group == "signal":
+        return ("signal", parts[1])
+    if group == "field":  # the registry names the signal that explains a structured field
+        signal = evidence_signal(parts[1])
+        return ("signal", signal) if signal else ()
     if len(parts) >= 3 and parts[1] == "tfidf":
         terms = parts[2].split("_")  # a TF-IDF term: lower-case words
         return ("word", group, AnyCase(r"\b" + r"\s+".join(map(re.escape, terms)) + r"\b"), terms[0])
@@ -270,7 +264,7 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
 def grouped_contributions(result: dict) -> dict:
     """For `explain`: a scored result's contributions grouped (guideline rules, signals,
     fields, item, words), each group with its total."""
-    from imr_ml.featurize.pipeline import feature_groups
+    from imr_ml.featurize import feature_groups
 
     contribs = result.get("contributions") or []
     groups = {}

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import date
 from functools import lru_cache
 from itertools import accumulate, compress
 from operator import itemgetter
@@ -29,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from imr_ml.knowledge.taxonomy import AnyCase, categorize, load_taxonomy, load_toml, lower_pattern
-from imr_ml.schema import ITEM_SEPARATOR, PRE_DECISION
+from imr_ml.schema import PRE_DECISION
+from imr_ml.signals.fields import read_fields
+from imr_ml.signals.readers import NUMBER_WORDS, parse_quantity, to_int
 
 # The eight signals the project promises (names are part of the API).
 REQUIRED_SIGNALS = (
@@ -54,13 +55,7 @@ MEDICATION_CATEGORIES = frozenset(
     {"opioid", "topical", "medical_food", "muscle_relaxant", "nsaid", "gi_protectant", "other_medication"}
 )
 
-_NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "twenty-four": 24,
-    "thirty": 30, "sixty": 60, "ninety": 90,
-}
-_NUM = r"(?:\d+|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+_NUM = r"(?:\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 
 
 @dataclass
@@ -725,80 +720,6 @@ def _text_rule(doc: _Doc, rule: TextRule, field: str) -> Signal:
 # --------------------------------------------------------------------------------------
 
 
-def _to_int(tok: str) -> int | None:
-    tok = tok.lower()
-    if tok.isdigit():
-        return int(tok)
-    return _NUMBER_WORDS.get(tok)
-
-
-def parse_quantity(item: str, rules=None) -> tuple[int | None, tuple[int, int] | None]:
-    """Requested quantity (visits, sessions, pills) from an item's text, and its span."""
-    r = load_rules(rules)
-    if not item:
-        return None, None
-    for pat in r.quantity:
-        m = pat.search(item)
-        if not m:
-            continue
-        g = m.groupdict()
-        if g.get("a") and g.get("b"):
-            a, b = _to_int(g["a"]), _to_int(g["b"])
-            if a is not None and b is not None and 0 < a * b <= 1000:
-                return a * b, m.span()
-        elif g.get("n"):
-            n = _to_int(g["n"])
-            if n is not None and 0 < n <= 1000:
-                return n, m.span()
-    return None, None
-
-
-def _parse_date(value) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-# A dated operation: "underwent ... on 09-14-2016", "s/p L4-5 fusion 10/2016".
-_DATED_SURGERY = re.compile(
-    r"\b(?:underwent|s/p|status[- ]post|had (?:an? |the |his |her )?(?:\w+ ){0,3}(?:surgery|repair|release|fusion|arthroscopy|"
-    r"replacement|decompression|discectomy|microdiscectomy|laminectomy|meniscectomy|reconstruction)|surgery)\b"
-    r"[^.;]{0,80}?\b(?:on|in|dated|of)?\s*(\d{1,2})[-/](?:(\d{1,2})[-/])?((?:19|20)\d\d)\b", re.IGNORECASE)
-_SUMMARY_DATE = re.compile(r"\b(\d{1,2})[-/](\d{1,2})[-/]((?:19|20)\d\d)\b")
-POST_SURGICAL_DAYS = 183  # the MTUS post-surgical physical medicine periods run up to about 6 months
-
-
-def _recent_dated_surgery(summary: str, ur_denial) -> list[tuple[str, int, int]]:
-    """Evidence of an operation dated within POST_SURGICAL_DAYS before the UR denial (or,
-    without its date, before the latest date the summary names)."""
-    found = []
-    for m in _DATED_SURGERY.finditer(summary):
-        month, day, year = int(m.group(1)), int(m.group(2) or 1), int(m.group(3))
-        try:
-            found.append((date(year, month, day), m.start(), m.end()))
-        except ValueError:
-            continue
-    if not found:
-        return []
-    ref = _parse_date(ur_denial)
-    if ref is None:
-        dates = []
-        for m in _SUMMARY_DATE.finditer(summary):
-            try:
-                dates.append(date(int(m.group(3)), int(m.group(1)), int(m.group(2))))
-            except ValueError:
-                continue
-        ref = max(dates, default=None)
-    if ref is None:
-        return []
-    return [("summary", a, b) for d, a, b in found if 0 <= (ref - d).days <= POST_SURGICAL_DAYS]
-
-
 # An age, not a duration ("for 20 years"): "52-year-old", "52 years of age", "52 y/o",
 # "52yo", and a typed note's "52F" / "52 M" at the start of a sentence.
 _AGE = AnyCase(r"\b(\d{1,3})[- ]?(?:years?|yrs?)[- ]?old\b|\b(\d{1,3}) (?:years?|yrs?) of age\b|\b(\d{1,3})[- ]?y/?o\b"
@@ -913,7 +834,7 @@ def _prior_mentions(doc: _Doc, rules: Rules, term: re.Pattern, count_sessions: b
             for m in pat.finditer(doc.low, ss, se):
                 if hyp is not None and doc.nearest(hyp, m.start(), m.end()) is not None:
                     continue
-                n = _to_int(m.group("n"))
+                n = to_int(m.group("n"))
                 if n is None or n > 100:
                     continue
                 count = n if count is None else max(count, n)
@@ -972,28 +893,6 @@ def _regions(low: str, rules: Rules, field: str, seen: dict | None = None):
             found.append(name)
             ev.append((field, *sp))
     return found, ev
-
-
-def guideline_tags(text: str | None, rules=None) -> tuple[list[str], list[tuple[str, int, int]]]:
-    """Which guideline(s) the claims administrator cited: tags like mtus, odg, not_cited."""
-    r = load_rules(rules)
-    if not text or not str(text).strip():
-        return ["none"], []
-    tags, ev = [], []
-    for name, pat in r.guideline.items():
-        m = pat.search(text)
-        if m:
-            tags.append(name)
-            ev.append(("claims_admin_guideline", m.start(), m.end()))
-    if not tags:
-        tags = ["other"]
-    return tags, ev
-
-
-@lru_cache(maxsize=1024)
-def _guideline_cached(text: str, r: Rules):
-    tags, ev = guideline_tags(text, r)
-    return tuple(tags), tuple(ev)
 
 
 @lru_cache(maxsize=8192)
@@ -1174,52 +1073,9 @@ def _extract(row: dict, rules, taxonomy) -> dict[str, Signal]:
     out["prior_sessions"] = Signal(count, [e for e in ev if count is not None][:3])
     out["prior_same_modality"] = Signal(bool(mentioned), ev[:3] if mentioned else [])
 
-    # Structured fields.
-    retro_field = bool(row.get("retrospective")) if row.get("retrospective") is not None else False
-    try:
-        retro_field = bool(retro_field) and not (isinstance(row["retrospective"], float) and math.isnan(row["retrospective"]))
-    except (KeyError, TypeError):
-        pass
-    retro = item_signals["retrospective"]
-    out["retrospective"] = Signal(retro_field or retro.value, list(retro.evidence) if (retro_field or retro.value) else [])
-
-    orig, auth = _text(row, "original_request"), _text(row, "authorized_portion")
-    partial = bool(orig.strip() or auth.strip())
-    pev = []
-    if orig.strip():
-        pev.append(("original_request", 0, len(orig)))
-    if auth.strip():
-        pev.append(("authorized_portion", 0, len(auth)))
-    out["partial_authorization"] = Signal(partial, pev)
-
-    if "recent_surgery" in out and not out["recent_surgery"].value:
-        dated = _recent_dated_surgery(summary, row.get("ur_denial_date"))
-        if dated:
-            out["recent_surgery"] = Signal(True, dated)
-
-    doi, urd = _parse_date(row.get("date_of_injury")), _parse_date(row.get("ur_denial_date"))
-    days = (urd - doi).days if doi and urd else None
-    if days is not None and days < 0:
-        days = None
-    cev = []
-    if days is not None:
-        cev = [("date_of_injury", 0, len(str(row["date_of_injury"]))), ("ur_denial_date", 0, len(str(row["ur_denial_date"])))]
-    out["chronicity_days"] = Signal(days, cev)
-
-    tags, gev = _guideline_cached(_text(row, "claims_admin_guideline"), r)
-    out["ca_guideline"] = Signal(list(tags), list(gev))
-
-    # The rest of the application: a perioperative service whose surgery is not itself in
-    # dispute (UR approved it) is judged on its own merits, and mostly allowed.
-    others = _text(row, "other_items")
-    other_cats = [categorize(o, taxonomy) for o in others.split(ITEM_SEPARATOR) if o.strip()] if others.strip() else []
-    out["letter_items"] = Signal(1 + len(other_cats), [("other_items", 0, len(others))] if others else [])
-    surgery = "surgery" in other_cats or category == "surgery"
-    out["surgery_in_dispute"] = Signal(surgery, [("other_items", 0, len(others))] if surgery and others else [])
-    alone = category == "perioperative" and not surgery
-    out["periop_surgery_not_in_dispute"] = Signal(alone, [("item", 0, len(item))] if alone else [])
+    # Structured fields (the registry of `imr_ml.signals.fields`).
+    out.update({name: Signal(value, ev) for name, (value, ev) in read_fields(row, out, r, taxonomy).items()})
     return out
-
 
 class SignalValues(Mapping):
     """A row's signal values, read through its Signals (for hints and guideline rules,
@@ -1242,16 +1098,6 @@ class SignalValues(Mapping):
 
     def __len__(self) -> int:
         return len(self._signals)
-
-
-@lru_cache(maxsize=256)
-def category_prior(category: str, taxonomy: str | None = None) -> float:
-    """logit(1 - uphold_prior) of a category: the domain prior of an overturn, as a feature."""
-    for cat in load_taxonomy(taxonomy):
-        if cat.name == category:
-            p = min(max(1.0 - cat.uphold_prior, 1e-3), 1 - 1e-3)
-            return math.log(p / (1 - p))
-    return 0.0
 
 
 def signals_as_dict(signals: Mapping[str, Signal], texts: Mapping[str, str] | None = None) -> dict:

@@ -1,0 +1,358 @@
+"""The structured fields: one registry entry per field, read by every stage that needs it.
+
+A structured field is a fact a typed request can state as well as a letter (a date, a
+quantity, the cited guideline, the other disputed items): not a NegEx text rule. Each
+`FieldSpec` in `FIELDS` says, in one place, how the field is read from a row (`read`), which
+signal holds its value and evidence (`signal`), its feature name(s) and numeric transform
+(`numeric`, or `levels` for a one-hot block) and a plain label. Extraction
+(`read_fields`), the feature layout (`imr_ml.featurize`), scoring's evidence
+(`evidence_signal`) and the table in `features/README.md` (`readme_table`) all follow it,
+so a new structured field is one entry here.
+
+The fields read compiled rules (`imr_ml.signals.extract.load_rules`) but never load them:
+this module sits below the extraction that calls it; the value parsers are in
+`imr_ml.signals.readers`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from imr_ml.knowledge.taxonomy import categorize
+from imr_ml.schema import ITEM_SEPARATOR, as_text, is_missing
+from imr_ml.signals.readers import Evidence, category_prior, cited_guidelines, parse_date, recent_dated_surgery
+
+# Numbers are centred on a typical claim (3 years from injury to the UR denial, age 45): a
+# request that does not state one is that typical claim, and the feature is 0 either way.
+TYPICAL_YEARS, TYPICAL_AGE = 3.0, 45.0
+TYPICAL_VISITS = math.log1p(6)  # the guideline's usual initial trial
+
+
+class FieldContext(NamedTuple):
+    """What a field is read from: one row and what extraction already knows of it.
+
+    Parameters
+    ----------
+    row : Mapping
+        The row's PRE_DECISION fields.
+    signals : Mapping
+        The signals found so far (`{name: Signal}`: text rules, item, summary).
+    rules : Rules
+        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    taxonomy : str or None
+        Path of the taxonomy TOML (None: the shipped one).
+    other_categories : tuple of str
+        Categories of the other items disputed in the same letter.
+    """
+
+    row: Mapping
+    signals: Mapping
+    rules: Any
+    taxonomy: str | None
+    other_categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One structured field: how it is read, its feature(s), its evidence, its label.
+
+    Parameters
+    ----------
+    name : str
+        Feature name: `field__<name>`, or `field__<name>__<level>` for a one-hot block.
+    signal : str
+        The signal holding the field's value and evidence (what explanations quote).
+    label : str
+        What the field means, in plain words (the README table).
+    source : str
+        Where the value comes from (the README table).
+    read : callable or None
+        `read(context) -> (value, evidence)` when this module extracts the signal; None
+        when the text analysis already provides it.
+    numeric : callable or None
+        `numeric(value, context) -> float`, the feature value of a scalar field.
+    levels : callable or None
+        `levels(rules) -> names` of a one-hot field's columns (set when the value lists
+        them). Fields with neither `numeric` nor `levels` are signals without a feature.
+    quote : bool
+        Whether explanations quote the signal's evidence for the feature.
+    """
+
+    name: str
+    signal: str
+    label: str
+    source: str
+    read: Callable[[FieldContext], tuple[Any, Evidence]] | None = None
+    numeric: Callable[[Any, FieldContext], float] | None = None
+    levels: Callable[[Any], tuple[str, ...]] | None = None
+    quote: bool = True
+
+
+# --------------------------------------------------------------------------------------
+# Reading the fields
+# --------------------------------------------------------------------------------------
+
+
+def _read_retrospective(ctx: FieldContext) -> tuple[bool, Evidence]:
+    """The row's flag, or the item's own wording ("retrospective", "DOS")."""
+    flag = ctx.row.get("retrospective")
+    wording = ctx.signals["retrospective"]
+    value = (not is_missing(flag) and bool(flag)) or wording.value
+    return value, list(wording.evidence) if value else []
+
+
+def _read_partial(ctx: FieldContext) -> tuple[bool, Evidence]:
+    """An original request or an authorised portion is stated."""
+    orig, auth = as_text(ctx.row.get("original_request")), as_text(ctx.row.get("authorized_portion"))
+    ev = [(f, 0, len(t)) for f, t in (("original_request", orig), ("authorized_portion", auth)) if t.strip()]
+    return bool(ev), ev
+
+
+def _read_chronicity(ctx: FieldContext) -> tuple[int | None, Evidence]:
+    """Days from the injury to the UR denial (None when unknown or negative)."""
+    doi, urd = parse_date(ctx.row.get("date_of_injury")), parse_date(ctx.row.get("ur_denial_date"))
+    days = (urd - doi).days if doi and urd else None
+    if days is None or days < 0:
+        return None, []
+    return days, [(f, 0, len(str(ctx.row[f]))) for f in ("date_of_injury", "ur_denial_date")]
+
+
+def _read_guideline(ctx: FieldContext) -> tuple[list[str], Evidence]:
+    tags, ev = cited_guidelines(as_text(ctx.row.get("claims_admin_guideline")), ctx.rules)
+    return list(tags), list(ev)
+
+
+def _other_categories(row: Mapping, taxonomy: str | None) -> tuple[str, ...]:
+    """Categories of the other items disputed in the same letter."""
+    others = as_text(row.get("other_items"))
+    return tuple(categorize(o, taxonomy) for o in others.split(ITEM_SEPARATOR) if o.strip()) if others.strip() else ()
+
+
+def _read_letter_items(ctx: FieldContext) -> tuple[int, Evidence]:
+    others = as_text(ctx.row.get("other_items"))
+    return 1 + len(ctx.other_categories), [("other_items", 0, len(others))] if others else []
+
+
+def _surgery_in_dispute(ctx: FieldContext) -> bool:
+    return "surgery" in ctx.other_categories or ctx.signals["category"].value == "surgery"
+
+
+def _read_surgery(ctx: FieldContext) -> tuple[bool, Evidence]:
+    others = as_text(ctx.row.get("other_items"))
+    surgery = _surgery_in_dispute(ctx)
+    return surgery, [("other_items", 0, len(others))] if surgery and others else []
+
+
+def _read_periop_alone(ctx: FieldContext) -> tuple[bool, Evidence]:
+    """A perioperative service whose surgery is not itself in dispute (UR approved it): it
+    is judged on its own merits, and mostly allowed."""
+    item = as_text(ctx.row.get("item"))
+    alone = ctx.signals["category"].value == "perioperative" and not _surgery_in_dispute(ctx)
+    return alone, [("item", 0, len(item))] if alone else []
+
+
+# --------------------------------------------------------------------------------------
+# Feature values
+# --------------------------------------------------------------------------------------
+
+
+def _flag(value, ctx: FieldContext) -> float:
+    return float(bool(value))
+
+
+def _visits(q, ctx: FieldContext) -> float:
+    """log1p(visits) - log1p(6) for visit-based categories; a drug's "#90" is a pill count: 0."""
+    visits = ctx.signals["category"].value in ctx.rules.trial_max
+    return math.log1p(q) - TYPICAL_VISITS if q is not None and visits else 0.0
+
+
+def _log_count(n, ctx: FieldContext) -> float:
+    return math.log1p(n) if n is not None else 0.0
+
+
+def _decades_since_injury(days, ctx: FieldContext) -> float:
+    """(years from injury to UR denial, capped at 30, - 3) / 10; unknown: 0."""
+    return (min(days / 365.25, 30.0) - TYPICAL_YEARS) / 10 if days is not None else 0.0
+
+
+def _age_decades(age, ctx: FieldContext) -> float:
+    return (age - TYPICAL_AGE) / 10.0 if age is not None else 0.0
+
+
+def _prior_of_category(category: str, ctx: FieldContext) -> float:
+    return category_prior(category, ctx.taxonomy)
+
+
+def _guideline_levels(rules: Any) -> tuple[str, ...]:
+    return (*rules.guideline, "other")
+
+
+def _region_levels(rules: Any) -> tuple[str, ...]:
+    return tuple(rules.region)
+
+
+# --------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------
+
+# Order is meaningful: extraction runs the `read` entries in this order, and the feature
+# layout lists the scalar fields in this order, then the one-hot blocks in this order.
+# `quote=False` on chronicity and age keeps explanations byte-identical to before the
+# registry (whose scattered mapping missed them); quoting their dates and age is the better
+# choice, a deliberate output change left to its own commit.
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("retrospective", "retrospective", "the request is retrospective",
+              "the row's flag, or \"retrospective\" / \"DOS\" in the item", _read_retrospective, _flag),
+    FieldSpec("partial_authorization", "partial_authorization", "UR authorised part of the request",
+              "an original request / authorised portion is present", _read_partial, _flag),
+    FieldSpec("requested_quantity", "requested_quantity", "visits requested, log1p(n) − log1p(6); pills: 0",
+              "item: \"2 times a week for 6 weeks\" = 12, \"2x6\", \"x8\", \"#60\" (`[item] quantity`)",
+              numeric=_visits),
+    FieldSpec("exceeds_trial", "exceeds_trial", "quantity above the category's `[trial_max]`",
+              "item quantity and `[trial_max]`", numeric=_flag),
+    FieldSpec("prior_sessions", "prior_sessions", "sessions of the item's modality already had, log1p(n)",
+              "summary: \"finished 4 of 8 acupuncture visits\"", numeric=_log_count),
+    FieldSpec("prior_same_modality", "prior_same_modality", "the item's modality or drug was already used",
+              "summary, `[modality]` and the item's drug name", numeric=_flag),
+    FieldSpec("chronicity_decades", "chronicity_days", "(years injury → UR denial, capped at 30, − 3) / 10",
+              "date of injury → UR denial date", _read_chronicity, _decades_since_injury, quote=False),
+    FieldSpec("age_decades", "age", "(age − 45) / 10", "summary: \"a 34-year-old\"", numeric=_age_decades,
+              quote=False),
+    FieldSpec("item_additional", "item_additional", "the item asks for additional sessions", "item words (`[item]`)",
+              numeric=_flag),
+    FieldSpec("item_post_op", "item_post_op", "the item is post-operative", "item words (`[item]`)", numeric=_flag),
+    FieldSpec("item_purchase", "item_purchase", "the item is a purchase", "item words (`[item]`)", numeric=_flag),
+    FieldSpec("item_rental", "item_rental", "the item is a rental", "item words (`[item]`)", numeric=_flag),
+    FieldSpec("category_prior", "category", "logit(1 − uphold_prior) of the item's category",
+              "item, via `taxonomy.toml`", numeric=_prior_of_category),
+    FieldSpec("ca_guideline", "ca_guideline", "guideline the claims administrator cited (one-hot)",
+              "`[guideline]` tags (mtus, odg, acoem, non_mtus, not_cited, none …)", _read_guideline,
+              levels=_guideline_levels),
+    FieldSpec("letter_items", "letter_items", "items disputed in the letter (no feature)",
+              "`other_items`", _read_letter_items),
+    FieldSpec("surgery_in_dispute", "surgery_in_dispute", "a surgery is among the disputed items",
+              "item and `other_items` categories", _read_surgery, _flag),
+    FieldSpec("periop_surgery_not_in_dispute", "periop_surgery_not_in_dispute",
+              "a perioperative service whose surgery is not disputed", "item and `other_items` categories",
+              _read_periop_alone, _flag),
+    FieldSpec("item_region", "item_regions", "body regions the item names (one-hot)", "item, `[region]`",
+              levels=_region_levels),
+)
+_BY_NAME = {f.name: f for f in FIELDS}
+
+
+# --------------------------------------------------------------------------------------
+# What the stages read
+# --------------------------------------------------------------------------------------
+
+
+def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None = None) -> dict:
+    """The structured signals of one row, as `{signal: (value, evidence)}`.
+
+    Also the dated-surgery reading of `recent_surgery` (an operation dated within the
+    post-surgical period) when the text rule did not fire.
+
+    Parameters
+    ----------
+    row : Mapping
+        The row's PRE_DECISION fields.
+    signals : Mapping
+        `{name: Signal}` found so far (needs `category`, `retrospective` and, when the rules
+        define it, `recent_surgery`).
+    rules : Rules
+        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    taxonomy : str or None
+        Path of the taxonomy TOML (None: the shipped one).
+
+    Returns
+    -------
+    dict
+        `{signal name: (value, evidence)}` in registry order.
+    """
+    ctx = FieldContext(row, signals, rules, taxonomy, _other_categories(row, taxonomy))
+    out = {spec.signal: spec.read(ctx) for spec in FIELDS if spec.read is not None}
+    if "recent_surgery" in signals and not signals["recent_surgery"].value:
+        dated = recent_dated_surgery(as_text(row.get("summary")), row.get("ur_denial_date"))
+        if dated:
+            out["recent_surgery"] = (True, dated)
+    return out
+
+
+def feature_names(rules: Any) -> list[str]:
+    """The `field__*` feature names: the scalar fields, then the one-hot blocks.
+
+    Parameters
+    ----------
+    rules : Rules
+        The compiled signal rules (they name the guideline tags and regions).
+
+    Returns
+    -------
+    list of str
+        Feature names in column order.
+    """
+    names = [f"field__{f.name}" for f in FIELDS if f.numeric is not None]
+    return names + [f"field__{f.name}__{v}" for f in FIELDS if f.levels is not None for v in f.levels(rules)]
+
+
+def feature_values(signals: Mapping, rules: Any, taxonomy: str | None = None) -> dict[str, float]:
+    """One row's `field__*` values, from its signals.
+
+    Parameters
+    ----------
+    signals : Mapping
+        `{name: Signal}` of the row (`extract_signals`).
+    rules : Rules
+        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    taxonomy : str or None
+        Path of the taxonomy TOML (None: the shipped one).
+
+    Returns
+    -------
+    dict
+        `{feature name: value}`: every scalar field, and 1.0 for each one-hot level the row
+        has (levels outside the layout are left out).
+    """
+    ctx = FieldContext({}, signals, rules, taxonomy)
+    out = {f"field__{f.name}": f.numeric(signals[f.signal].value, ctx) for f in FIELDS if f.numeric is not None}
+    for f in FIELDS:
+        if f.levels is not None:
+            known = set(f.levels(rules))
+            out.update({f"field__{f.name}__{v}": 1.0 for v in signals[f.signal].value if v in known})
+    return out
+
+
+def evidence_signal(name: str) -> str | None:
+    """The signal whose evidence explains the field `name`.
+
+    Parameters
+    ----------
+    name : str
+        A field's name (the part after `field__`).
+
+    Returns
+    -------
+    str or None
+        The signal name; None when the field is not quoted or not in the registry.
+    """
+    spec = _BY_NAME.get(name)
+    return spec.signal if spec is not None and spec.quote else None
+
+
+def readme_table() -> str:
+    """The Markdown table of the structured fields in `features/README.md`.
+
+    Returns
+    -------
+    str
+        The table, one row per registry entry, ending in a newline.
+    """
+    lines = ["| signal | from | feature | value |", "|---|---|---|---|"]
+    for f in FIELDS:
+        feature = (f"`field__{f.name}`" if f.numeric is not None
+                   else f"`field__{f.name}__…`" if f.levels is not None else "—")
+        lines.append(f"| `{f.signal}` | {f.source} | {feature} | {f.label} |")
+    return "\n".join(lines) + "\n"
