@@ -184,7 +184,7 @@ def test_symlink_out_of_the_model_is_refused(model_copy):
 def test_allow_list_judges_names_before_importing_them(model_copy):
     data = modelio.dumps(modelio.LoadedModel(model=None, manifest={}, path=Path(".")))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        schema = z.read("schema.json").decode().replace('"imr_ml.modeling.modelio"', '"imr_ml.__main__"')
+        schema = z.read("schema.json").decode().replace('"imr_ml.modeling.loaded"', '"imr_ml.__main__"')
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("schema.json", schema)

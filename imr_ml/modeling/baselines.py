@@ -20,7 +20,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
+from imr_ml.featurize.pipeline import build_features, build_pipeline
 from imr_ml.knowledge.taxonomy import categorize, load_taxonomy
 
 ESTIMATOR_BASELINES = ("tfidf_lr", "knowledge_only", "data_only")
@@ -46,11 +51,6 @@ def category_prior_table(cats: list[str], y: np.ndarray) -> dict:
 
 def notebook_tfidf_lr(seed: int = 0):
     """TF-IDF on the summary text + LogisticRegression with library defaults."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-
     return Pipeline(
         [
             ("features", ColumnTransformer([("summary", TfidfVectorizer(), "summary")])),
@@ -62,19 +62,12 @@ def notebook_tfidf_lr(seed: int = 0):
 def knowledge_only(pipeline_factory: Callable | None = None):
     """The guideline knowledge alone: published category base rates moved by the guideline
     rules, nothing learnt from the letters (the built-in model)."""
-    if pipeline_factory is None:
-        from imr_ml.featurize.pipeline import build_pipeline as pipeline_factory
-    return pipeline_factory(knowledge_only=True)
+    return (pipeline_factory or build_pipeline)(knowledge_only=True)
 
 
 def data_only(seed: int = 0):
     """The data alone, as imr-ml modelled it before guideline priors: TF-IDF of summary and
     item, signals, category and fields (scaled), logistic regression shrunk toward zero."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-
-    from imr_ml.featurize.pipeline import build_features
-
     return Pipeline([("features", build_features(use_tfidf=True, use_rules=False, scale=True)),
                      ("clf", LogisticRegression(C=0.01, solver="liblinear", max_iter=2000, random_state=seed))])
 

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 METRICS = ("roc_auc", "average_precision", "brier", "log_loss", "ece")
 
@@ -96,8 +97,6 @@ def _none_if_nan(x: float) -> float | None:
 
 def score(y, p, n_bins: int = 10) -> dict:
     """All metrics for one set of predictions, plus counts. JSON-ready."""
-    from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
-
     y, p = _clean(y, p)
     n = int(y.size)
     n_pos = int(y.sum())
@@ -127,6 +126,29 @@ def score_by_group(y, p, groups: Sequence[str], min_items: int = 1) -> dict[str,
         mask = g.astype(str) == name
         if mask.sum() >= min_items:
             out[str(name)] = score(y[mask], p[mask])
+    return out
+
+
+def score_all(y, preds: dict[str, np.ndarray], cats: Sequence[str] | None = None) -> dict:
+    """`score` of several predictors on the same items, overall and per category.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels.
+    preds : dict
+        Predictor name -> P(overturned) of every item.
+    cats : sequence of str or None
+        Treatment category of every item; None: no per-category scores.
+
+    Returns
+    -------
+    dict
+        ``overall`` ({name: score}) and, with `cats`, ``by_category`` ({name: {category: score}}).
+    """
+    out = {"overall": {n: score(y, p) for n, p in preds.items()}}
+    if cats is not None:
+        out["by_category"] = {n: score_by_group(y, p, cats) for n, p in preds.items()}
     return out
 
 

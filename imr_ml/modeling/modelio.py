@@ -30,14 +30,22 @@ import hashlib
 import importlib
 import json
 import os
-import platform
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sklearn
+import skops.io as sio
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from imr_ml.featurize.pipeline import to_frame
+from imr_ml.modeling.builtin import is_builtin, load_builtin
+from imr_ml.modeling.loaded import LoadedModel, environment
+from imr_ml.modeling.model import fitted_pipeline
 from imr_ml.textio import to_json
 
 MODEL_FILE = "model.skops"
@@ -70,30 +78,6 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-# ----------------------------------------------------------------------------- versions
-
-
-def environment() -> dict[str, str]:
-    """Versions that decide whether a saved model can be trusted to load and behave."""
-    import numpy
-    import pandas
-    import scipy
-    import sklearn
-    import skops
-
-    import imr_ml
-
-    return {
-        "imr_ml": imr_ml.__version__,
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pandas.__version__,
-        "skops": skops.__version__,
-    }
 
 
 # ----------------------------------------------------------------------------- trust
@@ -135,16 +119,12 @@ def is_allowed_type(name: str) -> bool:
     module, _, attr = name.rpartition(".")
     if module not in OWN_MODEL_MODULES or not attr.isidentifier():
         return False
-    from sklearn.base import BaseEstimator
-
     obj = getattr(importlib.import_module(module), attr, None)
     return isinstance(obj, type) and issubclass(obj, BaseEstimator)
 
 
 def check_trusted(data: bytes, what: str = "file") -> list[str]:
     """The untrusted types skops reports for ``data`` that we allow; raise if any are not."""
-    import skops.io as sio
-
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # not a skops file at all
@@ -157,14 +137,10 @@ def check_trusted(data: bytes, what: str = "file") -> list[str]:
 
 
 def dumps(obj: Any) -> bytes:
-    import skops.io as sio
-
     return sio.dumps(obj)
 
 
 def loads_trusted(data: bytes, what: str = "file") -> Any:
-    import skops.io as sio
-
     trusted = check_trusted(data, what)
     try:
         return sio.loads(data, trusted=trusted)
@@ -175,10 +151,6 @@ def loads_trusted(data: bytes, what: str = "file") -> Any:
 def check_fitted_model(obj: Any, what: str) -> None:
     """Refuse a skops file that holds something other than a fitted classifier (a dict, an
     unfitted estimator), before anything calls a method it does not have."""
-    from sklearn.base import BaseEstimator
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
     if not isinstance(obj, BaseEstimator) or not hasattr(obj, "predict_proba"):
         raise ModelLoadError(f"{what} holds a {type(obj).__name__}, not a fitted model")
     try:
@@ -339,8 +311,6 @@ def _inside(model_dir: Path, rel: str) -> Path:
 
 
 def check_versions(manifest: dict) -> None:
-    import sklearn
-
     saved = (manifest.get("versions") or {}).get("scikit-learn")
     if saved != sklearn.__version__:
         raise ModelLoadError(
@@ -370,32 +340,19 @@ def read_checked(model_dir: str | Path, rel: str, manifest: dict) -> bytes:
 def check_features(model, model_dir) -> None:
     """Refuse a model whose feature steps no longer match this code (a model trained by an
     older imr-ml whose signal list has since changed), before it scores anything."""
-    from imr_ml.modeling.train import fitted_pipeline, frame
-
     pipe = fitted_pipeline(model)
     if not hasattr(pipe, "steps"):
         return
     try:
-        pipe[:-1].transform(frame([{}]))
+        pipe[:-1].transform(to_frame([{}]))
     except (ValueError, KeyError, AttributeError) as exc:
         raise ModelLoadError(f"{model_dir} was trained with other features than this imr-ml computes ({exc}); "
                              "retrain it with `imr-ml train`") from None
 
 
-@dataclass
-class LoadedModel:
-    model: Any
-    manifest: dict
-    path: Path
-    baselines: dict[str, Any] = field(default_factory=dict)
-    tables: dict = field(default_factory=dict)
-
-
 def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> LoadedModel:
     """Load a model directory written by :func:`write_model_dir`, refusing anything unsafe;
     `builtin` is the built-in guideline model (`imr_ml.modeling.builtin`)."""
-    from imr_ml.modeling.builtin import is_builtin, load_builtin
-
     if is_builtin(model_dir):
         return load_builtin()
     model_dir = Path(model_dir)

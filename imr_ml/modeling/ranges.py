@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from imr_ml.knowledge.taxonomy import categorize
+
 DATE_FIELDS = ("date_of_injury", "ur_denial_date")
 LENGTH_FACTOR = 2  # "far outside": under half the shortest or over twice the longest summary
 
@@ -28,8 +30,6 @@ def _words(row: dict) -> int:
 
 def training_ranges(rows: Sequence[dict]) -> dict:
     """Min/max years of each date field, summary length in words, items per category."""
-    from imr_ml.knowledge.taxonomy import categorize
-
     ranges: dict = {"years": {}}
     for f in DATE_FIELDS:
         years = [y for y in (_year(r.get(f)) for r in rows) if y is not None]
