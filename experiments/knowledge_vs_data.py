@@ -42,8 +42,9 @@ def _fmt_ci(value, ci) -> str:
 def builtin_on_letters(rows: list[dict]) -> list[str]:
     from imr_ml.featurize.pipeline import to_frame
     from imr_ml.modeling.baselines import categories
+    from imr_ml.modeling.bootstrap import bootstrap_ci
     from imr_ml.modeling.data import canonical_rows, labels, letter_groups
-    from imr_ml.modeling.metrics import bootstrap_ci, score
+    from imr_ml.modeling.metrics import score
     from imr_ml.modeling.modelio import load_model_dir
     from imr_ml.scoring.explanation import category_rate
 

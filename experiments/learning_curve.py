@@ -28,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from imr_ml.featurize.pipeline import to_frame
+from imr_ml.modeling.bootstrap import bootstrap_ci
 from imr_ml.modeling.data import TrainError, canonical_rows, labels, letter_groups
 from imr_ml.modeling.fitting import TrainOptions
-from imr_ml.modeling.metrics import bootstrap_ci, score
+from imr_ml.modeling.metrics import score
 from imr_ml.modeling.splits import grouped_folds
 from imr_ml.modeling.train import train
 

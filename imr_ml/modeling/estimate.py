@@ -18,9 +18,10 @@ import pandas as pd
 from imr_ml.featurize.pipeline import to_frame
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.modeling.baselines import categories, fit_baselines, predict_baselines
+from imr_ml.modeling.bootstrap import with_intervals
 from imr_ml.modeling.data import canonical_rows, labels, letter_groups, letter_hash
 from imr_ml.modeling.fitting import TrainOptions, default_factory, fit_procedure, operating_threshold, proba
-from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds, with_intervals
+from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds
 from imr_ml.modeling.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.splits import grouped_folds, temporal_split
 
@@ -57,6 +58,14 @@ def _pooled(X: pd.DataFrame, y: np.ndarray, g: np.ndarray, pooled: dict[str, np.
     scores = score_all(y[mask], preds, categories(X.iloc[np.flatnonzero(mask)]))
     with_intervals(scores["overall"], y[mask], preds, g[mask])  # 95% letter-bootstrap intervals
     return scores, reliability_table(y[mask], pooled["model"][mask])
+
+
+def _protocol(opts: TrainOptions, n_folds: int) -> str:
+    """The estimate's protocol, in words."""
+    if opts.split == "temporal":
+        return f"temporal hold-out: latest {opts.test_fraction:.0%} of letters by decision_date"
+    return (f"{n_folds}-fold StratifiedGroupKFold by letter x {opts.cv_repeats} repeat(s), "
+            "hyperparameters and calibration chosen inside each training fold")
 
 
 def estimate(rows: Sequence[dict], opts: TrainOptions, factory: Callable | None = None,
@@ -109,12 +118,7 @@ def estimate(rows: Sequence[dict], opts: TrainOptions, factory: Callable | None 
     names = list(folds[0]["scores"]) if folds else []
     pooled_scores, reliability = _pooled(X, y, g, pooled)
     return {
-        "protocol": (
-            f"temporal hold-out: latest {opts.test_fraction:.0%} of letters by decision_date"
-            if opts.split == "temporal"
-            else f"{len(plans[0])}-fold StratifiedGroupKFold by letter x {opts.cv_repeats} repeat(s), "
-            "hyperparameters and calibration chosen inside each training fold"
-        ),
+        "protocol": _protocol(opts, len(plans[0])),
         "n_folds": len(folds),
         "summary": {n: summarize_folds([fd["scores"][n] for fd in folds]) for n in names},
         "pooled": pooled_scores,

@@ -11,8 +11,9 @@ kind of estimator needs one more adapter here, not an edit of scoring or streami
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,16 +39,18 @@ def fitted_pipeline(model: Any) -> Any:
     return model.estimator if isinstance(model, FrozenEstimator) else model
 
 
-class ScoringModel(Protocol):
+class ScoringModel(ABC):
     """What scoring, streaming and the model card need of a fitted model.
 
     Log-odds are those of the classifier before calibration; `calibrate` maps them to
     P(overturned). For every row, ``reference_logit(reference)`` plus the contributions of
-    the row against that reference add up to the row's log-odds.
+    the row against that reference add up to the row's log-odds. An adapter subclasses
+    this and is chosen in `scoring_model`.
     """
 
     feature_names: list[str]
 
+    @abstractmethod
     def features(self, X: pd.DataFrame) -> Any:
         """The feature matrix of rows (CSR when sparse).
 
@@ -62,6 +65,7 @@ class ScoringModel(Protocol):
             One row per item.
         """
 
+    @abstractmethod
     def logits(self, Z: Any) -> np.ndarray:
         """Log-odds of an overturn before calibration.
 
@@ -76,6 +80,7 @@ class ScoringModel(Protocol):
             One float per row.
         """
 
+    @abstractmethod
     def logit_sd(self, Z: Any) -> np.ndarray:
         """The standard deviation of each row's log-odds (0 when the model has none).
 
@@ -90,6 +95,7 @@ class ScoringModel(Protocol):
             One float per row.
         """
 
+    @abstractmethod
     def calibrate(self, logits: Any) -> np.ndarray:
         """P(overturned) from log-odds.
 
@@ -107,6 +113,7 @@ class ScoringModel(Protocol):
             Probabilities, same shape.
         """
 
+    @abstractmethod
     def reference_logit(self, reference: Mapping[int, float]) -> float:
         """The log-odds of a reference row.
 
@@ -121,6 +128,7 @@ class ScoringModel(Protocol):
             Its log-odds.
         """
 
+    @abstractmethod
     def contributions(self, idx: Iterable[int], values: Iterable[float],
                       reference: Mapping[int, float]) -> list[tuple[int, float, float]]:
         """What each feature adds to a row's log-odds against the reference row.
@@ -140,6 +148,7 @@ class ScoringModel(Protocol):
             (column, value, contribution) of every feature that changed the log-odds.
         """
 
+    @abstractmethod
     def weights(self) -> dict[str, float]:
         """Feature name -> weight, for the model card (empty when the model has none).
 
@@ -150,7 +159,7 @@ class ScoringModel(Protocol):
         """
 
 
-class LinearModel:
+class LinearModel(ScoringModel):
     """`ScoringModel` of a pipeline whose last step is linear (``coef_``, ``intercept_``).
 
     Parameters

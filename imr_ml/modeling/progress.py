@@ -12,6 +12,9 @@ from typing import Protocol
 class Reporter(Protocol):
     """A progress sink: a stage is started with its total, then advanced or updated."""
 
+    def __init__(self) -> None:
+        """Implementations take what they need; the protocol itself is never instantiated."""
+
     def start(self, description: str, total: int | None = None) -> None:
         """Begin a stage.
 

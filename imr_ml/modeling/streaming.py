@@ -39,9 +39,10 @@ from sklearn.pipeline import Pipeline
 import imr_ml.featurize.pipeline as F
 from imr_ml.featurize.pipeline import build_features, build_pipeline, hash_counts, to_frame
 from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
+from imr_ml.modeling.bootstrap import with_intervals
 from imr_ml.modeling.data import TrainError
 from imr_ml.modeling.fitting import TrainOptions, best_params, calibration_method, grid_entry
-from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds, with_intervals
+from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.splits import holdout_split, letter_sample

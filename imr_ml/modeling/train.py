@@ -31,6 +31,7 @@ import pandas as pd
 from imr_ml.featurize.pipeline import build_features, clear_caches, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.modeling.baselines import categories, fit_baselines, predict_baselines
+from imr_ml.modeling.bootstrap import versus_baselines, with_intervals
 from imr_ml.modeling.card import model_card
 from imr_ml.modeling.data import (
     TrainError,
@@ -51,7 +52,7 @@ from imr_ml.modeling.fitting import (
     proba,
 )
 from imr_ml.modeling.loaded import environment
-from imr_ml.modeling.metrics import score_all, versus_baselines, with_intervals
+from imr_ml.modeling.metrics import score_all
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import CV_PREDICTIONS_FILE, load_model_dir, read_manifest, write_model_dir
 from imr_ml.modeling.progress import NULL_REPORTER, Reporter

@@ -216,7 +216,8 @@ def _evaluated(loaded, rows, corpus_name) -> dict | None:
 
 def _performance(loaded, ev: dict) -> dict:
     """Headline metrics with 95% letter-bootstrap intervals (the manifest's own for the CV)."""
-    from imr_ml.modeling.metrics import bootstrap_ci, score
+    from imr_ml.modeling.bootstrap import bootstrap_ci
+    from imr_ml.modeling.metrics import score
 
     y, p = ev["y"], ev["p"]
     metrics = ((loaded.manifest.get("cv") or {}).get("pooled") or {}).get("overall", {}).get("model")
