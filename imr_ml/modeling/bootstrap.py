@@ -17,7 +17,22 @@ _CHUNK_CELLS = 4_000_000  # resamples x items held in memory at once
 
 
 def letter_counts(groups, n_boot: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(letter code of each item, times each letter is drawn in each resample [n_boot x letters])."""
+    """How often each letter is drawn in each resample.
+
+    Parameters
+    ----------
+    groups : array-like
+        The letter of every item.
+    n_boot : int
+        Resamples.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The letter code of each item, and the draws per letter [n_boot x letters].
+    """
     _, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
     n_letters = int(codes.max()) + 1 if codes.size else 0
     draws = np.random.default_rng(seed).integers(0, n_letters, size=(n_boot, n_letters))
@@ -37,9 +52,28 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def weighted_metrics(y, p, W: np.ndarray, metrics=BOOT_METRICS, n_bins: int = 10) -> dict[str, np.ndarray]:
-    """Each metric under each row of item weights ``W`` [resamples x items]; NaN where undefined.
+    """Each metric under each row of item weights ``W`` [resamples x items].
 
-    Equals `score` on the data with item i repeated W[b, i] times (tested against it)."""
+    Equals `score` on the data with item i repeated W[b, i] times (tested against it).
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    W : numpy.ndarray
+        Item weights, one row per resample.
+    metrics : sequence of str
+        Metrics computed.
+    n_bins : int
+        Bins of the calibration error.
+
+    Returns
+    -------
+    dict
+        {metric: one value per resample}, NaN where undefined.
+    """
     y, p = checked(y, p)
     order = np.argsort(p, kind="stable")
     y, p, W = y[order], p[order], np.asarray(W, dtype=float)[:, order]
@@ -80,8 +114,30 @@ def _resamples(groups, n_items: int, n_boot: int, seed: int):
         yield counts[i:i + step][:, codes]
 
 
-def bootstrap_distribution(y, p, groups, metrics=BOOT_METRICS, n_boot: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
-    """Each metric on ``n_boot`` letter resamples (NaN where undefined, e.g. one class drawn)."""
+def bootstrap_distribution(y, p, groups, metrics=BOOT_METRICS, n_boot: int = 1000,
+                           seed: int = 0) -> dict[str, np.ndarray]:
+    """Each metric on ``n_boot`` letter resamples.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    groups : array-like
+        The letter of every item: resamples draw whole letters.
+    metrics : sequence of str
+        Metrics computed.
+    n_boot : int
+        Resamples.
+    seed : int
+        Seed of the resamples.
+
+    Returns
+    -------
+    dict
+        {metric: one value per resample} (NaN where undefined, e.g. one class drawn).
+    """
     parts = [weighted_metrics(y, p, W, metrics) for W in _resamples(groups, len(p), n_boot, seed)]
     return {m: np.concatenate([part[m] for part in parts]) for m in metrics}
 
@@ -96,19 +152,69 @@ def _interval(values: np.ndarray, level: float) -> list[float] | None:
 
 def bootstrap_ci(y, p, groups, metrics=("roc_auc", "average_precision", "brier", "ece"),
                  n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict:
-    """Percentile intervals ``{"<metric>_ci": [low, high]}`` from resampling whole letters
-    (``None`` when the metric is undefined on every resample). ECE is biased upward by
-    resampling (noise adds to every bin's gap), so for a well-calibrated predictor its
-    interval can sit just above the point estimate."""
+    """Percentile intervals from resampling whole letters.
+
+    ECE is biased upward by resampling (noise adds to every bin's gap), so for a
+    well-calibrated predictor its interval can sit just above the point estimate.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    groups : array-like
+        The letter of every item: resamples draw whole letters.
+    metrics : sequence of str
+        Metrics given an interval.
+    n_boot : int
+        Resamples.
+    level : float
+        Coverage of the interval.
+    seed : int
+        Seed of the resamples.
+
+    Returns
+    -------
+    dict
+        {"<metric>_ci": [low, high]} (None when the metric is undefined on every resample).
+    """
     dist = bootstrap_distribution(y, p, groups, metrics, n_boot, seed)
     return {f"{m}_ci": _interval(v, level) for m, v in dist.items()}
 
 
 def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 1000,
                       level: float = 0.95, seed: int = 0) -> dict:
-    """``metric(p1) - metric(p2)`` and its interval on the same letter resamples. Paired, because
-    both predictors meet the same easy and hard letters in a resample: that shared luck cancels
-    in the difference, and two separate intervals would overstate its uncertainty."""
+    """``metric(p1) - metric(p2)`` and its interval on the same letter resamples.
+
+    Paired, because both predictors meet the same easy and hard letters in a resample: that
+    shared luck cancels in the difference, and two separate intervals would overstate its
+    uncertainty.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels.
+    p1 : array-like
+        The first predictor's P(overturned).
+    p2 : array-like
+        The second predictor's.
+    groups : array-like
+        The letter of every item: resamples draw whole letters.
+    metric : str
+        The metric compared.
+    n_boot : int
+        Resamples.
+    level : float
+        Coverage of the interval.
+    seed : int
+        Seed of the resamples.
+
+    Returns
+    -------
+    dict
+        ``<metric>_diff`` and ``<metric>_diff_ci``.
+    """
     y1, _ = checked(y, p1)
 
     def diff(W):
@@ -120,15 +226,54 @@ def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 
 
 
 def with_intervals(scores: dict[str, dict], y, preds: dict, groups, **kw) -> dict[str, dict]:
-    """Add ``<metric>_ci`` beside every metric of every predictor's `score` (in place; the same
-    letter resamples for every predictor, as the seed is shared)."""
+    """Add ``<metric>_ci`` beside every metric of every predictor's `score`.
+
+    The same letter resamples serve every predictor, as the seed is shared.
+
+    Parameters
+    ----------
+    scores : dict
+        {predictor: score}, updated in place.
+    y : array-like
+        0/1 labels.
+    preds : dict
+        {predictor: P(overturned)}.
+    groups : array-like
+        The letter of every item: resamples draw whole letters.
+    **kw : dict
+        Passed to `bootstrap_ci` (``n_boot``, ``level``, ``seed``).
+
+    Returns
+    -------
+    dict
+        `scores`.
+    """
     for name, p in preds.items():
         scores[name].update(bootstrap_ci(y, p, groups, BOOT_METRICS, **kw))
     return scores
 
 
 def versus_baselines(y, preds: dict, groups, metrics=("roc_auc", "average_precision"), **kw) -> dict[str, dict]:
-    """Paired model - baseline differences with intervals, for every baseline in ``preds``."""
+    """Paired model - baseline differences with intervals, for every baseline in ``preds``.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels.
+    preds : dict
+        {predictor: P(overturned)}, the model's under ``model``.
+    groups : array-like
+        The letter of every item: resamples draw whole letters.
+    metrics : sequence of str
+        Metrics compared.
+    **kw : dict
+        Passed to `bootstrap_diff_ci` (``n_boot``, ``level``, ``seed``).
+
+    Returns
+    -------
+    dict
+        {baseline: {<metric>_diff, <metric>_diff_ci, ...}}.
+    """
     return {name: {k: v for m in metrics for k, v in bootstrap_diff_ci(y, preds["model"], p, groups, m, **kw).items()}
             for name, p in preds.items() if name != "model"}
 

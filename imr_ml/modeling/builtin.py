@@ -132,7 +132,8 @@ def builtin_card() -> str:
         "log-odds of an overturn = logit(the item category's overturn rate) + the strengths of the guideline "
         "rules that apply to the request. Clinical signals and fields that no rule reads have weight 0. The "
         "90% interval comes from the prior widths (`sd` of each rule, `[prior]` for the rest). A request is "
-        f"called likely overturned from P = {fallback_threshold(PUBLISHED_OVERTURN_RATE):.3f}, twice the 2016-17 statewide "
+        f"called likely overturned from P = {fallback_threshold(PUBLISHED_OVERTURN_RATE):.3f}, "
+        "twice the 2016-17 statewide "
         "overturn rate (8.4%, DWC): there are no letters to choose a threshold on.",
         "",
         "## What it knows: category overturn rates",

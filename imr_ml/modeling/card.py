@@ -32,7 +32,8 @@ def pooled_table(cv: dict, where: str) -> list[str]:
     if not overall:
         return []
     lines = ["", f"On {where}, one value over all items, with its 95% interval from resampling whole "
-             "letters (1,000 resamples):", "", "| model | " + " | ".join(METRICS) + " |", "|---|" + "---|" * len(METRICS)]
+             "letters (1,000 resamples):", "",
+             "| model | " + " | ".join(METRICS) + " |", "|---|" + "---|" * len(METRICS)]
     return lines + [f"| {name} | " + " | ".join(fmt_ci(s, k) for k in METRICS) + " |" for name, s in overall.items()]
 
 
@@ -72,7 +73,8 @@ def _procedure(m: dict, streaming: bool) -> list[str]:
         lines.append(
             f"- Large-corpus (streaming) procedure, `imr_ml.modeling.streaming`: hashed TF-IDF (columns named after "
             f"their most frequent term), features computed once in parallel; logistic regression with "
-            f"{m['hyperparameters']} shrunk toward the guideline priors, fitted once on the training letters; calibration "
+            f"{m['hyperparameters']} shrunk toward the guideline priors, fitted once on the training letters; "
+            "calibration "
             f"({m['calibration']['method']}, `CalibratedClassifierCV(FrozenEstimator(...))`) on held-out letters; "
             "measured on other held-out letters."
         )

@@ -150,7 +150,7 @@ def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dic
     pooled = (est or {}).get("_pooled_predictions", {}).get("model")
     if pooled is None:
         return None
-    idx = np.flatnonzero(~np.isnan(pooled))
+    idx = np.flatnonzero(~np.isnan(pooled)).tolist()
     return {"y": [int(y[i]) for i in idx], "p": [round(float(pooled[i]), 5) for i in idx],
             "category": [categorize(rows[i].get("item") or "") for i in idx],
             "letter": [letter_hash(rows[i]["letter_id"]) for i in idx]}

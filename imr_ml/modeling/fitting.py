@@ -173,11 +173,10 @@ class FeatureCache:
             self.memory = Memory(self.dir, verbose=0)
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> None:
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
         self.memory = self.dir = None
-        return False
 
     def attach(self, est: Any) -> Any:
         """Let a pipeline cache its feature step here.

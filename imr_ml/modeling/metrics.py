@@ -17,6 +17,20 @@ METRICS = ("roc_auc", "average_precision", "brier", "log_loss", "ece")
 
 
 def checked(y, p) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and predictions as flat arrays, refused if they cannot be scored.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``y`` as ints, ``p`` as floats in [0, 1].
+    """
     y = np.asarray(y, dtype=int).ravel()
     p = np.asarray(p, dtype=float).ravel()
     if y.shape != p.shape:
@@ -29,8 +43,23 @@ def checked(y, p) -> tuple[np.ndarray, np.ndarray]:
 
 
 def expected_calibration_error(y, p, n_bins: int = 10) -> float:
-    """ECE with ``n_bins`` equal-width bins on [0, 1]: the item-weighted mean of
-    |mean predicted probability - observed overturn rate| over the non-empty bins."""
+    """ECE with ``n_bins`` equal-width bins on [0, 1].
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    n_bins : int
+        Number of bins.
+
+    Returns
+    -------
+    float
+        The item-weighted mean of |mean predicted probability - observed overturn rate| over
+        the non-empty bins (NaN without items).
+    """
     y, p = checked(y, p)
     if y.size == 0:
         return float("nan")
@@ -45,7 +74,22 @@ def expected_calibration_error(y, p, n_bins: int = 10) -> float:
 
 
 def reliability_table(y, p, n_bins: int = 10) -> list[dict]:
-    """Per-bin counts, mean prediction and observed rate (for the model card)."""
+    """Per-bin counts, mean prediction and observed rate (for the model card).
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    n_bins : int
+        Number of equal-width bins on [0, 1].
+
+    Returns
+    -------
+    list of dict
+        ``bin``, ``n``, ``mean_predicted``, ``observed_rate`` of every non-empty bin.
+    """
     y, p = checked(y, p)
     idx = np.minimum((p * n_bins).astype(int), n_bins - 1)
     out = []
@@ -64,8 +108,25 @@ def reliability_table(y, p, n_bins: int = 10) -> list[dict]:
 
 
 def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> list[float]:
-    """95% Wilson score interval of a proportion k/n: unlike the normal approximation it
-    stays inside [0, 1] and is honest for a handful of overturns in a bin."""
+    """The Wilson score interval of a proportion k/n.
+
+    Unlike the normal approximation it stays inside [0, 1] and is honest for a handful of
+    overturns in a bin.
+
+    Parameters
+    ----------
+    k : int
+        Successes.
+    n : int
+        Trials.
+    z : float
+        Standard normal quantile (the default gives 95%).
+
+    Returns
+    -------
+    list of float
+        [low, high].
+    """
     if n == 0:
         return [0.0, 1.0]
     phat = k / n
@@ -75,9 +136,27 @@ def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> list[float]
 
 
 def calibration_bins(y, p, min_items: int = 40, max_bins: int = 10) -> list[dict]:
-    """Reliability with equal-count bins over the range the predictions actually take, as
-    many as keep at least `min_items` items each (equal-width bins on [0, 1] leave most bins
-    empty when P is rarely above 0.3), each with the observed rate's 95% Wilson interval."""
+    """Reliability with equal-count bins over the range the predictions actually take.
+
+    As many bins as keep at least `min_items` items each (equal-width bins on [0, 1] leave most
+    bins empty when P is rarely above 0.3), each with the observed rate's 95% Wilson interval.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    min_items : int
+        Fewest items in a bin.
+    max_bins : int
+        Most bins.
+
+    Returns
+    -------
+    list of dict
+        One entry per bin.
+    """
     y, p = checked(y, p)
     if y.size == 0:
         return []
@@ -92,11 +171,39 @@ def calibration_bins(y, p, min_items: int = 40, max_bins: int = 10) -> list[dict
 
 
 def none_if_nan(x: float) -> float | None:
+    """A metric as JSON allows it.
+
+    Parameters
+    ----------
+    x : float
+        A value, possibly NaN or None.
+
+    Returns
+    -------
+    float or None
+        None for NaN or None.
+    """
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
 def score(y, p, n_bins: int = 10) -> dict:
-    """All metrics for one set of predictions, plus counts. JSON-ready."""
+    """All metrics for one set of predictions, plus counts. JSON-ready.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    n_bins : int
+        Bins of the calibration error.
+
+    Returns
+    -------
+    dict
+        ``n_items``, ``n_overturned``, ``base_rate`` and every metric of `METRICS` (None
+        where undefined).
+    """
     y, p = checked(y, p)
     n = int(y.size)
     n_pos = int(y.sum())
@@ -115,7 +222,24 @@ def score(y, p, n_bins: int = 10) -> dict:
 
 
 def score_by_group(y, p, groups: Sequence[str], min_items: int = 1) -> dict[str, dict]:
-    """`score` for each distinct value of ``groups`` (e.g. treatment category), sorted by size."""
+    """`score` for each distinct value of ``groups`` (e.g. treatment category), sorted by size.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    groups : sequence of str
+        The group of every item.
+    min_items : int
+        Groups with fewer items are left out.
+
+    Returns
+    -------
+    dict
+        {group: score}, largest group first.
+    """
     y, p = checked(y, p)
     g = np.asarray(list(groups), dtype=object)
     if g.shape[0] != y.shape[0]:
@@ -153,9 +277,19 @@ def score_all(y, preds: dict[str, np.ndarray], cats: Sequence[str] | None = None
 
 
 def summarize_folds(fold_scores: Sequence[dict]) -> dict[str, dict]:
-    """Mean, standard deviation (ddof=1), min, max and count of each metric across folds;
-    folds where a metric is undefined are left out of that metric."""
-    out = {}
+    """Mean, standard deviation (ddof=1), min, max and count of each metric across folds.
+
+    Parameters
+    ----------
+    fold_scores : sequence of dict
+        `score` of every fold; a fold where a metric is undefined is left out of that metric.
+
+    Returns
+    -------
+    dict
+        {metric: {mean, sd, min, max, n}}.
+    """
+    out: dict[str, dict] = {}
     for m in METRICS:
         vals = [f[m] for f in fold_scores if f.get(m) is not None]
         if not vals:
@@ -173,7 +307,22 @@ def summarize_folds(fold_scores: Sequence[dict]) -> dict[str, dict]:
 
 
 def fmt(summary: dict, metric: str, digits: int = 3) -> str:
-    """'0.812 ± 0.041' for a summarize_folds entry ('0.812' from one fold, '—' when undefined)."""
+    """'0.812 ± 0.041' for a `summarize_folds` entry.
+
+    Parameters
+    ----------
+    summary : dict
+        What `summarize_folds` returned.
+    metric : str
+        The metric shown.
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    str
+        '0.812' from one fold, '—' when undefined.
+    """
     s = summary.get(metric) or {}
     if s.get("mean") is None:
         return "—"
@@ -183,8 +332,23 @@ def fmt(summary: dict, metric: str, digits: int = 3) -> str:
 
 
 def format_evaluation(report: dict, per_category: bool = True) -> str:
-    """The terminal table of an evaluation report: the model beside its baselines, each value
-    with its 95% letter-bootstrap interval, then the paired model - baseline differences."""
+    """The terminal table of an evaluation report.
+
+    The model beside its baselines, each value with its 95% letter-bootstrap interval, then the
+    paired model - baseline differences.
+
+    Parameters
+    ----------
+    report : dict
+        What `imr_ml.modeling.train.evaluate` returned.
+    per_category : bool
+        Add the model's scores per treatment category.
+
+    Returns
+    -------
+    str
+        Lines of text.
+    """
     cats = report.get("by_category", {}) if per_category else {}
     labels = ["model", *report["baselines"], *(f"{c} ({s['n_items']})" for c, s in cats.items())]
     w = max(len(x) for x in labels)
@@ -207,7 +371,24 @@ def format_evaluation(report: dict, per_category: bool = True) -> str:
 
 
 def fmt_ci(s: dict, metric: str, digits: int = 3, signed: bool = False) -> str:
-    """'0.781 [0.69, 0.86]': a value and its interval ('0.781' without one, '—' when undefined)."""
+    """'0.781 [0.69, 0.86]': a value and its interval.
+
+    Parameters
+    ----------
+    s : dict
+        A `score` with ``<metric>_ci`` entries.
+    metric : str
+        The metric shown.
+    digits : int
+        Decimals of the value (one fewer for the interval).
+    signed : bool
+        Show the sign (for differences).
+
+    Returns
+    -------
+    str
+        '0.781' without an interval, '—' when undefined.
+    """
     v, ci = s.get(metric), s.get(f"{metric}_ci")
     if v is None:
         return "—"

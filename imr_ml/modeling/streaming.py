@@ -276,7 +276,8 @@ def _calibrated(c: _Corpus, pipe: Pipeline, method: str) -> Any:
 def _measured(c: _Corpus, model: Any, params: dict, opts: TrainOptions) -> tuple[dict, dict, dict]:
     """(estimate, baselines, baseline tables): the model and baselines on the measurement letters."""
     scorer = scoring_model(model)
-    baselines, tables = {}, {}
+    baselines: dict = {}
+    tables: dict = {}
     preds = {"model": scorer.calibrate(scorer.logits(c.part(c.meas)))}
     if opts.baselines:
         bs = letter_sample(c.tr, c.groups, BASELINE_ITEMS, opts.seed + 2)

@@ -127,8 +127,7 @@ def _fit(rows: list[dict], y: np.ndarray, g: np.ndarray, opts: TrainOptions, fac
          reporter: Reporter) -> _Fitted:
     """The model, estimate and baselines by the procedure the corpus size calls for."""
     if opts.streaming if opts.streaming is not None else len(rows) >= STREAMING_MIN_ITEMS:
-        model, params, table, est, baselines, tables = fit_streaming(rows, y, g, opts, reporter)
-        return _Fitted(model, params, table, est, baselines, tables, None, True)
+        return _Fitted(*fit_streaming(rows, y, g, opts, reporter), X=None, streaming=True)
     X = to_frame(rows)
     est = estimate(rows, opts, factory, reporter) if opts.estimate else None
     reporter.start("fitting the final model", (len(opts.grid) * opts.n_splits if len(opts.grid) > 1 else 0) + 1)
@@ -222,7 +221,8 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
     fit = _fit(canonical, y, g, opts, factory or default_factory(), reporter)
     manifest = _manifest(fit, canonical, y, g, opts, inputs, t0)
     return TrainResult(model=fit.model, manifest=manifest, card=model_card(manifest), baselines=fit.baselines,
-                       tables=fit.tables, estimate=fit.estimate, cv_predictions=cv_predictions(fit.estimate, canonical, y))
+                       tables=fit.tables, estimate=fit.estimate,
+                       cv_predictions=cv_predictions(fit.estimate, canonical, y))
 
 
 def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:

@@ -32,7 +32,20 @@ BATCH = 512
 
 
 def abstain_reason(row: dict, signals: dict) -> str | None:
-    """Why the input is too thin to score, or None."""
+    """Why the input is too thin to score, or None.
+
+    Parameters
+    ----------
+    row : dict
+        The request.
+    signals : dict
+        Its extracted signals.
+
+    Returns
+    -------
+    str or None
+        A one-line reason.
+    """
     words = len((row.get("summary") or "").split(None, MIN_SUMMARY_WORDS))  # enough to tell
     if not (row.get("item") or "").strip():
         return "no requested item"
@@ -321,9 +334,35 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
                 date_of_injury: str | None = None, ur_denial_date: str | None = None,
                 other_items: list[str] | tuple[str, ...] = (), ur_decision: str | None = None,
                 ur_reason: str | None = None) -> dict:
-    """A new request typed in before submission, as a row. The UR decision and its stated
-    reason, which every letter summary restates, may be given apart (`ur_decision`: denied
-    or modified); they are added to the summary as a letter would say them."""
+    """A new request typed in before submission, as a row.
+
+    The UR decision and its stated reason, which every letter summary restates, may be given
+    apart; they are added to the summary as a letter would say them.
+
+    Parameters
+    ----------
+    summary : str
+        The clinical summary.
+    item : str
+        The requested treatment.
+    claims_admin_guideline : str or None
+        The guideline the claims administrator cited.
+    date_of_injury : str or None
+        Any date format; stored as YYYY-MM-DD.
+    ur_denial_date : str or None
+        Any date format; stored as YYYY-MM-DD.
+    other_items : sequence of str
+        Other items disputed in the same application.
+    ur_decision : str or None
+        ``denied`` or ``modified``.
+    ur_reason : str or None
+        UR's stated reason.
+
+    Returns
+    -------
+    dict
+        A PRE_DECISION row.
+    """
     from imr_ml.letters.layouts._common import RETRO_RE, iso_date
     from imr_ml.schema import ITEM_SEPARATOR
 
