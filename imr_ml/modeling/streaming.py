@@ -69,6 +69,7 @@ def _parts(feats):
     return parts, union.transformer_weights or {}
 
 
+# A pool worker's feature step, built once by its initializer (not shipped with every chunk).
 _WORKER: dict = {}
 
 

@@ -230,6 +230,8 @@ def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield chunk
 
 
+# A pool worker's state, set once by its initializer: the model reaches a forked worker
+# without pickling, whereas a model bound to every task would be pickled per batch.
 _SCORER: dict = {}
 
 
