@@ -56,7 +56,7 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         Prior of the intercept.
     prior_weight : float
         Multiplies every prior precision: > 1 trusts the knowledge more, < 1 the data more.
-        Chosen by letter-grouped cross-validation in `imr_ml.modeling.train`.
+        Chosen by letter-grouped cross-validation in `imr_ml.modeling.fitting`.
     fit_data : bool
         False gives the knowledge-only model: the prior means, no parameter learnt from data.
     max_iter, tol : int, float

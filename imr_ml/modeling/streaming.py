@@ -2,7 +2,7 @@
 of items and up): what `train` does when `TrainOptions.streaming` is on (automatically from
 `STREAMING_MIN_ITEMS` items).
 
-What changes, and why, against `imr_ml.modeling.train.fit_procedure`:
+What changes, and why, against `imr_ml.modeling.fitting.fit_procedure`:
 
 * **Features are computed once**, chunk by chunk in worker processes: signal extraction is
   pure Python (~1-2 ms per letter), so it is spread over the cores. TF-IDF is hashed (no
