@@ -233,7 +233,8 @@ def test_labels_that_contradict_decisions_are_refused_unless_taken_from_decision
     rows[3]["label"] = 1 - rows[3]["label"]
     path = write_rows(tmp_path / "c.jsonl", rows)
     assert_refused(invoke("train", path, "--out", tmp_path / "m", *TRAIN),
-                   f"row 4 (letter {rows[3]['letter_id']}, item {rows[3]['item_index']})", "contradicts", "--labels-from")
+                   f"row 4 (letter {rows[3]['letter_id']}, item {rows[3]['item_index']})", "contradicts",
+                   "--labels-from")
     assert not (tmp_path / "m").exists()
     res = invoke("train", path, "--out", tmp_path / "m", "--labels-from", "decision", *TRAIN)
     assert res.exit_code == 0, res.output
@@ -274,7 +275,8 @@ def test_corpus_rows_with_bad_types_are_refused(corpus, model, tmp_path, change)
 
 def test_corpus_line_that_is_not_an_object_is_refused(corpus, model, tmp_path):
     path = write_rows(tmp_path / "c.jsonl", [*rows_of(corpus)[:2], 7])
-    assert_refused(invoke("train", path, "--out", tmp_path / "m", *TRAIN), ROW3, ("not an object", "must be a JSON object"))
+    assert_refused(invoke("train", path, "--out", tmp_path / "m", *TRAIN), ROW3,
+                   ("not an object", "must be a JSON object"))
     assert_refused(invoke("score", model, path), ROW3)
 
 

@@ -59,7 +59,8 @@ def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path
     m = res.manifest
     assert m["procedure"] == "streaming" and m["hyperparameters"] in ({"prior_weight": 0.5}, {"prior_weight": 2.0})
     assert len(m["selection"]) == 2 and "held-out letters" in m["cv"]["protocol"]
-    assert {"model", "base_rate", "category_prior", "tfidf_lr", "knowledge_only", "data_only"} <= set(m["cv"]["summary"])
+    names = {"model", "base_rate", "category_prior", "tfidf_lr", "knowledge_only", "data_only"}
+    assert names <= set(m["cv"]["summary"])
     assert "streaming" in res.card
     # hashed text columns carry terms, so the largest weights read as words
     assert any("__tfidf__" in n and "hash_" not in n for n in m["features"]["names"])

@@ -299,16 +299,18 @@ def test_train_estimate_carries_pooled_intervals_to_manifest_card_and_cli(traine
         lo, hi = pooled[name]["roc_auc_ci"]
         assert lo <= pooled[name]["roc_auc"] <= hi and pooled[name]["brier_ci"] is not None
     m = pooled["model"]
-    assert f"{m['roc_auc']:.3f} [{m['roc_auc_ci'][0]:.2f}, {m['roc_auc_ci'][1]:.2f}]" in (d / "MODEL_CARD.md").read_text()
+    shown = f"{m['roc_auc']:.3f} [{m['roc_auc_ci'][0]:.2f}, {m['roc_auc_ci'][1]:.2f}]"
+    assert shown in (d / "MODEL_CARD.md").read_text()
     monkeypatch.setattr(T, "default_factory", factory)
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in make_rows(30)))
-    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m"), "--folds", "3", "--prior-weight", "0.3", "--json"])
+    fast = ["--folds", "3", "--prior-weight", "0.3"]
+    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m"), *fast, "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert len(out["cv"]["model"]["roc_auc_ci"]) == 2 and out["cv"]["model"]["roc_auc"] is not None
     assert out["cv_pooled"]["model"]["ece_ci"] == out["cv"]["model"]["ece_ci"]
-    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m2"), "--folds", "3", "--prior-weight", "0.3"])
+    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m2"), *fast])
     assert r.exit_code == 0 and "pooled out-of-fold" in r.stdout and "] " in r.stdout
 
 
