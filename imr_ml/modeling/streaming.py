@@ -36,8 +36,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
-import imr_ml.featurize.pipeline as F
-from imr_ml.featurize.pipeline import build_features, build_pipeline, hash_counts, to_frame
+from imr_ml.featurize.pipeline import build_features, build_pipeline, to_frame
 from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
 from imr_ml.modeling.bootstrap import with_intervals
 from imr_ml.modeling.data import TrainError
@@ -74,6 +73,8 @@ _WORKER: dict = {}
 
 
 def _init_worker(feature_opts: dict, worker: bool = True) -> None:
+    import imr_ml.featurize.pipeline as F
+
     if worker:
         F.ROW_CACHE_SIZE = 0  # every row is seen once here; the parent keeps what it needs
     _WORKER["feats"] = F.build_features(**feature_opts)
@@ -81,6 +82,8 @@ def _init_worker(feature_opts: dict, worker: bool = True) -> None:
 
 def _chunk_features(rows: list[dict]):
     """({text block: counts}, unscaled structured matrix) of a chunk of rows."""
+    from imr_ml.featurize.pipeline import hash_counts
+
     parts, _ = _parts(_WORKER["feats"])
     out = {}
     for name in ("summary", "item"):
