@@ -2,11 +2,13 @@
 
 `ScoringModel` is what the rest of the package asks of a fitted model: its features, its
 log-odds before calibration (and their uncertainty), the calibration map, and the split of
-a request's log-odds into one contribution per feature. `scoring_model` picks the adapter
-for a fitted estimator; `LinearModel` adapts every model trained today (a pipeline whose
-last step is linear: `PriorLogisticRegression`, `LogisticRegression`, `SGDClassifier`,
-optionally inside `CalibratedClassifierCV`, possibly around a `FrozenEstimator`). Another
-kind of estimator needs one more adapter here, not an edit of scoring or streaming.
+a request's log-odds into one contribution per feature. The base class does what does not
+depend on the estimator (the feature step, the calibration map, the feature names); an
+adapter supplies the rest. `scoring_model` picks the adapter for a fitted estimator;
+`LinearModel` adapts every model trained today (a pipeline whose last step is linear:
+`PriorLogisticRegression`, `LogisticRegression`, `SGDClassifier`, optionally inside
+`CalibratedClassifierCV(ensemble=False)`, possibly around a `FrozenEstimator`). Another kind
+of estimator needs one more adapter here, not an edit of scoring, streaming or the card.
 """
 
 from __future__ import annotations
@@ -44,15 +46,27 @@ class ScoringModel(ABC):
 
     Log-odds are those of the classifier before calibration; `calibrate` maps them to
     P(overturned). For every row, ``reference_logit(reference)`` plus the contributions of
-    the row against that reference add up to the row's log-odds. An adapter subclasses
-    this and is chosen in `scoring_model`.
+    the row against that reference add up to the row's log-odds. An adapter subclasses this,
+    implements the abstract methods and is chosen in `scoring_model`.
+
+    Parameters
+    ----------
+    model : estimator
+        The fitted model: a pipeline (features, then the classifier), or a
+        `CalibratedClassifierCV` around one.
     """
 
-    feature_names: list[str]
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.pipeline = fitted_pipeline(model)
+        self.classifier = self.pipeline[-1] if hasattr(self.pipeline, "steps") else self.pipeline
+        try:
+            self.feature_names = [str(n) for n in self.pipeline[:-1].get_feature_names_out()]
+        except Exception:  # a pipeline whose steps cannot name their columns
+            self.feature_names = []
 
-    @abstractmethod
     def features(self, X: pd.DataFrame) -> Any:
-        """The feature matrix of rows (CSR when sparse).
+        """The feature matrix of rows (CSR when sparse, for per-row contributions).
 
         Parameters
         ----------
@@ -64,6 +78,49 @@ class ScoringModel(ABC):
         scipy.sparse.csr_matrix or numpy.ndarray
             One row per item.
         """
+        Z = self.pipeline[:-1].transform(X)
+        return Z.tocsr() if hasattr(Z, "tocsr") else Z
+
+    def calibrate(self, logits: Any) -> np.ndarray:
+        """P(overturned) from log-odds: the model's calibration map, or the logistic function
+        for an uncalibrated model.
+
+        ``calibrate(logits(Z))`` is ``predict_proba`` of the rows: scoring needs the
+        features anyway (for contributions), so computing them once halves the work.
+
+        Parameters
+        ----------
+        logits : array-like
+            Log-odds of any shape.
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities, same shape.
+        """
+        logits = np.asarray(logits, dtype=float)
+        if self.model is self.pipeline:
+            return expit(logits)
+        ccs = self.model.calibrated_classifiers_
+        if len(ccs) != 1 or ccs[0].method not in ("sigmoid", "isotonic") or len(ccs[0].calibrators) != 1:
+            raise ValueError("only a single binary sigmoid/isotonic calibration map is supported")
+        shape = logits.shape
+        return np.clip(ccs[0].calibrators[0].predict(logits.ravel()), 0.0, 1.0).reshape(shape)
+
+    def logit_sd(self, Z: Any) -> np.ndarray:
+        """The standard deviation of each row's log-odds; 0 unless the adapter knows better.
+
+        Parameters
+        ----------
+        Z : matrix
+            Rows of `features`.
+
+        Returns
+        -------
+        numpy.ndarray
+            One float per row.
+        """
+        return np.zeros(Z.shape[0])
 
     @abstractmethod
     def logits(self, Z: Any) -> np.ndarray:
@@ -78,39 +135,6 @@ class ScoringModel(ABC):
         -------
         numpy.ndarray
             One float per row.
-        """
-
-    @abstractmethod
-    def logit_sd(self, Z: Any) -> np.ndarray:
-        """The standard deviation of each row's log-odds (0 when the model has none).
-
-        Parameters
-        ----------
-        Z : matrix
-            Rows of `features`.
-
-        Returns
-        -------
-        numpy.ndarray
-            One float per row.
-        """
-
-    @abstractmethod
-    def calibrate(self, logits: Any) -> np.ndarray:
-        """P(overturned) from log-odds.
-
-        ``calibrate(logits(Z))`` is ``predict_proba`` of the rows: scoring needs the
-        features anyway (for contributions), so computing them once halves the work.
-
-        Parameters
-        ----------
-        logits : array-like
-            Log-odds of any shape.
-
-        Returns
-        -------
-        numpy.ndarray
-            Probabilities, same shape.
         """
 
     @abstractmethod
@@ -148,15 +172,15 @@ class ScoringModel(ABC):
             (column, value, contribution) of every feature that changed the log-odds.
         """
 
-    @abstractmethod
     def weights(self) -> dict[str, float]:
-        """Feature name -> weight, for the model card (empty when the model has none).
+        """Feature name -> weight, for the model card; none unless the model has weights.
 
         Returns
         -------
         dict
-            One float per feature name.
+            One float per feature name (empty: the card shows no weights).
         """
+        return {}
 
 
 class LinearModel(ScoringModel):
@@ -169,31 +193,9 @@ class LinearModel(ScoringModel):
     """
 
     def __init__(self, model: Any) -> None:
-        self.model = model
-        self.pipeline = fitted_pipeline(model)
-        self.classifier = self.pipeline[-1] if hasattr(self.pipeline, "steps") else self.pipeline
-        try:
-            self.feature_names = [str(n) for n in self.pipeline[:-1].get_feature_names_out()]
-        except Exception:  # a pipeline whose steps cannot name their columns
-            self.feature_names = []
+        super().__init__(model)
         self.coef = np.asarray(self.classifier.coef_, dtype=float).ravel()
         self.intercept = float(np.ravel(self.classifier.intercept_)[0])
-
-    def features(self, X: pd.DataFrame) -> Any:
-        """The feature matrix of rows (CSR when sparse, for per-row contributions).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            PRE_DECISION rows.
-
-        Returns
-        -------
-        scipy.sparse.csr_matrix or numpy.ndarray
-            One row per item.
-        """
-        Z = self.pipeline[:-1].transform(X)
-        return Z.tocsr() if hasattr(Z, "tocsr") else Z
 
     def logits(self, Z: Any) -> np.ndarray:
         """The classifier's log-odds, before calibration.
@@ -225,30 +227,7 @@ class LinearModel(ScoringModel):
         """
         if hasattr(self.classifier, "logit_sd"):
             return self.classifier.logit_sd(Z)
-        return np.zeros(Z.shape[0])
-
-    def calibrate(self, logits: Any) -> np.ndarray:
-        """P(overturned) from log-odds: the model's calibration map, or the logistic function
-        for an uncalibrated model.
-
-        Parameters
-        ----------
-        logits : array-like
-            Log-odds of any shape.
-
-        Returns
-        -------
-        numpy.ndarray
-            Probabilities, same shape.
-        """
-        logits = np.asarray(logits, dtype=float)
-        if self.model is self.pipeline:
-            return expit(logits)
-        ccs = self.model.calibrated_classifiers_
-        if len(ccs) != 1 or ccs[0].method not in ("sigmoid", "isotonic") or len(ccs[0].calibrators) != 1:
-            raise ValueError("only a single binary sigmoid/isotonic calibration map is supported")
-        shape = logits.shape
-        return np.clip(ccs[0].calibrators[0].predict(logits.ravel()), 0.0, 1.0).reshape(shape)
+        return super().logit_sd(Z)
 
     def reference_logit(self, reference: Mapping[int, float]) -> float:
         """The log-odds of a reference row: intercept plus its weighted features.
