@@ -31,7 +31,8 @@ def main() -> None:
     from imr_ml.featurize import feature_blocks
     from imr_ml.letters.ingest import parse_text
     from imr_ml.modeling.modelio import load_model_dir
-    from imr_ml.modeling.train import TrainOptions, fitted_pipeline, save, train
+    from imr_ml.modeling.fitting import TrainOptions
+    from imr_ml.modeling.train import save, train
     from imr_ml.scoring.score import request_row, score_rows
     from imr_ml.synth.generate import iter_letters
 

@@ -68,7 +68,10 @@ def rows_of_size(pool: str, n: int) -> list[dict]:
 
 def child(pool: str, n: int, mode: str) -> dict:
     """One measurement in this (fresh) process."""
-    from imr_ml.modeling import train as T
+    from imr_ml.featurize import to_frame
+    from imr_ml.modeling.data import canonical_rows, labels
+    from imr_ml.modeling.fitting import TrainOptions
+    from imr_ml.modeling.train import train
 
     t0 = time.perf_counter()
     rows = rows_of_size(pool, n)
@@ -79,17 +82,17 @@ def child(pool: str, n: int, mode: str) -> dict:
     if mode == "fit":
         from imr_ml.modeling.pipeline import build_pipeline
 
-        crow = T.canonical_rows(rows)
-        X, y = T.frame(crow), T.labels(crow)
+        crow = canonical_rows(rows)
+        X, y = to_frame(crow), labels(crow)
         model = build_pipeline().fit(X, y)
         n_features = len(model[:-1].get_feature_names_out())
     elif mode == "train":
-        opts = T.TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), streaming=False)
-        res = T.train(rows, opts)
+        opts = TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), streaming=False)
+        res = train(rows, opts)
         n_features = res.manifest["features"]["n_features"]
     else:  # stream: what `imr-ml train` does from 200k items on, default prior-weight grid, every core
         log = StageLog()
-        res = T.train(rows, T.TrainOptions(streaming=True), reporter=log)
+        res = train(rows, TrainOptions(streaming=True), reporter=log)
         n_features = res.manifest["features"]["n_features"]
     t_fit = time.perf_counter() - t1
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -21,7 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from imr_ml.modeling import train as T
+from imr_ml.modeling.data import canonical_rows
+from imr_ml.modeling.estimate import estimate
+from imr_ml.modeling.fitting import TrainOptions, default_factory
 from imr_ml.modeling.metrics import METRICS, fmt
 
 HERE = Path(__file__).parent
@@ -81,28 +83,28 @@ def main() -> None:
     args = ap.parse_args()
 
     rows = load(args.corpus)
-    factory = T.default_factory()
+    factory = default_factory()
     base = dict(seed=args.seed, cv_repeats=args.repeats)
     t0 = time.perf_counter()
     runs: dict[str, dict] = {}
     print("default model + baselines + leakage demo ...", file=sys.stderr)
-    main_est = T.estimate(rows, T.TrainOptions(**base), factory, extra_models={"LEAKY: rationale TF-IDF": leaky_rationale})
+    main_est = estimate(rows, TrainOptions(**base), factory, extra_models={"LEAKY: rationale TF-IDF": leaky_rationale})
     for name, s in main_est["summary"].items():
         runs[name] = s
     if not args.quick:
         for name, opts in ablations(factory).items():
             print(f"ablation: {name} ...", file=sys.stderr)
-            est = T.estimate(rows, T.TrainOptions(**base, pipeline=opts, baselines=False), factory)
+            est = estimate(rows, TrainOptions(**base, pipeline=opts, baselines=False), factory)
             runs[f"ablation: {name}"] = est["summary"]["model"]
         print("ablation: no calibration ...", file=sys.stderr)
-        est = T.estimate(rows, T.TrainOptions(**base, calibration="none", baselines=False), factory)
+        est = estimate(rows, TrainOptions(**base, calibration="none", baselines=False), factory)
         runs["ablation: no calibration (raw logistic regression)"] = est["summary"]["model"]
         print("ablation: fixed prior weight 1 (no selection) ...", file=sys.stderr)
-        est = T.estimate(rows, T.TrainOptions(**base, grid=({"prior_weight": 1.0},), baselines=False), factory)
+        est = estimate(rows, TrainOptions(**base, grid=({"prior_weight": 1.0},), baselines=False), factory)
         runs["ablation: prior weight 1, no selection"] = est["summary"]["model"]
     minutes = (time.perf_counter() - t0) / 60
 
-    rows_c = T.canonical_rows(rows)
+    rows_c = canonical_rows(rows)
     n_letters = len({r["letter_id"] for r in rows_c})
     n_pos = sum(r["label"] for r in rows_c)
     chosen = [p.get("prior_weight") for p in main_est["chosen_params"]]

@@ -40,14 +40,16 @@ def _fmt_ci(value, ci) -> str:
 
 
 def builtin_on_letters(rows: list[dict]) -> list[str]:
-    from imr_ml.modeling import train as T
+    from imr_ml.featurize import to_frame
     from imr_ml.modeling.baselines import categories
-    from imr_ml.modeling.metrics import bootstrap_ci, score
+    from imr_ml.modeling.bootstrap import bootstrap_ci
+    from imr_ml.modeling.data import canonical_rows, labels, letter_groups
+    from imr_ml.modeling.metrics import score
     from imr_ml.modeling.modelio import load_model_dir
     from imr_ml.scoring.explanation import category_rate
 
-    rows = T.canonical_rows(rows)
-    X, y, g = T.frame(rows), T.labels(rows), T.letter_groups(rows)
+    rows = canonical_rows(rows)
+    X, y, g = to_frame(rows), labels(rows), letter_groups(rows)
     p_builtin = load_model_dir("builtin").model.predict_proba(X)[:, 1]
     # the taxonomy's category rates alone (published or assumed), also nothing learnt
     p_cat = np.array([category_rate(c) for c in categories(X)])
@@ -65,15 +67,18 @@ def builtin_on_letters(rows: list[dict]) -> list[str]:
 
 
 def sense_of_trained(rows: list[dict]) -> list[str]:
-    from imr_ml.modeling import train as T
+    from imr_ml.featurize import to_frame
     from imr_ml.modeling.baselines import data_only
+    from imr_ml.modeling.data import canonical_rows, labels
+    from imr_ml.modeling.fitting import TrainOptions
     from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+    from imr_ml.modeling.train import train
     from imr_ml.reporting.sense import evaluate_suite, load_suite
     from imr_ml.scoring.score import score_rows
 
-    rows = T.canonical_rows(rows)
-    X, y = T.frame(rows), T.labels(rows)
-    blend = T.train(rows, T.TrainOptions(estimate=False, baselines=False))
+    rows = canonical_rows(rows)
+    X, y = to_frame(rows), labels(rows)
+    blend = train(rows, TrainOptions(estimate=False, baselines=False))
     models = {
         "knowledge only (built-in)": load_model_dir("builtin"),
         "blend, trained on the 111 letters (default)": LoadedModel(blend.model, blend.manifest, Path("-")),
@@ -90,7 +95,7 @@ def sense_of_trained(rows: list[dict]) -> list[str]:
     for name, loaded in models.items():
         def score_fn(batch, loaded=loaded):
             if name.startswith("data only"):
-                return loaded.model.predict_proba(T.frame(batch))[:, 1].tolist()
+                return loaded.model.predict_proba(to_frame(batch))[:, 1].tolist()
             return [r["p_overturned"] for r in score_rows(loaded, batch)]
 
         for suite_name, path in SUITES.items():

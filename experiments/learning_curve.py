@@ -27,8 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_ml.modeling import train as T
-from imr_ml.modeling.metrics import bootstrap_ci, score
+from imr_ml.featurize import to_frame
+from imr_ml.modeling.bootstrap import bootstrap_ci
+from imr_ml.modeling.data import TrainError, canonical_rows, labels, letter_groups
+from imr_ml.modeling.fitting import TrainOptions
+from imr_ml.modeling.metrics import score
+from imr_ml.modeling.splits import grouped_folds
+from imr_ml.modeling.train import train
 
 HERE = Path(__file__).parent
 REAL = Path("/work/shared/data/dwc-imr-letters/pdf")
@@ -46,18 +51,18 @@ def synth(n_letters: int, seed: int) -> tuple[list[dict], np.ndarray, list[str]]
         rows += parse_text(text, source=f"{letter_id}.txt")
         truth.update({(t["letter_id"], int(t["item_index"])): t["p_overturned"] for t in trows})
         order.append(letter_id)
-    rows = T.canonical_rows(rows)
+    rows = canonical_rows(rows)
     return rows, np.array([truth[(r["letter_id"], int(r.get("item_index") or 0))] for r in rows]), order
 
 
-def fit_predict(train_rows: list[dict], test_rows: list[dict], opts: T.TrainOptions) -> tuple[np.ndarray, str]:
+def fit_predict(train_rows: list[dict], test_rows: list[dict], opts: TrainOptions) -> tuple[np.ndarray, str]:
     """P(overturned) on `test_rows`; falls back to no calibration (same ranking for the monotone
     sigmoid map) when a tiny training set has too few overturned letters to calibrate."""
     try:
-        return T.train(train_rows, opts).model.predict_proba(T.frame(test_rows))[:, 1], ""
-    except T.TrainError:
-        model = T.train(train_rows, T.TrainOptions(**{**opts.__dict__, "calibration": "none"})).model
-        return model.predict_proba(T.frame(test_rows))[:, 1], "uncalibrated"
+        return train(train_rows, opts).model.predict_proba(to_frame(test_rows))[:, 1], ""
+    except TrainError:
+        model = train(train_rows, TrainOptions(**{**opts.__dict__, "calibration": "none"})).model
+        return model.predict_proba(to_frame(test_rows))[:, 1], "uncalibrated"
 
 
 def scored(y, p, groups, n_boot: int) -> dict:
@@ -73,7 +78,7 @@ def draws(n: int, quick: bool) -> int:
 def synthetic_curve(args, opts_kw: dict) -> dict:
     t0 = time.perf_counter()
     test_rows, p_true, _ = synth(args.test_letters, seed=args.seed + 9999)
-    y, g = T.labels(test_rows), T.letter_groups(test_rows)
+    y, g = labels(test_rows), letter_groups(test_rows)
     print(f"test set: {len(test_rows)} items, {int(y.sum())} overturned ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     out = {"test": {"letters": args.test_letters, "items": len(test_rows), "overturned": int(y.sum())},
            "bayes": scored(y, p_true, g, args.boot), "sizes": {}, "skipped": []}
@@ -91,7 +96,7 @@ def synthetic_curve(args, opts_kw: dict) -> dict:
             keep = set(pools[r][1][:n])
             train_rows = [x for x in pools[r][0] if x["letter_id"] in keep]
             t1 = time.perf_counter()
-            p, note = fit_predict(train_rows, test_rows, T.TrainOptions(seed=args.seed + r, **opts_kw))
+            p, note = fit_predict(train_rows, test_rows, TrainOptions(seed=args.seed + r, **opts_kw))
             secs = time.perf_counter() - t1
             fits.append({**scored(y, p, g, args.boot), "items": len(train_rows), "seconds": secs, "note": note})
             last = (n, secs)
@@ -119,12 +124,12 @@ def real_curve(args, opts_kw: dict) -> dict | None:
     rows = load_real(args.corpus)
     if not rows:
         return None
-    rows = T.canonical_rows(rows)
-    y, g = T.labels(rows), T.letter_groups(rows)
+    rows = canonical_rows(rows)
+    y, g = labels(rows), letter_groups(rows)
     pooled: dict[str, list[np.ndarray]] = {}
     notes: dict[str, int] = {}
     for r in range(args.real_repeats):
-        folds = T.grouped_folds(y, g, 5, seed=args.seed + 1000 * (r + 1))
+        folds = grouped_folds(y, g, 5, seed=args.seed + 1000 * (r + 1))
         rng = np.random.default_rng(args.seed + r)
         for tr, te in folds:
             letters = sorted(set(g[tr].tolist()))
@@ -133,7 +138,7 @@ def real_curve(args, opts_kw: dict) -> dict | None:
                     continue
                 keep = set(letters) if n == "all" else set(_sample_with_both(rng, letters, g[tr], y[tr], n))
                 sub = [rows[i] for i in tr if g[i] in keep]
-                p, note = fit_predict(sub, [rows[i] for i in te], T.TrainOptions(seed=args.seed + r, **opts_kw))
+                p, note = fit_predict(sub, [rows[i] for i in te], TrainOptions(seed=args.seed + r, **opts_kw))
                 notes[note] = notes.get(note, 0) + 1
                 pooled.setdefault(str(n), [np.full(len(y), np.nan) for _ in range(args.real_repeats)])[r][te] = p
         print(f"real data: repeat {r} done", file=sys.stderr)

@@ -18,8 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_ml.modeling import train as T
+from imr_ml.featurize import to_frame
+from imr_ml.modeling.data import canonical_rows, labels
+from imr_ml.modeling.fitting import TrainOptions
 from imr_ml.modeling.metrics import score
+from imr_ml.modeling.model import scoring_model
+from imr_ml.modeling.train import train
 
 HERE = Path(__file__).parent
 
@@ -61,7 +65,7 @@ def extraction_table(rows: list[dict], truth: dict) -> list[str]:
     """How well each matching feature (unscaled) reproduces the planted variable."""
     from imr_ml.featurize import SignalFeatures
 
-    X = T.frame(rows)
+    X = to_frame(rows)
     sf = SignalFeatures(scale=False).fit(X)
     M = np.asarray(sf.transform(X).todense() if hasattr(sf.transform(X), "todense") else sf.transform(X))
     names = list(sf.get_feature_names_out())
@@ -99,10 +103,10 @@ def interval_coverage(model, X, p_true: np.ndarray) -> tuple[float, float]:
     """(share of items whose true probability lies in the model's 90% interval, median width)."""
     from imr_ml.scoring.score import Z90
 
-    pipe = T.fitted_pipeline(model)
-    Z = pipe[:-1].transform(X)
-    logit, sd = T.logits_from_features(model, Z), pipe[-1].logit_sd(Z)
-    lo, hi = T.calibrate(model, logit - Z90 * sd), T.calibrate(model, logit + Z90 * sd)
+    scorer = scoring_model(model)
+    Z = scorer.features(X)
+    logit, sd = scorer.logits(Z), scorer.logit_sd(Z)
+    lo, hi = scorer.calibrate(logit - Z90 * sd), scorer.calibrate(logit + Z90 * sd)
     return float(np.mean((p_true >= lo) & (p_true <= hi))), float(np.median(hi - lo))
 
 
@@ -117,7 +121,7 @@ def main() -> None:
     t0 = time.perf_counter()
     rows, truth = make(args.letters, args.seed)
     t_gen = time.perf_counter() - t0
-    rows = T.canonical_rows(rows)
+    rows = canonical_rows(rows)
     keyed = [(r["letter_id"], int(r.get("item_index") or 0)) for r in rows]
     matched = sum(k in truth for k in keyed)
     letters = sorted({r["letter_id"] for r in rows})
@@ -126,31 +130,31 @@ def main() -> None:
     train_rows = [r for r in rows if r["letter_id"] not in test_letters]
     test_rows = [r for r in rows if r["letter_id"] in test_letters]
     p_true = np.array([truth[(r["letter_id"], int(r.get("item_index") or 0))]["p_overturned"] for r in test_rows])
-    y_test = T.labels(test_rows)
+    y_test = labels(test_rows)
     label_agree = np.mean([truth[k]["label"] == r["label"] for k, r in zip(keyed, rows) if k in truth])
 
     t1 = time.perf_counter()
-    opts = T.TrainOptions(seed=args.seed, estimate=False, n_splits=5)  # default prior-weight grid
-    res = T.train(train_rows, opts)
+    opts = TrainOptions(seed=args.seed, estimate=False, n_splits=5)  # default prior-weight grid
+    res = train(train_rows, opts)
     t_train = time.perf_counter() - t1
-    Xte = T.frame(test_rows)
+    Xte = to_frame(test_rows)
     p_model = res.model.predict_proba(Xte)[:, 1]
     from imr_ml.modeling.baselines import predict_baselines
 
     base = predict_baselines(res.baselines, res.tables, Xte)
     s_model, s_bayes = score(y_test, p_model), score(y_test, p_true)
-    sig = T.train(train_rows, T.TrainOptions(seed=args.seed, estimate=False, baselines=False, grid=opts.grid,
+    sig = train(train_rows, TrainOptions(seed=args.seed, estimate=False, baselines=False, grid=opts.grid,
                                              pipeline={"use_rules": False}))
     s_sig = score(y_test, sig.model.predict_proba(Xte)[:, 1])
     covered, width = interval_coverage(res.model, Xte, p_true)
-    coef_full, coef_sig = T.coefficients(res.model), T.coefficients(sig.model)
+    coef_full, coef_sig = scoring_model(res.model).weights(), scoring_model(sig.model).weights()
 
     ratio = s_model["roc_auc"] / s_bayes["roc_auc"]
     lines = [
         "# Synthetic recovery",
         "",
         f"{args.letters} synthetic letters (seed {args.seed}) from `imr_ml.synth.generate`, parsed back with "
-        f"`imr_ml.letters.ingest.parse_text`: {len(rows)} items ({int(T.labels(rows).sum())} overturned); "
+        f"`imr_ml.letters.ingest.parse_text`: {len(rows)} items ({int(labels(rows).sum())} overturned); "
         f"{matched}/{len(rows)} parsed items matched to the truth file, parsed labels agree with the truth "
         f"for {label_agree:.1%}. Split by letter: {len(train_rows)} training items, {len(test_rows)} held-out "
         f"items ({len(test_letters)} letters). Generation + parsing {t_gen:.0f} s; training (prior weight chosen "

@@ -63,9 +63,10 @@ def bayes_auc(truth_path: Path, rows: list[dict]) -> float:
 
 def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, reporter=None) -> dict:
     from imr_ml.letters.ingest import ingest_paths
+    from imr_ml.modeling.fitting import TrainOptions
     from imr_ml.modeling.metrics import format_evaluation
     from imr_ml.modeling.modelio import load_model_dir
-    from imr_ml.modeling.train import TrainOptions, evaluate, save, train
+    from imr_ml.modeling.train import evaluate, save, train
     from imr_ml.reporting.report import build_report, write_report
     from imr_ml.scoring.score import request_row, score_rows
     from imr_ml.synth.generate import generate_corpus

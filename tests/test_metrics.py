@@ -82,7 +82,7 @@ def test_summarize_folds_mean_sd_and_skips_undefined():
 
 # ----------------------------------------------------------------------------- bootstrap
 
-from imr_ml.modeling.metrics import (  # noqa: E402
+from imr_ml.modeling.bootstrap import (  # noqa: E402
     bootstrap_ci,
     bootstrap_diff_ci,
     bootstrap_distribution,

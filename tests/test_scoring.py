@@ -29,12 +29,12 @@ def test_letter_item_scores_like_the_same_facts_typed_as_a_request(demo_model):
 
 
 def test_scores_equal_the_models_own_predict_proba(demo_model):
-    from imr_ml.modeling.train import frame
+    from imr_ml.featurize import to_frame
 
     model_dir, test_rows = demo_model
     loaded = load_model_dir(model_dir)
     rows = test_rows[:60]
-    expected = loaded.model.predict_proba(frame(rows))[:, 1]
+    expected = loaded.model.predict_proba(to_frame(rows))[:, 1]
     got = [r["p_overturned"] for r in score_rows(loaded, rows)]
     assert got == pytest.approx([None if g is None else round(float(e), 4) for g, e in zip(got, expected)], abs=1e-4)
     assert sum(g is not None for g in got) > 40
@@ -98,12 +98,13 @@ def test_explain_groups_contributions_and_writes_html(demo_model, tmp_path):
     groups = r["explanation"]["groups"]
     assert {"rule", "signal", "field", "item"} <= set(groups)
     # the baseline and the grouped contributions add up to the linear model's log-odds
-    from imr_ml.modeling.train import fitted_pipeline, frame
+    from imr_ml.featurize import to_frame
+    from imr_ml.modeling.model import fitted_pipeline
 
     pipe = fitted_pipeline(load_model_dir(demo_model[0]).model)
     row = request_row(EXAMPLES[0]["summary"], EXAMPLES[0]["item"])
     total = r["baseline"]["logit"] + sum(g["total"] for g in groups.values())
-    assert total == pytest.approx(pipe.decision_function(frame([row]))[0], abs=1e-6)
+    assert total == pytest.approx(pipe.decision_function(to_frame([row]))[0], abs=1e-6)
     page = (tmp_path / "e.html").read_text()
     assert "<mark" in page and "Documentation that would help" in page and "Start: a request for" in page
 
@@ -112,10 +113,11 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
     """For every scored item: baseline.logit + sum(contributions) == logit (1e-6), the
     calibrated P lies in its 90% interval, the baseline is the category's bare request and
     no feature that equals its baseline value is listed."""
-    from imr_ml.modeling.train import calibrate
+    from imr_ml.modeling.model import scoring_model
 
     model_dir, rows = demo_model
     loaded = load_model_dir(model_dir)
+    calibrate = scoring_model(loaded.model).calibrate
     scored = [r for r in score_rows(loaded, rows + _example_rows()) if not r["abstained"]]
     assert len(scored) > 100
     for r in scored:
@@ -123,7 +125,7 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
             r["logit"], abs=1e-6)
         lo, hi = r["interval"]
         assert lo <= r["p_overturned"] <= hi and lo < hi
-        assert r["p_overturned"] == pytest.approx(float(calibrate(loaded.model, [r["logit"]])[0]), abs=1e-4)
+        assert r["p_overturned"] == pytest.approx(float(calibrate([r["logit"]])[0]), abs=1e-4)
         # both sides are rounded (P to 4 decimals): compare to that precision
         assert r["relative_risk"] == pytest.approx(r["p_overturned"] / r["category_rate"], rel=0.05, abs=2e-3)
         assert all(c["contribution"] != 0 for c in r["contributions"])

@@ -5,14 +5,17 @@ letters whole, and its model must save, load and score like any other."""
 import numpy as np
 import pytest
 
+from imr_ml.featurize import to_frame
 from imr_ml.modeling import streaming as S
-from imr_ml.modeling.train import TrainOptions, frame, labels, letter_groups, proba_from_features, save, train
+from imr_ml.modeling.data import canonical_rows, labels, letter_groups
+from imr_ml.modeling.fitting import TrainOptions
+from imr_ml.modeling.model import scoring_model
+from imr_ml.modeling.splits import holdout_split
+from imr_ml.modeling.train import evaluate, save, train
 
 
 @pytest.fixture(scope="module")
 def rows(synth_rows):
-    from imr_ml.modeling.train import canonical_rows
-
     return canonical_rows(synth_rows)
 
 
@@ -28,16 +31,16 @@ def test_features_equal_the_pipeline_fitted_on_all_rows_in_one_or_two_processes(
     assert np.array_equal(one[1], two[1])
     sample = np.arange(0, len(rows), 3)
     feats, Z = S.fit_features(rows, opts, *one, sample)
-    full = build_features(**opts).fit(frame(rows))
-    expected = full.transform(frame(rows))
+    full = build_features(**opts).fit(to_frame(rows))
+    expected = full.transform(to_frame(rows))
     assert Z.shape == expected.shape
     assert abs(Z - expected).max() < 1e-12
-    assert abs(feats.transform(frame(rows[:50])) - expected[:50]).max() < 1e-12
+    assert abs(feats.transform(to_frame(rows[:50])) - expected[:50]).max() < 1e-12
 
 
 def test_holdout_parts_are_disjoint_whole_letters(rows):
     y, g = labels(rows), letter_groups(rows)
-    tr, cal, meas = S.holdout_split(y, g, seed=3)
+    tr, cal, meas = holdout_split(y, g, seed=3)
     assert len(tr) + len(cal) + len(meas) == len(rows)
     parts = [set(g[i].tolist()) for i in (tr, cal, meas)]
     assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
@@ -53,19 +56,17 @@ def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path
     m = res.manifest
     assert m["procedure"] == "streaming" and m["hyperparameters"] in ({"prior_weight": 0.5}, {"prior_weight": 2.0})
     assert len(m["selection"]) == 2 and "held-out letters" in m["cv"]["protocol"]
-    assert {"model", "base_rate", "category_prior", "tfidf_lr", "knowledge_only", "data_only"} <= set(m["cv"]["summary"])
+    names = {"model", "base_rate", "category_prior", "tfidf_lr", "knowledge_only", "data_only"}
+    assert names <= set(m["cv"]["summary"])
     assert "streaming" in res.card
     # hashed text columns carry terms, so the largest weights read as words
     assert any("__tfidf__" in n and "hash_" not in n for n in m["features"]["names"])
     loaded = load_model_dir(save(res, tmp_path / "model"))
-    X = frame(rows[:80])
+    X = to_frame(rows[:80])
     p = loaded.model.predict_proba(X)[:, 1]
-    from imr_ml.modeling.train import fitted_pipeline
-
-    Z = fitted_pipeline(loaded.model)[:-1].transform(X)
-    assert np.allclose(p, proba_from_features(loaded.model, Z))
+    scorer = scoring_model(loaded.model)
+    assert np.allclose(p, scorer.calibrate(scorer.logits(scorer.features(X))))
     assert 0 < p.min() < p.max() < 1
-    from imr_ml.modeling.train import evaluate
     from imr_ml.scoring.score import score_rows
 
     scored = [r for r in score_rows(loaded, rows[:40]) if not r["abstained"]]

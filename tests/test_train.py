@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from imr_ml.featurize import to_frame
 from imr_ml.modeling import train as T
+from imr_ml.modeling.data import TrainError, canonical_rows, fingerprint, labels, letter_groups
+from imr_ml.modeling.fitting import TrainOptions, calibration_method, select_params
+from imr_ml.modeling.model import fitted_pipeline
+from imr_ml.modeling.splits import grouped_folds, temporal_split
 from imr_ml.schema import PRE_DECISION
 
 ITEMS = ["Acupuncture x6", "Norco 10/325 #60", "MRI of the lumbar spine", "Physical therapy 12 sessions"]
@@ -57,54 +62,54 @@ FAST = dict(min_positives_to_select=0, n_splits=3, grid=({"prior_weight": 0.1}, 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     rows = make_rows(40)
-    res = T.train(rows, T.TrainOptions(seed=1, **FAST), factory=factory())
+    res = T.train(rows, TrainOptions(seed=1, **FAST), factory=factory())
     d = T.save(res, tmp_path_factory.mktemp("m") / "model")
     return rows, res, d
 
 
 def test_frame_has_only_pre_decision_columns():
-    df = T.frame(make_rows(4))
+    df = to_frame(make_rows(4))
     assert tuple(df.columns) == PRE_DECISION
     assert "rationale" not in df and "decision_date" not in df and "label" not in df
 
 
 def test_fingerprint_is_order_independent_and_ignores_post_decision_text():
     rows = make_rows(10)
-    fp = T.fingerprint(rows)
-    assert T.fingerprint(list(reversed(rows))) == fp
+    fp = fingerprint(rows)
+    assert fingerprint(list(reversed(rows))) == fp
     changed = [dict(r, rationale="something else") for r in rows]
-    assert T.fingerprint(changed) == fp
+    assert fingerprint(changed) == fp
     flipped = [dict(r) for r in rows]
     flipped[0]["label"] = 1 - flipped[0]["label"]
-    assert T.fingerprint(flipped) != fp
+    assert fingerprint(flipped) != fp
 
 
 def test_label_filled_from_decision_and_missing_rejected():
     rows = [{"letter_id": "A", "item_index": 0, "decision": "Overturned"}]
-    assert T.canonical_rows(rows)[0]["label"] == 1
-    with pytest.raises(T.TrainError, match="no label"):
-        T.canonical_rows([{"letter_id": "A", "item_index": 0}])
-    with pytest.raises(T.TrainError, match="letter_id"):
-        T.canonical_rows([{"item_index": 0, "label": 1}])
+    assert canonical_rows(rows)[0]["label"] == 1
+    with pytest.raises(TrainError, match="no label"):
+        canonical_rows([{"letter_id": "A", "item_index": 0}])
+    with pytest.raises(TrainError, match="letter_id"):
+        canonical_rows([{"item_index": 0, "label": 1}])
 
 
 def test_grouped_folds_never_split_a_letter_and_are_seeded():
-    rows = T.canonical_rows(make_rows(30))
-    y, g = T.labels(rows), T.letter_groups(rows)
-    folds = T.grouped_folds(y, g, 5, seed=3)
+    rows = canonical_rows(make_rows(30))
+    y, g = labels(rows), letter_groups(rows)
+    folds = grouped_folds(y, g, 5, seed=3)
     seen = np.concatenate([te for _, te in folds])
     assert sorted(seen.tolist()) == list(range(len(y)))
     for tr, te in folds:
         assert not set(g[tr]) & set(g[te])
-    again = T.grouped_folds(y, g, 5, seed=3)
+    again = grouped_folds(y, g, 5, seed=3)
     assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
-    other = T.grouped_folds(y, g, 5, seed=4)
+    other = grouped_folds(y, g, 5, seed=4)
     assert any(len(a[1]) != len(b[1]) or (a[1] != b[1]).any() for a, b in zip(folds, other))
 
 
 def test_temporal_split_holds_out_latest_letters():
-    rows = T.canonical_rows(make_rows(20))
-    tr, te = T.temporal_split(rows, 0.25)
+    rows = canonical_rows(make_rows(20))
+    tr, te = temporal_split(rows, 0.25)
     last_train = max(rows[i]["decision_date"] for i in tr)
     first_test = min(rows[i]["decision_date"] for i in te)
     assert last_train <= first_test
@@ -113,25 +118,25 @@ def test_temporal_split_holds_out_latest_letters():
 
 
 def test_temporal_split_estimate_is_one_held_out_block():
-    res = T.train(make_rows(30), T.TrainOptions(split="temporal", baselines=False, **FAST), factory=factory())
+    res = T.train(make_rows(30), TrainOptions(split="temporal", baselines=False, **FAST), factory=factory())
     cv = res.manifest["cv"]
     assert cv["n_folds"] == 1 and "temporal" in cv["protocol"]
     assert cv["folds"][0]["n_test"] < res.manifest["data"]["n_items"] / 2
-    with pytest.raises(T.TrainError, match="decision_date"):
-        T.train([dict(r, decision_date=None) for r in make_rows(10)], T.TrainOptions(split="temporal", **FAST),
+    with pytest.raises(TrainError, match="decision_date"):
+        T.train([dict(r, decision_date=None) for r in make_rows(10)], TrainOptions(split="temporal", **FAST),
                 factory=factory())
 
 
 def test_single_class_is_refused():
     rows = [dict(r, label=0, decision="upheld") for r in make_rows(10)]
-    with pytest.raises(T.TrainError, match="need both"):
-        T.train(rows, T.TrainOptions(**FAST), factory=factory())
+    with pytest.raises(TrainError, match="need both"):
+        T.train(rows, TrainOptions(**FAST), factory=factory())
 
 
 def test_train_writes_complete_manifest_and_card(trained):
     rows, res, d = trained
     m = json.loads((d / "manifest.json").read_text())
-    assert m["data"]["fingerprint_sha256"] == T.fingerprint(rows)
+    assert m["data"]["fingerprint_sha256"] == fingerprint(rows)
     assert m["data"]["n_items"] == len(rows) and m["data"]["n_overturned"] == sum(r["label"] for r in rows)
     assert m["data"]["n_letters"] == len({r["letter_id"] for r in rows})
     assert m["hyperparameters"]["prior_weight"] in (0.1, 1.0)
@@ -149,9 +154,9 @@ def test_train_writes_complete_manifest_and_card(trained):
 
 def test_calibration_undoes_class_weighting(trained):
     rows, res, _ = trained
-    X, y = T.frame(res and T.canonical_rows(rows)), T.labels(T.canonical_rows(rows))
+    X, y = to_frame(res and canonical_rows(rows)), labels(canonical_rows(rows))
     p_cal = res.model.predict_proba(X)[:, 1]
-    p_raw = T.fitted_pipeline(res.model).predict_proba(X)[:, 1]
+    p_raw = fitted_pipeline(res.model).predict_proba(X)[:, 1]
     # balanced class weights push raw probabilities far above the ~20% base rate
     assert abs(p_raw.mean() - y.mean()) > 0.1
     assert abs(p_cal.mean() - y.mean()) < 0.05
@@ -160,9 +165,9 @@ def test_calibration_undoes_class_weighting(trained):
 def test_training_is_deterministic(trained):
     rows, res, _ = trained
     # reversed input order, and the feature cache switched on: same model
-    again = T.train(list(reversed(rows)), T.TrainOptions(seed=1, estimate=False, **{**FAST, "cache": True}),
+    again = T.train(list(reversed(rows)), TrainOptions(seed=1, estimate=False, **{**FAST, "cache": True}),
                     factory=factory())
-    X = T.frame(T.canonical_rows(rows))
+    X = to_frame(canonical_rows(rows))
     np.testing.assert_allclose(again.model.predict_proba(X), res.model.predict_proba(X))
     assert again.manifest["hyperparameters"] == res.manifest["hyperparameters"]
 
@@ -220,35 +225,35 @@ def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
     from imr_ml.modeling.pipeline import build_pipeline
 
     rows = make_rows(16, seed=3)
-    res = T.train(rows, T.TrainOptions(n_splits=3, grid=({"prior_weight": 1.0},), estimate=False, calibration="sigmoid"))
+    res = T.train(rows, TrainOptions(n_splits=3, grid=({"prior_weight": 1.0},), estimate=False, calibration="sigmoid"))
     names = res.manifest["features"]["names"]
     assert any(n.startswith("signal__") for n in names) and any(n.startswith("rule__") for n in names)
     assert not any("__tfidf__" in n for n in names)  # words are off by default
-    assert isinstance(T.fitted_pipeline(res.model), type(build_pipeline()))
+    assert isinstance(fitted_pipeline(res.model), type(build_pipeline()))
     # the feature cache used while fitting is not part of the saved model
-    assert res.model.estimator.memory is None and T.fitted_pipeline(res.model).memory is None
+    assert res.model.estimator.memory is None and fitted_pipeline(res.model).memory is None
     d = T.save(res, tmp_path / "m")
     loaded = load_model_dir(d, with_baselines=True)
-    X = T.frame(T.canonical_rows(rows))
+    X = to_frame(canonical_rows(rows))
     np.testing.assert_allclose(loaded.model.predict_proba(X), res.model.predict_proba(X))
     assert {"knowledge_only", "data_only", "tfidf_lr"} <= set(loaded.baselines)
 
 
 def test_auto_calibration_keeps_the_models_own_probabilities_below_100_overturned_items():
     y = np.array([1] * 99 + [0] * 900)
-    assert T.calibration_method(T.TrainOptions(), y) == "none"
-    assert T.calibration_method(T.TrainOptions(), np.append(y, 1)) == "sigmoid"
-    assert T.calibration_method(T.TrainOptions(calibration="isotonic"), y) == "isotonic"
-    res = T.train(make_rows(16, seed=3), T.TrainOptions(n_splits=3, estimate=False, baselines=False))
-    assert res.model is T.fitted_pipeline(res.model) and res.manifest["calibration"]["method"] == "none"
+    assert calibration_method(TrainOptions(), y) == "none"
+    assert calibration_method(TrainOptions(), np.append(y, 1)) == "sigmoid"
+    assert calibration_method(TrainOptions(calibration="isotonic"), y) == "isotonic"
+    res = T.train(make_rows(16, seed=3), TrainOptions(n_splits=3, estimate=False, baselines=False))
+    assert res.model is fitted_pipeline(res.model) and res.manifest["calibration"]["method"] == "none"
 
 
 def test_too_few_overturned_items_keep_the_pipeline_defaults():
     rows = make_rows(40)
-    opts = T.TrainOptions(**{**FAST, "min_positives_to_select": 10_000})
-    params, table = T.select_params(T.frame(rows), T.labels(rows), T.letter_groups(rows), opts, factory())
+    opts = TrainOptions(**{**FAST, "min_positives_to_select": 10_000})
+    params, table = select_params(to_frame(rows), labels(rows), letter_groups(rows), opts, factory())
     assert params == {} and "defaults kept" in table[0]["note"]
-    params, _ = T.select_params(T.frame(rows), T.labels(rows), T.letter_groups(rows), T.TrainOptions(**FAST), factory())
+    params, _ = select_params(to_frame(rows), labels(rows), letter_groups(rows), TrainOptions(**FAST), factory())
     assert "prior_weight" in params
 
 
@@ -256,7 +261,7 @@ def test_cli_progress_display_is_a_training_reporter():
     from imr_ml.cli._app import progress
 
     with progress(True) as bar:
-        T.train(make_rows(), T.TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), n_splits=3, baselines=False),
+        T.train(make_rows(), TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), n_splits=3, baselines=False),
                 factory=factory(), reporter=bar)
         task = bar.progress.tasks[-1]
         assert task.description == "fitting the final model" and task.completed == task.total == 1
@@ -294,21 +299,23 @@ def test_train_estimate_carries_pooled_intervals_to_manifest_card_and_cli(traine
         lo, hi = pooled[name]["roc_auc_ci"]
         assert lo <= pooled[name]["roc_auc"] <= hi and pooled[name]["brier_ci"] is not None
     m = pooled["model"]
-    assert f"{m['roc_auc']:.3f} [{m['roc_auc_ci'][0]:.2f}, {m['roc_auc_ci'][1]:.2f}]" in (d / "MODEL_CARD.md").read_text()
+    shown = f"{m['roc_auc']:.3f} [{m['roc_auc_ci'][0]:.2f}, {m['roc_auc_ci'][1]:.2f}]"
+    assert shown in (d / "MODEL_CARD.md").read_text()
     monkeypatch.setattr(T, "default_factory", factory)
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in make_rows(30)))
-    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m"), "--folds", "3", "--prior-weight", "0.3", "--json"])
+    fast = ["--folds", "3", "--prior-weight", "0.3"]
+    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m"), *fast, "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert len(out["cv"]["model"]["roc_auc_ci"]) == 2 and out["cv"]["model"]["roc_auc"] is not None
     assert out["cv_pooled"]["model"]["ece_ci"] == out["cv"]["model"]["ece_ci"]
-    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m2"), "--folds", "3", "--prior-weight", "0.3"])
+    r = CliRunner().invoke(app, ["train", str(corpus), "--out", str(tmp_path / "m2"), *fast])
     assert r.exit_code == 0 and "pooled out-of-fold" in r.stdout and "] " in r.stdout
 
 
 def test_training_forecast_grows_with_rows_and_fits():
-    rows = T.canonical_rows(make_rows(40))
-    one = T.forecast_seconds(rows, T.TrainOptions(estimate=False))
-    more = T.forecast_seconds(rows * 5, T.TrainOptions(n_splits=5))
+    rows = canonical_rows(make_rows(40))
+    one = T.forecast_seconds(rows, TrainOptions(estimate=False))
+    more = T.forecast_seconds(rows * 5, TrainOptions(n_splits=5))
     assert 0 < one < more

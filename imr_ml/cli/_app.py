@@ -4,6 +4,8 @@ from contextlib import contextmanager
 
 import typer
 
+from imr_ml.modeling.progress import NULL_REPORTER
+
 app = typer.Typer(
     name="imr-ml",
     help="Learn from California IMR determination letters; score new treatment requests.",
@@ -44,7 +46,7 @@ def refuse_overwrite(out, inputs) -> None:
 
 
 class _Bar:
-    """The CLI's one progress display, a rich bar on stderr. It is an `imr_ml.modeling.train.Reporter`
+    """The CLI's one progress display, a rich bar on stderr. It is an `imr_ml.modeling.progress.Reporter`
     (`start` a stage, `advance` it) and also takes absolute counts (`update`)."""
 
     def __init__(self) -> None:
@@ -68,22 +70,11 @@ class _Bar:
         self.progress.update(self.task, completed=done, **({"total": total} if total else {}))
 
 
-class _NoBar:
-    def start(self, description: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def update(self, done: int, total: int | None = None) -> None:
-        pass
-
-
 @contextmanager
 def progress(enabled: bool):
     """A progress display (`_Bar`) when `enabled`, else one that shows nothing."""
     if not enabled:
-        yield _NoBar()
+        yield NULL_REPORTER
         return
     bar = _Bar()
     with bar.progress:

@@ -26,8 +26,8 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Metrics (ROC AUC, AP, Brier, log-loss, ECE), per category, beside the baselines."""
+    from imr_ml.modeling.data import TrainError
     from imr_ml.modeling.modelio import ModelLoadError
-    from imr_ml.modeling.train import TrainError
     from imr_ml.modeling.train import evaluate as run
     from imr_ml.textio import atomic_write_json
 

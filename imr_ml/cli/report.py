@@ -36,9 +36,9 @@ def print_pdf(page: Path) -> Path:
 
 
 def run_report(model_dir: str, corpus: list[str] | None, out: Path, as_json: bool = False, pdf: bool = False) -> dict:
+    from imr_ml.modeling.data import TrainError
     from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
     from imr_ml.modeling.rowcheck import check_labels, check_row_types
-    from imr_ml.modeling.train import TrainError
     from imr_ml.reporting.report import build_report, write_report
 
     page = report_paths(out)

@@ -36,8 +36,10 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ):
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
+    from imr_ml.modeling.data import TrainError
+    from imr_ml.modeling.fitting import DEFAULT_GRID, TrainOptions
     from imr_ml.modeling.modelio import ModelLoadError, ModelOutError, check_model_out
-    from imr_ml.modeling.train import DEFAULT_GRID, TrainError, TrainOptions, save
+    from imr_ml.modeling.train import save
     from imr_ml.modeling.train import train as fit
 
     try:

@@ -20,17 +20,35 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
+from imr_ml.featurize import build_features
 from imr_ml.knowledge.taxonomy import categorize, load_taxonomy
+from imr_ml.modeling.pipeline import build_pipeline
 
 ESTIMATOR_BASELINES = ("tfidf_lr", "knowledge_only", "data_only")
 
 
 def categories(X: pd.DataFrame) -> list[str]:
+    """The treatment category of every row.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Rows with an ``item`` column.
+
+    Returns
+    -------
+    list of str
+        One category per row (`imr_ml.knowledge.taxonomy.categorize`).
+    """
     return [categorize(str(v) if v is not None else "") for v in X["item"].tolist()]
 
 
-def category_prior_table(cats: list[str], y: np.ndarray) -> dict:
+def _category_prior_table(cats: list[str], y: np.ndarray) -> dict:
     """Smoothed overturn rate per category: (k + n0 * prior) / (n + n0)."""
     y = np.asarray(y, dtype=int)
     rates, counts = {}, {}
@@ -44,13 +62,8 @@ def category_prior_table(cats: list[str], y: np.ndarray) -> dict:
     return {"rates": rates, "counts": counts, "default": rates.get("other", base)}
 
 
-def notebook_tfidf_lr(seed: int = 0):
+def _notebook_tfidf_lr(seed: int = 0):
     """TF-IDF on the summary text + LogisticRegression with library defaults."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-
     return Pipeline(
         [
             ("features", ColumnTransformer([("summary", TfidfVectorizer(), "summary")])),
@@ -59,48 +72,97 @@ def notebook_tfidf_lr(seed: int = 0):
     )
 
 
-def knowledge_only(pipeline_factory: Callable | None = None):
+def _knowledge_only(pipeline_factory: Callable | None = None):
     """The guideline knowledge alone: published category base rates moved by the guideline
     rules, nothing learnt from the letters (the built-in model)."""
-    if pipeline_factory is None:
-        from imr_ml.modeling.pipeline import build_pipeline as pipeline_factory
-    return pipeline_factory(knowledge_only=True)
+    return (pipeline_factory or build_pipeline)(knowledge_only=True)
 
 
 def data_only(seed: int = 0):
     """The data alone, as imr-ml modelled it before guideline priors: TF-IDF of summary and
-    item, signals, category and fields (scaled), logistic regression shrunk toward zero."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
+    item, signals, category and fields (scaled), logistic regression shrunk toward zero.
 
-    from imr_ml.featurize import build_features
+    Parameters
+    ----------
+    seed : int
+        The classifier's random state.
 
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Unfitted.
+    """
     return Pipeline([("features", build_features(use_tfidf=True, use_rules=False, scale=True)),
                      ("clf", LogisticRegression(C=0.01, solver="liblinear", max_iter=2000, random_state=seed))])
 
 
 def fit_tables(X: pd.DataFrame, y) -> dict:
-    """The table baselines (``base_rate``, ``category_prior``): cheap at any size."""
+    """The table baselines (``base_rate``, ``category_prior``): cheap at any size.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Rows with an ``item`` column.
+    y : array-like
+        0/1 labels.
+
+    Returns
+    -------
+    dict
+        Plain JSON.
+    """
     y = np.asarray(y, dtype=int)
-    return {"base_rate": float(y.mean()), "category_prior": category_prior_table(categories(X), y)}
+    return {"base_rate": float(y.mean()), "category_prior": _category_prior_table(categories(X), y)}
 
 
 def fit_baselines(
     X: pd.DataFrame, y, *, seed: int = 0, pipeline_factory: Callable | None = None
 ) -> tuple[dict, dict]:
-    """Fit every baseline; returns (estimators by name, JSON tables)."""
+    """Fit every baseline.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        PRE_DECISION rows.
+    y : array-like
+        0/1 labels.
+    seed : int
+        Random state of the estimators.
+    pipeline_factory : callable or None
+        Builds the knowledge-only pipeline (None: `build_pipeline`).
+
+    Returns
+    -------
+    (dict, dict)
+        Fitted estimators by name, and the JSON tables.
+    """
     y = np.asarray(y, dtype=int)
     tables = fit_tables(X, y)
     estimators = {}
     if y.min() != y.max():  # a classifier needs both classes
-        estimators["tfidf_lr"] = notebook_tfidf_lr(seed).fit(X, y)
+        estimators["tfidf_lr"] = _notebook_tfidf_lr(seed).fit(X, y)
         estimators["data_only"] = data_only(seed).fit(X, y)
-    estimators["knowledge_only"] = knowledge_only(pipeline_factory).fit(X, y)
+    estimators["knowledge_only"] = _knowledge_only(pipeline_factory).fit(X, y)
     return estimators, tables
 
 
 def predict_baselines(estimators: dict, tables: dict, X: pd.DataFrame) -> dict[str, np.ndarray]:
-    """P(overturned) from each baseline, by name (only those that were fitted)."""
+    """P(overturned) from each baseline, by name (only those that were fitted).
+
+    Parameters
+    ----------
+    estimators : dict
+        Fitted estimators by name.
+    tables : dict
+        The JSON tables.
+    X : pandas.DataFrame
+        PRE_DECISION rows.
+
+    Returns
+    -------
+    dict
+        {baseline: one probability per row}.
+    """
     n = len(X)
     out: dict[str, np.ndarray] = {}
     if "base_rate" in tables:

@@ -16,48 +16,75 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from imr_ml.knowledge.guidelines import load_guidelines
+from imr_ml.knowledge.taxonomy import load_taxonomy
+from imr_ml.modeling.fitting import fallback_threshold
+from imr_ml.modeling.loaded import LoadedModel, environment
+from imr_ml.modeling.pipeline import build_pipeline
+from imr_ml.textio import atomic_write_text
+
 BUILTIN = "builtin"
 # DWC, "2017 IMR Report: Analysis of 2016 Data" and "2018 IMR Report: Analysis of 2017 Data":
 # 8.4% and 8.3% of decisions overturned (shared/data/published-imr-rates.md).
 PUBLISHED_OVERTURN_RATE = 0.084
 
 
-def is_builtin(spec) -> bool:
-    """Whether a model argument names the built-in model (the word `builtin`, unless a
-    folder of that name is there)."""
+def is_builtin(spec: object) -> bool:
+    """Whether a model argument names the built-in model.
+
+    Parameters
+    ----------
+    spec : object
+        What the user gave as the model (a path or a word).
+
+    Returns
+    -------
+    bool
+        True for the word `builtin`, unless a folder of that name is there.
+    """
     return str(spec) == BUILTIN and not Path(BUILTIN).is_dir()
 
 
 def _example_rows() -> list[dict]:
     """One row per taxonomy example: the feature step's structure is fixed by the knowledge
     files, so what it is fitted on does not matter; these rows only satisfy `fit`."""
-    from imr_ml.knowledge.taxonomy import load_taxonomy
-
     items = [e for c in load_taxonomy() for e in c.examples] or ["Acupuncture x6"]
     return [{"summary": "", "item": item} for item in items]
 
 
 @lru_cache(maxsize=1)
 def builtin_pipeline():
-    from imr_ml.modeling.pipeline import build_pipeline
+    """The built-in model's pipeline, fitted once per process (nothing is learnt: see the module).
 
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        `build_pipeline(knowledge_only=True)`, fitted on the taxonomy's examples.
+    """
     rows = _example_rows()
     y = np.arange(len(rows)) % 2  # ignored: knowledge_only learns nothing
     return build_pipeline(knowledge_only=True).fit(pd.DataFrame(rows), y)
 
 
 def builtin_manifest(pipe) -> dict:
-    """What the built-in model is, in the shape of a trained model's manifest."""
-    import imr_ml
-    from imr_ml.knowledge.guidelines import load_guidelines
-    from imr_ml.modeling.modelio import environment
-    from imr_ml.modeling.train import fallback_threshold
+    """What the built-in model is, in the shape of a trained model's manifest.
 
+    Parameters
+    ----------
+    pipe : sklearn.pipeline.Pipeline
+        `builtin_pipeline()`.
+
+    Returns
+    -------
+    dict
+        The manifest.
+    """
     names = [str(n) for n in pipe[:-1].get_feature_names_out()]
+    env = environment()
     return {
         "kind": "imr-ml built-in model",
-        "imr_ml_version": imr_ml.__version__,
-        "versions": environment(),
+        "imr_ml_version": env["imr_ml"],
+        "versions": env,
         "created_unix": int(time.time()),
         "data": {"n_letters": 0, "n_items": 0, "n_overturned": 0, "base_rate": PUBLISHED_OVERTURN_RATE,
                  "fingerprint_sha256": None, "letter_hashes": []},
@@ -73,20 +100,26 @@ def builtin_manifest(pipe) -> dict:
     }
 
 
-def load_builtin():
-    """The built-in model as a `LoadedModel` (what `load_model_dir` returns)."""
-    from imr_ml.modeling.modelio import LoadedModel
+def load_builtin() -> LoadedModel:
+    """The built-in model as `load_model_dir` returns a model.
 
+    Returns
+    -------
+    LoadedModel
+        The pipeline and its manifest.
+    """
     pipe = builtin_pipeline()
     return LoadedModel(model=pipe, manifest=builtin_manifest(pipe), path=Path(BUILTIN))
 
 
 def builtin_card() -> str:
-    """The built-in model's card: what it is, what it knows and from where, what it cannot know."""
-    from imr_ml.knowledge.guidelines import load_guidelines
-    from imr_ml.knowledge.taxonomy import load_taxonomy
-    from imr_ml.modeling.train import fallback_threshold
+    """The built-in model's card: what it is, what it knows and from where, what it cannot know.
 
+    Returns
+    -------
+    str
+        Markdown, as `models/builtin/MODEL_CARD.md` holds it.
+    """
     lines = [
         "# The built-in guideline model: model card",
         "",
@@ -99,7 +132,8 @@ def builtin_card() -> str:
         "log-odds of an overturn = logit(the item category's overturn rate) + the strengths of the guideline "
         "rules that apply to the request. Clinical signals and fields that no rule reads have weight 0. The "
         "90% interval comes from the prior widths (`sd` of each rule, `[prior]` for the rest). A request is "
-        f"called likely overturned from P = {fallback_threshold(PUBLISHED_OVERTURN_RATE):.3f}, twice the 2016-17 statewide "
+        f"called likely overturned from P = {fallback_threshold(PUBLISHED_OVERTURN_RATE):.3f}, "
+        "twice the 2016-17 statewide "
         "overturn rate (8.4%, DWC): there are no letters to choose a threshold on.",
         "",
         "## What it knows: category overturn rates",
@@ -128,6 +162,4 @@ def builtin_card() -> str:
 
 
 if __name__ == "__main__":
-    from imr_ml.textio import atomic_write_text
-
     atomic_write_text(builtin_card(), Path(__file__).resolve().parents[2] / "models" / "builtin" / "MODEL_CARD.md")

@@ -11,11 +11,26 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 METRICS = ("roc_auc", "average_precision", "brier", "log_loss", "ece")
 
 
-def _clean(y, p) -> tuple[np.ndarray, np.ndarray]:
+def checked(y, p) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and predictions as flat arrays, refused if they cannot be scored.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``y`` as ints, ``p`` as floats in [0, 1].
+    """
     y = np.asarray(y, dtype=int).ravel()
     p = np.asarray(p, dtype=float).ravel()
     if y.shape != p.shape:
@@ -28,9 +43,24 @@ def _clean(y, p) -> tuple[np.ndarray, np.ndarray]:
 
 
 def expected_calibration_error(y, p, n_bins: int = 10) -> float:
-    """ECE with ``n_bins`` equal-width bins on [0, 1]: the item-weighted mean of
-    |mean predicted probability - observed overturn rate| over the non-empty bins."""
-    y, p = _clean(y, p)
+    """ECE with ``n_bins`` equal-width bins on [0, 1].
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    n_bins : int
+        Number of bins.
+
+    Returns
+    -------
+    float
+        The item-weighted mean of |mean predicted probability - observed overturn rate| over
+        the non-empty bins (NaN without items).
+    """
+    y, p = checked(y, p)
     if y.size == 0:
         return float("nan")
     # bin i holds p in [i/n, (i+1)/n); p == 1 goes to the last bin
@@ -44,8 +74,23 @@ def expected_calibration_error(y, p, n_bins: int = 10) -> float:
 
 
 def reliability_table(y, p, n_bins: int = 10) -> list[dict]:
-    """Per-bin counts, mean prediction and observed rate (for the model card)."""
-    y, p = _clean(y, p)
+    """Per-bin counts, mean prediction and observed rate (for the model card).
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    n_bins : int
+        Number of equal-width bins on [0, 1].
+
+    Returns
+    -------
+    list of dict
+        ``bin``, ``n``, ``mean_predicted``, ``observed_rate`` of every non-empty bin.
+    """
+    y, p = checked(y, p)
     idx = np.minimum((p * n_bins).astype(int), n_bins - 1)
     out = []
     for b in range(n_bins):
@@ -63,8 +108,25 @@ def reliability_table(y, p, n_bins: int = 10) -> list[dict]:
 
 
 def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> list[float]:
-    """95% Wilson score interval of a proportion k/n: unlike the normal approximation it
-    stays inside [0, 1] and is honest for a handful of overturns in a bin."""
+    """The Wilson score interval of a proportion k/n.
+
+    Unlike the normal approximation it stays inside [0, 1] and is honest for a handful of
+    overturns in a bin.
+
+    Parameters
+    ----------
+    k : int
+        Successes.
+    n : int
+        Trials.
+    z : float
+        Standard normal quantile (the default gives 95%).
+
+    Returns
+    -------
+    list of float
+        [low, high].
+    """
     if n == 0:
         return [0.0, 1.0]
     phat = k / n
@@ -74,10 +136,28 @@ def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> list[float]
 
 
 def calibration_bins(y, p, min_items: int = 40, max_bins: int = 10) -> list[dict]:
-    """Reliability with equal-count bins over the range the predictions actually take, as
-    many as keep at least `min_items` items each (equal-width bins on [0, 1] leave most bins
-    empty when P is rarely above 0.3), each with the observed rate's 95% Wilson interval."""
-    y, p = _clean(y, p)
+    """Reliability with equal-count bins over the range the predictions actually take.
+
+    As many bins as keep at least `min_items` items each (equal-width bins on [0, 1] leave most
+    bins empty when P is rarely above 0.3), each with the observed rate's 95% Wilson interval.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    min_items : int
+        Fewest items in a bin.
+    max_bins : int
+        Most bins.
+
+    Returns
+    -------
+    list of dict
+        One entry per bin.
+    """
+    y, p = checked(y, p)
     if y.size == 0:
         return []
     order = np.argsort(p, kind="stable")
@@ -90,15 +170,41 @@ def calibration_bins(y, p, min_items: int = 40, max_bins: int = 10) -> list[dict
     return out
 
 
-def _none_if_nan(x: float) -> float | None:
+def none_if_nan(x: float) -> float | None:
+    """A metric as JSON allows it.
+
+    Parameters
+    ----------
+    x : float
+        A value, possibly NaN or None.
+
+    Returns
+    -------
+    float or None
+        None for NaN or None.
+    """
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
 def score(y, p, n_bins: int = 10) -> dict:
-    """All metrics for one set of predictions, plus counts. JSON-ready."""
-    from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+    """All metrics for one set of predictions, plus counts. JSON-ready.
 
-    y, p = _clean(y, p)
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    n_bins : int
+        Bins of the calibration error.
+
+    Returns
+    -------
+    dict
+        ``n_items``, ``n_overturned``, ``base_rate`` and every metric of `METRICS` (None
+        where undefined).
+    """
+    y, p = checked(y, p)
     n = int(y.size)
     n_pos = int(y.sum())
     out: dict = {"n_items": n, "n_overturned": n_pos, "base_rate": (n_pos / n) if n else None}
@@ -111,13 +217,30 @@ def score(y, p, n_bins: int = 10) -> dict:
     out["brier"] = float(brier_score_loss(y, p, pos_label=1))
     pc = np.clip(p, 1e-15, 1 - 1e-15)
     out["log_loss"] = float(log_loss(y, pc, labels=[0, 1]))
-    out["ece"] = _none_if_nan(expected_calibration_error(y, p, n_bins))
+    out["ece"] = none_if_nan(expected_calibration_error(y, p, n_bins))
     return out
 
 
 def score_by_group(y, p, groups: Sequence[str], min_items: int = 1) -> dict[str, dict]:
-    """`score` for each distinct value of ``groups`` (e.g. treatment category), sorted by size."""
-    y, p = _clean(y, p)
+    """`score` for each distinct value of ``groups`` (e.g. treatment category), sorted by size.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels (1: overturned).
+    p : array-like
+        Predicted P(overturned), one per label.
+    groups : sequence of str
+        The group of every item.
+    min_items : int
+        Groups with fewer items are left out.
+
+    Returns
+    -------
+    dict
+        {group: score}, largest group first.
+    """
+    y, p = checked(y, p)
     g = np.asarray(list(groups), dtype=object)
     if g.shape[0] != y.shape[0]:
         raise ValueError("groups and labels differ in length")
@@ -130,10 +253,43 @@ def score_by_group(y, p, groups: Sequence[str], min_items: int = 1) -> dict[str,
     return out
 
 
+def score_all(y, preds: dict[str, np.ndarray], cats: Sequence[str] | None = None) -> dict:
+    """`score` of several predictors on the same items, overall and per category.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 labels.
+    preds : dict
+        Predictor name -> P(overturned) of every item.
+    cats : sequence of str or None
+        Treatment category of every item; None: no per-category scores.
+
+    Returns
+    -------
+    dict
+        ``overall`` ({name: score}) and, with `cats`, ``by_category`` ({name: {category: score}}).
+    """
+    out = {"overall": {n: score(y, p) for n, p in preds.items()}}
+    if cats is not None:
+        out["by_category"] = {n: score_by_group(y, p, cats) for n, p in preds.items()}
+    return out
+
+
 def summarize_folds(fold_scores: Sequence[dict]) -> dict[str, dict]:
-    """Mean, standard deviation (ddof=1), min, max and count of each metric across folds;
-    folds where a metric is undefined are left out of that metric."""
-    out = {}
+    """Mean, standard deviation (ddof=1), min, max and count of each metric across folds.
+
+    Parameters
+    ----------
+    fold_scores : sequence of dict
+        `score` of every fold; a fold where a metric is undefined is left out of that metric.
+
+    Returns
+    -------
+    dict
+        {metric: {mean, sd, min, max, n}}.
+    """
+    out: dict[str, dict] = {}
     for m in METRICS:
         vals = [f[m] for f in fold_scores if f.get(m) is not None]
         if not vals:
@@ -151,7 +307,22 @@ def summarize_folds(fold_scores: Sequence[dict]) -> dict[str, dict]:
 
 
 def fmt(summary: dict, metric: str, digits: int = 3) -> str:
-    """'0.812 ± 0.041' for a summarize_folds entry ('0.812' from one fold, '—' when undefined)."""
+    """'0.812 ± 0.041' for a `summarize_folds` entry.
+
+    Parameters
+    ----------
+    summary : dict
+        What `summarize_folds` returned.
+    metric : str
+        The metric shown.
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    str
+        '0.812' from one fold, '—' when undefined.
+    """
     s = summary.get(metric) or {}
     if s.get("mean") is None:
         return "—"
@@ -161,8 +332,23 @@ def fmt(summary: dict, metric: str, digits: int = 3) -> str:
 
 
 def format_evaluation(report: dict, per_category: bool = True) -> str:
-    """The terminal table of an evaluation report: the model beside its baselines, each value
-    with its 95% letter-bootstrap interval, then the paired model - baseline differences."""
+    """The terminal table of an evaluation report.
+
+    The model beside its baselines, each value with its 95% letter-bootstrap interval, then the
+    paired model - baseline differences.
+
+    Parameters
+    ----------
+    report : dict
+        What `imr_ml.modeling.train.evaluate` returned.
+    per_category : bool
+        Add the model's scores per treatment category.
+
+    Returns
+    -------
+    str
+        Lines of text.
+    """
     cats = report.get("by_category", {}) if per_category else {}
     labels = ["model", *report["baselines"], *(f"{c} ({s['n_items']})" for c, s in cats.items())]
     w = max(len(x) for x in labels)
@@ -184,136 +370,25 @@ def format_evaluation(report: dict, per_category: bool = True) -> str:
     return "\n".join(out)
 
 
-# ----------------------------------------------------------------------------- bootstrap
-#
-# Items of one letter share a patient, a reviewer and a summary, so they are not independent:
-# intervals resample whole letters. A resample is a weight per item (a letter drawn k times
-# weighs k), so no resample is materialised and every metric is a few matrix reductions over
-# the items sorted once by prediction.
-
-BOOT_METRICS = ("roc_auc", "average_precision", "brier", "log_loss", "ece")
-_CHUNK_CELLS = 4_000_000  # resamples x items held in memory at once
-
-
-def letter_counts(groups, n_boot: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(letter code of each item, times each letter is drawn in each resample [n_boot x letters])."""
-    _, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
-    n_letters = int(codes.max()) + 1 if codes.size else 0
-    draws = np.random.default_rng(seed).integers(0, n_letters, size=(n_boot, n_letters))
-    offsets = (np.arange(n_boot) * n_letters)[:, None]
-    counts = np.bincount((draws + offsets).ravel(), minlength=n_boot * n_letters).reshape(n_boot, n_letters)
-    return codes, counts
-
-
-def _blocks(sorted_values: np.ndarray) -> np.ndarray:
-    """Start index of each run of equal values (ties must share one threshold)."""
-    return np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-
-
-def weighted_metrics(y, p, W: np.ndarray, metrics=BOOT_METRICS, n_bins: int = 10) -> dict[str, np.ndarray]:
-    """Each metric under each row of item weights ``W`` [resamples x items]; NaN where undefined.
-
-    Equals `score` on the data with item i repeated W[b, i] times (tested against it)."""
-    y, p = _clean(y, p)
-    order = np.argsort(p, kind="stable")
-    y, p, W = y[order], p[order], np.asarray(W, dtype=float)[:, order]
-    total = W.sum(axis=1)
-    out: dict[str, np.ndarray] = {}
-    if {"roc_auc", "average_precision"} & set(metrics):
-        starts = _blocks(p)
-        pos = np.add.reduceat(W * y, starts, axis=1)  # weighted positives at each distinct score
-        neg = np.add.reduceat(W * (1 - y), starts, axis=1)
-        n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
-        if "roc_auc" in metrics:  # P(score_pos > score_neg) + half the ties
-            below = np.cumsum(neg, axis=1) - neg
-            out["roc_auc"] = _ratio((pos * (below + 0.5 * neg)).sum(axis=1), n_pos * n_neg)
-        if "average_precision" in metrics:  # sum over thresholds (descending) of recall step x precision
-            tp = np.cumsum(pos[:, ::-1], axis=1)
-            fp = np.cumsum(neg[:, ::-1], axis=1)
-            precision = np.nan_to_num(_ratio(tp, tp + fp))
-            out["average_precision"] = _ratio((pos[:, ::-1] * precision).sum(axis=1), n_pos)
-    if "brier" in metrics:
-        out["brier"] = _ratio(W @ (p - y) ** 2, total)
-    if "log_loss" in metrics:
-        pc = np.clip(p, 1e-15, 1 - 1e-15)
-        out["log_loss"] = _ratio(W @ -(y * np.log(pc) + (1 - y) * np.log(1 - pc)), total)
-    if "ece" in metrics:  # sum over bins of |sum p - sum y| / n
-        bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-        gaps = np.add.reduceat(W * (p - y), _blocks(bins), axis=1)
-        out["ece"] = _ratio(np.abs(gaps).sum(axis=1), total)
-    return {m: out[m] for m in metrics}
-
-
-def _resamples(groups, n_items: int, n_boot: int, seed: int):
-    """Item-weight matrices [resamples x items] of consecutive letter resamples, bounded in memory."""
-    codes, counts = letter_counts(groups, n_boot, seed)
-    if codes.size != n_items:
-        raise ValueError(f"groups and labels differ in length: {codes.size} vs {n_items}")
-    step = max(1, _CHUNK_CELLS // max(1, codes.size))
-    for i in range(0, counts.shape[0], step):
-        yield counts[i:i + step][:, codes]
-
-
-def bootstrap_distribution(y, p, groups, metrics=BOOT_METRICS, n_boot: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
-    """Each metric on ``n_boot`` letter resamples (NaN where undefined, e.g. one class drawn)."""
-    parts = [weighted_metrics(y, p, W, metrics) for W in _resamples(groups, len(p), n_boot, seed)]
-    return {m: np.concatenate([part[m] for part in parts]) for m in metrics}
-
-
-def _interval(values: np.ndarray, level: float) -> list[float] | None:
-    ok = values[np.isfinite(values)]
-    if ok.size == 0:
-        return None
-    tail = 50 * (1 - level)
-    return [float(v) for v in np.percentile(ok, [tail, 100 - tail])]
-
-
-def bootstrap_ci(y, p, groups, metrics=("roc_auc", "average_precision", "brier", "ece"),
-                 n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict:
-    """Percentile intervals ``{"<metric>_ci": [low, high]}`` from resampling whole letters
-    (``None`` when the metric is undefined on every resample). ECE is biased upward by
-    resampling (noise adds to every bin's gap), so for a well-calibrated predictor its
-    interval can sit just above the point estimate."""
-    dist = bootstrap_distribution(y, p, groups, metrics, n_boot, seed)
-    return {f"{m}_ci": _interval(v, level) for m, v in dist.items()}
-
-
-def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 1000,
-                      level: float = 0.95, seed: int = 0) -> dict:
-    """``metric(p1) - metric(p2)`` and its interval on the same letter resamples. Paired, because
-    both predictors meet the same easy and hard letters in a resample: that shared luck cancels
-    in the difference, and two separate intervals would overstate its uncertainty."""
-    y1, _ = _clean(y, p1)
-
-    def diff(W):
-        return weighted_metrics(y, p1, W, (metric,))[metric] - weighted_metrics(y, p2, W, (metric,))[metric]
-
-    boots = np.concatenate([diff(W) for W in _resamples(groups, y1.size, n_boot, seed)])
-    point = float(diff(np.ones((1, y1.size)))[0])
-    return {f"{metric}_diff": _none_if_nan(point), f"{metric}_diff_ci": _interval(boots, level)}
-
-
-def with_intervals(scores: dict[str, dict], y, preds: dict, groups, **kw) -> dict[str, dict]:
-    """Add ``<metric>_ci`` beside every metric of every predictor's `score` (in place; the same
-    letter resamples for every predictor, as the seed is shared)."""
-    for name, p in preds.items():
-        scores[name].update(bootstrap_ci(y, p, groups, BOOT_METRICS, **kw))
-    return scores
-
-
-def versus_baselines(y, preds: dict, groups, metrics=("roc_auc", "average_precision"), **kw) -> dict[str, dict]:
-    """Paired model - baseline differences with intervals, for every baseline in ``preds``."""
-    return {name: {k: v for m in metrics for k, v in bootstrap_diff_ci(y, preds["model"], p, groups, m, **kw).items()}
-            for name, p in preds.items() if name != "model"}
-
-
 def fmt_ci(s: dict, metric: str, digits: int = 3, signed: bool = False) -> str:
-    """'0.781 [0.69, 0.86]': a value and its interval ('0.781' without one, '—' when undefined)."""
+    """'0.781 [0.69, 0.86]': a value and its interval.
+
+    Parameters
+    ----------
+    s : dict
+        A `score` with ``<metric>_ci`` entries.
+    metric : str
+        The metric shown.
+    digits : int
+        Decimals of the value (one fewer for the interval).
+    signed : bool
+        Show the sign (for differences).
+
+    Returns
+    -------
+    str
+        '0.781' without an interval, '—' when undefined.
+    """
     v, ci = s.get(metric), s.get(f"{metric}_ci")
     if v is None:
         return "—"

@@ -30,14 +30,23 @@ import hashlib
 import importlib
 import json
 import os
-import platform
 import shutil
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sklearn
+import skops.io as sio
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from imr_ml.featurize import to_frame
+from imr_ml.modeling.builtin import is_builtin, load_builtin
+from imr_ml.modeling.loaded import LoadedModel, environment
+from imr_ml.modeling.model import fitted_pipeline
 from imr_ml.textio import to_json
 
 MODEL_FILE = "model.skops"
@@ -60,40 +69,8 @@ class ModelOutError(ValueError):
 # ----------------------------------------------------------------------------- files
 
 
-def sha256_bytes(data: bytes) -> str:
+def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-# ----------------------------------------------------------------------------- versions
-
-
-def environment() -> dict[str, str]:
-    """Versions that decide whether a saved model can be trusted to load and behave."""
-    import numpy
-    import pandas
-    import scipy
-    import sklearn
-    import skops
-
-    import imr_ml
-
-    return {
-        "imr_ml": imr_ml.__version__,
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pandas.__version__,
-        "skops": skops.__version__,
-    }
 
 
 # ----------------------------------------------------------------------------- trust
@@ -104,47 +81,45 @@ def environment() -> dict[str, str]:
 # (`imr_ml.__main__` would run the CLI): it is either listed here exactly, or it is a name in
 # one of OWN_MODEL_MODULES (our code, imported by the caller anyway) that resolves to an
 # estimator class there.
-ALLOWED_TYPES: frozenset[str] = frozenset(
-    {
-        "sklearn.calibration._CalibratedClassifier",
-        "sklearn.calibration._SigmoidCalibration",
-        "sklearn.model_selection._split.PredefinedSplit",
-        "sklearn.utils._bunch.Bunch",
-        "sklearn.feature_extraction.text._VectorizerMixin",
-        "sklearn.utils._metadata_requests.MetadataRequest",
-        "sklearn.compose._column_transformer._RemainderColsList",
-        "numpy.dtype",
-        "numpy.float64",
-        "numpy.int64",
-        "numpy.float32",
-        "numpy.int32",
-        "numpy.bool_",
-        "numpy.str_",
-        "builtins.frozenset",
-        "builtins.set",
-        "scipy.sparse._csr.csr_matrix",
-        "scipy.sparse._csc.csc_matrix",
-    }
-)
-OWN_MODEL_MODULES: frozenset[str] = frozenset({"imr_ml.featurize.selector", "imr_ml.featurize.text", "imr_ml.featurize.structured", "imr_ml.modeling.prior_lr", "imr_ml.modeling.streaming", "imr_ml.modeling.baselines"})
+ALLOWED_TYPES: frozenset[str] = frozenset({
+    "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.PredefinedSplit", "sklearn.utils._bunch.Bunch",
+    "sklearn.feature_extraction.text._VectorizerMixin", "sklearn.utils._metadata_requests.MetadataRequest",
+    "sklearn.compose._column_transformer._RemainderColsList",
+    "numpy.dtype", "numpy.float64", "numpy.int64", "numpy.float32", "numpy.int32", "numpy.bool_", "numpy.str_",
+    "builtins.frozenset", "builtins.set",
+    "scipy.sparse._csr.csr_matrix", "scipy.sparse._csc.csc_matrix",
+})
+OWN_MODEL_MODULES: frozenset[str] = frozenset({
+    "imr_ml.featurize.selector", "imr_ml.featurize.text", "imr_ml.featurize.structured",
+    "imr_ml.modeling.prior_lr", "imr_ml.modeling.streaming", "imr_ml.modeling.baselines",
+})
 
 
 def is_allowed_type(name: str) -> bool:
+    """Whether a type named in a skops file may be loaded, judged by its name alone.
+
+    Parameters
+    ----------
+    name : str
+        A dotted class path.
+
+    Returns
+    -------
+    bool
+        Listed in `ALLOWED_TYPES`, or an estimator class of `OWN_MODEL_MODULES`.
+    """
     if name in ALLOWED_TYPES:
         return True
     module, _, attr = name.rpartition(".")
     if module not in OWN_MODEL_MODULES or not attr.isidentifier():
         return False
-    from sklearn.base import BaseEstimator
-
     obj = getattr(importlib.import_module(module), attr, None)
     return isinstance(obj, type) and issubclass(obj, BaseEstimator)
 
 
-def check_trusted(data: bytes, what: str = "file") -> list[str]:
+def _check_trusted(data: bytes, what: str = "file") -> list[str]:
     """The untrusted types skops reports for ``data`` that we allow; raise if any are not."""
-    import skops.io as sio
-
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # not a skops file at all
@@ -157,28 +132,32 @@ def check_trusted(data: bytes, what: str = "file") -> list[str]:
 
 
 def dumps(obj: Any) -> bytes:
-    import skops.io as sio
+    """An estimator as skops bytes (no pickle).
 
+    Parameters
+    ----------
+    obj : object
+        The estimator.
+
+    Returns
+    -------
+    bytes
+        The skops file's contents.
+    """
     return sio.dumps(obj)
 
 
-def loads_trusted(data: bytes, what: str = "file") -> Any:
-    import skops.io as sio
-
-    trusted = check_trusted(data, what)
+def _loads_trusted(data: bytes, what: str = "file") -> Any:
+    trusted = _check_trusted(data, what)
     try:
         return sio.loads(data, trusted=trusted)
     except Exception as exc:  # a well-formed zip whose contents do not build an object
         raise ModelLoadError(f"{what} cannot be loaded ({type(exc).__name__}: {exc})") from None
 
 
-def check_fitted_model(obj: Any, what: str) -> None:
+def _check_fitted_model(obj: Any, what: str) -> None:
     """Refuse a skops file that holds something other than a fitted classifier (a dict, an
     unfitted estimator), before anything calls a method it does not have."""
-    from sklearn.base import BaseEstimator
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
     if not isinstance(obj, BaseEstimator) or not hasattr(obj, "predict_proba"):
         raise ModelLoadError(f"{what} holds a {type(obj).__name__}, not a fitted model")
     try:
@@ -190,42 +169,50 @@ def check_fitted_model(obj: Any, what: str) -> None:
 # ----------------------------------------------------------------------------- directory
 
 
-def write_model_dir(
-    out: str | Path,
-    *,
-    model: Any,
-    manifest: dict,
-    baselines: dict[str, Any] | None = None,
-    tables: dict | None = None,
-    card: str | None = None,
-    json_files: dict[str, Any] | None = None,
-    overwrite: bool = True,
-) -> Path:
-    """Write a complete model directory atomically and return its path.
+def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: dict[str, Any] | None = None,
+                    tables: dict | None = None, card: str | None = None, json_files: dict[str, Any] | None = None,
+                    overwrite: bool = True) -> Path:
+    """Write a complete model directory atomically.
 
-    ``baselines`` maps a name to a fitted estimator (saved as ``baselines/NAME.skops``);
-    ``tables`` is plain JSON for table-based baselines; ``card`` is the MODEL_CARD text and
-    may contain ``{model_sha256}`` which is filled in; ``json_files`` maps a plain file name to
-    data saved beside the model as JSON (such as ``cv_predictions.json``). The manifest gains ``files``
-    (relative path -> sha256), ``model_sha256``, ``format_version`` and ``versions``.
+    The manifest gains ``files`` (relative path -> sha256), ``model_sha256``,
+    ``format_version`` and ``versions``.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The model directory.
+    model : estimator
+        The fitted model (``model.skops``).
+    manifest : dict
+        Versions, data fingerprint, options, metrics.
+    baselines : dict or None
+        Name -> fitted estimator (saved as ``baselines/NAME.skops``).
+    tables : dict or None
+        Plain JSON for table-based baselines.
+    card : str or None
+        The MODEL_CARD text; ``{model_sha256}`` in it is filled in.
+    json_files : dict or None
+        Plain file name -> data saved beside the model as JSON (such as ``cv_predictions.json``).
+    overwrite : bool
+        Replace an existing model directory.
+
+    Returns
+    -------
+    pathlib.Path
+        `out`.
     """
     out = Path(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists")
     check_model_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700; a model dir is an ordinary folder
-    try:
+    with _replacing(out) as tmp:
         files: dict[str, str] = {}
 
         def put(rel: str, data: bytes) -> None:
             p = tmp / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(data)
-            files[rel] = sha256_bytes(data)
+            files[rel] = _sha256(data)
 
         put(MODEL_FILE, dumps(model))
         for name, est in sorted((baselines or {}).items()):
@@ -242,17 +229,38 @@ def write_model_dir(
         if card is not None:
             (tmp / CARD_FILE).write_text(card.replace("{model_sha256}", files[MODEL_FILE]), encoding="utf-8")
         (tmp / MANIFEST_FILE).write_text(to_json(manifest), encoding="utf-8")
+    return out
+
+
+@contextmanager
+def _replacing(out: Path) -> Iterator[Path]:
+    """A new folder beside `out` that replaces it when the block succeeds and is removed when
+    it fails."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700; a model dir is an ordinary folder
+    try:
+        yield tmp
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def check_model_out(out: Path, inputs: Sequence[str | Path] = ()) -> None:
-    """Refuse an output folder that writing a model there would damage: the current folder
-    (or one above it), a folder holding one of the run's inputs, a file, or a folder holding
-    anything but a model directory's own files."""
+    """Refuse (`ModelOutError`) an output folder that writing a model there would damage: the
+    current folder (or one above it), a folder holding one of the inputs, a file, or a folder
+    holding anything but a model directory's own files.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The folder asked for.
+    inputs : sequence of str or pathlib.Path
+        The run's inputs.
+    """
     target = out.resolve()
     if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents:
         raise ModelOutError(f"--out {out} is the current folder (or holds it): name a new or model folder")
@@ -295,6 +303,18 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
 
 
 def read_manifest(model_dir: str | Path) -> dict:
+    """A model directory's manifest, refused if malformed.
+
+    Parameters
+    ----------
+    model_dir : str or pathlib.Path
+        The model directory.
+
+    Returns
+    -------
+    dict
+        The manifest.
+    """
     path = Path(model_dir) / MANIFEST_FILE
     if not Path(model_dir).is_dir():
         raise ModelLoadError(f"{model_dir} is not a model directory")
@@ -304,11 +324,11 @@ def read_manifest(model_dir: str | Path) -> dict:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"{path} is not valid JSON: {exc}") from None
-    check_manifest(manifest, path)
+    _check_manifest(manifest, path)
     return manifest
 
 
-def check_manifest(manifest: Any, path: Path) -> None:
+def _check_manifest(manifest: Any, path: Path) -> None:
     """Refuse a manifest whose shape any later step would trip over, and any file name in it
     that is not a plain relative name (``..``, absolute paths)."""
     if not isinstance(manifest, dict):
@@ -338,9 +358,7 @@ def _inside(model_dir: Path, rel: str) -> Path:
     return path
 
 
-def check_versions(manifest: dict) -> None:
-    import sklearn
-
+def _check_versions(manifest: dict) -> None:
     saved = (manifest.get("versions") or {}).get("scikit-learn")
     if saved != sklearn.__version__:
         raise ModelLoadError(
@@ -352,7 +370,7 @@ def check_versions(manifest: dict) -> None:
         raise ModelLoadError(f"model directory format {fv} is not supported (expected {FORMAT_VERSION})")
 
 
-def read_checked(model_dir: str | Path, rel: str, manifest: dict) -> bytes:
+def _read_checked(model_dir: str | Path, rel: str, manifest: dict) -> bytes:
     """The bytes of ``rel`` after checking them against the manifest's sha256."""
     expected = (manifest.get("files") or {}).get(rel)
     if expected is None:
@@ -362,65 +380,76 @@ def read_checked(model_dir: str | Path, rel: str, manifest: dict) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise ModelLoadError(f"cannot read {path}: {exc.strerror}") from None
-    if sha256_bytes(data) != expected:
+    if _sha256(data) != expected:
         raise ModelLoadError(f"{path} does not match the sha256 in the manifest (modified or corrupt)")
     return data
 
 
-def check_features(model, model_dir) -> None:
+def _check_features(model, model_dir) -> None:
     """Refuse a model whose feature steps no longer match this code (a model trained by an
     older imr-ml whose signal list has since changed), before it scores anything."""
-    from imr_ml.modeling.train import fitted_pipeline, frame
-
     pipe = fitted_pipeline(model)
     if not hasattr(pipe, "steps"):
         return
     try:
-        pipe[:-1].transform(frame([{}]))
+        pipe[:-1].transform(to_frame([{}]))
     except (ValueError, KeyError, AttributeError) as exc:
         raise ModelLoadError(f"{model_dir} was trained with other features than this imr-ml computes ({exc}); "
                              "retrain it with `imr-ml train`") from None
 
 
-@dataclass
-class LoadedModel:
-    model: Any
-    manifest: dict
-    path: Path
-    baselines: dict[str, Any] = field(default_factory=dict)
-    tables: dict = field(default_factory=dict)
-
-
 def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> LoadedModel:
-    """Load a model directory written by :func:`write_model_dir`, refusing anything unsafe;
-    `builtin` is the built-in guideline model (`imr_ml.modeling.builtin`)."""
-    from imr_ml.modeling.builtin import is_builtin, load_builtin
+    """Load a model directory written by `write_model_dir`, refusing anything unsafe.
 
+    Parameters
+    ----------
+    model_dir : str or pathlib.Path
+        The model directory; ``builtin`` is the built-in guideline model
+        (`imr_ml.modeling.builtin`).
+    with_baselines : bool
+        Load the baselines too (for `evaluate`).
+
+    Returns
+    -------
+    LoadedModel
+        The model, its manifest and, if asked, its baselines.
+    """
     if is_builtin(model_dir):
         return load_builtin()
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
-    check_versions(manifest)
-    model = load_estimator(model_dir, MODEL_FILE, manifest)
-    check_features(model, model_dir)
+    _check_versions(manifest)
+    model = _load_estimator(model_dir, MODEL_FILE, manifest)
+    _check_features(model, model_dir)
     loaded = LoadedModel(model=model, manifest=manifest, path=model_dir)
     if with_baselines:
         for rel in sorted(manifest["files"]):
             if rel.startswith(f"{BASELINE_DIR}/") and rel.endswith(".skops"):
                 name = rel[len(BASELINE_DIR) + 1 : -len(".skops")]
-                loaded.baselines[name] = load_estimator(model_dir, rel, manifest)
+                loaded.baselines[name] = _load_estimator(model_dir, rel, manifest)
         if TABLES_FILE in manifest["files"]:
-            loaded.tables = load_tables(model_dir, manifest)
+            loaded.tables = _load_tables(model_dir, manifest)
     return loaded
 
 
 def load_cv_predictions(loaded: LoadedModel) -> dict | None:
-    """The training CV's out-of-fold predictions saved beside the model (checked against the
-    manifest), or None when the model has none (built-in, or trained without the estimate)."""
+    """The training CV's out-of-fold predictions saved beside the model.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        A loaded model.
+
+    Returns
+    -------
+    dict or None
+        Lists ``y``, ``p``, ``category`` and ``letter`` (checked against the manifest); None
+        when the model has none (built-in, or trained without the estimate).
+    """
     if CV_PREDICTIONS_FILE not in (loaded.manifest.get("files") or {}):
         return None
     try:
-        data = json.loads(read_checked(loaded.path, CV_PREDICTIONS_FILE, loaded.manifest))
+        data = json.loads(_read_checked(loaded.path, CV_PREDICTIONS_FILE, loaded.manifest))
     except ValueError as exc:
         raise ModelLoadError(f"{loaded.path / CV_PREDICTIONS_FILE} is not valid JSON: {exc}") from None
     keys = ("y", "p", "category", "letter")
@@ -430,16 +459,16 @@ def load_cv_predictions(loaded: LoadedModel) -> dict | None:
     return data
 
 
-def load_estimator(model_dir: Path, rel: str, manifest: dict) -> Any:
+def _load_estimator(model_dir: Path, rel: str, manifest: dict) -> Any:
     what = str(model_dir / rel)
-    obj = loads_trusted(read_checked(model_dir, rel, manifest), what)
-    check_fitted_model(obj, what)
+    obj = _loads_trusted(_read_checked(model_dir, rel, manifest), what)
+    _check_fitted_model(obj, what)
     return obj
 
 
-def load_tables(model_dir: Path, manifest: dict) -> dict:
+def _load_tables(model_dir: Path, manifest: dict) -> dict:
     try:
-        tables = json.loads(read_checked(model_dir, TABLES_FILE, manifest))
+        tables = json.loads(_read_checked(model_dir, TABLES_FILE, manifest))
     except ValueError as exc:
         raise ModelLoadError(f"{model_dir / TABLES_FILE} is not valid JSON: {exc}") from None
     if not isinstance(tables, dict):

@@ -32,6 +32,12 @@ def _check_weights(sample_weight, n: int) -> np.ndarray:
     return w
 
 
+def _with_intercept(X):
+    """X with a leading column of ones (the intercept's), sparse if X is."""
+    ones = np.ones((X.shape[0], 1))
+    return sparse.hstack([ones, X]).tocsr() if sparse.issparse(X) else np.hstack([ones, X])
+
+
 class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
     """Binary logistic regression, MAP under per-coefficient Gaussian priors.
 
@@ -50,7 +56,7 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         Prior of the intercept.
     prior_weight : float
         Multiplies every prior precision: > 1 trusts the knowledge more, < 1 the data more.
-        Chosen by letter-grouped cross-validation in `imr_ml.modeling.train`.
+        Chosen by letter-grouped cross-validation in `imr_ml.modeling.fitting`.
     fit_data : bool
         False gives the knowledge-only model: the prior means, no parameter learnt from data.
     max_iter, tol : int, float
@@ -89,6 +95,22 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         return mean, precision, bounds
 
     def fit(self, X, y, sample_weight=None):
+        """Fit the MAP coefficients and their Laplace posterior covariance.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            Features, one row per item.
+        y : array-like
+            0/1 labels.
+        sample_weight : array-like or None
+            Weight of every item.
+
+        Returns
+        -------
+        PriorLogisticRegression
+            self.
+        """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
         kind = type_of_target(y, raise_unknown=True)
         if kind != "binary":
@@ -133,21 +155,44 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         if d > DENSE_COVARIANCE_MAX:
             xs = X.multiply(X).T @ s if sparse.issparse(X) else (X ** 2).T @ s
             return 1.0 / (np.concatenate(([s.sum()], np.asarray(xs).ravel())) + precision)
-        A = sparse.hstack([np.ones((X.shape[0], 1)), X]).tocsr() if sparse.issparse(X) else np.hstack([np.ones((X.shape[0], 1)), X])
+        A = _with_intercept(X)
         H = A.T @ (A.multiply(s[:, None]) if sparse.issparse(A) else A * s[:, None])
         H = np.asarray(H.todense() if sparse.issparse(H) else H) + np.diag(precision)
         return np.linalg.inv(H)
 
     def decision_function(self, X) -> np.ndarray:
+        """Log-odds of class 1.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            Features.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per row.
+        """
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         return np.asarray(X @ self.coef_.ravel() + self.intercept_[0]).ravel()
 
     def logit_sd(self, X) -> np.ndarray:
-        """Posterior standard deviation of each row's log-odds (from `covariance_`)."""
+        """Posterior standard deviation of each row's log-odds (Laplace approximation).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            Features.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per row.
+        """
         check_is_fitted(self, "covariance_")
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
-        A = sparse.hstack([np.ones((X.shape[0], 1)), X]).tocsr() if sparse.issparse(X) else np.hstack([np.ones((X.shape[0], 1)), X])
+        A = _with_intercept(X)
         C = self.covariance_
         if C.ndim == 1:
             sq = A.multiply(A) @ C if sparse.issparse(A) else (A ** 2) @ C
@@ -156,10 +201,34 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         return np.sqrt(np.maximum(np.asarray(sq).ravel(), 0.0))
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            Features.
+
+        Returns
+        -------
+        numpy.ndarray
+            [P(0), P(1)] per row.
+        """
         p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:
+        """The more probable class.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            Features.
+
+        Returns
+        -------
+        numpy.ndarray
+            One class label per row.
+        """
         positive = self.decision_function(X) > 0
         return self.classes_[positive.astype(int)]
 

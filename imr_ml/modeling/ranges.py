@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from imr_ml.knowledge.taxonomy import categorize
+
 DATE_FIELDS = ("date_of_injury", "ur_denial_date")
 LENGTH_FACTOR = 2  # "far outside": under half the shortest or over twice the longest summary
 
@@ -27,9 +29,18 @@ def _words(row: dict) -> int:
 
 
 def training_ranges(rows: Sequence[dict]) -> dict:
-    """Min/max years of each date field, summary length in words, items per category."""
-    from imr_ml.knowledge.taxonomy import categorize
+    """What the training letters span, for the manifest.
 
+    Parameters
+    ----------
+    rows : sequence of dict
+        Training rows.
+
+    Returns
+    -------
+    dict
+        Min/max years of each date field, summary length in words, items per category.
+    """
     ranges: dict = {"years": {}}
     for f in DATE_FIELDS:
         years = [y for y in (_year(r.get(f)) for r in rows) if y is not None]
@@ -42,7 +53,22 @@ def training_ranges(rows: Sequence[dict]) -> dict:
 
 
 def range_warnings(row: dict, category: str, ranges: dict | None) -> list[dict]:
-    """Each way the request lies outside `ranges`: {"kind", "message"}."""
+    """Each way a request lies outside what the model was trained on.
+
+    Parameters
+    ----------
+    row : dict
+        The request.
+    category : str
+        Its treatment category.
+    ranges : dict or None
+        The manifest's ``data.ranges`` (None: no warnings).
+
+    Returns
+    -------
+    list of dict
+        ``{"kind", "message"}`` per warning.
+    """
     if not ranges:
         return []
     out = []
@@ -63,6 +89,18 @@ def range_warnings(row: dict, category: str, ranges: dict | None) -> list[dict]:
 
 
 def model_ranges(manifest: dict) -> dict | None:
+    """The training ranges a manifest records.
+
+    Parameters
+    ----------
+    manifest : dict
+        A model's manifest.
+
+    Returns
+    -------
+    dict or None
+        ``data.ranges``, None for a model without them (built-in, older models).
+    """
     return (manifest.get("data") or {}).get("ranges")
 
 

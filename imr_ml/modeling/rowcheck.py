@@ -9,7 +9,7 @@ from numbers import Real
 
 import numpy as np
 
-from imr_ml.modeling.train import TrainError
+from imr_ml.modeling.data import TrainError
 from imr_ml.schema import TEXT_COLUMNS
 
 _TEXT_FIELDS = (*TEXT_COLUMNS, "date_of_injury", "ur_denial_date", "decision", "decision_date")
@@ -19,19 +19,25 @@ class RowError(TrainError):
     """A corpus row that cannot be used; the message is one line naming the row."""
 
 
-def where(i: int, row: dict) -> str:
+def _where(i: int, row: dict) -> str:
     """How an error names a row: its place in the input and its letter and item."""
     return f"row {i + 1} (letter {row.get('letter_id')}, item {row.get('item_index')})"
 
 
 def check_row_types(rows: Sequence) -> None:
-    """Refuse the first row that is not an object or has a field of the wrong type."""
+    """Refuse the first row that is not an object or has a field of the wrong type.
+
+    Parameters
+    ----------
+    rows : sequence
+        Corpus rows as read.
+    """
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise RowError(f"row {i + 1} is a {type(row).__name__}, not an object")
         problem = _type_problem(row)
         if problem:
-            raise RowError(f"{where(i, row)}: {problem}")
+            raise RowError(f"{_where(i, row)}: {problem}")
 
 
 def _type_problem(row: dict) -> str | None:
@@ -51,7 +57,7 @@ def _type_problem(row: dict) -> str | None:
     return None
 
 
-def decision_label(row: dict) -> int | None:
+def _decision_label(row: dict) -> int | None:
     """1 for an overturned decision, 0 for upheld, None for none or another word."""
     dec = (row.get("decision") or "").strip().lower()
     return {"upheld": 0, "overturned": 1}.get(dec)
@@ -62,14 +68,26 @@ def _binary(label) -> bool:
 
 
 def check_labels(rows: Sequence[dict], labels_from: str = "label") -> list[dict]:
-    """Rows whose labels are 0/1 and agree with their decisions. With
-    ``labels_from="decision"`` every label is taken from the decision instead."""
+    """Rows whose labels are 0/1 and agree with their decisions.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Corpus rows.
+    labels_from : str
+        ``label`` (check them) or ``decision`` (take every label from the decision instead).
+
+    Returns
+    -------
+    list of dict
+        The rows, labels as ints.
+    """
     out = []
     for i, row in enumerate(rows):
-        derived = decision_label(row)
+        derived = _decision_label(row)
         if labels_from == "decision":
             if derived is None:
-                raise RowError(f"{where(i, row)}: no upheld/overturned decision to take the label from")
+                raise RowError(f"{_where(i, row)}: no upheld/overturned decision to take the label from")
             out.append({**row, "label": derived})
             continue
         label = row.get("label")
@@ -77,9 +95,9 @@ def check_labels(rows: Sequence[dict], labels_from: str = "label") -> list[dict]
             out.append(row)
             continue
         if not _binary(label):
-            raise RowError(f"{where(i, row)}: label {label!r} is not 0 or 1")
+            raise RowError(f"{_where(i, row)}: label {label!r} is not 0 or 1")
         if derived is not None and int(label) != derived:
-            raise RowError(f"{where(i, row)}: label {label!r} contradicts decision {row['decision']!r} "
+            raise RowError(f"{_where(i, row)}: label {label!r} contradicts decision {row['decision']!r} "
                            "(pass --labels-from decision to take labels from decisions)")
         out.append(row if type(label) is int else {**row, "label": int(label)})
     return out
@@ -87,7 +105,17 @@ def check_labels(rows: Sequence[dict], labels_from: str = "label") -> list[dict]
 
 def check_classes(y: np.ndarray, groups: np.ndarray, n_splits: int) -> None:
     """Refuse, with the counts, data too small for cross-validation by letter to see both
-    classes in every training fold."""
+    classes in every training fold.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        0/1 labels.
+    groups : numpy.ndarray
+        The letter of every row.
+    n_splits : int
+        Folds asked for (named in the message).
+    """
     n_pos = len(set(groups[y == 1].tolist()))
     n_neg = len(set(groups[y == 0].tolist()))
     if min(n_pos, n_neg) < 2:

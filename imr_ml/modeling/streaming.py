@@ -2,7 +2,7 @@
 of items and up): what `train` does when `TrainOptions.streaming` is on (automatically from
 `STREAMING_MIN_ITEMS` items).
 
-What changes, and why, against `imr_ml.modeling.train.fit_procedure`:
+What changes, and why, against `imr_ml.modeling.fitting.fit_procedure`:
 
 * **Features are computed once**, chunk by chunk in worker processes: signal extraction is
   pure Python (~1-2 ms per letter), so it is spread over the cores. TF-IDF is hashed (no
@@ -23,22 +23,34 @@ What changes, and why, against `imr_ml.modeling.train.fit_procedure`:
 from __future__ import annotations
 
 import inspect
-import math
 import os
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.special import expit
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 
+from imr_ml.featurize import build_features, to_frame
+from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
+from imr_ml.modeling.bootstrap import with_intervals
+from imr_ml.modeling.data import TrainError
+from imr_ml.modeling.fitting import TrainOptions, best_params, calibration_method, grid_entry
+from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds
+from imr_ml.modeling.model import scoring_model
+from imr_ml.modeling.pipeline import build_pipeline
+from imr_ml.modeling.progress import NULL_REPORTER, Reporter
+from imr_ml.modeling.splits import holdout_split, letter_sample
 from imr_ml.pool import ordered_map
 from imr_ml.schema import pre_decision
 
 STREAMING_MIN_ITEMS = 200_000
 CHUNK = 2000  # rows per worker task
-HOLDOUT_SHARE = 0.05  # of letters, for calibration and again for measurement
-HOLDOUT_MAX_ITEMS = 40_000  # each half: plenty for a 2-parameter map and a tight AUC
 BASELINE_ITEMS = 20_000
 SELECT_ITEMS = 100_000  # training items used to compare grid points
 FIT_SAMPLE_ITEMS = 20_000  # rows the feature step is fitted on (it names the hashed columns)
@@ -57,6 +69,7 @@ def _parts(feats):
     return parts, union.transformer_weights or {}
 
 
+# A pool worker's feature step, built once by its initializer (not shipped with every chunk).
 _WORKER: dict = {}
 
 
@@ -87,12 +100,26 @@ def _chunk_features(rows: list[dict]):
     return out, parts["structured"].raw_matrix(rows)
 
 
-def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, reporter=None):
-    """({text block: counts}, structured matrix) of every row, in order, computed by
-    `n_jobs` processes (0: all cores; 1: in this process)."""
-    from imr_ml.modeling.train import NULL_REPORTER
+def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0,
+                     reporter: Reporter = NULL_REPORTER) -> tuple[dict, np.ndarray]:
+    """Every row's text counts and structured features, computed by worker processes.
 
-    reporter = reporter or NULL_REPORTER
+    Parameters
+    ----------
+    rows : sequence of dict
+        Corpus rows.
+    feature_opts : dict
+        `build_features` keyword arguments (text hashed).
+    n_jobs : int
+        Processes (0: all cores; 1: in this process).
+    reporter : Reporter
+        Hears the rows done.
+
+    Returns
+    -------
+    (dict, numpy.ndarray)
+        {text block: CSR term counts} and the unscaled structured matrix, rows in order.
+    """
     n_jobs = n_jobs or os.cpu_count() or 1
     chunks = ([pre_decision(r) for r in rows[i: i + CHUNK]] for i in range(0, len(rows), CHUNK))
     reporter.start("computing features", len(rows))
@@ -112,17 +139,34 @@ def compute_features(rows: Sequence[dict], feature_opts: dict, n_jobs: int = 0, 
     return counts, M
 
 
-def fit_features(rows: Sequence[dict], feature_opts: dict, counts: dict, M, sample: np.ndarray):
+def fit_features(rows: Sequence[dict], feature_opts: dict, counts: dict, M: np.ndarray,
+                 sample: np.ndarray) -> tuple[Any, sparse.csr_matrix]:
     """The fitted feature step and the full feature matrix, from precomputed counts.
 
     The step is fitted on `sample` rows (which sets its structure and names the hashed
     columns), then given the IDF and structured scale of *all* rows, so it equals a fit on
-    all rows; the matrix is its transform of every row, assembled without recomputing."""
-    from imr_ml.featurize import build_features
-    from imr_ml.modeling.train import frame
+    all rows; the matrix is its transform of every row, assembled without recomputing.
 
+    Parameters
+    ----------
+    rows : sequence of dict
+        Corpus rows.
+    feature_opts : dict
+        `build_features` keyword arguments (text hashed).
+    counts : dict
+        {text block: term counts} of every row (`compute_features`); turned into TF-IDF in place.
+    M : numpy.ndarray
+        The unscaled structured matrix of every row.
+    sample : numpy.ndarray
+        Rows the step is fitted on.
+
+    Returns
+    -------
+    (sklearn.pipeline.Pipeline, scipy.sparse.csr_matrix)
+        The fitted feature step and the feature matrix of every row.
+    """
     feats = build_features(**feature_opts)
-    X = frame([rows[i] for i in sample])
+    X = to_frame([rows[i] for i in sample])
     parts, weights = _parts(feats)
     parts["structured"].remember(X, M[sample])  # the sample's signals are known
     feats.fit(X)
@@ -153,132 +197,149 @@ def _rows(Z, idx: np.ndarray):
                              copy=False)
 
 
-# ----------------------------------------------------------------------------- splits
-
-
-def holdout_split(y: np.ndarray, groups: np.ndarray, seed: int):
-    """(train, calibration, measurement) row indices; whole letters, shuffled by seed."""
-    letters = np.array(sorted(set(groups.tolist())), dtype=object)
-    rng = np.random.default_rng(seed)
-    rng.shuffle(letters)
-    per_letter = max(len(y) / max(len(letters), 1), 1.0)
-    k = max(1, min(int(math.ceil(HOLDOUT_SHARE * len(letters))), int(HOLDOUT_MAX_ITEMS / per_letter)))
-    cal, meas = set(letters[:k].tolist()), set(letters[k: 2 * k].tolist())
-    part = np.array([0 if g not in cal and g not in meas else (1 if g in cal else 2) for g in groups.tolist()])
-    return np.flatnonzero(part == 0), np.flatnonzero(part == 1), np.flatnonzero(part == 2)
-
-
-def letter_sample(idx: np.ndarray, groups: np.ndarray, n_items: int, seed: int) -> np.ndarray:
-    """Rows of whole letters drawn at random from `idx`, about `n_items` of them, in order."""
-    if len(idx) <= n_items:
-        return idx
-    letters = np.array(sorted(set(groups[idx].tolist())), dtype=object)
-    rng = np.random.default_rng(seed)
-    rng.shuffle(letters)
-    keep = set(letters[: max(1, int(len(letters) * n_items / len(idx)))].tolist())
-    return np.array([i for i in idx if groups[i] in keep], dtype=np.int64)
-
 
 # ----------------------------------------------------------------------------- fit
 
 
-def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts, reporter):
-    """(model, params, selection table, estimate, baselines, baseline tables) for `train`."""
-    from scipy.special import expit
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.frozen import FrozenEstimator
-    from sklearn.pipeline import Pipeline
+class _Corpus:
+    """The rows in the order train | calibration | measurement, with their features, so each
+    part of the feature matrix is a view (1M rows of text features are a few GB: no copies)."""
 
-    from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
-    from imr_ml.modeling.metrics import reliability_table, score, summarize_folds, with_intervals
-    from imr_ml.modeling.pipeline import build_pipeline
-    from imr_ml.modeling.train import TrainError, _score_for_selection, frame, proba_from_features, score_all
+    def __init__(self, rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, seed: int) -> None:
+        tr, cal, meas = holdout_split(y, groups, seed)
+        if len(meas) == 0 or min(y[tr].sum(), y[cal].sum()) == 0 or y[tr].min() == y[tr].max():
+            raise TrainError("too few (overturned) letters to train, calibrate and measure on held-out letters")
+        self.order = np.concatenate([tr, cal, meas])
+        self.rows, self.y, self.groups = [rows[i] for i in self.order], y[self.order], groups[self.order]
+        n_tr, n_cal = len(tr), len(cal)
+        self.tr, self.cal = np.arange(n_tr), np.arange(n_tr, n_tr + n_cal)
+        self.meas = np.arange(n_tr + n_cal, len(self.order))
+        self.feats: Any = None
+        self.Z: Any = None
+        self.M: Any = None
 
-    # build_pipeline's own (classifier) parameters and their defaults; the rest are feature options
+    def featurize(self, feature_opts: dict, n_jobs: int, reporter: Reporter, seed: int) -> None:
+        """Compute every row's features once and fit the feature step."""
+        counts, self.M = compute_features(self.rows, feature_opts, n_jobs, reporter)
+        sample = letter_sample(self.tr, self.groups, FIT_SAMPLE_ITEMS, seed)
+        self.feats, self.Z = fit_features(self.rows, feature_opts, counts, self.M, sample)
+
+    def part(self, idx: np.ndarray) -> Any:
+        """The feature rows of a consecutive part, as a view."""
+        return _rows(self.Z, idx)
+
+    def known(self, idx: np.ndarray) -> pd.DataFrame:
+        """The rows `idx` as a frame, their signals handed to the feature step's cache."""
+        X = to_frame([self.rows[i] for i in idx])
+        _parts(self.feats)[0]["structured"].remember(X, self.M[idx])  # shared by steps of the same rules
+        return X
+
+
+def _classifier_options(opts: TrainOptions) -> tuple[dict, dict]:
+    """(feature options, build_pipeline's own classifier parameters and their defaults)."""
     clf_defaults = {k: v.default for k, v in inspect.signature(build_pipeline).parameters.items()
                     if v.kind is not inspect.Parameter.VAR_KEYWORD}
     feature_opts = {"hashing": True, **{k: v for k, v in opts.pipeline.items() if k not in clf_defaults}}
-    tr, cal, meas = holdout_split(y, groups, opts.seed)
-    if len(meas) == 0 or min(y[tr].sum(), y[cal].sum()) == 0 or y[tr].min() == y[tr].max():
-        raise TrainError("too few (overturned) letters to train, calibrate and measure on held-out letters")
-    # Rows in the order train | calibration | measurement, so each part of the feature
-    # matrix is a view (1M rows of text features are a few GB: no copies).
-    order = np.concatenate([tr, cal, meas])
-    rows, y, groups = [rows[i] for i in order], y[order], groups[order]
-    n_tr, n_cal = len(tr), len(cal)
-    tr, cal, meas = np.arange(n_tr), np.arange(n_tr, n_tr + n_cal), np.arange(n_tr + n_cal, len(order))
+    return feature_opts, clf_defaults
 
-    counts, M = compute_features(rows, feature_opts, opts.n_jobs, reporter)
-    feats, Z = fit_features(rows, feature_opts, counts, M, letter_sample(tr, groups, FIT_SAMPLE_ITEMS, opts.seed))
-    del counts
 
-    def classifier(params, n):
-        """The pipeline's own classifier (logistic regression shrunk toward the guideline
-        priors, by L-BFGS: one pass over the sparse matrix per iteration)."""
-        clf_opts = {k: v for k, v in {**opts.pipeline, **params}.items() if k in clf_defaults}
-        return build_pipeline(**feature_opts, **clf_opts)[-1]
+def _classifier(opts: TrainOptions, params: dict, feature_opts: dict, clf_defaults: dict) -> Any:
+    """The pipeline's own classifier (logistic regression shrunk toward the guideline priors,
+    by L-BFGS: one pass over the sparse matrix per iteration)."""
+    clf_opts = {k: v for k, v in {**opts.pipeline, **params}.items() if k in clf_defaults}
+    return build_pipeline(**feature_opts, **clf_opts)[-1]
 
-    params, table = dict(opts.grid[0]), []
-    if len(opts.grid) > 1:
-        sel = letter_sample(tr, groups, SELECT_ITEMS, opts.seed + 1)
-        reporter.start("choosing the prior weight", len(opts.grid))
-        for g in opts.grid:
-            d = classifier(g, len(sel)).fit(Z[sel], y[sel]).decision_function(_rows(Z, cal))
-            sc = _score_for_selection(y[cal], expit(d), opts.select_metric)
-            table.append({"params": dict(g), "metric": opts.select_metric, "score": None if math.isnan(sc) else sc,
-                          "note": f"fitted on {len(sel)} training items, scored on the calibration letters"})
-            reporter.advance()
-        scored = [t for t in table if t["score"] is not None]
-        params = dict(max(scored, key=lambda t: t["score"])["params"]) if scored else dict(opts.grid[0])
 
-    reporter.start("fitting the classifier", 1)
-    clf = classifier(params, len(tr)).fit(_rows(Z, tr), y[tr])
-    pipe = Pipeline([("features", feats), ("clf", clf)])
-    reporter.advance()
+def _select(c: _Corpus, opts: TrainOptions, feature_opts: dict, clf_defaults: dict,
+            reporter: Reporter) -> tuple[dict, list[dict]]:
+    """The grid point that scores best on the calibration letters, fitted on a letter sample."""
+    if len(opts.grid) == 1:
+        return dict(opts.grid[0]), []
+    sel = letter_sample(c.tr, c.groups, SELECT_ITEMS, opts.seed + 1)
+    reporter.start("choosing the prior weight", len(opts.grid))
+    table = []
+    for g in opts.grid:
+        clf = _classifier(opts, g, feature_opts, clf_defaults).fit(c.Z[sel], c.y[sel])
+        entry = grid_entry(g, c.y[c.cal], expit(clf.decision_function(c.part(c.cal))), opts.select_metric)
+        table.append({**entry, "note": f"fitted on {len(sel)} training items, scored on the calibration letters"})
+        reporter.advance()
+    return best_params(table, opts.grid), table
 
-    structured = _parts(feats)[0]["structured"]
 
-    def known(idx):
-        """The rows `idx` as a frame, their signals handed to the feature step's cache."""
-        X = frame([rows[i] for i in idx])
-        structured.remember(X, M[idx])  # SignalFeatures of the same rules share this cache
-        return X
-
-    from imr_ml.modeling.train import calibration_method
-
-    method = calibration_method(opts, y)
+def _calibrated(c: _Corpus, pipe: Pipeline, method: str) -> Any:
+    """The pipeline with a calibration map fitted on the calibration letters (or as it is)."""
     if method == "none":
-        model = pipe
-    else:
-        with warnings.catch_warnings():
-            # A frozen estimator is only asked for scores; the folds sklearn still draws for
-            # that warn about rare classes in small calibration sets, which does not apply.
-            warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-            model = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(known(cal), y[cal])
+        return pipe
+    with warnings.catch_warnings():
+        # A frozen estimator is only asked for scores; the folds sklearn still draws for
+        # that warn about rare classes in small calibration sets, which does not apply.
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        return CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(c.known(c.cal), c.y[c.cal])
 
-    baselines, tables = {}, {}
-    preds = {"model": proba_from_features(model, _rows(Z, meas))}
+
+def _measured(c: _Corpus, model: Any, params: dict, opts: TrainOptions) -> tuple[dict, dict, dict]:
+    """(estimate, baselines, baseline tables): the model and baselines on the measurement letters."""
+    scorer = scoring_model(model)
+    baselines: dict = {}
+    tables: dict = {}
+    preds = {"model": scorer.calibrate(scorer.logits(c.part(c.meas)))}
     if opts.baselines:
-        bs = letter_sample(tr, groups, BASELINE_ITEMS, opts.seed + 2)
-        baselines, _ = fit_baselines(known(bs), y[bs], seed=opts.seed)
-        tables = fit_tables(pd.DataFrame({"item": [rows[i].get("item") for i in tr]}), y[tr])
-    X_meas = known(meas)
+        bs = letter_sample(c.tr, c.groups, BASELINE_ITEMS, opts.seed + 2)
+        baselines, _ = fit_baselines(c.known(bs), c.y[bs], seed=opts.seed)
+        tables = fit_tables(pd.DataFrame({"item": [c.rows[i].get("item") for i in c.tr]}), c.y[c.tr])
+    X_meas = c.known(c.meas)
+    y_meas = c.y[c.meas]
     preds.update(predict_baselines(baselines, tables, X_meas))
-    scores = {n: score(y[meas], p) for n, p in preds.items()}
-    held_out = np.full(len(order), np.nan)
-    held_out[order[meas]] = preds["model"]  # in the caller's row order
-    pooled = score_all(y[meas], preds, categories(X_meas))
-    with_intervals(pooled["overall"], y[meas], preds, groups[meas])
+    scores = {n: score(y_meas, p) for n, p in preds.items()}
+    held_out = np.full(len(c.order), np.nan)
+    held_out[c.order[c.meas]] = preds["model"]  # in the caller's row order
+    pooled = score_all(y_meas, preds, categories(X_meas))
+    with_intervals(pooled["overall"], y_meas, preds, c.groups[c.meas])
     est = {
-        "protocol": (f"held-out letters: classifier fitted on {len(tr)} items, calibration on {len(cal)} items "
-                     f"of other letters, measured on {len(meas)} items of yet other letters"),
+        "protocol": (f"held-out letters: classifier fitted on {len(c.tr)} items, calibration on {len(c.cal)} items "
+                     f"of other letters, measured on {len(c.meas)} items of yet other letters"),
         "n_folds": 1,
         "summary": {n: summarize_folds([s]) for n, s in scores.items()},
         "pooled": pooled,
-        "reliability": reliability_table(y[meas], preds["model"]),
+        "reliability": reliability_table(y_meas, preds["model"]),
         "chosen_params": [params],
-        "folds": [{"repeat": 0, "fold": 0, "n_test": int(len(meas)), "params": params, "scores": scores}],
+        "folds": [{"repeat": 0, "fold": 0, "n_test": int(len(c.meas)), "params": params, "scores": scores}],
         "_pooled_predictions": {"model": held_out},
     }
-    return model, params, table, est, baselines, tables
+    return est, baselines, tables
 
+
+def fit_streaming(rows: Sequence[dict], y: np.ndarray, groups: np.ndarray, opts: TrainOptions,
+                  reporter: Reporter = NULL_REPORTER) -> tuple[Any, dict, list[dict], dict, dict, dict]:
+    """Train, calibrate and measure on held-out letters, computing features once.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Canonical labelled rows.
+    y : numpy.ndarray
+        Their labels.
+    groups : numpy.ndarray
+        Their letters.
+    opts : TrainOptions
+        The training options.
+    reporter : Reporter
+        Hears the progress of every stage.
+
+    Returns
+    -------
+    tuple
+        (model, params, selection table, estimate, baselines, baseline tables), as `train`
+        needs them.
+    """
+    feature_opts, clf_defaults = _classifier_options(opts)
+    c = _Corpus(rows, y, groups, opts.seed)
+    c.featurize(feature_opts, opts.n_jobs, reporter, opts.seed)
+    params, table = _select(c, opts, feature_opts, clf_defaults, reporter)
+    reporter.start("fitting the classifier", 1)
+    clf = _classifier(opts, params, feature_opts, clf_defaults).fit(c.part(c.tr), c.y[c.tr])
+    pipe = Pipeline([("features", c.feats), ("clf", clf)])
+    reporter.advance()
+    model = _calibrated(c, pipe, calibration_method(opts, c.y))
+    est, baselines, tables = _measured(c, model, params, opts)
+    return model, params, table, est, baselines, tables

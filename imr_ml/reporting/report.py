@@ -32,11 +32,11 @@ def effects(loaded, applied: dict[str, int] | None = None) -> list[dict]:
     """Guideline-rule and signal coefficients (log-odds of one finding, all else equal) with
     95% intervals from the classifier's posterior covariance, as odds ratios too; the
     strongest first. `applied`: how many items each feature fired on."""
-    from imr_ml.modeling.train import coefficients, fitted_pipeline
+    from imr_ml.modeling.model import fitted_pipeline, scoring_model
     from imr_ml.scoring.explanation import feature_label
 
     clf = fitted_pipeline(loaded.model)[-1]
-    coefs = coefficients(loaded.model)
+    coefs = scoring_model(loaded.model).weights()
     cov = getattr(clf, "covariance_", None)
     sd = None if cov is None else np.sqrt(np.diag(cov)[1:] if np.ndim(cov) == 2 else np.asarray(cov)[1:])
     priors = {f"rule__{r['rule']}": r for r in loaded.manifest.get("rule_updates") or []}
@@ -72,7 +72,7 @@ def permutation_importance_by_group(model, X, y, seed: int = 0) -> dict:
     from sklearn.metrics import roc_auc_score
 
     from imr_ml.featurize import feature_groups
-    from imr_ml.modeling.train import fitted_pipeline
+    from imr_ml.modeling.model import fitted_pipeline
 
     if len(set(y.tolist())) < 2:
         return {}
@@ -100,10 +100,11 @@ def permutation_importance_by_group(model, X, y, seed: int = 0) -> dict:
 
 def applied_counts(model, X) -> dict[str, int]:
     """How many items of X each feature fired on."""
-    from imr_ml.modeling.train import feature_names, fitted_pipeline
+    from imr_ml.modeling.model import scoring_model
 
-    Z = fitted_pipeline(model)[:-1].transform(X)
-    return dict(zip(feature_names(model), np.asarray((Z != 0).sum(axis=0)).ravel().tolist()))
+    scorer = scoring_model(model)
+    Z = scorer.features(X)
+    return dict(zip(scorer.feature_names, np.asarray((Z != 0).sum(axis=0)).ravel().tolist()))
 
 
 def top_fifth(y: np.ndarray, p: np.ndarray) -> dict | None:
@@ -192,14 +193,15 @@ def build_report(loaded, rows: list[dict] | None = None, seed: int = 0, corpus_n
 def _evaluated(loaded, rows, corpus_name) -> dict | None:
     """Labelled predictions the model did not train on: the corpus given, else the training
     CV's out-of-fold predictions, else None."""
+    from imr_ml.featurize import to_frame
+    from imr_ml.modeling.data import canonical_rows, labels
     from imr_ml.modeling.modelio import load_cv_predictions
-    from imr_ml.modeling.train import canonical_rows, frame, labels
 
     rows = canonical_rows(rows or [])
     if rows:
         from imr_ml.modeling.baselines import categories
 
-        X = frame(rows)
+        X = to_frame(rows)
         return {"source": f"the held-out corpus {corpus_name or ''}".rstrip(), "kind": "corpus", "X": X,
                 "y": labels(rows), "p": loaded.model.predict_proba(X)[:, 1], "category": categories(X),
                 "letters": [str(r["letter_id"]) for r in rows]}
@@ -214,7 +216,8 @@ def _evaluated(loaded, rows, corpus_name) -> dict | None:
 
 def _performance(loaded, ev: dict) -> dict:
     """Headline metrics with 95% letter-bootstrap intervals (the manifest's own for the CV)."""
-    from imr_ml.modeling.metrics import bootstrap_ci, score
+    from imr_ml.modeling.bootstrap import bootstrap_ci
+    from imr_ml.modeling.metrics import score
 
     y, p = ev["y"], ev["p"]
     metrics = ((loaded.manifest.get("cv") or {}).get("pooled") or {}).get("overall", {}).get("model")

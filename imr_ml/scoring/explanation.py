@@ -3,9 +3,12 @@ one contribution per feature, in plain words.
 
 The baseline is a bare request of the same treatment category: its category (and the
 published base rate behind it) with no signal, no guideline rule, no word, and the typical
-claim's numbers (every other feature 0: numbers are centred on the typical claim). A feature's contribution is its coefficient times its change
-from that baseline, so that ``baseline.logit + sum(contributions) == logit`` exactly, and an
-explanation never lists a feature that did not change (summary length, age at the reference).
+claim's numbers (every other feature 0: numbers are centred on the typical claim). A
+feature's contribution is what the model credits it with against that baseline
+(`imr_ml.modeling.model.ScoringModel.contributions`: for the linear models trained today,
+its coefficient times its change), so that ``baseline.logit + sum(contributions) == logit``
+exactly, and an explanation never lists a feature that did not change (summary length, age
+at the reference).
 """
 
 from __future__ import annotations
@@ -13,10 +16,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import numpy as np
-
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
+from imr_ml.modeling.model import ScoringModel
 from imr_ml.signals.extract import load_rules
 from imr_ml.signals.readers import category_prior
 
@@ -84,18 +86,34 @@ def category_rate(category: str) -> float:
 
 
 class Explainer:
-    """The additive decomposition of one fitted linear pipeline's log-odds."""
+    """The additive decomposition of one fitted model's log-odds against a bare request.
 
-    def __init__(self, names: list[str], coef: np.ndarray, intercept: float):
-        self.names = names
-        self.coef = np.asarray(coef, dtype=float).ravel()
-        self.intercept = float(intercept)
-        self.index = {n: j for j, n in enumerate(names)}
+    Parameters
+    ----------
+    model : ScoringModel
+        The fitted model's adapter (`imr_ml.modeling.model.scoring_model`).
+    """
+
+    def __init__(self, model: ScoringModel) -> None:
+        self.model = model
+        self.names = model.feature_names
+        self.index = {n: j for j, n in enumerate(self.names)}
         self._baselines: dict[str, tuple[float, dict[int, float]]] = {}
-        self.baseline_p: dict[str, float] = {}  # calibrated, filled by scoring (one model per pipeline)
+        self._baseline_p: dict[str, float] = {}
 
     def reference(self, category: str) -> dict[int, float]:
-        """{column: value} of the baseline request of `category` (others are 0)."""
+        """The baseline request of a category.
+
+        Parameters
+        ----------
+        category : str
+            A treatment category.
+
+        Returns
+        -------
+        dict
+            {column: value} of its non-zero features (the category and its prior).
+        """
         ref = {}
         for name, value in (("item__category__" + category, 1.0),
                             ("field__category_prior", category_prior(category))):
@@ -105,26 +123,74 @@ class Explainer:
         return ref
 
     def baseline(self, category: str) -> tuple[float, dict[int, float]]:
-        """(log-odds, reference vector) of the bare request of `category`."""
+        """The bare request of a category, worked out once.
+
+        Parameters
+        ----------
+        category : str
+            A treatment category.
+
+        Returns
+        -------
+        (float, dict)
+            Its log-odds and its reference vector.
+        """
         if category not in self._baselines:
             ref = self.reference(category)
-            self._baselines[category] = (self.intercept + sum(self.coef[j] * v for j, v in ref.items()), ref)
+            self._baselines[category] = (self.model.reference_logit(ref), ref)
         return self._baselines[category]
 
+    def baseline_probability(self, category: str) -> float:
+        """The calibrated P(overturned) of the bare request of a category, worked out once.
+
+        Parameters
+        ----------
+        category : str
+            A treatment category.
+
+        Returns
+        -------
+        float
+            Rounded to 4 places.
+        """
+        if category not in self._baseline_p:
+            base, _ = self.baseline(category)
+            self._baseline_p[category] = round(float(self.model.calibrate([base])[0]), 4)
+        return self._baseline_p[category]
+
     def contributions(self, idx, values, category: str) -> tuple[float, list[tuple[int, float, float]]]:
-        """(baseline log-odds, [(column, value, contribution)]) for a row whose non-zero
-        features are `values` at columns `idx`; every column whose value differs from the
-        baseline, largest contribution first."""
+        """A row's log-odds split into the baseline and one contribution per feature.
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Columns of the row's non-zero features.
+        values : array-like of float
+            Their values.
+        category : str
+            The row's treatment category (whose bare request is the baseline).
+
+        Returns
+        -------
+        (float, list of (int, float, float))
+            The baseline log-odds, and (column, value, contribution) of every feature whose
+            value differs from the baseline, largest contribution first.
+        """
         base, ref = self.baseline(category)
-        row = dict(zip(np.asarray(idx).tolist(), np.asarray(values, dtype=float).tolist()))
-        out = []
-        for j in row.keys() | ref.keys():
-            v = row.get(j, 0.0)
-            c = float(self.coef[j] * (v - ref.get(j, 0.0)))
-            if c != 0.0:
-                out.append((j, v, c))
-        out.sort(key=lambda t: -abs(t[2]))
-        return base, out
+        parts = self.model.contributions(idx, values, ref)
+        return base, sorted(parts, key=lambda t: -abs(t[2]))
 
     def baseline_what(self, category: str) -> str:
+        """The baseline request of a category, in words.
+
+        Parameters
+        ----------
+        category : str
+            A treatment category.
+
+        Returns
+        -------
+        str
+            One phrase.
+        """
         return f"a request for {_category_label(category)} stating none of the findings below"

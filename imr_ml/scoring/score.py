@@ -10,11 +10,22 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
+from imr_ml.featurize import feature_groups, to_frame
 from imr_ml.knowledge.taxonomy import AnyCase
+from imr_ml.modeling.fitting import fallback_threshold
+from imr_ml.modeling.loaded import LoadedModel
+from imr_ml.modeling.model import scoring_model
+from imr_ml.modeling.ranges import model_ranges, range_warnings
+from imr_ml.pool import ordered_map
+from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
+from imr_ml.scoring.hints import hints_for
+from imr_ml.signals.extract import SignalValues, extract_signals, fewer_gc_pauses
 from imr_ml.signals.fields import evidence_signal
 
 MIN_SUMMARY_WORDS = 12
@@ -22,7 +33,20 @@ BATCH = 512
 
 
 def abstain_reason(row: dict, signals: dict) -> str | None:
-    """Why the input is too thin to score, or None."""
+    """Why the input is too thin to score, or None.
+
+    Parameters
+    ----------
+    row : dict
+        The request.
+    signals : dict
+        Its extracted signals.
+
+    Returns
+    -------
+    str or None
+        A one-line reason.
+    """
     words = len((row.get("summary") or "").split(None, MIN_SUMMARY_WORDS))  # enough to tell
     if not (row.get("item") or "").strip():
         return "no requested item"
@@ -83,39 +107,59 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
     return out
 
 
-def _features(pipe, rows: list[dict]):
-    """The feature matrix of rows (CSR when sparse, for per-row contributions)."""
-    from imr_ml.modeling.train import frame
-
-    Z = pipe[:-1].transform(frame(rows))
-    return Z.tocsr() if hasattr(Z, "tocsr") else Z
-
-
 _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def explainer(pipe):
-    """The additive decomposition of a fitted pipeline, built once per model object."""
-    from imr_ml.scoring.explanation import Explainer
+def explainer(model: Any) -> Explainer:
+    """The additive decomposition of a fitted model, built once per model object.
 
-    if pipe not in _EXPLAINERS:
-        names = [str(n) for n in pipe[:-1].get_feature_names_out()]
-        _EXPLAINERS[pipe] = Explainer(names, np.asarray(pipe[-1].coef_).ravel(), float(np.ravel(pipe[-1].intercept_)[0]))
-    return _EXPLAINERS[pipe]
+    Parameters
+    ----------
+    model : estimator
+        A fitted model (``LoadedModel.model``).
+
+    Returns
+    -------
+    Explainer
+        Around the model's `ScoringModel` adapter.
+    """
+    if model not in _EXPLAINERS:
+        _EXPLAINERS[model] = Explainer(scoring_model(model))
+    return _EXPLAINERS[model]
 
 
-def with_threshold(loaded, value: float):
-    """The same model operated at another threshold (`score --threshold`)."""
-    from dataclasses import replace
+def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
+    """The same model operated at another threshold (`score --threshold`).
 
+    Parameters
+    ----------
+    loaded : LoadedModel
+        The model.
+    value : float
+        The probability from which a request is called likely overturned.
+
+    Returns
+    -------
+    LoadedModel
+        A copy whose manifest records the threshold as set by the user.
+    """
     return replace(loaded, manifest={**loaded.manifest, "threshold": {"value": float(value),
                                                                       "method": "set by the user"}})
 
 
-def threshold(loaded) -> float:
-    """The operating threshold recorded at training time (`train.choose_threshold`)."""
-    from imr_ml.modeling.train import fallback_threshold
+def threshold(loaded: LoadedModel) -> float:
+    """The operating threshold recorded at training time (`estimate.choose_threshold`).
 
+    Parameters
+    ----------
+    loaded : LoadedModel
+        The model.
+
+    Returns
+    -------
+    float
+        The threshold (twice the base rate, at most 0.5, when none was recorded).
+    """
     t = (loaded.manifest.get("threshold") or {}).get("value")
     if t is None:
         t = fallback_threshold(float((loaded.manifest.get("data") or {}).get("base_rate") or 0.1))
@@ -133,11 +177,28 @@ def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
 
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
                batch: int = BATCH) -> Iterator[dict]:
-    """Stream one result per item, in the rows' order, scored in batches of `batch` rows by
-    `n_jobs` processes (1: this one). `progress(n)` hears how many are done."""
-    from imr_ml.pool import ordered_map
-    from imr_ml.signals.extract import fewer_gc_pauses
+    """Stream one result per item, in the rows' order, scored in batches.
 
+    Parameters
+    ----------
+    loaded : LoadedModel
+        The model.
+    rows : iterable of dict
+        Requests or corpus rows.
+    top : int
+        Reasons listed per result.
+    progress : callable or None
+        ``progress(n)`` hears how many items are done.
+    n_jobs : int
+        Processes scoring batches (1: this one).
+    batch : int
+        Rows per batch.
+
+    Yields
+    ------
+    dict
+        One result per row, in the rows' order.
+    """
     batches = _batches(rows, batch)
     with fewer_gc_pauses():
         if n_jobs > 1:
@@ -163,6 +224,8 @@ def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield chunk
 
 
+# A pool worker's state, set once by its initializer: the model reaches a forked worker
+# without pickling, whereas a model bound to every task would be pickled per batch.
 _SCORER: dict = {}
 
 
@@ -171,8 +234,6 @@ def _init_scorer(loaded, top: int) -> None:
 
 
 def _score_in_worker(rows: list[dict]) -> list[dict]:
-    from imr_ml.signals.extract import fewer_gc_pauses
-
     with fewer_gc_pauses():
         return _score_batch(_SCORER["loaded"], rows, _SCORER["top"])
 
@@ -180,37 +241,24 @@ def _score_in_worker(rows: list[dict]) -> list[dict]:
 Z90 = 1.6448536269514722  # standard normal quantile of a two-sided 90% interval
 
 
-def _scored(loaded, rows: list[dict]):
-    """Everything a batch's results are made of: (pipe, Z, log-odds, P, 90% interval)."""
-    from imr_ml.modeling.train import calibrate, fitted_pipeline, logits_from_features
-
-    pipe = fitted_pipeline(loaded.model)
-    Z = _features(pipe, rows)
-    logits = logits_from_features(loaded.model, Z)
-    sd = pipe[-1].logit_sd(Z) if hasattr(pipe[-1], "logit_sd") else np.zeros(len(rows))
-    bounds = np.sort(calibrate(loaded.model, np.stack([logits - Z90 * sd, logits + Z90 * sd])), axis=0)
-    return pipe, Z, logits, calibrate(loaded.model, logits), bounds
-
-
-def _baseline_p(ex, model, category: str, logit: float) -> float:
-    """The calibrated P of a category's baseline, worked out once per model and category."""
-    from imr_ml.modeling.train import calibrate
-
-    if category not in ex.baseline_p:
-        ex.baseline_p[category] = round(float(calibrate(model, [logit])[0]), 4)
-    return ex.baseline_p[category]
+def _scored(loaded: LoadedModel, rows: list[dict]):
+    """Everything a batch's results are made of: (explainer, Z, log-odds, P, 90% interval)."""
+    ex = explainer(loaded.model)
+    model = ex.model
+    Z = model.features(to_frame(rows))
+    logits = model.logits(Z)
+    sd = model.logit_sd(Z)
+    bounds = np.sort(model.calibrate(np.stack([logits - Z90 * sd, logits + Z90 * sd])), axis=0)
+    return ex, Z, logits, model.calibrate(logits), bounds
 
 
-def _explained(loaded, pipe, Z, i: int, logit: float, row: dict, signals: dict) -> dict:
+def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict) -> dict:
     """The baseline, every contribution (they add up to `logit`) with labels and evidence."""
-    from imr_ml.scoring.explanation import feature_label
-
-    ex = explainer(pipe)
     category = signals["category"].value
     base, parts = ex.contributions(*_row_entries(Z, i), category)
     return {
         "logit": float(logit),
-        "baseline": {"logit": base, "p": _baseline_p(ex, loaded.model, category, base),
+        "baseline": {"logit": base, "p": ex.baseline_probability(category),
                      "what": ex.baseline_what(category)},
         "contributions": [{"feature": ex.names[j], "label": feature_label(ex.names[j]), "value": v,
                            "contribution": c, "evidence": _evidence(ex.names[j], row, signals)}
@@ -218,13 +266,8 @@ def _explained(loaded, pipe, Z, i: int, logit: float, row: dict, signals: dict) 
     }
 
 
-def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
-    from imr_ml.modeling.ranges import model_ranges, range_warnings
-    from imr_ml.scoring.explanation import category_rate
-    from imr_ml.scoring.hints import hints_for
-    from imr_ml.signals.extract import SignalValues, extract_signals
-
-    pipe, Z, logits, p, bounds = _scored(loaded, rows)
+def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
+    ex, Z, logits, p, bounds = _scored(loaded, rows)
     cut = threshold(loaded)
     ranges = model_ranges(loaded.manifest)
     out = []
@@ -241,7 +284,7 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
             out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,
                                  "reasons": [], "hints": []})
             continue
-        explained = _explained(loaded, pipe, Z, i, logits[i], row, signals)
+        explained = _explained(ex, Z, i, logits[i], row, signals)
         pi = float(p[i])
         result |= {
             "abstained": False,
@@ -263,9 +306,18 @@ def _score_batch(loaded, rows: list[dict], top: int) -> list[dict]:
 
 def grouped_contributions(result: dict) -> dict:
     """For `explain`: a scored result's contributions grouped (guideline rules, signals,
-    fields, item, words), each group with its total."""
-    from imr_ml.featurize import feature_groups
+    fields, item, words), each group with its total.
 
+    Parameters
+    ----------
+    result : dict
+        A result of `score_rows`.
+
+    Returns
+    -------
+    dict
+        ``baseline`` and ``groups`` ({group: {total, features}}).
+    """
     contribs = result.get("contributions") or []
     groups = {}
     for group, idx in feature_groups([c["feature"] for c in contribs]).items():
@@ -278,9 +330,35 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
                 date_of_injury: str | None = None, ur_denial_date: str | None = None,
                 other_items: list[str] | tuple[str, ...] = (), ur_decision: str | None = None,
                 ur_reason: str | None = None) -> dict:
-    """A new request typed in before submission, as a row. The UR decision and its stated
-    reason, which every letter summary restates, may be given apart (`ur_decision`: denied
-    or modified); they are added to the summary as a letter would say them."""
+    """A new request typed in before submission, as a row.
+
+    The UR decision and its stated reason, which every letter summary restates, may be given
+    apart; they are added to the summary as a letter would say them.
+
+    Parameters
+    ----------
+    summary : str
+        The clinical summary.
+    item : str
+        The requested treatment.
+    claims_admin_guideline : str or None
+        The guideline the claims administrator cited.
+    date_of_injury : str or None
+        Any date format; stored as YYYY-MM-DD.
+    ur_denial_date : str or None
+        Any date format; stored as YYYY-MM-DD.
+    other_items : sequence of str
+        Other items disputed in the same application.
+    ur_decision : str or None
+        ``denied`` or ``modified``.
+    ur_reason : str or None
+        UR's stated reason.
+
+    Returns
+    -------
+    dict
+        A PRE_DECISION row.
+    """
     from imr_ml.letters import RETRO_RE, iso_date
     from imr_ml.schema import ITEM_SEPARATOR
 

@@ -106,11 +106,11 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
         return model_info(loaded.manifest)
 
     def page(request: Request, form: dict, result=None, error=None, status=200):
-        from imr_ml.modeling.train import calibrate
+        from imr_ml.modeling.model import scoring_model
 
         context = {"form": form, "result": result, "error": error}
         if result and not result["abstained"]:
-            rows = views.waterfall(result, lambda z: calibrate(loaded.model, [z])[0])
+            rows = views.waterfall(result, lambda z: scoring_model(loaded.model).calibrate([z])[0])
             context |= {"rows": rows, "pieces": views.highlighted(result["summary"] or "", rows)}
         return templates.TemplateResponse(request, "index.html", context, status_code=status)
 
