@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 import pandas as pd  # noqa: E402
 
 from imr_ml.featurize.pipeline import build_features  # noqa: E402
-from imr_ml.signals.extract import REQUIRED_SIGNALS, extract_signals, load_rules  # noqa: E402
+from imr_ml.signals import REQUIRED_SIGNALS, extract_signals, load_rules  # noqa: E402
 
 
 def synthetic_rows(n_letters: int, seed: int):

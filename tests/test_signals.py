@@ -5,7 +5,7 @@ Every sentence here is written for this test (no real letter text).
 
 import pytest
 
-from imr_ml.signals.extract import (
+from imr_ml.signals import (
     REQUIRED_SIGNALS,
     Signal,
     category_prior,
@@ -376,8 +376,9 @@ def test_one_pass_matching_equals_each_matcher_on_its_own():
     """A document finds every matcher's spans in one pass over its words, trying a pattern
     only where the next word passes its gate ("was" + "unclear"); each matcher searched on
     its own (no gates, no shared plans) must find the same spans."""
-    from imr_ml.signals.extract import _SPANS_KEY, _Doc, _lower, clear_caches
+    from imr_ml.signals import clear_caches
     from imr_ml.synth.generate import iter_letters
+    from imr_ml.text import LiteralPositions, lower_text
 
     texts = [
         "It was not clear whether he was unclear if it wasn't helping; therapy was requested and is being "
@@ -389,10 +390,40 @@ def test_one_pass_matching_equals_each_matcher_on_its_own():
     rules = load_rules()
     for text in texts:
         clear_caches()
-        doc = _Doc(text, rules)
-        low = _lower(text)
+        doc = rules.engine.document(text)
         for m in rules.matchers:
-            assert doc.seen[_SPANS_KEY][m] == m.spans(low), m.patterns
+            assert doc.spans(m) == m.spans(LiteralPositions(lower_text(text))), m.patterns
+
+
+def test_required_literals_open_every_match():
+    """The literal prefilter may only skip places where no match can start: every match of
+    every shipped pattern, in letters and in hand-made text, opens with one of its literals."""
+    import re
+
+    from imr_ml.knowledge.taxonomy import lower_pattern
+    from imr_ml.synth.generate import iter_letters
+    from imr_ml.text import lower_text, required_literals
+
+    rules = load_rules()
+    texts = [lower_text(letter) for _, letter, _ in iter_letters(4, seed=5)]
+    texts.append("anticipated no changes in medication; positive seated slr; post-op day 3; breast carcinoma; "
+                 "chiropractic x 6, chiro, cmt; he anticipates; s/p fusion 10/2016 (1/2/2015)")
+    checked = 0
+    for m in rules.matchers:
+        for p in m.patterns:
+            lp = lower_pattern(p)
+            lp = lp[2:] if lp.startswith("\\b") else lp
+            lits = required_literals(lp)
+            if lits is None:
+                continue
+            for low in texts:
+                for hit in re.finditer(lp, low):
+                    if hit.end() > hit.start():
+                        checked += 1
+                        assert low.startswith(lits, hit.start()), (p, hit.group(), lits)
+    assert checked > 100
+    assert required_literals(r"(?i)abc") is None and required_literals(r"\w+ing") is None
+    assert required_literals(r"anticipat(e|ed|es)\b") == ("anticipate",)
 
 
 def test_literal_guided_finditer_equals_finditer():
@@ -400,17 +431,17 @@ def test_literal_guided_finditer_equals_finditer():
     same matches as `finditer`, whole text or a stretch of it."""
     import re
 
-    from imr_ml.signals.extract import _Doc, _finditer, _lower
+    from imr_ml.text import lower_text
 
     rules = load_rules()
     text = ("PT x6 and physical therapy, then hand therapy sessions; apt note: OT visits, ot, pt. "
             "Physiotherapy (12 visits) and Norco, norco 10/325; acupuncture / electroacupuncture.")
-    doc = _Doc(text, rules)
-    low = _lower(text)
+    doc = rules.engine.document(text)
+    low = lower_text(text)
     for rx in [*rules.modality.values(), re.compile(r"\bnorco\b")]:
         for start, end in [(0, len(low)), (5, 60), (30, 31), (len(low), len(low))]:
             want = [m.span() for m in rx.finditer(low, start, end)]
-            assert [m.span() for m in _finditer(rx, doc, start, end)] == want, (rx.pattern, start, end)
+            assert [m.span() for m in doc.finditer(rx, start, end)] == want, (rx.pattern, start, end)
 
 
 @pytest.mark.parametrize("text", ["Additional PHYSICAL therapy x 6", "ACUPUNCTURE 2x3", "İbuprofen 800 mg",
@@ -495,18 +526,17 @@ def test_cli_signals_bad_input(tmp_path):
     assert res.exit_code == 2 and "bad rules file" in res.output
 
 
-def test_fewer_gc_pauses_relaxes_collection_inside_and_restores_it():
+def test_library_leaves_garbage_collection_settings_alone():
+    """Analysing and scoring change no interpreter-wide state: the GC thresholds a caller set
+    are the ones it finds after scoring (the CLI alone may tune them, for itself)."""
     import gc
 
-    from imr_ml.signals.extract import _GC_YOUNG, fewer_gc_pauses
+    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.scoring.score import request_row, score_rows
 
     before = gc.get_threshold()
-    assert before[0] != _GC_YOUNG
-    with fewer_gc_pauses():
-        assert gc.get_threshold()[0] == _GC_YOUNG
-        with fewer_gc_pauses():  # nested: the outer state stands
-            pass
-        assert gc.get_threshold()[0] == _GC_YOUNG
+    row = request_row("58F, fell at work. Failed 6 weeks of PT.", "MRI right shoulder")
+    list(score_rows(load_model_dir("builtin"), [row]))
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
@@ -527,25 +557,6 @@ def test_scoring_request_after_request_does_not_accumulate_garbage():
     for _ in range(400):
         list(score_rows(loaded, [dict(row)]))
     assert len(gc.get_objects()) - start < 2000  # 400 calls leaked ~17,000 objects before the fix
-
-
-def test_garbage_made_inside_fewer_gc_pauses_is_still_collected():
-    import gc
-    import weakref
-
-    from imr_ml.signals.extract import fewer_gc_pauses
-
-    class Node:
-        pass
-
-    with fewer_gc_pauses():
-        node = Node()
-        node.me = node  # a cycle: only the collector frees it
-        ref = weakref.ref(node)
-        del node
-    assert ref() is not None and gc.get_freeze_count() == 0
-    gc.collect()
-    assert ref() is None
 
 
 # ---------------------------------------------------------------- signals for guideline rules
@@ -685,7 +696,6 @@ def test_guideline_signals(name, text, expected):
 
 
 def test_guideline_signals_are_features_with_descriptions():
-    from imr_ml.signals.extract import load_rules
 
     rules = {r.name: r for r in load_rules().text_rules}
     for name in GUIDELINE_SIGNAL_CASES:

@@ -6,7 +6,7 @@ a FeatureUnion of
 
 * `summary__tfidf__<word>`   TF-IDF of the clinical case summary,
 * `item__tfidf__<word>`      TF-IDF of the disputed item,
-* `signal__<name>`           the clinical signals of `imr_ml.signals.extract` (0/1),
+* `signal__<name>`           the clinical signals of `imr_ml.signals` (0/1),
 * `item__category__<cat>`    the item's treatment category (one-hot, `features/taxonomy.toml`),
 * `field__<name>`            structured fields: chronicity, age, requested quantity,
                              retrospective, partial authorisation, the claims administrator's
@@ -37,12 +37,11 @@ from sklearn.utils.validation import check_is_fitted
 from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.schema import PRE_DECISION, TEXT_COLUMNS
-from imr_ml.signals.extract import (
+from imr_ml.signals import (
     SAME_MODALITY_SIGNALS,
     SignalValues,
     category_prior,
     extract_signals,
-    fewer_gc_pauses,
     load_rules,
 )
 
@@ -417,7 +416,7 @@ def _cache_row(key, vector) -> None:
 
 def clear_caches() -> None:
     """Forget every remembered row vector and text analysis (to time a cold run)."""
-    from imr_ml.signals import extract as signals
+    from imr_ml import signals
 
     _ROW_CACHE.clear()
     signals.clear_caches()
@@ -472,8 +471,7 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
             _cache_row(key, m)
 
     def _raw(self, X):
-        with fewer_gc_pauses():
-            return self._raw_rows(X)
+        return self._raw_rows(X)
 
     def _raw_rows(self, X):
         df = to_frame(X)

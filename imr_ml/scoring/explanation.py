@@ -17,7 +17,7 @@ import numpy as np
 
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
-from imr_ml.signals.extract import category_prior, load_rules
+from imr_ml.signals import category_prior, load_rules
 
 FIELD_LABELS = {
     "retrospective": "the request is retrospective (service already given)",
