@@ -167,7 +167,7 @@ def guideline_tags(text: str | None, rules=None) -> tuple[list[str], list[tuple[
 
 
 @lru_cache(maxsize=1024)
-def _guideline_cached(text: str, r: Rules):
+def _guideline_cached(text: str, r: SignalRules):
     tags, ev = guideline_tags(text, r)
     return tuple(tags), tuple(ev)
 
@@ -188,7 +188,11 @@ def _regions(low: str, r: SignalRules, field: str, doc: Document | None = None) 
     the matches it found in one pass)."""
     found, ev = [], []
     for name, pat in r.region.items():
-        sp = (doc.spans(pat)[:1] or [None])[0] if doc is not None else pat.search(low)
+        if doc is not None:
+            spans = doc.spans(pat)
+            sp = spans[0] if spans else None
+        else:
+            sp = pat.search(low)
         if sp:
             found.append(name)
             ev.append((field, *sp))
@@ -211,7 +215,7 @@ def _item_analysis(item: str, r: SignalRules, taxonomy: str | None):
     sig["requested_quantity"] = Signal(qty, [("item", *span)] if span else [])
     trial = r.trial_max.get(category)
     exceeds = qty is not None and trial is not None and qty > trial
-    sig["exceeds_trial"] = Signal(exceeds, [("item", *span)] if exceeds else [])
+    sig["exceeds_trial"] = Signal(exceeds, [("item", *span)] if exceeds and span else [])
     for key_word in ("additional", "post_op", "purchase", "rental", "retrospective"):
         pat = r.item.get(key_word)
         m = pat.search(item) if pat is not None else None
@@ -278,7 +282,8 @@ def _same_modality(row: dict, sdoc: Document, r: SignalRules, out: dict[str, Sig
 # --------------------------------------------------------------------------------------
 
 
-def extract_signals(row: Mapping, rules: str | SignalRules | None = None, taxonomy: str | None = None) -> dict[str, Signal]:
+def extract_signals(row: Mapping, rules: str | SignalRules | None = None,
+                    taxonomy: str | None = None) -> dict[str, Signal]:
     """Every signal of one row.
 
     Parameters
@@ -305,7 +310,7 @@ def extract_signals(row: Mapping, rules: str | SignalRules | None = None, taxono
     return hit
 
 
-def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:  # long: the structured fields move to fields.py (#13)
+def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:  # long: structured part moves to fields.py
     summary = _text(row, "summary")
     item = _text(row, "item")
     out: dict[str, Signal] = {}
@@ -380,7 +385,13 @@ def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:  # long:
 
 class SignalValues(Mapping):
     """A row's signal values, read through its Signals (for hints and guideline rules,
-    without copying)."""
+    without copying).
+
+    Parameters
+    ----------
+    signals : dict of str to Signal
+        The row's signals (`extract_signals`).
+    """
 
     __slots__ = ("_signals",)
 
@@ -391,6 +402,20 @@ class SignalValues(Mapping):
         return self._signals[name].value
 
     def get(self, name, default=None):
+        """A signal's value, or `default` when the row has no such signal.
+
+        Parameters
+        ----------
+        name : str
+            The signal's name.
+        default : object, optional
+            What a missing signal reads as.
+
+        Returns
+        -------
+        object
+            The value.
+        """
         sig = self._signals.get(name)
         return default if sig is None else sig.value
 
@@ -412,7 +437,20 @@ def category_prior(category: str, taxonomy: str | None = None) -> float:
 
 
 def signals_as_dict(signals: Mapping[str, Signal], texts: Mapping[str, str] | None = None) -> dict:
-    """JSON-ready form: {name: {"value": ..., "evidence": [{"field","start","end","text"}]}}."""
+    """Signals in a JSON-ready form.
+
+    Parameters
+    ----------
+    signals : mapping of str to Signal
+        A row's signals.
+    texts : mapping of str to str, optional
+        The row's fields, to quote each evidence span's text.
+
+    Returns
+    -------
+    dict
+        ``{name: {"value": ..., "evidence": [{"field", "start", "end", "text"}]}}``.
+    """
     out = {}
     for name, sig in signals.items():
         ev = []

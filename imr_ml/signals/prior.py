@@ -29,10 +29,20 @@ _ANY_NUMBER = re.compile(r"\d|" + NUMBER)  # what a count pattern's (?P<n>...) g
 
 
 class PriorModality(NamedTuple):
-    """What the summary says of prior use of the item's modality (or drug)."""
+    """What the summary says of prior use of the item's modality (or drug).
 
-    count: int | None  # sessions had before, when counted
-    mentioned: bool  # mentioned as past or current use
+    Parameters
+    ----------
+    sessions : int or None
+        Sessions had before, when counted.
+    mentioned : bool
+        Whether it is mentioned as past or current use.
+    evidence : list of (str, int, int)
+        The spans that say so.
+    """
+
+    sessions: int | None
+    mentioned: bool
     evidence: Evidence
 
 

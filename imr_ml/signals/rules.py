@@ -73,12 +73,20 @@ class Memo:
 
 @dataclass(frozen=True)
 class Memos:
-    """What the analyses remember: summaries, items and rows repeat across letters."""
+    """What the analyses remember: summaries, items and rows repeat across letters.
+
+    Parameters
+    ----------
+    summaries, items, rows : Memo
+        Analyses of a summary, of an item's text, of a whole row.
+    terms : Memo
+        Compiled modality and drug patterns.
+    """
 
     summaries: Memo = field(default_factory=lambda: Memo(256))
     items: Memo = field(default_factory=lambda: Memo(8192))
     rows: Memo = field(default_factory=lambda: Memo(4096))
-    terms: Memo = field(default_factory=lambda: Memo(512))  # compiled modality / drug patterns
+    terms: Memo = field(default_factory=lambda: Memo(512))
 
     def clear(self) -> None:
         """Forget everything."""

@@ -17,12 +17,25 @@ _LETTERS_DOT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz."
 
 
 class DocumentRules(Protocol):
-    """What a document needs of its rules (`imr_ml.text.engine.Engine` has it)."""
+    """What a document needs of its rules (`imr_ml.text.engine.Engine` has it).
 
-    index: WordIndex
-    matchers: tuple[Matcher, ...]
-    terminators: Matcher | None
-    abbreviations: frozenset[str]
+    Parameters
+    ----------
+    *args, **kwargs
+        A protocol is not instantiated.
+    """
+
+    @property
+    def index(self) -> WordIndex: ...
+
+    @property
+    def matchers(self) -> tuple[Matcher, ...]: ...
+
+    @property
+    def terminators(self) -> Matcher | None: ...
+
+    @property
+    def abbreviations(self) -> frozenset[str]: ...
 
 
 def _word_before(text: str, end: int) -> str:

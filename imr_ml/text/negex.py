@@ -52,7 +52,15 @@ class CueSet:
 
 
 class CueHit(NamedTuple):
-    """The closest cue reaching a target: its distance in words and its span."""
+    """The closest cue reaching a target.
+
+    Parameters
+    ----------
+    distance : int
+        Words between the cue and the target.
+    span : (int, int)
+        The cue's span.
+    """
 
     distance: int
     span: Span
@@ -167,7 +175,8 @@ def nearest_cue(doc: Document, cue: CueSet, start: int, end: int) -> CueHit | No
     if i < len(post):
         cs, ce = post[i]
         d = doc.word_distance(end, cs)
-        if d <= cue.window and doc.clause(cs) == doc.clause(max(start, end - 1)) and (best is None or d < best.distance):
+        in_clause = doc.clause(cs) == doc.clause(max(start, end - 1))
+        if d <= cue.window and in_clause and (best is None or d < best.distance):
             best = CueHit(d, (cs, ce))
     return best
 
