@@ -28,6 +28,7 @@ def main() -> None:
     cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(cores)})  # one core
     import imr_ml.featurize.pipeline as F
+    from imr_ml.cli._app import fewer_gc_pauses
     from imr_ml.demo import EXAMPLES
     from imr_ml.letters.ingest import parse_text
     from imr_ml.modeling.modelio import load_model_dir
@@ -41,6 +42,7 @@ def main() -> None:
             out += parse_text(text, lid)
         return out
 
+    fewer_gc_pauses().__enter__()  # as `imr-ml score` does around its scoring
     model_dir = Path(tempfile.mkdtemp()) / "model"
     save(train(rows_of(args.train_letters, 1), TrainOptions(estimate=False, baselines=False)), model_dir)
     loaded = load_model_dir(model_dir)
