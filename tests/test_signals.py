@@ -20,7 +20,8 @@ from imr_ml.signals import (
 
 @pytest.mark.parametrize("text, age", [
     ("72F with knee pain since a fall.", 72), ("58 yo M, LBP.", 58), ("He is a 70-year-old man.", 70),
-    ("45M. Neck pain.", 45), ("Pain for 20 years; she is 61 years old.", 61), ("A 52 year old male.", 52), ("Norco 10 mg.", None),
+    ("45M. Neck pain.", 45), ("Pain for 20 years; she is 61 years old.", 61), ("A 52 year old male.", 52),
+    ("Norco 10 mg.", None),
 ])
 def test_age_in_letters_and_typed_notes(text, age):
     assert extract_signals({"summary": text})["age"].value == age
@@ -116,9 +117,11 @@ def test_functional_improvement_hypothetical_is_neither():
 @pytest.mark.parametrize("doubt", ["It was not clear that", "It is unclear whether", "It was not clear if"])
 def test_doubted_improvement_is_not_functional_improvement(doubt):
     # the doubt reaches to the end of its clause, beyond the window of a plain "not"
-    text = f"{doubt} the six sessions of acupuncture with the new provider had produced any measurable improvement in function."
+    text = (f"{doubt} the six sessions of acupuncture with the new provider had produced any measurable "
+            "improvement in function.")
     assert not fires(text, "functional_improvement"), text
-    assert fires("The six sessions of acupuncture had produced measurable improvement in function.", "functional_improvement")
+    assert fires("The six sessions of acupuncture had produced measurable improvement in function.",
+                 "functional_improvement")
 
 
 def test_pain_relief_alone_is_not_functional_improvement():
@@ -225,7 +228,8 @@ def test_negation_scope_ends_at_clause_boundary():
 
 
 def test_negation_scope_is_windowed():
-    far = "No fever was reported at the visit, and on the following day and after that the medication list included Norco."
+    far = ("No fever was reported at the visit, and on the following day and after that the medication list "
+           "included Norco.")
     assert fires(far, "opioid_use")
 
 
@@ -595,7 +599,8 @@ GUIDELINE_SIGNAL_CASES = {
     "drug_screen": (
         ["UDS 5/2016 consistent.", "The urine toxicology screen was appropriate.",
          "A urine drug screen on 3/1/2016 was consistent with prescribed medications."],
-        ["No UDS on file.", "Plan to obtain a urine drug screen.", "The request for a urine drug screen was non-certified."],
+        ["No UDS on file.", "Plan to obtain a urine drug screen.",
+         "The request for a urine drug screen was non-certified."],
     ),
     "opioid_agreement": (
         ["He signed an opioid agreement.", "Pain contract on file.", "The worker has a signed narcotic contract."],
@@ -635,13 +640,15 @@ GUIDELINE_SIGNAL_CASES = {
     "device_trial": (
         ["She completed a 30-day TENS trial with decreased pain and medication use.",
          "One-month home TENS trial gave 50% less pain.", "A trial of TENS in therapy helped."],
-        ["No TENS trial was documented.", "A one-month TENS trial is recommended.", "Request for 30-day trial of H-wave.",
+        ["No TENS trial was documented.", "A one-month TENS trial is recommended.",
+         "Request for 30-day trial of H-wave.",
          "Treatment has included a TENS unit rental."],
     ),
     "recent_surgery": (
         ["Status post arthroscopy 3 weeks ago.", "S/p ACDF on 10/2016, now 6 weeks post-op.", "Post-op week 4.",
          "She is 2 weeks post-op from a carpal tunnel release.", "He recently underwent a rotator cuff repair."],
-        ["She had a knee arthroscopy in 2009.", "Surgery is scheduled in 3 weeks.", "Postoperative physical therapy is requested."],
+        ["She had a knee arthroscopy in 2009.", "Surgery is scheduled in 3 weeks.",
+         "Postoperative physical therapy is requested."],
     ),
     "acute_exacerbation": (
         ["Acute flare of low back pain.", "Exacerbation 1 week ago.", "He had a flare-up after lifting.",
@@ -651,7 +658,8 @@ GUIDELINE_SIGNAL_CASES = {
     ),
     "neuropathic_pain": (
         ["Diabetic neuropathy.", "Burning pain in the foot.", "CRPS of the right hand.", "Postherpetic neuralgia."],
-        ["No neuropathic pain was documented.", "Gabapentin is a first-line option for neuropathic pain.", "Denies burning pain."],
+        ["No neuropathic pain was documented.", "Gabapentin is a first-line option for neuropathic pain.",
+         "Denies burning pain."],
     ),
     "long_term_use": (
         ["He has been on Soma for over a year.", "Flexeril since 2014.", "Chronic use of opioids.",
@@ -710,10 +718,14 @@ def test_guideline_signal_evidence_points_at_the_phrase():
     assert any("for over a year" in text[a:b] for _, a, b in lt.evidence)
 
 
+_NORCO_NOTE = "Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min"
+
+
 @pytest.mark.parametrize(
     "text,name,expected",
     [
-        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "prior_trial_without_benefit", True),
+        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "prior_trial_without_benefit",
+         True),
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "neuro_deficit", True),
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "failed_conservative_care", True),
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "working", False),
@@ -721,11 +733,11 @@ def test_guideline_signal_evidence_points_at_the_phrase():
         ("Acupuncture x6 done, no change in function, still off work.", "functional_improvement", False),
         ("Acupuncture x6 done, no change in function, still off work.", "off_work", True),
         ("Acupuncture x6 done, no change in function, still off work.", "working", False),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "opioid_use", True),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "functional_improvement", True),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "drug_screen", True),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "cures_checked", True),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "long_term_use", True),
+        (_NORCO_NOTE, "opioid_use", True),
+        (_NORCO_NOTE, "functional_improvement", True),
+        (_NORCO_NOTE, "drug_screen", True),
+        (_NORCO_NOTE, "cures_checked", True),
+        (_NORCO_NOTE, "long_term_use", True),
         ("LBP radiating to L leg, +SLR, diminished L ankle reflex, EHL 4/5", "radiculopathy", True),
         ("LBP radiating to L leg, +SLR, diminished L ankle reflex, EHL 4/5", "neuro_deficit", True),
         ("R leg numbness, SLR positive on the R.", "radiculopathy", True),
