@@ -376,6 +376,37 @@ def test_rules_are_compiled_once():
     assert load_rules() is load_rules()
 
 
+def test_cue_sets_act_by_their_declared_role_not_their_name(tmp_path):
+    """The engine reads each cue set's `role`: a set of role "negation" drops a target even
+    when a required cue is closer; any other role yields to a closer required cue."""
+    p = tmp_path / "roles.toml"
+    p.write_text(
+        """
+[cues.denial]
+role = "negation"
+pre = ['\\bdenies\\b']
+[cues.plan]
+role = "hypothetical"
+pre = ['\\bplan\\b']
+[cues.now]
+role = "current"
+pre = ['\\bnow\\b']
+[[signal]]
+name = "smoker"
+patterns = ['\\bsmokes\\b']
+exclude = ["denial", "plan"]
+require = ["now"]
+"""
+    )
+
+    def smoker(text):
+        return extract_signals({"summary": text}, rules=p)["smoker"].value
+
+    assert smoker("Plan: now he smokes.")  # the required cue is closer than the hypothetical one
+    assert not smoker("He denies now he smokes.")  # a negation drops it all the same
+    assert not smoker("He smokes.")  # no required cue
+
+
 def test_one_pass_matching_equals_each_matcher_on_its_own():
     """A document finds every matcher's spans in one pass over its words, trying a pattern
     only where the next word passes its gate ("was" + "unclear"); each matcher searched on
