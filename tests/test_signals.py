@@ -408,9 +408,8 @@ require = ["now"]
 
 
 def test_one_pass_matching_equals_each_matcher_on_its_own():
-    """A document finds every matcher's spans in one pass over its words, trying a pattern
-    only where the next word passes its gate ("was" + "unclear"); each matcher searched on
-    its own (no gates, no shared plans) must find the same spans."""
+    """A document finds every matcher's spans in one pass over its words (the word index);
+    each matcher searched on its own must find the same spans."""
     from imr_ml.signals import clear_caches
     from imr_ml.synth.generate import iter_letters
     from imr_ml.text import LiteralPositions, lower_text

@@ -143,25 +143,6 @@ def merged_spans(spans: list[Span]) -> list[Span]:
     return merged
 
 
-def _next_word_gate(word: str, lits: Iterable[str]) -> tuple[str, ...] | None:
-    """What the word after `word` must start with for a pattern to match there (from the
-    pattern's literal openings that begin with `word`), or None when they do not say.
-
-    "(is|was) (required|needed)" is tried after "was" only where "required" or "needed"
-    follows: most tries of such cue patterns fail on their second word.
-    """
-    out = set()
-    for lit in lits:
-        first = re.match(r"\w+", lit)
-        if first is None or first.group() != word:
-            continue
-        m = re.match(r"\w+\W+(\w+)", lit)
-        if m is None:
-            return None
-        out.add(m.group(1))
-    return tuple(sorted(out)) or None
-
-
 class WordKeyed:
     """A pattern whose every match opens a word with one of a few known words.
 
@@ -169,15 +150,15 @@ class WordKeyed:
     ----------
     rx : re.Pattern
         The compiled lower-case pattern, without its leading ``\\b``.
-    gates : dict of str to tuple of str or None
-        For each opening word (the key), what the next word must start with, or None.
+    words : tuple of str
+        The words its matches open with (a text word must begin with one of them).
     """
 
-    __slots__ = ("rx", "gates")
+    __slots__ = ("rx", "words")
 
-    def __init__(self, rx: re.Pattern, gates: dict[str, tuple[str, ...] | None]):
+    def __init__(self, rx: re.Pattern, words: tuple[str, ...]):
         self.rx = rx
-        self.gates = gates
+        self.words = words
 
 
 class Matcher:
@@ -212,7 +193,7 @@ class Matcher:
                 scanned.append((rx, need_b))
             elif need_b and all(re.match(r"\w\w", x) for x in lits):
                 words = {re.match(r"\w+", x).group() for x in lits}  # type: ignore[union-attr]
-                keyed.append(WordKeyed(rx, {w: _next_word_gate(w, lits) for w in sorted(words)}))
+                keyed.append(WordKeyed(rx, tuple(sorted(words))))
             else:
                 literal.append((rx, lits, need_b))
         self.keyed = tuple(keyed)
@@ -260,7 +241,7 @@ class Matcher:
         """The word-keyed patterns' matches, without a word index."""
         low, out = positions.low, []
         for pattern in self.keyed:
-            for word in pattern.gates:
+            for word in pattern.words:
                 for i in positions.word_starts(word):
                     m = pattern.rx.match(low, i)
                     if m is not None and m.end() > i:
