@@ -69,7 +69,11 @@ def compiled_term(rules: SignalRules, pattern: str) -> re.Pattern:
 
 
 def _count_patterns(rules: SignalRules, modality: str) -> tuple[re.Pattern, ...]:
-    return tuple(compiled_term(rules, lower_pattern(number_groups(p.replace("MOD", modality)))) for p in _PRIOR_COUNT)
+    found = rules.memos.counts.get(modality)
+    if found is None:
+        found = tuple(re.compile(lower_pattern(number_groups(p.replace("MOD", modality)))) for p in _PRIOR_COUNT)
+        rules.memos.counts.put(modality, found)
+    return found
 
 
 def _segments_naming(low: str, mentions: list[tuple[int, int]]) -> list[tuple[int, int]]:

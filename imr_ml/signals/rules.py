@@ -81,16 +81,19 @@ class Memos:
         Analyses of a summary, of an item's text, of a whole row.
     terms : Memo
         Compiled modality and drug patterns.
+    counts : Memo
+        Compiled prior-count patterns of a modality.
     """
 
     summaries: Memo = field(default_factory=lambda: Memo(256))
     items: Memo = field(default_factory=lambda: Memo(8192))
     rows: Memo = field(default_factory=lambda: Memo(4096))
     terms: Memo = field(default_factory=lambda: Memo(512))
+    counts: Memo = field(default_factory=lambda: Memo(64))
 
     def clear(self) -> None:
         """Forget everything."""
-        for memo in (self.summaries, self.items, self.rows, self.terms):
+        for memo in (self.summaries, self.items, self.rows, self.terms, self.counts):
             memo.clear()
 
 

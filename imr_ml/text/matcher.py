@@ -177,7 +177,7 @@ class Matcher:
     A leading ``\\b`` is checked in Python.
     """
 
-    __slots__ = ("patterns", "keyed", "literal", "scanned")
+    __slots__ = ("patterns", "keyed", "literal", "scanned", "single")
 
     def __init__(self, patterns: Iterable[str]):
         self.patterns = tuple(patterns)
@@ -199,6 +199,8 @@ class Matcher:
         self.keyed = tuple(keyed)
         self.literal = tuple(literal)
         self.scanned = tuple(scanned)
+        # one pattern searched in a short text of its own (an item): one regex search
+        self.single = re.compile(lower_pattern(self.patterns[0])) if len(self.patterns) == 1 else None
 
     @staticmethod
     def _boundary_ok(s: int, e: int, low: str, need_b: bool) -> bool:
@@ -214,16 +216,18 @@ class Matcher:
         positions : LiteralPositions
             The text's literal positions (shared by the matchers of one text).
         keyed_spans : list of (int, int), optional
-            The matches of the word-keyed patterns, when a word index found them already;
-            otherwise they are searched here.
+            The matches of the word-keyed patterns, when a word index found them already
+            (the list is extended and sorted); otherwise they are searched here.
 
         Returns
         -------
         list of (int, int)
             Leftmost, non-overlapping, longest-first match spans, in text order.
         """
+        if keyed_spans is not None and not self.literal and not self.scanned:
+            return merged_spans(keyed_spans)
         low = positions.low
-        out = list(keyed_spans) if keyed_spans is not None else self._keyed_spans(positions)
+        out = keyed_spans if keyed_spans is not None else self._keyed_spans(positions)
         for rx, lits, need_b in self.literal:
             for lit in lits:  # every match opens with one of these: try the regex only there
                 for i in positions.anywhere(lit):
@@ -261,5 +265,9 @@ class Matcher:
         (int, int) or None
             The first match span, if any.
         """
+        if self.single is not None:
+            m = self.single.search(low)
+            if m is None or m.end() > m.start():  # an empty match: let the full search judge
+                return m.span() if m else None
         found = self.spans(LiteralPositions(low))
         return found[0] if found else None
