@@ -24,8 +24,8 @@ def fewer_gc_pauses():
 
     Text analysis allocates millions of short-lived, acyclic objects that die by reference
     counting; with CPython's default thresholds much of a batch's time goes to young-generation
-    collections (`experiments/bench_score.py`: about 40% of batch scoring). Nothing is frozen,
-    so cyclic garbage is still collected.
+    collections (about 40% of batch scoring, `experiments/bench_score.py`, and 15% of
+    training). Nothing is frozen, so cyclic garbage is still collected.
     """
     old = gc.get_threshold()
     gc.set_threshold(BATCH_GC_YOUNG, old[1], old[2])
