@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 import pandas as pd  # noqa: E402
 
 from imr_ml.featurize import build_features, feature_blocks  # noqa: E402
-from imr_ml.signals.extract import REQUIRED_SIGNALS, clear_caches, extract_signals, load_rules  # noqa: E402
+from imr_ml.signals import REQUIRED_SIGNALS, clear_caches, extract_signals, load_rules  # noqa: E402
 
 
 def synthetic_rows(n_letters: int, seed: int):

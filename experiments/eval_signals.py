@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from imr_ml.signals.extract import REQUIRED_SIGNALS, extract_signals  # noqa: E402
+from imr_ml.signals import REQUIRED_SIGNALS, extract_signals  # noqa: E402
 
 DEFAULT_LETTERS = REPO.parent / "shared" / "data" / "dwc-imr-letters" / "pdf"
 

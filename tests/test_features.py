@@ -342,7 +342,7 @@ def test_the_row_cache_belongs_to_the_step_and_its_clones():
 
 
 def test_structured_columns_follow_the_field_registry():
-    from imr_ml.signals.extract import load_rules
+    from imr_ml.signals import load_rules
     from imr_ml.signals.fields import FIELDS, feature_names
 
     names = list(SignalFeatures(use_signals=False, use_category=False, use_rules=False).layout())

@@ -22,7 +22,7 @@ def test_numeric_conditions():
 
 
 def test_imaging_hint_only_when_no_red_flag_or_deficit_is_documented():
-    from imr_ml.signals.extract import extract_signals
+    from imr_ml.signals import extract_signals
 
     def hints(summary):
         sig = extract_signals({"summary": summary, "item": "MRI of the lumbar spine"})

@@ -169,7 +169,7 @@ def test_scoring_over_processes_gives_the_same_results_in_order(demo_model):
 
 def test_ur_decision_and_reason_typed_apart_read_like_a_letter():
     """A typed request that states the UR decision apart scores like a summary that restates it."""
-    from imr_ml.signals.extract import extract_signals
+    from imr_ml.signals import extract_signals
 
     note = "61F, R knee OA. Norco 10/325 TID x 3 yrs, pain 8/10 with and without meds, off work."
     apart = request_row(note, "Norco 10/325 #90", ur_decision="modified", ur_reason="weaning is recommended")

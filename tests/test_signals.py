@@ -5,7 +5,7 @@ Every sentence here is written for this test (no real letter text).
 
 import pytest
 
-from imr_ml.signals.extract import (
+from imr_ml.signals import (
     REQUIRED_SIGNALS,
     Signal,
     extract_signals,
@@ -18,7 +18,8 @@ from imr_ml.signals.readers import category_prior, guideline_tags, parse_quantit
 
 @pytest.mark.parametrize("text, age", [
     ("72F with knee pain since a fall.", 72), ("58 yo M, LBP.", 58), ("He is a 70-year-old man.", 70),
-    ("45M. Neck pain.", 45), ("Pain for 20 years; she is 61 years old.", 61), ("A 52 year old male.", 52), ("Norco 10 mg.", None),
+    ("45M. Neck pain.", 45), ("Pain for 20 years; she is 61 years old.", 61), ("A 52 year old male.", 52),
+    ("Norco 10 mg.", None),
 ])
 def test_age_in_letters_and_typed_notes(text, age):
     assert extract_signals({"summary": text})["age"].value == age
@@ -114,9 +115,11 @@ def test_functional_improvement_hypothetical_is_neither():
 @pytest.mark.parametrize("doubt", ["It was not clear that", "It is unclear whether", "It was not clear if"])
 def test_doubted_improvement_is_not_functional_improvement(doubt):
     # the doubt reaches to the end of its clause, beyond the window of a plain "not"
-    text = f"{doubt} the six sessions of acupuncture with the new provider had produced any measurable improvement in function."
+    text = (f"{doubt} the six sessions of acupuncture with the new provider had produced any measurable "
+            "improvement in function.")
     assert not fires(text, "functional_improvement"), text
-    assert fires("The six sessions of acupuncture had produced measurable improvement in function.", "functional_improvement")
+    assert fires("The six sessions of acupuncture had produced measurable improvement in function.",
+                 "functional_improvement")
 
 
 def test_pain_relief_alone_is_not_functional_improvement():
@@ -223,7 +226,8 @@ def test_negation_scope_ends_at_clause_boundary():
 
 
 def test_negation_scope_is_windowed():
-    far = "No fever was reported at the visit, and on the following day and after that the medication list included Norco."
+    far = ("No fever was reported at the visit, and on the following day and after that the medication list "
+           "included Norco.")
     assert fires(far, "opioid_use")
 
 
@@ -370,12 +374,43 @@ def test_rules_are_compiled_once():
     assert load_rules() is load_rules()
 
 
+def test_cue_sets_act_by_their_declared_role_not_their_name(tmp_path):
+    """The engine reads each cue set's `role`: a set of role "negation" drops a target even
+    when a required cue is closer; any other role yields to a closer required cue."""
+    p = tmp_path / "roles.toml"
+    p.write_text(
+        """
+[cues.denial]
+role = "negation"
+pre = ['\\bdenies\\b']
+[cues.plan]
+role = "hypothetical"
+pre = ['\\bplan\\b']
+[cues.now]
+role = "current"
+pre = ['\\bnow\\b']
+[[signal]]
+name = "smoker"
+patterns = ['\\bsmokes\\b']
+exclude = ["denial", "plan"]
+require = ["now"]
+"""
+    )
+
+    def smoker(text):
+        return extract_signals({"summary": text}, rules=p)["smoker"].value
+
+    assert smoker("Plan: now he smokes.")  # the required cue is closer than the hypothetical one
+    assert not smoker("He denies now he smokes.")  # a negation drops it all the same
+    assert not smoker("He smokes.")  # no required cue
+
+
 def test_one_pass_matching_equals_each_matcher_on_its_own():
-    """A document finds every matcher's spans in one pass over its words, trying a pattern
-    only where the next word passes its gate ("was" + "unclear"); each matcher searched on
-    its own (no gates, no shared plans) must find the same spans."""
-    from imr_ml.signals.extract import _SPANS_KEY, _Doc, _lower, clear_caches
+    """A document finds every matcher's spans in one pass over its words (the word index);
+    each matcher searched on its own must find the same spans."""
+    from imr_ml.signals import clear_caches
     from imr_ml.synth.generate import iter_letters
+    from imr_ml.text import LiteralPositions, lower_text
 
     texts = [
         "It was not clear whether he was unclear if it wasn't helping; therapy was requested and is being "
@@ -387,10 +422,40 @@ def test_one_pass_matching_equals_each_matcher_on_its_own():
     rules = load_rules()
     for text in texts:
         clear_caches()
-        doc = _Doc(text, rules)
-        low = _lower(text)
+        doc = rules.engine.document(text)
         for m in rules.matchers:
-            assert doc.seen[_SPANS_KEY][m] == m.spans(low), m.patterns
+            assert doc.spans(m) == m.spans(LiteralPositions(lower_text(text))), m.patterns
+
+
+def test_required_literals_open_every_match():
+    """The literal prefilter may only skip places where no match can start: every match of
+    every shipped pattern, in letters and in hand-made text, opens with one of its literals."""
+    import re
+
+    from imr_ml.knowledge.taxonomy import lower_pattern
+    from imr_ml.synth.generate import iter_letters
+    from imr_ml.text import lower_text, required_literals
+
+    rules = load_rules()
+    texts = [lower_text(letter) for _, letter, _ in iter_letters(4, seed=5)]
+    texts.append("anticipated no changes in medication; positive seated slr; post-op day 3; breast carcinoma; "
+                 "chiropractic x 6, chiro, cmt; he anticipates; s/p fusion 10/2016 (1/2/2015)")
+    checked = 0
+    for m in rules.matchers:
+        for p in m.patterns:
+            lp = lower_pattern(p)
+            lp = lp[2:] if lp.startswith("\\b") else lp
+            lits = required_literals(lp)
+            if lits is None:
+                continue
+            for low in texts:
+                for hit in re.finditer(lp, low):
+                    if hit.end() > hit.start():
+                        checked += 1
+                        assert low.startswith(lits, hit.start()), (p, hit.group(), lits)
+    assert checked > 100
+    assert required_literals(r"(?i)abc") is None and required_literals(r"\w+ing") is None
+    assert required_literals(r"anticipat(e|ed|es)\b") == ("anticipate",)
 
 
 def test_literal_guided_finditer_equals_finditer():
@@ -398,17 +463,17 @@ def test_literal_guided_finditer_equals_finditer():
     same matches as `finditer`, whole text or a stretch of it."""
     import re
 
-    from imr_ml.signals.extract import _Doc, _finditer, _lower
+    from imr_ml.text import lower_text
 
     rules = load_rules()
     text = ("PT x6 and physical therapy, then hand therapy sessions; apt note: OT visits, ot, pt. "
             "Physiotherapy (12 visits) and Norco, norco 10/325; acupuncture / electroacupuncture.")
-    doc = _Doc(text, rules)
-    low = _lower(text)
+    doc = rules.engine.document(text)
+    low = lower_text(text)
     for rx in [*rules.modality.values(), re.compile(r"\bnorco\b")]:
         for start, end in [(0, len(low)), (5, 60), (30, 31), (len(low), len(low))]:
             want = [m.span() for m in rx.finditer(low, start, end)]
-            assert [m.span() for m in _finditer(rx, doc, start, end)] == want, (rx.pattern, start, end)
+            assert [m.span() for m in doc.finditer(rx, start, end)] == want, (rx.pattern, start, end)
 
 
 @pytest.mark.parametrize("text", ["Additional PHYSICAL therapy x 6", "ACUPUNCTURE 2x3", "İbuprofen 800 mg",
@@ -493,18 +558,17 @@ def test_cli_signals_bad_input(tmp_path):
     assert res.exit_code == 2 and "bad rules file" in res.output
 
 
-def test_fewer_gc_pauses_relaxes_collection_inside_and_restores_it():
+def test_library_leaves_garbage_collection_settings_alone():
+    """Analysing and scoring change no interpreter-wide state: the GC thresholds a caller set
+    are the ones it finds after scoring (the CLI alone may tune them, for itself)."""
     import gc
 
-    from imr_ml.signals.extract import _GC_YOUNG, fewer_gc_pauses
+    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.scoring.score import request_row, score_rows
 
     before = gc.get_threshold()
-    assert before[0] != _GC_YOUNG
-    with fewer_gc_pauses():
-        assert gc.get_threshold()[0] == _GC_YOUNG
-        with fewer_gc_pauses():  # nested: the outer state stands
-            pass
-        assert gc.get_threshold()[0] == _GC_YOUNG
+    row = request_row("58F, fell at work. Failed 6 weeks of PT.", "MRI right shoulder")
+    list(score_rows(load_model_dir("builtin"), [row]))
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
@@ -525,25 +589,6 @@ def test_scoring_request_after_request_does_not_accumulate_garbage():
     for _ in range(400):
         list(score_rows(loaded, [dict(row)]))
     assert len(gc.get_objects()) - start < 2000  # 400 calls leaked ~17,000 objects before the fix
-
-
-def test_garbage_made_inside_fewer_gc_pauses_is_still_collected():
-    import gc
-    import weakref
-
-    from imr_ml.signals.extract import fewer_gc_pauses
-
-    class Node:
-        pass
-
-    with fewer_gc_pauses():
-        node = Node()
-        node.me = node  # a cycle: only the collector frees it
-        ref = weakref.ref(node)
-        del node
-    assert ref() is not None and gc.get_freeze_count() == 0
-    gc.collect()
-    assert ref() is None
 
 
 # ---------------------------------------------------------------- signals for guideline rules
@@ -582,7 +627,8 @@ GUIDELINE_SIGNAL_CASES = {
     "drug_screen": (
         ["UDS 5/2016 consistent.", "The urine toxicology screen was appropriate.",
          "A urine drug screen on 3/1/2016 was consistent with prescribed medications."],
-        ["No UDS on file.", "Plan to obtain a urine drug screen.", "The request for a urine drug screen was non-certified."],
+        ["No UDS on file.", "Plan to obtain a urine drug screen.",
+         "The request for a urine drug screen was non-certified."],
     ),
     "opioid_agreement": (
         ["He signed an opioid agreement.", "Pain contract on file.", "The worker has a signed narcotic contract."],
@@ -622,13 +668,15 @@ GUIDELINE_SIGNAL_CASES = {
     "device_trial": (
         ["She completed a 30-day TENS trial with decreased pain and medication use.",
          "One-month home TENS trial gave 50% less pain.", "A trial of TENS in therapy helped."],
-        ["No TENS trial was documented.", "A one-month TENS trial is recommended.", "Request for 30-day trial of H-wave.",
+        ["No TENS trial was documented.", "A one-month TENS trial is recommended.",
+         "Request for 30-day trial of H-wave.",
          "Treatment has included a TENS unit rental."],
     ),
     "recent_surgery": (
         ["Status post arthroscopy 3 weeks ago.", "S/p ACDF on 10/2016, now 6 weeks post-op.", "Post-op week 4.",
          "She is 2 weeks post-op from a carpal tunnel release.", "He recently underwent a rotator cuff repair."],
-        ["She had a knee arthroscopy in 2009.", "Surgery is scheduled in 3 weeks.", "Postoperative physical therapy is requested."],
+        ["She had a knee arthroscopy in 2009.", "Surgery is scheduled in 3 weeks.",
+         "Postoperative physical therapy is requested."],
     ),
     "acute_exacerbation": (
         ["Acute flare of low back pain.", "Exacerbation 1 week ago.", "He had a flare-up after lifting.",
@@ -638,7 +686,8 @@ GUIDELINE_SIGNAL_CASES = {
     ),
     "neuropathic_pain": (
         ["Diabetic neuropathy.", "Burning pain in the foot.", "CRPS of the right hand.", "Postherpetic neuralgia."],
-        ["No neuropathic pain was documented.", "Gabapentin is a first-line option for neuropathic pain.", "Denies burning pain."],
+        ["No neuropathic pain was documented.", "Gabapentin is a first-line option for neuropathic pain.",
+         "Denies burning pain."],
     ),
     "long_term_use": (
         ["He has been on Soma for over a year.", "Flexeril since 2014.", "Chronic use of opioids.",
@@ -683,7 +732,6 @@ def test_guideline_signals(name, text, expected):
 
 
 def test_guideline_signals_are_features_with_descriptions():
-    from imr_ml.signals.extract import load_rules
 
     rules = {r.name: r for r in load_rules().text_rules}
     for name in GUIDELINE_SIGNAL_CASES:
@@ -698,10 +746,14 @@ def test_guideline_signal_evidence_points_at_the_phrase():
     assert any("for over a year" in text[a:b] for _, a, b in lt.evidence)
 
 
+_NORCO_NOTE = "Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min"
+
+
 @pytest.mark.parametrize(
     "text,name,expected",
     [
-        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "prior_trial_without_benefit", True),
+        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "prior_trial_without_benefit",
+         True),
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "neuro_deficit", True),
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "failed_conservative_care", True),
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "working", False),
@@ -709,11 +761,11 @@ def test_guideline_signal_evidence_points_at_the_phrase():
         ("Acupuncture x6 done, no change in function, still off work.", "functional_improvement", False),
         ("Acupuncture x6 done, no change in function, still off work.", "off_work", True),
         ("Acupuncture x6 done, no change in function, still off work.", "working", False),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "opioid_use", True),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "functional_improvement", True),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "drug_screen", True),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "cures_checked", True),
-        ("Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ meds, able to walk 30 min", "long_term_use", True),
+        (_NORCO_NOTE, "opioid_use", True),
+        (_NORCO_NOTE, "functional_improvement", True),
+        (_NORCO_NOTE, "drug_screen", True),
+        (_NORCO_NOTE, "cures_checked", True),
+        (_NORCO_NOTE, "long_term_use", True),
         ("LBP radiating to L leg, +SLR, diminished L ankle reflex, EHL 4/5", "radiculopathy", True),
         ("LBP radiating to L leg, +SLR, diminished L ankle reflex, EHL 4/5", "neuro_deficit", True),
         ("R leg numbness, SLR positive on the R.", "radiculopathy", True),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, check_out, fail, progress_bar, writing
+from imr_ml.cli._app import app, check_out, fail, fewer_gc_pauses, progress_bar, writing
 
 NO_SUMMARY = "no clinical summary for --item: pass --summary-file FILE or pipe the summary on stdin"
 
@@ -153,8 +153,9 @@ def score(
     n_jobs = (jobs or os.cpu_count() or 1) if len(rows) >= 4 * BATCH else 1
     results, summary = [], BatchSummary()
     try:
+        # a batch command: the CLI, not the library, tunes the GC for itself
         with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update, \
-                _sink(out) as write:
+                _sink(out) as write, fewer_gc_pauses():
             for r in score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs):
                 summary.add(r)
                 write(r)

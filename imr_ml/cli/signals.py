@@ -13,10 +13,10 @@ from imr_ml.cli._app import app, fail, read_inputs
 def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
     """One record per row: identity, item, and {signal: {value, evidence[field,start,end,text]}}.
 
-    Only the row's PRE_DECISION fields are read (`imr_ml.signals.extract.extract_signals`).
+    Only the row's PRE_DECISION fields are read (`imr_ml.signals.extract_signals`).
     """
     from imr_ml.schema import PRE_DECISION
-    from imr_ml.signals.extract import extract_signals, signals_as_dict
+    from imr_ml.signals import extract_signals, signals_as_dict
 
     out = []
     for row in rows:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, check_out, fail, progress, read_inputs, writing
+from imr_ml.cli._app import app, check_out, fail, fewer_gc_pauses, progress, read_inputs, writing
 
 EXAMPLES = """Examples:
 
@@ -60,7 +60,7 @@ def train(
         fail("no training rows found in the inputs")
     _say_forecast(rows, opts, as_json)
     try:
-        with progress(show) as rep:
+        with progress(show) as rep, fewer_gc_pauses():  # the CLI, not the library, tunes the GC for itself
             result = fit(rows, opts, reporter=rep, inputs=[str(p) for p in inputs])
         with writing(out):
             path = save(result, out)

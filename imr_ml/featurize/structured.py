@@ -18,15 +18,7 @@ from imr_ml.featurize.frame import RowInput, to_frame
 from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.schema import PRE_DECISION
-from imr_ml.signals import fields
-from imr_ml.signals.extract import (
-    SAME_MODALITY_SIGNALS,
-    SignalValues,
-    clear_caches,
-    extract_signals,
-    fewer_gc_pauses,
-    load_rules,
-)
+from imr_ml.signals import SAME_MODALITY_SIGNALS, SignalValues, clear_caches, extract_signals, fields, load_rules
 
 
 class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
@@ -124,8 +116,7 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
 
     def raw_matrix(self, X) -> np.ndarray:
         """The unscaled matrix of rows `X` (remembered rows are not analysed again)."""
-        with fewer_gc_pauses():
-            return self._raw_rows(X)
+        return self._raw_rows(X)
 
     def _raw_rows(self, X) -> np.ndarray:
         records = to_frame(X).to_dict("records")

@@ -60,7 +60,7 @@ from imr_ml.modeling.ranges import training_ranges
 from imr_ml.modeling.rowcheck import check_classes, check_labels, check_row_types
 from imr_ml.modeling.streaming import STREAMING_MIN_ITEMS, fit_streaming
 from imr_ml.schema import PRE_DECISION
-from imr_ml.signals.extract import clear_caches
+from imr_ml.signals import clear_caches
 
 ESTIMATE_SAMPLE = 200  # rows whose features are timed to forecast a training run
 

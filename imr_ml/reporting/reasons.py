@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import categorize, load_toml
+from imr_ml.signals import load_rules
+from imr_ml.text import nearest_cue
 
 EXAMPLES_PER_REASON = 3
 ROLES = ("skip", "guideline", "finding", "history")
@@ -94,7 +96,7 @@ def _negated(doc, sentence_start: int, start: int, end: int, path: str | None) -
     before the match."""
     if load_reading(path).sentence_negation.search(doc.text, sentence_start, start):
         return True
-    return doc.nearest(doc.rules.cues["negation"], start, end) is not None
+    return nearest_cue(doc, doc.rules.cues["negation"], start, end) is not None
 
 
 def _sentence_reasons(doc, s: int, e: int, path: str | None) -> dict[str, tuple[int, int]]:
@@ -116,9 +118,7 @@ def _sentence_reasons(doc, s: int, e: int, path: str | None) -> dict[str, tuple[
 def find_reasons(rationale: str, path: str | None = None) -> dict[str, tuple[int, int]]:
     """Each reason the reviewer's own findings give in one rationale, with the span of its
     first mention."""
-    from imr_ml.signals.extract import _Doc, _load_rules
-
-    doc = _Doc(rationale or "", _load_rules(None))
+    doc = load_rules().engine.document(rationale or "")
     found: dict[str, tuple[int, int]] = {}
     for s, e in _sentences(doc):
         for name, span in _sentence_reasons(doc, s, e, path).items():

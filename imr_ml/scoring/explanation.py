@@ -19,8 +19,7 @@ from functools import lru_cache
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.modeling.model import ScoringModel
-from imr_ml.signals.extract import load_rules
-from imr_ml.signals.readers import category_prior
+from imr_ml.signals import category_prior, load_rules
 
 FIELD_LABELS = {
     "retrospective": "the request is retrospective (service already given)",

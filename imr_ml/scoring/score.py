@@ -25,7 +25,7 @@ from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
 from imr_ml.scoring.hints import hints_for
-from imr_ml.signals.extract import SignalValues, extract_signals, fewer_gc_pauses
+from imr_ml.signals import SignalValues, extract_signals
 from imr_ml.signals.fields import evidence_signal
 
 MIN_SUMMARY_WORDS = 12
@@ -200,17 +200,16 @@ def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs
         One result per row, in the rows' order.
     """
     batches = _batches(rows, batch)
-    with fewer_gc_pauses():
-        if n_jobs > 1:
-            scored = ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
-        else:
-            scored = (_score_batch(loaded, b, top) for b in batches)
-        done = 0
-        for results in scored:
-            yield from results
-            done += len(results)
-            if progress:
-                progress(done)
+    if n_jobs > 1:
+        scored = ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
+    else:
+        scored = (_score_batch(loaded, b, top) for b in batches)
+    done = 0
+    for results in scored:
+        yield from results
+        done += len(results)
+        if progress:
+            progress(done)
 
 
 def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -234,8 +233,7 @@ def _init_scorer(loaded, top: int) -> None:
 
 
 def _score_in_worker(rows: list[dict]) -> list[dict]:
-    with fewer_gc_pauses():
-        return _score_batch(_SCORER["loaded"], rows, _SCORER["top"])
+    return _score_batch(_SCORER["loaded"], rows, _SCORER["top"])
 
 
 Z90 = 1.6448536269514722  # standard normal quantile of a two-sided 90% interval

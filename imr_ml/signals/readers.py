@@ -12,36 +12,11 @@ from functools import lru_cache
 from typing import Any
 
 from imr_ml.knowledge.taxonomy import load_taxonomy
+from imr_ml.text.numbers import parse_number
 
 Evidence = list[tuple[str, int, int]]
 
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "twenty-four": 24,
-    "thirty": 30, "sixty": 60, "ninety": 90,
-}
-
 POST_SURGICAL_DAYS = 183  # the MTUS post-surgical physical medicine periods run up to about 6 months
-
-
-def to_int(tok: str) -> int | None:
-    """A count written in digits or words ("12", "Twelve"), or None.
-
-    Parameters
-    ----------
-    tok : str
-        One token.
-
-    Returns
-    -------
-    int or None
-        Its value; None when it is neither digits nor a known number word.
-    """
-    tok = tok.lower()
-    if tok.isdigit():
-        return int(tok)
-    return NUMBER_WORDS.get(tok)
 
 
 def parse_quantity(item: str, rules: Any) -> tuple[int | None, tuple[int, int] | None]:
@@ -68,11 +43,11 @@ def parse_quantity(item: str, rules: Any) -> tuple[int | None, tuple[int, int] |
             continue
         g = m.groupdict()
         if g.get("a") and g.get("b"):
-            a, b = to_int(g["a"]), to_int(g["b"])
+            a, b = parse_number(g["a"]), parse_number(g["b"])
             if a is not None and b is not None and 0 < a * b <= 1000:
                 return a * b, m.span()
         elif g.get("n"):
-            n = to_int(g["n"])
+            n = parse_number(g["n"])
             if n is not None and 0 < n <= 1000:
                 return n, m.span()
     return None, None

@@ -1,0 +1,270 @@
+"""The compiled signal rules of one `signals.toml`: the engine's cue sets and text rules
+plus the domain tables (item words, quantities, trials, modalities, regions, guidelines,
+prior use), with the memos of the analyses made with them."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from imr_ml.knowledge.taxonomy import AnyCase, categorize, load_toml, lower_pattern
+from imr_ml.text.engine import Engine, compile_engine
+from imr_ml.text.literals import required_literals
+from imr_ml.text.matcher import Matcher
+from imr_ml.text.negex import CueSet, TextRule
+from imr_ml.text.numbers import number_groups
+
+
+class Memo:
+    """A bounded memo: the oldest entry leaves first when it is full.
+
+    Parameters
+    ----------
+    size : int
+        How many entries it keeps.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()  # a plain dict's first key gets slow to find as its front is popped
+
+    def get(self, key: Any) -> Any:
+        """The value remembered for `key`, or None.
+
+        Parameters
+        ----------
+        key : hashable
+            The key.
+
+        Returns
+        -------
+        object or None
+            The value.
+        """
+        return self._entries.get(key)
+
+    def put(self, key: Any, value: Any) -> Any:
+        """Remember `value` for `key`.
+
+        Parameters
+        ----------
+        key : hashable
+            The key.
+        value : object
+            The value.
+
+        Returns
+        -------
+        object
+            `value`.
+        """
+        if len(self._entries) >= self.size:
+            self._entries.popitem(last=False)
+        self._entries[key] = value
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._entries.clear()
+
+
+@dataclass(frozen=True)
+class Memos:
+    """What the analyses remember: summaries, items and rows repeat across letters.
+
+    Parameters
+    ----------
+    summaries, items, rows : Memo
+        Analyses of a summary, of an item's text, of a whole row.
+    terms : Memo
+        Compiled modality and drug patterns.
+    counts : Memo
+        Compiled prior-count patterns of a modality.
+    """
+
+    summaries: Memo = field(default_factory=lambda: Memo(256))
+    items: Memo = field(default_factory=lambda: Memo(8192))
+    rows: Memo = field(default_factory=lambda: Memo(4096))
+    terms: Memo = field(default_factory=lambda: Memo(512))
+    counts: Memo = field(default_factory=lambda: Memo(64))
+
+    def clear(self) -> None:
+        """Forget everything."""
+        for memo in (self.summaries, self.items, self.rows, self.terms, self.counts):
+            memo.clear()
+
+
+@dataclass(frozen=True)
+class PriorUse:
+    """How prior use of the item's own treatment is read (`[prior]` of the rules).
+
+    Parameters
+    ----------
+    medication_categories : frozenset of str
+        Item categories that are medications: their drug name is looked for.
+    skip_words : frozenset of str
+        Words opening an item that name no drug ("compound", "retro").
+    generic_words : frozenset of str
+        Words of an item that name no drug, for its mention in the summary.
+    history, exclude, count_exclude : tuple of str
+        Cue sets that mark a mention as past or current use, that cancel such a mention,
+        and that cancel a count of prior sessions.
+    """
+
+    medication_categories: frozenset[str] = frozenset()
+    skip_words: frozenset[str] = frozenset()
+    generic_words: frozenset[str] = frozenset()
+    history: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    count_exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class SignalRules:
+    """Compiled rules of one signals TOML (`load_rules` gives one per file).
+
+    Parameters
+    ----------
+    engine : Engine
+        Cue sets, terminators and text rules.
+    item : dict of str to AnyCase
+        Item wordings (additional, post_op, purchase, rental, retrospective).
+    quantity : tuple of AnyCase
+        Requested-quantity patterns, in order.
+    trial_max : dict of str to int
+        The usual initial trial of a category, in visits.
+    modality : dict of str to re.Pattern
+        Lower-case modality words of a category.
+    region : dict of str to Matcher
+        Body regions.
+    guideline : dict of str to AnyCase
+        Cited guidelines.
+    prior : PriorUse
+        How prior use is read.
+    source : str
+        Where the rules came from.
+    memos : Memos
+        What analyses with these rules remember.
+    """
+
+    engine: Engine
+    item: dict[str, AnyCase]
+    quantity: tuple[AnyCase, ...]
+    trial_max: dict[str, int]
+    modality: dict[str, re.Pattern]
+    region: dict[str, Matcher]
+    guideline: dict[str, AnyCase]
+    prior: PriorUse
+    source: str
+    memos: Memos = field(default_factory=Memos)
+
+    @property
+    def cues(self) -> dict[str, CueSet]:
+        """The cue sets by name."""
+        return self.engine.cues
+
+    @property
+    def text_rules(self) -> tuple[TextRule, ...]:
+        """The text signals' rules, in order."""
+        return self.engine.text_rules
+
+    @property
+    def matchers(self) -> tuple[Matcher, ...]:
+        """Every matcher a document of these rules finds at once."""
+        return self.engine.matchers
+
+    def cue_sets(self, names: tuple[str, ...]) -> tuple[CueSet, ...]:
+        """The cue sets of these names that the rules have.
+
+        Parameters
+        ----------
+        names : tuple of str
+            Cue set names.
+
+        Returns
+        -------
+        tuple of CueSet
+            Those defined, in order.
+        """
+        return tuple(self.engine.cues[n] for n in names if n in self.engine.cues)
+
+    def clear(self) -> None:
+        """Forget every remembered analysis and word."""
+        self.memos.clear()
+        self.engine.clear()
+
+
+def _prior_use(table: dict) -> PriorUse:
+    return PriorUse(medication_categories=frozenset(table.get("medication_categories", ())),
+                    skip_words=frozenset(table.get("skip_words", ())),
+                    generic_words=frozenset(table.get("generic_words", ())),
+                    history=tuple(table.get("history_cues", ())), exclude=tuple(table.get("exclude_cues", ())),
+                    count_exclude=tuple(table.get("count_exclude_cues", ())))
+
+
+def _compile(path: str | None) -> SignalRules:
+    data = load_toml("signals.toml", path)
+    region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
+    return SignalRules(
+        engine=compile_engine(data, extra_matchers=region.values()),
+        item={k: AnyCase(v) for k, v in data.get("item", {}).items() if isinstance(v, str)},
+        quantity=tuple(AnyCase(number_groups(p)) for p in data.get("item", {}).get("quantity", ())),
+        trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
+        modality={k: re.compile(lower_pattern(v)) for k, v in data.get("modality", {}).items()},
+        region=region,
+        guideline={k: AnyCase(v) for k, v in data.get("guideline", {}).items()},
+        prior=_prior_use(data.get("prior", {})),
+        source=str(path) if path else "features/signals.toml",
+    )
+
+
+_LOADED: dict[str | None, SignalRules] = {}  # one compiled rules object per file
+
+
+def load_rules(rules: str | Path | SignalRules | None = None) -> SignalRules:
+    """The compiled rules: the shipped `features/signals.toml`, or the user's TOML path.
+
+    Parameters
+    ----------
+    rules : str, Path, SignalRules or None
+        A TOML path, rules already compiled, or None for the shipped file.
+
+    Returns
+    -------
+    SignalRules
+        The rules, compiled once per path.
+    """
+    if isinstance(rules, SignalRules):
+        return rules
+    key = str(rules) if rules is not None else None
+    found = _LOADED.get(key)
+    if found is None:
+        found = _LOADED[key] = _compile(key)
+    return found
+
+
+def signal_names(rules: str | Path | SignalRules | None = None) -> tuple[str, ...]:
+    """Names of the text signals, in rules order.
+
+    Parameters
+    ----------
+    rules : str, Path, SignalRules or None
+        As for `load_rules`.
+
+    Returns
+    -------
+    tuple of str
+        The names.
+    """
+    return tuple(r.name for r in load_rules(rules).text_rules)
+
+
+def clear_caches() -> None:
+    """Forget every remembered analysis (summaries, items, rows, words), e.g. to time a cold run."""
+    for rules in _LOADED.values():
+        rules.clear()
+    categorize.cache_clear()
+    required_literals.cache_clear()

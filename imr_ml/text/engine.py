@@ -1,0 +1,128 @@
+"""The engine's compiled rules: cue sets, clause terminators and text rules read from a
+TOML table, with the word index that finds all their matchers in one pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from imr_ml.text.document import Document
+from imr_ml.text.matcher import Matcher
+from imr_ml.text.negex import NEGATION, CueSet, TextRule
+from imr_ml.text.wordindex import WordIndex
+
+
+def matcher_of(patterns: Iterable[str] | None) -> Matcher | None:
+    """A matcher of the non-empty patterns, or None when there are none.
+
+    Parameters
+    ----------
+    patterns : iterable of str or None
+        Regexes (empty strings are skipped).
+
+    Returns
+    -------
+    Matcher or None
+        Their matcher.
+    """
+    kept = [p for p in (patterns or []) if p]
+    return Matcher(kept) if kept else None
+
+
+@dataclass(frozen=True, eq=False)
+class Engine:
+    """Compiled matching rules.
+
+    Parameters
+    ----------
+    cues : dict of str to CueSet
+        The cue sets by name.
+    terminators : Matcher or None
+        Clause terminators.
+    abbreviations : frozenset of str
+        Abbreviations whose period ends no sentence.
+    text_rules : tuple of TextRule
+        The text signals' rules, in order.
+    matchers : tuple of Matcher
+        Every matcher a document finds at once (the rules' and any extra ones).
+    index : WordIndex
+        Their word-keyed patterns; it remembers words seen (`clear` forgets).
+    """
+
+    cues: dict[str, CueSet]
+    terminators: Matcher | None
+    abbreviations: frozenset[str]
+    text_rules: tuple[TextRule, ...]
+    matchers: tuple[Matcher, ...]
+    index: WordIndex
+
+    def document(self, text: str) -> Document:
+        """A text indexed with these rules.
+
+        Parameters
+        ----------
+        text : str
+            The text.
+
+        Returns
+        -------
+        Document
+            The document.
+        """
+        return Document(text, self)
+
+    def clear(self) -> None:
+        """Forget what the word index remembered (e.g. to time a cold run)."""
+        self.index.clear()
+
+
+def _cue_set(name: str, table: Mapping[str, Any], default_window: int) -> CueSet:
+    return CueSet(name=name, role=str(table.get("role", name)), window=int(table.get("window", default_window)),
+                  pre=matcher_of(table.get("pre")), post=matcher_of(table.get("post")),
+                  pseudo=matcher_of(table.get("pseudo")), clause_pre=matcher_of(table.get("clause_pre")))
+
+
+def _text_rule(spec: Mapping[str, Any], cues: dict[str, CueSet]) -> TextRule:
+    def sets(key: str, default: Iterable[str] = ()) -> tuple[CueSet, ...]:
+        names = spec.get(key, default)
+        for ref in names:
+            if ref not in cues:
+                raise ValueError(f"signal {spec['name']!r} refers to unknown cue set {ref!r}")
+        return tuple(cues[n] for n in names)
+
+    negation_sets = [n for n, c in cues.items() if c.role == NEGATION]
+    return TextRule(name=spec["name"], description=spec.get("description", ""), field=spec.get("field", "summary"),
+                    patterns=matcher_of(spec.get("patterns")), standalone=matcher_of(spec.get("standalone")),
+                    negated=matcher_of(spec.get("negated")), exclude=sets("exclude"), require=sets("require"),
+                    unless=matcher_of(spec.get("unless")), negated_by=sets("negated_by", negation_sets))
+
+
+def compile_engine(data: Mapping[str, Any], extra_matchers: Iterable[Matcher] = ()) -> Engine:
+    """Compile the `[settings]`, `[cues.*]` and `[[signal]]` tables of a rules file.
+
+    Parameters
+    ----------
+    data : mapping
+        The parsed TOML (see `features/signals.toml`).
+    extra_matchers : iterable of Matcher
+        Other matchers every document should find at once (e.g. body regions).
+
+    Returns
+    -------
+    Engine
+        The compiled rules.
+    """
+    settings = data.get("settings", {})
+    default_window = int(settings.get("default_window", 6))
+    cues = {name: _cue_set(name, table, default_window) for name, table in data.get("cues", {}).items()}
+    text_rules = tuple(_text_rule(spec, cues) for spec in data.get("signal", []))
+    terminators = matcher_of(settings.get("terminators"))
+    extra = list(extra_matchers)
+    found = [terminators, *extra]
+    found += [m for c in cues.values() for m in (c.pre, c.post, c.pseudo, c.clause_pre)]
+    found += [m for t in text_rules for m in (t.patterns, t.standalone, t.negated, t.unless)]
+    matchers = tuple(dict.fromkeys(m for m in found if m is not None))
+    return Engine(cues=cues, terminators=terminators,
+                  abbreviations=frozenset(a.replace("\\", "") for a in settings.get("abbreviations", ())),
+                  text_rules=text_rules, matchers=matchers, index=WordIndex(matchers))

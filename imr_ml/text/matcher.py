@@ -1,0 +1,273 @@
+"""Several case-insensitive regexes searched as one, and the literal positions they share.
+
+Patterns are matched against the *lower-cased* text (`lower_text`), so they may be written
+in any case. A pattern whose matches all open with one of a few literals
+(`required_literals`) is tried only where those occur; the others are scanned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from imr_ml.knowledge.taxonomy import lower_pattern
+from imr_ml.text.literals import required_literals
+
+Span = tuple[int, int]
+
+
+def is_word(c: str) -> bool:
+    """Whether a character is a regex word character.
+
+    Parameters
+    ----------
+    c : str
+        One character.
+
+    Returns
+    -------
+    bool
+        True for letters, digits and the underscore.
+    """
+    return c.isalnum() or c == "_"
+
+
+def lower_text(text: str) -> str:
+    """Lower-cased text with the same length, so offsets into it are offsets into `text`.
+
+    U+FFFE, which text extraction leaves where a word was hyphenated across a line
+    ("non\\ufffecertified"), is read as a hyphen.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The text, lower-cased character by character.
+    """
+    low = text.lower()
+    if len(low) != len(text):  # a few characters lower-case to two code points
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if "\ufffe" in low:
+        low = low.replace("\ufffe", "-")
+    return low
+
+
+class LiteralPositions:
+    """Where literals occur in one lower-cased text, found once for every matcher.
+
+    Parameters
+    ----------
+    low : str
+        The lower-cased text.
+    """
+
+    __slots__ = ("low", "_anywhere", "_word_starts")
+
+    def __init__(self, low: str):
+        self.low = low
+        self._anywhere: dict[str, list[int]] = {}
+        self._word_starts: dict[str, list[int]] = {}
+
+    def anywhere(self, lit: str) -> list[int]:
+        """Every start of `lit` in the text.
+
+        Parameters
+        ----------
+        lit : str
+            A lower-case literal.
+
+        Returns
+        -------
+        list of int
+            Its starts, in order.
+        """
+        pos = self._anywhere.get(lit)
+        if pos is None:
+            pos = self._anywhere[lit] = self._find(lit, False)
+        return pos
+
+    def word_starts(self, lit: str) -> list[int]:
+        """The starts of `lit` that open a word.
+
+        Parameters
+        ----------
+        lit : str
+            A lower-case literal opening with a word character.
+
+        Returns
+        -------
+        list of int
+            Its starts at word starts, in order.
+        """
+        pos = self._word_starts.get(lit)
+        if pos is None:
+            pos = self._word_starts[lit] = self._find(lit, True)
+        return pos
+
+    def _find(self, lit: str, at_word_start: bool) -> list[int]:
+        low = self.low
+        pos = []
+        i = low.find(lit)
+        while i != -1:
+            if not at_word_start or i == 0 or not is_word(low[i - 1]):
+                pos.append(i)
+            i = low.find(lit, i + 1)
+        return pos
+
+
+def merged_spans(spans: list[Span]) -> list[Span]:
+    """Spans as one alternation gives them: leftmost, non-overlapping, longest first.
+
+    Parameters
+    ----------
+    spans : list of (int, int)
+        Match spans in any order (sorted in place).
+
+    Returns
+    -------
+    list of (int, int)
+        The spans kept, in text order.
+    """
+    if len(spans) < 2:
+        return spans
+    spans.sort(key=lambda t: (t[0], -t[1]))
+    merged, last = [], -1
+    for s, e in spans:
+        if s >= last:
+            merged.append((s, e))
+            last = e
+    return merged
+
+
+class WordKeyed:
+    """A pattern whose every match opens a word with one of a few known words.
+
+    Parameters
+    ----------
+    rx : re.Pattern
+        The compiled lower-case pattern, without its leading ``\\b``.
+    words : tuple of str
+        The words its matches open with (a text word must begin with one of them).
+    """
+
+    __slots__ = ("rx", "words")
+
+    def __init__(self, rx: re.Pattern, words: tuple[str, ...]):
+        self.rx = rx
+        self.words = words
+
+
+class Matcher:
+    """Several regexes searched as one.
+
+    Parameters
+    ----------
+    patterns : iterable of str
+        Python regexes, matched case-insensitively.
+
+    Notes
+    -----
+    Each pattern is one of three kinds: *word-keyed* (it opens with ``\\b`` and a known
+    word: tried only at word starts that begin that word, see `imr_ml.text.wordindex`),
+    *literal* (tried only where one of its required literals occurs) or *scanned*.
+    A leading ``\\b`` is checked in Python.
+    """
+
+    __slots__ = ("patterns", "keyed", "literal", "scanned", "single")
+
+    def __init__(self, patterns: Iterable[str]):
+        self.patterns = tuple(patterns)
+        keyed, literal, scanned = [], [], []
+        for p in self.patterns:
+            lp = lower_pattern(p)
+            need_b = lp.startswith("\\b")
+            if need_b:
+                lp = lp[2:]
+            lits = required_literals(lp)
+            rx = re.compile(lp)
+            if lits is None:
+                scanned.append((rx, need_b))
+            elif need_b and all(re.match(r"\w\w", x) for x in lits):
+                words = {re.match(r"\w+", x).group() for x in lits}  # type: ignore[union-attr]
+                keyed.append(WordKeyed(rx, tuple(sorted(words))))
+            else:
+                literal.append((rx, lits, need_b))
+        self.keyed = tuple(keyed)
+        self.literal = tuple(literal)
+        self.scanned = tuple(scanned)
+        # one pattern searched in a short text of its own (an item): one regex search
+        self.single = re.compile(lower_pattern(self.patterns[0])) if len(self.patterns) == 1 else None
+
+    @staticmethod
+    def _boundary_ok(s: int, e: int, low: str, need_b: bool) -> bool:
+        if s == e:
+            return False
+        return not need_b or s == 0 or is_word(low[s - 1]) != is_word(low[s])
+
+    def spans(self, positions: LiteralPositions, keyed_spans: list[Span] | None = None) -> list[Span]:
+        """Every match of the patterns in a text, as one alternation finds them.
+
+        Parameters
+        ----------
+        positions : LiteralPositions
+            The text's literal positions (shared by the matchers of one text).
+        keyed_spans : list of (int, int), optional
+            The matches of the word-keyed patterns, when a word index found them already
+            (the list is extended and sorted); otherwise they are searched here.
+
+        Returns
+        -------
+        list of (int, int)
+            Leftmost, non-overlapping, longest-first match spans, in text order.
+        """
+        if keyed_spans is not None and not self.literal and not self.scanned:
+            return merged_spans(keyed_spans)
+        low = positions.low
+        out = keyed_spans if keyed_spans is not None else self._keyed_spans(positions)
+        for rx, lits, need_b in self.literal:
+            for lit in lits:  # every match opens with one of these: try the regex only there
+                for i in positions.anywhere(lit):
+                    m = rx.match(low, i)
+                    if m is not None and self._boundary_ok(i, m.end(), low, need_b):
+                        out.append((i, m.end()))
+        for rx, need_b in self.scanned:
+            for m in rx.finditer(low):
+                s, e = m.span()
+                if self._boundary_ok(s, e, low, need_b):
+                    out.append((s, e))
+        return merged_spans(out)
+
+    def _keyed_spans(self, positions: LiteralPositions) -> list[Span]:
+        """The word-keyed patterns' matches, without a word index."""
+        low, out = positions.low, []
+        for pattern in self.keyed:
+            for word in pattern.words:
+                for i in positions.word_starts(word):
+                    m = pattern.rx.match(low, i)
+                    if m is not None and m.end() > i:
+                        out.append((i, m.end()))
+        return out
+
+    def search(self, low: str) -> Span | None:
+        """The first match in a text of its own.
+
+        Parameters
+        ----------
+        low : str
+            A lower-cased text.
+
+        Returns
+        -------
+        (int, int) or None
+            The first match span, if any.
+        """
+        if self.single is not None:
+            m = self.single.search(low)
+            if m is None or m.end() > m.start():  # an empty match: let the full search judge
+                return m.span() if m else None
+        found = self.spans(LiteralPositions(low))
+        return found[0] if found else None

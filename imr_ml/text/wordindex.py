@@ -1,0 +1,111 @@
+"""The engine's one piece of speed machinery: every word-keyed pattern of a rule set found
+in one pass over a text's words.
+
+Most patterns open with ``\\b`` and one of a few words ("norco", "was", "failed"). Rather
+than each matcher looking for its words, the text's words are split once; only those that
+begin some pattern's opening word are visited, and at each the patterns keyed under it are
+tried. Which patterns a word calls for is remembered: clinical vocabulary repeats from
+letter to letter. It about doubles the speed of signal extraction (2,500 against 1,200
+rows/s on one core, synthetic letters); a next-word gate tried once on top bought nothing
+measurable and was dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from itertools import accumulate, compress
+
+from imr_ml.text.matcher import Matcher, Span
+
+_WORD_SPLIT = re.compile(r"(\w+)")
+_MEMO_SIZE = 200_000  # words (and word pairs) remembered, at most
+
+# (matcher, compiled pattern) keyed under one opening word
+Candidate = tuple[Matcher, re.Pattern]
+
+
+class WordIndex:
+    """The word-keyed patterns of several matchers, keyed by their opening words.
+
+    Parameters
+    ----------
+    matchers : iterable of Matcher
+        The matchers of one rule set.
+    """
+
+    def __init__(self, matchers: Iterable[Matcher]):
+        by_key: dict[str, list[Candidate]] = {}
+        for m in matchers:
+            for pattern in m.keyed:
+                for word in pattern.words:
+                    by_key.setdefault(word, []).append((m, pattern.rx))
+        self.by_key = {w: tuple(v) for w, v in by_key.items()}
+        self.key_lengths = tuple(sorted({len(w) for w in self.by_key}))
+        self.candidates: dict[str, tuple[Candidate, ...]] = {}  # word -> patterns it may open
+        self.plain_words: set[str] = set()  # words that open none
+
+    def clear(self) -> None:
+        """Forget the remembered words (e.g. to time a cold run)."""
+        self.candidates.clear()
+        self.plain_words.clear()
+
+    def find(self, low: str) -> tuple[list[int], dict[Matcher, list[Span]]]:
+        """Word starts of a text and the matches of its word-keyed patterns.
+
+        Parameters
+        ----------
+        low : str
+            The lower-cased text.
+
+        Returns
+        -------
+        starts : list of int
+            The start of every word, in order.
+        found : dict of Matcher to list of (int, int)
+            Each matcher's word-keyed matches, unmerged (`Matcher.spans` merges them).
+        """
+        pieces = _WORD_SPLIT.split(low)  # [gap, word, gap, word, ..., gap]
+        ends = list(accumulate(map(len, pieces)))
+        words = pieces[1::2]
+        starts = ends[0:-1:2]
+        keyed = self._opening_words(words)
+        found: dict[Matcher, list[Span]] = {}
+        memo = self.candidates
+        for w, s in compress(zip(words, starts), map(keyed.__contains__, words)):
+            candidates = memo.get(w)
+            if candidates is None:
+                candidates = self._candidates(w)
+            for m, rx in candidates:
+                hit = rx.match(low, s)
+                if hit is not None and hit.end() > s:
+                    spans = found.get(m)
+                    if spans is None:
+                        found[m] = [(s, hit.end())]
+                    else:
+                        spans.append((s, hit.end()))
+        return starts, found
+
+    def _candidates(self, word: str) -> tuple[Candidate, ...]:
+        """The patterns keyed under the opening words `word` begins with (remembered for
+        the words that have some)."""
+        found = self.candidates.get(word)
+        if found is None:
+            keys = [word[:n] for n in self.key_lengths if n <= len(word) and word[:n] in self.by_key]
+            found = tuple(c for key in keys for c in self.by_key[key])
+            if found and len(self.candidates) < _MEMO_SIZE:
+                self.candidates[word] = found
+        return found
+
+    def _opening_words(self, words: list[str]) -> set[str]:
+        """Which of `words` begin some opening word: words seen before are sorted by set
+        operations; which group a new word joins is remembered."""
+        wset = set(words)
+        known = self.candidates.keys()
+        keyed = wset & known
+        for w in wset - known - self.plain_words:
+            if self._candidates(w):
+                keyed.add(w)
+            elif len(self.plain_words) < _MEMO_SIZE:
+                self.plain_words.add(w)
+        return keyed
