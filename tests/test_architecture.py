@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "imr_ml"
 # Earlier stages first. Shared leaves (schema, textio, pool) come before everything; "" is the
 # package root, whose lazy `load_model` reaches the API.
-STAGES = ["schema", "textio", "pool", "knowledge", "text", "letters", "synth", "signals", "featurize", "modeling",
+STAGES = ["schema", "textio", "pool", "text", "knowledge", "letters", "synth", "signals", "featurize", "modeling",
           "scoring", "reporting", "api", "demo", "web", "cli", "__main__", ""]
 
 

@@ -252,7 +252,8 @@ EXPECTED_FAILED = {
 }
 
 
-@pytest.mark.parametrize("est", [PreDecisionSelector(), TextFeatures(), SignalFeatures()], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("est", [PreDecisionSelector(), TextFeatures(), SignalFeatures()],
+                         ids=lambda e: type(e).__name__)
 def test_check_estimator(est):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -45,7 +45,8 @@ def test_results_have_probability_reasons_with_evidence_and_hints(demo_model):
     upheld, overturned = score_rows(loaded, _example_rows())
     assert 0 <= upheld["p_overturned"] < overturned["p_overturned"] <= 1
     assert upheld["decision"] == "upheld" and overturned["decision"] == "overturned"
-    assert upheld["reasons"] and all({"feature", "label", "contribution", "evidence"} <= set(r) for r in upheld["reasons"])
+    assert upheld["reasons"]
+    assert all({"feature", "label", "contribution", "evidence"} <= set(r) for r in upheld["reasons"])
     with_text = [ev for r in upheld["reasons"] for ev in r["evidence"]]
     assert with_text and all(ev["text"] for ev in with_text)
     assert any("functional improvement" in h for h in upheld["hints"])

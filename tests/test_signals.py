@@ -432,9 +432,9 @@ def test_required_literals_open_every_match():
     every shipped pattern, in letters and in hand-made text, opens with one of its literals."""
     import re
 
-    from imr_ml.knowledge.taxonomy import lower_pattern
     from imr_ml.synth.generate import iter_letters
     from imr_ml.text import lower_text, required_literals
+    from imr_ml.text.anycase import lower_pattern
 
     rules = load_rules()
     texts = [lower_text(letter) for _, letter, _ in iter_letters(4, seed=5)]
@@ -481,7 +481,7 @@ def test_literal_guided_finditer_equals_finditer():
 def test_anycase_search_equals_ignorecase(text):
     import re
 
-    from imr_ml.knowledge.taxonomy import AnyCase
+    from imr_ml.text.anycase import AnyCase
 
     for pattern in (r"\b(physical therapy|acupunct\w*)\b", r"\bk-brace\b", r"\b(retro\w*|DOS)\b", r"ibuprofen"):
         want = re.compile(pattern, re.IGNORECASE).search(text)

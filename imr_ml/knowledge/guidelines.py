@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from imr_ml.knowledge.taxonomy import AnyCase, condition, load_toml
+from imr_ml.knowledge.taxonomy import condition, load_toml
+from imr_ml.text.anycase import AnyCase
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from imr_ml.text.anycase import AnyCase
+
 
 def load_toml(name: str, path: str | Path | None = None) -> dict:
     """Read `features/<name>` (or the user's `path`), as a dict."""
@@ -22,39 +24,6 @@ def load_toml(name: str, path: str | Path | None = None) -> dict:
             return tomllib.load(fh)
     with resources.files("imr_ml.domain").joinpath(name).open("rb") as fh:
         return tomllib.load(fh)
-
-
-def lower_pattern(p: str) -> str:
-    """Lower-case a regex's literal letters, leaving escapes (\\b, \\d, \\W ...) alone."""
-    return re.sub(r"\\.|\(\?P[<=]|[A-Z]", lambda m: m.group() if len(m.group()) > 1 else m.group().lower(), p)
-
-
-class AnyCase:
-    """A case-insensitive regex. ASCII text is lower-cased and searched by a lower-case twin
-    compiled without IGNORECASE: the same matches at the same offsets (group text comes
-    back lower-cased), and faster. Other text keeps the IGNORECASE search, whose
-    Unicode case folding differs. With `opening` (a lower-case literal every match starts
-    with), ASCII text is tried only where it occurs, instead of scanning it all."""
-
-    __slots__ = ("anycase", "lower")
-
-    def __init__(self, pattern: str):
-        self.anycase = re.compile(pattern, re.IGNORECASE)
-        self.lower = re.compile(lower_pattern(pattern))
-
-    def search(self, text: str, opening: str | None = None):
-        if not text.isascii():
-            return self.anycase.search(text)
-        low = text.lower()
-        if opening is None:
-            return self.lower.search(low)
-        i = low.find(opening)
-        while i != -1:
-            m = self.lower.match(low, i)
-            if m is not None:
-                return m
-            i = low.find(opening, i + 1)
-        return None
 
 
 @dataclass(frozen=True)
@@ -113,10 +82,11 @@ def condition(cond) -> Callable[[object], bool]:
         return lambda value: bool(value) is cond
     if isinstance(cond, list):
         allowed = frozenset(cond)
-        return lambda value: (not allowed.isdisjoint(value)) if isinstance(value, (list, tuple, set)) else value in allowed
+        return lambda value: (not allowed.isdisjoint(value)) if isinstance(value, list | tuple | set) \
+            else value in allowed
     m = _NUMERIC.match(str(cond))
     if not m:
         return lambda value: str(value) == str(cond)
     op, num = m.group(1), float(m.group(2))
     compare = {"<": float.__lt__, ">": float.__gt__, "=": float.__eq__}[op]
-    return lambda value: compare(float(value or 0), num)
+    return lambda value: compare(float(value or 0), num)  # type: ignore[arg-type]  # a signal's number

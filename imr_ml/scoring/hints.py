@@ -35,8 +35,21 @@ def _labels(taxonomy: str | None = None) -> dict[str, str]:
 
 
 def hints_for(values: Mapping, path: str | None = None) -> list[str]:
-    """Hints whose conditions all hold. `values` maps signal names (and `category`) to the
-    request's values; a signal it lacks counts as not fired / zero."""
+    """The missing-documentation hints whose conditions all hold for a request.
+
+    Parameters
+    ----------
+    values : Mapping
+        Signal names (and ``category``) to the request's values; a signal it lacks counts as
+        not fired / zero.
+    path : str or None
+        The user's own hints TOML, or None for the shipped `features/hints.toml`.
+
+    Returns
+    -------
+    list of str
+        The hints, in the file's order, with their ``{placeholders}`` filled in.
+    """
     out = []
     for conditions, text in _rules_for(values.get("category"), path):
         if all(test(values.get(name)) for name, test in conditions):
@@ -46,7 +59,7 @@ def hints_for(values: Mapping, path: str | None = None) -> list[str]:
 
 def _fill(values: Mapping, name: str) -> str:
     if name == "category_label":
-        return _labels().get(values.get("category"), "treatment")
+        return _labels().get(str(values.get("category")), "treatment")
     v = values.get(name)
     if v is None and name not in values:
         return "?"

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from imr_ml.featurize import feature_groups, to_frame
-from imr_ml.knowledge.taxonomy import AnyCase
 from imr_ml.modeling.fitting import fallback_threshold
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
@@ -27,6 +26,7 @@ from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
 from imr_ml.scoring.hints import hints_for
 from imr_ml.signals import SignalValues, extract_signals
 from imr_ml.signals.fields import evidence_signal
+from imr_ml.text.anycase import AnyCase
 
 MIN_SUMMARY_WORDS = 12
 BATCH = 512

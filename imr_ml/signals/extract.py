@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from imr_ml.knowledge.taxonomy import AnyCase, categorize
+from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import PRE_DECISION, as_text
 from imr_ml.signals.fields import read_fields
 from imr_ml.signals.prior import item_term, prior_modality
 from imr_ml.signals.readers import parse_quantity
 from imr_ml.signals.rules import SignalRules, load_rules
+from imr_ml.text.anycase import AnyCase
 from imr_ml.text.document import Document
 from imr_ml.text.matcher import lower_text
 from imr_ml.text.negex import rule_spans

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from imr_ml.knowledge.taxonomy import load_taxonomy, lower_pattern
+from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.signals.rules import SignalRules
+from imr_ml.text.anycase import lower_pattern
 from imr_ml.text.document import Document
 from imr_ml.text.negex import CueHit, nearest_of
 from imr_ml.text.numbers import NUMBER, number_groups, parse_number

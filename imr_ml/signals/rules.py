@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imr_ml.knowledge.taxonomy import AnyCase, categorize, load_toml, lower_pattern
+from imr_ml.knowledge.taxonomy import categorize, load_toml
+from imr_ml.text.anycase import AnyCase, lower_pattern
 from imr_ml.text.engine import Engine, compile_engine
 from imr_ml.text.literals import required_literals
 from imr_ml.text.matcher import Matcher

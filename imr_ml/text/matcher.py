@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from imr_ml.knowledge.taxonomy import lower_pattern
+from imr_ml.text.anycase import lower_pattern
 from imr_ml.text.literals import required_literals
 
 Span = tuple[int, int]
