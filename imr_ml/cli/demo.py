@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, progress
+from imr_ml.cli._app import command, progress
 
 EXAMPLES = """Examples:
 
@@ -17,7 +17,7 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for everything the demo makes."),
     letters: int = typer.Option(1500, "--letters", help="Synthetic letters to generate."),

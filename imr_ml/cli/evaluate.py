@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, read_inputs, refuse_overwrite
+from imr_ml.cli._app import command, fail, read_inputs, refuse_overwrite
 
 EXAMPLES = """Examples:
 
@@ -18,7 +18,7 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def evaluate(
     model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
     corpus: list[Path] = typer.Argument(..., help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, progress_bar
+from imr_ml.cli._app import command, fail, progress_bar
 
 MAX_LETTER_MB = 20  # imr_ml.letters.ingest.MAX_LETTER_MB, not imported so that --help stays instant
 
@@ -49,7 +49,7 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Letter files (PDF or text) or folders of them."),
     out: Path = typer.Option(..., "--out", "-o", help="Corpus to write: .jsonl, or .parquet."),

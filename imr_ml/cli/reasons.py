@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, progress_bar, read_inputs
+from imr_ml.cli._app import command, fail, progress_bar, read_inputs
 
 
 def run_reasons(inputs: list[str], out: str, rules: str | None = None, show_progress: bool = False) -> dict:
@@ -34,7 +34,7 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def reasons(
     inputs: list[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for reasons.json and reasons.md."),

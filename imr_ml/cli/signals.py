@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, read_inputs
+from imr_ml.cli._app import command, fail, read_inputs
 
 
 def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
@@ -76,7 +76,7 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def signals(
     paths: list[Path] = typer.Argument(..., help="Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, progress_bar
+from imr_ml.cli._app import command, fail, progress_bar
 
 
 def run_synth(n_letters: int, out_dir: str, seed: int = 0, pdf: bool = False, start: int = 0,
@@ -28,7 +28,7 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def synth(
     letters: int = typer.Option(..., "--letters", "-n", help="How many letters to write."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the letters, truth.jsonl and dgp.json to."),
