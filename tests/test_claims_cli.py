@@ -97,7 +97,8 @@ def test_python_api(demo_model):
     explained = model.explain([{"summary": SUMMARY, "item": "MRI right shoulder"}])
     assert explained[0]["explanation"]["groups"]
     trained = imr_ml.load_model(str(demo_model[0]))
-    assert trained.score([{"summary": SUMMARY, "item": "MRI right shoulder"}])[0]["threshold"] == round(trained.threshold, 4)
+    scored = trained.score([{"summary": SUMMARY, "item": "MRI right shoulder"}])
+    assert scored[0]["threshold"] == round(trained.threshold, 4)
 
 
 def test_import_stays_lazy():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -111,9 +112,7 @@ def _root(
 ) -> None:
     """Learn from California IMR determination letters; score new treatment requests."""
     if version:
-        from imr_ml import __version__  # lazy: the package root reaches the API
-
-        typer.echo(__version__)
+        typer.echo(metadata.version("imr-ml"))  # the installed distribution's, as the model manifest records it
         raise typer.Exit()
     if ctx.invoked_subcommand is None:  # options but no command
         typer.echo(ctx.get_help())

@@ -22,7 +22,8 @@ EXAMPLES = """Examples:
 def evaluate(
     model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
     corpus: list[Path] = typer.Argument(..., help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Where to save the report (default MODEL_DIR/evaluation.json)."),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE",
+                                    help="Where to save the report (default MODEL_DIR/evaluation.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Metrics (ROC AUC, AP, Brier, log-loss, ECE), per category, beside the baselines."""

@@ -55,7 +55,8 @@ def ingest(
     out: Path = typer.Option(..., "--out", "-o", help="Corpus to write: .jsonl, or .parquet."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes to use (0 = one per core)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    max_mb: float = typer.Option(MAX_LETTER_MB, "--max-letter-mb", min=0.001, help="Skip letter files larger than this."),
+    max_mb: float = typer.Option(MAX_LETTER_MB, "--max-letter-mb", min=0.001, metavar="MB",
+                                 help="Skip letter files larger than this."),
 ):
     """Read IMR letters into one row per disputed item (resumable, skips bad files)."""
     if out.suffix not in (".jsonl", ".parquet"):

@@ -27,11 +27,13 @@ PRIOR_WEIGHTS = "0.1,0.25,0.5,1,2,4"
 
 @command(EXAMPLES)
 def train(
-    inputs: list[Path] = typer.Argument(..., metavar="INPUT...", help="Corpus (.jsonl/.parquet) or letter files/folders."),
+    inputs: list[Path] = typer.Argument(..., metavar="INPUT...",
+                                        help="Corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path = typer.Option(..., "--out", "-o", metavar="MODEL_DIR", help="Model directory to write."),
     split: str = typer.Option("grouped", "--split", metavar="grouped|temporal", help=(
         "How to estimate performance: grouped (CV by letter) or temporal (latest letters held out).")),
-    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed for fold shuffles (training is deterministic given it)."),
+    seed: int = typer.Option(0, "--seed", metavar="N",
+                             help="Seed for fold shuffles (training is deterministic given it)."),
     folds: int = typer.Option(5, "--folds", metavar="N", help="Cross-validation folds (grouped by letter)."),
     repeats: int = typer.Option(1, "--repeats", metavar="N", help="Repeats of the outer CV (for the spread)."),
     weights: str | None = typer.Option(None, "--prior-weight", metavar="W,...", help=(

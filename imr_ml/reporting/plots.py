@@ -94,7 +94,8 @@ def _calibration_plot(cal: dict) -> str:
     ax.plot([0, top], [0, top], ls="--", color=NEUTRAL, lw=1, label="perfect calibration")
     x = [b["mean_predicted"] for b in bins]
     yv = [b["observed_rate"] for b in bins]
-    err = [[b["observed_rate"] - b["observed_ci"][0] for b in bins], [b["observed_ci"][1] - b["observed_rate"] for b in bins]]
+    err = [[b["observed_rate"] - b["observed_ci"][0] for b in bins],
+           [b["observed_ci"][1] - b["observed_rate"] for b in bins]]
     ax.errorbar(x, yv, yerr=err, fmt="o", color=OVERTURN, capsize=3, label="observed (95% interval)")
     ax.set(xlim=(0, top), ylim=(0, top), xlabel="predicted chance of overturn (bin average)",
            ylabel="share actually overturned", title="Calibration: do the probabilities hold?")
@@ -126,7 +127,8 @@ def _categories_plot(cats: list[dict]) -> str:
         if c["mean_predicted"] is not None:
             ax.plot(c["mean_predicted"], i, "x", color=UPHOLD, label="model's average prediction" if i == 0 else None)
         if c["published_rate"] is not None:
-            ax.plot(c["published_rate"], i, "|", color=NEUTRAL, ms=12, label="published or assumed rate" if i == 0 else None)
+            ax.plot(c["published_rate"], i, "|", color=NEUTRAL, ms=12,
+                    label="published or assumed rate" if i == 0 else None)
     ax.set_yticks(yy, [f"{_short(c['label'], 50)} ({c['n_overturned']}/{c['n_items']})" for c in cats], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("share overturned")
@@ -147,7 +149,8 @@ def _rules_plot(rules: list[dict]) -> str:
     fig, ax = _figure((11, 0.35 * len(rules) + 1.6))
     for i, r in enumerate(rules):
         ax.annotate("", (r["fitted"], i), (r["prior"], i), arrowprops={"arrowstyle": "->", "color": NEUTRAL})
-        ax.plot(r["prior"], i, "o", mfc="white", color="#555555", label="guideline's prior strength" if i == 0 else None)
+        ax.plot(r["prior"], i, "o", mfc="white", color="#555555",
+                label="guideline's prior strength" if i == 0 else None)
         ax.plot(r["fitted"], i, "o", color=OVERTURN if r["fitted"] > 0 else UPHOLD,
                 label="after learning from the letters" if i == 0 else None)
     ax.axvline(0, color=NEUTRAL, lw=1)

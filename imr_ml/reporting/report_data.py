@@ -38,7 +38,8 @@ def effects(loaded, applied: dict[str, int] | None = None) -> list[dict]:
     cov = getattr(clf, "covariance_", None)
     sd = None if cov is None else np.sqrt(np.diag(cov)[1:] if np.ndim(cov) == 2 else np.asarray(cov)[1:])
     priors = {f"rule__{r['rule']}": r for r in loaded.manifest.get("rule_updates") or []}
-    priors.update({f"rule__{r['name']}": {"prior": r["strength"], "n_items": None} for r in loaded.manifest.get("rules") or []})
+    priors.update({f"rule__{r['name']}": {"prior": r["strength"], "n_items": None}
+                   for r in loaded.manifest.get("rules") or []})
     out = []
     for j, (name, coef) in enumerate(coefs.items()):
         if not name.startswith(("rule__", "signal__")) or coef == 0:
@@ -106,7 +107,8 @@ def top_fifth(y: np.ndarray, p: np.ndarray) -> dict | None:
         return None
     top = np.argsort(-p, kind="stable")[: max(1, len(p) // 5)]
     return {"n_items": int(top.size), "rate": round(float(y[top].mean()), 4), "base_rate": round(float(y.mean()), 4),
-            "lift": round(float(y[top].mean() / y.mean()), 2), "share_of_overturns": round(float(y[top].sum() / y.sum()), 4)}
+            "lift": round(float(y[top].mean() / y.mean()), 2),
+            "share_of_overturns": round(float(y[top].sum() / y.sum()), 4)}
 
 
 def per_category(cats, y, p) -> list[dict]:
@@ -227,7 +229,8 @@ def findings(d: dict) -> list[str]:
         tf = perf.get("top_fifth")
         if tf:
             out.append(f"The fifth of requests it scores highest were overturned {pct(tf['rate'])} of the time, "
-                       f"{tf['lift']:.1f}× the overall {pct(tf['base_rate'])}, and hold {pct(tf['share_of_overturns'])} "
+                       f"{tf['lift']:.1f}× the overall {pct(tf['base_rate'])}, "
+                       f"and hold {pct(tf['share_of_overturns'])} "
                        "of all overturns.")
         out.append(_calibration_finding(d["calibration"], perf))
     else:
@@ -240,7 +243,8 @@ def findings(d: dict) -> list[str]:
         if es:
             e = es[0]
             out.append(f"Strongest finding making a denial {what}: {e['label']} (odds ×{e['odds_ratio']:.2f}"
-                       + (f", 95% interval ×{e['odds_ratio_ci'][0]:.2f} to ×{e['odds_ratio_ci'][1]:.2f}" if e["odds_ratio_ci"] else "")
+                       + (f", 95% interval ×{e['odds_ratio_ci'][0]:.2f} to ×{e['odds_ratio_ci'][1]:.2f}"
+                          if e["odds_ratio_ci"] else "")
                        + ").")
     cats = [c for c in d.get("categories") or [] if c["n_overturned"] >= MIN_OVERTURNED_FOR_METRICS]
     if cats:
@@ -249,7 +253,8 @@ def findings(d: dict) -> list[str]:
                    f"({pct(c['observed_rate'])}).")
     n_over = (perf or {}).get("n_overturned", 0)
     if perf and n_over < 100:
-        out.append(f"Only {n_over} overturned items were measured, so every figure here is uncertain: read the intervals.")
+        out.append(f"Only {n_over} overturned items were measured, so every figure here is uncertain: "
+                   "read the intervals.")
     elif not perf:
         known = d["knowledge"]
         out.append(f"It knows {len(known['rules'])} guideline rules (with citations) and the overturn rates of "

@@ -33,7 +33,8 @@ def _img(d: dict, name: str, alt: str) -> str:
     return f"<img src='{d['plots'][name]}' alt='{_esc(alt)}'>" if name in d["plots"] else ""
 
 
-CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:1.5em auto;padding:0 1em;color:#222;line-height:1.45}"
+CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:1.5em auto;padding:0 1em;color:#222;"
+       "line-height:1.45}"
        "h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}"
        ".summary{background:#f6f8fa;border:1px solid #d0d7de;border-radius:8px;padding:.8em 1.2em}"
        ".kpis{display:flex;gap:.8em}.kpi{flex:1;background:#fff;border:1px solid #d0d7de;border-radius:6px;"
@@ -52,7 +53,8 @@ def report_page(d: dict) -> str:
              "from what is known before the decision: the clinical summary, the requested item, the other items, "
              "the claims administrator's cited guideline and the dates.</p>",
              "<nav><a href='#summary'>Summary</a><a href='#moves'>What moves outcomes</a>"
-             + ("<a href='#calibration'>Calibration</a><a href='#pr'>Precision-recall</a><a href='#categories'>Categories</a>"
+             + ("<a href='#calibration'>Calibration</a><a href='#pr'>Precision-recall</a>"
+                "<a href='#categories'>Categories</a>"
                 if "performance" in d else "<a href='#knowledge'>Knowledge</a>")
              + "<a href='#data'>Data</a></nav>", _summary_html(d), _moves_html(d)]
     if "performance" in d:
@@ -73,10 +75,12 @@ def _summary_html(d: dict) -> str:
     else:
         prof = t.get("profile") or {}
         dates = prof.get("decision_dates") or prof.get("ur_denial_dates")
-        trained = (f"Trained on <b>{t.get('n_items', '?')} disputed items</b> from {t.get('n_letters', '?')} IMR letters, "
+        trained = (f"Trained on <b>{t.get('n_items', '?')} disputed items</b> from {t.get('n_letters', '?')} "
+                   "IMR letters, "
                    f"{t.get('n_overturned', '?')} overturned ({pct(t.get('base_rate') or 0)})"
                    + (f", decided {_esc(dates[0])} to {_esc(dates[1])}" if dates else "")
-                   + (f", in {len(prof['categories'])} treatment categories and {len(prof['layouts'])} letter layout(s) "
+                   + (f", in {len(prof['categories'])} treatment categories and "
+                      f"{len(prof['layouts'])} letter layout(s) "
                       f"({_esc(', '.join(prof['layouts']))})" if prof.get("categories") else "") + ".")
     kpis = ""
     if perf:
@@ -101,16 +105,20 @@ def _summary_html(d: dict) -> str:
 
 def _moves_html(d: dict) -> str:
     rows = [[e["label"], GROUP_TITLES.get(e["group"], e["group"]),
-             f"×{e['odds_ratio']:.2f}" + (f" [{e['odds_ratio_ci'][0]:.2f}, {e['odds_ratio_ci'][1]:.2f}]" if e["odds_ratio_ci"] else ""),
+             f"×{e['odds_ratio']:.2f}"
+             + (f" [{e['odds_ratio_ci'][0]:.2f}, {e['odds_ratio_ci'][1]:.2f}]" if e["odds_ratio_ci"] else ""),
              e["n_items"]][: 3 if d["builtin"] else 4] for e in d["effects"]]
     where = "items of the corpus" if "permutation_importance" in d else "training items"
     parts = ["<h2 id='moves'>What moves outcomes</h2>",
              "<p>Each line is one finding: how it multiplies the odds of an overturn when everything else about the "
              "request is the same (right of 1: more overturns), with its 95% interval. "
-             + ("For the built-in model the interval is the width of the guideline prior, not a measurement." if d["builtin"]
-                else "Intervals come from the model's posterior (the guideline prior combined with the letters).") + "</p>",
+             + ("For the built-in model the interval is the width of the guideline prior, not a measurement."
+                if d["builtin"]
+                else "Intervals come from the model's posterior (the guideline prior combined with the letters).")
+             + "</p>",
              _img(d, "effects", "effects of guideline rules and signals"),
-             _table(["finding", "kind", "odds multiplied by [95% interval]", f"{where} it applied to"][: len(rows[0]) if rows else 4], rows)]
+             _table(["finding", "kind", "odds multiplied by [95% interval]", f"{where} it applied to"]
+                    [: len(rows[0]) if rows else 4], rows)]
     pi = d.get("permutation_importance")
     if pi and pi.get("groups"):
         parts += [_img(d, "permutation", "permutation importance"),
@@ -144,7 +152,8 @@ def _categories_html(d: dict) -> str:
     rows = [[c["label"], c["n_items"], c["n_overturned"], _ci(c["observed_rate"], c["observed_ci"], as_pct=True),
              None if c["published_rate"] is None else pct(c["published_rate"]),
              None if c["mean_predicted"] is None else pct(c["mean_predicted"]),
-             "too few overturned to measure" if c["top_fifth_lift"] is None and c["n_overturned"] < MIN_OVERTURNED_FOR_METRICS
+             "too few overturned to measure"
+             if c["top_fifth_lift"] is None and c["n_overturned"] < MIN_OVERTURNED_FOR_METRICS
              else (None if c["top_fifth_lift"] is None else f"{c['top_fifth_lift']:.1f}×")] for c in d["categories"]]
     return "\n".join([
         "<h2 id='categories'>By treatment category: base rates and model lift</h2>",
@@ -158,14 +167,17 @@ def _categories_html(d: dict) -> str:
 
 def _knowledge_html(d: dict) -> str:
     k = d["knowledge"]
-    rules = [[r["label"], f"{r['prior']:+.2f}"] + ([None if r["fitted"] is None else f"{r['fitted']:+.2f}", r["n_items"]]
+    rules = [[r["label"], f"{r['prior']:+.2f}"]
+             + ([None if r["fitted"] is None else f"{r['fitted']:+.2f}", r["n_items"]]
                                                   if not d["builtin"] else []) + [r["citation"]] for r in k["rules"]]
-    head = ["guideline rule", "prior strength (log-odds)"] + (["after the letters", "training items"] if not d["builtin"] else []) + ["citation"]
+    head = (["guideline rule", "prior strength (log-odds)"]
+            + (["after the letters", "training items"] if not d["builtin"] else []) + ["citation"])
     cats = [[c["label"], pct(c["rate"]), c["source"]] for c in k["categories"]]
     return "\n".join([
         "<h2 id='knowledge'>What the model knows before any letter</h2>",
         "<p>Guideline rules (MTUS, ACOEM, ODG): positive strength makes an overturn more likely when the rule "
-        "applies. " + ("" if d["builtin"] else "Training moves each rule from its prior as far as the letters warrant.") + "</p>",
+        "applies. " + ("" if d["builtin"] else "Training moves each rule from its prior as far as the letters warrant.")
+        + "</p>",
         _img(d, "rules", "rules moved by the letters"), _img(d, "category_rates", "category rates"),
         _table(head, rules),
         "<h3>Category overturn rates and their sources</h3>", _table(["category", "overturn rate", "source"], cats)])
@@ -178,11 +190,13 @@ def _data_html(d: dict) -> str:
                 "(files features/guidelines.toml and features/taxonomy.toml).</p>")
     prof = t.get("profile") or {}
     labels = {c["category"]: c["label"] for c in d["knowledge"]["categories"]}
-    rows = [["letters", t.get("n_letters")], ["disputed items", t.get("n_items")], ["overturned", t.get("n_overturned")],
-            ["IMR decision dates", " to ".join(prof["decision_dates"]) if prof.get("decision_dates") else "not recorded"],
-            ["UR denial dates", " to ".join(prof["ur_denial_dates"]) if prof.get("ur_denial_dates") else "not recorded"],
-            ["letter layouts", ", ".join(f"{k} ({v})" for k, v in prof.get("layouts", {}).items()) or "not recorded"],
-            ["training files", ", ".join(t.get("inputs") or []) or "—"], ["data fingerprint", t.get("fingerprint_sha256")]]
+    rows: list[list] = [
+        ["letters", t.get("n_letters")], ["disputed items", t.get("n_items")], ["overturned", t.get("n_overturned")],
+        ["IMR decision dates", " to ".join(prof["decision_dates"]) if prof.get("decision_dates") else "not recorded"],
+        ["UR denial dates", " to ".join(prof["ur_denial_dates"]) if prof.get("ur_denial_dates") else "not recorded"],
+        ["letter layouts", ", ".join(f"{k} ({v})" for k, v in prof.get("layouts", {}).items()) or "not recorded"],
+        ["training files", ", ".join(t.get("inputs") or []) or "—"], ["data fingerprint", t.get("fingerprint_sha256")]]
     cats = [[labels.get(c, c), n] for c, n in (prof.get("categories") or {}).items()]
     return "\n".join(["<h2 id='data'>The data the model saw</h2>", _table(["", ""], rows),
-                      _img(d, "data", "training items by category"), _table(["treatment category", "training items"], cats)])
+                      _img(d, "data", "training items by category"),
+                      _table(["treatment category", "training items"], cats)])
