@@ -1,8 +1,12 @@
-"""`imr-ml demo`: synthesise, ingest, train, evaluate, score and report in one go."""
+"""`imr-ml demo`: synthesise, ingest, train, evaluate, score and report in one go.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -25,8 +29,6 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON at the end."),
 ):
     """Run the whole job on a built-in synthetic corpus (no real data needed)."""
-    import sys
-
     from imr_ml.demo import run_demo
 
     with progress(sys.stderr.isatty() and not as_json) as rep:

@@ -1,4 +1,7 @@
-"""`imr-ml evaluate`: score a saved model and its saved baselines on labelled letters."""
+"""`imr-ml evaluate`: score a saved model and its saved baselines on labelled letters.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -20,8 +23,9 @@ EXAMPLES = """Examples:
 
 @command(EXAMPLES)
 def evaluate(
-    model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
-    corpus: list[Path] = typer.Argument(..., help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="Model directory written by `imr-ml train`."),
+    corpus: list[Path] = typer.Argument(..., metavar="CORPUS...",
+                                        help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE",
                                     help="Where to save the report (default MODEL_DIR/evaluation.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),

@@ -1,4 +1,7 @@
-"""`imr-ml signals`: every clinical signal of each disputed item, with the text behind it."""
+"""`imr-ml signals`: every clinical signal of each disputed item, with the text behind it.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -82,7 +85,8 @@ def signals(
     paths: list[Path] = typer.Argument(..., metavar="INPUT...", help=(
         "Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet).")),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),
-    rules: Path | None = typer.Option(None, "--rules", help="Your own signals TOML instead of features/signals.toml."),
+    rules: Path | None = typer.Option(None, "--rules", metavar="FILE",
+                                      help="Your own signals TOML instead of features/signals.toml."),
     all_signals: bool = typer.Option(False, "--all", help="Table: also list signals that did not fire."),
 ):
     """Show every clinical signal of each disputed item, with the text that made it fire."""

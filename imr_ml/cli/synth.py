@@ -1,4 +1,7 @@
-"""`imr-ml synth`: write synthetic IMR letters with a known truth (truth.jsonl, dgp.json)."""
+"""`imr-ml synth`: write synthetic IMR letters with a known truth (truth.jsonl, dgp.json).
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ def synth(
     pdf: bool = typer.Option(False, "--pdf", help="Also write each letter as a PDF (slow; small N)."),
     start: int = typer.Option(0, "--start", help="Number of the first letter (to generate a range)."),
     layouts: str | None = typer.Option(
-        None, "--layouts", help="Layout mix, e.g. '2016=0.8,2013=0.1,2014=0.1' or just '2014'."),
+        None, "--layouts", metavar="LAYOUT=SHARE,...",
+        help="Layout mix, e.g. '2016=0.8,2013=0.1,2014=0.1' or just '2014'."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ):
     """Write synthetic determination letters whose true outcome probability is known."""
