@@ -120,8 +120,18 @@ def test_every_command_takes_json_and_shows_examples(command):
 TYPE_NAMES = ("<list[", "<str>", "<int>", "<float>", "<bool>", "<path>", "{")
 
 
-@pytest.mark.parametrize("command", [[], *[[c] for c in ("demo", "evaluate", "explain", "ingest", "reasons", "report",
-                                                          "score", "serve", "signals", "synth", "train")]])
+def _commands() -> list[str]:
+    import typer
+
+    return sorted(typer.main.get_command(app).commands)
+
+
+def test_every_command_is_listed():
+    assert _commands() == ["demo", "evaluate", "explain", "ingest", "reasons", "report", "score", "serve", "signals",
+                           "synth", "train"]
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in _commands()]])
 def test_help_names_values_as_people_do_and_ends_with_examples(command):
     """`MODEL_DIR INPUT...`, `--top N`, flags with no value: never typer's type names."""
     res = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
