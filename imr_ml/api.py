@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
+from imr_ml.modeling.modelio import load_model_dir
+from imr_ml.reporting.explain import EXPLAINED_REASONS
+from imr_ml.scoring.score import grouped_contributions, request_row, score_rows, threshold
+
 
 class Model:
     """A loaded model. `score` and `explain` take one request (a dict with at least
@@ -15,43 +21,36 @@ class Model:
 
     @property
     def manifest(self) -> dict:
+        """What the model is, what it was trained on and how it scored (manifest.json)."""
         return self._loaded.manifest
 
     @property
     def threshold(self) -> float:
-        from imr_ml.scoring.score import threshold
-
+        """The P from which the model calls a request likely overturned."""
         return threshold(self._loaded)
 
     def score(self, requests: Any, top: int = 5):
         """P(overturned), interval, decision, reasons, hints and warnings per request."""
-        from imr_ml.scoring.score import score_rows
-
         rows, frame = _rows(requests)
         return _shaped(list(score_rows(self._loaded, rows, top=top)), frame)
 
     def explain(self, requests: Any):
         """`score` with every contribution grouped (guideline rules, signals, fields, ...)."""
-        from imr_ml.scoring.score import grouped_contributions, score_rows
-
         rows, frame = _rows(requests)
-        results = [r | {"explanation": grouped_contributions(r)} for r in score_rows(self._loaded, rows, top=10)]
+        results = [r | {"explanation": grouped_contributions(r)}
+                   for r in score_rows(self._loaded, rows, top=EXPLAINED_REASONS)]
         return _shaped(results, frame)
 
 
 def load_model(path: str = "builtin") -> Model:
     """A model directory written by `imr-ml train`, or "builtin"; raises
     `imr_ml.modeling.modelio.ModelLoadError` with a one-line reason."""
-    from imr_ml.modeling.modelio import load_model_dir
-
     return Model(load_model_dir(path))
 
 
 def _rows(requests: Any) -> tuple[list[dict], bool]:
     """Requests as rows (fields a letter would give; missing ones empty), and whether they
     came as a DataFrame."""
-    from imr_ml.scoring.score import request_row
-
     frame = hasattr(requests, "to_dict") and hasattr(requests, "columns")
     records = requests.to_dict("records") if frame else [requests] if isinstance(requests, dict) else list(requests)
     rows = []
@@ -64,8 +63,5 @@ def _rows(requests: Any) -> tuple[list[dict], bool]:
 
 
 def _shaped(results: list[dict], frame: bool):
-    if not frame:
-        return results
-    import pandas as pd
-
-    return pd.DataFrame(results)
+    """The results as they came: a DataFrame for a DataFrame, else a list."""
+    return pd.DataFrame(results) if frame else results

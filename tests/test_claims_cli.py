@@ -97,7 +97,8 @@ def test_python_api(demo_model):
     explained = model.explain([{"summary": SUMMARY, "item": "MRI right shoulder"}])
     assert explained[0]["explanation"]["groups"]
     trained = imr_ml.load_model(str(demo_model[0]))
-    assert trained.score([{"summary": SUMMARY, "item": "MRI right shoulder"}])[0]["threshold"] == round(trained.threshold, 4)
+    scored = trained.score([{"summary": SUMMARY, "item": "MRI right shoulder"}])
+    assert scored[0]["threshold"] == round(trained.threshold, 4)
 
 
 def test_import_stays_lazy():
@@ -114,3 +115,34 @@ def test_every_command_takes_json_and_shows_examples(command):
     res = _run(command, "--help")
     assert res.exit_code == 0
     assert "--json" in res.output and "Examples" in res.output
+
+
+TYPE_NAMES = ("<list[", "<str>", "<int>", "<float>", "<bool>", "<path>", "{")
+
+
+def _commands() -> list[str]:
+    import typer
+
+    return sorted(typer.main.get_command(app).commands)
+
+
+def test_every_command_is_listed():
+    assert _commands() == ["demo", "evaluate", "explain", "ingest", "reasons", "report", "score", "serve", "signals",
+                           "synth", "train"]
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in _commands()]])
+def test_help_names_values_as_people_do_and_ends_with_examples(command):
+    """`MODEL_DIR INPUT...`, `--top N`, flags with no value: never typer's type names."""
+    res = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert not [t for t in TYPE_NAMES if t in res.output], res.output
+    assert "Examples:" in res.output
+
+
+def test_train_help_states_the_prior_weights_training_tries():
+    from imr_ml.cli.train import PRIOR_WEIGHTS
+    from imr_ml.modeling.fitting import DEFAULT_GRID
+
+    assert [float(w) for w in PRIOR_WEIGHTS.split(",")] == [g["prior_weight"] for g in DEFAULT_GRID]
+    assert PRIOR_WEIGHTS in CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "400"}).output

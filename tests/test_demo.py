@@ -17,6 +17,13 @@ def test_demo_runs_end_to_end(tmp_path):
     upheld, overturned = result["examples"]
     assert upheld["p_overturned"] < overturned["p_overturned"]
     assert (tmp_path / "d" / "report" / "report.html").read_text().count("<img") >= 4
+    # the demo's model carries its cross-validated predictions: its report needs no --corpus
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "d" / "model"), "--out", str(tmp_path / "r"), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["performance"]["source"].startswith("out-of-fold predictions of the training cross-validation")
+    n_train = len((tmp_path / "d" / "train.jsonl").read_text().splitlines())
+    assert report["performance"]["n_items"] == n_train  # every training item, each scored out of fold
 
 
 def test_the_committed_builtin_model_card_is_current():

@@ -354,7 +354,7 @@ def test_report_that_fails_midway_writes_nothing(model, tmp_path, monkeypatch):
     def broken(data):
         raise RuntimeError("page failed")
 
-    monkeypatch.setattr(imr_ml.reporting.report, "_html", broken)
+    monkeypatch.setattr(imr_ml.reporting.report, "report_page", broken)
     assert invoke("report", model, "--out", rep).exit_code != 0
     assert snapshot(tmp_path) == {"rep": b"<dir>", "rep/mine.txt": b"mine\n"}
     monkeypatch.undo()

@@ -97,8 +97,8 @@ SUMMARY = ("58F, fell at work 3/2015. R shoulder pain and weakness, drop arm tes
 
 
 def _scored(rows):
-    from imr_ml.cli.explain import explain_rows
     from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.reporting.explain import explain_rows
     from imr_ml.scoring.score import request_row
 
     return explain_rows(load_model_dir("builtin"), [request_row(s, i) for s, i in rows])

@@ -1,9 +1,12 @@
 """The `imr-ml` command line. One module per command; each is a thin typer wrapper over a
-plain function. Heavy imports (pandas, scikit-learn, pypdf) happen inside the commands so
-that `imr-ml --help` stays instant."""
+library function, registered on the shared app by `imr_ml.cli._app.command` when the module
+is imported (below). Heavy imports (pandas, scikit-learn, pypdf) happen inside the commands
+so that `imr-ml --help` stays instant."""
+
+import signal
 
 # Each command module registers itself on `app` when imported.
-from imr_ml.cli import (  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E402
+from imr_ml.cli import (  # noqa: F401
     demo,
     evaluate,
     explain,
@@ -13,13 +16,14 @@ from imr_ml.cli import (  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E40
     score,
     serve,
     signals,
-    synth,  # noqa: F401,E402
+    synth,
     train,
 )
 from imr_ml.cli._app import app
 
 
 def main() -> None:
+    """The `imr-ml` entry point."""
     _exit_on_sigterm()
     app()
 
@@ -27,7 +31,6 @@ def main() -> None:
 def _exit_on_sigterm() -> None:
     """SIGTERM unwinds like Ctrl-C, so temp files are removed and worker processes stopped
     on the way out (the default action kills at once, leaving both)."""
-    import signal
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)

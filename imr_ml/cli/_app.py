@@ -1,15 +1,95 @@
-"""The shared typer app and the one way commands report a clean, one-line error."""
+"""The shared typer app, the one way commands are registered (`command`: readable help ending
+with examples) and the one way they report a clean, one-line error.
+
+Library imports sit inside the helpers below, as in every command module: `imr-ml --help`
+must not load pandas or scikit-learn."""
+
+from __future__ import annotations
 
 import gc
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from imr_ml.modeling.progress import NULL_REPORTER
+from imr_ml.modeling.progress import NULL_REPORTER, Reporter
+from imr_ml.textio import OutputError, check_output
+
+# what an option's value is called in the help, by its type (flags take no value)
+READABLE_TYPES: dict[Any, str] = {bool: "", int: "N", float: "NUMBER", str: "TEXT", Path: "PATH"}
+
+
+class ReadableArgument(TyperArgument):
+    """An argument shown by its name (`INPUT...`) alone: typer's rich help would add the
+    annotation's type (`<list[Path]>`) and brace required arguments (`{inputs}...`)."""
+
+    def display_type_rich(self, ctx) -> str | None:
+        return None
+
+    def get_usage_pieces(self, ctx) -> list[str]:
+        name = self.metavar or self.name or ""
+        return [name if self.required else f"[{name}]"]
+
+
+def readable(param: TyperArgument | TyperOption) -> None:
+    """Give `param` a readable name in help: arguments their upper-case name, options the
+    kind of value they take, flags nothing (a metavar declared by the command wins)."""
+    if isinstance(param, TyperArgument):
+        # typer builds each argument from its annotation and takes no argument class to use
+        param.__class__ = ReadableArgument
+        if param.metavar is None:
+            param.metavar = (param.name or "").upper() + ("..." if param.nargs != 1 else "")
+    elif param.metavar is None:
+        annotation = param.type_descriptor.annotation
+        param.metavar = "" if param.is_flag else READABLE_TYPES.get(annotation, (param.name or "").upper())
+
+
+class ReadableCommand(TyperCommand):
+    """A command whose help names values as people do: `MODEL_DIR INPUT...`, `--top N`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument | TyperOption):
+                readable(param)
+
+    def get_help_option(self, ctx) -> TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            readable(option)
+        return option
+
+
+class ReadableGroup(TyperGroup):
+    """The `imr-ml` group, its own --help as readable as its commands'."""
+
+    def get_help_option(self, ctx) -> TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            readable(option)
+        return option
+
+
+ROOT_EXAMPLES = """Examples:
+
+  imr-ml demo
+
+  imr-ml score builtin --item "Acupuncture 2x6 lumbar" --summary-file notes.txt
+
+  imr-ml COMMAND --help
+"""
+
 
 app = typer.Typer(
     name="imr-ml",
+    cls=ReadableGroup,
     help="Learn from California IMR determination letters; score new treatment requests.",
+    epilog=ROOT_EXAMPLES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -37,7 +117,14 @@ def fewer_gc_pauses():
         gc.set_threshold(*old)
 
 
-def fail(message: str, code: int = 2) -> None:
+def command(examples: str) -> Callable:
+    """Register a command on `app` (its module is imported by `imr_ml.cli`): readable help,
+    ending with `examples`."""
+    return app.command(cls=ReadableCommand, epilog=examples)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """End the command: `error: message` on stderr, exit `code`."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -45,13 +132,11 @@ def fail(message: str, code: int = 2) -> None:
 @app.callback(invoke_without_command=True)
 def _root(
     ctx: typer.Context,
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+    version: bool = typer.Option(False, "--version", metavar="", help="Print the version and exit.", is_eager=True),
 ) -> None:
     """Learn from California IMR determination letters; score new treatment requests."""
     if version:
-        from imr_ml import __version__
-
-        typer.echo(__version__)
+        typer.echo(metadata.version("imr-ml"))  # the installed distribution's, as the model manifest records it
         raise typer.Exit()
     if ctx.invoked_subcommand is None:  # options but no command
         typer.echo(ctx.get_help())
@@ -60,11 +145,20 @@ def _root(
 
 def refuse_overwrite(out, inputs) -> None:
     """No command writes over one of its own inputs."""
-    import os
-
     for p in inputs:
         if os.path.realpath(out) == os.path.realpath(p):
             fail(f"--out would overwrite the input {p}; choose another --out")
+
+
+def load_model(model_dir: str | Path):
+    """The model directory (or `builtin`) loaded, or the command ended with one line (an
+    unsafe or broken model directory: exit 2)."""
+    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+
+    try:
+        return load_model_dir(model_dir)
+    except ModelLoadError as exc:
+        fail(str(exc))
 
 
 class _Bar:
@@ -73,12 +167,19 @@ class _Bar:
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
                                  transient=True)
-        self.task = None
+        self.task: TaskID | None = None
 
     def start(self, description: str, total: int | None = None) -> None:
         if self.task is not None:
@@ -86,14 +187,20 @@ class _Bar:
         self.task = self.progress.add_task(description, total=total)
 
     def advance(self, n: int = 1) -> None:
-        self.progress.advance(self.task, n)
+        if self.task is not None:
+            self.progress.advance(self.task, n)
 
     def update(self, done: int, total: int | None = None) -> None:
-        self.progress.update(self.task, completed=done, **({"total": total} if total else {}))
+        if self.task is None:
+            return
+        if total:
+            self.progress.update(self.task, completed=done, total=total)
+        else:
+            self.progress.update(self.task, completed=done)
 
 
 @contextmanager
-def progress(enabled: bool):
+def progress(enabled: bool) -> Iterator[Reporter]:
     """A progress display (`_Bar`) when `enabled`, else one that shows nothing."""
     if not enabled:
         yield NULL_REPORTER
@@ -104,7 +211,7 @@ def progress(enabled: bool):
 
 
 @contextmanager
-def progress_bar(enabled: bool, label: str, total: int | None = None):
+def progress_bar(enabled: bool, label: str, total: int | None = None) -> Iterator[Callable[..., None]]:
     """One labelled bar; yields its `update(done, total=None)` callback."""
     with progress(enabled) as bar:
         bar.start(label, total)
@@ -126,8 +233,6 @@ def read_inputs(inputs, show_progress: bool = False) -> list[dict]:
 
 def check_out(path, *, folder: bool = False) -> None:
     """End the command with one line, before any work, if `path` cannot be written."""
-    from imr_ml.textio import OutputError, check_output
-
     try:
         check_output(path, folder=folder)
     except OutputError as exc:
@@ -135,7 +240,7 @@ def check_out(path, *, folder: bool = False) -> None:
 
 
 @contextmanager
-def writing(path):
+def writing(path) -> Iterator[None]:
     """A write of `path` that fails (disk full, permissions) ends the command with one line."""
     try:
         yield

@@ -1,13 +1,17 @@
-"""`imr-ml demo`: synthesise, ingest, train, evaluate, score and report in one go."""
+"""`imr-ml demo`: synthesise, ingest, train, evaluate, score and report in one go.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, progress
+from imr_ml.cli._app import command, progress
 
 EXAMPLES = """Examples:
 
@@ -17,7 +21,7 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for everything the demo makes."),
     letters: int = typer.Option(1500, "--letters", help="Synthetic letters to generate."),
@@ -25,8 +29,6 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON at the end."),
 ):
     """Run the whole job on a built-in synthetic corpus (no real data needed)."""
-    import sys
-
     from imr_ml.demo import run_demo
 
     with progress(sys.stderr.isatty() and not as_json) as rep:

@@ -1,4 +1,7 @@
-"""`imr-ml evaluate`: score a saved model and its saved baselines on labelled letters."""
+"""`imr-ml evaluate`: score a saved model and its saved baselines on labelled letters.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, read_inputs, refuse_overwrite
+from imr_ml.cli._app import command, fail, read_inputs, refuse_overwrite
 
 EXAMPLES = """Examples:
 
@@ -18,11 +21,13 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def evaluate(
-    model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`."),
-    corpus: list[Path] = typer.Argument(..., help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Where to save the report (default MODEL_DIR/evaluation.json)."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="Model directory written by `imr-ml train`."),
+    corpus: list[Path] = typer.Argument(..., metavar="CORPUS...",
+                                        help="Labelled corpus (.jsonl/.parquet) or letter files/folders."),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE",
+                                    help="Where to save the report (default MODEL_DIR/evaluation.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Metrics (ROC AUC, AP, Brier, log-loss, ECE), per category, beside the baselines."""

@@ -1,14 +1,18 @@
-"""`imr-ml ingest`: letters (PDF/text files or folders) to one row per disputed item."""
+"""`imr-ml ingest`: letters (PDF/text files or folders) to one row per disputed item.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, progress_bar
+from imr_ml.cli._app import command, fail, progress_bar
 
 MAX_LETTER_MB = 20  # imr_ml.letters.ingest.MAX_LETTER_MB, not imported so that --help stays instant
 
@@ -49,18 +53,20 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Letter files (PDF or text) or folders of them."),
+    paths: list[Path] = typer.Argument(..., metavar="LETTER...", help="Letter files (PDF or text) or folders of them."),
     out: Path = typer.Option(..., "--out", "-o", help="Corpus to write: .jsonl, or .parquet."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes to use (0 = one per core)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    max_mb: float = typer.Option(MAX_LETTER_MB, "--max-letter-mb", min=0.001, help="Skip letter files larger than this."),
+    max_mb: float = typer.Option(MAX_LETTER_MB, "--max-letter-mb", min=0.001, metavar="MB",
+                                 help="Skip letter files larger than this."),
 ):
     """Read IMR letters into one row per disputed item (resumable, skips bad files)."""
     if out.suffix not in (".jsonl", ".parquet"):
         fail(f"--out must end in .jsonl or .parquet, not {out.name!r}")
-    summary = run_ingest([str(p) for p in paths], str(out), jobs, show_progress=_tty() and not as_json, max_mb=max_mb)
+    summary = run_ingest([str(p) for p in paths], str(out), jobs, show_progress=sys.stderr.isatty() and not as_json,
+                         max_mb=max_mb)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -71,8 +77,3 @@ def ingest(
             f" -> {summary['out']}; {summary['skipped']} skipped -> {summary['skipped_report']}"
         )
 
-
-def _tty() -> bool:
-    import sys
-
-    return sys.stderr.isatty()

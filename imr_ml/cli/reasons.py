@@ -1,13 +1,17 @@
-"""`imr-ml reasons`: what reasons reviewers cite, per treatment category (analysis only)."""
+"""`imr-ml reasons`: what reasons reviewers cite, per treatment category (analysis only).
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, progress_bar, read_inputs
+from imr_ml.cli._app import command, fail, progress_bar, read_inputs
 
 
 def run_reasons(inputs: list[str], out: str, rules: str | None = None, show_progress: bool = False) -> dict:
@@ -34,16 +38,16 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def reasons(
-    inputs: list[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
+    inputs: list[Path] = typer.Argument(..., metavar="INPUT...",
+                                        help="Corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for reasons.json and reasons.md."),
-    rules: Path | None = typer.Option(None, help="Your own reasons TOML instead of features/reasons.toml."),
+    rules: Path | None = typer.Option(None, "--rules", metavar="FILE",
+                                      help="Your own reasons TOML instead of features/reasons.toml."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Which reasons reviewers give for upholding or overturning, per treatment category."""
-    import sys
-
     report = run_reasons([str(p) for p in inputs], str(out), str(rules) if rules else None,
                          show_progress=sys.stderr.isatty() and not as_json)
     if as_json:

@@ -1,4 +1,7 @@
-"""`imr-ml report`: one self-contained HTML page about a model (and the same as JSON, or PDF)."""
+"""`imr-ml report`: one self-contained HTML page about a model (and the same as JSON, or PDF).
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, check_out, fail, read_inputs, writing
+from imr_ml.cli._app import check_out, command, fail, load_model, read_inputs, writing
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -23,10 +26,10 @@ def browser() -> str | None:
     return next((b for b in map(shutil.which, BROWSERS) if b), None)
 
 
-def print_pdf(page: Path) -> Path:
-    """page.pdf beside the page, printed by the browser (which embeds the plots as drawn)."""
+def print_pdf(page: Path, exe: str) -> Path:
+    """page.pdf beside the page, printed by the browser `exe` (which embeds the plots as drawn)."""
     pdf = page.with_suffix(".pdf")
-    cmd = [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
            f"--print-to-pdf={pdf}", page.resolve().as_uri()]
     try:
         subprocess.run(cmd, check=True, capture_output=True, timeout=120)
@@ -36,8 +39,10 @@ def print_pdf(page: Path) -> Path:
 
 
 def run_report(model_dir: str, corpus: list[str] | None, out: Path, as_json: bool = False, pdf: bool = False) -> dict:
+    """Write the report of `model_dir` (measured on `corpus`, else on the training CV's
+    out-of-fold predictions) to `out`; returns its content. Bad input ends the command."""
     from imr_ml.modeling.data import TrainError
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+    from imr_ml.modeling.modelio import ModelLoadError
     from imr_ml.modeling.rowcheck import check_labels, check_row_types
     from imr_ml.reporting.report import build_report, write_report
 
@@ -46,12 +51,10 @@ def run_report(model_dir: str, corpus: list[str] | None, out: Path, as_json: boo
         check_out(out)
     else:
         check_out(out, folder=True)
-    if pdf and not browser():
+    exe = browser() if pdf else None
+    if pdf and exe is None:
         fail("--pdf needs chromium (or google-chrome) on the PATH; none is installed")
-    try:
-        loaded = load_model_dir(model_dir)
-    except ModelLoadError as exc:
-        fail(str(exc))
+    loaded = load_model(model_dir)
     rows = read_inputs(corpus) if corpus else None
     try:
         check_row_types(rows or [])
@@ -62,17 +65,26 @@ def run_report(model_dir: str, corpus: list[str] | None, out: Path, as_json: boo
     with writing(page):
         page.parent.mkdir(parents=True, exist_ok=True)
         write_report(data, page, page.with_suffix(".json") if as_json else None)
-    if pdf:
-        print_pdf(page)
+    if exe:
+        print_pdf(page, exe)
     return data
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  imr-ml report models/mine --out report/
+
+  imr-ml report models/mine --corpus held_out.jsonl --out report.html --json
+"""
+
+
+@command(EXAMPLES)
 def report(
-    model_dir: Path = typer.Argument(..., help="Model directory written by `imr-ml train`, or `builtin`."),
-    corpus: list[Path] | None = typer.Option(None, "--corpus", help="Held-out labelled corpus or letters "
-                                                "(default: the training cross-validation's out-of-fold predictions)."),
-    out: Path = typer.Option(..., "--out", "-o", help="report.html in this folder, or this FILE.html."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR",
+                                     help="Model directory written by `imr-ml train`, or `builtin`."),
+    corpus: list[Path] | None = typer.Option(None, "--corpus", metavar="PATH", help=(
+        "Held-out labelled corpus or letters (default: the training cross-validation's out-of-fold predictions).")),
+    out: Path = typer.Option(..., "--out", "-o", metavar="PATH", help="report.html in this folder, or this FILE.html."),
     as_json: bool = typer.Option(False, "--json", help="Also write the same content as data (.json beside the page)."),
     pdf: bool = typer.Option(False, "--pdf", help="Also print the page to PDF (needs chromium)."),
 ):

@@ -1,5 +1,8 @@
 """`imr-ml score`: P(overturned) for letters' items (backtest), a corpus or CSV (batch), or
-one new request before it is submitted."""
+one new request before it is submitted.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -8,102 +11,25 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from imr_ml.cli._app import app, check_out, fail, fewer_gc_pauses, progress_bar, writing
-
-NO_SUMMARY = "no clinical summary for --item: pass --summary-file FILE or pipe the summary on stdin"
-
-
-def gather_requests(inputs: list[str], summary_file: str | None, item: str | None, guideline: str | None,
-                    date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None,
-                    other_items: list[str] | None = None, encoding: str | None = None,
-                    columns: str | None = None, ur: tuple = (None, None), id_col: str | None = None) -> list[dict]:
-    """Rows to score from the command's inputs; raises ValueError with a one-line reason.
-    ``stdin_text`` None means no summary was piped in."""
-    from imr_ml.letters.ingest import NoRows, load_rows
-    from imr_ml.modeling.rowcheck import check_row_types
-    from imr_ml.scoring.requests_io import parse_columns, read_requests_csv
-    from imr_ml.scoring.score import request_row
-
-    if item is not None:
-        if summary_file:
-            try:
-                summary = Path(summary_file).read_text(encoding=encoding or "utf-8-sig")
-            except (OSError, UnicodeDecodeError, LookupError) as exc:
-                raise ValueError(f"cannot read --summary-file {summary_file}: {exc}") from None
-        elif stdin_text is None:
-            raise ValueError(NO_SUMMARY)
-        else:
-            summary = stdin_text
-        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
-                            ur_decision=ur[0], ur_reason=ur[1])]
-    if not inputs:
-        raise ValueError("give letters, a corpus or a CSV to score, or --item with --summary-file (or the summary on stdin)")
-    mapping = parse_columns(columns)
-    rows: list[dict] = []
-    others = []
-    for p in inputs:
-        if p.lower().endswith(".csv"):
-            rows += read_requests_csv(p, encoding, mapping, id_col)
-        else:
-            others.append(p)
-    if others:
-        try:
-            corpus = load_rows(others)
-        except NoRows as exc:
-            raise ValueError(str(exc)) from None
-        check_row_types(corpus)
-        rows += _with_ids(corpus, id_col, others)
-    return rows
-
-
-def _with_ids(rows: list[dict], id_col: str | None, sources: list[str]) -> list[dict]:
-    """Corpus rows with --id-col's field kept as ``id``; raises ValueError when no row has it."""
-    if not id_col:
-        return rows
-    if not any(id_col in r for r in rows):
-        raise ValueError(f"no row of {', '.join(sources)} has the field {id_col!r} for --id-col")
-    return [r | {"id": r.get(id_col)} for r in rows]
-
-
-def piped_stdin() -> str | None:
-    """The text piped in on stdin; None when stdin is closed or a terminal (nothing piped)."""
-    if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
-        return None
-    return sys.stdin.read()
-
-
-def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                   encoding=None, columns=None, ur=(None, None), id_col=None) -> list[dict]:
-    """The rows a scoring command was given (the summary of a new request may come on
-    stdin); bad input ends the command with one line."""
-    try:
-        stdin_text = piped_stdin() if item is not None and summary_file is None else None
-        return gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item, encoding, columns,
-                               ur, id_col)
-    except UnicodeDecodeError as exc:
-        fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
-    except ValueError as exc:
-        fail(str(exc))
-
-
-def _load(model_dir: Path):
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
-
-    try:
-        return load_model_dir(model_dir)
-    except ModelLoadError as exc:
-        fail(str(exc))
-
-
-UR_DECISION_HELP = "What utilization review decided: denied or modified (letters restate it; a typed request may say it here)."
-UR_REASON_HELP = 'The reason UR gave, e.g. "no documented functional improvement".'
-ENCODING_HELP = "Encoding of CSV inputs and --summary-file (default UTF-8, with or without Excel's BOM; e.g. cp1252)."
-COLUMNS_HELP = "CSV column names for the fields, e.g. summary=Notes,item=Treatment."
-
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, load_model, progress_bar, writing
+from imr_ml.cli.request_options import (
+    Columns,
+    DateOfInjury,
+    Encoding,
+    Guideline,
+    Item,
+    ModelDir,
+    OtherItem,
+    SummaryFile,
+    UrDecision,
+    UrDenialDate,
+    UrReason,
+    request_inputs,
+)
 
 SCORE_EXAMPLES = """Examples:
 
@@ -116,26 +42,31 @@ SCORE_EXAMPLES = """Examples:
 PRINTED = 50  # items a batch prints; the rest go to --out
 
 
-@app.command(epilog=SCORE_EXAMPLES)
+@command(SCORE_EXAMPLES)
 def score(
-    model_dir: Path = typer.Argument(..., metavar="MODEL", help="Model directory written by `imr-ml train`, or builtin."),
-    inputs: list[Path] | None = typer.Argument(None, metavar="[INPUT]...", help="Letters, a corpus (.jsonl/.parquet) or a CSV."),
-    summary_file: Path | None = typer.Option(None, "--summary-file", metavar="FILE", help="Clinical summary of a new request."),
-    item: str | None = typer.Option(None, "--item", metavar="TEXT", help='The requested item, e.g. "Acupuncture 1x6".'),
-    guideline: str | None = typer.Option(None, "--guideline", metavar="TEXT", help="The claims administrator's cited guideline."),
-    date_of_injury: str | None = typer.Option(None, "--date-of-injury", metavar="DATE", help="MM/DD/YYYY or YYYY-MM-DD."),
-    ur_denial_date: str | None = typer.Option(None, "--ur-denial-date", metavar="DATE", help="MM/DD/YYYY or YYYY-MM-DD."),
-    other_item: list[str] | None = typer.Option(None, "--other-item", metavar="TEXT", help="Another item of the same application (repeatable)."),
-    ur_decision: str | None = typer.Option(None, "--ur-decision", metavar="denied|modified", help=UR_DECISION_HELP),
-    ur_reason: str | None = typer.Option(None, "--ur-reason", metavar="TEXT", help=UR_REASON_HELP),
+    model_dir: ModelDir,
+    inputs: Annotated[list[Path] | None, typer.Argument(
+        metavar="INPUT...", help="Letters, a corpus (.jsonl/.parquet) or a CSV.")] = None,
+    summary_file: SummaryFile = None,
+    item: Item = None,
+    guideline: Guideline = None,
+    date_of_injury: DateOfInjury = None,
+    ur_denial_date: UrDenialDate = None,
+    other_item: OtherItem = None,
+    ur_decision: UrDecision = None,
+    ur_reason: UrReason = None,
     top: int = typer.Option(5, "--top", metavar="N", help="Reasons to show per item."),
-    jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N", help="Processes for a large batch (0 = one per core)."),
-    out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE", help="Write every result here: .csv or .parquet (flat columns), else JSON lines (everything)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
+                             help="Processes for a large batch (0 = one per core)."),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE", help=(
+        "Write every result here: .csv or .parquet (flat columns), else JSON lines (everything).")),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
-    encoding: str | None = typer.Option(None, "--encoding", metavar="NAME", help=ENCODING_HELP),
-    columns: str | None = typer.Option(None, "--columns", metavar="FIELD=COL,...", help=COLUMNS_HELP),
-    id_col: str | None = typer.Option(None, "--id-col", metavar="NAME", help="An input column (CSV) or field (corpus) passed through to every result as `id`."),
-    cut: float | None = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help="Call an item likely overturned from this P on (default: the model's trained operating point)."),
+    encoding: Encoding = None,
+    columns: Columns = None,
+    id_col: str | None = typer.Option(None, "--id-col", metavar="NAME", help=(
+        "An input column (CSV) or field (corpus) passed through to every result as `id`.")),
+    cut: float | None = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help=(
+        "Call an item likely overturned from this P on (default: the model's trained operating point).")),
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
     from imr_ml.pool import WorkerCrashed
@@ -146,12 +77,13 @@ def score(
         check_out(out)
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
                           encoding, columns, (ur_decision, ur_reason), id_col)
-    loaded = _load(model_dir)
+    loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
     # Worker processes pay for themselves from a few batches on.
     n_jobs = (jobs or os.cpu_count() or 1) if len(rows) >= 4 * BATCH else 1
-    results, summary = [], BatchSummary()
+    results: list[dict] = []
+    summary = BatchSummary()
     try:
         # a batch command: the CLI, not the library, tunes the GC for itself
         with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update, \
@@ -187,6 +119,7 @@ def _sink(out: Path | None):
 
 
 def threshold_text(loaded, cut: float | None) -> str:
+    """The threshold in force and where it comes from, for the batch summary."""
     from imr_ml.scoring.score import threshold
 
     source = "--threshold" if cut is not None else "the model's operating point"
@@ -215,6 +148,7 @@ def _warn(summary) -> None:
 
 
 def format_result(r: dict) -> str:
+    """One result as the terminal shows it: P, interval, reasons with evidence, hints."""
     from imr_ml.scoring.results_io import result_id
 
     head = f"{result_id(r)} {r.get('item')}"

@@ -1,4 +1,7 @@
-"""`imr-ml signals`: every clinical signal of each disputed item, with the text behind it."""
+"""`imr-ml signals`: every clinical signal of each disputed item, with the text behind it.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, read_inputs
+from imr_ml.cli._app import command, fail, read_inputs
 
 
 def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
@@ -56,7 +59,8 @@ def format_table(records: list[dict], all_signals: bool = False) -> str:
             v = s["value"]
             if not all_signals and (v is False or v is None or v == []):
                 continue
-            ev = "; ".join(f'{e["field"]}[{e["start"]}:{e["end"]}] "{_clip(e.get("text", ""))}"' for e in s["evidence"][:3])
+            ev = "; ".join(f'{e["field"]}[{e["start"]}:{e["end"]}] "{_clip(e.get("text", ""))}"'
+                           for e in s["evidence"][:3])
             more = f" (+{len(s['evidence']) - 3} more)" if len(s["evidence"]) > 3 else ""
             lines.append(f"  {name:<{width}}  {_show(v):<12} {ev}{more}".rstrip())
         lines.append("")
@@ -76,11 +80,13 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def signals(
-    paths: list[Path] = typer.Argument(..., help="Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet)."),
+    paths: list[Path] = typer.Argument(..., metavar="INPUT...", help=(
+        "Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet).")),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),
-    rules: Path | None = typer.Option(None, "--rules", help="Your own signals TOML instead of features/signals.toml."),
+    rules: Path | None = typer.Option(None, "--rules", metavar="FILE",
+                                      help="Your own signals TOML instead of features/signals.toml."),
     all_signals: bool = typer.Option(False, "--all", help="Table: also list signals that did not fire."),
 ):
     """Show every clinical signal of each disputed item, with the text that made it fire."""

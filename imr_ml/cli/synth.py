@@ -1,4 +1,7 @@
-"""`imr-ml synth`: write synthetic IMR letters with a known truth (truth.jsonl, dgp.json)."""
+"""`imr-ml synth`: write synthetic IMR letters with a known truth (truth.jsonl, dgp.json).
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, fail, progress_bar
+from imr_ml.cli._app import command, fail, progress_bar
 
 
 def run_synth(n_letters: int, out_dir: str, seed: int = 0, pdf: bool = False, start: int = 0,
@@ -28,7 +31,7 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@command(EXAMPLES)
 def synth(
     letters: int = typer.Option(..., "--letters", "-n", help="How many letters to write."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the letters, truth.jsonl and dgp.json to."),
@@ -36,7 +39,8 @@ def synth(
     pdf: bool = typer.Option(False, "--pdf", help="Also write each letter as a PDF (slow; small N)."),
     start: int = typer.Option(0, "--start", help="Number of the first letter (to generate a range)."),
     layouts: str | None = typer.Option(
-        None, "--layouts", help="Layout mix, e.g. '2016=0.8,2013=0.1,2014=0.1' or just '2014'."),
+        None, "--layouts", metavar="LAYOUT=SHARE,...",
+        help="Layout mix, e.g. '2016=0.8,2013=0.1,2014=0.1' or just '2014'."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ):
     """Write synthetic determination letters whose true outcome probability is known."""

@@ -1,4 +1,7 @@
-"""`imr-ml train`: fit, calibrate and honestly score a model; write a model directory."""
+"""`imr-ml train`: fit, calibrate and honestly score a model; write a model directory.
+
+Library imports sit inside the functions: `imr-ml --help` must not load pandas or
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import app, check_out, fail, fewer_gc_pauses, progress, read_inputs, writing
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, progress, read_inputs, writing
 
 EXAMPLES = """Examples:
 
@@ -18,21 +21,36 @@ EXAMPLES = """Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+# imr_ml.modeling.train.DEFAULT_GRID, written out so that --help stays instant (a test keeps them equal)
+PRIOR_WEIGHTS = "0.1,0.25,0.5,1,2,4"
+
+
+@command(EXAMPLES)
 def train(
-    inputs: list[Path] = typer.Argument(..., help="Corpus (.jsonl/.parquet) or letter files/folders."),
-    out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
-    split: str = typer.Option("grouped", "--split", help="How to estimate performance: grouped (CV by letter) or temporal (latest letters held out)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for fold shuffles (training is deterministic given it)."),
-    folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by letter)."),
-    repeats: int = typer.Option(1, "--repeats", help="Repeats of the outer CV (for the spread)."),
-    weights: str | None = typer.Option(None, "--prior-weight", help="Comma-separated weights of the guideline priors to choose from by CV (default 0.1,0.25,0.5,1,2,4; above 1 trusts the guidelines more)."),
-    words: bool = typer.Option(False, "--words", help="Also use TF-IDF words of the summary and item (they encode letter style: off by default)."),
-    calibration: str = typer.Option("auto", "--calibration", help="auto (sigmoid from 100 overturned items, else the model's own probabilities), sigmoid, isotonic or none."),
+    inputs: list[Path] = typer.Argument(..., metavar="INPUT...",
+                                        help="Corpus (.jsonl/.parquet) or letter files/folders."),
+    out: Path = typer.Option(..., "--out", "-o", metavar="MODEL_DIR", help="Model directory to write."),
+    split: str = typer.Option("grouped", "--split", metavar="grouped|temporal", help=(
+        "How to estimate performance: grouped (CV by letter) or temporal (latest letters held out).")),
+    seed: int = typer.Option(0, "--seed", metavar="N",
+                             help="Seed for fold shuffles (training is deterministic given it)."),
+    folds: int = typer.Option(5, "--folds", metavar="N", help="Cross-validation folds (grouped by letter)."),
+    repeats: int = typer.Option(1, "--repeats", metavar="N", help="Repeats of the outer CV (for the spread)."),
+    weights: str | None = typer.Option(None, "--prior-weight", metavar="W,...", help=(
+        "Weights of the guideline priors (each multiplies every prior's precision) to choose from by "
+        f"letter-grouped CV, default {PRIOR_WEIGHTS}; above 1 trusts the guidelines more than their stated strength.")),
+    words: bool = typer.Option(False, "--words", help=(
+        "Also use TF-IDF words of the summary and item (they encode letter style: off by default).")),
+    calibration: str = typer.Option("auto", "--calibration", metavar="auto|sigmoid|isotonic|none", help=(
+        "auto (sigmoid from 100 overturned items, else the model's own probabilities), sigmoid, isotonic or none.")),
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the outer CV (faster; card has no metrics)."),
-    streaming: bool | None = typer.Option(None, "--streaming/--no-streaming", help="Large-corpus procedure: features once in parallel, hashed TF-IDF, calibration and metrics on held-out letters (default: from 200,000 items)."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes computing features in the streaming procedure (0: every core)."),
-    labels_from: str = typer.Option("label", "--labels-from", help="label: labels must agree with decisions; decision: take every label from the decision."),
+    streaming: bool | None = typer.Option(None, "--streaming/--no-streaming", help=(
+        "Large-corpus procedure: features once in parallel, hashed TF-IDF, calibration and metrics on held-out "
+        "letters (default: from 200,000 items).")),
+    jobs: int = typer.Option(0, "--jobs", "-j", metavar="N", help=(
+        "Processes computing features in the streaming procedure (0: every core).")),
+    labels_from: str = typer.Option("label", "--labels-from", metavar="label|decision", help=(
+        "label: labels must agree with decisions; decision: take every label from the decision.")),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ):
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
@@ -40,10 +58,11 @@ def train(
     from imr_ml.modeling.fitting import DEFAULT_GRID, TrainOptions
     from imr_ml.modeling.modelio import ModelLoadError, ModelOutError, check_model_out
     from imr_ml.modeling.train import save
-    from imr_ml.modeling.train import train as fit
+    from imr_ml.modeling.train import train as train_model
 
     try:
-        grid = DEFAULT_GRID if not weights else tuple({"prior_weight": float(w)} for w in weights.split(",") if w.strip())
+        grid = DEFAULT_GRID if not weights else tuple(
+            {"prior_weight": float(w)} for w in weights.split(",") if w.strip())
     except ValueError:
         fail(f"--prior-weight must be comma-separated numbers, not {weights!r}")
     try:
@@ -61,43 +80,54 @@ def train(
     _say_forecast(rows, opts, as_json)
     try:
         with progress(show) as rep, fewer_gc_pauses():  # the CLI, not the library, tunes the GC for itself
-            result = fit(rows, opts, reporter=rep, inputs=[str(p) for p in inputs])
+            result = train_model(rows, opts, reporter=rep, inputs=[str(p) for p in inputs])
         with writing(out):
             path = save(result, out)
     except (TrainError, ModelLoadError, ModelOutError) as exc:
         fail(str(exc))
-    m = result.manifest
+    summary = train_summary(str(path), result.manifest)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    for line in summary_lines(summary, result.manifest):
+        typer.echo(line)
+
+
+def train_summary(path: str, m: dict) -> dict:
+    """What `--json` prints: the data, the chosen hyperparameters and the cross-validated
+    metrics, fold means each beside the 95% letter-bootstrap interval of the pooled value."""
     pooled = ((m["cv"] or {}).get("pooled") or {}).get("overall", {})
-    summary = {
-        "out": str(path),
+    return {
+        "out": path,
         "n_letters": m["data"]["n_letters"],
         "n_items": m["data"]["n_items"],
         "n_overturned": m["data"]["n_overturned"],
         "hyperparameters": m["hyperparameters"],
         "model_sha256": m["model_sha256"],
-        # fold means, each beside the 95% letter-bootstrap interval of the pooled out-of-fold value
-        "cv": {name: {**{k: v["mean"] for k, v in s.items()}, **{f"{k}_ci": pooled.get(name, {}).get(f"{k}_ci") for k in s}}
+        "cv": {name: {**{k: v["mean"] for k, v in s.items()},
+                      **{f"{k}_ci": pooled.get(name, {}).get(f"{k}_ci") for k in s}}
                for name, s in (m["cv"] or {}).get("summary", {}).items()},
         "cv_pooled": pooled,
     }
-    if as_json:
-        typer.echo(json.dumps(summary, indent=2))
-        return
+
+
+def summary_lines(summary: dict, m: dict) -> list[str]:
+    """The summary as the terminal shows it: data, choice, fold and pooled metrics."""
     from imr_ml.modeling.metrics import fmt, fmt_ci
 
     chosen = summary["hyperparameters"] or "the pipeline defaults (too few overturned items to search)"
-    typer.echo(f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "
-               f"chose {chosen}")
+    lines = [f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "
+             f"chose {chosen}"]
     if m["cv"]:
-        typer.echo(f"{m['cv']['protocol']}:")
+        lines.append(f"{m['cv']['protocol']}:")
         for name, s in m["cv"]["summary"].items():
-            typer.echo(f"  {name:<15} ROC AUC {fmt(s, 'roc_auc')}  AP {fmt(s, 'average_precision')}  "
-                       f"Brier {fmt(s, 'brier')}  ECE {fmt(s, 'ece')}")
-        typer.echo("pooled out-of-fold, [95% interval, letters resampled]:")
-        for name, s in pooled.items():
-            typer.echo(f"  {name:<15} ROC AUC {fmt_ci(s, 'roc_auc')}  AP {fmt_ci(s, 'average_precision')}  "
-                       f"Brier {fmt_ci(s, 'brier')}  ECE {fmt_ci(s, 'ece')}")
-    typer.echo(f"model -> {path}/ (see MODEL_CARD.md)")
+            lines.append(f"  {name:<15} ROC AUC {fmt(s, 'roc_auc')}  AP {fmt(s, 'average_precision')}  "
+                         f"Brier {fmt(s, 'brier')}  ECE {fmt(s, 'ece')}")
+        lines.append("pooled out-of-fold, [95% interval, letters resampled]:")
+        for name, s in summary["cv_pooled"].items():
+            lines.append(f"  {name:<15} ROC AUC {fmt_ci(s, 'roc_auc')}  AP {fmt_ci(s, 'average_precision')}  "
+                         f"Brier {fmt_ci(s, 'brier')}  ECE {fmt_ci(s, 'ece')}")
+    return lines + [f"model -> {summary['out']}/ (see MODEL_CARD.md)"]
 
 
 def _say_forecast(rows: list[dict], opts, quiet: bool) -> None:

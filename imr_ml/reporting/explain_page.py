@@ -74,7 +74,8 @@ def waterfall(result: dict, shown: list[dict], rest: list[dict]) -> str:
     base, final = result["baseline"]["logit"], result["logit"]
     steps = [(str(i + 1), c["label"], c["contribution"]) for i, c in enumerate(shown)]
     if rest:
-        steps.append(("", f"{len(rest)} smaller finding{'s' if len(rest) > 1 else ''} together", sum(c["contribution"] for c in rest)))
+        steps.append(("", f"{len(rest)} smaller finding{'s' if len(rest) > 1 else ''} together",
+                      sum(c["contribution"] for c in rest)))
     points = [base]
     for _, _, c in steps:
         points.append(points[-1] + c)
@@ -90,7 +91,8 @@ def waterfall(result: dict, shown: list[dict], rest: list[dict]) -> str:
         left, width = x(min(before, before + c)), abs(x(before + c) - x(before))
         cls = "up" if c > 0 else "down"
         rows.append(f"<tr class='step' data-contribution='{c:.6f}'><td class='k'>{k}</td><td>{_esc(label)}</td>"
-                    f"<td class='bar'><span class='{cls}' style='left:{left:.2f}%;width:{max(width, 0.4):.2f}%'></span></td>"
+                    f"<td class='bar'><span class='{cls}' "
+                    f"style='left:{left:.2f}%;width:{max(width, 0.4):.2f}%'></span></td>"
                     f"<td class='num'>{'+' if c > 0 else '−'}{abs(c):.2f} → P = {_pct(_p(before + c))}</td></tr>")
     rows.append(f"<tr class='final' data-logit='{final:.6f}'><td></td><td><b>Model's estimate</b></td>"
                 f"<td class='bar'><span class='dot final' style='left:{x(final):.2f}%'></span></td>"
@@ -113,7 +115,8 @@ def item_html(result: dict, anchor: str) -> str:
     head = f"<section id='{anchor}'><h2>{_esc(result.get('item') or '(no item)')}</h2>"
     if result.get("abstained"):
         reason = result.get("reason") or "not scored"
-        add = next((v for k, v in WHAT_TO_ADD.items() if reason.startswith(k)), "Add the clinical summary and the item.")
+        add = next((v for k, v in WHAT_TO_ADD.items() if reason.startswith(k)),
+                   "Add the clinical summary and the item.")
         return (head + f"<div class='abstained'><p><b>Not scored:</b> {_esc(reason)}.</p>"
                 f"<p><b>What to add:</b> {_esc(add)}</p></div></section>")
     lo, hi = result["interval"]
@@ -127,14 +130,15 @@ def item_html(result: dict, anchor: str) -> str:
              f"to <b>{decision}</b>.</p>"]
     shown, rest = shown_reasons(result)
     parts += ["<h3>How the estimate is reached</h3>", LEGEND, waterfall(result, shown, rest)]
-    marks = {"summary": [], "item": []}
+    marks: dict[str, list[tuple[int, int, int, float, int]]] = {"summary": [], "item": []}
     for k, c in enumerate(shown, 1):
         for ev in c["evidence"]:
             if ev["field"] in marks:
                 marks[ev["field"]].append((ev["start"], ev["end"], k, c["contribution"],
                                            int(c["feature"].startswith("rule__"))))
     parts.append(f"<h3>Requested item</h3><p class='text'>{highlight(result.get('item') or '', marks['item'])}</p>")
-    parts.append(f"<h3>Clinical summary</h3><p class='text'>{highlight(result.get('summary') or '', marks['summary'])}</p>")
+    summary = highlight(result.get("summary") or "", marks["summary"])
+    parts.append(f"<h3>Clinical summary</h3><p class='text'>{summary}</p>")
     if result.get("hints"):
         parts.append("<h3>Documentation that would help</h3><ul class='checklist'>"
                      + "".join(f"<li><label><input type='checkbox'> {_esc(h)}</label></li>" for h in result["hints"])
@@ -158,17 +162,22 @@ def index_html(ordered: list[tuple[str, dict]]) -> str:
             f"<table class='index'><tr><th>request</th><th>chance of overturn</th><th></th></tr>{rows}</table>")
 
 
-CSS = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:1.5em auto;padding:0 1em;color:#222;line-height:1.45}"
+CSS = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:1.5em auto;padding:0 1em;color:#222;"
+       "line-height:1.45}"
        "section{border-top:2px solid #ddd;margin-top:1.5em}.headline{font-size:1.35em;margin:.3em 0}"
-       ".muted{color:#666;font-size:.8em}table{border-collapse:collapse}td,th{padding:3px 8px;text-align:left;font-size:14px}"
-       ".waterfall{width:100%}.waterfall td{border-bottom:1px solid #eee}.waterfall .bar{position:relative;width:34%;min-width:200px}"
+       ".muted{color:#666;font-size:.8em}table{border-collapse:collapse}"
+       "td,th{padding:3px 8px;text-align:left;font-size:14px}"
+       ".waterfall{width:100%}.waterfall td{border-bottom:1px solid #eee}"
+       ".waterfall .bar{position:relative;width:34%;min-width:200px}"
        ".bar span{position:absolute;top:25%;height:50%;border-radius:2px}.bar .up{background:" + OVERTURN + "}"
-       ".bar .down{background:" + UPHOLD + "}.bar .dot{width:10px;height:10px;top:30%;margin-left:-5px;border-radius:50%;"
+       ".bar .down{background:" + UPHOLD + "}"
+       ".bar .dot{width:10px;height:10px;top:30%;margin-left:-5px;border-radius:50%;"
        "background:#333}.final td{border-top:2px solid #999}.num{white-space:nowrap;text-align:right}.k{color:#666}"
        "mark.up{background:#f6c6c6}mark.down{background:#c6d8f6}mark sup{font-size:.65em;color:#444;margin-left:1px}"
        ".text{background:#fafafa;border:1px solid #eee;padding:.6em .8em;border-radius:4px}"
        ".legend{font-size:.85em;color:#444}.sw{display:inline-block;width:12px;height:12px;vertical-align:middle}"
-       ".sw.up{background:" + OVERTURN + "}.sw.down{background:" + UPHOLD + "}.checklist{list-style:none;padding-left:.5em}"
+       ".sw.up{background:" + OVERTURN + "}.sw.down{background:" + UPHOLD + "}"
+       ".checklist{list-style:none;padding-left:.5em}"
        ".abstained{background:#fff8e1;border:1px solid #f0d68a;padding:.5em 1em;border-radius:4px}"
        ".index td,.index th{border-bottom:1px solid #eee}.top{font-size:.85em}")
 

@@ -103,7 +103,8 @@ def _sentence_reasons(doc, s: int, e: int, path: str | None) -> dict[str, tuple[
     """The reasons one sentence gives, with the spans (into the whole text) that give them."""
     sentence = doc.text[s:e]
     role = sentence_role(sentence.strip(), path)
-    found, fallbacks = {}, {}
+    found: dict[str, tuple[int, int]] = {}
+    fallbacks: dict[str, tuple[int, int]] = {}
     for reason in load_reasons(path):
         if not _allowed(reason, role, sentence, path):
             continue
@@ -174,6 +175,7 @@ def reasons_markdown(report: dict) -> str:
         lines.append(f"## {cat}")
         for decision, d in decisions.items():
             lines += ["", f"**{decision}** ({d['n_items']} items)", "", "| reason | items | share |", "|---|---|---|"]
-            lines += [f"| {r['label']} | {r['count']} | {r['share']:.0%} |" for r in d["reasons"]] or ["| (none found) | | |"]
+            lines += ([f"| {r['label']} | {r['count']} | {r['share']:.0%} |" for r in d["reasons"]]
+                      or ["| (none found) | | |"])
         lines.append("")
     return "\n".join(lines)

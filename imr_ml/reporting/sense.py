@@ -15,10 +15,12 @@ input); :func:`evaluate_suite` scores it with any ``score_fn(rows) -> list[float
 """
 from __future__ import annotations
 
+import tomllib
 from collections import OrderedDict
 from pathlib import Path
 
 from imr_ml.modeling.metrics import wilson_interval
+from imr_ml.scoring.score import request_row
 
 DEFAULT_BASE_RATE = 0.104     # overturn rate of the 111 real letters in the shared data
 STATEWIDE_2016_RATE = 0.084   # DWC statewide IMR overturn rate, 2016
@@ -38,8 +40,6 @@ class SuiteError(ValueError):
 
 def load_suite(path: str | Path) -> dict:
     """Read and validate a suite TOML file."""
-    import tomllib
-
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -90,7 +90,8 @@ def validate_suite(raw: dict, source: str = "suite") -> dict:
     unknown = set(raw) - {"pair", "denial"}
     if unknown:
         raise SuiteError(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}")
-    pairs, seen = [], set()
+    pairs: list[dict] = []
+    seen: set[str] = set()
     for n, p in enumerate(raw.get("pair", []), 1):
         pid, where = _entry(p, "pair", n, source, seen, PAIR_KEYS)
         if p.get("kind") not in KINDS:
@@ -131,12 +132,32 @@ def validate_suite(raw: dict, source: str = "suite") -> dict:
 
 def build_row(req: dict) -> dict:
     """A scoring row for one suite request (the same path as a typed-in request)."""
-    from imr_ml.scoring.score import request_row
-
     return request_row(summary=req["summary"], item=req["item"],
                        claims_admin_guideline=req.get("claims_admin_guideline"),
                        date_of_injury=req.get("date_of_injury"), ur_denial_date=req.get("ur_denial_date"),
                        other_items=req.get("other_items") or ())
+
+
+def _judge_pair(p: dict, pa: float | None, pb: float | None, tol: float) -> dict:
+    """One pair's result: a directional pair is right when P(higher) > P(other) strictly,
+    an invariance pair when both are scored and within `tol`; `failure` says why not."""
+    res = {"id": p["id"], "dimension": p["dimension"], "style": p["style"], "p_a": pa, "p_b": pb}
+    if p["kind"] == "directional":
+        if pa is None or pb is None:
+            return res | {"higher": p["higher"], "ok": False, "failure": "abstained"}
+        hi, lo = (pa, pb) if p["higher"] == "a" else (pb, pa)
+        ok = hi > lo
+        return res | {"higher": p["higher"], "ok": ok, "failure": "" if ok else ("tie" if hi == lo else "reversed")}
+    gap = None if pa is None or pb is None else abs(pa - pb)
+    ok = gap is not None and gap <= tol + _EPS
+    return res | {"gap": gap, "ok": ok, "failure": "" if ok else ("abstained" if gap is None else "gap")}
+
+
+def _share(rows: list[dict]) -> dict:
+    """How many of `rows` are right, as a share with its 95% Wilson interval."""
+    k, n = sum(r["ok"] for r in rows), len(rows)
+    lo, hi = wilson_interval(k, n)
+    return {"ok": k, "n": n, "share": (k / n) if n else None, "wilson95": [lo, hi]}
 
 
 def evaluate_suite(suite: dict, score_fn, base_rate: float = DEFAULT_BASE_RATE,
@@ -155,7 +176,9 @@ def evaluate_suite(suite: dict, score_fn, base_rate: float = DEFAULT_BASE_RATE,
         raise ValueError(f"score_fn returned {len(probs)} scores for {len(reqs)} rows")
     probs = [None if v is None else float(v) for v in probs]
 
-    directional, invariance, abstained = [], [], []
+    directional: list[dict] = []
+    invariance: list[dict] = []
+    abstained: list[str] = []
     dims: dict = OrderedDict()
     for i, p in enumerate(suite["pairs"]):
         pa, pb = probs[2 * i], probs[2 * i + 1]
@@ -164,22 +187,9 @@ def evaluate_suite(suite: dict, score_fn, base_rate: float = DEFAULT_BASE_RATE,
                 abstained.append(f"{p['id']}.{side}")
         d = dims.setdefault(p["dimension"], {"kind": p["kind"], "n": 0, "ok": 0})
         d["n"] += 1
-        res = {"id": p["id"], "dimension": p["dimension"], "style": p["style"], "p_a": pa, "p_b": pb}
-        if p["kind"] == "directional":
-            if pa is None or pb is None:
-                ok, why = False, "abstained"
-            else:
-                hi, lo = (pa, pb) if p["higher"] == "a" else (pb, pa)
-                ok = hi > lo
-                why = "" if ok else ("tie" if hi == lo else "reversed")
-            res |= {"higher": p["higher"], "ok": ok, "failure": why}
-            directional.append(res)
-        else:
-            gap = None if pa is None or pb is None else abs(pa - pb)
-            ok = gap is not None and gap <= tol + _EPS
-            res |= {"gap": gap, "ok": ok, "failure": "" if ok else ("abstained" if gap is None else "gap")}
-            invariance.append(res)
-        d["ok"] += ok
+        res = _judge_pair(p, pa, pb, tol)
+        (directional if p["kind"] == "directional" else invariance).append(res)
+        d["ok"] += res["ok"]
 
     den_p = probs[2 * len(suite["pairs"]):]
     den_res = [{"id": d["id"], "p": v} for d, v in zip(suite["denials"], den_p)]
@@ -189,15 +199,10 @@ def evaluate_suite(suite: dict, score_fn, base_rate: float = DEFAULT_BASE_RATE,
     scored = [r["p"] for r in den_res if r["p"] is not None]
     mean_den = sum(scored) / len(scored) if scored else None
 
-    def share(rows):
-        k, n = sum(r["ok"] for r in rows), len(rows)
-        lo, hi = wilson_interval(k, n)
-        return {"ok": k, "n": n, "share": (k / n) if n else None, "wilson95": [lo, hi]}
-
     gaps = [r["gap"] for r in invariance if r["gap"] is not None]
     return {
-        "directional": share(directional) | {"pairs": directional},
-        "invariance": share(invariance) | {"max_gap": max(gaps) if gaps else None, "tol": tol,
+        "directional": _share(directional) | {"pairs": directional},
+        "invariance": _share(invariance) | {"max_gap": max(gaps) if gaps else None, "tol": tol,
                                            "pairs": invariance},
         "denials": {"n": len(den_res), "scored": len(scored), "mean_p": mean_den, "base_rate": base_rate,
                     "statewide_2016": STATEWIDE_2016_RATE,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 
+from imr_ml.scoring.score import request_row
+
 REQUIRED_CSV = ("summary", "item")
 CSV_FIELDS = (*REQUIRED_CSV, "claims_admin_guideline", "date_of_injury", "ur_denial_date", "ur_decision", "ur_reason",
               "letter_id")
@@ -15,7 +17,23 @@ DEFAULT_ENCODING = "utf-8-sig"
 
 
 def parse_columns(spec: str | None) -> dict[str, str]:
-    """``summary=Notes,item=Treatment`` as {field: CSV column}; raises ValueError."""
+    """The --columns mapping of fields to a CSV's own column names.
+
+    Parameters
+    ----------
+    spec : str or None
+        ``FIELD=COLUMN`` pairs separated by commas, e.g. ``summary=Notes,item=Treatment``.
+
+    Returns
+    -------
+    dict of str to str
+        {field: CSV column}; empty for no `spec`.
+
+    Raises
+    ------
+    ValueError
+        A pair without ``=`` or a column, or a field not in ``CSV_FIELDS`` (one line).
+    """
     mapping: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in (spec or "").split(","))):
         field, sep, column = (x.strip() for x in part.partition("="))
@@ -29,9 +47,29 @@ def parse_columns(spec: str | None) -> dict[str, str]:
 
 def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str, str] | None = None,
                       id_col: str | None = None) -> list[dict]:
-    """Requests from a CSV with columns summary,item[,claims_admin_guideline,date_of_injury,
-    ur_denial_date,letter_id], or the columns ``columns`` maps those fields to; ``id_col``'s
-    value is kept as each row's ``id``."""
+    """Requests from a CSV file as people save them (Excel's BOM, cp1252, their own names).
+
+    Parameters
+    ----------
+    path : str
+        The CSV: columns summary, item and optionally the other ``CSV_FIELDS``.
+    encoding : str, optional
+        Its encoding (default UTF-8 with or without a byte-order mark).
+    columns : dict of str to str, optional
+        {field: column} for columns named otherwise (:func:`parse_columns`).
+    id_col : str, optional
+        A column whose value each row keeps as ``id``.
+
+    Returns
+    -------
+    list of dict
+        One scoring row per CSV row (``letter_id`` ``rowN`` when the CSV has none).
+
+    Raises
+    ------
+    ValueError
+        Unreadable, wrongly encoded or malformed, naming the file (and the row).
+    """
     encoding = encoding or DEFAULT_ENCODING
     try:
         with open(path, newline="", encoding=encoding) as fh:
@@ -50,7 +88,27 @@ def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str,
 
 def requests_from_text(text: str, name: str, columns: dict[str, str] | None = None) -> list[dict]:
     """Requests from CSV text already in memory (an upload), as :func:`read_requests_csv`
-    reads them from a file; `name` is what error messages call it."""
+    reads them from a file.
+
+    Parameters
+    ----------
+    text : str
+        The decoded CSV.
+    name : str
+        What error messages call it (the upload's file name).
+    columns : dict of str to str, optional
+        {field: column} for columns named otherwise.
+
+    Returns
+    -------
+    list of dict
+        One scoring row per CSV row.
+
+    Raises
+    ------
+    ValueError
+        A malformed CSV or row, naming `name` (and the row).
+    """
     try:
         return _requests(csv.DictReader(io.StringIO(text, newline="")), name,
                          {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, None)
@@ -59,8 +117,8 @@ def requests_from_text(text: str, name: str, columns: dict[str, str] | None = No
 
 
 def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: str | None) -> list[dict]:
-    from imr_ml.scoring.score import request_row
-
+    """Rows of `reader`, each field read from the column `names` maps it to; raises
+    ValueError naming `path` and the row."""
     header = reader.fieldnames or []
     if not header:
         raise ValueError(f"{path} is empty: a CSV of requests needs a header and one row per request")

@@ -4,10 +4,17 @@ Parquet), and the summary a batch prints instead of every item."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from imr_ml.textio import atomic_path
 
 FLAT_COLUMNS = ("id", "item", "category", "p_overturned", "interval_low", "interval_high", "relative_risk",
                 "decision", "reason_1", "reason_2", "reason_3", "hints", "warnings", "abstained_reason")
@@ -15,21 +22,57 @@ BANDS = ((0.05, "<5%"), (0.10, "5-10%"), (0.20, "10-20%"), (float("inf"), ">=20%
 
 
 def spreadsheet_safe(v):
-    """A spreadsheet opens a text cell starting with = + - @ as a formula: quote it."""
+    """A cell value a spreadsheet will not run: it opens text starting with = + - @ as a
+    formula, so such text gets a leading quote.
+
+    Parameters
+    ----------
+    v : object
+        A cell's value.
+
+    Returns
+    -------
+    object
+        `v`, quoted when it is formula-like text.
+    """
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
         return "'" + v
     return v
 
 
 def result_id(r: dict) -> str:
-    """The id a user knows the item by: --id-col's value, else letter#item."""
+    """The id a user knows the item by.
+
+    Parameters
+    ----------
+    r : dict
+        A scored result.
+
+    Returns
+    -------
+    str
+        Its ``id`` (--id-col's value, an upload's row id), else ``letter_id#item_index``.
+    """
     if r.get("id") not in (None, ""):
         return str(r["id"])
     return f"{r.get('letter_id')}#{r.get('item_index')}"
 
 
 def flat_result(r: dict) -> dict:
-    """One spreadsheet row: the numbers, the top three reasons as text, hints joined."""
+    """One spreadsheet row of a result: the one set of flat columns every CSV or Parquet
+    of results has (`imr-ml score --out`, the web page's download).
+
+    Parameters
+    ----------
+    r : dict
+        A scored result.
+
+    Returns
+    -------
+    dict
+        {column: value} for each of ``FLAT_COLUMNS``: the numbers, the top three reasons
+        as text, hints and warnings joined.
+    """
     reasons = [x["label"] for x in r.get("reasons") or []][:3]
     lo, hi = r.get("interval") or (None, None)
     return {"id": result_id(r), "item": r.get("item"), "category": r.get("category"),
@@ -41,32 +84,73 @@ def flat_result(r: dict) -> dict:
             "abstained_reason": r.get("reason") if r.get("abstained") else ""}
 
 
-@contextmanager
-def result_writer(path):
-    """A `write(result)` callback for `path` (.csv or .parquet: flat columns; any other
-    suffix: JSON lines, every field), written to an atomic
-    temp file so a failed batch leaves no half-written output."""
-    from imr_ml.textio import atomic_path
+def results_csv(results: list[dict]) -> str:
+    """Results as CSV text, as `imr-ml score --out x.csv` writes them.
 
+    Parameters
+    ----------
+    results : list of dict
+        Scored results.
+
+    Returns
+    -------
+    str
+        A header of ``FLAT_COLUMNS`` and one row per result.
+    """
+    out = io.StringIO()
+    write = _csv_rows(out)
+    for r in results:
+        write(r)
+    return out.getvalue()
+
+
+def _csv_rows(fh: IO[str]) -> Callable[[dict], object]:
+    """Write the header to `fh`; returns `write(result)` for one flat, spreadsheet-safe row."""
+    writer = csv.DictWriter(fh, fieldnames=list(FLAT_COLUMNS))
+    writer.writeheader()
+    return lambda r: writer.writerow({k: spreadsheet_safe(v) for k, v in flat_result(r).items()})
+
+
+@contextmanager
+def result_writer(path) -> Iterator[Callable[[dict], object]]:
+    """Write results to `path` as they come, atomically: a failed batch leaves no
+    half-written output.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output; .csv or .parquet get ``FLAT_COLUMNS``, any other suffix JSON lines
+        with every field.
+
+    Yields
+    ------
+    callable
+        ``write(result)``.
+    """
     suffix = Path(path).suffix.lower()
     with atomic_path(path) as tmp:
         if suffix == ".parquet":
             rows: list[dict] = []
             yield lambda r: rows.append(flat_result(r))
-            import pandas as pd
-
             pd.DataFrame(rows, columns=list(FLAT_COLUMNS)).to_parquet(tmp, index=False)
             return
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            if suffix == ".csv":
-                writer = csv.DictWriter(fh, fieldnames=list(FLAT_COLUMNS))
-                writer.writeheader()
-                yield lambda r: writer.writerow({k: spreadsheet_safe(v) for k, v in flat_result(r).items()})
-            else:
-                yield lambda r: fh.write(json.dumps(r) + "\n")
+            yield _csv_rows(fh) if suffix == ".csv" else (lambda r: fh.write(json.dumps(r) + "\n"))
 
 
 def band(p: float) -> str:
+    """The band of P a batch summary counts an item in.
+
+    Parameters
+    ----------
+    p : float
+        P(overturned).
+
+    Returns
+    -------
+    str
+        One of the names in ``BANDS``.
+    """
     return next(name for upper, name in BANDS if p < upper)
 
 
@@ -84,6 +168,13 @@ class BatchSummary:
         self.abstained = 0
 
     def add(self, r: dict) -> None:
+        """Count one result.
+
+        Parameters
+        ----------
+        r : dict
+            A scored result.
+        """
         self.n += 1
         self.categories[r.get("category")] += 1
         kinds = {w["kind"] for w in r.get("warnings") or []}
@@ -96,12 +187,31 @@ class BatchSummary:
         self.decisions[r["decision"]] += 1
 
     def as_dict(self) -> dict:
+        """The counts as data.
+
+        Returns
+        -------
+        dict
+            Items, abstentions, bands, decisions, categories and warnings.
+        """
         return {"n_items": self.n, "abstained": self.abstained,
                 "bands": {name: self.bands[name] for _, name in BANDS}, "decisions": dict(self.decisions),
                 "categories": dict(self.categories.most_common()), "warnings": dict(self.warnings),
                 "items_with_warnings": self.warned_items}
 
     def lines(self, threshold_text: str) -> list[str]:
+        """What a batch prints after its items.
+
+        Parameters
+        ----------
+        threshold_text : str
+            How the decision threshold is described (its value and where it comes from).
+
+        Returns
+        -------
+        list of str
+            The totals, the bands of P and the categories, one line each.
+        """
         d = self.as_dict()
         return [f"{self.n} items: {self.n - self.abstained} scored, {self.abstained} abstained; "
                 f"{d['decisions'].get('overturned', 0)} likely overturned at {threshold_text}",

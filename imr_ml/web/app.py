@@ -12,7 +12,6 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Union
 
 from fastapi import Body, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -21,8 +20,16 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from imr_ml.demo import EXAMPLES
+from imr_ml.modeling.model import scoring_model
+from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+from imr_ml.reporting.explain import explain_rows
+from imr_ml.scoring.requests_io import requests_from_text
+from imr_ml.scoring.results_io import results_csv
+from imr_ml.scoring.score import request_row, score_rows
 from imr_ml.web import views
 from imr_ml.web.middleware import BearerToken, BodyLimit, SecurityHeaders
 from imr_ml.web.schemas import (
@@ -49,53 +56,83 @@ class ApiError(Exception):
         self.status, self.message = status, message
 
 
-def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int = MAX_BATCH,
-               max_body: int = MAX_BODY, log_inputs: bool = False) -> FastAPI:
-    """The app around one model, loaded here, once (per worker process). `model_spec` is a
-    model directory, `builtin`, or an already loaded model; an unsafe directory raises
-    `imr_ml.modeling.modelio.ModelLoadError`."""
-    from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+class Scorer:
+    """The one loaded model behind every route: scores rows, explained or not, and turns any
+    failure into an `ApiError` that names no input."""
 
-    loaded = model_spec if isinstance(model_spec, LoadedModel) else load_model_dir(model_spec)
-    # No /docs or /redoc: their pages load scripts from a CDN, inline, which the CSP refuses.
-    app = FastAPI(docs_url=None, redoc_url=None, title="imr-ml", summary="P(overturned) of a California workers' comp IMR for a treatment request",
-                  version=loaded.manifest.get("imr_ml_version") or "")
-    templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
-    templates.env.filters["pct"] = lambda p: "" if p is None else f"{100 * p:.1f}%"
-    templates.env.filters["times"] = lambda x: f"{x:.1f}×" if x >= 0.995 else f"{x:.2f}×"
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    _error_handlers(app)
+    def __init__(self, loaded: LoadedModel, max_batch: int, log_inputs: bool) -> None:
+        self.loaded, self.max_batch, self.log_inputs = loaded, max_batch, log_inputs
 
-    def run(rows: list[dict], explained: bool) -> list[dict]:
-        from imr_ml.cli.explain import explain_rows
-        from imr_ml.scoring.score import score_rows
-
-        if log_inputs:
+    def run(self, rows: list[dict], explained: bool) -> list[dict]:
+        """Results for `rows`, with grouped contributions and the summary when `explained`."""
+        if self.log_inputs:
             log.info("inputs: %s", json.dumps(rows))
         try:
-            return explain_rows(loaded, rows) if explained else list(score_rows(loaded, rows))
+            return explain_rows(self.loaded, rows) if explained else list(score_rows(self.loaded, rows))
         except Exception as exc:  # never a stack trace to the client, never the input in the log
             log.error("scoring failed: %s", type(exc).__name__)
             raise ApiError(500, f"internal error while scoring ({type(exc).__name__}); nothing was scored") from None
 
-    def api(body: BatchRequest | ScoreRequest, explained: bool):
+    def api(self, body: BatchRequest | ScoreRequest, explained: bool) -> dict:
+        """The JSON answer to one request or to {"requests": [...]}."""
         requests = body.requests if isinstance(body, BatchRequest) else [body]
-        if len(requests) > max_batch:
-            raise ApiError(413, f"{len(requests)} requests in one call; at most {max_batch}")
-        results = run([_row(r) for r in requests], explained)
+        if len(requests) > self.max_batch:
+            raise ApiError(413, f"{len(requests)} requests in one call; at most {self.max_batch}")
+        results = self.run([_row(r) for r in requests], explained)
         return {"results": results} if isinstance(body, BatchRequest) else results[0]
+
+    def probability(self, logit: float) -> float:
+        """P for a log-odds, calibrated as the model calibrates its scores."""
+        return scoring_model(self.loaded.model).calibrate([logit])[0]
+
+
+def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None = None, max_batch: int = MAX_BATCH,
+               max_body: int = MAX_BODY, log_inputs: bool = False) -> FastAPI:
+    """The app around one model, loaded here, once (per worker process). `model_spec` is a
+    model directory, `builtin`, or an already loaded model; an unsafe directory raises
+    `imr_ml.modeling.modelio.ModelLoadError`."""
+    loaded = model_spec if isinstance(model_spec, LoadedModel) else load_model_dir(model_spec)
+    # No /docs or /redoc: their pages load scripts from a CDN, inline, which the CSP refuses.
+    app = FastAPI(docs_url=None, redoc_url=None, title="imr-ml",
+                  summary="P(overturned) of a California workers' comp IMR for a treatment request",
+                  version=loaded.manifest.get("imr_ml_version") or "")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _error_handlers(app)
+    scorer = Scorer(loaded, max_batch, log_inputs)
+    _api_routes(app, scorer)
+    templates = _templates()
+    _form_routes(app, scorer, templates)
+    _batch_routes(app, scorer, templates)
+    # The last added is the outermost: security headers go on every answer, 401 and 413 included.
+    app.add_middleware(BodyLimit, max_body=max_body)
+    if token:
+        app.add_middleware(BearerToken, token=token)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    """The pages' templates, every value escaped, with the two number filters they use."""
+    templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
+    templates.env.filters["pct"] = lambda p: "" if p is None else f"{100 * p:.1f}%"
+    templates.env.filters["times"] = lambda x: f"{x:.1f}×" if x >= 0.995 else f"{x:.2f}×"
+    return templates
+
+
+def _api_routes(app: FastAPI, scorer: Scorer) -> None:
+    """The JSON API: /v1/score, /v1/explain, /v1/health, /v1/model."""
 
     # Scoring is a few ms of CPU: done on the event loop (async def), not in a thread pool whose
     # threads would only contend for the GIL and grow malloc arenas; --workers uses the cores.
-    @app.post("/v1/score", response_model=Union[ScoreResults, ScoreResult], response_model_exclude_unset=True,
+    @app.post("/v1/score", response_model=ScoreResults | ScoreResult, response_model_exclude_unset=True,
               summary="Score one request, or {\"requests\": [...]}")
     async def score(body: BatchRequest | ScoreRequest = Body(...)):
-        return api(body, explained=False)
+        return scorer.api(body, explained=False)
 
-    @app.post("/v1/explain", response_model=Union[ExplainResults, ExplainResult], response_model_exclude_unset=True,
+    @app.post("/v1/explain", response_model=ExplainResults | ExplainResult, response_model_exclude_unset=True,
               summary="Score and explain one request, or {\"requests\": [...]}")
     async def explain(body: BatchRequest | ScoreRequest = Body(...)):
-        return api(body, explained=True)
+        return scorer.api(body, explained=True)
 
     @app.get("/v1/health")
     def health():
@@ -103,14 +140,16 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
 
     @app.get("/v1/model", response_model=ModelInfo)
     def model():
-        return model_info(loaded.manifest)
+        return model_info(scorer.loaded.manifest)
+
+
+def _form_routes(app: FastAPI, scorer: Scorer, templates: Jinja2Templates) -> None:
+    """The form page: one request in, its waterfall and highlighted evidence out."""
 
     def page(request: Request, form: dict, result=None, error=None, status=200):
-        from imr_ml.modeling.model import scoring_model
-
         context = {"form": form, "result": result, "error": error}
         if result and not result["abstained"]:
-            rows = views.waterfall(result, lambda z: scoring_model(loaded.model).calibrate([z])[0])
+            rows = views.waterfall(result, scorer.probability)
             context |= {"rows": rows, "pieces": views.highlighted(result["summary"] or "", rows)}
         return templates.TemplateResponse(request, "index.html", context, status_code=status)
 
@@ -127,56 +166,56 @@ def create_app(model_spec="builtin", *, token: str | None = None, max_batch: int
                 "claims_admin_guideline": claims_admin_guideline, "date_of_injury": date_of_injury,
                 "ur_denial_date": ur_denial_date, "ur_decision": ur_decision, "ur_reason": ur_reason}
         try:
-            req = ScoreRequest(**{k: v.strip() or None for k, v in form.items() if k != "other_items"}
-                               | {"summary": summary, "item": item,
-                                  "other_items": [x.strip() for x in other_items.splitlines() if x.strip()]})
-            result = run([_row(req)], explained=True)[0]
+            result = scorer.run([_row(_form_request(form))], explained=True)[0]
         except ValidationError as exc:
             return page(request, form, error=_validation_message(exc.errors()), status=422)
         except ApiError as exc:
             return page(request, form, error=exc.message, status=exc.status)
         return page(request, form, result)
 
+
+def _form_request(form: dict[str, str]) -> ScoreRequest:
+    """The form's fields as a request: optional fields left blank are absent, other items
+    one per line; raises pydantic's ValidationError."""
+    optional = {k: v.strip() or None for k, v in form.items() if k not in ("summary", "item", "other_items")}
+    return ScoreRequest.model_validate(
+        optional | {"summary": form["summary"], "item": form["item"],
+                    "other_items": [x.strip() for x in form["other_items"].splitlines() if x.strip()]})
+
+
+def _batch_routes(app: FastAPI, scorer: Scorer, templates: Jinja2Templates) -> None:
+    """The batch page: a CSV uploaded, a sortable table and the results as CSV back."""
+
     @app.get("/batch", include_in_schema=False)
     def batch(request: Request):
-        return templates.TemplateResponse(request, "batch.html", {"columns": {}, "max_batch": max_batch})
+        return templates.TemplateResponse(request, "batch.html", {"columns": {}, "max_batch": scorer.max_batch})
 
     @app.post("/batch", include_in_schema=False)
     async def batch_post(request: Request, file: UploadFile = File(...), summary_column: str = Form("summary"),
                          item_column: str = Form("item"), guideline_column: str = Form("claims_admin_guideline"),
                          id_column: str = Form("letter_id"), encoding: str = Form("utf-8-sig")):
-        from starlette.concurrency import run_in_threadpool
-
         columns = {"summary": summary_column.strip() or "summary", "item": item_column.strip() or "item",
                    "claims_admin_guideline": guideline_column.strip() or "claims_admin_guideline",
                    "letter_id": id_column.strip() or "letter_id"}
-        context = {"columns": columns, "max_batch": max_batch, "encoding": encoding}
+        context = {"columns": columns, "max_batch": scorer.max_batch, "encoding": encoding}
         try:
             rows = _uploaded_rows(await file.read(), file.filename or "the upload", encoding, columns)
-            if len(rows) > max_batch:
-                raise ApiError(413, f"{len(rows)} requests in the file; at most {max_batch} at once")
-            results = await run_in_threadpool(run, rows, False)
+            if len(rows) > scorer.max_batch:
+                raise ApiError(413, f"{len(rows)} requests in the file; at most {scorer.max_batch} at once")
+            results = await run_in_threadpool(scorer.run, rows, False)
         except ValueError as exc:
             return templates.TemplateResponse(request, "batch.html", context | {"error": str(exc)}, status_code=422)
         except ApiError as exc:
             return templates.TemplateResponse(request, "batch.html", context | {"error": exc.message},
                                               status_code=exc.status)
-        download = base64.b64encode(views.results_csv(results).encode()).decode()
+        download = base64.b64encode(results_csv(results).encode()).decode()
         table = [r | {"top_reason": views.top_reason(r)} for r in results]
         return templates.TemplateResponse(request, "batch.html", context | {
             "results": table, "csv_href": f"data:text/csv;charset=utf-8;base64,{download}"})
 
-    # The last added is the outermost: security headers go on every answer, 401 and 413 included.
-    app.add_middleware(BodyLimit, max_body=max_body)
-    if token:
-        app.add_middleware(BearerToken, token=token)
-    app.add_middleware(SecurityHeaders)
-    return app
-
 
 def _row(req: ScoreRequest) -> dict:
-    from imr_ml.scoring.score import request_row
-
+    """A request as the row the model scores; a bad field is a 422."""
     try:
         return request_row(req.summary, req.item, req.claims_admin_guideline, req.date_of_injury,
                            req.ur_denial_date, req.other_items, ur_decision=req.ur_decision, ur_reason=req.ur_reason)
@@ -185,8 +224,8 @@ def _row(req: ScoreRequest) -> dict:
 
 
 def _uploaded_rows(data: bytes, name: str, encoding: str, columns: dict) -> list[dict]:
-    from imr_ml.scoring.requests_io import requests_from_text
-
+    """The requests of an uploaded CSV, each `id` its row id (the first column of the
+    download, as --id-col's value is for `imr-ml score`); raises ValueError, one line."""
     try:
         text = data.decode(encoding or "utf-8-sig")
     except LookupError:
@@ -194,7 +233,7 @@ def _uploaded_rows(data: bytes, name: str, encoding: str, columns: dict) -> list
     except UnicodeDecodeError as exc:
         raise ValueError(f"{name} is not {encoding} text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                          "saved by Excel on Windows? choose cp1252") from None
-    return requests_from_text(text, name, columns)
+    return [r | {"id": r["letter_id"]} for r in requests_from_text(text, name, columns)]
 
 
 def model_info(manifest: dict) -> dict:
@@ -209,8 +248,7 @@ def model_info(manifest: dict) -> dict:
 
 
 def example_form(n: int) -> dict:
-    from imr_ml.demo import EXAMPLES
-
+    """The form filled with the n-th built-in example (1-based, wrapping round)."""
     ex = EXAMPLES[(n - 1) % len(EXAMPLES)]
     return {k: ex[k] for k in ("summary", "item", "claims_admin_guideline", "date_of_injury", "ur_denial_date")}
 
@@ -236,8 +274,8 @@ def _error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
         if bad_json:
-            return JSONResponse({"error": f"request body is not valid JSON ({bad_json.get('ctx', {}).get('error', '')})"},
-                                status_code=400)
+            reason = bad_json.get("ctx", {}).get("error", "")
+            return JSONResponse({"error": f"request body is not valid JSON ({reason})"}, status_code=400)
         body = getattr(exc, "body", None)
         if isinstance(body, (bytes, str)):
             return JSONResponse({"error": "request body must be JSON (Content-Type: application/json)"},
@@ -258,7 +296,7 @@ def _error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": f"internal error ({type(exc).__name__})"}, status_code=500)
 
 
-def app_from_env():
+def app_from_env() -> FastAPI:
     """For `uvicorn --factory` with several workers: each worker builds its own app (and
     loads the model once) from the settings `imr-ml serve` put in the environment."""
     token_file = os.environ.get("IMR_ML_SERVE_TOKEN_FILE")

@@ -1,13 +1,9 @@
 """What the HTML pages show, worked out in Python so the templates only lay it out: the
 waterfall from the baseline to the final probability, the summary cut into plain and
-highlighted pieces (Jinja escapes every piece), and the batch results as rows and CSV."""
+highlighted pieces (Jinja escapes every piece), and the batch results as rows (their CSV is
+`imr_ml.scoring.results_io.results_csv`, the columns of `imr-ml score --out x.csv`)."""
 
 from __future__ import annotations
-
-import csv
-import io
-
-from imr_ml.scoring.results_io import spreadsheet_safe
 
 SHOWN = 8  # contributions drawn one by one; the rest are summed in one row
 BAR_STEPS = 20  # bar widths in 5% steps: classes w0..w20 in style.css (no inline styles under the CSP)
@@ -56,23 +52,6 @@ def highlighted(summary: str, rows: list[dict]) -> list[dict]:
 
 
 def top_reason(result: dict) -> str:
+    """The largest reason of a result with its contribution, for the batch table."""
     reasons = result.get("reasons") or []
     return f"{reasons[0]['label']} ({reasons[0]['contribution']:+.2f})" if reasons else ""
-
-
-CSV_COLUMNS = ["letter_id", "item", "category", "p_overturned", "interval_low", "interval_high", "relative_risk",
-               "decision", "threshold", "abstained", "reason", "top_reasons", "hints"]
-
-
-def results_csv(results: list[dict]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(CSV_COLUMNS)
-    for r in results:
-        lo, hi = r.get("interval") or (None, None)
-        w.writerow([spreadsheet_safe(x) for x in (
-            r.get("letter_id"), r.get("item"), r.get("category"), r.get("p_overturned"), lo, hi,
-            r.get("relative_risk"), r.get("decision"), r.get("threshold"), r["abstained"], r.get("reason"),
-            "; ".join(f"{x['label']} ({x['contribution']:+.2f})" for x in r.get("reasons") or []),
-            "; ".join(r.get("hints") or []))])
-    return out.getvalue()

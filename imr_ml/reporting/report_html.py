@@ -1,0 +1,202 @@
+"""The report as one self-contained HTML page: a section per part of the report's content
+(`imr_ml.reporting.report_data`), its plots embedded (`imr_ml.reporting.plots`)."""
+
+from __future__ import annotations
+
+import html
+
+from imr_ml.reporting.report_data import MIN_OVERTURNED_FOR_METRICS, pct
+from imr_ml.schema import GROUP_TITLES
+
+
+def _esc(v) -> str:
+    return html.escape(str(v))
+
+
+def _ci(v, ci, as_pct: bool = False, digits: int = 2) -> str:
+    """'0.78 [0.63, 0.88]' (or in percent): a value and its 95% interval."""
+    f = pct if as_pct else (lambda x: f"{x:.{digits}f}")
+    if v is None:
+        return "—"
+    return f(v) + (f" [{f(ci[0])}, {f(ci[1])}]" if ci else "")
+
+
+def _table(head: list[str], rows: list[list]) -> str:
+    if not rows:
+        return "<p class='muted'>(none)</p>"
+    th = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{_esc('—' if c is None else c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _img(d: dict, name: str, alt: str) -> str:
+    return f"<img src='{d['plots'][name]}' alt='{_esc(alt)}'>" if name in d["plots"] else ""
+
+
+CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:1.5em auto;padding:0 1em;color:#222;"
+       "line-height:1.45}"
+       "h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}"
+       ".summary{background:#f6f8fa;border:1px solid #d0d7de;border-radius:8px;padding:.8em 1.2em}"
+       ".kpis{display:flex;gap:.8em}.kpi{flex:1;background:#fff;border:1px solid #d0d7de;border-radius:6px;"
+       "padding:.5em .8em}.kpi b{font-size:1.25em;display:block;white-space:nowrap}.muted{color:#666;font-size:.9em}"
+       "table{border-collapse:collapse;margin:.5em 0 1.2em}td,th{border:1px solid #ddd;padding:3px 8px;font-size:13px;"
+       "text-align:left;vertical-align:top}th{background:#f0f0f0}img{max-width:100%;display:block;margin:.5em 0}"
+       "nav a{margin-right:1em}")
+
+
+def report_page(d: dict) -> str:
+    """The whole page: one HTML file, plots embedded, every value escaped."""
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>IMR overturn model: report</title>",
+             f"<style>{CSS}</style></head><body>", "<h1>IMR overturn model: what it learnt and how good it is</h1>",
+             f"<p class='muted'>Model <code>{_esc(d['model']['path'])}</code> ({_esc(d['model']['kind'] or '')}). "
+             "It predicts whether an Independent Medical Review will overturn a utilization-review denial, "
+             "from what is known before the decision: the clinical summary, the requested item, the other items, "
+             "the claims administrator's cited guideline and the dates.</p>",
+             "<nav><a href='#summary'>Summary</a><a href='#moves'>What moves outcomes</a>"
+             + ("<a href='#calibration'>Calibration</a><a href='#pr'>Precision-recall</a>"
+                "<a href='#categories'>Categories</a>"
+                if "performance" in d else "<a href='#knowledge'>Knowledge</a>")
+             + "<a href='#data'>Data</a></nav>", _summary_html(d), _moves_html(d)]
+    if "performance" in d:
+        parts += [_calibration_html(d), _pr_html(d), _categories_html(d)]
+    parts += [_knowledge_html(d), _data_html(d), "</body></html>"]
+    return "\n".join(parts)
+
+
+def _summary_html(d: dict) -> str:
+    t = d["trained_on"] or {}
+    perf = d.get("performance")
+    if d["builtin"]:
+        trained = ("Trained on <b>no letters</b>: it is the overturn rates (published by DWC/CWCI, or assumed where "
+                   "none was published) of "
+                   f"{len(d['knowledge']['categories'])} treatment categories moved by "
+                   f"{len(d['knowledge']['rules'])} MTUS/ACOEM/ODG guideline rules. <b>It has no measured "
+                   "performance</b>: give <code>--corpus</code> with labelled letters to measure it.")
+    else:
+        prof = t.get("profile") or {}
+        dates = prof.get("decision_dates") or prof.get("ur_denial_dates")
+        trained = (f"Trained on <b>{t.get('n_items', '?')} disputed items</b> from {t.get('n_letters', '?')} "
+                   "IMR letters, "
+                   f"{t.get('n_overturned', '?')} overturned ({pct(t.get('base_rate') or 0)})"
+                   + (f", decided {_esc(dates[0])} to {_esc(dates[1])}" if dates else "")
+                   + (f", in {len(prof['categories'])} treatment categories and "
+                      f"{len(prof['layouts'])} letter layout(s) "
+                      f"({_esc(', '.join(prof['layouts']))})" if prof.get("categories") else "") + ".")
+    kpis = ""
+    if perf:
+        m = perf["metrics"]
+        tf = perf.get("top_fifth") or {}
+        kpis = ("<div class='kpis'>"
+                f"<div class='kpi'>Ranking (ROC AUC)<b>{_ci(m['roc_auc'], m.get('roc_auc_ci'))}</b>"
+                "<span class='muted'>0.5 = chance, 1 = perfect</span></div>"
+                f"<div class='kpi'>Average precision<b>{_ci(m['average_precision'], m.get('average_precision_ci'))}</b>"
+                f"<span class='muted'>base rate {pct(perf['base_rate'])} = no skill</span></div>"
+                f"<div class='kpi'>Brier score<b>{_ci(m['brier'], m.get('brier_ci'), digits=3)}</b>"
+                f"<span class='muted'>lower is better; base rate alone {perf['brier_of_base_rate']:.3f}</span></div>"
+                + (f"<div class='kpi'>Top fifth overturned<b>{pct(tf['rate'])}</b><span class='muted'>"
+                   f"{tf['lift']:.1f}× the base rate</span></div>" if tf else "") + "</div>"
+                f"<p class='muted'>Measured on {perf['n_items']} items ({perf['n_overturned']} overturned, "
+                f"{perf['n_letters']} letters) from {_esc(perf['source'])}. Square brackets: 95% interval from "
+                "resampling whole letters.</p>")
+    finds = "".join(f"<li>{_esc(f)}</li>" for f in d["findings"])
+    return (f"<section id='summary' class='summary'><h2 style='margin-top:.3em'>Executive summary</h2><p>{trained}</p>"
+            f"{kpis}<h3>What matters</h3><ol>{finds}</ol></section>")
+
+
+def _moves_html(d: dict) -> str:
+    rows = [[e["label"], GROUP_TITLES.get(e["group"], e["group"]),
+             f"×{e['odds_ratio']:.2f}"
+             + (f" [{e['odds_ratio_ci'][0]:.2f}, {e['odds_ratio_ci'][1]:.2f}]" if e["odds_ratio_ci"] else ""),
+             e["n_items"]][: 3 if d["builtin"] else 4] for e in d["effects"]]
+    where = "items of the corpus" if "permutation_importance" in d else "training items"
+    parts = ["<h2 id='moves'>What moves outcomes</h2>",
+             "<p>Each line is one finding: how it multiplies the odds of an overturn when everything else about the "
+             "request is the same (right of 1: more overturns), with its 95% interval. "
+             + ("For the built-in model the interval is the width of the guideline prior, not a measurement."
+                if d["builtin"]
+                else "Intervals come from the model's posterior (the guideline prior combined with the letters).")
+             + "</p>",
+             _img(d, "effects", "effects of guideline rules and signals"),
+             _table(["finding", "kind", "odds multiplied by [95% interval]", f"{where} it applied to"]
+                    [: len(rows[0]) if rows else 4], rows)]
+    pi = d.get("permutation_importance")
+    if pi and pi.get("groups"):
+        parts += [_img(d, "permutation", "permutation importance"),
+                  "<p>The effects above say how much a finding moves <i>one</i> request; the bars say how much the "
+                  "model's ranking of these items depends on a whole kind of evidence (scrambled across items, "
+                  "5 times; error bar ±1.96 sd). They can order things differently: a strong rule that applies to "
+                  "few requests moves those a lot but the ranking of all items little, while a weak signal found in "
+                  "many summaries can matter more overall.</p>"]
+    return "\n".join(parts)
+
+
+def _calibration_html(d: dict) -> str:
+    rows = [[f"{pct(b['p_from'])}–{pct(b['p_to'])}", b["n"], b["n_overturned"], pct(b["mean_predicted"]),
+             _ci(b["observed_rate"], b["observed_ci"], as_pct=True)] for b in d["calibration"]["bins"]]
+    return "\n".join([
+        "<h2 id='calibration'>Calibration</h2>",
+        "<p>Items are grouped by predicted chance (equal-sized groups of at least 40, so each group is worth "
+        "reading), zoomed to the range the model actually predicts. A point on the dashed line means "
+        "\"of the requests given about 20%, about 20% were overturned\"; the bars are 95% intervals.</p>",
+        _img(d, "calibration", "calibration"),
+        _table(["predicted range", "items", "overturned", "average prediction", "observed [95% interval]"], rows)])
+
+
+def _pr_html(d: dict) -> str:
+    return ("<h2 id='pr'>Precision-recall</h2><p>If you flag every request above a cut-off, how many of the "
+            "flagged were overturned (precision) and what share of all overturns you caught (recall). The dashed "
+            "line is what flagging at random gives.</p>" + _img(d, "precision_recall", "precision-recall curve"))
+
+
+def _categories_html(d: dict) -> str:
+    rows = [[c["label"], c["n_items"], c["n_overturned"], _ci(c["observed_rate"], c["observed_ci"], as_pct=True),
+             None if c["published_rate"] is None else pct(c["published_rate"]),
+             None if c["mean_predicted"] is None else pct(c["mean_predicted"]),
+             "too few overturned to measure"
+             if c["top_fifth_lift"] is None and c["n_overturned"] < MIN_OVERTURNED_FOR_METRICS
+             else (None if c["top_fifth_lift"] is None else f"{c['top_fifth_lift']:.1f}×")] for c in d["categories"]]
+    return "\n".join([
+        "<h2 id='categories'>By treatment category: base rates and model lift</h2>",
+        f"<p>Lift: how much more often the fifth of a category's requests the model scores highest were overturned "
+        f"than the category as a whole. Model figures are left out for categories with fewer than "
+        f"{MIN_OVERTURNED_FOR_METRICS} overturned items.</p>",
+        _img(d, "categories", "overturn rate by category"),
+        _table(["category", "items", "overturned", "observed rate [95% interval]", "published/assumed rate",
+                "model's average", "top-fifth lift"], rows)])
+
+
+def _knowledge_html(d: dict) -> str:
+    k = d["knowledge"]
+    rules = [[r["label"], f"{r['prior']:+.2f}"]
+             + ([None if r["fitted"] is None else f"{r['fitted']:+.2f}", r["n_items"]]
+                                                  if not d["builtin"] else []) + [r["citation"]] for r in k["rules"]]
+    head = (["guideline rule", "prior strength (log-odds)"]
+            + (["after the letters", "training items"] if not d["builtin"] else []) + ["citation"])
+    cats = [[c["label"], pct(c["rate"]), c["source"]] for c in k["categories"]]
+    return "\n".join([
+        "<h2 id='knowledge'>What the model knows before any letter</h2>",
+        "<p>Guideline rules (MTUS, ACOEM, ODG): positive strength makes an overturn more likely when the rule "
+        "applies. " + ("" if d["builtin"] else "Training moves each rule from its prior as far as the letters warrant.")
+        + "</p>",
+        _img(d, "rules", "rules moved by the letters"), _img(d, "category_rates", "category rates"),
+        _table(head, rules),
+        "<h3>Category overturn rates and their sources</h3>", _table(["category", "overturn rate", "source"], cats)])
+
+
+def _data_html(d: dict) -> str:
+    t = d["trained_on"] or {}
+    if d["builtin"]:
+        return ("<h2 id='data'>The data the model saw</h2><p>None: the built-in model was not fitted on any letter "
+                "(files features/guidelines.toml and features/taxonomy.toml).</p>")
+    prof = t.get("profile") or {}
+    labels = {c["category"]: c["label"] for c in d["knowledge"]["categories"]}
+    rows: list[list] = [
+        ["letters", t.get("n_letters")], ["disputed items", t.get("n_items")], ["overturned", t.get("n_overturned")],
+        ["IMR decision dates", " to ".join(prof["decision_dates"]) if prof.get("decision_dates") else "not recorded"],
+        ["UR denial dates", " to ".join(prof["ur_denial_dates"]) if prof.get("ur_denial_dates") else "not recorded"],
+        ["letter layouts", ", ".join(f"{k} ({v})" for k, v in prof.get("layouts", {}).items()) or "not recorded"],
+        ["training files", ", ".join(t.get("inputs") or []) or "—"], ["data fingerprint", t.get("fingerprint_sha256")]]
+    cats = [[labels.get(c, c), n] for c, n in (prof.get("categories") or {}).items()]
+    return "\n".join(["<h2 id='data'>The data the model saw</h2>", _table(["", ""], rows),
+                      _img(d, "data", "training items by category"),
+                      _table(["treatment category", "training items"], cats)])
