@@ -132,12 +132,14 @@ def _summary_analysis(summary: str, r: SignalRules) -> tuple[Document, dict[str,
     res = {rule.name: _text_signal(doc, rule, "summary") for rule in r.text_rules if rule.field == "summary"}
     res["summary_regions"] = Signal(*_regions(doc.low, r, "summary", doc))
     m = _AGE.search(summary)
-    age = None
-    if m:
+    age, evidence = None, []
+    if m and m.lastindex is not None:
         age = int(next(g for g in m.groups() if g))
-        if not 14 <= age <= 100:
+        if 14 <= age <= 100:
+            evidence = [("summary", m.start(m.lastindex), m.end())]
+        else:
             age = None
-    res["age"] = Signal(age, [("summary", m.start(m.lastindex), m.end())] if age is not None else [])
+    res["age"] = Signal(age, evidence)
     return r.memos.summaries.put(summary, (doc, res))
 
 
