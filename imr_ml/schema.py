@@ -62,4 +62,6 @@ def is_missing(value) -> bool:
 
 def as_text(value) -> str:
     """A text field as str; a missing one is "". The one NaN-to-text rule of the package."""
+    if value.__class__ is str:  # the common case, read for every field of every row
+        return value
     return "" if is_missing(value) else str(value)

@@ -152,13 +152,46 @@ class WordKeyed:
         The compiled lower-case pattern, without its leading ``\\b``.
     words : tuple of str
         The words its matches open with (a text word must begin with one of them).
+    gates : dict of str to tuple of str or None, optional
+        For an opening word, what the next word must start with for a match, when the
+        pattern's literal openings say (``(is|was) (required|needed)``: "required" or
+        "needed" after "was"); None when they do not.
     """
 
-    __slots__ = ("rx", "words")
+    __slots__ = ("rx", "words", "gates")
 
-    def __init__(self, rx: re.Pattern, words: tuple[str, ...]):
+    def __init__(self, rx: re.Pattern, words: tuple[str, ...], gates: dict[str, tuple[str, ...] | None] | None = None):
         self.rx = rx
         self.words = words
+        self.gates = gates or {}
+
+
+def next_word_gate(word: str, literals: Iterable[str]) -> tuple[str, ...] | None:
+    """What the word after `word` must start with for a match opening with `word`.
+
+    Parameters
+    ----------
+    word : str
+        An opening word of the pattern.
+    literals : iterable of str
+        The pattern's required literals (`required_literals`).
+
+    Returns
+    -------
+    tuple of str or None
+        The possible next words, or None when some literal opening with `word` does not
+        name the next word (then nothing can be ruled out).
+    """
+    out = set()
+    for lit in literals:
+        first = re.match(r"\w+", lit)
+        if first is None or first.group() != word:
+            continue
+        nxt = re.match(r"\w+\W+(\w+)", lit)
+        if nxt is None:
+            return None
+        out.add(nxt.group(1))
+    return tuple(sorted(out)) or None
 
 
 class Matcher:
@@ -192,8 +225,8 @@ class Matcher:
             if lits is None:
                 scanned.append((rx, need_b))
             elif need_b and all(re.match(r"\w\w", x) for x in lits):
-                words = {re.match(r"\w+", x).group() for x in lits}  # type: ignore[union-attr]
-                keyed.append(WordKeyed(rx, tuple(sorted(words))))
+                words = tuple(sorted({re.match(r"\w+", x).group() for x in lits}))  # type: ignore[union-attr]
+                keyed.append(WordKeyed(rx, words, {w: next_word_gate(w, lits) for w in words}))
             else:
                 literal.append((rx, lits, need_b))
         self.keyed = tuple(keyed)
