@@ -200,9 +200,6 @@ def _region_levels(rules: Any) -> tuple[str, ...]:
 
 # Order is meaningful: extraction runs the `read` entries in this order, and the feature
 # layout lists the scalar fields in this order, then the one-hot blocks in this order.
-# `quote=False` on chronicity and age keeps explanations byte-identical to before the
-# registry (whose scattered mapping missed them); quoting their dates and age is the better
-# choice, a deliberate output change left to its own commit.
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("retrospective", "retrospective", "the request is retrospective",
               "the row's flag, or \"retrospective\" / \"DOS\" in the item", _read_retrospective, _flag),
@@ -218,9 +215,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("prior_same_modality", "prior_same_modality", "the item's modality or drug was already used",
               "summary, `[modality]` and the item's drug name", numeric=_flag),
     FieldSpec("chronicity_decades", "chronicity_days", "(years injury → UR denial, capped at 30, − 3) / 10",
-              "date of injury → UR denial date", _read_chronicity, _decades_since_injury, quote=False),
-    FieldSpec("age_decades", "age", "(age − 45) / 10", "summary: \"a 34-year-old\"", numeric=_age_decades,
-              quote=False),
+              "date of injury → UR denial date", _read_chronicity, _decades_since_injury),
+    FieldSpec("age_decades", "age", "(age − 45) / 10", "summary: \"a 34-year-old\"", numeric=_age_decades),
     FieldSpec("item_additional", "item_additional", "the item asks for additional sessions", "item words (`[item]`)",
               numeric=_flag),
     FieldSpec("item_post_op", "item_post_op", "the item is post-operative", "item words (`[item]`)", numeric=_flag),
