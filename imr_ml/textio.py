@@ -112,7 +112,7 @@ def to_json(obj) -> str:
 
 
 def _json_default(o):
-    import numpy as np
+    import numpy as np  # lazy: the CLI imports this module, and `imr-ml --help` must not load numpy
 
     if isinstance(o, np.integer):
         return int(o)
@@ -130,7 +130,7 @@ def atomic_write_json(obj, target: str | Path) -> None:
 
 
 def atomic_write_parquet(rows: list[dict], target: str | Path) -> None:
-    import pandas as pd
+    import pandas as pd  # lazy: only Parquet output needs pandas (0.3 s to import)
 
     with atomic_path(target) as tmp:
         pd.DataFrame(rows).to_parquet(tmp, index=False)

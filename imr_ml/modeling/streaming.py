@@ -74,8 +74,6 @@ _WORKER: dict = {}
 
 
 def _init_worker(feature_opts: dict, worker: bool = True) -> None:
-    from imr_ml.featurize import build_features
-
     feats = build_features(**feature_opts)
     if worker:  # every row is seen once here; the parent keeps what it needs
         feats.set_params(union__structured__cache_size=0)

@@ -17,11 +17,14 @@ from typing import Any
 import numpy as np
 
 from imr_ml.featurize import feature_groups, to_frame
+from imr_ml.knowledge.guidelines import load_guidelines
+from imr_ml.letters import RETRO_RE, iso_date
 from imr_ml.modeling.fitting import fallback_threshold
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
+from imr_ml.schema import ITEM_SEPARATOR
 from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
 from imr_ml.scoring.hints import hints_for
 from imr_ml.signals import SignalValues, extract_signals
@@ -65,8 +68,6 @@ def _evidence_source(name: str) -> tuple:
     parts = name.split("__")
     group = parts[0]
     if group == "rule":  # a rule's evidence is that of the signals its conditions read
-        from imr_ml.knowledge.guidelines import load_guidelines
-
         rule = next((r for r in load_guidelines().rules if r.name == parts[1]), None)
         return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
     if group == "signal":
@@ -357,9 +358,6 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     dict
         A PRE_DECISION row.
     """
-    from imr_ml.letters import RETRO_RE, iso_date
-    from imr_ml.schema import ITEM_SEPARATOR
-
     def day(v):
         return (iso_date(v) or v) if v else None
 
