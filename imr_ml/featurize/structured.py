@@ -116,12 +116,12 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
 
     def raw_matrix(self, X) -> np.ndarray:
         """The unscaled matrix of rows `X` (remembered rows are not analysed again)."""
-        return self._raw_rows(X)
-
-    def _raw_rows(self, X) -> np.ndarray:
         records = to_frame(X).to_dict("records")
         index = {n: i for i, n in enumerate(self.layout())}
         r = load_rules(self.rules)
+        # the signal columns, worked out once per call rather than once per row
+        signal_columns = [(index[f"signal__{n}"], n) for n in
+                          [t.name for t in r.text_rules] + list(SAME_MODALITY_SIGNALS)] if self.use_signals else []
         M = np.zeros((len(records), len(index)), dtype=np.float64)
         cache = self.row_cache
         at: list[int] = []  # (row, column) -> value of the new rows, set in one assignment
@@ -134,7 +134,7 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
                 cache.move_to_end(key)
                 M[i] = cached
                 continue
-            put = self._row_values(row, r, index)
+            put = self._row_values(row, r, index, signal_columns)
             at += [i] * len(put)
             cols += put
             vals += put.values()
@@ -144,16 +144,10 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
             self._cache_row(key, M[i])
         return M
 
-    def _row_values(self, row, r, index) -> dict[int, float]:
+    def _row_values(self, row, r, index, signal_columns) -> dict[int, float]:
         """{column: value} of one row (the slow part: the text analysis)."""
         sig = extract_signals(row, r, self.taxonomy)
-        put: dict[int, float] = {}
-        if self.use_signals:
-            for t in r.text_rules:
-                put[index[f"signal__{t.name}"]] = float(bool(sig[t.name].value))
-            for n in SAME_MODALITY_SIGNALS:
-                if n in sig:
-                    put[index[f"signal__{n}"]] = float(bool(sig[n].value))
+        put: dict[int, float] = {j: float(bool(sig[n].value)) for j, n in signal_columns if n in sig}
         if self.use_category:
             j = index.get(f"item__category__{sig['category'].value}")
             if j is not None:

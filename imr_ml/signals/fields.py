@@ -273,7 +273,7 @@ def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None
     if "recent_surgery" in signals and not signals["recent_surgery"].value:
         dated = recent_dated_surgery(as_text(row.get("summary")), row.get("ur_denial_date"))
         if dated:
-            out["recent_surgery"] = (True, dated)
+            out["recent_surgery"] = (True, list(dated))  # the memo's list stays unshared
     return out
 
 

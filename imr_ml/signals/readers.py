@@ -156,6 +156,7 @@ _DATED_SURGERY = re.compile(
 _SUMMARY_DATE = re.compile(r"\b(\d{1,2})[-/](\d{1,2})[-/]((?:19|20)\d\d)\b")
 
 
+@lru_cache(maxsize=1024)  # the items of a letter share its summary and dates
 def recent_dated_surgery(summary: str, ur_denial) -> Evidence:
     """Evidence of an operation dated within POST_SURGICAL_DAYS before the UR denial.
 
