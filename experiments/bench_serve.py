@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from imr_ml.demo import EXAMPLES
+from imr_ml.scoring.examples import EXAMPLES
 
 FIELDS = ("summary", "item", "claims_admin_guideline", "date_of_injury", "ur_denial_date")
 BODIES = [{k: ex[k] for k in FIELDS} for ex in EXAMPLES]

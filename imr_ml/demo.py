@@ -18,6 +18,7 @@ from imr_ml.modeling.metrics import format_evaluation
 from imr_ml.modeling.modelio import load_model_dir
 from imr_ml.modeling.train import evaluate, save, train
 from imr_ml.reporting.report import build_report, write_report
+from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.score import request_row, score_rows
 from imr_ml.synth.generate import generate_corpus
 from imr_ml.textio import atomic_write_json, atomic_write_jsonl
@@ -26,37 +27,6 @@ from imr_ml.textio import atomic_write_json, atomic_write_jsonl
 # that gives the model out-of-fold predictions (`imr-ml report` without --corpus) stays cheap,
 # and it measures exactly the procedure that made the model.
 DEMO_GRID = ({"prior_weight": 1.0},)
-
-EXAMPLES = [
-    {
-        "name": "likely upheld",
-        "item": "Acupuncture 2 times a week for 6 weeks for the lumbar spine",
-        "summary": (
-            "The injured worker is a 61-year-old warehouse clerk with chronic low back pain from an injury in "
-            "2009. She was declared permanent and stationary in 2012. She has completed twelve acupuncture "
-            "sessions; the acupuncture gave no lasting benefit and there was no documented functional "
-            "improvement. She remains off work and takes Norco 10/325 three times a day. In a utilization "
-            "review report, the claims administrator denied the request for further acupuncture."
-        ),
-        "claims_admin_guideline": "Decision based on MTUS Acupuncture Medical Treatment Guidelines.",
-        "date_of_injury": "2009-03-14",
-        "ur_denial_date": "2016-11-02",
-    },
-    {
-        "name": "likely overturned",
-        "item": "Post-operative physical therapy 2 times a week for 3 weeks for the right knee",
-        "summary": (
-            "The injured worker is a 38-year-old carpenter who underwent right knee arthroscopy with partial "
-            "meniscectomy last month after a work injury in June. Physical therapy so far improved his walking "
-            "tolerance from one block to six blocks and he has returned to modified duty. He takes ibuprofen "
-            "only and no opioids. Utilization review modified the request for therapy."
-        ),
-        "claims_admin_guideline": "The Claims Administrator did not cite any medical evidence for its decision.",
-        "date_of_injury": "2016-06-20",
-        "ur_denial_date": "2016-09-12",
-    },
-]
-
 
 def split_by_letter(rows: list[dict], test_share: float = 0.2) -> tuple[list[dict], list[dict]]:
     """Deterministic split by a hash of the letter id: items of a letter stay together."""

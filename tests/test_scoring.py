@@ -4,8 +4,8 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
-from imr_ml.demo import EXAMPLES
 from imr_ml.modeling.modelio import load_model_dir
+from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.score import request_row, score_rows
 
 runner = CliRunner()

@@ -18,8 +18,8 @@ with warnings.catch_warnings():  # Starlette asks for httpx2, which FastAPI's Te
     from fastapi.testclient import TestClient  # noqa: E402
 
 from imr_ml.cli import app as cli  # noqa: E402
-from imr_ml.demo import EXAMPLES  # noqa: E402
 from imr_ml.modeling.modelio import load_model_dir  # noqa: E402
+from imr_ml.scoring.examples import EXAMPLES  # noqa: E402
 from imr_ml.web.app import create_app  # noqa: E402
 
 FIELDS = ("summary", "item", "claims_admin_guideline", "date_of_injury", "ur_denial_date")

@@ -25,7 +25,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from imr_ml.demo import EXAMPLES  # noqa: E402
+from imr_ml.scoring.examples import EXAMPLES  # noqa: E402
 
 
 def _free_port() -> int:

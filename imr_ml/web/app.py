@@ -23,10 +23,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from imr_ml.demo import EXAMPLES
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import LoadedModel, load_model_dir
 from imr_ml.reporting.explain import explain_rows
+from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.requests_io import requests_from_text
 from imr_ml.scoring.results_io import results_csv
 from imr_ml.scoring.score import request_row, score_rows
