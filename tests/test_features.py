@@ -327,18 +327,23 @@ def test_quantity_counts_visits_not_pills():
     assert q[0] == 0 and q[1] == pytest.approx(0.0)  # a pill count is not visits; 6 visits is the typical trial
 
 
-def test_the_row_cache_belongs_to_the_step_and_its_clones():
-    """A step remembers the rows it analysed (up to `cache_size`), shares them with its
-    clones (scikit-learn refits clones on the same rows), and leaves them out of pickles."""
+def test_row_vectors_are_shared_by_every_step_of_the_same_rules():
+    """Rows analysed once serve every step built on the same knowledge files (clones, and
+    the fresh pipelines of baselines and refits), stay out of pickles, and `cache_size=0`
+    turns the cache off."""
+    from imr_ml.signals import clear_caches, load_rules
+
+    clear_caches()
     rows = pd.DataFrame(make_rows())
     step = SignalFeatures().fit(rows)
     assert len(step.row_cache) == len(rows)
-    assert clone(step).row_cache is step.row_cache
-    assert SignalFeatures().row_cache is not step.row_cache
+    assert clone(step).row_cache is step.row_cache is SignalFeatures().row_cache
+    assert step.row_cache is load_rules().memos.vectors
     again = pickle.loads(pickle.dumps(step))
-    assert len(again.row_cache) == 0 and np.array_equal(again.transform(rows), step.transform(rows))
-    assert len(SignalFeatures(cache_size=0).fit(rows).row_cache) == 0
+    assert "_rows" not in vars(again) and np.array_equal(again.transform(rows), step.transform(rows))
     step.clear_cache()
+    assert len(step.row_cache) == 0
+    SignalFeatures(cache_size=0).fit(rows)
     assert len(step.row_cache) == 0
 
 

@@ -8,8 +8,6 @@ on the data, so the classifier's knowledge priors can be lined up with it before
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -19,6 +17,7 @@ from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.schema import PRE_DECISION
 from imr_ml.signals import SAME_MODALITY_SIGNALS, SignalValues, clear_caches, extract_signals, fields, load_rules
+from imr_ml.signals.rules import Memo
 
 
 class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
@@ -31,9 +30,10 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
 
     A row's vector is a pure function of its pre-decision text and the knowledge files:
     cross-validation and hyperparameter search refit the pipeline many times on the same
-    rows, so the step remembers up to `cache_size` row vectors (least recently used first
-    out; 0: none). Clones share the cache (`clone` is how scikit-learn refits), pickles and
-    model files leave it out, `clear_cache()` empties it.
+    rows, so row vectors are remembered in the compiled signal rules' memo (`row_cache`),
+    which every step built on the same knowledge files shares: clones, the baselines' and the
+    refit's fresh pipelines alike. Up to `cache_size` rows (oldest out first; 0: no caching);
+    nothing of it is pickled or saved with a model; `clear_cache()` empties it.
     """
 
     def __init__(self, rules=None, taxonomy=None, guidelines=None, use_signals=True, use_fields=True,
@@ -66,32 +66,15 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
     # ----------------------------------------------------------------- the row cache
 
     @property
-    def row_cache(self) -> OrderedDict:
-        """{row key: unscaled vector} of the rows seen (most recently used last)."""
-        if getattr(self, "_rows", None) is None:
-            self._rows: OrderedDict = OrderedDict()
-        return self._rows
-
-    def share_cache(self, other: SignalFeatures) -> None:
-        """Use `other`'s row cache (a clone of it shares what it has computed)."""
-        self._rows = other.row_cache
+    def row_cache(self) -> Memo:
+        """{row key: unscaled vector} of the rows seen, shared by every step of these rules."""
+        memo = load_rules(self.rules).memos.vectors
+        memo.size = max(memo.size, self.cache_size)
+        return memo
 
     def clear_cache(self) -> None:
         """Forget every remembered row vector and the text analyses behind them (a cold start)."""
-        self.row_cache.clear()
         clear_caches()
-
-    def __sklearn_clone__(self):
-        """An unfitted copy with the same parameters that shares this step's row cache."""
-        twin = super().__sklearn_clone__()
-        twin.share_cache(self)
-        return twin
-
-    def __getstate__(self):
-        """The step's state without its row cache (pickles and model files stay small)."""
-        state = super().__getstate__()
-        state.pop("_rows", None)  # a cache, not part of the fitted step
-        return state
 
     def _keys(self, records) -> list[tuple]:
         config = (str(self.rules), str(self.taxonomy), str(self.guidelines), self.use_signals, self.use_fields,
@@ -100,11 +83,8 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
 
     def _cache_row(self, key, vector) -> None:
         """Keep a copy of a row's vector (the oldest leaves first)."""
-        cache = self.row_cache
-        cache[key] = vector.copy()
-        cache.move_to_end(key)
-        if len(cache) > self.cache_size:
-            cache.popitem(last=False)
+        if self.cache_size:
+            self.row_cache.put(key, vector.copy())
 
     def remember(self, X, M) -> None:
         """Put rows' unscaled vectors `M` (computed elsewhere, e.g. by worker processes) in
@@ -123,15 +103,14 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
         signal_columns = [(index[f"signal__{n}"], n) for n in
                           [t.name for t in r.text_rules] + list(SAME_MODALITY_SIGNALS)] if self.use_signals else []
         M = np.zeros((len(records), len(index)), dtype=np.float64)
-        cache = self.row_cache
+        cache = self.row_cache if self.cache_size else None
         at: list[int] = []  # (row, column) -> value of the new rows, set in one assignment
         cols: list[int] = []
         vals: list[float] = []
         new = []
         for i, (row, key) in enumerate(zip(records, self._keys(records))):
-            cached = cache.get(key)
+            cached = cache.get(key) if cache is not None else None
             if cached is not None:
-                cache.move_to_end(key)
                 M[i] = cached
                 continue
             put = self._row_values(row, r, index, signal_columns)

@@ -33,6 +33,9 @@ class Memo:
         self.size = size
         self._entries: OrderedDict = OrderedDict()  # a plain dict's first key gets slow to find as its front is popped
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def get(self, key: Any) -> Any:
         """The value remembered for `key`, or None.
 
@@ -85,6 +88,10 @@ class Memos:
         Compiled modality and drug patterns.
     counts : Memo
         Compiled prior-count patterns of a modality.
+    vectors : Memo
+        Feature vectors of whole rows, kept by `imr_ml.featurize.SignalFeatures`: every
+        pipeline built on these rules shares them (cross-validation, calibration, baselines
+        and refits analyse the same rows again and again).
     """
 
     summaries: Memo = field(default_factory=lambda: Memo(256))
@@ -92,10 +99,11 @@ class Memos:
     rows: Memo = field(default_factory=lambda: Memo(4096))
     terms: Memo = field(default_factory=lambda: Memo(512))
     counts: Memo = field(default_factory=lambda: Memo(64))
+    vectors: Memo = field(default_factory=lambda: Memo(100_000))
 
     def clear(self) -> None:
         """Forget everything."""
-        for memo in (self.summaries, self.items, self.rows, self.terms, self.counts):
+        for memo in (self.summaries, self.items, self.rows, self.terms, self.counts, self.vectors):
             memo.clear()
 
 
