@@ -71,6 +71,7 @@ def child(pool: str, n: int, mode: str) -> dict:
     from imr_ml.featurize import to_frame
     from imr_ml.modeling.data import canonical_rows, labels
     from imr_ml.modeling.fitting import TrainOptions
+    from imr_ml.cli._app import fewer_gc_pauses
     from imr_ml.modeling.train import train
 
     t0 = time.perf_counter()
@@ -79,21 +80,22 @@ def child(pool: str, n: int, mode: str) -> dict:
     rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pss = PssPeak()
     t1 = time.perf_counter()
-    if mode == "fit":
-        from imr_ml.modeling.pipeline import build_pipeline
+    with fewer_gc_pauses():  # as `imr-ml train` runs it: the CLI, not the library, tunes the GC
+        if mode == "fit":
+            from imr_ml.modeling.pipeline import build_pipeline
 
-        crow = canonical_rows(rows)
-        X, y = to_frame(crow), labels(crow)
-        model = build_pipeline().fit(X, y)
-        n_features = len(model[:-1].get_feature_names_out())
-    elif mode == "train":
-        opts = TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), streaming=False)
-        res = train(rows, opts)
-        n_features = res.manifest["features"]["n_features"]
-    else:  # stream: what `imr-ml train` does from 200k items on, default prior-weight grid, every core
-        log = StageLog()
-        res = train(rows, TrainOptions(streaming=True), reporter=log)
-        n_features = res.manifest["features"]["n_features"]
+            crow = canonical_rows(rows)
+            X, y = to_frame(crow), labels(crow)
+            model = build_pipeline().fit(X, y)
+            n_features = len(model[:-1].get_feature_names_out())
+        elif mode == "train":
+            opts = TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), streaming=False)
+            res = train(rows, opts)
+            n_features = res.manifest["features"]["n_features"]
+        else:  # stream: what `imr-ml train` does from 200k items on, default prior-weight grid, every core
+            log = StageLog()
+            res = train(rows, TrainOptions(streaming=True), reporter=log)
+            n_features = res.manifest["features"]["n_features"]
     t_fit = time.perf_counter() - t1
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {

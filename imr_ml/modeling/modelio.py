@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import sklearn
-import skops.io as sio
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -68,6 +67,14 @@ class ModelOutError(ValueError):
 
 # ----------------------------------------------------------------------------- files
 
+
+
+def _skops_io():
+    """skops.io, imported when a model file is read or written: importing it imports every
+    scikit-learn estimator module (about 100 MB), which scoring and training need not hold."""
+    import skops.io  # lazy: see the docstring
+
+    return skops.io
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -121,7 +128,7 @@ def is_allowed_type(name: str) -> bool:
 def _check_trusted(data: bytes, what: str = "file") -> list[str]:
     """The untrusted types skops reports for ``data`` that we allow; raise if any are not."""
     try:
-        untrusted = sio.get_untrusted_types(data=data)
+        untrusted = _skops_io().get_untrusted_types(data=data)
     except Exception as exc:  # not a skops file at all
         raise ModelLoadError(f"{what} is not a readable skops file ({type(exc).__name__}: {exc})") from None
     refused = sorted(t for t in untrusted if not is_allowed_type(t))
@@ -144,13 +151,13 @@ def dumps(obj: Any) -> bytes:
     bytes
         The skops file's contents.
     """
-    return sio.dumps(obj)
+    return _skops_io().dumps(obj)
 
 
 def _loads_trusted(data: bytes, what: str = "file") -> Any:
     trusted = _check_trusted(data, what)
     try:
-        return sio.loads(data, trusted=trusted)
+        return _skops_io().loads(data, trusted=trusted)
     except Exception as exc:  # a well-formed zip whose contents do not build an object
         raise ModelLoadError(f"{what} cannot be loaded ({type(exc).__name__}: {exc})") from None
 
