@@ -29,7 +29,9 @@ def to_frame(X) -> pd.DataFrame:
     elif isinstance(X, Mapping):
         df = pd.DataFrame([dict(X)])
     elif isinstance(X, (list, tuple)) and (len(X) == 0 or isinstance(X[0], Mapping)):
-        df = pd.DataFrame(list(X))
+        # only the pre-decision fields, as objects: a frame of whole rows would first copy
+        # every text (rationales too) into Arrow strings, hundreds of MB for 100k rows
+        df = pd.DataFrame({c: [r.get(c) for r in X] for c in PRE_DECISION}, dtype=object)
     else:
         df = _array_frame(X)
     # Plain Python strings (object columns): every step reads them back row by row, and
