@@ -208,7 +208,8 @@ def report(stats, alone, errors, kinds, baseline, n_letters, seconds) -> str:
     lines += [f"Extraction time: {seconds * 1000 / max(n_letters, 1):.1f} ms per letter (all signals, "
               "every row).", "", NOTES]
     if errors:
-        lines += ["## Disagreements left, by kind", "", "| half | letter | signal | miss | kind |", "|---|---|---|---|---|"]
+        lines += ["## Disagreements left, by kind", "", "| half | letter | signal | miss | kind |",
+                  "|---|---|---|---|---|"]
         lines += [f"| {h} | {c} | `{s}` | {k} | {kinds.get(f'{c}/{s}', '')} |"
                   for c, s, k, h in sorted(errors, key=lambda e: (e[3], e[1], e[0]))]
         lines.append("")
