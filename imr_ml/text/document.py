@@ -13,6 +13,10 @@ from imr_ml.text.matcher import LiteralPositions, Matcher, Span, lower_text
 from imr_ml.text.wordindex import WordIndex
 
 _SENT_END = re.compile(r"[.!?][\"')\]]*(?:\s+|(?=[A-Z][a-z]))")
+# A list label or heading written with a capital and a colon ("Allergies: None Medications:
+# Norco"): the capitalised word before the colon opens a new clause, so "None" cannot reach
+# "Norco". Only the word before the colon: "No evidence of: ..." stays one clause.
+_LABEL = re.compile(r"\b[A-Z][A-Za-z]*(?=:(?:\s|$))")
 _LETTERS_DOT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz."
 
 
@@ -33,6 +37,12 @@ class DocumentRules(Protocol):
 
     @property
     def terminators(self) -> Matcher | None: ...
+
+    @property
+    def headings(self) -> Matcher | None: ...
+
+    @property
+    def forward_terminators(self) -> Matcher | None: ...
 
     @property
     def abbreviations(self) -> frozenset[str]: ...
@@ -85,7 +95,13 @@ class Document:
     sentences : list of int
         Sentence ends (`sentence_ends`).
     bounds : list of int
-        Clause bounds: sentence ends and the starts of the rules' terminators.
+        Clause bounds: sentence ends, the starts of the rules' terminators, of their headings
+        and of capitalised list labels ("Medications:").
+    pre_bounds : list of int
+        The bounds a cue reaching forward may not cross: `bounds` and the starts of the
+        rules' forward terminators ("due to", "secondary to": a cause is asserted on its own,
+        "unable to work due to radicular pain" does not deny the radicular pain, while a cue
+        after it still reaches back, "radiculopathy due to a disc herniation was ruled out").
     cue_spans : dict
         Each cue set's spans in this text, filled by `imr_ml.text.negex`.
     memo : dict
@@ -93,7 +109,8 @@ class Document:
         letter share its summary's).
     """
 
-    __slots__ = ("text", "low", "rules", "words", "sentences", "bounds", "positions", "_spans", "cue_spans", "memo")
+    __slots__ = ("text", "low", "rules", "words", "sentences", "bounds", "pre_bounds", "positions", "_spans",
+                 "cue_spans", "memo")
 
     def __init__(self, text: str, rules: DocumentRules):
         self.text = text
@@ -104,10 +121,15 @@ class Document:
         self._spans = {m: m.spans(self.positions, keyed.get(m, [])) for m in rules.matchers}
         self.sentences = sentence_ends(text, rules.abbreviations)
         bounds = list(self.sentences)
-        if rules.terminators is not None:
-            bounds.extend(s for s, _ in self.spans(rules.terminators))
+        for matcher in (rules.terminators, rules.headings):
+            if matcher is not None:
+                bounds.extend(s for s, _ in self.spans(matcher))
+        if ":" in text:
+            bounds.extend(m.start() for m in _LABEL.finditer(text))
         bounds.sort()
         self.bounds = bounds
+        forward = self.spans(rules.forward_terminators) if rules.forward_terminators is not None else []
+        self.pre_bounds = sorted(bounds + [s for s, _ in forward]) if forward else bounds
         self.cue_spans: dict[str, Any] = {}
         self.memo: dict[Any, Any] = {}
 
@@ -192,6 +214,21 @@ class Document:
             The clause's number (clauses are numbered in text order).
         """
         return bisect_right(self.bounds, pos)
+
+    def pre_clause(self, pos: int) -> int:
+        """The stretch holding `pos` that a cue before it may reach across (`pre_bounds`).
+
+        Parameters
+        ----------
+        pos : int
+            A position.
+
+        Returns
+        -------
+        int
+            The stretch's number (in text order).
+        """
+        return bisect_right(self.pre_bounds, pos)
 
     def sentence_span(self, pos: int) -> Span:
         """The sentence holding `pos`.
