@@ -1104,3 +1104,77 @@ def test_status_post_an_injury_or_injection_is_not_prior_surgery(text):
 @pytest.mark.parametrize("text", SURGERY)
 def test_an_operation_had_is_prior_surgery(text):
     assert fires(text, "prior_surgery"), text
+
+
+# ---------------------------------------------------------------- the NegEx engine's scope ends
+# (both ways: where the scope must end, and where it must still reach)
+
+
+@pytest.mark.parametrize("text, name, expected", [
+    # a heading or list label opens a clause: a cue before it does not reach past it
+    ("Allergies: None Medications: Norco 10/325", "opioid_use", True),
+    ("allergies: none meds: norco 10/325 tid", "opioid_use", True),
+    ("ALLERGIES: NKDA MEDICATIONS: NORCO", "opioid_use", True),
+    ("Denies: fever Meds: tramadol 50 mg", "opioid_use", True),
+    ("ROS: no numbness Exam: decreased sensation L5 dermatome", "neuro_deficit", True),
+    ("PMH: none PSH: L knee scope 2012", "prior_surgery", True),
+    # ... and a cue inside the label's own clause still reaches
+    ("Allergies: Norco (rash).", "opioid_use", False),
+    ("Exam: no decreased sensation in the L5 dermatome", "neuro_deficit", False),
+    ("PSH: none", "prior_surgery", False),
+    ("No evidence of: radiculopathy", "radiculopathy", False),  # a lower-case word before the colon is no label
+    ("Aberrant behavior: none.", "aberrant_behavior", False),
+])
+def test_headings_and_list_labels_end_a_negation(text, name, expected):
+    assert fires(text, name) is expected, text
+
+
+@pytest.mark.parametrize("text, name, expected", [
+    ("Radicular symptoms resolved.", "radiculopathy", False),
+    ("Her radicular pain resolved after the ESI.", "radiculopathy", False),
+    ("Numbness has since resolved.", "neuro_symptoms", False),
+    ("Insomnia resolved with Ambien.", "insomnia", False),
+    ("The acute flare has subsided.", "acute_exacerbation", False),
+    ("Radiculopathy, not resolved after two ESIs.", "radiculopathy", True),
+    ("Unresolved radicular pain.", "radiculopathy", True),
+    ("Numbness in the hand has not yet resolved.", "neuro_symptoms", True),
+    # an operation after which the pain resolved still happened
+    ("He underwent a discectomy and the leg pain resolved.", "prior_surgery", True),
+])
+def test_resolved_after_a_finding_negates_it(text, name, expected):
+    assert fires(text, name) is expected, text
+
+
+@pytest.mark.parametrize("text, name, expected", [
+    # a cue before "due to" / "secondary to" does not reach the cause after it ...
+    ("Unable to work due to radicular pain.", "radiculopathy", True),
+    ("Not working secondary to radiculopathy.", "radiculopathy", True),
+    ("Off work due to radicular pain.", "radiculopathy", True),
+    ("MRI requested due to radicular symptoms.", "radiculopathy", True),
+    ("She stopped Norco due to constipation.", "opioid_use", True),
+    # ... nor is the finding before it freed from its own cue ...
+    ("Not working secondary to radiculopathy.", "working", False),
+    ("No radicular pain due to the fall.", "radiculopathy", False),
+    # ... a cue after the cause still reaches back to the finding ...
+    ("Radiculopathy due to a disc herniation was ruled out.", "radiculopathy", False),
+    # ... and cues inside the cause work as before
+    ("PT was denied due to no functional improvement.", "no_functional_improvement", True),
+    ("Acupuncture was modified due to lack of functional improvement.", "functional_improvement", False),
+])
+def test_due_to_and_secondary_to_end_a_cues_forward_reach(text, name, expected):
+    assert fires(text, name) is expected, text
+
+
+@pytest.mark.parametrize("text, aberrant, monitoring", [
+    ("No aberrant behavior.", False, True),
+    ("Aberrant behavior: none.", False, True),
+    ("No early refills, no aberrancy.", False, True),
+    ("No aberrant behavior monitoring was documented.", False, False),
+    ("Aberrant behaviors were not assessed.", False, False),
+    ("There was no documentation of side effects or aberrant behavior.", False, False),
+    ("Early refill requests x3.", True, False),
+])
+def test_no_aberrant_behavior_is_monitoring_not_aberrance(text, aberrant, monitoring):
+    s = extract_signals({"summary": text, "item": "Norco 10/325 #90"})
+    assert bool(s["aberrant_behavior"].value) is aberrant, text
+    assert bool(s["opioid_monitoring"].value) is monitoring, text

@@ -138,12 +138,13 @@ def _cue_spans(doc: Document, cue: CueSet) -> _CueSpans:
 
 def _cue_before(doc: Document, spans: list[Span], start: int) -> CueHit | None:
     """The last of `spans` ending before `start`, if no bound a forward cue may not cross
-    (a clause bound, "due to") lies between them."""
+    (a clause bound, "due to") lies between the cue's start and the target (a cue that runs
+    over one, "requested due to", stops there)."""
     i = bisect_right(spans, start, key=lambda t: t[1]) - 1
     if i < 0:
         return None
     cs, ce = spans[i]
-    if doc.pre_clause(ce - 1) != doc.pre_clause(start):
+    if doc.pre_clause(cs) != doc.pre_clause(start):
         return None
     return CueHit(doc.word_distance(ce, start), (cs, ce))
 
