@@ -1178,3 +1178,80 @@ def test_no_aberrant_behavior_is_monitoring_not_aberrance(text, aberrant, monito
     s = extract_signals({"summary": text, "item": "Norco 10/325 #90"})
     assert bool(s["aberrant_behavior"].value) is aberrant, text
     assert bool(s["opioid_monitoring"].value) is monitoring, text
+
+
+# ---------------------------------------------------------------- time expressions
+# Days from the latest operation to the UR denial date (or to the scoring date for a typed
+# request without one): relative times need no reference, dates do.
+
+
+@pytest.mark.parametrize("text, ur, days", [
+    ("A cryotherapy unit for the week after a knee reconstruction done this week.", None, 3),
+    ("S/p TKA 5 days ago.", None, 5),
+    ("Right shoulder arthroscopy yesterday.", None, 1),
+    ("He underwent a carpal tunnel release last month.", None, 30),
+    ("Now 2 weeks post-op from an ACL reconstruction.", None, 14),
+    ("POD 3 after right knee arthroscopy.", None, 3),
+    ("Post-op day 10 after a rotator cuff repair.", None, 10),
+    ("Post-op week 4 after a lumbar fusion.", None, 24),
+    ("Six weeks out from surgery, still stiff.", None, 42),
+    ("He underwent a rotator cuff repair on 09-14-2016 and has had ten therapy visits.", "2016-11-20", 67),
+    ("S/p L4-5 fusion 10/2016, stiff, walks 10 minutes.", "2016-11-20", 50),
+    ("Knee arthroscopy on October 22, 2016.", "2016-11-20", 29),
+    ("ACL reconstruction in 2014 and a fall last week.", "2016-11-20", 690),  # the fall is no operation
+    ("Status post fall last week.", None, None),
+    ("Surgery is scheduled for next week.", None, None),
+    ("Arthroscopy on 12/20/2016 is planned.", "2016-11-20", None),
+])
+def test_days_since_surgery(text, ur, days):
+    s = extract_signals({"summary": text, "item": "Cold therapy unit", "ur_denial_date": ur})
+    assert s["days_since_surgery"].value == days, text
+    if days is not None:
+        assert s["days_since_surgery"].evidence and all(f == "summary" for f, _, _ in s["days_since_surgery"].evidence)
+        assert bool(s["recent_surgery"].value) is (days <= 183)
+
+
+def test_a_date_without_a_denial_date_counts_to_the_scoring_date():
+    from datetime import date, timedelta
+
+    done = (date.today() - timedelta(days=4)).strftime("%m/%d/%Y")
+    s = extract_signals({"summary": f"Right knee ACL reconstruction on {done}.", "item": "Cold therapy unit"})
+    assert s["days_since_surgery"].value == 4 and s["recent_surgery"].value
+    old = extract_signals({"summary": "Right knee ACL reconstruction on 10/02/2016.", "item": "Cold therapy unit"})
+    assert old["days_since_surgery"].value > 183 and not old["recent_surgery"].value
+
+
+def test_cold_therapy_in_the_week_after_an_operation_done_this_week():
+    """The cold-therapy rule reads "outside the first week after an operation"; an operation
+    done this week is inside it, one two years ago is not."""
+    from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
+    from imr_ml.signals import SignalValues
+
+    def fired(summary):
+        row = {"summary": summary, "item": "Cold therapy unit rental 7 days"}
+        return {r.name for r in fired_rules(SignalValues(extract_signals(row)), row["item"], load_guidelines())}
+
+    assert "cold_therapy_without_surgery" not in fired(
+        "A cryotherapy unit for the week after a right knee reconstruction done this week.")
+    assert "cold_therapy_without_surgery" in fired("Right knee ACL reconstruction 2 years ago, knee pain since.")
+
+
+@pytest.mark.parametrize("text, days", [
+    ("this week", 3), ("5 days ago", 5), ("yesterday", 1), ("last month", 30), ("2 weeks post-op", 14),
+    ("POD 3", 3), ("three weeks postoperatively", 21), ("a few days ago", 3), ("on 11/2", 18),
+    ("on 12/20", 336),  # no year, after the reference date: last year's
+    ("10/2016", 50), ("2016-11-01", 19), ("in 2012", 1420), ("Norco 10/325 #90, motor 4/5", None),
+    ("12/20/2016", None),  # after the reference: not something that has happened
+])
+def test_time_expressions_in_days_before_the_reference(text, days):
+    from datetime import date
+
+    from imr_ml.text import lower_text
+    from imr_ml.text.timex import time_expressions
+
+    ref = date(2016, 11, 20)
+    found = [x.days_before(ref) for x in time_expressions(lower_text(text), ref)]
+    if days is None:
+        assert all(d is None for d in found), (text, found)
+    else:
+        assert found == [days], (text, found)
