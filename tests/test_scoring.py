@@ -133,7 +133,8 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
         names = {c["feature"] for c in r["contributions"]}
         assert f"item__category__{r['category']}" not in names and "field__category_prior" not in names
         assert r["reasons"] == r["contributions"][:5]
-        assert r["decision"] == ("overturned" if r["p_overturned"] >= r["threshold"] else "upheld")
+        if abs(r["p_overturned"] - r["threshold"]) > 1e-4:  # both are rounded to 4 decimals; the decision is not
+            assert r["decision"] == ("overturned" if r["p_overturned"] >= r["threshold"] else "upheld")
 
 
 def test_threshold_comes_from_the_manifest(demo_model):
