@@ -156,8 +156,13 @@ def _also_in_fields(row: dict, r: SignalRules, out: dict[str, Signal]) -> None:
             continue
         for field in rule.also_fields:
             text = _text(row, field)
-            span = rule.standalone.search(lower_text(text)) if text else None
-            if span is not None:
+            if not text:
+                continue
+            key = ("also", rule.name, text)  # items repeat from letter to letter
+            span = r.memos.items.get(key)
+            if span is None:
+                span = r.memos.items.put(key, rule.standalone.first(lower_text(text)) or ())
+            if span:
                 out[rule.name] = Signal(True, [(field, *span)])
                 break
 

@@ -211,14 +211,16 @@ def surgery_days(summary: str, operations: tuple[tuple[int, int], ...], ref: dat
     """
     if not operations:
         return None, ()
-    expressions = time_expressions(lower_text(summary), ref)
-    if not expressions:
-        return None, ()
+    low = lower_text(summary)
     ends = sentence_ends(summary, abbreviations)
     best: tuple[int | None, tuple] = (None, ())
+    sentences: dict[tuple[int, int], list] = {}  # only the operations' sentences are read
     for a, b in operations:
         i = bisect_right(ends, a)
         lo, hi = (ends[i - 1] + 1 if i else 0), (ends[i] + 1 if i < len(ends) else len(summary))
+        expressions = sentences.get((lo, hi))
+        if expressions is None:
+            expressions = sentences[(lo, hi)] = time_expressions(low, ref, lo, hi)
         x = _nearest(expressions, a, b, lo, hi)
         days = x.days_before(ref) if x is not None else None
         if x is not None and days is not None and (best[0] is None or days < best[0]):

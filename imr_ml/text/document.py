@@ -36,6 +36,9 @@ class DocumentRules(Protocol):
     def matchers(self) -> tuple[Matcher, ...]: ...
 
     @property
+    def indexed(self) -> frozenset[Matcher]: ...
+
+    @property
     def terminators(self) -> Matcher | None: ...
 
     @property
@@ -110,21 +113,25 @@ class Document:
     """
 
     __slots__ = ("text", "low", "rules", "words", "sentences", "bounds", "pre_bounds", "positions", "_spans",
-                 "cue_spans", "memo")
+                 "_keyed", "cue_spans", "memo")
 
     def __init__(self, text: str, rules: DocumentRules):
         self.text = text
         self.low = low = lower_text(text)
         self.rules = rules
         self.positions = LiteralPositions(low)
-        self.words, keyed = rules.index.find(low)
-        self._spans = {m: m.spans(self.positions, keyed.get(m, [])) for m in rules.matchers}
+        # the word-keyed matches of every matcher are found in one pass; each matcher's
+        # spans are completed (literal and scanned patterns, merging) when first asked for:
+        # most cue sets and vetoes are never asked for in a text without their signal's targets
+        self.words, self._keyed = rules.index.find(low)
+        self._spans: dict[Matcher, list[Span]] = {}
         self.sentences = sentence_ends(text, rules.abbreviations)
         bounds = list(self.sentences)
-        for matcher in (rules.terminators, rules.headings):
-            if matcher is not None:
-                bounds.extend(s for s, _ in self.spans(matcher))
-        if ":" in text:
+        if rules.terminators is not None:
+            bounds.extend(s for s, _ in self.spans(rules.terminators))
+        if ":" in text or "- " in text:  # headings end in one (most letters' summaries have none)
+            if rules.headings is not None:
+                bounds.extend(rules.headings.starts(low))
             bounds.extend(m.start() for m in _LABEL.finditer(text))
         bounds.sort()
         self.bounds = bounds
@@ -148,7 +155,10 @@ class Document:
         """
         found = self._spans.get(matcher)
         if found is None:
-            found = self._spans[matcher] = matcher.spans(self.positions)
+            keyed = self._keyed.get(matcher)
+            if keyed is None and matcher in self.rules.indexed:
+                keyed = []  # indexed, and none of its word-keyed patterns matched
+            found = self._spans[matcher] = matcher.spans(self.positions, keyed)
         return found
 
     def finditer(self, rx: re.Pattern, start: int = 0, end: int | None = None) -> Iterator[re.Match]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from imr_ml.text.document import Document
@@ -62,6 +63,11 @@ class Engine:
     index: WordIndex
     headings: Matcher | None = None
     forward_terminators: Matcher | None = None
+
+    @cached_property
+    def indexed(self) -> frozenset[Matcher]:
+        """The matchers whose word-keyed patterns the word index finds."""
+        return frozenset(self.matchers)
 
     def document(self, text: str) -> Document:
         """A text indexed with these rules.
@@ -128,7 +134,7 @@ def compile_engine(data: Mapping[str, Any], extra_matchers: Iterable[Matcher] = 
     headings = matcher_of(settings.get("headings"))
     forward = matcher_of(settings.get("forward_terminators"))
     extra = list(extra_matchers)
-    found = [terminators, headings, forward, *extra]
+    found = [terminators, forward, *extra]  # headings are looked for only in a text with a colon or dash
     found += [m for c in cues.values() for m in (c.pre, c.post, c.pseudo, c.clause_pre)]
     found += [m for t in text_rules for m in (t.patterns, t.standalone, t.negated, t.unless)]
     matchers = tuple(dict.fromkeys(m for m in found if m is not None))

@@ -121,6 +121,18 @@ class TextRule:
         return tuple(c for c in self.exclude if c.role != NEGATION)
 
 
+def _outside(spans: list[Span], others: list[Span]) -> list[Span]:
+    """The `spans` that overlap none of `others` (both in text order, neither overlapping
+    itself): one pass over the two."""
+    kept, j, n = [], 0, len(others)
+    for s, e in spans:
+        while j < n and others[j][1] <= s:
+            j += 1
+        if j == n or others[j][0] >= e:
+            kept.append((s, e))
+    return kept
+
+
 def _cue_spans(doc: Document, cue: CueSet) -> _CueSpans:
     """A cue set's spans in a document, found once, with pseudo cues taken out (matcher
     spans never overlap, so they are in order of both start and end)."""
@@ -130,7 +142,7 @@ def _cue_spans(doc: Document, cue: CueSet) -> _CueSpans:
 
         def real(pat: Matcher | None) -> list[Span]:
             spans = doc.spans(pat) if pat is not None else []
-            return [s for s in spans if not overlaps(*s, pseudo)] if spans and pseudo else spans
+            return _outside(spans, pseudo) if spans and pseudo else spans
 
         found = doc.cue_spans[cue.name] = _CueSpans(real(cue.pre), real(cue.clause_pre), real(cue.post))
     return found

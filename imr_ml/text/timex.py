@@ -145,8 +145,9 @@ def _read(m: re.Match, kind: str, ref: date) -> TimeExpression | None:
     return TimeExpression(*span, on=on) if on is not None else None
 
 
-def time_expressions(low: str, ref: date) -> list[TimeExpression]:
-    """Every time expression in a lower-cased text, in text order, none overlapping.
+def time_expressions(low: str, ref: date, start: int = 0, end: int | None = None) -> list[TimeExpression]:
+    """Every time expression in a lower-cased text (or a stretch of it), in text order, none
+    overlapping.
 
     Parameters
     ----------
@@ -155,6 +156,8 @@ def time_expressions(low: str, ref: date) -> list[TimeExpression]:
     ref : datetime.date
         The reference date (a month and day without a year are taken in its year, or the
         year before when that would fall after it).
+    start, end : int, optional
+        The stretch read (spans stay offsets into `low`).
 
     Returns
     -------
@@ -164,7 +167,7 @@ def time_expressions(low: str, ref: date) -> list[TimeExpression]:
     found: list[TimeExpression] = []
     taken: list[tuple[int, int]] = []
     for rx, kind in _PATTERNS:
-        for m in rx.finditer(low):
+        for m in rx.finditer(low, start, len(low) if end is None else end):
             s, e = m.span()
             if any(s < te and ts < e for ts, te in taken):
                 continue
