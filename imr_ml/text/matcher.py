@@ -134,10 +134,20 @@ def merged_spans(spans: list[Span]) -> list[Span]:
     """
     if len(spans) < 2:
         return spans
-    spans.sort(key=lambda t: (t[0], -t[1]))
-    merged, last = [], -1
+    prev = -1
+    for s, _ in spans:  # the word index gives them in order of start already: no sort then
+        if s < prev:
+            spans.sort(key=lambda t: (t[0], -t[1]))
+            break
+        prev = s
+    merged: list[Span] = []
+    last = -1
     for s, e in spans:
-        if s >= last:
+        if merged and s == merged[-1][0]:
+            if e > merged[-1][1]:  # the longer of two matches at one start
+                merged[-1] = (s, e)
+                last = e
+        elif s >= last:
             merged.append((s, e))
             last = e
     return merged
