@@ -1428,6 +1428,14 @@ LETTER_STYLE = [
     ('ur_modified', True, 'UR modified the request to 6 sessions.'),
     ('ur_modified', True, 'The claims administrator partially certified the request.'),
     ('ur_modified', False, 'The request for modified duty was approved.'),
+    ('permanent_and_stationary', True, 'The AME assigned 8% whole person impairment.'),
+    ('permanent_and_stationary', True, 'He was found to have 12% WPI of the lumbar spine.'),
+    ('permanent_and_stationary', True, 'She was given an impairment rating by the PTP.'),
+    ('permanent_and_stationary', False, 'An impairment rating has not yet been provided.'),
+    ('permanent_and_stationary', False, 'The QME will provide an impairment rating once she reaches MMI.'),
+    ('permanent_and_stationary', True, 'P&S per the QME on 3/2/2016, with future medical care.'),
+    ('permanent_and_stationary', True, 'The treating physician declared him permanent and stationary with a 10% impairment.'),
+    ('permanent_and_stationary', False, 'She is not P&S.'),
 ]
 
 
