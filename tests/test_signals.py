@@ -1434,7 +1434,8 @@ LETTER_STYLE = [
     ('permanent_and_stationary', False, 'An impairment rating has not yet been provided.'),
     ('permanent_and_stationary', False, 'The QME will provide an impairment rating once she reaches MMI.'),
     ('permanent_and_stationary', True, 'P&S per the QME on 3/2/2016, with future medical care.'),
-    ('permanent_and_stationary', True, 'The treating physician declared him permanent and stationary with a 10% impairment.'),
+    ('permanent_and_stationary', True,
+     'The treating physician declared him permanent and stationary with a 10% impairment.'),
     ('permanent_and_stationary', False, 'She is not P&S.'),
 ]
 
