@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -205,8 +206,10 @@ def report(stats, alone, errors, kinds, baseline, n_letters, seconds) -> str:
         title = {"A": "Half A (patterns written looking at it)", "B": "Half B (not looked at: the honest figure)",
                  "all": "All letters"}[sc]
         lines += [f"## {title}", "", *table(stats, baseline, sc), ""]
-    lines += [f"Extraction time: {seconds * 1000 / max(n_letters, 1):.1f} ms per letter (all signals, "
-              "every row).", "", NOTES]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines += [f"Extraction time: {seconds * 1000 / max(n_letters, 1):.1f} ms per letter (all signals, every row; "
+              f"1-min load average {load:.1f} on {os.cpu_count()} cores: see `bench_features.md` for speed).",
+              "", NOTES]
     if errors:
         lines += ["## Disagreements left, by kind", "", "| half | letter | signal | miss | kind |",
                   "|---|---|---|---|---|"]
