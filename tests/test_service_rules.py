@@ -93,8 +93,12 @@ def test_a_fracture_under_treatment_is_fracture_healing():
 
 def test_mri_rules_follow_the_narrowed_signals():
     item = "MRI of the lumbar spine"
-    assert "imaging_red_flags_or_deficit" in rules_for("LBP; decreased sensation L5 dermatome, EHL 4/5.", item)
-    assert "imaging_red_flags_or_deficit" not in rules_for("LBP with pain-limited weakness of the legs.", item)
+    deficit = "LBP; decreased sensation L5 dermatome, EHL 4/5, despite 8 weeks of PT."
+    assert "mri_nerve_compromise_after_failed_care" in rules_for(deficit, item)
+    assert "mri_nerve_compromise_after_failed_care" not in rules_for(deficit.replace("EHL 4/5", "pain-limited "
+                                                                     "weakness").replace("decreased sensation L5 "
+                                                                     "dermatome", "numbness"), item)
+    assert "imaging_red_flags" in rules_for("LBP; saddle anesthesia since yesterday.", item)
     assert "imaging_without_indication" in rules_for("Low back pain, weakness from pain, treated for a "
                                                      "wrist fracture last month.", item)
 

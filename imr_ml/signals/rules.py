@@ -12,6 +12,7 @@ from typing import Any
 
 from imr_ml.knowledge.taxonomy import categorize, load_toml
 from imr_ml.signals.readers import cited_guidelines, recent_dated_surgery
+from imr_ml.signals.surgeries import Surgery, compile_surgeries, named_surgery
 from imr_ml.text.anycase import AnyCase, lower_pattern
 from imr_ml.text.engine import Engine, compile_engine
 from imr_ml.text.literals import required_literals
@@ -154,6 +155,8 @@ class SignalRules:
         Cited guidelines.
     prior : PriorUse
         How prior use is read.
+    surgeries : tuple of Surgery
+        The `[surgery]` table: post-surgical courses, stay targets, complexity.
     source : str
         Where the rules came from.
     memos : Memos
@@ -169,6 +172,7 @@ class SignalRules:
     guideline: dict[str, AnyCase]
     prior: PriorUse
     source: str
+    surgeries: tuple[Surgery, ...] = ()
     memos: Memos = field(default_factory=Memos)
 
     @property
@@ -228,6 +232,7 @@ def _compile(path: str | None) -> SignalRules:
         guideline={k: AnyCase(v) for k, v in data.get("guideline", {}).items()},
         prior=_prior_use(data.get("prior", {})),
         source=str(path) if path else "features/signals.toml",
+        surgeries=compile_surgeries(data.get("surgery", {})),
     )
 
 
@@ -280,3 +285,4 @@ def clear_caches() -> None:
     required_literals.cache_clear()
     cited_guidelines.cache_clear()
     recent_dated_surgery.cache_clear()
+    named_surgery.cache_clear()
