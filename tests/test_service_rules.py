@@ -460,3 +460,37 @@ def test_the_surgery_table_names_the_surgery_and_its_limits():
     assert other["exceeds_los_target"]
     # a word that merely contains an abbreviation names no surgery ("that" is not THA)
     assert values("She said that the pain is worse.", "Follow-up visit")["surgery_named"] is None
+
+
+# ---------------------------------------------------------------- hints that fit the situation
+
+def hints(summary: str, item: str, **row) -> list[str]:
+    from imr_ml.scoring.hints import hints_for
+
+    return hints_for(values(summary, item, **row), item=item)
+
+
+def test_no_request_for_a_trial_after_a_course_was_had():
+    first = hints("Chronic low back pain.", "Physical therapy 2x6")
+    assert any("request a trial" in h for h in first)
+    after = hints("She has had 24 physical therapy visits for the low back.", "Physical therapy 2x6")
+    assert not any("request a trial" in h for h in after)
+    assert any("after 24 visits" in h for h in after) and any("4604.5" in h for h in after)
+    additional = hints("Chronic low back pain.", "Additional physical therapy 2x6")
+    assert not any("request a trial" in h for h in additional)
+
+
+def test_the_earlier_course_hint_is_about_the_same_therapy():
+    other = hints("45M, chronic neck pain. Failed PT.", "Cervical traction 2x3")
+    assert not any("earlier course of this same therapy" in h for h in other)
+    same = hints("45M, chronic neck pain. Cervical traction did not help.", "Cervical traction 2x3")
+    assert any("earlier course of this same therapy" in h for h in same)
+
+
+def test_item_hints_only_for_their_items():
+    tens = hints("Chronic LBP.", "TENS unit purchase")
+    assert any("one-month home trial" in h for h in tens) and not any("brace" in h for h in tens)
+    brace = hints("Chronic LBP.", "Lumbar support brace")
+    assert any("brace or support" in h for h in brace) and not any("TENS" in h for h in brace)
+    post = hints("S/p right carpal tunnel release 2 weeks ago.", "Post-op occupational therapy x8")
+    assert any("course for this operation is 4 visits" in h for h in post)
