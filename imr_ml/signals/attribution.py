@@ -100,8 +100,11 @@ def about_treatments(doc: Document, window: Span, finding: Span, any_treatment: 
     list of (int, int)
         Spans of the treatments meant.
     """
-    found = [(s, e) for s, e in mentions(doc, any_treatment)
-             if window[0] <= s and e <= window[1] and not _reduced(doc, window[0], s, e)]
+    key = ("treatments", any_treatment.pattern, window)
+    found = doc.memo.get(key)
+    if found is None:  # searched in the window only: the pattern is long, the window short
+        found = doc.memo[key] = [m.span() for m in doc.finditer(any_treatment, *window)
+                                 if not _reduced(doc, window[0], *m.span())]
     if not found:
         return []
     dist = [_distance(*finding, s, e) for s, e in found]

@@ -24,6 +24,7 @@ from imr_ml.signals.fields import read_fields
 from imr_ml.signals.prior import item_term, prior_modality
 from imr_ml.signals.readers import parse_quantity
 from imr_ml.signals.rules import SignalRules, load_rules
+from imr_ml.signals.surgeries import first_in_document
 from imr_ml.text.anycase import AnyCase
 from imr_ml.text.document import Document
 from imr_ml.text.matcher import lower_text
@@ -132,6 +133,7 @@ def _summary_analysis(summary: str, r: SignalRules) -> tuple[Document, dict[str,
     doc = r.engine.document(summary)
     res = {rule.name: _text_signal(doc, rule, "summary") for rule in r.text_rules if rule.field == "summary"}
     res["summary_regions"] = Signal(*_regions(doc.low, r, "summary", doc))
+    res["summary_surgery"] = Signal(*first_in_document(doc, r.surgeries))
     m = _AGE.search(summary)
     age, evidence = None, []
     if m and m.lastindex is not None:

@@ -156,8 +156,9 @@ def _read_periop_alone(ctx: FieldContext) -> tuple[bool, Evidence]:
 
 
 def _surgery(ctx: FieldContext):
+    in_summary = ctx.signals.get("summary_surgery")
     return named_surgery(as_text(ctx.row.get("item")), as_text(ctx.row.get("other_items")),
-                         as_text(ctx.row.get("summary")), ctx.rules)
+                         (in_summary.value, in_summary.evidence) if in_summary else (None, []), ctx.rules)
 
 
 def _read_surgery_named(ctx: FieldContext) -> tuple[str | None, Evidence]:

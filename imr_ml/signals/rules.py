@@ -12,7 +12,7 @@ from typing import Any
 
 from imr_ml.knowledge.taxonomy import categorize, load_toml
 from imr_ml.signals.readers import cited_guidelines, recent_dated_surgery
-from imr_ml.signals.surgeries import Surgery, compile_surgeries, named_surgery
+from imr_ml.signals.surgeries import Surgery, clear_surgery_memo, compile_surgeries
 from imr_ml.text.anycase import AnyCase, lower_pattern
 from imr_ml.text.engine import Engine, compile_engine
 from imr_ml.text.literals import required_literals
@@ -222,8 +222,9 @@ def _prior_use(table: dict) -> PriorUse:
 def _compile(path: str | None) -> SignalRules:
     data = load_toml("signals.toml", path)
     region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
+    surgeries = compile_surgeries(data.get("surgery", {}))
     return SignalRules(
-        engine=compile_engine(data, extra_matchers=region.values()),
+        engine=compile_engine(data, extra_matchers=[*region.values(), *(s.matcher for s in surgeries)]),
         item={k: AnyCase(v) for k, v in data.get("item", {}).items() if isinstance(v, str)},
         quantity=tuple(AnyCase(number_groups(p)) for p in data.get("item", {}).get("quantity", ())),
         trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
@@ -232,7 +233,7 @@ def _compile(path: str | None) -> SignalRules:
         guideline={k: AnyCase(v) for k, v in data.get("guideline", {}).items()},
         prior=_prior_use(data.get("prior", {})),
         source=str(path) if path else "features/signals.toml",
-        surgeries=compile_surgeries(data.get("surgery", {})),
+        surgeries=surgeries,
     )
 
 
@@ -285,4 +286,4 @@ def clear_caches() -> None:
     required_literals.cache_clear()
     cited_guidelines.cache_clear()
     recent_dated_surgery.cache_clear()
-    named_surgery.cache_clear()
+    clear_surgery_memo()

@@ -5,7 +5,7 @@ complex operation (an assistant surgeon). The table is `[surgery.*]` of `signals
 
 The surgery is looked for in the item ("Post-op PT after carpal tunnel release"), then in the
 other items of the same application (the surgery a perioperative service belongs to), then in
-the summary.
+the summary (whose document finds the table's patterns with every other matcher).
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from functools import lru_cache
 from typing import Any
 
 from imr_ml.text.anycase import AnyCase
+from imr_ml.text.document import Document
+from imr_ml.text.matcher import Matcher
 
 Evidence = list[tuple[str, int, int]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a compiled table is one object
 class Surgery:
     """One row of the `[surgery]` table.
 
@@ -28,8 +30,10 @@ class Surgery:
     ----------
     name : str
         Its key (`lumbar_fusion`).
+    matcher : Matcher
+        How a summary names it (its document finds it with the engine's other matchers).
     pattern : AnyCase
-        How an item or a summary names it.
+        The same, for a short text (an item, the other items): one search.
     postsurgical_visits : int or None
         The MTUS general course of post-surgical physical medicine, in visits.
     los_days : int or None
@@ -39,6 +43,7 @@ class Surgery:
     """
 
     name: str
+    matcher: Matcher
     pattern: AnyCase
     postsurgical_visits: int | None
     los_days: int | None
@@ -61,34 +66,73 @@ def compile_surgeries(table: Mapping[str, Mapping]) -> tuple[Surgery, ...]:
     out = []
     for name, row in table.items():
         complex_ = row.get("complex")
-        out.append(Surgery(name=name, pattern=AnyCase(row["pattern"]),
+        out.append(Surgery(name=name, matcher=Matcher([row["pattern"]]), pattern=AnyCase(row["pattern"]),
                            postsurgical_visits=row.get("postsurgical_visits"), los_days=row.get("los_days"),
                            complexity=None if complex_ is None else ("complex" if complex_ else "simple")))
     return tuple(out)
 
 
-@lru_cache(maxsize=2048)  # the items of a letter share its summary and other items
-def named_surgery(item: str, other_items: str, summary: str, rules: Any) -> tuple[Surgery | None, Evidence]:
+def first_in_document(doc: Document, surgeries: tuple[Surgery, ...]) -> tuple[str | None, Evidence]:
+    """The first table row (in file order) a summary names, from the spans its document found
+    with every other matcher (the table's matchers are among the engine's).
+
+    Parameters
+    ----------
+    doc : Document
+        The summary.
+    surgeries : tuple of Surgery
+        The table.
+
+    Returns
+    -------
+    tuple
+        (the row's name or None, its evidence span).
+    """
+    for surgery in surgeries:
+        spans = doc.spans(surgery.matcher)
+        if spans:
+            return surgery.name, [("summary", *spans[0])]
+    return None, []
+
+
+@lru_cache(maxsize=4096)  # items repeat; the items of a letter share its other items
+def _first_named(text: str, surgeries: tuple[Surgery, ...]) -> tuple[Surgery | None, tuple[int, int]]:
+    """The first table row (in file order) that a short text names, and where."""
+    for surgery in surgeries:
+        m = surgery.pattern.search(text)
+        if m is not None:
+            return surgery, m.span()
+    return None, (0, 0)
+
+
+def named_surgery(item: str, other_items: str, in_summary: tuple[str | None, Evidence],
+                  rules: Any) -> tuple[Surgery | None, Evidence]:
     """The surgery a request is about: the first table row named by the item, else by the
     other items, else by the summary.
 
     Parameters
     ----------
-    item, other_items, summary : str
+    item, other_items : str
         The row's texts.
+    in_summary : tuple
+        `first_in_document` of the summary.
     rules : SignalRules
-        Compiled rules (hashable by identity) with their `surgeries`.
+        Compiled rules with their `surgeries`.
 
     Returns
     -------
     tuple
         (the Surgery or None, its evidence span).
     """
-    for field, text in (("item", item), ("other_items", other_items), ("summary", summary)):
-        if not text:
-            continue
-        for surgery in rules.surgeries:
-            m = surgery.pattern.search(text)
-            if m is not None:
-                return surgery, [(field, m.start(), m.end())]
-    return None, []
+    for field, text in (("item", item), ("other_items", other_items)):
+        if text and rules.surgeries:
+            surgery, span = _first_named(text, rules.surgeries)
+            if surgery is not None:
+                return surgery, [(field, *span)]
+    name, ev = in_summary
+    return next((s for s in rules.surgeries if s.name == name), None), list(ev)
+
+
+def clear_surgery_memo() -> None:
+    """Forget the texts read (with the other memos, to time a cold run)."""
+    _first_named.cache_clear()
