@@ -47,6 +47,9 @@ class FieldContext(NamedTuple):
         Path of the taxonomy TOML (None: the shipped one).
     other_categories : tuple of str
         Categories of the other items disputed in the same letter.
+    surgery : tuple
+        (Surgery or None, evidence) of `imr_ml.signals.surgeries.named_surgery`, found once
+        for the row's surgery fields.
     """
 
     row: Mapping
@@ -54,6 +57,7 @@ class FieldContext(NamedTuple):
     rules: Any
     taxonomy: str | None
     other_categories: tuple[str, ...] = ()
+    surgery: tuple = (None, ())
 
 
 @dataclass(frozen=True)
@@ -155,10 +159,16 @@ def _read_periop_alone(ctx: FieldContext) -> tuple[bool, Evidence]:
     return alone, [("item", 0, len(item))] if alone else []
 
 
+def _surgery_of(row: Mapping, signals: Mapping, rules: Any) -> tuple:
+    """The row's surgery (`named_surgery`), read once for its six fields."""
+    found = signals.get("summary_surgery")
+    in_summary = (found.value, tuple(found.evidence[0][1:])) if found and found.evidence else (None, None)
+    return named_surgery(as_text(row.get("item")), as_text(row.get("other_items")), in_summary,
+                         getattr(rules, "surgeries", ()))
+
+
 def _surgery(ctx: FieldContext):
-    in_summary = ctx.signals.get("summary_surgery")
-    return named_surgery(as_text(ctx.row.get("item")), as_text(ctx.row.get("other_items")),
-                         (in_summary.value, in_summary.evidence) if in_summary else (None, []), ctx.rules)
+    return ctx.surgery
 
 
 def _read_surgery_named(ctx: FieldContext) -> tuple[str | None, Evidence]:
@@ -334,7 +344,8 @@ def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None
     dict
         `{signal name: (value, evidence)}` in registry order.
     """
-    ctx = FieldContext(row, signals, rules, taxonomy, _other_categories(row, taxonomy))
+    ctx = FieldContext(row, signals, rules, taxonomy, _other_categories(row, taxonomy),
+                       _surgery_of(row, signals, rules))
     out = {spec.signal: spec.read(ctx) for spec in FIELDS if spec.read is not None}
     if "recent_surgery" in signals and not signals["recent_surgery"].value:
         dated = recent_dated_surgery(as_text(row.get("summary")), row.get("ur_denial_date"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from imr_ml.text.anycase import AnyCase
 from imr_ml.text.document import Document
@@ -105,8 +104,8 @@ def _first_named(text: str, surgeries: tuple[Surgery, ...]) -> tuple[Surgery | N
     return None, (0, 0)
 
 
-def named_surgery(item: str, other_items: str, in_summary: tuple[str | None, Evidence],
-                  rules: Any) -> tuple[Surgery | None, Evidence]:
+def named_surgery(item: str, other_items: str, in_summary: tuple[str | None, tuple[int, int] | None],
+                  surgeries: tuple[Surgery, ...]) -> tuple[Surgery | None, tuple[tuple[str, int, int], ...]]:
     """The surgery a request is about: the first table row named by the item, else by the
     other items, else by the summary.
 
@@ -115,22 +114,23 @@ def named_surgery(item: str, other_items: str, in_summary: tuple[str | None, Evi
     item, other_items : str
         The row's texts.
     in_summary : tuple
-        `first_in_document` of the summary.
-    rules : SignalRules
-        Compiled rules with their `surgeries`.
+        (name, span) of `first_in_document` of the summary (None, None when it names none).
+    surgeries : tuple of Surgery
+        The table of the compiled rules.
 
     Returns
     -------
     tuple
-        (the Surgery or None, its evidence span).
+        (the Surgery or None, its evidence spans).
     """
     for field, text in (("item", item), ("other_items", other_items)):
-        if text and rules.surgeries:
-            surgery, span = _first_named(text, rules.surgeries)
+        if text and surgeries:
+            surgery, span = _first_named(text, surgeries)
             if surgery is not None:
-                return surgery, [(field, *span)]
-    name, ev = in_summary
-    return next((s for s in rules.surgeries if s.name == name), None), list(ev)
+                return surgery, ((field, *span),)
+    name, where = in_summary
+    found = next((s for s in surgeries if s.name == name), None)
+    return found, ((("summary", *where),) if found is not None and where else ())
 
 
 def clear_surgery_memo() -> None:
