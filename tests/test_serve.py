@@ -89,19 +89,22 @@ def test_errors_are_one_json_line_with_the_right_status(client, kwargs, status, 
 
 
 def test_a_failure_inside_scoring_is_a_500_without_a_stack_trace(client, monkeypatch, caplog):
-    import imr_ml.scoring.score
+    import imr_ml.web.work
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret patient detail")
 
-    monkeypatch.setattr(imr_ml.scoring.score, "_score_batch", broken)
+    monkeypatch.setattr(imr_ml.web.work, "score_rows", broken)
+    monkeypatch.setattr(imr_ml.web.work, "explain_rows", broken)
     for path in ("/v1/score", "/v1/explain"):
         r = client.post(path, json=REQUEST)
         assert r.status_code == 500 and "RuntimeError" in r.json()["error"]
+        assert r.headers["x-request-id"] in r.json()["error"]
         assert "Traceback" not in r.text and "secret" not in r.text
     r = client.post("/", data=REQUEST | {"csrf_token": FORM})
     assert r.status_code == 500 and "Traceback" not in r.text and "secret" not in r.text
-    assert "secret" not in caplog.text
+    assert "secret" not in caplog.text and "Traceback" not in caplog.text
+    assert f"request {r.headers['x-request-id']} failed: RuntimeError" in caplog.text
 
 
 def test_form_page_scores_and_keeps_the_form_filled(client):

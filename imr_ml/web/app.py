@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import LoadedModel, load_model_dir
-from imr_ml.pool import die_with_parent
 from imr_ml.web import pages
 from imr_ml.web.middleware import (
     LOOPBACK_HOSTS,
@@ -72,18 +71,24 @@ class Scorer:
             log.info("request %s inputs: %s", job.request_id, json.dumps(rows))
         return score_within(self.loaded, rows, explained, job)
 
-    def api_within(self, body: bytes, content_type: str, explained: bool, job: Job) -> dict:
-        """The JSON answer to a body holding one request or {"requests": [...]}."""
+    def api_within(self, body: bytes, content_type: str, explained: bool, job: Job) -> bytes:
+        """The JSON answer to a body holding one request or {"requests": [...]}, serialised
+        here through its response model (in the thread, not on the event loop)."""
         parsed = parse_api_body(body, content_type)
+        batch = isinstance(parsed, BatchRequest)
         requests = parsed.requests if isinstance(parsed, BatchRequest) else [parsed]
         if len(requests) > self.max_batch:
             raise ApiError(413, f"{len(requests)} requests in one call; at most {self.max_batch}")
         results = self.rows_within([request_as_row(r) for r in requests], explained, job)
-        return {"results": results} if isinstance(parsed, BatchRequest) else results[0]
+        model: type[BaseModel] = ((ExplainResults if explained else ScoreResults) if batch
+                                  else (ExplainResult if explained else ScoreResult))
+        return model.model_validate({"results": results} if batch else results[0]).model_dump_json(
+            exclude_unset=True).encode()
 
-    async def api(self, request: Request, explained: bool) -> dict:
-        return await self.worker.run(request.scope.setdefault("state", {}), self.api_within, await request.body(),
-                                     request.headers.get("content-type", ""), explained)
+    async def api(self, request: Request, explained: bool) -> Response:
+        answer = await self.worker.run(request.scope.setdefault("state", {}), self.api_within, await request.body(),
+                                       request.headers.get("content-type", ""), explained)
+        return Response(answer, media_type="application/json")
 
     def probability(self, logit: float) -> float:
         """P for a log-odds, calibrated as the model calibrates its scores."""
@@ -182,16 +187,3 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, exc: StarletteHTTPException):
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
-
-
-def app_from_env() -> FastAPI:
-    """For `--workers` above 1: each worker process builds its own app (and loads the model
-    once) from the settings `imr-ml serve` put in the environment, after tying its life to
-    the parent's (killed with it, even by SIGKILL: no orphan keeps the port and an old model)."""
-    parent = os.environ.get("IMR_ML_SERVE_PARENT")
-    if parent:
-        die_with_parent(int(parent))
-    settings = json.loads(os.environ.get("IMR_ML_SERVE_SETTINGS") or "{}")
-    token_file = settings.pop("token_file", None)
-    token = Path(token_file).read_text().strip() if token_file else None
-    return create_app(os.environ.get("IMR_ML_SERVE_MODEL", "builtin"), token=token, **settings)

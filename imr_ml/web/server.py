@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import errno
+import gc
 import inspect
 import json
 import logging
@@ -18,12 +19,15 @@ import resource
 import secrets
 import socket
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 
-from imr_ml.modeling.modelio import LoadedModel
+from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+from imr_ml.pool import die_with_parent
 from imr_ml.web.app import MAX_BATCH, create_app
 from imr_ml.web.protocol import FD_RESERVE, HEADER_TIMEOUT, MAX_CONNECTIONS, GuardedH11Protocol, ServeConfig
 from imr_ml.web.work import REQUEST_TIMEOUT
@@ -105,18 +109,39 @@ def serve(loaded: LoadedModel, model_dir: str, sock: socket.socket, *, workers: 
     host, port = sock.getsockname()[:2]
     where = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     if workers == 1:
-        app = create_app(loaded, token=token, max_batch=settings.max_batch, log_inputs=settings.log_inputs,
-                         allowed_hosts=settings.allowed_hosts, request_timeout=settings.request_timeout,
-                         form_secret=settings.form_secret)
-        config = ServeConfig(app, **options)
+        config = ServeConfig(_app(loaded, settings, token), **options)
         log.info("imr-ml serving on %s (Ctrl+C to stop)", where)
         uvicorn.Server(config).run(sockets=[sock])
         return
     os.environ.update(IMR_ML_SERVE_MODEL=model_dir, IMR_ML_SERVE_PARENT=str(os.getpid()),
                       IMR_ML_SERVE_SETTINGS=json.dumps(asdict(settings)))
-    config = ServeConfig("imr_ml.web.app:app_from_env", factory=True, workers=workers, **options)
+    config = ServeConfig("imr_ml.web.server:worker_app", factory=True, workers=workers, **options)
     log.info("imr-ml serving on %s with %d workers (Ctrl+C to stop)", where, workers)
     _supervise(config, sock)
+
+
+def worker_app() -> FastAPI:
+    """The app of one `--workers` process, built (and the model loaded) from the settings
+    `serve` put in the environment, after tying the process's life to the parent's: killed
+    with it, even by SIGKILL, no orphan keeps the port serving an old model and token."""
+    parent = os.environ.get("IMR_ML_SERVE_PARENT")
+    if parent:
+        die_with_parent(int(parent))
+    settings = AppSettings(**json.loads(os.environ.get("IMR_ML_SERVE_SETTINGS") or "{}"))
+    token = Path(settings.token_file).read_text().strip() if settings.token_file else None
+    return _app(load_model_dir(os.environ.get("IMR_ML_SERVE_MODEL", "builtin")), settings, token)
+
+
+def _app(loaded: LoadedModel, settings: AppSettings, token: str | None) -> FastAPI:
+    """The app, and the garbage collector told to leave the loaded model alone: a full
+    collection otherwise walks its ~250,000 objects, holding the GIL (and every request) for
+    0.1-0.25 s. A server process, not the library, decides this (the CLI does it for batches)."""
+    app = create_app(loaded, token=token, max_batch=settings.max_batch, log_inputs=settings.log_inputs,
+                     allowed_hosts=settings.allowed_hosts, request_timeout=settings.request_timeout,
+                     form_secret=settings.form_secret)
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def _supervise(config: ServeConfig, sock: socket.socket) -> None:
