@@ -283,7 +283,8 @@ def test_idle_connections_cannot_exhaust_descriptors_or_lock_out_a_client(guarde
 def test_when_every_connection_is_busy_a_new_one_is_told_so(guarded):
     proc, url, log = guarded
     time.sleep(1.5)
-    head = b"POST /v1/score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 99\r\n\r\n{"
+    head = (b"POST /v1/score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 99\r\n\r\n{")
     busy = [raw(url, head) for _ in range(4)]  # requests whose bodies never finish
     time.sleep(0.5)
     refused = answer(raw(url))
