@@ -133,6 +133,17 @@ def test_a_small_request_is_answered_while_a_big_one_is_being_scored(loaded):
         logger.setLevel(level)
 
 
+def test_the_analyses_memos_do_not_grow_without_bound(loaded):
+    from imr_ml.signals import load_rules
+
+    vectors = load_rules().memos.vectors  # row vectors keyed by the rows' text
+    c = TestClient(create_app(loaded, cache_rows=30), base_url=URL)
+    assert c.post("/v1/score", json={"requests": distinct(20, 4)}).status_code == 200
+    assert len(vectors) >= 20
+    assert c.post("/v1/score", json={"requests": distinct(20, 5)}).status_code == 200  # 40 rows seen: forgotten
+    assert len(vectors) == 0
+
+
 def test_api_bodies_are_parsed_off_the_loop_with_one_line_errors(client):
     for body, ctype, status, message in [
         (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "nested too deeply"),

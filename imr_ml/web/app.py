@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+from imr_ml.signals import clear_caches
 from imr_ml.web import pages
 from imr_ml.web.middleware import (
     LOOPBACK_HOSTS,
@@ -55,6 +56,7 @@ from imr_ml.web.work import (
 HERE = Path(__file__).parent
 MAX_BATCH = 1000
 MAX_BODY = 1 << 20  # 1 MiB
+CACHE_ROWS = 2000  # rows scored between two emptyings of the analyses' memos
 log = logging.getLogger("imr_ml.web")
 
 
@@ -62,14 +64,28 @@ class Scorer:
     """The one loaded model behind every route. Its `*_within` methods run in a worker thread
     (`Worker.run` passes the `Job`); `api` is the JSON routes' whole answer."""
 
-    def __init__(self, loaded: LoadedModel, max_batch: int, log_inputs: bool, worker: Worker) -> None:
-        self.loaded, self.max_batch, self.log_inputs, self.worker = loaded, max_batch, log_inputs, worker
+    def __init__(self, loaded: LoadedModel, max_batch: int, log_inputs: bool, timeout: float,
+                 cache_rows: int) -> None:
+        self.loaded, self.max_batch, self.log_inputs, self.cache_rows = loaded, max_batch, log_inputs, cache_rows
+        self.worker = Worker(timeout, when_idle=self.trim_caches)
+        self.rows_seen = 0
 
     def rows_within(self, rows: list[dict], explained: bool, job: Job) -> list[dict]:
         """Results for `rows`, with grouped contributions and the summary when `explained`."""
         if self.log_inputs:
             log.info("request %s inputs: %s", job.request_id, json.dumps(rows))
+        self.rows_seen += len(rows)
         return score_within(self.loaded, rows, explained, job)
+
+    def trim_caches(self) -> None:
+        """Forget the analyses' memos once `cache_rows` rows have been scored. They are made
+        for training, which sees the same rows again and again, and keep up to 100,000 row
+        vectors keyed by the row's text: a server scoring new text all day would grow by
+        about 50 MB every thousand 50,000-character requests, to gigabytes. (Called with no
+        other request being scored; forgetting costs the next one nothing measurable.)"""
+        if self.rows_seen >= self.cache_rows:
+            clear_caches()
+            self.rows_seen = 0
 
     def api_within(self, body: bytes, content_type: str, explained: bool, job: Job) -> bytes:
         """The JSON answer to a body holding one request or {"requests": [...]}, serialised
@@ -98,12 +114,13 @@ class Scorer:
 def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None = None,
                max_batch: int = MAX_BATCH, max_body: int = MAX_BODY, log_inputs: bool = False,
                allowed_hosts: tuple[str, ...] | list[str] = LOOPBACK_HOSTS, request_timeout: float = REQUEST_TIMEOUT,
-               form_secret: str | None = None) -> FastAPI:
+               form_secret: str | None = None, cache_rows: int = CACHE_ROWS) -> FastAPI:
     """The app around one model, loaded here, once (per worker process). `model_spec` is a
     model directory, `builtin`, or an already loaded model; an unsafe directory raises
     `imr_ml.modeling.modelio.ModelLoadError`. Requests must name one of `allowed_hosts` in
     their Host header (`*`: any); each has `request_timeout` seconds from its headers to its
-    answer. `form_secret` is the pages' CSRF token (one for all `--workers`; random if None)."""
+    answer. `form_secret` is the pages' CSRF token (one for all `--workers`; random if None).
+    The text analyses' memos are emptied every `cache_rows` rows scored (`Scorer.trim_caches`)."""
     loaded = model_spec if isinstance(model_spec, LoadedModel) else load_model_dir(model_spec)
     # No /docs or /redoc: their pages load scripts from a CDN, inline, which the CSP refuses.
     app = FastAPI(docs_url=None, redoc_url=None, title="imr-ml",
@@ -111,7 +128,7 @@ def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None =
                   version=loaded.manifest.get("imr_ml_version") or "")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _error_handlers(app)
-    scorer = Scorer(loaded, max_batch, log_inputs, Worker(request_timeout))
+    scorer = Scorer(loaded, max_batch, log_inputs, request_timeout, cache_rows)
     _api_routes(app, scorer)
     pages.add_routes(app, scorer, pages.FormToken(form_secret))
     # The last added is the outermost: the request log sees every answer, the security

@@ -68,10 +68,12 @@ class Job:
 
 class Worker:
     """Runs a request's CPU work in a thread, at most `threads` at once, within the deadline
-    the request-budget middleware set when the request began (`state["deadline"]`)."""
+    the request-budget middleware set when the request began (`state["deadline"]`).
+    `when_idle()` is called on the event loop when a job ends and no other is running."""
 
-    def __init__(self, timeout: float = REQUEST_TIMEOUT, threads: int = WORK_THREADS) -> None:
-        self.timeout, self.threads = timeout, threads
+    def __init__(self, timeout: float = REQUEST_TIMEOUT, threads: int = WORK_THREADS,
+                 when_idle: Callable[[], None] | None = None) -> None:
+        self.timeout, self.threads, self.when_idle = timeout, threads, when_idle
         self.limiter: anyio.CapacityLimiter | None = None
 
     async def run(self, state: dict, fn: Callable[..., T], *args: Any) -> T:
@@ -95,6 +97,8 @@ class Worker:
             raise ApiError(500, f"internal error ({type(exc).__name__}; request id {job.request_id}); "
                                 "nothing was scored") from None
         finally:
+            if self.when_idle is not None and self.limiter.borrowed_tokens == 1:
+                self.when_idle()  # on the event loop, no other job running: shared state may change
             self.limiter.release()
 
     def over_budget(self) -> ApiError:
