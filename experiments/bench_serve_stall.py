@@ -4,7 +4,10 @@ default) on 127.0.0.1; one client sends small `POST /v1/score` requests one afte
 requests' latency is measured while the big one runs. Bounded: each big request has a
 60-second client timeout.
 
-    .venv/bin/python experiments/bench_serve_stall.py [--out experiments/bench_serve_stall.md]
+    .venv/bin/python experiments/bench_serve_stall.py [--out experiments/bench_serve_stall.md] [--before DIR]
+
+`--before DIR` first measures the server of another checkout (e.g. `git archive REV | tar -x -C DIR`),
+run from DIR so that `python -m imr_ml` imports that tree, then this one.
 
 Each big request is built from distinct summaries (a repeated one would be answered from the
 signal block's row cache). The summaries are the demo requests' words shuffled, so they score
@@ -52,7 +55,7 @@ def probe(port: int, stop: threading.Event, out: list[tuple[float, float]]) -> N
     request = (f"POST /v1/score HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
                f"Content-Length: {len(SMALL)}\r\n\r\n").encode() + SMALL
     with socket.create_connection(("127.0.0.1", port)) as s:
-        s.settimeout(120)
+        s.settimeout(600)
         f = s.makefile("rb")
         while not stop.is_set():
             t = time.perf_counter()
@@ -123,20 +126,19 @@ def measure(port: int, url: str, name: str, send) -> str:
         time.sleep(0.5)
     stop.set()
     prober.join()
-    during = [ms for t, ms in lat if t0 <= t <= t1 or t < t0 < t + ms / 1000]
+    during = [ms for t, ms in lat if t <= t1 and t + ms / 1000 >= t0]  # overlapping the big request
     return f"| {name} | {size / 1e6:.2f} MB | {status} | {t1 - t0:.2f} s " + stats(during)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="experiments/bench_serve_stall.md")
-    args = ap.parse_args()
+def run_server(cwd: str | None) -> list[str]:
+    """The idle line and the table rows for the server run from `cwd` (None: this checkout)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "imr_ml", "serve", "builtin", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "imr_ml", "serve", "builtin", "--port", str(port)], cwd=cwd,
+                              env=os.environ | ({"PYTHONPATH": cwd} if cwd else {}),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 if httpx.get(url + "/v1/health").status_code == 200:
                     break
@@ -151,23 +153,31 @@ def main() -> None:
         rows = [measure(port, url, name, send) for name, send in big_requests(url).items()]
     finally:
         server.terminate()
-        server.wait(20)
+        server.wait(120)
+    return [f"Idle (no big request, 3 s): small requests {stats([ms for _, ms in idle])[2:-2].replace(' | ', ' / ')}"
+            " (n / p50 / p95 / max ms)", "",
+            "| big request | body | status | its time | small requests during it | p50 ms | p95 ms | max ms |",
+            "|---|---:|---|---:|---:|---:|---:|---:|", *rows, ""]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="experiments/bench_serve_stall.md")
+    ap.add_argument("--before", metavar="DIR", help="a checkout to measure first, for comparison")
+    args = ap.parse_args()
+    load = os.getloadavg()[0]
     lines = [
         "# Does one big request stall the others? (`imr-ml serve`)",
         "",
         "`python experiments/bench_serve_stall.py`: `imr-ml serve builtin` (one worker) on 127.0.0.1; one client",
         "sends small `POST /v1/score` requests one after another (10 ms apart) while another sends one big",
-        f"request. Latency of the small requests that overlapped the big one ({os.cpu_count()} cores, shared with",
-        "other work while measured).",
-        "",
-        f"Idle (no big request, 3 s): small requests {stats([ms for _, ms in idle])[2:-2].replace(' | ', ' / ')}"
-        " (n / p50 / p95 / max ms)",
-        "",
-        "| big request | body | status | its time | small requests during it | p50 ms | p95 ms | max ms |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
-        *rows,
+        "request. Latency of the small requests whose time overlapped the big one's "
+        f"({os.cpu_count()} cores, shared with other work while measured: load average {load:.1f} at the start).",
         "",
     ]
+    if args.before:
+        lines += [f"## Before (`{args.before}`)", "", *run_server(os.path.abspath(args.before)), "## After", ""]
+    lines += run_server(None)
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))
 
