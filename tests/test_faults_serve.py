@@ -158,6 +158,14 @@ def test_api_bodies_are_parsed_off_the_loop_with_one_line_errors(client):
         assert message in r.json()["error"] and "\n" not in r.json()["error"]
 
 
+def test_form_posts_are_decoded_off_the_loop_with_their_errors_on_the_page(client):
+    r = client.post("/", data=REQUEST | {"summary": "word " * 60_000, "csrf_token": FORM})  # 300 KB url-encoded
+    assert r.status_code == 422 and "at most 50000 characters" in r.text and '<p class="error"' in r.text
+    fields = "&".join(f"f{i}=1" for i in range(200)).encode()
+    r = client.post("/", content=fields, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413 and "too many form fields" in r.text
+
+
 # -- Host allow-list and CSRF --------------------------------------------------------------
 
 @pytest.mark.parametrize("host, status", [("127.0.0.1:8000", 200), ("localhost", 200), ("LocalHost.:80", 200),
