@@ -27,9 +27,12 @@ import json
 import logging
 import socket
 import time
+import weakref
+from collections import OrderedDict
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
 
 HEADER_TIMEOUT = 10.0
 MAX_CONNECTIONS = 1000
@@ -61,6 +64,7 @@ class Tally:
             self.count, self.logged = 0, now
 
 
+WAITING: weakref.WeakKeyDictionary[ServerState, OrderedDict[GuardedH11Protocol, None]] = weakref.WeakKeyDictionary()
 REFUSED = Tally("connections refused: every connection has a request in progress (--max-connections)")
 EVICTED = Tally("idle connections closed to make room for new ones (--max-connections)")
 TIMED_OUT = Tally("connections closed: no complete request headers in time (--header-timeout)")
@@ -83,8 +87,9 @@ class GuardedH11Protocol(H11Protocol):
         self.header_timeout = getattr(config, "header_timeout", HEADER_TIMEOUT)
         self.max_connections = getattr(config, "max_connections", MAX_CONNECTIONS)
         self.header_timer: asyncio.TimerHandle | None = None
-        self.waiting_since: float | None = None  # set while no request is in progress
-        self.partial = False  # part of a request arrived while waiting
+        # this server's connections waiting for headers, oldest first (eviction is O(1))
+        self.waiting = WAITING.setdefault(server_state, OrderedDict())
+        self.partial = False  # part of a request arrived while waiting for headers
 
     def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
@@ -101,11 +106,9 @@ class GuardedH11Protocol(H11Protocol):
     def evict_one(self) -> bool:
         """Close the connection that has waited longest for request headers; False when every
         other connection has a request in progress."""
-        waiting = [c for c in self.connections
-                   if isinstance(c, GuardedH11Protocol) and c is not self and c.waiting_since is not None]
-        if not waiting:
+        oldest = next((c for c in self.waiting if c is not self), None)
+        if oldest is None:
             return False
-        oldest = min(waiting, key=lambda c: c.waiting_since or 0.0)
         EVICTED.add()
         oldest.stop_waiting()
         oldest.transport.close()
@@ -115,36 +118,38 @@ class GuardedH11Protocol(H11Protocol):
         return self.cycle is not None and not self.cycle.response_complete
 
     def await_headers(self) -> None:
-        self.waiting_since, self.partial = time.monotonic(), False
+        self.partial = False
+        self.waiting[self] = None  # the newest last
         self.header_timer = self.loop.call_later(self.header_timeout, self.headers_too_slow)
 
     def stop_waiting(self) -> None:
         if self.header_timer is not None:
             self.header_timer.cancel()
-        self.header_timer, self.waiting_since = None, None
+        self.header_timer = None
+        self.waiting.pop(self, None)
 
     def headers_too_slow(self) -> None:
         self.header_timer = None
         if self.transport.is_closing() or self.in_progress():
             return
         TIMED_OUT.add()
-        self.waiting_since = None
+        self.stop_waiting()
         if self.partial:
             self.transport.write(raw_answer(408, "Request Timeout", "request headers not received in time"))
         self.transport.close()
 
     def data_received(self, data: bytes) -> None:
-        self.partial = self.partial or self.waiting_since is not None
+        self.partial = self.partial or self in self.waiting
         super().data_received(data)
 
     def handle_events(self) -> None:
         super().handle_events()
-        if self.waiting_since is not None and self.in_progress():
+        if self in self.waiting and self.in_progress():
             self.stop_waiting()  # a request's headers are in
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and not self.in_progress() and self.waiting_since is None:
+        if not self.transport.is_closing() and not self.in_progress() and self not in self.waiting:
             self.await_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
