@@ -7,7 +7,7 @@ a small request started while a big one runs gets its share at once, where in a 
 processes it would queue behind the big one unless there were a process (and a model's
 240 MB) per request in flight. A thread cannot be stopped from outside, so the budget is
 checked between chunks of rows: a request over budget stops after the chunk it is in (at
-most about 0.4 s of work, one 50,000-character summary) and is answered 503.
+most about 0.7 s of work, two 50,000-character summaries) and is answered 503.
 
 Every failure becomes an `ApiError` whose message names no input; an unexpected one is
 logged as its type and the request id, never its message (which may quote the input).
@@ -33,8 +33,9 @@ from imr_ml.web.schemas import BatchRequest, ScoreRequest
 REQUEST_TIMEOUT = 30.0  # seconds from a request's headers to its answer
 WORK_THREADS = 8  # requests computing at once in one process; more wait their turn, within their budget
 CHUNK_ROWS, CHUNK_CHARS = 16, 50_000  # rows scored between two looks at the clock
-# Upload encodings: C codecs that decode in linear time. Any codec name reaching
-# bytes.decode would do (punycode is quadratic: 1 MB of it takes over 30 s).
+# Upload encodings: what spreadsheets and Windows write (UTF-16: Windows PowerShell's `>`),
+# all C codecs that decode in linear time. Any other name would reach bytes.decode, which
+# takes every codec Python has: punycode is quadratic (0.9 MB of it took 36 s).
 ENCODINGS = {"utf-8-sig": "utf-8-sig", "utf-8": "utf-8-sig", "utf8": "utf-8-sig", "cp1252": "cp1252",
              "windows-1252": "cp1252", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
              "utf-16": "utf-16"}
