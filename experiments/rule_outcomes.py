@@ -19,6 +19,35 @@ from pathlib import Path
 
 from real_rows import HERE, LETTERS, load_rows
 
+NARROWED = """## What was narrowed, and why
+
+Before this table existed the two MRI rules pointed against the outcomes (measured with this script at
+commit b57325f, all 111 letters): `imaging_red_flags_or_deficit` (+0.8) fired on 22 items, 2 overturned
+(9% [3%, 28%] against the category's 9%), and `imaging_without_indication` (-0.7) on 28 items, 4
+overturned (14% [6%, 31%] against 10%). The signals did not mean what the guideline means:
+
+* `red_flags` counted any fracture, abscess, weight loss or night pain. ACOEM's red flags are a
+  *suspected* fracture after significant trauma, tumour (cancer history, unexplained weight loss),
+  spinal or deep infection (fever, osteomyelitis, discitis, epidural abscess), cauda equina,
+  progressive neurological deficit, myelopathy, acute dislocation or neurovascular compromise. A
+  fracture already diagnosed and treated is now `fracture_healing` (a reason for follow-up films, not
+  for an MRI); night pain counts only when severe.
+* `neuro_deficit` counted Tinel/Phalen/Spurling, generalised or pain-limited weakness and grip
+  strength. ACOEM's objective deficit is dermatomal or nerve-distribution sensory loss, reflex loss,
+  myotomal weakness graded on examination, atrophy. Provocative tests are now `nerve_provocative_test`
+  (they still support EMG/NCS and carpal tunnel release); weakness the examiner puts down to pain is
+  dropped by the `pain_limited` cue set.
+* The rules now follow ACOEM's wording: red flags alone (`imaging_red_flags`); an objective deficit in
+  a worker who has not responded to treatment or would consider surgery
+  (`mri_nerve_compromise_after_failed_care`); signs of a tissue tear in the shoulder or knee after
+  failed care (`extremity_imaging_tissue_injury`); and "without indication" when none of these nor a
+  surgical question is documented (radicular pain without an objective deficit or failed care alone
+  are not indications: ACOEM asks for electrodiagnostic evidence first). Failed conservative care alone
+  no longer raises an MRI.
+
+No strength was changed to fit these letters; the definitions were read from the guideline text.
+"""
+
 
 def _pct(x) -> str:
     return "—" if x is None else f"{100 * x:.0f}%"
@@ -66,6 +95,7 @@ def main(argv=None) -> int:
     rows = load_rows(args.letters)
     lines = ["# Guideline rules against real outcomes", "", __doc__.split("\n\n")[2].replace("\n", " "), ""]
     lines += table(rule_outcomes(rows, [r["label"] for r in rows]), "All 111 letters")
+    lines += NARROWED.splitlines() + [""]
     b = [r for r in rows if r["half"] == "B"]
     lines += table(rule_outcomes(b, [r["label"] for r in b]), "Half B only (letters not read while writing rules)")
     text = "\n".join(lines)
