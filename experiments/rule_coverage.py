@@ -59,10 +59,15 @@ def service(category: str, item: str) -> str:
 
 def coverage(rows: list[dict]) -> dict:
     from imr_ml.reporting.rule_outcomes import fired_per_row
+    from imr_ml.signals import load_rules
 
+    drugs = load_rules().prior.medication_categories
     counts: dict = defaultdict(lambda: [0, 0])
     for r, (cat, names) in zip(rows, fired_per_row(rows)):
-        for key in ((r["half"], "ALL", ""), (r["half"], cat, ""), (r["half"], cat, service(cat, r["item"] or ""))):
+        keys = [(r["half"], "ALL", ""), (r["half"], cat, ""), (r["half"], cat, service(cat, r["item"] or ""))]
+        if cat not in drugs:
+            keys.append((r["half"], "NONDRUG", ""))
+        for key in keys:
             counts[key][0] += 1
             counts[key][1] += bool(names)
     return counts
@@ -88,9 +93,16 @@ def report(counts: dict) -> str:
         lines.append(f"| {h} | {k}/{n} ({100 * k / n:.0f}%) | {100 * lo:.0f}%–{100 * hi:.0f}% |")
     n = sum(counts[(h, "ALL", "")][0] for h in "AB")
     k = sum(counts[(h, "ALL", "")][1] for h in "AB")
-    lines += [f"| both | {k}/{n} ({100 * k / n:.0f}%) | |", "", "## By category and service", "",
+    lines += [f"| both | {k}/{n} ({100 * k / n:.0f}%) | |", ""]
+    for h in ("A", "B"):
+        n, k = counts[(h, "NONDRUG", "")]
+        lo, hi = wilson_interval(k, n)
+        lines.append(f"Half {h}, items outside the medication categories: {k}/{n} ({100 * k / n:.0f}%, "
+                     f"{100 * lo:.0f}%–{100 * hi:.0f}%).")
+    lines += ["", "Before the non-drug rules of issue #22 (commit b57325f): half A 81/145 (56%), half B 86/133 (65%).",
+              "", "## By category and service", "",
               "| category | service | half A | half B |", "|---|---|---|---|"]
-    cats = sorted({c for _, c, _ in counts if c != "ALL"})
+    cats = sorted({c for _, c, _ in counts if c not in ("ALL", "NONDRUG")})
     for cat in cats:
         lines.append(f"| {cat} | **all** | {_cell(counts, ('A', cat, ''))} | {_cell(counts, ('B', cat, ''))} |")
         for svc in sorted({s for _, c, s in counts if c == cat and s and s != "all"}):

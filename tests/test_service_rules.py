@@ -340,6 +340,12 @@ CASES = [
      "Spinal cord stimulator trial is being considered.", "Back pain, mood is good."),
     ("psych_evaluation_without_symptoms_or_procedure", "Psychological evaluation", "Back pain, mood is good.",
      "Depression and anxiety since the injury."),
+    ("psychotherapy_without_psychological_symptoms", "Cognitive behavioral therapy x6", "Chronic low back pain.",
+     "Depression and anxiety since the injury."),
+    ("consultation_without_stated_reason", "Initial exam with a hand surgeon", "Wrist sprain two weeks ago, improving.",
+     "Wrist pain persists despite splinting and NSAIDs."),
+    ("trigger_point_injection_without_twitch_response", "Trigger points injections x2", "Diffuse tenderness.",
+     "Trigger points with a twitch response and referred pain."),
     # other services
     ("transportation_for_worker_who_cannot_drive", "Transportation to appointments",
      "Unable to drive since the injury.", "Drives herself to work."),
