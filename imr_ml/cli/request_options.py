@@ -48,6 +48,7 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
                     columns: str | None = None, ur: tuple = (None, None), id_col: str | None = None) -> list[dict]:
     """Rows to score from the command's inputs; raises ValueError with a one-line reason.
     ``stdin_text`` None means no summary was piped in."""
+    from imr_ml.dates import DateError
     from imr_ml.scoring.score import request_row
 
     if item is None:
@@ -61,8 +62,11 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
         raise ValueError(NO_SUMMARY)
     else:
         summary = stdin_text
-    return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
-                        ur_decision=ur[0], ur_reason=ur[1])]
+    try:
+        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
+                            ur_decision=ur[0], ur_reason=ur[1])]
+    except DateError as exc:  # named as the command line names it
+        raise exc.named("--" + exc.field.replace("_", "-")) from None
 
 
 def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | None,

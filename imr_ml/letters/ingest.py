@@ -11,13 +11,14 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from datetime import date
 from functools import partial
 from pathlib import Path
 
+from imr_ml.dates import DateError, read_date
 from imr_ml.letters.layouts import NotALetter, parse_letter_text
 from imr_ml.letters.letter import CASE_RE, LayoutError
 from imr_ml.letters.textract import LETTER_SUFFIXES, Unreadable, read_text
@@ -363,6 +364,8 @@ def read_corpus(path: str | Path) -> list[dict]:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise CorpusError(f"{path} line {n}: not JSON ({exc.msg} at column {exc.colno})") from None
+                except RecursionError:  # json's decoder recurses once per bracket
+                    raise CorpusError(f"{path} line {n}: nested too deeply to be a row") from None
                 rows.append(check_row(row, f"{path} line {n}"))
     return rows
 
@@ -375,25 +378,28 @@ DATE_FIELDS = ("date_of_injury", "ur_denial_date", "decision_date")
 
 
 def check_row(row, where: str) -> dict:
-    """`row` if it has the shape of a corpus row: an object, an integer `item_index`, and
-    dates that are real YYYY-MM-DD days (2019-13-45 is refused, not read as missing)."""
+    """`row` if it has the shape of a corpus row: an object, an integer `item_index`, text
+    that is text (no lone surrogate, which no file can hold), and dates that are real days
+    in any form `imr_ml.dates.read_date` reads, stored as YYYY-MM-DD (2019-13-45 is refused,
+    not read as missing); raises CorpusError naming `where`."""
     if not isinstance(row, dict):
         raise CorpusError(f"{where}: a row must be a JSON object, not {type(row).__name__}")
     index = row.get("item_index")
     if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
         raise CorpusError(f"{where}: item_index must be a whole number, not {index!r}")
-    for f in DATE_FIELDS:
-        if row.get(f) is not None and not _is_iso_date(row[f]):
-            raise CorpusError(f"{where}: {f} {row[f]!r} is not a date (YYYY-MM-DD)")
-    return row
-
-
-def _is_iso_date(v) -> bool:
-    """A YYYY-MM-DD string naming a real day."""
+    for k, v in row.items():
+        bad = None if not isinstance(v, str) or v.isascii() else _SURROGATE.search(v)
+        if bad:
+            raise CorpusError(f"{where}: {k} holds a lone surrogate (\\u{ord(bad[0]):04x} at character "
+                              f"{bad.start()}), which is not text: fix the program that wrote it")
     try:
-        return isinstance(v, str) and len(v) == 10 and bool(date.fromisoformat(v))
-    except ValueError:
-        return False
+        dates = {f: read_date(row[f], f) for f in DATE_FIELDS if f in row}
+    except DateError as exc:
+        raise CorpusError(f"{where}: {exc}") from None
+    return row | dates if any(dates[f] != row[f] for f in dates) else row
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 CORPUS_SUFFIXES = (".jsonl", ".parquet")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+from imr_ml.dates import DateError
 from imr_ml.scoring.score import request_row
 
 REQUIRED_CSV = ("summary", "item")
@@ -135,6 +136,8 @@ def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: 
             row = request_row(get["summary"] or "", get["item"] or "", get["claims_admin_guideline"],
                               get["date_of_injury"], get["ur_denial_date"], ur_decision=get["ur_decision"],
                               ur_reason=get["ur_reason"])
+        except DateError as exc:  # named as the file names the column
+            raise ValueError(f"{path} row {i + 1}: {exc.named(names.get(exc.field, exc.field))}") from None
         except ValueError as exc:
             raise ValueError(f"{path} row {i + 1}: {exc}") from None
         row["letter_id"] = get["letter_id"] or f"row{i + 1}"

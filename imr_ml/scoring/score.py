@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from imr_ml.dates import date_warnings, read_date
 from imr_ml.featurize import feature_groups, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
-from imr_ml.letters import RETRO_RE, iso_date
+from imr_ml.letters import RETRO_RE
 from imr_ml.modeling.fitting import fallback_threshold
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
@@ -275,7 +276,7 @@ def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
         signals = extract_signals(row)
         category = signals["category"].value
         result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
-                  "category": category, "warnings": range_warnings(row, category, ranges)}
+                  "category": category, "warnings": range_warnings(row, category, ranges) + date_warnings(row)}
         if "id" in row:
             result["id"] = row["id"]
         reason = abstain_reason(row, signals)
@@ -343,9 +344,10 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     claims_admin_guideline : str or None
         The guideline the claims administrator cited.
     date_of_injury : str or None
-        Any date format; stored as YYYY-MM-DD.
+        MM/DD/YYYY, M/D/YY, MM-DD-YYYY or YYYY-MM-DD (`imr_ml.dates.read_date`); stored as
+        YYYY-MM-DD.
     ur_denial_date : str or None
-        Any date format; stored as YYYY-MM-DD.
+        As `date_of_injury`.
     other_items : sequence of str
         Other items disputed in the same application.
     ur_decision : str or None
@@ -357,10 +359,13 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     -------
     dict
         A PRE_DECISION row.
-    """
-    def day(v):
-        return (iso_date(v) or v) if v else None
 
+    Raises
+    ------
+    ValueError
+        A UR decision that is neither; `imr_ml.dates.DateError` (a ValueError) for a date
+        that is no date, naming the field and the value.
+    """
     retro = bool(RETRO_RE.search(item or ""))
     summary = " ".join((summary or "").split())
     if ur_decision or ur_reason:
@@ -372,7 +377,8 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
         summary += f" Utilization review {verb} the request" + (f", stating that {reason}." if reason else ".")
     return {"letter_id": "request", "item_index": 0, "summary": summary.strip(),
             "item": " ".join((item or "").split()), "claims_admin_guideline": claims_admin_guideline,
-            "date_of_injury": day(date_of_injury), "ur_denial_date": day(ur_denial_date), "retrospective": retro,
+            "date_of_injury": read_date(date_of_injury, "date_of_injury"),
+            "ur_denial_date": read_date(ur_denial_date, "ur_denial_date"), "retrospective": retro,
             "original_request": None, "authorized_portion": None,
             "other_items": ITEM_SEPARATOR.join(" ".join(o.split()) for o in other_items)}
 
