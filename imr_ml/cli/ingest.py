@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import command, fail, progress_bar
+from imr_ml.cli._app import command, fail, jobs_option, progress_bar
 
 MAX_LETTER_MB = 20  # imr_ml.letters.ingest.MAX_LETTER_MB, not imported so that --help stays instant
 
@@ -57,7 +57,7 @@ EXAMPLES = """Examples:
 def ingest(
     paths: list[Path] = typer.Argument(..., metavar="LETTER...", help="Letter files (PDF or text) or folders of them."),
     out: Path = typer.Option(..., "--out", "-o", help="Corpus to write: .jsonl, or .parquet."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes to use (0 = one per core)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", metavar="N", help="Processes to use (0 = one per core)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     max_mb: float = typer.Option(MAX_LETTER_MB, "--max-letter-mb", min=0.001, metavar="MB",
                                  help="Skip letter files larger than this."),
@@ -65,8 +65,8 @@ def ingest(
     """Read IMR letters into one row per disputed item (resumable, skips bad files)."""
     if out.suffix not in (".jsonl", ".parquet"):
         fail(f"--out must end in .jsonl or .parquet, not {out.name!r}")
-    summary = run_ingest([str(p) for p in paths], str(out), jobs, show_progress=sys.stderr.isatty() and not as_json,
-                         max_mb=max_mb)
+    summary = run_ingest([str(p) for p in paths], str(out), jobs_option(jobs),
+                         show_progress=sys.stderr.isatty() and not as_json, max_mb=max_mb)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:

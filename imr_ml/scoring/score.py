@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -144,7 +144,14 @@ def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
     -------
     LoadedModel
         A copy whose manifest records the threshold as set by the user.
+
+    Raises
+    ------
+    ValueError
+        `value` is no probability (outside 0-1, or not a number).
     """
+    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"threshold {value!r} is not a probability between 0 and 1")
     return replace(loaded, manifest={**loaded.manifest, "threshold": {"value": float(value),
                                                                       "method": "set by the user"}})
 
@@ -178,7 +185,7 @@ def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
-               batch: int = BATCH) -> Iterator[dict]:
+               batch: int = BATCH) -> Generator[dict, None, None]:
     """Stream one result per item, in the rows' order, scored in batches.
 
     Parameters
@@ -202,16 +209,20 @@ def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs
         One result per row, in the rows' order.
     """
     batches = _batches(rows, batch)
+    scored: Generator[list[dict], None, None]
     if n_jobs > 1:
         scored = ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
     else:
         scored = (_score_batch(loaded, b, top) for b in batches)
     done = 0
-    for results in scored:
-        yield from results
-        done += len(results)
-        if progress:
-            progress(done)
+    try:
+        for results in scored:
+            yield from results
+            done += len(results)
+            if progress:
+                progress(done)
+    finally:  # closed early (the consumer failed: a full disk): the workers stop now, not at exit
+        scored.close()
 
 
 def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
