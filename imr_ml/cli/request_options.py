@@ -103,7 +103,7 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
     from imr_ml.scoring.results_io import check_id_name
 
     if not inputs:
-        raise ValueError("give letters, a corpus or a CSV to score, "
+        raise ValueError("give letters, a corpus or a CSV of requests, "
                          "or --item with --summary-file (or the summary on stdin)")
     mapping = parse_columns(columns)
     check_id_name(id_col)

@@ -18,6 +18,14 @@ class ConflictingRows(ValueError):
     """Two different rows name the same item; the message says which."""
 
 
+def _identity(row: dict) -> tuple | None:
+    """(letter_id, item_index), or None for a row that does not name its item (the type
+    check of the rows, later, refuses one that names it with the wrong types)."""
+    lid, idx = (row.get(f) for f in IDENTITY_FIELDS)
+    ok = isinstance(lid, (str, int)) and isinstance(idx, int) and not isinstance(idx, bool)
+    return (lid, idx) if ok else None
+
+
 def _content(row: dict) -> str:
     """What two copies of a row must share: every field but where it was read from."""
     return json.dumps({k: v for k, v in row.items() if k != "source"}, sort_keys=True, default=str)
@@ -29,7 +37,7 @@ def unique_items(rows: list[dict], where: Callable[[int], str], say: Callable[[s
     Parameters
     ----------
     rows : list of dict
-        Corpus rows, in input order.
+        Corpus rows, in input order (not yet type-checked).
     where : callable
         ``where(i)`` names row i in messages (its file and line).
     say : callable, optional
@@ -45,8 +53,8 @@ def unique_items(rows: list[dict], where: Callable[[int], str], say: Callable[[s
     ConflictingRows
         Two rows with the same `letter_id` and `item_index` and different content.
     """
-    keys = [tuple(row.get(f) for f in IDENTITY_FIELDS) for row in rows]
-    repeated = {k for k, n in Counter(keys).items() if n > 1 and None not in k}  # only these are compared
+    keys = [_identity(row) for row in rows]
+    repeated = {k for k, n in Counter(keys).items() if n > 1 and k is not None}  # only these are compared
     seen: dict[tuple, tuple[int, str]] = {}
     out = []
     for i, (row, key) in enumerate(zip(rows, keys)):

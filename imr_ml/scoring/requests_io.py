@@ -168,9 +168,9 @@ def request_rows(records: Iterable[Mapping], header: Sequence[str], source: str,
     missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
     if missing:
         raise RequestError(f"{source} needs columns {', '.join(names[f] for f in REQUIRED_CSV)} "
-                           f"(missing {', '.join(missing)}; {how[0]})")
+                           f"(missing {', '.join(missing)}; it has {_listed(header)}; {how[0]})")
     if id_col and id_col not in header:
-        raise RequestError(f"{source} has no column {id_col!r} for {how[1]} (columns: {', '.join(map(str, header))})")
+        raise RequestError(f"{source} has no column {id_col!r} for {how[1]} (it has {_listed(header)})")
     rows = []
     for i, rec in enumerate(records):
         get = {f: _value(rec.get(names[f])) for f in CSV_FIELDS}
@@ -191,6 +191,12 @@ def request_rows(records: Iterable[Mapping], header: Sequence[str], source: str,
 
 class RequestError(ValueError):
     """Records that are no requests; the message is one line naming their source."""
+
+
+def _listed(names: Iterable) -> str:
+    """Column names as a message lists them: the first ten."""
+    names = [str(n) for n in names]
+    return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
 def _value(v):

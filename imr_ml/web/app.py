@@ -8,6 +8,8 @@ No input names a file on the server: uploads are read from the request body."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import logging
 import os
@@ -28,7 +30,7 @@ from imr_ml.modeling.modelio import LoadedModel, load_model_dir
 from imr_ml.reporting.explain import explain_rows
 from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.requests_io import requests_from_text
-from imr_ml.scoring.results_io import results_csv
+from imr_ml.scoring.results_io import RESULT_NAMES, results_csv
 from imr_ml.scoring.score import request_row, score_rows
 from imr_ml.web import views
 from imr_ml.web.middleware import BearerToken, BodyLimit, SecurityHeaders
@@ -199,7 +201,7 @@ def _batch_routes(app: FastAPI, scorer: Scorer, templates: Jinja2Templates) -> N
                    "letter_id": id_column.strip() or "letter_id"}
         context = {"columns": columns, "max_batch": scorer.max_batch, "encoding": encoding}
         try:
-            rows = _uploaded_rows(await file.read(), file.filename or "the upload", encoding, columns)
+            rows, id_name = _uploaded_rows(await file.read(), file.filename or "the upload", encoding, columns)
             if len(rows) > scorer.max_batch:
                 raise ApiError(413, f"{len(rows)} requests in the file; at most {scorer.max_batch} at once")
             results = await run_in_threadpool(scorer.run, rows, False)
@@ -208,7 +210,7 @@ def _batch_routes(app: FastAPI, scorer: Scorer, templates: Jinja2Templates) -> N
         except ApiError as exc:
             return templates.TemplateResponse(request, "batch.html", context | {"error": exc.message},
                                               status_code=exc.status)
-        download = base64.b64encode(results_csv(results).encode()).decode()
+        download = base64.b64encode(results_csv(results, id_name).encode()).decode()
         table = [r | {"top_reason": views.top_reason(r)} for r in results]
         return templates.TemplateResponse(request, "batch.html", context | {
             "results": table, "csv_href": f"data:text/csv;charset=utf-8;base64,{download}"})
@@ -223,9 +225,10 @@ def _row(req: ScoreRequest) -> dict:
         raise ApiError(422, str(exc)) from None
 
 
-def _uploaded_rows(data: bytes, name: str, encoding: str, columns: dict) -> list[dict]:
+def _uploaded_rows(data: bytes, name: str, encoding: str, columns: dict) -> tuple[list[dict], str | None]:
     """The requests of an uploaded CSV, each `id` its row id (the first column of the
-    download, as --id-col's value is for `imr-ml score`); raises ValueError, one line."""
+    download, as --id-col's value is for `imr-ml score`), and the name that column keeps
+    (the upload's own, when it has the id column); raises ValueError, one line."""
     try:
         text = data.decode(encoding or "utf-8-sig")
     except LookupError:
@@ -233,7 +236,10 @@ def _uploaded_rows(data: bytes, name: str, encoding: str, columns: dict) -> list
     except UnicodeDecodeError as exc:
         raise ValueError(f"{name} is not {encoding} text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                          "saved by Excel on Windows? choose cp1252") from None
-    return [r | {"id": r["letter_id"]} for r in requests_from_text(text, name, columns)]
+    rows = [r | {"id": r["letter_id"]} for r in requests_from_text(text, name, columns)]
+    header = next(csv.reader(io.StringIO(text)), [])
+    named = columns["letter_id"] in header and columns["letter_id"] not in RESULT_NAMES
+    return rows, columns["letter_id"] if named else None
 
 
 def model_info(manifest: dict) -> dict:
