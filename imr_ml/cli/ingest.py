@@ -34,6 +34,7 @@ def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = 
     if not rows:
         fail(f"{no_letters(skipped)}; {out} left as it was")
     letters = len({r["letter_id"] for r in rows})
+    warned = {r["source"]: r["ingest_warning"] for r in rows if r.get("ingest_warning")}
     return {
         "out": str(out),
         "skipped_report": str(skipped_path(out)),
@@ -42,6 +43,7 @@ def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = 
         "overturned": sum(r["label"] for r in rows),
         "skipped": len(skipped),
         "skipped_files": skipped,
+        "warnings": [{"source": k, "warning": v} for k, v in warned.items()],
     }
 
 
@@ -72,8 +74,11 @@ def ingest(
     else:
         for s in summary["skipped_files"]:
             typer.echo(f"skipped {s['source']}: {s['reason']}", err=True)
+        for w in summary["warnings"]:
+            typer.echo(f"warning: {w['source']}: {w['warning']}; kept (its rows carry ingest_warning)", err=True)
+        kept = f", {len(summary['warnings'])} kept with a warning" if summary["warnings"] else ""
         typer.echo(
-            f"{summary['letters']} letters, {summary['items']} items ({summary['overturned']} overturned)"
+            f"{summary['letters']} letters, {summary['items']} items ({summary['overturned']} overturned{kept})"
             f" -> {summary['out']}; {summary['skipped']} skipped -> {summary['skipped_report']}"
         )
 

@@ -63,6 +63,7 @@ def read_letter(text: str, source: str = "") -> tuple[list[dict], str]:
     letter_id = letter.letter_id or (Path(source).stem if source else None)
     rows = []
     names = [it.item for it in letter.items]
+    warning = {"ingest_warning": "; ".join(letter.warnings)} if letter.warnings else {}  # a doubt, not a skip
     for i, it in enumerate(letter.items):
         row = asdict(it)
         row.update(
@@ -79,7 +80,7 @@ def read_letter(text: str, source: str = "") -> tuple[list[dict], str]:
             reviewer_specialty=letter.reviewer_specialty,
             decision_date=letter.decision_date,
         )
-        rows.append({k: row.get(k) for k in COLUMNS} | {"item_full": it.item_full})
+        rows.append({k: row.get(k) for k in COLUMNS} | {"item_full": it.item_full} | warning)
     return rows, key
 
 

@@ -51,6 +51,7 @@ class Letter:
     decision_date: str | None = None
     reviewer_specialty: str | None = None
     stated_items: int | None = None  # how many items the letter says it decides, where it says
+    warnings: list[str] = field(default_factory=list)  # doubts about a letter kept whole (one line each)
 
 
 def squash(text: str | None) -> str | None:
