@@ -6,7 +6,9 @@ usable, and nothing the user had is lost or left behind. `pytest -m faults` runs
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -169,3 +171,96 @@ def test_the_python_api_raises_the_date_error():
     model = imr_ml.load_model("builtin")
     with pytest.raises(ValueError, match="^requests row 1: date_of_injury '13/45/2019' is not a date"):
         model.score({"summary": SUMMARY, "item": ITEM, "date_of_injury": "13/45/2019"})
+
+
+# ---------------------------------------------------------------- 2. the Python API and ids
+CLAIMS = [{"Notes": SUMMARY, "Treatment": ITEM, "ClaimNo": "C-1"},
+          {"Notes": SUMMARY, "Treatment": "Acupuncture 2x6 lumbar", "ClaimNo": "C-2"}]
+MAPPING = {"summary": "Notes", "item": "Treatment"}
+
+
+def test_the_python_api_refuses_unusable_columns_as_the_cli_does(tmp_path):
+    model = imr_ml.load_model("builtin")
+    with pytest.raises(ValueError) as err:
+        model.score(pd.DataFrame(CLAIMS))
+    assert str(err.value) == ("the DataFrame needs columns summary, item (missing summary, item; it has Notes, "
+                              "Treatment, ClaimNo; map yours with columns={'summary': COL, 'item': COL})")
+    with pytest.raises(ValueError, match="^requests needs columns summary, item"):
+        model.explain(CLAIMS)
+    path = write_csv(tmp_path / "claims.csv", CLAIMS)
+    line = assert_refused(invoke("score", "builtin", path))
+    assert line == (f"error: {path} needs columns summary, item (missing summary, item; it has Notes, Treatment, "
+                    "ClaimNo; map yours with --columns summary=COL,item=COL)")
+
+
+def test_the_python_api_maps_columns_and_keeps_the_id_under_its_name():
+    model = imr_ml.load_model("builtin")
+    frame = model.score(pd.DataFrame(CLAIMS), columns=MAPPING, id_col="ClaimNo")
+    assert list(frame.columns)[0] == "ClaimNo" and "id" not in frame.columns
+    assert list(frame["ClaimNo"]) == ["C-1", "C-2"] and frame["p_overturned"].notna().all()
+    (one,) = model.explain([CLAIMS[0]], columns=MAPPING, id_col="ClaimNo")
+    assert one["ClaimNo"] == "C-1" and one["explanation"]["groups"]
+    with pytest.raises(ValueError, match="has no column 'Claim' for id_col"):
+        model.score(CLAIMS, columns=MAPPING, id_col="Claim")
+
+
+def test_an_id_column_named_like_a_result_field_is_refused(tmp_path):
+    path = write_csv(tmp_path / "claims.csv", [r | {"decision": "x"} for r in CLAIMS])
+    assert_refused(invoke("score", "builtin", path, "--columns", "summary=Notes,item=Treatment", "--id-col",
+                          "decision"), "--id-col 'decision' is also the name of a result field")
+    with pytest.raises(ValueError, match="id_col 'decision'"):
+        imr_ml.load_model("builtin").score(pd.DataFrame(CLAIMS), columns=MAPPING, id_col="decision")
+
+
+def test_the_id_keeps_its_name_in_json_and_the_web_download(tmp_path, client):
+    path = write_csv(tmp_path / "claims.csv", CLAIMS)
+    res = invoke("score", "builtin", path, "--columns", "summary=Notes,item=Treatment", "--id-col", "ClaimNo",
+                 "--json")
+    assert res.exit_code == 0, res.output
+    assert [(list(r)[0], r["ClaimNo"]) for r in json.loads(res.stdout)] == [("ClaimNo", "C-1"), ("ClaimNo", "C-2")]
+    upload = path.read_bytes()
+    page = client.post("/batch", files={"file": ("claims.csv", upload)},
+                       data={"summary_column": "Notes", "item_column": "Treatment", "id_column": "ClaimNo"}).text
+    csv_text = base64.b64decode(re.search(r"base64,([^\"]+)\"", page).group(1)).decode()
+    assert csv_text.splitlines()[0].startswith("ClaimNo,item,") and "\nC-2,Acupuncture" in csv_text
+
+
+def test_corpus_requests_take_columns_and_ids(tmp_path):
+    path = tmp_path / "claims.jsonl"
+    path.write_text("".join(json.dumps(r | {"DOI": "3/4/2019"}) + "\n" for r in CLAIMS))
+    assert_refused(invoke("score", "builtin", path), f"{path} needs fields summary, item (no row has summary, item")
+    res = invoke("score", "builtin", path, "--columns", "summary=Notes,item=Treatment,date_of_injury=DOI",
+                 "--id-col", "ClaimNo", "--json")
+    assert res.exit_code == 0, res.output
+    assert [r["ClaimNo"] for r in json.loads(res.stdout)] == ["C-1", "C-2"]
+
+
+def test_explain_takes_id_col_and_says_when_it_shows_fewer_than_given(tmp_path):
+    path = write_csv(tmp_path / "claims.csv", [{"Notes": SUMMARY, "Treatment": ITEM, "ClaimNo": f"C-{i}"}
+                                               for i in range(60)])
+    html = tmp_path / "why.html"
+    res = invoke("explain", "builtin", path, "--columns", "summary=Notes,item=Treatment", "--id-col", "ClaimNo",
+                 "--html", html, "--json")
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert [r["ClaimNo"] for r in got] == [f"C-{i}" for i in range(50)]
+    assert res.stderr.strip() == ("warning: explaining the first 50 of 60 items; "
+                                  "`imr-ml score --out FILE` scores them all")
+    page = html.read_text()
+    assert "The first 50 of the 60 requests given are explained here" in page and "C-49: MRI right shoulder" in page
+
+
+def test_signals_takes_typed_requests_like_score(tmp_path, notes):
+    path = write_csv(tmp_path / "claims.csv", CLAIMS)
+    res = invoke("signals", path, "--columns", "summary=Notes,item=Treatment", "--id-col", "ClaimNo", "--json")
+    assert res.exit_code == 0, res.output
+    records = json.loads(res.stdout)
+    assert [r["ClaimNo"] for r in records] == ["C-1", "C-2"] and records[0]["signals"]["category"]["value"] == \
+        "imaging_mri"
+    one = invoke("signals", "--item", ITEM, "--summary-file", notes, "--json")
+    assert one.exit_code == 0 and json.loads(one.stdout)[0]["signals"] == records[0]["signals"]
+    piped = invoke("signals", "--item", ITEM, input=SUMMARY)
+    assert piped.exit_code == 0 and "imaging_mri" in piped.stdout
+    assert_refused(invoke("signals", path), "needs columns summary, item")
+    assert_refused(invoke("signals", "--item", ITEM, "--summary-file", notes, "--date-of-injury", "2019-02-30"),
+                   "--date-of-injury '2019-02-30'")

@@ -66,7 +66,7 @@ def unique_items(rows: list[dict], where: Callable[[int], str], say: Callable[[s
         if first[0] == i:
             out.append(row)
         elif first[1] != content:
-            raise ConflictingRows(f"{where(i)} and {where(first[0])} are both letter {key[0]} item {key[1]} "
+            raise ConflictingRows(f"{where(first[0])} and {where(i)} are both letter {key[0]} item {key[1]} "
                                   "with different content: remove one")
     if say and len(out) < len(rows):
         n = len(rows) - len(out)
