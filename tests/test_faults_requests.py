@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
+import multiprocessing
 import re
+import resource
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +23,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import imr_ml
+from imr_ml import pool
 from imr_ml.cli import app
 from imr_ml.dates import DateError, date_warnings, read_date
 from imr_ml.letters.ingest import read_corpus
@@ -264,3 +271,237 @@ def test_signals_takes_typed_requests_like_score(tmp_path, notes):
     assert_refused(invoke("signals", path), "needs columns summary, item")
     assert_refused(invoke("signals", "--item", ITEM, "--summary-file", notes, "--date-of-injury", "2019-02-30"),
                    "--date-of-injury '2019-02-30'")
+
+
+# ---------------------------------------------------------------- 4. synth never rewrites truth
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_synth_refuses_another_range_into_a_folder_and_keeps_its_truth(tmp_path):
+    out = tmp_path / "synth"
+    assert invoke("synth", "-n", "20", "--out", out).exit_code == 0
+    before = snapshot(out)
+    assert_refused(invoke("synth", "-n", "20", "--start", "100", "--out", out),
+                   "already holds letters 0-19 of seed 0", "write letters 100-119 to a new folder")
+    assert_refused(invoke("synth", "-n", "20", "--seed", "4", "--out", out), "already holds letters 0-19")
+    assert snapshot(out) == before and leftovers(tmp_path) == ["synth"]
+    again = invoke("synth", "-n", "20", "--out", out)  # the same run: the same letters, already there
+    assert again.exit_code == 0 and "already there: nothing written" in again.stdout and snapshot(out) == before
+
+
+def test_synth_refuses_a_folder_that_holds_anything_else(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    assert_refused(invoke("synth", "-n", "5", "--out", tmp_path / "mine"), "is not empty")
+    assert snapshot(tmp_path / "mine") == {"notes.txt": b"keep me"}
+    (tmp_path / "empty").mkdir()
+    assert invoke("synth", "-n", "5", "--out", tmp_path / "empty").exit_code == 0  # an empty folder is new enough
+    assert len(list((tmp_path / "empty").glob("*.txt"))) == 5
+
+
+def _truth_matches_letters(out: Path) -> None:
+    ids = {json.loads(line)["letter_id"] for line in (out / "truth.jsonl").read_text().splitlines()}
+    assert ids == {p.stem for p in out.glob("*.txt")} and all(p.stat().st_size for p in out.glob("*.txt"))
+    assert json.loads((out / "dgp.json").read_text())["n_letters"] == len(ids)
+
+
+def test_an_interrupted_synth_leaves_no_folder(tmp_path):
+    from imr_ml.synth.generate import generate_corpus
+
+    def stop(n):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_corpus(300, tmp_path / "synth", progress=stop)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_synth_leaves_nothing_that_looks_finished(tmp_path):
+    out = tmp_path / "synth"
+    code = "import sys; from imr_ml.cli import app; sys.argv = ['imr-ml', *sys.argv[1:]]; app()"
+    proc = subprocess.Popen([sys.executable, "-c", code, "synth", "-n", "20000", "--out", str(out)])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(p.name.endswith(".tmp") and any(p.iterdir())
+                                                  for p in tmp_path.iterdir()):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert invoke("synth", "-n", "30", "--out", out).exit_code == 0  # the next run cleans up after the killed one
+    assert leftovers(tmp_path) == ["synth"]
+    _truth_matches_letters(out)
+
+
+# ---------------------------------------------------------------- 5. a full disk
+def _file_size_limit(limit: int):
+    """preexec_fn: files of the child (and its workers) stop growing at `limit` bytes, as on
+    a full disk (EFBIG instead of ENOSPC: a tmpfs needs root); SIGXFSZ is ignored so that
+    the write fails instead of killing the process."""
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def _processes_with(token: str) -> list[int]:
+    """Pids of live processes whose command line holds `token` (forked workers share it)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and token in (d / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(d.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _run_cli(*args, limit: int, cwd: Path, timeout: float = 300):
+    code = "import sys; from imr_ml.cli import app; sys.argv = ['imr-ml', *sys.argv[1:]]; app()"
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=_file_size_limit(limit))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists() or pool.usable_cores() < 2,
+                    reason="needs Linux /proc and two cores (score's workers)")
+def test_score_on_a_full_disk_ends_with_one_line_and_no_workers(tmp_path):
+    rows = [{"summary": f"{SUMMARY} Visit {i}.", "item": ITEM, "ClaimNo": f"C{i}"} for i in range(2600)]
+    write_csv(tmp_path / "big.csv", rows)
+    out = f"scores-{tmp_path.name}.csv"  # a token that names this run's processes
+    # (it hung in about one run in five: exit races the pool the failed write left behind)
+    res = _run_cli("score", "builtin", "big.csv", "--out", out, "--jobs", "2", limit=64_000, cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip() == f"error: cannot write {out}: File too large", res.stderr
+    assert leftovers(tmp_path) == ["big.csv"]
+    assert _processes_with(out) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ingest_on_a_full_disk_removes_its_journal_so_a_rerun_works(tmp_path):
+    from imr_ml.synth.generate import generate_corpus
+
+    generate_corpus(120, tmp_path / "letters", seed=2)
+    res = _run_cli("ingest", "letters", "--out", "c.jsonl", "--jobs", "2", limit=100_000, cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip() == ("error: cannot write c.jsonl: File too large; its journal was removed to free the "
+                                  "space it took, so a rerun reads every letter again")
+    assert leftovers(tmp_path) == ["letters"]
+    again = _run_cli("ingest", "letters", "--out", "c.jsonl", limit=2**30, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(read_corpus(tmp_path / "c.jsonl")) > 120 and not (tmp_path / "c.jsonl.journal").exists()
+
+
+def _sleep_forever(task):
+    if task:
+        time.sleep(3600)
+    return task
+
+
+def test_a_pool_stopped_early_ends_its_workers_even_when_a_task_never_ends(monkeypatch):
+    monkeypatch.setattr(pool, "STOP_GRACE_SECONDS", 0.5)
+    t0 = time.monotonic()
+    results = pool.ordered_map(_sleep_forever, [0, 1, 1, 1], 2)
+    with pytest.raises(OSError):
+        for _ in results:
+            raise OSError(28, "No space left on device")  # the consumer fails: a full disk
+    results.close()
+    assert time.monotonic() - t0 < 30
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+# ---------------------------------------------------------------- 6. rows that are no rows
+@pytest.fixture(scope="module")
+def corpus_rows() -> list[dict]:
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.synth.generate import iter_letters
+
+    return [r for lid, text, _ in iter_letters(40, seed=5) for r in parse_text(text, f"{lid}.txt")]
+
+
+def write_rows(path: Path, rows: list) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+TRAIN = ["--no-estimate", "--prior-weight", "0.3", "--folds", "2"]
+
+
+def test_a_lone_surrogate_in_a_row_is_one_line(corpus_rows, tmp_path):
+    rows = [dict(r) for r in corpus_rows]
+    rows[3]["summary"] = rows[3]["summary"][:10] + "\ud800" + rows[3]["summary"][10:]
+    path = write_rows(tmp_path / "c.jsonl", rows)  # json.dumps writes it as the escape \ud800, as such files hold it
+    for args in (["train", path, "--out", tmp_path / "m", *TRAIN],
+                 ["score", "builtin", path, "--out", tmp_path / "s.csv"]):
+        assert_refused(invoke(*args), f"{path} line 4: summary holds a lone surrogate (\\ud800 at character 10)")
+    assert leftovers(tmp_path) == ["c.jsonl"]
+
+
+def test_rows_without_any_summary_are_one_line(corpus_rows, tmp_path):
+    path = write_rows(tmp_path / "c.jsonl", [{k: v for k, v in r.items() if k != "summary"} for r in corpus_rows])
+    assert_refused(invoke("train", path, "--out", tmp_path / "m", *TRAIN),
+                   f"no row of the {len(corpus_rows)} has a clinical summary")
+    assert_refused(invoke("score", "builtin", path), "needs fields summary, item (no row has summary")
+    assert leftovers(tmp_path) == ["c.jsonl"]
+
+
+def test_a_row_nested_a_hundred_thousand_deep_is_one_line(corpus_rows, tmp_path):
+    path = write_rows(tmp_path / "c.jsonl", [corpus_rows[0], "[" * 100_000 + "]" * 100_000])
+    assert_refused(invoke("score", "builtin", path), f"{path} line 2: nested too deeply to be a row")
+    assert_refused(invoke("train", path, "--out", tmp_path / "m", *TRAIN), "nested too deeply")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_summary_file_that_never_ends_is_one_line(tmp_path):
+    assert_refused(invoke("score", "builtin", "--item", ITEM, "--summary-file", "/dev/zero"),
+                   "--summary-file /dev/zero is longer than 1,000,000 characters")
+    (tmp_path / "nul.txt").write_bytes(b"\0" * 100)
+    assert_refused(invoke("score", "builtin", "--item", ITEM, "--summary-file", tmp_path / "nul.txt"),
+                   "is not text (it holds NUL bytes)")
+    assert_refused(invoke("score", "builtin", "--item", ITEM, input="x" * 1_000_001),
+                   "the summary on stdin is longer than 1,000,000 characters")
+
+
+def test_duplicate_rows_are_read_once_and_said(corpus_rows, tmp_path):
+    path = write_rows(tmp_path / "c.jsonl", corpus_rows + corpus_rows[:5])
+    res = invoke("score", "builtin", path, "--json")
+    assert res.exit_code == 0 and len(json.loads(res.stdout)) == len(corpus_rows)
+    assert "warning: 5 duplicate rows (the same letter, item and content as an earlier row) read once" in res.stderr
+    model = tmp_path / "m"
+    res = invoke("train", path, "--out", model, *TRAIN)
+    assert res.exit_code == 0 and "warning: 5 duplicate rows" in res.stderr
+    assert json.loads((model / "manifest.json").read_text())["data"]["n_items"] == len(corpus_rows)
+    twice = invoke("score", "builtin", path, path, "--json")  # the same corpus given twice
+    assert twice.exit_code == 0 and len(json.loads(twice.stdout)) == len(corpus_rows)
+
+
+def test_conflicting_rows_of_one_item_are_refused(corpus_rows, tmp_path):
+    changed = dict(corpus_rows[0], item="Something else entirely")
+    path = write_rows(tmp_path / "c.jsonl", [*corpus_rows, changed])
+    where = f"{path} row 1 and {path} row {len(corpus_rows) + 1} are both letter {changed['letter_id']} item 0"
+    for args in (["train", path, "--out", tmp_path / "m", *TRAIN], ["score", "builtin", path],
+                 ["reasons", path, "--out", tmp_path / "r"]):
+        assert_refused(invoke(*args), where, "with different content")
+    assert leftovers(tmp_path) == ["c.jsonl"]
+
+
+def test_a_threshold_outside_0_1_is_refused():
+    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.scoring.score import with_threshold
+
+    loaded = load_model_dir("builtin")
+    for bad in (2.5, -0.1, float("nan"), "0.3"):
+        with pytest.raises(ValueError, match="is not a probability between 0 and 1"):
+            with_threshold(loaded, bad)
+    res = invoke("score", "builtin", "--item", ITEM, "--threshold", "2.5", input=SUMMARY)
+    assert res.exit_code == 2 and "2.5" not in res.stdout
+
+
+def test_too_many_jobs_are_capped_to_the_cores_and_said(tmp_path, corpus_rows):
+    cores = pool.usable_cores()
+    path = write_rows(tmp_path / "c.jsonl", corpus_rows)
+    res = invoke("score", "builtin", path, "--jobs", "300", "--out", tmp_path / "s.csv")
+    assert res.exit_code == 0
+    assert res.stderr.strip() == f"warning: --jobs 300 capped to {cores}, the cores this command may use"
+    assert pool.worker_count(300) == cores and pool.worker_count(0) == cores and pool.worker_count(1) == 1
+    assert_refused(invoke("ingest", tmp_path, "--out", tmp_path / "x.jsonl", "--jobs", "-3"), "--jobs must be 0")

@@ -78,8 +78,8 @@ def score(
     loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
-    # Worker processes pay for themselves from a few batches on.
-    n_jobs = jobs_option(jobs) if len(rows) >= 4 * BATCH else 1
+    n_jobs = jobs_option(jobs)
+    n_jobs = n_jobs if len(rows) >= 4 * BATCH else 1  # worker processes pay for themselves from a few batches on
     summary = BatchSummary()
     results = _score_all(loaded, rows, top, n_jobs, out, id_col, summary, keep=None if as_json else PRINTED)
     _warn(summary)
