@@ -68,7 +68,7 @@ def train(
     try:
         opts = TrainOptions(split=split, seed=seed, n_splits=folds, cv_repeats=repeats, grid=grid,
                             calibration=calibration, estimate=not no_estimate, streaming=streaming,
-                            n_jobs=jobs_option(jobs), labels_from=labels_from,
+                            n_jobs=jobs_option(jobs) if jobs else 0, labels_from=labels_from,
                             pipeline={"use_tfidf": True} if words else {})
         check_model_out(out, inputs)
     except (TrainError, ModelOutError) as exc:
