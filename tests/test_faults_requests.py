@@ -64,9 +64,12 @@ def notes(tmp_path) -> Path:
     return path
 
 
+FORM = "form-token-for-tests"  # the pages' CSRF token, given to create_app
+
+
 @pytest.fixture(scope="module")
 def client():
-    return TestClient(create_app("builtin"))
+    return TestClient(create_app("builtin", form_secret=FORM), base_url="http://127.0.0.1:8000")
 
 
 def write_csv(path: Path, rows: list[dict]) -> Path:
@@ -145,11 +148,11 @@ def test_the_json_api_answers_a_date_typo_with_a_4xx(client, bad):
 
 
 def test_the_form_and_the_batch_page_answer_a_date_typo_with_a_page(client):
-    res = client.post("/", data={"summary": SUMMARY, "item": ITEM, "date_of_injury": "13/45/2019"})
+    res = client.post("/", data={"summary": SUMMARY, "item": ITEM, "date_of_injury": "13/45/2019", "csrf_token": FORM})
     assert res.status_code == 422 and res.headers["content-type"].startswith("text/html")
     assert "there is no month 13" in res.text and SUMMARY in res.text  # the form stays filled
     upload = f'summary,item,ur_denial_date\n"{SUMMARY}",{ITEM},2019-02-30\n'
-    res = client.post("/batch", files={"file": ("claims.csv", upload.encode())})
+    res = client.post("/batch", files={"file": ("claims.csv", upload.encode())}, data={"csrf_token": FORM})
     assert res.status_code == 422 and res.headers["content-type"].startswith("text/html")
     assert "claims.csv row 1: ur_denial_date &#39;2019-02-30&#39; is not a date" in res.text
 
@@ -163,7 +166,7 @@ def test_dates_in_an_unlikely_order_are_scored_with_a_warning(notes, client):
     assert [w["kind"] for w in result["warnings"]] == ["injury_after_denial"]
     answer = client.post("/v1/score", json={"summary": SUMMARY, "item": ITEM, "ur_denial_date": "2999-01-01"}).json()
     assert answer["p_overturned"] is not None and [w["kind"] for w in answer["warnings"]] == ["future_date"]
-    page = client.post("/", data={"summary": SUMMARY, "item": ITEM, "ur_denial_date": "2999-01-01"})
+    page = client.post("/", data={"summary": SUMMARY, "item": ITEM, "ur_denial_date": "2999-01-01", "csrf_token": FORM})
     assert page.status_code == 200 and "ur_denial_date 2999-01-01 is in the future" in page.text
 
 
@@ -227,7 +230,8 @@ def test_the_id_keeps_its_name_in_json_and_the_web_download(tmp_path, client):
     assert [(list(r)[0], r["ClaimNo"]) for r in json.loads(res.stdout)] == [("ClaimNo", "C-1"), ("ClaimNo", "C-2")]
     upload = path.read_bytes()
     page = client.post("/batch", files={"file": ("claims.csv", upload)},
-                       data={"summary_column": "Notes", "item_column": "Treatment", "id_column": "ClaimNo"}).text
+                       data={"summary_column": "Notes", "item_column": "Treatment", "id_column": "ClaimNo",
+                             "csrf_token": FORM}).text
     csv_text = base64.b64decode(re.search(r"base64,([^\"]+)\"", page).group(1)).decode()
     assert csv_text.splitlines()[0].startswith("ClaimNo,item,") and "\nC-2,Acupuncture" in csv_text
 
