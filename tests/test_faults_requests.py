@@ -509,3 +509,14 @@ def test_too_many_jobs_are_capped_to_the_cores_and_said(tmp_path, corpus_rows):
     assert res.stderr.strip() == f"warning: --jobs 300 capped to {cores}, the cores this command may use"
     assert pool.worker_count(300) == cores and pool.worker_count(0) == cores and pool.worker_count(1) == 1
     assert_refused(invoke("ingest", tmp_path, "--out", tmp_path / "x.jsonl", "--jobs", "-3"), "--jobs must be 0")
+
+
+def test_a_csv_that_repeats_a_request_is_scored_row_by_row_and_said(tmp_path):
+    rows = [{"summary": SUMMARY, "item": ITEM}] * 3 + [{"summary": SUMMARY, "item": "Acupuncture 2x6 lumbar"}]
+    path = write_csv(tmp_path / "claims.csv", rows)
+    res = invoke("score", "builtin", path, "--json")
+    assert res.exit_code == 0 and len(json.loads(res.stdout)) == 4
+    assert res.stderr.strip() == (f"warning: 2 rows of {path} repeat an earlier request exactly "
+                                  "(each is scored, and counted, again)")
+    ids = write_csv(tmp_path / "ids.csv", [r | {"ClaimNo": f"C-{i}"} for i, r in enumerate(rows)])
+    assert invoke("score", "builtin", ids, "--id-col", "ClaimNo").stderr == ""  # own ids: different requests

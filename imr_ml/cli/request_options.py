@@ -99,7 +99,7 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
     """Rows of CSV files (requests) and of letters or corpora; raises ValueError."""
     from imr_ml.letters.ingest import NoRows, load_rows
     from imr_ml.modeling.rowcheck import check_row_types
-    from imr_ml.scoring.requests_io import mapped_rows, parse_columns, read_requests_csv
+    from imr_ml.scoring.requests_io import mapped_rows, parse_columns, read_requests_csv, repeated_requests
     from imr_ml.scoring.results_io import check_id_name
 
     if not inputs:
@@ -111,7 +111,12 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
     others = []
     for p in inputs:
         if p.lower().endswith(".csv"):
-            rows += read_requests_csv(p, encoding, mapping, id_col)
+            got = read_requests_csv(p, encoding, mapping, id_col)
+            n = repeated_requests(got)
+            if n:  # each row is a request, answered in its place; a copy is said, not dropped
+                say(f"warning: {n} row{'s' if n > 1 else ''} of {p} repeat an earlier request exactly "
+                    f"(each is scored, and counted, again)")
+            rows += got
         else:
             others.append(p)
     if others:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from imr_ml.dates import DateError, read_row_dates
@@ -265,3 +266,22 @@ def mapped_rows(rows: list[dict], source: str, columns: dict[str, str] | None, i
                 raise RequestError(f"{source} row {i + 1}: {exc}") from None
         out.append(row | {"id": row.get(id_col)} if id_col else row)
     return out
+
+
+def repeated_requests(rows: list[dict]) -> int:
+    """How many requests repeat an earlier one exactly: every field and id the same (the
+    ``rowN`` a row without its own name is given does not count).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Requests (`request_rows`), in file order.
+
+    Returns
+    -------
+    int
+        The number of rows that are copies.
+    """
+    seen = {json.dumps({k: v for k, v in r.items() if not (k == "letter_id" and v == f"row{i}")}, sort_keys=True,
+                       default=str) for i, r in enumerate(rows, 1)}
+    return len(rows) - len(seen)
