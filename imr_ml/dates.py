@@ -182,11 +182,15 @@ def date_warnings(row: dict, today: date | None = None) -> list[dict]:
     out = []
     for f, day in days.items():
         if day and day > today:
-            out.append({"kind": "future_date", "message": f"{f} {day} is in the future"})
+            out.append({"kind": "future_date", "message": f"the {DATE_WORDS[f]} {day} is in the future"})
         elif day and day.year < EARLIEST_YEAR:
-            out.append({"kind": "early_date", "message": f"{f} {day} is before {EARLIEST_YEAR}: a typo?"})
+            out.append({"kind": "early_date",
+                        "message": f"the {DATE_WORDS[f]} {day} is before {EARLIEST_YEAR}: a typo?"})
     doi, urd = days["date_of_injury"], days["ur_denial_date"]
     if doi and urd and doi > urd:
         out.append({"kind": "injury_after_denial",
-                    "message": f"date_of_injury {doi} is after ur_denial_date {urd}: are they swapped?"})
+                    "message": f"the date of injury {doi} is after the UR denial date {urd}: are they swapped?"})
     return out
+
+
+DATE_WORDS = {"date_of_injury": "date of injury", "ur_denial_date": "UR denial date"}

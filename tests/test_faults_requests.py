@@ -167,7 +167,7 @@ def test_dates_in_an_unlikely_order_are_scored_with_a_warning(notes, client):
     answer = client.post("/v1/score", json={"summary": SUMMARY, "item": ITEM, "ur_denial_date": "2999-01-01"}).json()
     assert answer["p_overturned"] is not None and [w["kind"] for w in answer["warnings"]] == ["future_date"]
     page = client.post("/", data={"summary": SUMMARY, "item": ITEM, "ur_denial_date": "2999-01-01", "csrf_token": FORM})
-    assert page.status_code == 200 and "ur_denial_date 2999-01-01 is in the future" in page.text
+    assert page.status_code == 200 and "the UR denial date 2999-01-01 is in the future" in page.text
 
 
 def test_date_warnings_name_each_unlikely_date():
