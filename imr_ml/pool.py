@@ -49,11 +49,11 @@ def ordered_map(fn: Callable, tasks: Iterable, n_jobs: int, initializer: Callabl
     """`fn(task)` for every task, in the tasks' order, over `n_jobs` worker processes.
 
     `n_jobs` is capped to the usable cores (`worker_count`). At most `in_flight` tasks per
-    worker are submitted ahead, so a long stream of tasks is
-    never all held in memory. Workers are forked where the platform allows: they start at
-    once, share the parent's loaded model and rules, and need no importable `__main__`.
-    A task whose worker dies yields `on_crash(task)`; without `on_crash` it raises
-    `WorkerCrashed`.
+    worker are submitted ahead, so a long stream of tasks is never all held in memory.
+    Workers are forked where the platform allows: they start at once, share the parent's
+    loaded model and rules, and need no importable `__main__`. A task whose worker dies
+    yields `on_crash(task)`; without `on_crash` it raises `WorkerCrashed`. Closing the
+    generator early (a consumer that failed) stops the pool (`_Pool.stop`).
     """
     n_jobs = worker_count(n_jobs)
     pool = _Pool(n_jobs, (initializer, initargs))
