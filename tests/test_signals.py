@@ -361,6 +361,7 @@ def test_user_rules_file(tmp_path):
 pre = ['\\bno\\b']
 [[signal]]
 name = "smoker"
+description = "The worker smokes."
 patterns = ['\\bsmok(es|er|ing)\\b']
 exclude = ["negation"]
 """
@@ -387,10 +388,11 @@ pre = ['\\bdenies\\b']
 role = "hypothetical"
 pre = ['\\bplan\\b']
 [cues.now]
-role = "current"
+role = "current_use"
 pre = ['\\bnow\\b']
 [[signal]]
 name = "smoker"
+description = "The worker smokes."
 patterns = ['\\bsmokes\\b']
 exclude = ["denial", "plan"]
 require = ["now"]
@@ -555,7 +557,7 @@ def test_cli_signals_bad_input(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("this is [not toml")
     res = CliRunner().invoke(app, ["signals", str(_corpus(tmp_path)), "--rules", str(bad)])
-    assert res.exit_code == 2 and "bad rules file" in res.output
+    assert res.exit_code == 2 and res.output.startswith(f"error: {bad}:1: not valid TOML")
 
 
 def test_library_leaves_garbage_collection_settings_alone():
