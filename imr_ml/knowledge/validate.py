@@ -161,8 +161,10 @@ def refuse(name: str, path: str | Path | None, problems: Iterable[Problem]) -> N
 
 def refusal(problems: list[Problem], data: dict, text: str, source: str) -> KnowledgeError:
     """The error of `problems`, each as `file:line: where: what`, in file order."""
-    placed = sorted((locate(text, loc, _value(data, loc)), _entry(data, loc)[0], msg) for loc, msg in problems)
-    return KnowledgeError([f"{source}:{line}: {where}{msg}" for line, where, msg in dict.fromkeys(placed)])
+    # a key that is missing is most often one written wrong: the unknown key comes first
+    placed = sorted((msg.startswith("lacks "), locate(text, loc, _value(data, loc)), _entry(data, loc)[0], msg)
+                    for loc, msg in problems)
+    return KnowledgeError([f"{source}:{line}: {where}{msg}" for _, line, where, msg in dict.fromkeys(placed)])
 
 
 def _value(data: Any, loc: Loc) -> Any:
@@ -177,7 +179,7 @@ def _value(data: Any, loc: Loc) -> Any:
 def _entry(data: dict, loc: Loc) -> tuple[str, int]:
     """The entry a problem is in, as a reader finds it ("rule 'x': ", "[cues.negation] ",
     "signal #4: " for an entry without a name), and how many parts of `loc` name it."""
-    if not loc:
+    if len(loc) < 2 or loc[0] not in data:  # a top-level key: the message names it
         return "", 0
     top = data.get(loc[0]) if isinstance(loc[0], str) else None
     if isinstance(top, list) and len(loc) > 1 and isinstance(loc[1], int) and isinstance(_value(top, loc[1:2]), dict):
