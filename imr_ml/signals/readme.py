@@ -81,10 +81,10 @@ def regenerated(text: str) -> str:
         The same text, its blocks current.
     """
     for name, table in blocks().items():
-        pattern = _marked(name)
-        if not pattern.search(text):
+        m = _marked(name).search(text)
+        if m is None:
             raise ValueError(f"the README has no block marked '<!-- generated: {name} ({COMMAND}) -->'")
-        text = pattern.sub(lambda m, table=table: m.group(1) + table + m.group(3), text)
+        text = text[: m.start(2)] + table + text[m.end(2):]
     return text
 
 
