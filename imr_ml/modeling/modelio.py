@@ -225,9 +225,8 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
             p.write_bytes(data)
             files[rel] = _sha256(data)
 
-        put(MODEL_FILE, dumps(model))
         knowledge_copies, knowledge = knowledge_record(model)  # the knowledge it was trained with
-        for rel, data in knowledge_copies.items():
+        for rel, data in {MODEL_FILE: dumps(model), **knowledge_copies}.items():
             put(rel, data)
         for name, est in sorted((baselines or {}).items()):
             put(f"{BASELINE_DIR}/{name}.skops", dumps(est))
@@ -235,11 +234,10 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
             put(TABLES_FILE, to_json(tables).encode())
         for rel, data in sorted((json_files or {}).items()):
             put(rel, to_json(data).encode())
-        manifest = dict(manifest)
+        manifest = dict(manifest, knowledge=knowledge)
         manifest["format_version"] = FORMAT_VERSION
         manifest.setdefault("versions", environment())
         manifest["model_sha256"] = files[MODEL_FILE]
-        manifest["knowledge"] = knowledge
         manifest["files"] = files
         if card is not None:
             (tmp / CARD_FILE).write_text(card.replace("{model_sha256}", files[MODEL_FILE]), encoding="utf-8")
