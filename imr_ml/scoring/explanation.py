@@ -113,10 +113,29 @@ class Explainer:
     def __init__(self, model: ScoringModel, knowledge: Knowledge = SHIPPED) -> None:
         self.model = model
         self.knowledge = knowledge
+        self._labels: dict[int, str] = {}
         self.names = model.feature_names
         self.index = {n: j for j, n in enumerate(self.names)}
         self._baselines: dict[str, tuple[float, dict[int, float]]] = {}
         self._baseline_p: dict[str, float] = {}
+
+    def label(self, j: int) -> str:
+        """Plain words for column `j`, from the model's knowledge files (worked out once).
+
+        Parameters
+        ----------
+        j : int
+            A feature column.
+
+        Returns
+        -------
+        str
+            `feature_label` of its name.
+        """
+        found = self._labels.get(j)
+        if found is None:
+            found = self._labels[j] = feature_label(self.names[j], self.knowledge)
+        return found
 
     def reference(self, category: str) -> dict[int, float]:
         """The baseline request of a category.

@@ -24,7 +24,7 @@ from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.schema import ITEM_SEPARATOR
-from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
+from imr_ml.scoring.explanation import Explainer, category_rate
 from imr_ml.scoring.hints import hints_for
 from imr_ml.signals import SignalValues, extract_signals
 from imr_ml.signals.check import check_knowledge
@@ -262,7 +262,7 @@ def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict)
         "logit": float(logit),
         "baseline": {"logit": base, "p": ex.baseline_probability(category),
                      "what": ex.baseline_what(category)},
-        "contributions": [{"feature": ex.names[j], "label": feature_label(ex.names[j], ex.knowledge), "value": v,
+        "contributions": [{"feature": ex.names[j], "label": ex.label(j), "value": v,
                            "contribution": c, "evidence": _evidence(ex.names[j], row, signals, ex.knowledge.guidelines)}
                           for j, v, c in parts],
     }
