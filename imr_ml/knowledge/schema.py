@@ -87,7 +87,7 @@ Conditions = dict[str, Condition]
 # The roles a cue set may declare. "negation" drops a trigger whatever else is near; every
 # other role qualifies it (a closer `require` cue wins: `imr_ml.text.negex.keep_target`). A
 # role with new behaviour is a name here and a branch there.
-CUE_ROLES = ("negation", "hypothetical", "history", "current_use", "medication")
+CUE_ROLES = ("negation", "hypothetical", "history", "current_use", "medication", "order")
 
 
 # ----------------------------------------------------------------------------- signals.toml
@@ -96,6 +96,8 @@ CUE_ROLES = ("negation", "hypothetical", "history", "current_use", "medication")
 class Settings(Strict):
     default_window: int | None = Field(default=None, ge=0)
     terminators: list[Regex] = []
+    headings: list[Regex] = []  # headings and list labels that open a clause
+    forward_terminators: list[Regex] = []  # end the reach of cues before them only ("due to")
     abbreviations: list[str] = []
 
 
@@ -115,6 +117,7 @@ class TextSignal(Strict):
     exclude: list[str] = []
     require: list[str] = []
     negated_by: list[str] | None = None
+    also_fields: list[Literal[PRE_DECISION]] = []  # type: ignore[valid-type]  # fields a standalone target also counts in
     patterns: list[Regex] = []
     standalone: list[Regex] = []
     negated: list[Regex] = []
