@@ -828,7 +828,7 @@ def test_typed_note_findings(text, name):
 
 def test_the_readme_table_of_structured_fields_is_the_registry():
     """features/README.md shows the table `imr_ml.signals.fields` generates (regenerate it with
-    `python -c "from imr_ml.signals.fields import readme_table; print(readme_table())"`)."""
+    `python -m imr_ml.signals.readme`)."""
     from pathlib import Path
 
     from imr_ml.signals.fields import readme_table
