@@ -317,7 +317,7 @@ def own_knowledge_model(synth_rows, tmp_path_factory):
     label = next(r.label for r in load_guidelines().rules if r.name == RULE)
     guidelines.write_text(shipped.replace(f'label = "{label}"', 'label = "LABEL AT TRAINING TIME"'))
     opts = TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), n_splits=3, baselines=False,
-                        calibration="none", pipeline={"guidelines": str(guidelines)})
+                        calibration="sigmoid", pipeline={"guidelines": str(guidelines)})
     out = folder / "model"
     save(train(synth_rows[:600], opts), out)
     guidelines.write_text(shipped.replace(f'label = "{label}"', 'label = "LABEL CHANGED AFTER TRAINING"'))
@@ -325,6 +325,7 @@ def own_knowledge_model(synth_rows, tmp_path_factory):
 
 
 def test_a_model_explains_with_the_knowledge_it_was_trained_with(own_knowledge_model):
+    from imr_ml.modeling.knowledge_files import knowledge_steps
     from imr_ml.modeling.modelio import load_model_dir
     from imr_ml.reporting.report_data import rule_knowledge
     from imr_ml.scoring.score import request_row, score_rows
@@ -332,6 +333,8 @@ def test_a_model_explains_with_the_knowledge_it_was_trained_with(own_knowledge_m
     out, shipped_label = own_knowledge_model
     loaded = load_model_dir(out)
     assert loaded.knowledge.guidelines.startswith(str(out.resolve() / "knowledge" / "guidelines-"))
+    steps = list(knowledge_steps(loaded.model))  # the calibrated model's fitted pipeline and its template
+    assert len(steps) == 2 and all(s.guidelines == loaded.knowledge.guidelines for s in steps)
     (result,) = score_rows(loaded, [request_row(*REQUEST)])
     labels = {c["feature"]: c["label"] for c in result["contributions"]}
     assert labels[f"rule__{RULE}"] == "guideline: LABEL AT TRAINING TIME"

@@ -56,8 +56,8 @@ def knowledge_steps(obj: Any) -> Iterator[SignalFeatures]:
         seen.add(id(x))
         if isinstance(x, SignalFeatures):
             yield x
-        elif isinstance(x, BaseEstimator):
-            todo += list(vars(x).values())
+        elif isinstance(x, BaseEstimator) or type(x).__module__.startswith("sklearn."):  # _CalibratedClassifier too
+            todo += list(getattr(x, "__dict__", {}).values())
         elif isinstance(x, list | tuple):
             todo += list(x)
         elif isinstance(x, dict):
