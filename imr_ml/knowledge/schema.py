@@ -306,6 +306,11 @@ def duplicates(data: dict, table: str) -> Iterator[Problem]:
                 first[name] = i
 
 
+def _synth_checks(data: dict) -> Iterator[Problem]:
+    yield from duplicates(data, "region")
+    yield from synth_checks(data)
+
+
 @dataclass(frozen=True)
 class FileSchema:
     """A knowledge file's shape (`model`) and the checks between its entries (`checks`)."""
@@ -320,5 +325,5 @@ SCHEMAS: dict[str, FileSchema] = {
     "taxonomy.toml": FileSchema(TaxonomyFile, _taxonomy_checks),
     "hints.toml": FileSchema(HintsFile),
     "reasons.toml": FileSchema(ReasonsFile, _reasons_checks),
-    "synth_phrases.toml": FileSchema(SynthPhrasesFile, synth_checks),
+    "synth_phrases.toml": FileSchema(SynthPhrasesFile, _synth_checks),
 }
