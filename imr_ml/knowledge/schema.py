@@ -23,6 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from imr_ml.knowledge.errors import did_you_mean
 from imr_ml.knowledge.synth_schema import SynthPhrasesFile, synth_checks
+from imr_ml.knowledge.vocabulary_schema import AbbreviationsFile, DrugsFile, drugs_checks
 from imr_ml.schema import PRE_DECISION
 
 Loc = tuple[str | int, ...]
@@ -326,4 +327,6 @@ SCHEMAS: dict[str, FileSchema] = {
     "hints.toml": FileSchema(HintsFile),
     "reasons.toml": FileSchema(ReasonsFile, _reasons_checks),
     "synth_phrases.toml": FileSchema(SynthPhrasesFile, _synth_checks),
+    "drugs.toml": FileSchema(DrugsFile, drugs_checks),
+    "abbreviations.toml": FileSchema(AbbreviationsFile),
 }

@@ -183,7 +183,8 @@ def _entry(data: dict, loc: Loc) -> tuple[str, int]:
         return "", 0
     top = data.get(loc[0]) if isinstance(loc[0], str) else None
     if isinstance(top, list) and len(loc) > 1 and isinstance(loc[1], int) and isinstance(_value(top, loc[1:2]), dict):
-        name = top[loc[1]].get("name")
+        entry = top[loc[1]]
+        name = entry.get("name") or entry.get("ingredient") or (entry.get("names") or [None])[0]
         return (f"{loc[0]} {name!r}: " if isinstance(name, str) else f"{loc[0]} #{loc[1] + 1}: "), 2
     if isinstance(top, dict) and len(loc) > 1 and isinstance(top.get(loc[1]), dict):
         return f"[{loc[0]}.{loc[1]}] ", 2
@@ -234,10 +235,12 @@ def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
         if part is None:
             break
         if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(str(part))
+            field = next((f for n, f in tp.model_fields.items() if (f.alias or n) == part), None)
             tp = field.annotation if field is not None else None
         elif get_origin(tp) in (list, dict):
             tp = get_args(tp)[-1]
         else:
             return []
-    return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+    if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+        return []
+    return [f.alias or name for name, f in tp.model_fields.items()]
