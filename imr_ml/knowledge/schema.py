@@ -131,6 +131,7 @@ class ItemWords(Strict):
     retrospective: Regex | None = None
     purchase: Regex | None = None
     rental: Regex | None = None
+    hospital_stay: Regex | None = None  # a request for inpatient days
     quantity: list[Regex] = []
 
 
@@ -143,6 +144,15 @@ class PriorUse(Strict):
     count_exclude_cues: list[str] = []
 
 
+class Surgery(Strict):
+    """An operation: the post-surgical therapy and hospital stay the guidelines allow."""
+
+    pattern: Regex
+    postsurgical_visits: int | None = Field(default=None, gt=0)
+    los_days: int | None = Field(default=None, ge=0)
+    complex: bool = False
+
+
 class SignalsFile(Strict):
     settings: Settings = Settings()
     cues: dict[str, CueSet] = {}
@@ -153,6 +163,7 @@ class SignalsFile(Strict):
     prior: PriorUse = PriorUse()
     region: dict[Name, Regex] = {}
     guideline: dict[Name, Regex] = {}
+    surgery: dict[Name, Surgery] = {}
 
 
 def _signals_checks(data: dict) -> Iterator[Problem]:
@@ -228,6 +239,7 @@ class Category(Strict):
     uphold_prior: float = Field(gt=0, lt=1)
     uphold_source: Annotated[str, AfterValidator(_sourced)]
     n_prior: int | None = Field(default=None, gt=0)
+    before_drugs: bool = False  # its terms win over a drug the item names ("post-op Norco")
     examples: list[str] = []
 
 
@@ -246,6 +258,7 @@ def _taxonomy_checks(data: dict) -> Iterator[Problem]:
 
 class Hint(Strict):
     when: Conditions = Field(min_length=1)
+    item: Regex | None = None
     text: Text
 
 
