@@ -36,7 +36,9 @@ def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
     """
     from imr_ml.schema import PRE_DECISION
     from imr_ml.signals import extract_signals, signals_as_dict
+    from imr_ml.signals.check import check_signals
 
+    check_signals(rules)
     out = []
     for row in rows:
         texts = {k: ("" if row.get(k) is None else str(row.get(k))) for k in PRE_DECISION}
@@ -122,14 +124,7 @@ def signals(
         fail(f"no such rules file: {rules}")
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
                           encoding, columns, (ur_decision, ur_reason), id_col)
-    try:
-        records = signals_for_rows(rows, str(rules) if rules else None)
-    except (ValueError, KeyError) as exc:
-        fail(f"bad rules file {rules}: {exc}")
-    except Exception as exc:  # tomllib / re errors in a user's rules file
-        if rules is not None:
-            fail(f"bad rules file {rules}: {type(exc).__name__}: {exc}")
-        raise
+    records = signals_for_rows(rows, str(rules) if rules else None)  # a bad rules file: one line, file:line
     if as_json:
         typer.echo(json.dumps([named_id(r, id_col) for r in records], indent=2, default=str))
     else:
