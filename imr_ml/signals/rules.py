@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from imr_ml.knowledge.taxonomy import categorize, load_toml
+from imr_ml.knowledge.validate import compiling, source_name
 from imr_ml.signals.readers import cited_guidelines, recent_dated_surgery
 from imr_ml.signals.surgeries import Surgery, clear_surgery_memo, compile_surgeries
 from imr_ml.text.anycase import AnyCase, lower_pattern
@@ -155,10 +156,12 @@ class SignalRules:
         Cited guidelines.
     prior : PriorUse
         How prior use is read.
+    source : str
+        Where the rules came from, as errors name it.
+    path : str or None
+        The file they were compiled from (None: the shipped one).
     surgeries : tuple of Surgery
         The `[surgery]` table: post-surgical courses, stay targets, complexity.
-    source : str
-        Where the rules came from.
     memos : Memos
         What analyses with these rules remember.
     """
@@ -172,6 +175,7 @@ class SignalRules:
     guideline: dict[str, AnyCase]
     prior: PriorUse
     source: str
+    path: str | None = None
     surgeries: tuple[Surgery, ...] = ()
     memos: Memos = field(default_factory=Memos)
 
@@ -220,7 +224,12 @@ def _prior_use(table: dict) -> PriorUse:
 
 
 def _compile(path: str | None) -> SignalRules:
-    data = load_toml("signals.toml", path)
+    data = load_toml("signals.toml", path)  # checked: keys, types, names, cue sets named
+    with compiling("signals.toml", path):
+        return _compiled(data, path)
+
+
+def _compiled(data: dict, path: str | None) -> SignalRules:
     region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
     surgeries = compile_surgeries(data.get("surgery", {}))
     return SignalRules(
@@ -232,7 +241,8 @@ def _compile(path: str | None) -> SignalRules:
         region=region,
         guideline={k: AnyCase(v) for k, v in data.get("guideline", {}).items()},
         prior=_prior_use(data.get("prior", {})),
-        source=str(path) if path else "features/signals.toml",
+        source=source_name("signals.toml", path),
+        path=path,
         surgeries=surgeries,
     )
 
