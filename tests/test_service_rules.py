@@ -465,7 +465,7 @@ def test_the_surgery_table_names_the_surgery_and_its_limits():
     assert other["surgery_named"] == "knee_arthroplasty" and other["los_target_days"] == 3
     assert other["exceeds_los_target"]
     # a word that merely contains an abbreviation names no surgery ("that" is not THA)
-    assert values("She said that the pain is worse.", "Follow-up visit")["surgery_named"] is None
+    assert values("She said that the pain is worse.", "Follow-up visit")["surgery_named"] == ""
 
 
 # ---------------------------------------------------------------- hints that fit the situation

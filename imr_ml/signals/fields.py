@@ -172,14 +172,16 @@ def _surgery(ctx: FieldContext):
     return ctx.surgery
 
 
-def _read_surgery_named(ctx: FieldContext) -> tuple[str | None, Evidence]:
+def _read_surgery_named(ctx: FieldContext) -> tuple[str, Evidence]:
+    """The `[surgery]` row's name, "" when the request names none."""
     surgery, ev = _surgery(ctx)
-    return (surgery.name, list(ev)) if surgery else (None, [])
+    return (surgery.name, list(ev)) if surgery else ("", [])
 
 
-def _read_surgery_complexity(ctx: FieldContext) -> tuple[str | None, Evidence]:
+def _read_surgery_complexity(ctx: FieldContext) -> tuple[str, Evidence]:
+    """"complex" or "simple", "" when unknown."""
     surgery, ev = _surgery(ctx)
-    return (surgery.complexity, list(ev)) if surgery and surgery.complexity else (None, [])
+    return (surgery.complexity, list(ev)) if surgery and surgery.complexity else ("", [])
 
 
 def _read_postsurgical_initial(ctx: FieldContext) -> tuple[int | None, Evidence]:
