@@ -11,6 +11,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from imr_ml.dates import as_date
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.text.document import sentence_ends
 from imr_ml.text.matcher import lower_text
@@ -128,29 +129,6 @@ def category_prior(category: str, taxonomy: str | None = None) -> float:
     return 0.0
 
 
-def parse_date(value) -> date | None:
-    """A date from a date object or an ISO string (its first ten characters), or None.
-
-    Parameters
-    ----------
-    value : date, str or None
-        A date field.
-
-    Returns
-    -------
-    datetime.date or None
-        The date; None when missing or unreadable.
-    """
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def reference_date(ur_denial) -> date:
     """The date a request is judged at: the UR denial date, or today for a request typed
     without one (a provider's office checking a request before submitting it).
@@ -165,7 +143,7 @@ def reference_date(ur_denial) -> date:
     datetime.date
         The reference date.
     """
-    return parse_date(ur_denial) or date.today()
+    return as_date(ur_denial) or date.today()
 
 
 _GAP = 60  # the most characters between an operation and the time expression that dates it

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from imr_ml.knowledge.taxonomy import categorize, load_toml
+from imr_ml.knowledge.validate import compiling, source_name
 from imr_ml.signals.readers import cited_guidelines, surgery_days
+from imr_ml.signals.surgeries import Surgery, clear_surgery_memo, compile_surgeries
 from imr_ml.text.anycase import AnyCase, lower_pattern
 from imr_ml.text.engine import Engine, compile_engine
 from imr_ml.text.literals import required_literals
@@ -155,7 +157,11 @@ class SignalRules:
     prior : PriorUse
         How prior use is read.
     source : str
-        Where the rules came from.
+        Where the rules came from, as errors name it.
+    path : str or None
+        The file they were compiled from (None: the shipped one).
+    surgeries : tuple of Surgery
+        The `[surgery]` table: post-surgical courses, stay targets, complexity.
     memos : Memos
         What analyses with these rules remember.
     """
@@ -169,6 +175,8 @@ class SignalRules:
     guideline: dict[str, AnyCase]
     prior: PriorUse
     source: str
+    path: str | None = None
+    surgeries: tuple[Surgery, ...] = ()
     memos: Memos = field(default_factory=Memos)
 
     @property
@@ -216,10 +224,16 @@ def _prior_use(table: dict) -> PriorUse:
 
 
 def _compile(path: str | None) -> SignalRules:
-    data = load_toml("signals.toml", path)
+    data = load_toml("signals.toml", path)  # checked: keys, types, names, cue sets named
+    with compiling("signals.toml", path):
+        return _compiled(data, path)
+
+
+def _compiled(data: dict, path: str | None) -> SignalRules:
     region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
+    surgeries = compile_surgeries(data.get("surgery", {}))
     return SignalRules(
-        engine=compile_engine(data, extra_matchers=region.values()),
+        engine=compile_engine(data, extra_matchers=[*region.values(), *(s.matcher for s in surgeries)]),
         item={k: AnyCase(v) for k, v in data.get("item", {}).items() if isinstance(v, str)},
         quantity=tuple(AnyCase(number_groups(p)) for p in data.get("item", {}).get("quantity", ())),
         trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
@@ -227,7 +241,9 @@ def _compile(path: str | None) -> SignalRules:
         region=region,
         guideline={k: AnyCase(v) for k, v in data.get("guideline", {}).items()},
         prior=_prior_use(data.get("prior", {})),
-        source=str(path) if path else "features/signals.toml",
+        source=source_name("signals.toml", path),
+        path=path,
+        surgeries=surgeries,
     )
 
 
@@ -280,3 +296,4 @@ def clear_caches() -> None:
     required_literals.cache_clear()
     cited_guidelines.cache_clear()
     surgery_days.cache_clear()
+    clear_surgery_memo()
