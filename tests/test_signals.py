@@ -35,6 +35,21 @@ def test_recent_surgery_from_the_operation_date(text, recent):
     assert bool(extract_signals(row)["recent_surgery"].value) is recent
 
 
+@pytest.mark.parametrize("text, recent", [
+    # "underwent" dates studies, scans and injections as well as operations: only an operation counts
+    ("The patient underwent elective diagnostic studies on 12/01/2016.", False),
+    ("She underwent an MRI of the lumbar spine on 11/01/2016.", False),
+    ("He underwent EMG/NCS on 11/01/2016.", False),
+    ("He underwent a lumbar ESI on 11/01/2016.", False),
+    ("The patient underwent elective lumbar fusion on 12/01/2016.", True),
+    ("He underwent diagnostic arthroscopy of the knee on 11/01/2016.", True),
+])
+def test_a_dated_study_is_no_recent_surgery(text, recent):
+    s = extract_signals({"summary": text, "item": "Physical therapy x12", "ur_denial_date": "2016-12-10"})
+    assert bool(s["recent_surgery"].value) is recent, text
+    assert (s["days_since_surgery"].value is not None) is recent, text
+
+
 def sig(summary, name, **row):
     return extract_signals({"summary": summary, **row})[name]
 
@@ -235,6 +250,27 @@ def test_sentence_boundary_limits_scope():
     assert fires("The worker has no fever. Current medications include Norco.", "opioid_use")
 
 
+@pytest.mark.parametrize("text, ends", [
+    # "PT." (physical therapy) ends a sentence before a capitalised word ...
+    ("She completed 12 sessions of PT. He reports no benefit.", [31]),
+    ("Norco 10 mg. She works full duty.", [11]),
+    # ... and "Pt." (patient), "Dr." do not end one before a lower-case word or a name
+    ("Pt. reports pain since the fall.", []),
+    ("Dr. Smith notes no benefit from PT.", []),
+])
+def test_sentence_final_abbreviations(text, ends):
+    from imr_ml.signals.rules import load_rules
+
+    assert load_rules().engine.document(text).sentences == ends
+
+
+def test_pt_period_stops_a_negation():
+    # the denial of PT does not reach the next sentence's operation or drug
+    assert fires("He denies any injections or PT. He underwent lumbar fusion in 2014.", "prior_surgery")
+    assert fires("No prior surgery or PT. Norco 10/325 helps.", "opioid_use")
+    assert not fires("No prior surgery or PT, Norco or injections.", "opioid_use")
+
+
 # ---------------------------------------------------------------- evidence spans
 
 
@@ -328,6 +364,22 @@ def test_structured_signals():
 def test_requested_prior_sessions_are_not_history():
     row = {"summary": "The provider requested 12 sessions of physical therapy.", "item": "Physical therapy x12"}
     assert extract_signals(row)["prior_sessions"].value is None
+
+
+@pytest.mark.parametrize("text, item, sessions", [
+    # a requested count is no prior course
+    ("Req initial acu x6.", "Acupuncture x6", None),
+    ("Acupuncture x6 requested.", "Acupuncture x6", None),
+    ("RFA for acupuncture x6.", "Acupuncture x6", None),
+    ("Rqst PT x 8 for the low back.", "Physical therapy x8", None),
+    # a course had is, even beside a request
+    ("Pt completed acu x6 with no benefit. Req acu x6.", "Acupuncture x6", 6),
+    ("Req PT x6 after failed PT x12.", "Physical therapy x6", 12),
+    ("She has had acupuncture x6.", "Acupuncture x6", 6),
+])
+def test_a_requested_count_is_no_prior_course(text, item, sessions):
+    s = extract_signals({"summary": text, "item": item})
+    assert s["prior_sessions"].value == sessions, text
 
 
 def test_retrospective_from_field_or_item():
@@ -1245,6 +1297,12 @@ def test_cold_therapy_in_the_week_after_an_operation_done_this_week():
     ("on 12/20", 336),  # no year, after the reference date: last year's
     ("10/2016", 50), ("2016-11-01", 19), ("in 2012", 1420), ("Norco 10/325 #90, motor 4/5", None),
     ("12/20/2016", None),  # after the reference: not something that has happened
+    ("the day before yesterday", 2), ("last night", 1), ("earlier today", 0), ("last weekend", 5),
+    ("last week", 7), ("the past week", 7), ("earlier this month", 15), ("last year", 365),
+    ("2 months ago", 60), ("1 yr prior", 365), ("two years earlier", 730), ("a couple of weeks ago", 14),
+    ("6 wks post-op", 42), ("3 weeks s/p", 21), ("1 month after surgery", 30),
+    ("October 22, 2016", 29), ("22 October 2016", 29), ("Oct. 2016", 50), ("10/22/16", 29), ("since 2015", 325),
+    ("13/45/2016", None), ("02/30/2016", None),  # no such day
 ])
 def test_time_expressions_in_days_before_the_reference(text, days):
     from datetime import date

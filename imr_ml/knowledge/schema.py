@@ -100,6 +100,7 @@ class Settings(Strict):
     headings: list[Regex] = []  # headings and list labels that open a clause
     forward_terminators: list[Regex] = []  # end the reach of cues before them only ("due to")
     abbreviations: list[str] = []
+    sentence_final_abbreviations: list[str] = []  # of those, the ones whose period ends a sentence before a capital
 
 
 class CueSet(Strict):

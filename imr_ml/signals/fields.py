@@ -141,7 +141,7 @@ def _read_days_since_surgery(ctx: FieldContext) -> tuple[int | None, Evidence]:
     if not spans:
         return None, []
     days, ev = surgery_days(as_text(ctx.row.get("summary")), spans, reference_date(ctx.row.get("ur_denial_date")),
-                            ctx.rules.engine.abbreviations)
+                            ctx.rules.engine.abbreviations, ctx.rules.engine.sentence_final)
     return days, list(ev)
 
 

@@ -163,7 +163,8 @@ def _nearest(expressions, a: int, b: int, lo: int, hi: int):
 
 @lru_cache(maxsize=1024)  # the items of a letter share its summary and dates
 def surgery_days(summary: str, operations: tuple[tuple[int, int], ...], ref: date,
-                 abbreviations: frozenset[str] = frozenset()) -> tuple[int | None, tuple[tuple[str, int, int], ...]]:
+                 abbreviations: frozenset[str] = frozenset(),
+                 final: frozenset[str] = frozenset()) -> tuple[int | None, tuple[tuple[str, int, int], ...]]:
     """Days from the latest operation the summary times to the reference date.
 
     Each operation mention (the `prior_surgery` / `recent_surgery` evidence) takes the
@@ -181,6 +182,8 @@ def surgery_days(summary: str, operations: tuple[tuple[int, int], ...], ref: dat
         The reference date (`reference_date`).
     abbreviations : frozenset of str
         Abbreviations whose period ends no sentence.
+    final : frozenset of str
+        Of those, the ones whose period ends a sentence before a capital (`sentence_ends`).
 
     Returns
     -------
@@ -190,7 +193,7 @@ def surgery_days(summary: str, operations: tuple[tuple[int, int], ...], ref: dat
     if not operations:
         return None, ()
     low = lower_text(summary)
-    ends = sentence_ends(summary, abbreviations)
+    ends = sentence_ends(summary, abbreviations, final)
     best: tuple[int | None, tuple] = (None, ())
     sentences: dict[tuple[int, int], list] = {}  # only the operations' sentences are read
     for a, b in operations:

@@ -50,6 +50,9 @@ class DocumentRules(Protocol):
     @property
     def abbreviations(self) -> frozenset[str]: ...
 
+    @property
+    def sentence_final(self) -> frozenset[str]: ...
+
 
 def _word_before(text: str, end: int) -> str:
     """The run of ASCII letters and dots ending at `end` (within 12 characters; a newline
@@ -60,8 +63,9 @@ def _word_before(text: str, end: int) -> str:
     return tail[len(tail.rstrip(_LETTERS_DOT)):]
 
 
-def sentence_ends(text: str, abbreviations: frozenset[str]) -> list[int]:
-    """Where sentences end: a full stop, `!` or `?` not closing an abbreviation.
+def sentence_ends(text: str, abbreviations: frozenset[str], final: frozenset[str] = frozenset()) -> list[int]:
+    """Where sentences end: a full stop, `!` or `?` not closing an abbreviation, or closing
+    one of `final` before a capitalised word ("12 sessions of PT. He reports ...").
 
     Parameters
     ----------
@@ -69,14 +73,21 @@ def sentence_ends(text: str, abbreviations: frozenset[str]) -> list[int]:
         The text (original case).
     abbreviations : frozenset of str
         Lower-case abbreviations whose period ends no sentence ("dr", "e.g").
+    final : frozenset of str
+        Of those, the ones that are also words ending a sentence ("pt" for physical therapy,
+        "mg"): their period ends one when the next word is capitalised ("Pt. reports" stays).
 
     Returns
     -------
     list of int
         The position of each sentence's final mark, in order.
     """
-    return [m.start() for m in _SENT_END.finditer(text)
-            if _word_before(text, m.start()).lower().rstrip(".") not in abbreviations]
+    out = []
+    for m in _SENT_END.finditer(text):
+        word = _word_before(text, m.start()).lower().rstrip(".")
+        if word not in abbreviations or (word in final and m.end() < len(text) and text[m.end()].isupper()):
+            out.append(m.start())
+    return out
 
 
 class Document:
@@ -125,7 +136,7 @@ class Document:
         # most cue sets and vetoes are never asked for in a text without their signal's targets
         self.words, self._keyed = rules.index.find(low)
         self._spans: dict[Matcher, list[Span]] = {}
-        self.sentences = sentence_ends(text, rules.abbreviations)
+        self.sentences = sentence_ends(text, rules.abbreviations, rules.sentence_final)
         bounds = list(self.sentences)
         if rules.terminators is not None:
             bounds.extend(s for s, _ in self.spans(rules.terminators))

@@ -43,6 +43,8 @@ class Engine:
         Clause terminators.
     abbreviations : frozenset of str
         Abbreviations whose period ends no sentence.
+    sentence_final : frozenset of str
+        Of those, the ones whose period ends a sentence before a capitalised word ("PT").
     text_rules : tuple of TextRule
         The text signals' rules, in order.
     matchers : tuple of Matcher
@@ -63,6 +65,7 @@ class Engine:
     index: WordIndex
     headings: Matcher | None = None
     forward_terminators: Matcher | None = None
+    sentence_final: frozenset[str] = frozenset()
 
     @cached_property
     def indexed(self) -> frozenset[Matcher]:
@@ -138,7 +141,11 @@ def compile_engine(data: Mapping[str, Any], extra_matchers: Iterable[Matcher] = 
     found += [m for c in cues.values() for m in (c.pre, c.post, c.pseudo, c.clause_pre)]
     found += [m for t in text_rules for m in (t.patterns, t.standalone, t.negated, t.unless)]
     matchers = tuple(dict.fromkeys(m for m in found if m is not None))
-    return Engine(cues=cues, terminators=terminators,
-                  abbreviations=frozenset(a.replace("\\", "") for a in settings.get("abbreviations", ())),
+
+    def words(key: str) -> frozenset[str]:  # abbreviations are written as regexes ('e\\.g')
+        return frozenset(a.replace("\\", "") for a in settings.get(key, ()))
+
+    return Engine(cues=cues, terminators=terminators, abbreviations=words("abbreviations"),
                   text_rules=text_rules, matchers=matchers, index=WordIndex(matchers), headings=headings,
-                  forward_terminators=forward)
+                  forward_terminators=forward,
+                  sentence_final=words("sentence_final_abbreviations"))
