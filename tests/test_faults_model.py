@@ -413,3 +413,30 @@ def test_unreadable_csv_names_the_file(model, tmp_path):
     path = tmp_path / "huge.csv"
     path.write_text('summary,item\n"' + "pain " * 40_000 + '",MRI\n')  # a field over csv's limit
     assert_refused(invoke("score", model, path), str(path))
+
+
+FORMULAS = ["=1+1", "+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1", "\n=1+1", "\uff1d1+1", "\uff0b1", "\uff0d1",
+            "\uff20SUM(A1)"]
+
+
+def test_csv_outputs_quote_every_formula_start(model, tmp_path):
+    """OWASP's formula starts (and their full-width forms) in an id or an item come out as
+    text, in `score --out x.csv` and in the web page's download (one writer serves both)."""
+    import csv
+
+    from imr_ml.scoring.results_io import results_csv
+
+    path = tmp_path / "r.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["ClaimNo", "summary", "item"])
+        w.writerows([f, SUMMARY, f + " " + ITEM] for f in FORMULAS)
+    res = invoke("score", model, path, "--id-col", "ClaimNo", "--out", tmp_path / "s.csv")
+    assert res.exit_code == 0, res.output
+    with open(tmp_path / "s.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["ClaimNo" if "ClaimNo" in r else "id"] for r in rows] == ["'" + f for f in FORMULAS]
+    assert not [c for r in rows for c in r.values() if c and c[0] in "=+-@\t\r\n\uff1d\uff0b\uff0d\uff20"]
+    web = list(csv.DictReader(io.StringIO(results_csv([{"id": f, "item": f} for f in FORMULAS]))))
+    assert [(r["id"], r["item"]) for r in web] == [("'" + f, "'" + f) for f in FORMULAS]
+    assert results_csv([{"id": "A-1", "item": "MRI = 2 views"}]).splitlines()[1].startswith("A-1,MRI = 2 views")

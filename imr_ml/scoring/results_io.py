@@ -21,9 +21,16 @@ FLAT_COLUMNS = ("id", "item", "category", "p_overturned", "interval_low", "inter
 BANDS = ((0.05, "<5%"), (0.10, "5-10%"), (0.20, "10-20%"), (float("inf"), ">=20%"))
 
 
+# What a spreadsheet may read as the start of a formula (OWASP, "CSV Injection"): = + - @,
+# and tab, carriage return and line feed, which Excel and LibreOffice skip before one; plus
+# the full-width forms of the four, which some spreadsheets (Japanese and Chinese input)
+# fold to ASCII before deciding.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
 def spreadsheet_safe(v):
-    """A cell value a spreadsheet will not run: it opens text starting with = + - @ as a
-    formula, so such text gets a leading quote.
+    """A cell value a spreadsheet will not run: text starting with one of `FORMULA_STARTS`
+    gets a leading quote, which makes it text.
 
     Parameters
     ----------
@@ -35,7 +42,7 @@ def spreadsheet_safe(v):
     object
         `v`, quoted when it is formula-like text.
     """
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+    if isinstance(v, str) and v[:1] in FORMULA_STARTS:
         return "'" + v
     return v
 
