@@ -2,10 +2,12 @@
 CSV requests): each ends with exit status 2 and one `error:` line, and nothing the user
 had is lost or half-written. One tiny model is trained per module."""
 
+import base64
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -440,3 +442,76 @@ def test_csv_outputs_quote_every_formula_start(model, tmp_path):
     web = list(csv.DictReader(io.StringIO(results_csv([{"id": f, "item": f} for f in FORMULAS]))))
     assert [(r["id"], r["item"]) for r in web] == [("'" + f, "'" + f) for f in FORMULAS]
     assert results_csv([{"id": "A-1", "item": "MRI = 2 views"}]).splitlines()[1].startswith("A-1,MRI = 2 views")
+
+
+# ----------------------------------------------------------------------------- what pages render
+
+PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>' onmouseover='alert(3)\" onfocus=\"alert(4)"
+
+
+class HostileFloat(float):
+    """A number that prints as markup wherever it is formatted (a manifest is a file anyone can
+    edit); arithmetic on it gives plain numbers, as a computed figure would be."""
+
+    def __format__(self, spec):
+        return PAYLOAD
+
+    __str__ = __repr__ = lambda self: PAYLOAD
+
+
+class HostileInt(int):
+    def __format__(self, spec):
+        return PAYLOAD
+
+    __str__ = __repr__ = lambda self: PAYLOAD
+
+
+def hostile(v, keyed: bool = False):
+    """`v` with every text prefixed by markup and every number printing as markup; the keys of
+    dicts that map data to data (layouts, categories) too."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        return HostileInt(v)
+    if isinstance(v, float):
+        return HostileFloat(v)
+    if isinstance(v, str):
+        return PAYLOAD + v
+    if isinstance(v, list | tuple):
+        return [hostile(x) for x in v]
+    return {(PAYLOAD + k if keyed else k): hostile(x, k in ("layouts", "categories") and isinstance(x, dict))
+            for k, x in v.items()}
+
+
+def assert_inert(page: str) -> None:
+    """No markup of PAYLOAD survives unescaped, and it was rendered (escaped) somewhere."""
+    for live in ("<script", "<img src=x", "' onmouseover=", '" onfocus='):
+        assert live not in page, page[max(0, page.find(live) - 300): page.find(live) + 100]
+    assert page.count("&lt;script&gt;alert(1)") >= 5
+    csp = re.search(r"<meta http-equiv='Content-Security-Policy' content=\"([^\"]+)\">", page)
+    assert csp and page.index(csp.group(0)) < page.index("<style>"), "the policy comes before what it governs"
+    policy = dict(p.strip().split(" ", 1) for p in csp.group(1).split(";"))
+    assert policy["default-src"] == "'none'" and "script-src" not in policy and policy["img-src"] == "data:"
+    [css] = re.findall(r"<style>(.*?)</style>", page, re.S)
+    assert policy["style-src"] == f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+    assert " style=" not in page and "<script" not in page
+
+
+def test_report_renders_every_value_escaped_under_a_policy(model, corpus):
+    """Every text and number a report shows (from the manifest or measured) is escaped: each
+    is replaced by markup, with and without measured performance, and for the built-in model."""
+    from imr_ml.reporting.report import build_report
+    from imr_ml.reporting.report_html import report_page
+
+    for loaded, rows in ((load_model_dir(model), rows_of(corpus)), (load_model_dir("builtin"), None)):
+        data = build_report(loaded, rows)
+        assert_inert(report_page(hostile(data)))
+
+
+def test_explain_page_renders_every_value_escaped_under_a_policy(model):
+    from imr_ml.reporting.explain import explain_rows
+    from imr_ml.reporting.explain_page import explanation_html
+    from imr_ml.scoring.score import request_row
+
+    results = explain_rows(load_model_dir(model), [request_row(SUMMARY, ITEM), request_row("knee", "MRI knee")])
+    assert_inert(explanation_html(hostile(results)))
