@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from imr_ml.cli import app
 from imr_ml.modeling import modelio
-from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+from imr_ml.modeling.manifest import seal
+from imr_ml.modeling.modelio import ModelLoadError, load_model_dir, write_model_dir
 
 pytestmark = pytest.mark.faults
 
@@ -73,8 +74,8 @@ def model(corpus, tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def model_copy(model, tmp_path) -> Path:
-    """A copy of the module's model to tamper with."""
-    return Path(shutil.copytree(model, tmp_path / "m"))
+    """A copy of the module's model to tamper with (its links kept as links, as `cp -a` does)."""
+    return Path(shutil.copytree(model, tmp_path / "m", symlinks=True))
 
 
 def rows_of(corpus: Path) -> list[dict]:
@@ -86,15 +87,19 @@ def write_rows(path: Path, rows: list) -> Path:
     return path
 
 
-def rewrite_manifest(model_dir: Path, change) -> None:
+def rewrite_manifest(model_dir: Path, change, reseal: bool = True) -> None:
+    """Edit the current manifest and (as a careful forger would) seal it again."""
     m = json.loads((model_dir / "manifest.json").read_text())
     (model_dir / "manifest.json").write_text(json.dumps(change(m)))
+    if reseal:
+        (model_dir / "manifest.sha256").write_text(seal((model_dir / "manifest.json").read_bytes()))
 
 
 def replace_model_file(model_dir: Path, data: bytes) -> None:
     """Put `data` in model.skops with a matching sha256, as a careful forger would."""
     (model_dir / "model.skops").write_bytes(data)
-    rewrite_manifest(model_dir, lambda m: m | {"files": m["files"] | {"model.skops": hashlib.sha256(data).hexdigest()}})
+    digest = hashlib.sha256(data).hexdigest()
+    rewrite_manifest(model_dir, lambda m: m | {"files": m["files"] | {"model.skops": digest}, "model_sha256": digest})
 
 
 # ----------------------------------------------------------------------------- train --out
@@ -147,21 +152,71 @@ def test_train_that_fails_leaves_the_old_model(corpus, model_copy, tmp_path):
     assert snapshot(model_copy) == before
 
 
-def test_replacing_a_model_keeps_the_old_one_loadable_until_the_new_one_is_complete(model_copy, monkeypatch):
+def _writer(loaded, out: Path, note: str, times: int) -> int:
+    """A forked process writing the model to `out` `times` times (a train's save, repeated)."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            for i in range(times):
+                write_model_dir(out, model=loaded.model, manifest={"note": f"{note}-{i}"})
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _versions(model_dir: Path) -> list[str]:
+    return sorted(p.name for p in model_dir.iterdir() if not p.is_symlink())
+
+
+def test_a_model_killed_at_any_moment_of_its_swap_leaves_a_whole_model(model_copy):
+    """kill -9 at 12 moments while a model is being replaced: the folder always loads (the old
+    model or a new one, never none and never a mix), and the next write removes what the
+    killed ones left."""
+    import random
+    import signal
+    import time
+
     loaded = load_model_dir(model_copy)
-    swap = modelio._swap_into_place
-    seen = {}
-
-    def checked_swap(tmp, out):
-        seen["old"] = load_model_dir(out).manifest["model_sha256"]
-        seen["new_complete"] = (tmp / "manifest.json").exists()
-        swap(tmp, out)
-
-    monkeypatch.setattr(modelio, "_swap_into_place", checked_swap)
-    modelio.write_model_dir(model_copy, model=loaded.model, manifest={"note": "new"})
-    assert seen == {"old": loaded.manifest["model_sha256"], "new_complete": True}
-    assert json.loads((model_copy / "manifest.json").read_text())["note"] == "new"
+    rng = random.Random(7)
+    for _ in range(12):
+        pid = _writer(loaded, model_copy, "killed", times=50)
+        time.sleep(rng.uniform(0.05, 0.6))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        again = load_model_dir(model_copy)  # loading checks every file against the manifest
+        assert again.manifest.get("note", "first").startswith(("killed", "first"))
+    write_model_dir(model_copy, model=loaded.model, manifest={"note": "last"})
+    assert load_model_dir(model_copy).manifest["note"] == "last"
+    assert len(_versions(model_copy)) == 1 and _versions(model_copy)[0].startswith("v-")
     assert sorted(p.name for p in model_copy.parent.iterdir()) == ["m"]
+
+
+def test_concurrent_trains_take_turns_and_the_last_one_wins(model_copy):
+    loaded = load_model_dir(model_copy)
+    pids = [_writer(loaded, model_copy, name, times=4) for name in ("a", "b", "c")]
+    assert [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids] == [0, 0, 0]
+    assert load_model_dir(model_copy).manifest["note"] in ("a-3", "b-3", "c-3")
+    assert len(_versions(model_copy)) == 1
+
+
+def test_what_killed_saves_left_is_removed_by_the_next(model, corpus, tmp_path):
+    """A killed save's temp folder and link, a version that is no longer current, and the
+    `NAME.tmp-*` folders imr-ml wrote beside a model before versions: the model still loads
+    with them there, and the next train removes them."""
+    m = Path(shutil.copytree(model, tmp_path / "m", symlinks=True))
+    loaded = load_model_dir(m)
+    (m / ".tmp-abcd1234").mkdir()
+    (m / ".tmp-abcd1234" / "model.skops").write_bytes(b"half")
+    os.symlink("v-0000000000000000", m / ".current.tmp-99999")
+    shutil.copytree(m / "current", m / "v-0123456789abcdef")
+    (tmp_path / "m.tmp-k2j4h5g6").mkdir()
+    assert load_model_dir(m).manifest == loaded.manifest
+    res = invoke("train", corpus, "--out", m, *TRAIN)
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    assert [p for p in _versions(m) if p != "current"] == [os.readlink(m / "current")]
 
 
 # ----------------------------------------------------------------------------- loading
@@ -180,8 +235,8 @@ def test_manifest_names_outside_the_model_are_refused(model_copy, rel):
 
 def test_symlink_out_of_the_model_is_refused(model_copy):
     outside = model_copy.parent / "elsewhere.skops"
-    shutil.move(model_copy / "model.skops", outside)
-    (model_copy / "model.skops").symlink_to(outside)
+    shutil.move(model_copy / "current" / "model.skops", outside)
+    (model_copy / "current" / "model.skops").symlink_to(outside)
     assert_refused(invoke("score", model_copy, "--item", ITEM, input=SUMMARY), "outside the model directory")
 
 

@@ -54,6 +54,8 @@ class LoadedModel:
         Fitted baseline estimators by name, when loaded with them.
     tables : dict
         The table baselines, when loaded with them.
+    version : pathlib.Path or None
+        The folder its files were read from (the version that was current); None: `path`.
     """
 
     model: Any
@@ -61,3 +63,16 @@ class LoadedModel:
     path: Path
     baselines: dict[str, Any] = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
+    version: Path | None = None
+
+    @property
+    def files(self) -> Path:
+        """The folder holding the model's files: later reads (the CV predictions) come from the
+        version loaded, even if another has been made current since.
+
+        Returns
+        -------
+        pathlib.Path
+            `version`, else `path`.
+        """
+        return self.version or self.path
