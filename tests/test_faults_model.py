@@ -570,3 +570,164 @@ def test_explain_page_renders_every_value_escaped_under_a_policy(model):
 
     results = explain_rows(load_model_dir(model), [request_row(SUMMARY, ITEM), request_row("knee", "MRI knee")])
     assert_inert(explanation_html(hostile(results)))
+
+
+# ----------------------------------------------------------------------------- tampered models
+
+def _other_estimators():
+    import numpy as np
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    from imr_ml.featurize.frame import to_frame
+    from imr_ml.featurize.union import build_features
+
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+    rows = to_frame([{"summary": "low back pain", "item": "MRI lumbar"}, {"summary": "knee pain", "item": "MRI knee"}])
+    return [LogisticRegression().fit(X, y), make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y),
+            DecisionTreeClassifier().fit(X, y), make_pipeline(build_features(), DummyClassifier()).fit(rows, [0, 1])]
+
+
+def _refused_everywhere(model_dir: Path, *words) -> None:
+    """score, explain, report and serve (at start-up) each refuse `model_dir` in one line, and
+    the web app is never built on it."""
+    from imr_ml.web.app import create_app
+
+    for args in (["score", model_dir, "--item", ITEM], ["explain", model_dir, "--item", ITEM],
+                 ["report", model_dir, "--out", model_dir.parent / "rep"], ["serve", model_dir, "--port", "0"]):
+        assert_refused(invoke(*args, input=SUMMARY), *words)
+    with pytest.raises(ModelLoadError):
+        create_app(model_dir)
+    assert not (model_dir.parent / "rep").exists()
+
+
+@pytest.mark.parametrize("which, words", [(0, "not an imr-ml model"), (1, "other features than this imr-ml"),
+                                          (2, "outside the allow-list"), (3, "no scoring adapter for DummyClassifier")])
+def test_a_model_file_of_another_estimator_type_is_refused(model_copy, which, words):
+    """scikit-learn estimators pass skops's own trust list; with a matching hash and seal, a
+    model file holding one that is not an imr-ml model is refused before anything scores."""
+    replace_model_file(model_copy, modelio.dumps(_other_estimators()[which]))
+    _refused_everywhere(model_copy, words)
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda m: m | {"threshold": {"value": "0.5"}}, "threshold.value"),
+    (lambda m: m | {"threshold": {"value": 2.5}}, "threshold.value"),
+    (lambda m: m | {"threshold": {"value": float("nan")}}, "threshold.value"),
+    (lambda m: m | {"data": m["data"] | {"n_items": "<script>alert(1)</script>"}}, "data.n_items"),
+    (lambda m: m | {"data": m["data"] | {"n_overturned": -1}}, "data.n_overturned"),
+    (lambda m: m | {"data": m["data"] | {"n_letters": True}}, "data.n_letters"),
+    (lambda m: m | {"data": m["data"] | {"base_rate": [0.1]}}, "data.base_rate"),
+    (lambda m: m | {"features": {"n_features": 3.5}}, "features.n_features"),
+    (lambda m: m | {"versions": m["versions"] | {"numpy": 2}}, "versions.numpy"),
+    (lambda m: m | {"files": m["files"] | {"../x.json": "0" * 64}}, "plain names"),
+    (lambda m: m | {"extra": json.loads("[" * 500 + "]" * 500)}, "nests deeper than 32"),
+    (lambda m: m | {"extra": json.loads("[" * 40 + "]" * 40)}, "nests deeper than 32"),
+])
+def test_a_manifest_with_a_wrong_type_or_range_is_refused_even_when_sealed(model_copy, change, words):
+    rewrite_manifest(model_copy, change)
+    _refused_everywhere(model_copy, "manifest", words)
+
+
+def test_a_manifest_nested_beyond_the_parser_is_refused_in_one_line(model_copy):
+    text = (model_copy / "manifest.json").read_text()
+    (model_copy / "manifest.json").write_text(text.rstrip()[:-1] + ', "x": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    (model_copy / "manifest.sha256").write_text(seal((model_copy / "manifest.json").read_bytes()))
+    _refused_everywhere(model_copy, "nests deeper than 32")
+
+
+def test_an_edited_manifest_is_refused_by_its_seal(model_copy):
+    rewrite_manifest(model_copy, lambda m: m | {"threshold": {"value": 0.01}}, reseal=False)
+    _refused_everywhere(model_copy, "does not match its seal")
+    (model_copy / "current" / "manifest.sha256").unlink()
+    _refused_everywhere(model_copy, "no seal")
+
+
+def _add_cv_predictions(model_dir: Path, data) -> None:
+    """cv_predictions.json added and listed with its hash, the manifest sealed again."""
+    text = json.dumps(data).encode()
+    (model_dir / "current" / "cv_predictions.json").write_bytes(text)
+    rewrite_manifest(model_dir, lambda m: m | {"files": m["files"] | {
+        "cv_predictions.json": hashlib.sha256(text).hexdigest()}})
+
+
+CV_FAULTS = [({"y": "1"}, "y.0"), ({"y": True}, "y.0"), ({"y": 2}, "y.0"), ({"p": "0.3"}, "p.0"), ({"p": 1.5}, "p.0"),
+             ({"category": 3}, "category.0"), ({"letter": None}, "letter.0")]
+
+
+def test_cv_predictions_of_the_wrong_type_are_refused_by_report(model_copy, tmp_path):
+    n = 40
+    good = {"y": [int(i % 4 == 0) for i in range(n)], "p": [0.1 + 0.5 * (i % 4 == 0) for i in range(n)],
+            "category": ["acupuncture"] * n, "letter": [f"L{i // 2}" for i in range(n)]}
+    _add_cv_predictions(model_copy, good)
+    res = invoke("report", model_copy, "--out", tmp_path / "ok")
+    assert res.exit_code == 0 and "measured on 40 items" in res.output, res.output
+    for bad, words in CV_FAULTS:
+        k, v = next(iter(bad.items()))
+        _add_cv_predictions(model_copy, good | {k: [v] + good[k][1:]})
+        assert_refused(invoke("report", model_copy, "--out", tmp_path / "rep"), "cv_predictions.json", words)
+    _add_cv_predictions(model_copy, good | {"p": good["p"][1:]})
+    assert_refused(invoke("report", model_copy, "--out", tmp_path / "rep"), "equal length")
+    assert not (tmp_path / "rep").exists()
+
+
+def test_the_model_info_route_answers_for_every_manifest_that_loads(model_copy):
+    """GET /v1/model reads only checked values: extra fields of any shape (within the depth
+    bound) and absent optional ones answer 200."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from imr_ml.web.app import create_app
+
+    rewrite_manifest(model_copy, lambda m: {k: v for k, v in m.items() if k not in ("threshold", "kind", "data")}
+                     | {"extra": {"a": [1, "<b>", None]}})
+    info = TestClient(create_app(model_copy)).get("/v1/model")
+    assert info.status_code == 200 and info.json()["kind"] == "imr-ml model"
+
+
+def _with_array(model_file: bytes, shape: tuple[int, int], data_bytes: int | None = None) -> bytes:
+    """The skops file with its largest array replaced by a float64 array of `shape` (zeros,
+    streamed through the zip writer: 320 MB of zeros is a 0.3 MB file), or, with
+    `data_bytes`, by a header announcing `shape` over that many bytes of data."""
+    import numpy as np
+    from numpy.lib import format as npy
+
+    src = zipfile.ZipFile(io.BytesIO(model_file))
+    arrays = [i for i in src.infolist() if src.read(i)[:6] == b"\x93NUMPY"]
+    target = max(arrays, key=lambda i: i.file_size).filename
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            if info.filename != target:
+                out.writestr(info, src.read(info))
+                continue
+            with out.open(target, "w", force_zip64=True) as fh:
+                npy.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": shape})
+                left = 8 * shape[0] * shape[1] if data_bytes is None else data_bytes
+                chunk = np.zeros(2**20, dtype=np.uint8).tobytes()
+                while left > 0:
+                    fh.write(chunk[:left])
+                    left -= len(chunk)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("shape, data_bytes, words", [
+    ((4000, 10_000), None, "would unpack to 305 MB, more than the 256 MB"),
+    ((40_000, 10_000), 1000, "announces 3,052 MB"),
+])
+def test_a_model_file_that_would_unpack_beyond_its_budget_is_refused_before_unpacking(model_copy, shape,
+                                                                                      data_bytes, words):
+    """Only allowed types, a valid hash and seal, and one array of zeros (the file stays small):
+    refused from the archive's directory and the array's header, without unpacking anything."""
+    replace_model_file(model_copy, _with_array((model_copy / "model.skops").read_bytes(), shape, data_bytes))
+    assert (model_copy / "model.skops").stat().st_size < 3 * 2**20
+    res = subprocess.run([sys.executable, "-m", "imr_ml", "score", str(model_copy), "--item", ITEM],
+                         input=SUMMARY, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("error: "), res.stderr
+    assert words in res.stderr
+    _refused_everywhere(model_copy, words)
