@@ -284,6 +284,21 @@ def test_links_fifos_and_unreadable_folders_are_reported_not_hung_on(tmp_path):
     assert len(res["r"][0]) == 4
 
 
+def test_an_unreadable_folder_is_reported_also_when_tests_run_as_root():
+    """Root reads any folder: the command runs as an unprivileged user (see `confined`)."""
+    from confined import unprivileged
+
+    with unprivileged() as u:
+        (u.folder / "good.txt").write_text(letters.LETTER_2016)
+        (u.folder / "locked").mkdir(mode=0)
+        (u.folder / "locked").chmod(0)
+        res = u.run("ingest", u.folder, "--out", u.writable / "c.jsonl")
+        assert res.returncode == 0, res.stderr
+        skipped = [json.loads(line) for line in (u.writable / "c.jsonl.skipped.jsonl").read_text().splitlines()]
+        assert [(Path(s["source"]).name, s["reason"]) for s in skipped] == [
+            ("locked", "cannot read folder (Permission denied)")]
+
+
 # ---------------------------------------------------------------- 7. bad --out, bad corpus lines
 @pytest.mark.parametrize("where, message", [
     ("missing/c.jsonl", "folder of --out does not exist"),
@@ -298,17 +313,15 @@ def test_an_unusable_out_is_one_line(tmp_path, where, message):
     assert res.exit_code == 2 and message in res.stderr
 
 
-@pytest.mark.skipif(ROOT, reason="root writes in read-only folders")
 def test_a_read_only_out_folder_is_one_line(tmp_path):
+    """Also as root (CI): the command runs as an unprivileged user or on a read-only mount."""
+    from confined import read_only_folder
+
     (tmp_path / "a.txt").write_text(letters.LETTER_2016)
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o555)
-    try:
-        res = cli("ingest", tmp_path / "a.txt", "--out", ro / "c.jsonl")
-    finally:
-        ro.chmod(0o755)
-    assert res.exit_code == 2 and "cannot write" in res.stderr
+    with read_only_folder() as ro:
+        res = ro.run("ingest", ro.put(tmp_path / "a.txt"), "--out", ro.folder / "c.jsonl")
+        assert res.returncode == 2 and res.stderr.startswith("error: ") and "cannot write" in res.stderr
+        assert res.stderr.count("\n") == 1 and list(ro.folder.iterdir()) == []
 
 
 @pytest.mark.parametrize("line, message", [

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from confined import full_folder, read_only_folder
 from imr_ml.cli import app
 from imr_ml.modeling import modelio
 from imr_ml.modeling.manifest import seal
@@ -36,11 +37,13 @@ def invoke(*args, input=None):
 
 
 def assert_refused(res, *words):
-    """Exit 2, and stderr is exactly one `error:` line (containing `words`), no traceback."""
+    """Exit 2, and stderr is exactly one `error:` line (containing `words`), no traceback; `res`
+    from the test runner or from a process of its own (`confined`)."""
     lines = res.stderr.strip().splitlines()
-    assert res.exit_code == 2, (res.exit_code, res.output, res.exception)
+    code = res.exit_code if hasattr(res, "exit_code") else res.returncode
+    assert code == 2, (code, res.stdout, res.stderr)
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
-    assert "Traceback" not in res.output
+    assert "Traceback" not in res.stdout + res.stderr
     for w in words:  # a tuple: any one of its words
         assert any(a in lines[0] for a in (w if isinstance(w, tuple) else (w,))), lines[0]
 
@@ -372,16 +375,15 @@ def test_report_onto_a_file_is_refused(model, tmp_path):
     assert_refused(invoke("report", model, "--out", tmp_path / "afile"), "not a folder")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_outputs_in_a_read_only_folder_are_refused(model, requests_csv, tmp_path):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o555)
-    try:
-        for args in _output_commands(model, requests_csv, ro / "out"):
-            assert_refused(invoke(*args), "not writable")
-    finally:
-        ro.chmod(0o755)
+def test_outputs_in_a_read_only_folder_are_refused(model, corpus, requests_csv):
+    """Also as root (see `confined`): score, explain, report, train and evaluate each refuse
+    before any work, in one line, and the folder stays empty."""
+    with read_only_folder() as ro:
+        m, csv, rows = ro.put(model), ro.put(requests_csv), ro.put(corpus)
+        for args in [*_output_commands(m, csv, ro.folder / "out"), ["train", rows, "--out", ro.folder / "m", *TRAIN],
+                     ["evaluate", m, rows, "--out", ro.folder / "e.json"]]:
+            assert_refused(ro.run(*args), "not writable")
+        assert list(ro.folder.iterdir()) == []
 
 
 def test_failed_outputs_leave_existing_ones_untouched(model_copy, requests_csv, tmp_path, monkeypatch):
@@ -731,3 +733,61 @@ def test_a_model_file_that_would_unpack_beyond_its_budget_is_refused_before_unpa
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("error: "), res.stderr
     assert words in res.stderr
     _refused_everywhere(model_copy, words)
+
+
+# ----------------------------------------------------------------------------- folder lifecycle
+
+DEMO = ["--letters", "120"]
+
+
+def test_demo_reruns_cleanly_and_train_replaces_a_model_whatever_evaluations_it_holds(tmp_path):
+    d = tmp_path / "d"
+    for _ in range(2):
+        res = invoke("demo", "--out", d, *DEMO, "--json")
+        assert res.exit_code == 0, res.output
+    from imr_ml.demo import DEMO_ENTRIES
+
+    assert {p.name for p in d.iterdir()} <= DEMO_ENTRIES
+    assert (d / "evaluation.json").is_file() and not (d / "model" / "evaluation.json").exists()
+    assert len(list((d / "letters").glob("*.txt"))) == 120
+    res = invoke("evaluate", d / "model", d / "test.jsonl")
+    assert res.exit_code == 0, res.output
+    assert f"report -> {d / 'model.evaluation.json'}" in res.output and (d / "model.evaluation.json").is_file()
+    (d / "model" / "evaluation.json").write_text("{}\n")  # where imr-ml evaluate once wrote by default
+    res = invoke("train", d / "train.jsonl", "--out", d / "model", *TRAIN)
+    assert res.exit_code == 0, res.output
+    assert not (d / "model" / "evaluation.json").exists()
+    assert [p.name for p in (d / "model").iterdir() if p.name.startswith("v-")] == [os.readlink(d / "model" / "current")]
+    assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
+
+
+def test_demo_into_a_folder_of_other_files_is_refused_and_leaves_it(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine\n")
+    (tmp_path / "mine" / "letters").mkdir()
+    before = snapshot(tmp_path / "mine")
+    assert_refused(invoke("demo", "--out", tmp_path / "mine", *DEMO), "notes.txt", "the demo did not write")
+    assert snapshot(tmp_path / "mine") == before
+    (tmp_path / "afile").write_text("x\n")
+    assert_refused(invoke("demo", "--out", tmp_path / "afile", *DEMO), "not a folder")
+
+
+def test_demo_in_a_read_only_folder_is_one_line():
+    with read_only_folder() as ro:
+        assert_refused(ro.run("demo", "--out", ro.folder / "d", *DEMO), "not writable")
+        assert list(ro.folder.iterdir()) == []
+
+
+def test_demo_in_a_folder_that_fills_up_is_one_line():
+    with full_folder(256) as full:
+        res = full.run("demo", "--out", full.folder / "d", *DEMO)
+        assert_refused(res, "cannot write")
+        assert not [p for p in full.folder.rglob("*") if p.name.endswith(".tmp") or ".tmp-" in p.name]
+
+
+def test_evaluate_beside_a_model_in_a_read_only_folder_is_one_line(model, corpus):
+    with read_only_folder(model) as ro:
+        m = ro.folder / model.name
+        assert_refused(ro.run("evaluate", m, ro.put(corpus)), f"{m}.evaluation.json", "not writable")
+        res = ro.run("evaluate", m, ro.base / corpus.name, "--out", ro.base / ".mpl" / "e.json")
+        assert res.returncode == 0 and f"report -> {ro.base / '.mpl' / 'e.json'}" in res.stdout, res.stderr
