@@ -15,9 +15,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from confined import full_folder, read_only_folder
 from typer.testing import CliRunner
 
-from confined import full_folder, read_only_folder
 from imr_ml.cli import app
 from imr_ml.modeling import modelio
 from imr_ml.modeling.manifest import seal
@@ -757,7 +757,8 @@ def test_demo_reruns_cleanly_and_train_replaces_a_model_whatever_evaluations_it_
     res = invoke("train", d / "train.jsonl", "--out", d / "model", *TRAIN)
     assert res.exit_code == 0, res.output
     assert not (d / "model" / "evaluation.json").exists()
-    assert [p.name for p in (d / "model").iterdir() if p.name.startswith("v-")] == [os.readlink(d / "model" / "current")]
+    versions = [p.name for p in (d / "model").iterdir() if p.name.startswith("v-")]
+    assert versions == [os.readlink(d / "model" / "current")]
     assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
 
 
