@@ -67,7 +67,8 @@ CV_PREDICTIONS_FILE = "cv_predictions.json"
 
 __all__ = ["ALLOWED_TYPES", "CARD_FILE", "CV_PREDICTIONS_FILE", "FORMAT_VERSION", "MANIFEST_FILE", "MODEL_FILE",
            "OWN_MODEL_MODULES", "SEAL_FILE", "LoadedModel", "ModelLoadError", "ModelOutError", "check_model_out",
-           "dumps", "is_allowed_type", "load_cv_predictions", "load_model_dir", "read_manifest", "write_model_dir"]
+           "dumps", "is_allowed_type", "load_cv_predictions", "load_model_dir", "manifest_digest", "read_manifest",
+           "write_model_dir"]
 
 
 def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: dict[str, Any] | None = None,
@@ -148,6 +149,24 @@ def read_manifest(model_dir: str | Path) -> dict:
     if not Path(model_dir).is_dir():
         raise ModelLoadError(f"{model_dir} is not a model directory")
     return read_sealed(version_dir(model_dir))
+
+
+def manifest_digest(model_dir: str | Path) -> str:
+    """The sha256 of a model directory's current manifest, as its seal records it: the one
+    name of the whole model (the manifest lists every file's sha256).
+
+    Parameters
+    ----------
+    model_dir : str or pathlib.Path
+        The model directory.
+
+    Returns
+    -------
+    str
+        64 hex digits (after `read_manifest` has checked the seal).
+    """
+    read_manifest(model_dir)
+    return (version_dir(model_dir) / SEAL_FILE).read_text(encoding="ascii").split()[0]
 
 
 def _check_versions(manifest: dict) -> None:
