@@ -174,7 +174,7 @@ def _versions(model_dir: Path) -> list[str]:
 
 
 def test_a_model_killed_at_any_moment_of_its_swap_leaves_a_whole_model(model_copy):
-    """kill -9 at 12 moments while a model is being replaced: the folder always loads (the old
+    """kill -9 at 20 moments while a model is being replaced: the folder always loads (the old
     model or a new one, never none and never a mix), and the next write removes what the
     killed ones left."""
     import random
@@ -183,7 +183,7 @@ def test_a_model_killed_at_any_moment_of_its_swap_leaves_a_whole_model(model_cop
 
     loaded = load_model_dir(model_copy)
     rng = random.Random(7)
-    for _ in range(12):
+    for _ in range(20):
         pid = _writer(loaded, model_copy, "killed", times=50)
         time.sleep(rng.uniform(0.05, 0.6))
         os.kill(pid, signal.SIGKILL)

@@ -130,7 +130,7 @@ def _make_current(out: Path, tmp: Path) -> None:
         os.rename(tmp, out / name)
     cur = out / CURRENT
     if cur.is_dir() and not cur.is_symlink():  # a copy that followed the link: set it aside first
-        os.rename(cur, Path(tempfile.mkdtemp(prefix=".tmp-", dir=out)) / CURRENT)
+        _discard(out, cur)
     link = out / f".current.tmp-{os.getpid()}"
     link.unlink(missing_ok=True)
     os.symlink(name, link)
@@ -138,7 +138,7 @@ def _make_current(out: Path, tmp: Path) -> None:
     ours, _ = ownership(out)
     for entry in sorted(ours - {CURRENT, name}):
         if not (out / entry).is_symlink() or not (out / entry).exists():  # live links stay: no gap
-            _remove(out / entry)
+            _discard(out, out / entry)
     _link_files(out, name)
 
 
@@ -151,19 +151,25 @@ def _link_files(out: Path, name: str) -> None:
             os.symlink(f"{CURRENT}/{entry.name}", link)
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
+def _discard(out: Path, entry: Path) -> None:
+    """Remove an entry of `out` so that a run killed midway leaves only a temp folder, which
+    the next run removes: a folder is first renamed into one, then deleted."""
+    if entry.is_dir() and not entry.is_symlink():
+        trash = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
+        os.rename(entry, trash / entry.name)
+        shutil.rmtree(trash)
     else:
-        path.unlink(missing_ok=True)
+        entry.unlink(missing_ok=True)
 
 
 def _remove_stale(out: Path) -> None:
     """What killed writers left: temp folders and links in `out` (the lock says no writer is
     alive), and the ``NAME.tmp-XXXXXXXX`` folders imr-ml wrote beside a model before versions."""
     for entry in out.iterdir():
-        if TEMP.fullmatch(entry.name) or LINK_TEMP.fullmatch(entry.name):
-            _remove(entry)
+        if TEMP.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        elif TEMP.fullmatch(entry.name) or LINK_TEMP.fullmatch(entry.name):
+            entry.unlink()
     for old in out.parent.glob(f"{glob.escape(out.name)}.tmp-*"):
         if TEMP.fullmatch(old.name[len(out.name):]) and old.is_dir() and not old.is_symlink():
             shutil.rmtree(old, ignore_errors=True)
