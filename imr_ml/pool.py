@@ -105,9 +105,10 @@ class _Pool:
             p.join(5)
 
 
-def _worker_init(parent: int, initializer: Callable | None, initargs: tuple) -> None:
-    """Tie the worker's life to its parent's, leave Ctrl-C to the parent, then run the
-    caller's initializer."""
+def die_with_parent(parent: int) -> None:
+    """Tie this process's life to its parent's (pid `parent`): on Linux the kernel kills it
+    when the parent dies, even by SIGKILL; if the parent is already gone, exit now. Also used
+    by `imr-ml serve --workers`, whose workers must not keep serving an old model on the port."""
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -115,6 +116,12 @@ def _worker_init(parent: int, initializer: Callable | None, initargs: tuple) -> 
             pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def _worker_init(parent: int, initializer: Callable | None, initargs: tuple) -> None:
+    """Tie the worker's life to its parent's, leave Ctrl-C to the parent, then run the
+    caller's initializer."""
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if initializer is not None:

@@ -7,6 +7,8 @@ One version of a model is a folder holding::
     baselines/tables.json  base rate and category-prior table (plain JSON)
     cv_predictions.json    the training CV's out-of-fold predictions (y, p, category, letter
                            hash), when the procedure was estimated: what `report` plots
+    knowledge/*.toml       the knowledge files it was trained with, which it reads when it
+                           scores (`imr_ml.modeling.knowledge_files`)
     manifest.json          versions, data fingerprint, options, metrics, sha256 of every file
     manifest.sha256        the manifest's own sha256 (`imr_ml.modeling.manifest`)
     MODEL_CARD.md          the human-readable account of the above
@@ -21,9 +23,11 @@ holds anything but the model's own files, so a user's files are never swept away
 Loading refuses, with a one-line reason (`ModelLoadError`), a manifest that does not match its
 seal, is malformed, too large or too deep, or holds a value of the wrong type or range; a
 manifest naming a file outside the model directory; a model saved with another scikit-learn
-version; a file whose sha256 differs from the manifest; a model file that would unpack beyond
-its budget, that contains a type outside the allow-list (judged by name, before anything is
-imported), or that does not hold a model imr-ml can score (`imr_ml.modeling.modeltrust`).
+version; a file whose sha256 differs from the manifest (a knowledge file edited since training
+among them); knowledge files that break their schema or disagree; a model file that would
+unpack beyond its budget, that contains a type outside the allow-list (judged by name, before
+anything is imported), or that does not hold a model imr-ml can score
+(`imr_ml.modeling.modeltrust`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any
 import sklearn
 
 from imr_ml.modeling.builtin import is_builtin, load_builtin
+from imr_ml.modeling.knowledge_files import attach_knowledge, knowledge_record, point_at
 from imr_ml.modeling.loaded import LoadedModel, environment
 from imr_ml.modeling.manifest import (
     FORMAT_VERSION,
@@ -115,15 +120,18 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
             p.write_bytes(data)
             files[rel] = hashlib.sha256(data).hexdigest()
 
-        put(MODEL_FILE, dumps(model))
+        knowledge_copies, knowledge = knowledge_record(model)  # the knowledge it was trained with
+        for rel, data in {MODEL_FILE: dumps(model), **knowledge_copies}.items():
+            put(rel, data)
         for name, est in sorted((baselines or {}).items()):
             put(f"{BASELINE_DIR}/{name}.skops", dumps(est))
         if tables is not None:
             put(TABLES_FILE, to_json(tables).encode())
         for rel, data in sorted((json_files or {}).items()):
             put(rel, to_json(data).encode())
-        manifest = dict(manifest, format_version=FORMAT_VERSION, model_sha256=files[MODEL_FILE], files=files)
+        manifest = dict(manifest, knowledge=knowledge, format_version=FORMAT_VERSION)
         manifest.setdefault("versions", environment())
+        manifest.update(model_sha256=files[MODEL_FILE], files=files)
         check_manifest(manifest, "the manifest to write")
         if card is not None:
             (tmp / CARD_FILE).write_text(card.replace("{model_sha256}", files[MODEL_FILE]), encoding="utf-8")
@@ -234,13 +242,19 @@ def _load_version(model_dir: Path, folder: Path, with_baselines: bool) -> Loaded
     manifest = read_sealed(folder)
     _check_versions(manifest)
     model = _load_estimator(folder, MODEL_FILE, manifest)
+    try:  # the copies of the knowledge files it was trained with, which it now reads
+        knowledge = attach_knowledge(model, folder.resolve(), manifest,
+                                     lambda rel: _read_checked(folder, rel, manifest))
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
     check_scorable(model, str(folder / MODEL_FILE))
-    loaded = LoadedModel(model=model, manifest=manifest, path=model_dir, version=folder)
+    loaded = LoadedModel(model=model, manifest=manifest, path=model_dir, knowledge=knowledge, version=folder)
     if with_baselines:
         for rel in sorted(manifest["files"]):
             if rel.startswith(f"{BASELINE_DIR}/") and rel.endswith(".skops"):
                 name = rel[len(BASELINE_DIR) + 1 : -len(".skops")]
                 loaded.baselines[name] = _load_estimator(folder, rel, manifest)
+                point_at(loaded.baselines[name], knowledge)
                 check_scores(loaded.baselines[name], str(folder / rel))
         if TABLES_FILE in manifest["files"]:
             loaded.tables = _load_tables(folder, manifest)
