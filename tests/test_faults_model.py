@@ -688,7 +688,7 @@ def test_the_model_info_route_answers_for_every_manifest_that_loads(model_copy):
 
     rewrite_manifest(model_copy, lambda m: {k: v for k, v in m.items() if k not in ("threshold", "kind", "data")}
                      | {"extra": {"a": [1, "<b>", None]}})
-    info = TestClient(create_app(model_copy)).get("/v1/model")
+    info = TestClient(create_app(model_copy), base_url="http://127.0.0.1:8000").get("/v1/model")
     assert info.status_code == 200 and info.json()["kind"] == "imr-ml model"
 
 

@@ -52,7 +52,7 @@ from imr_ml.modeling.manifest import (
     read_sealed,
     seal,
 )
-from imr_ml.modeling.modeldir import CARD_FILE, check_model_out, replacing, version_dir
+from imr_ml.modeling.modeldir import CARD_FILE, CURRENT, check_model_out, replacing, version_dir
 from imr_ml.modeling.modelerrors import ModelLoadError, ModelOutError
 from imr_ml.modeling.modeltrust import (
     ALLOWED_TYPES,
@@ -242,9 +242,12 @@ def _load_version(model_dir: Path, folder: Path, with_baselines: bool) -> Loaded
     manifest = read_sealed(folder)
     _check_versions(manifest)
     model = _load_estimator(folder, MODEL_FILE, manifest)
-    try:  # the copies of the knowledge files it was trained with, which it now reads
-        knowledge = attach_knowledge(model, folder.resolve(), manifest,
-                                     lambda rel: _read_checked(folder, rel, manifest))
+    # The copies of the knowledge files it was trained with, which it now reads, by a path that
+    # outlives this version: through `current` (the copies are named by their content, so a
+    # later version holding the same knowledge holds the same files).
+    stable = model_dir.resolve() / CURRENT if folder != model_dir else folder.resolve()
+    try:
+        knowledge = attach_knowledge(model, stable, manifest, lambda rel: _read_checked(folder, rel, manifest))
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
     check_scorable(model, str(folder / MODEL_FILE))
