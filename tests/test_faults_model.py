@@ -576,6 +576,23 @@ def test_explain_page_renders_every_value_escaped_under_a_policy(model):
 
 # ----------------------------------------------------------------------------- tampered models
 
+def test_a_model_folder_with_its_files_at_the_top_loads_and_train_converts_it(model, corpus, tmp_path):
+    """A copy of one version (files at the top, no `current`: a copy that followed the links, or
+    a folder an older imr-ml wrote) loads as it is; `train --out` replaces it by a versioned
+    folder, and refuses it while it holds a file that is not the model's."""
+    flat = Path(shutil.copytree(model / "current", tmp_path / "flat"))
+    before = load_model_dir(model).manifest
+    assert load_model_dir(flat).manifest == before
+    (flat / "notes.txt").write_text("mine\n")
+    assert_refused(invoke("train", corpus, "--out", flat, *TRAIN), "notes.txt")
+    (flat / "notes.txt").unlink()
+    res = invoke("train", corpus, "--out", flat, *TRAIN)
+    assert res.exit_code == 0, res.output
+    assert (flat / "current").is_symlink() and (flat / "manifest.json").is_symlink()
+    assert load_model_dir(flat).manifest["created_unix"] >= before["created_unix"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flat"]
+
+
 def _other_estimators():
     import numpy as np
     from sklearn.dummy import DummyClassifier
