@@ -496,6 +496,10 @@ def test_csv_outputs_quote_every_formula_start(model, tmp_path):
         rows = list(csv.DictReader(fh))
     assert [r["ClaimNo" if "ClaimNo" in r else "id"] for r in rows] == ["'" + f for f in FORMULAS]
     assert not [c for r in rows for c in r.values() if c and c[0] in "=+-@\t\r\n\uff1d\uff0b\uff0d\uff20"]
+    path.write_text(f'"=HYPERLINK(""x"")",summary,item\nC-1,"{SUMMARY}",{ITEM}\n', encoding="utf-8")
+    res = invoke("score", model, path, "--id-col", '=HYPERLINK("x")', "--out", tmp_path / "h.csv")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "h.csv").read_text().startswith('"\'=HYPERLINK(""x"")",item,')  # the header cell too
     web = list(csv.DictReader(io.StringIO(results_csv([{"id": f, "item": f} for f in FORMULAS]))))
     assert [(r["id"], r["item"]) for r in web] == [("'" + f, "'" + f) for f in FORMULAS]
     assert results_csv([{"id": "A-1", "item": "MRI = 2 views"}]).splitlines()[1].startswith("A-1,MRI = 2 views")
