@@ -52,6 +52,10 @@ def folder(tmp_path_factory):
         w = csv.writer(fh)
         w.writerow(["ClaimNo", "summary", "item"])
         w.writerows([["C-1", summary, "MRI right shoulder"], ["C-2", summary, "Acupuncture 2x6 lumbar"]])
+    with open(d / "office.csv", "w", newline="") as fh:  # an office's own column names
+        w = csv.writer(fh)
+        w.writerow(["ClaimNo", "Notes", "Treatment"])
+        w.writerow(["C-3", summary, "Norco 10/325 #60"])
     (d / "token.txt").write_text("a-long-enough-secret-token-for-the-example\n")
     return d
 
