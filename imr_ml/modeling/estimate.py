@@ -22,6 +22,7 @@ from imr_ml.modeling.bootstrap import with_intervals
 from imr_ml.modeling.data import canonical_rows, labels, letter_groups, letter_hash
 from imr_ml.modeling.fitting import TrainOptions, default_factory, fit_procedure, operating_threshold, proba
 from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds
+from imr_ml.modeling.operating_point import operating_point
 from imr_ml.modeling.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.splits import grouped_folds, temporal_split
 
@@ -156,8 +157,9 @@ def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dic
             "letter": [letter_hash(rows[i]["letter_id"]) for i in idx]}
 
 
-def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:
-    """The operating threshold from the estimate's held-out predictions.
+def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None = None) -> dict | None:
+    """The operating threshold from the estimate's held-out predictions, and what flagging
+    at it meant on them (`imr_ml.modeling.operating_point`).
 
     Parameters
     ----------
@@ -165,11 +167,15 @@ def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:
         What `estimate` returned.
     y : numpy.ndarray
         The labels of the rows it was run on.
+    groups : numpy.ndarray or None
+        Their letters (the operating point's intervals resample them).
 
     Returns
     -------
     dict or None
-        ``value`` (see `operating_threshold`) and ``method``; None without held-out predictions.
+        ``value`` (see `operating_threshold`), ``method`` and ``operating_point`` (measured on
+        the same predictions the threshold was chosen on, so slightly optimistic); None
+        without held-out predictions.
     """
     pooled = (est or {}).get("_pooled_predictions", {}).get("model")
     if pooled is None or est is None:
@@ -178,7 +184,10 @@ def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:
     value = operating_threshold(y[mask], pooled[mask])
     if value is None:
         return None
-    return {"value": value, "method": f"maximises F1 on {int(mask.sum())} held-out predictions ({est['protocol']})"}
+    measured = operating_point(y[mask], pooled[mask], value, None if groups is None else groups[mask])
+    return {"value": value, "method": f"maximises F1 on {int(mask.sum())} held-out predictions ({est['protocol']})",
+            "operating_point": measured | {"measured_on": f"the {int(mask.sum())} out-of-fold predictions the "
+                                                          "threshold was chosen on (slightly optimistic)"}}
 
 
 def public_estimate(est: dict | None) -> dict | None:
