@@ -1,18 +1,102 @@
-"""Missing-documentation hints: plain-words advice a provider can act on before
-submitting, from the request's own signals and `features/hints.toml`."""
+"""Missing-documentation hints and the service's checklist: plain-words advice a provider can
+act on before submitting, from the request's own signals and `features/hints.toml`.
+
+A hint (`[[hint]]`) is advice shown when its conditions hold. A checklist line (`[[check]]`)
+is something the guideline expects for the service: every request of that service shows it,
+found (quoting the text that shows it) or missing (its advice joins the hints), so that an
+answer is always given, "nothing missing found" included.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import condition, load_taxonomy, load_toml
+from imr_ml.signals import SignalValues, extract_signals
+
+Conditions = tuple[tuple[str, Callable[[object], bool]], ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One checklist line: where it applies, what finds it, and what to add when missing."""
+
+    when: Conditions
+    found: Conditions
+    says: re.Pattern | None
+    line: str
+    missing: str
 
 
 @lru_cache(maxsize=4)
 def load_hints(path: str | None = None) -> tuple[dict, ...]:
-    return tuple(load_toml("hints.toml", path)["hint"])
+    """The `[[hint]]` tables of `features/hints.toml` (or the user's file), names checked.
+
+    Parameters
+    ----------
+    path : str or None
+        The user's own hints TOML, or None for the shipped one.
+
+    Returns
+    -------
+    tuple of dict
+        The hints, in the file's order.
+    """
+    hints = tuple(load_toml("hints.toml", path).get("hint", ()))
+    for h in hints:
+        _check_names(h["when"], f"hint {h['text'][:40]!r}")
+    return hints
+
+
+@lru_cache(maxsize=4)
+def load_checks(path: str | None = None) -> tuple[Check, ...]:
+    """The `[[check]]` lines of `features/hints.toml` (or the user's file).
+
+    Parameters
+    ----------
+    path : str or None
+        The user's own hints TOML, or None for the shipped one.
+
+    Returns
+    -------
+    tuple of Check
+        In the file's order.
+
+    Raises
+    ------
+    ValueError
+        A line naming no signal, an unknown one, or a `says` that is no regex.
+    """
+    out = []
+    for c in load_toml("hints.toml", path).get("check", ()):
+        where = f"check {c.get('line', '?')!r}"
+        if not c.get("found"):
+            raise ValueError(f"hints.toml: {where} has no `found` condition")
+        _check_names({**c["when"], **c["found"]}, where)
+        try:
+            says = re.compile(c["says"], re.I) if c.get("says") else None
+        except re.error as exc:
+            raise ValueError(f"hints.toml: {where}: `says` is not a regex ({exc})") from None
+        out.append(Check(_conditions(c["when"]), _conditions(c["found"]), says, c["line"], c["missing"]))
+    return tuple(out)
+
+
+def _conditions(table: dict) -> Conditions:
+    return tuple((name, condition(cond)) for name, cond in table.items())
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    return frozenset(extract_signals({"summary": "", "item": ""}))
+
+
+def _check_names(table: dict, where: str) -> None:
+    unknown = sorted(set(table) - _known_names())
+    if unknown:
+        raise ValueError(f"hints.toml: {where} names unknown signal(s) {', '.join(unknown)}")
 
 
 @lru_cache(maxsize=256)
@@ -50,11 +134,57 @@ def hints_for(values: Mapping, path: str | None = None) -> list[str]:
     list of str
         The hints, in the file's order, with their ``{placeholders}`` filled in.
     """
-    out = []
-    for conditions, text in _rules_for(values.get("category"), path):
-        if all(test(values.get(name)) for name, test in conditions):
-            out.append(re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1)), text))
-    return out
+    return [_filled(values, text) for conditions, text in _rules_for(values.get("category"), path)
+            if all(test(values.get(name)) for name, test in conditions)]
+
+
+def missing_documentation(signals: Mapping, row: Mapping, path: str | None = None) -> tuple[list[str], list[dict]]:
+    """The request's checklist and everything it misses.
+
+    Parameters
+    ----------
+    signals : Mapping
+        The request's signals (`imr_ml.signals.extract_signals`), with their evidence.
+    row : Mapping
+        The request (the text the evidence points into).
+    path : str or None
+        The user's own hints TOML, or None for the shipped one.
+
+    Returns
+    -------
+    (list of str, list of dict)
+        The hints (each missing checklist line's advice, then the other hints that apply) and
+        the checklist: ``{"line", "found", "evidence"}`` per line that applies to the service.
+    """
+    values = SignalValues(signals)
+    checklist, missing = [], []
+    for check in load_checks(path):
+        if not all(test(values.get(name)) for name, test in check.when):
+            continue
+        quote = _found(check, signals, row)
+        checklist.append({"line": check.line, "found": quote is not None, "evidence": quote or None})
+        if quote is None:
+            missing.append(_filled(values, check.missing))
+    return missing + hints_for(values, path), checklist
+
+
+def _found(check: Check, signals: Mapping, row: Mapping) -> str | None:
+    """The text that shows a checklist line ("" when a condition holds without text), or None."""
+    for name, test in check.found:
+        signal = signals.get(name)
+        if signal is None or not test(signal.value):
+            continue
+        quotes = [str(row.get(f) or "")[s:e] for f, s, e in signal.evidence]
+        if check.says is not None:
+            quotes = [q for q in quotes if check.says.search(q)]
+            if not quotes:
+                continue
+        return quotes[0] if quotes else ""
+    return None
+
+
+def _filled(values: Mapping, text: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1)), text)
 
 
 def _fill(values: Mapping, name: str) -> str:

@@ -7,11 +7,15 @@ same number as the same facts typed in as a new request.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -22,12 +26,16 @@ from imr_ml.letters import RETRO_RE, iso_date
 from imr_ml.modeling.fitting import fallback_threshold
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
+from imr_ml.modeling.modelio import load_cv_predictions
+from imr_ml.modeling.operating_point import operating_point
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
-from imr_ml.schema import ITEM_SEPARATOR
+from imr_ml.schema import ITEM_SEPARATOR, PRE_DECISION
 from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
-from imr_ml.scoring.hints import hints_for
-from imr_ml.signals import SignalValues, extract_signals
+from imr_ml.scoring.hints import missing_documentation
+from imr_ml.scoring.result import INTERVAL_LEVEL, result_id
+from imr_ml.scoring.wording import FLAG_NAME, category_label, compared, flag_meaning, in_words, verdict
+from imr_ml.signals import extract_signals
 from imr_ml.signals.fields import evidence_signal
 from imr_ml.text.anycase import AnyCase
 
@@ -130,26 +138,32 @@ def explainer(model: Any) -> Explainer:
 
 
 def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
-    """The same model operated at another threshold (`score --threshold`).
+    """The same model flagging at another threshold (`score --threshold`).
 
     Parameters
     ----------
     loaded : LoadedModel
         The model.
     value : float
-        The probability from which a request is called likely overturned.
+        The P from which a request is flagged.
 
     Returns
     -------
     LoadedModel
-        A copy whose manifest records the threshold as set by the user.
+        A copy whose manifest records the threshold as set by the user, with what flagging at
+        it meant on the model's cross-validated predictions when it has them.
     """
-    return replace(loaded, manifest={**loaded.manifest, "threshold": {"value": float(value),
-                                                                      "method": "set by the user"}})
+    cv = load_cv_predictions(loaded)
+    measured = None
+    if cv and cv["y"]:
+        measured = operating_point(cv["y"], cv["p"], float(value), groups=cv["letter"]) | {
+            "measured_on": f"the {len(cv['y'])} out-of-fold predictions of the training cross-validation"}
+    return replace(loaded, manifest={**loaded.manifest, "threshold": {
+        "value": float(value), "method": "set by the user", "operating_point": measured}})
 
 
 def threshold(loaded: LoadedModel) -> float:
-    """The operating threshold recorded at training time (`estimate.choose_threshold`).
+    """The flag's threshold recorded at training time (`estimate.choose_threshold`).
 
     Parameters
     ----------
@@ -165,6 +179,80 @@ def threshold(loaded: LoadedModel) -> float:
     if t is None:
         t = fallback_threshold(float((loaded.manifest.get("data") or {}).get("base_rate") or 0.1))
     return float(t)
+
+
+def model_flag(loaded: LoadedModel) -> dict:
+    """The model's operating point as a flag (`imr_ml.scoring.result.Flag`): its name, cut-off
+    and what it has meant on held-out predictions, as far as that was measured.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        The model.
+
+    Returns
+    -------
+    dict
+        ``name``, ``threshold``, ``threshold_method``, ``measured`` (or None) and ``meaning``.
+    """
+    recorded = loaded.manifest.get("threshold") or {}
+    cut = threshold(loaded)
+    measured = recorded.get("operating_point")
+    if measured and abs(measured["threshold"] - cut) > 1e-12:
+        measured = None  # measured at another cut-off: not this flag's figures
+    return {"name": FLAG_NAME, "threshold": cut,
+            "threshold_method": recorded.get("method") or "twice the base rate",
+            "measured": measured, "meaning": flag_meaning(measured, cut)}
+
+
+def model_name(manifest: dict) -> str:
+    """The model as a printed record names it: its kind, what it learnt from, imr-ml's version.
+
+    Parameters
+    ----------
+    manifest : dict
+        The model's manifest.
+
+    Returns
+    -------
+    str
+        E.g. "imr-ml built-in model (imr-ml 0.1.0)" or "imr-ml model trained on 1217 letters,
+        2025-01-31 (imr-ml 0.1.0)".
+    """
+    data = manifest.get("data") or {}
+    kind = manifest.get("kind") or "imr-ml model"
+    if data.get("n_letters"):
+        made = time.strftime("%Y-%m-%d", time.gmtime(manifest["created_unix"])) if manifest.get("created_unix") else ""
+        kind += f" trained on {data['n_letters']} letters" + (f", {made}" if made else "")
+    return f"{kind} (imr-ml {manifest.get('imr_ml_version') or '?'})"
+
+
+def _model_key(manifest: dict) -> str:
+    """What identifies a model in a record id: its kind, version and training data (the
+    built-in model's creation time is when it was loaded, so it is left out)."""
+    data = manifest.get("data") or {}
+    return json.dumps([manifest.get("kind"), manifest.get("imr_ml_version"), data.get("fingerprint_sha256"),
+                       manifest.get("created_unix") if data.get("n_letters") else None])
+
+
+def record_id(model_key: str, row: dict) -> str:
+    """The id of a scored request as a record: the same inputs scored by the same model get the
+    same id, so a printout and a JSON result can be matched.
+
+    Parameters
+    ----------
+    model_key : str
+        The model's identity (`_model_key`).
+    row : dict
+        The request.
+
+    Returns
+    -------
+    str
+        12 hex digits.
+    """
+    inputs = json.dumps({k: row.get(k) for k in PRE_DECISION}, sort_keys=True, default=str)
+    return hashlib.sha256((model_key + inputs).encode()).hexdigest()[:12]
 
 
 def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -237,17 +325,17 @@ def _score_in_worker(rows: list[dict]) -> list[dict]:
     return _score_batch(_SCORER["loaded"], rows, _SCORER["top"])
 
 
-Z90 = 1.6448536269514722  # standard normal quantile of a two-sided 90% interval
+Z_INTERVAL = NormalDist().inv_cdf(0.5 + INTERVAL_LEVEL / 2)  # standard normal quantile of the interval
 
 
 def _scored(loaded: LoadedModel, rows: list[dict]):
-    """Everything a batch's results are made of: (explainer, Z, log-odds, P, 90% interval)."""
+    """Everything a batch's results are made of: (explainer, Z, log-odds, P, interval bounds)."""
     ex = explainer(loaded.model)
     model = ex.model
     Z = model.features(to_frame(rows))
     logits = model.logits(Z)
     sd = model.logit_sd(Z)
-    bounds = np.sort(model.calibrate(np.stack([logits - Z90 * sd, logits + Z90 * sd])), axis=0)
+    bounds = np.sort(model.calibrate(np.stack([logits - Z_INTERVAL * sd, logits + Z_INTERVAL * sd])), axis=0)
     return ex, Z, logits, model.calibrate(logits), bounds
 
 
@@ -267,40 +355,47 @@ def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict)
 
 def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
     ex, Z, logits, p, bounds = _scored(loaded, rows)
-    cut = threshold(loaded)
+    flag, name, key = model_flag(loaded), model_name(loaded.manifest), _model_key(loaded.manifest)
     ranges = model_ranges(loaded.manifest)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
         signals = extract_signals(row)
         category = signals["category"].value
-        result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
-                  "category": category, "warnings": range_warnings(row, category, ranges)}
-        if "id" in row:
-            result["id"] = row["id"]
+        hints, checklist = missing_documentation(signals, row)
+        result = {"record_id": record_id(key, row), "model": name, "id": result_id(row),
+                  "letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
+                  "category": category, "category_label": category_label(category), "abstained": False,
+                  "reason": None, **_unscored(), "flag": flag, "hints": hints, "checklist": checklist,
+                  "warnings": range_warnings(row, category, ranges)}
         reason = abstain_reason(row, signals)
         if reason:
-            out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,
-                                 "reasons": [], "hints": []})
+            out.append(result | {"abstained": True, "reason": reason})
             continue
+        result |= _numbers(float(p[i]), (float(bounds[0, i]), float(bounds[1, i])), category, flag)
         explained = _explained(ex, Z, i, logits[i], row, signals)
-        pi = float(p[i])
-        result |= {
-            "abstained": False,
-            "p_overturned": round(pi, 4),
-            "interval": [round(float(bounds[0, i]), 4), round(float(bounds[1, i]), 4)],
-            "relative_risk": round(pi / category_rate(category), 3),
-            "category_rate": round(category_rate(category), 4),
-            "decision": "overturned" if pi >= cut else "upheld",
-            "threshold": round(cut, 4),
-            **explained,
-            "reasons": explained["contributions"][:top],
-            "hints": hints_for(SignalValues(signals)),
-        }
+        result |= explained | {"reasons": explained["contributions"][:top]}
         if "label" in row and row.get("label") is not None:
             result["actual"] = "overturned" if row["label"] else "upheld"
         out.append(result)
     return out
+
+
+def _unscored() -> dict:
+    """The numbers of a result, as an abstained one has them: none."""
+    return {"p_overturned": None, "interval": None, "interval_level": INTERVAL_LEVEL, "chance": None,
+            "category_rate": None, "relative_risk": None, "compared": None, "verdict": None, "flagged": None,
+            "logit": None, "baseline": None, "contributions": [], "reasons": []}
+
+
+def _numbers(p: float, bounds: tuple[float, float], category: str, flag: dict) -> dict:
+    """P, its interval, and the words that go with them: the verdict (by P against 0.5), the
+    flag (P against the operating threshold), P in words and against the service's usual rate."""
+    rate = category_rate(category)
+    return {"p_overturned": round(p, 4), "interval": [round(bounds[0], 4), round(bounds[1], 4)],
+            "chance": in_words(p), "category_rate": round(rate, 4), "relative_risk": round(p / rate, 3),
+            "compared": compared(p, rate, category_label(category)), "verdict": verdict(p),
+            "flagged": p >= flag["threshold"]}
 
 
 def grouped_contributions(result: dict) -> dict:
