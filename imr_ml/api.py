@@ -8,13 +8,15 @@ from typing import Any
 import pandas as pd
 
 from imr_ml.modeling.modelio import load_model_dir
-from imr_ml.reporting.explain import EXPLAINED_REASONS
-from imr_ml.scoring.score import grouped_contributions, request_row, score_rows, threshold
+from imr_ml.reporting.explain import explain_rows
+from imr_ml.scoring.score import request_row, score_rows, threshold
 
 
 class Model:
     """A loaded model. `score` and `explain` take one request (a dict with at least
-    `summary` and `item`), a list of them, or a DataFrame (then they return one)."""
+    `summary` and `item`), a list of them, or a DataFrame (then they return one). Each result
+    is an `imr_ml.scoring.result.ScoreResult` (`explain`: an `ExplainResult`), the shape every
+    output of imr-ml has."""
 
     def __init__(self, loaded) -> None:
         self._loaded = loaded
@@ -26,20 +28,21 @@ class Model:
 
     @property
     def threshold(self) -> float:
-        """The P from which the model calls a request likely overturned."""
+        """The P from which the model flags a request "better chance than most" (not a verdict:
+        "likely overturned" needs P >= 0.5)."""
         return threshold(self._loaded)
 
     def score(self, requests: Any, top: int = 5):
-        """P(overturned), interval, decision, reasons, hints and warnings per request."""
+        """P(overturned) in numbers and words, interval, verdict, flag, reasons, checklist,
+        hints and warnings per request."""
         rows, frame = _rows(requests)
         return _shaped(list(score_rows(self._loaded, rows, top=top)), frame)
 
     def explain(self, requests: Any):
-        """`score` with every contribution grouped (guideline rules, signals, fields, ...)."""
+        """`score` with the inputs, every contribution grouped (guideline rules, signals,
+        fields, ...) and the waterfall from the baseline to P, as `imr-ml explain` gives them."""
         rows, frame = _rows(requests)
-        results = [r | {"explanation": grouped_contributions(r)}
-                   for r in score_rows(self._loaded, rows, top=EXPLAINED_REASONS)]
-        return _shaped(results, frame)
+        return _shaped(explain_rows(self._loaded, rows), frame)
 
 
 def load_model(path: str = "builtin") -> Model:
@@ -55,6 +58,7 @@ def _rows(requests: Any) -> tuple[list[dict], bool]:
     records = requests.to_dict("records") if frame else [requests] if isinstance(requests, dict) else list(requests)
     rows = []
     for rec in records:
+        rec = {k: None if isinstance(v, float) and v != v else v for k, v in rec.items()}  # a frame's blanks are NaN
         row = request_row(rec.get("summary") or "", rec.get("item") or "", rec.get("claims_admin_guideline"),
                           rec.get("date_of_injury"), rec.get("ur_denial_date"), rec.get("other_items") or (),
                           rec.get("ur_decision"), rec.get("ur_reason"))

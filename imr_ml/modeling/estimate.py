@@ -151,10 +151,27 @@ def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dic
     pooled = (est or {}).get("_pooled_predictions", {}).get("model")
     if pooled is None:
         return None
-    idx = np.flatnonzero(~np.isnan(pooled)).tolist()
-    return {"y": [int(y[i]) for i in idx], "p": [round(float(pooled[i]), 5) for i in idx],
+    idx = np.flatnonzero(~np.isnan(pooled))
+    return {"y": [int(y[i]) for i in idx], "p": as_saved(pooled[idx]).tolist(),
             "category": [categorize(rows[i].get("item") or "") for i in idx],
             "letter": [letter_hash(rows[i]["letter_id"]) for i in idx]}
+
+
+def as_saved(p: np.ndarray) -> np.ndarray:
+    """Out-of-fold predictions as `cv_predictions.json` keeps them (5 decimals), so that a
+    threshold chosen on them flags the same items in the manifest and in the report.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Predictions (NaN where an item has none).
+
+    Returns
+    -------
+    numpy.ndarray
+        Each rounded as Python's `round(x, 5)` rounds it.
+    """
+    return np.array([v if v != v else round(float(v), 5) for v in p], dtype=float)
 
 
 def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None = None) -> dict | None:
@@ -181,10 +198,11 @@ def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None 
     if pooled is None or est is None:
         return None
     mask = ~np.isnan(pooled)
-    value = operating_threshold(y[mask], pooled[mask])
+    saved = as_saved(pooled[mask])
+    value = operating_threshold(y[mask], saved)
     if value is None:
         return None
-    measured = operating_point(y[mask], pooled[mask], value, None if groups is None else groups[mask])
+    measured = operating_point(y[mask], saved, value, None if groups is None else groups[mask])
     return {"value": value, "method": f"maximises F1 on {int(mask.sum())} held-out predictions ({est['protocol']})",
             "operating_point": measured | {"measured_on": f"the {int(mask.sum())} out-of-fold predictions the "
                                                           "threshold was chosen on (slightly optimistic)"}}

@@ -172,7 +172,7 @@ def highlighted(text: str, field: str, steps: list[dict]) -> list[dict]:
     list of dict
         ``{"text", "n", "direction"}`` pieces that join back into `text` (``n`` None: plain).
     """
-    marks = sorted((*_word_span(text, e["start"], e["end"]), order, s["n"], s["direction"])
+    marks = sorted((*word_span(text, e["start"], e["end"]), order, s["n"], s["direction"])
                    for order, s in enumerate(steps) if s["kind"] == "step"
                    for e in s["evidence"] if e["field"] == field)
     chosen: list[tuple[int, int, int, str]] = []
@@ -190,8 +190,23 @@ def highlighted(text: str, field: str, steps: list[dict]) -> list[dict]:
     return pieces
 
 
-def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span widened to whole words, so a highlight never cuts a word in two."""
+def word_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span widened to whole words, so a highlight never cuts a word in two.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    start : int
+        The span's start.
+    end : int
+        Its end.
+
+    Returns
+    -------
+    (int, int)
+        The widened span.
+    """
     while start > 0 and text[start - 1].isalnum():
         start -= 1
     while end < len(text) and text[end].isalnum():

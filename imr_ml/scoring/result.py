@@ -8,8 +8,6 @@ upheld" only when P < 0.5 (`imr_ml.scoring.wording`); the model's operating poin
 verdict but a flag (`flagged`, `flag`) with what it has meant on held-out predictions.
 """
 
-from __future__ import annotations
-
 from typing import Literal, NotRequired
 
 # typing_extensions' TypedDict, not typing's: pydantic (the web API's schema) needs it before Python 3.12
