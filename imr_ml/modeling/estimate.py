@@ -202,7 +202,9 @@ def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None 
     value = operating_threshold(y[mask], saved)
     if value is None:
         return None
-    measured = operating_point(y[mask], saved, value, None if groups is None else groups[mask])
+    # measured as `cv_predictions.json` will reproduce it: the saved predictions, letters by their hash
+    letters = None if groups is None else [letter_hash(str(g)) for g in groups[mask]]
+    measured = operating_point(y[mask], saved, value, letters)
     return {"value": value, "method": f"maximises F1 on {int(mask.sum())} held-out predictions ({est['protocol']})",
             "operating_point": measured | {"measured_on": f"the {int(mask.sum())} out-of-fold predictions the "
                                                           "threshold was chosen on (slightly optimistic)"}}
