@@ -151,8 +151,8 @@ def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dic
     pooled = (est or {}).get("_pooled_predictions", {}).get("model")
     if pooled is None:
         return None
-    idx = np.flatnonzero(~np.isnan(pooled))
-    return {"y": [int(y[i]) for i in idx], "p": as_saved(pooled[idx]).tolist(),
+    idx = np.flatnonzero(~np.isnan(pooled)).tolist()
+    return {"y": [int(y[i]) for i in idx], "p": as_saved(pooled[~np.isnan(pooled)]).tolist(),
             "category": [categorize(rows[i].get("item") or "") for i in idx],
             "letter": [letter_hash(rows[i]["letter_id"]) for i in idx]}
 

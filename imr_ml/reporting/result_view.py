@@ -99,7 +99,7 @@ def waterfall(result: dict, calibrate: Callable, shown: int = SHOWN) -> list[dic
         `imr_ml.scoring.result.Step` rows: the start, the steps, the end.
     """
     contribs = sorted(result["contributions"], key=lambda c: -abs(c["contribution"]))
-    steps = [("step", i + 1, c["label"], c["contribution"], c["evidence"]) for i, c in enumerate(contribs[:shown])]
+    steps: list[tuple[str, int | None, str, float, list]] = [("step", i + 1, c["label"], c["contribution"], c["evidence"]) for i, c in enumerate(contribs[:shown])]
     rest = contribs[shown:]
     if rest:
         steps.append(("rest", None, f"{len(rest)} smaller finding{'s' if len(rest) > 1 else ''} together",
@@ -179,7 +179,8 @@ def highlighted(text: str, field: str, steps: list[dict]) -> list[dict]:
     for start, end, _, n, direction in sorted(marks, key=lambda m: m[2]):  # larger steps claim text first
         if end > start and all(end <= a or start >= b for a, b, *_ in chosen):
             chosen.append((start, end, n, direction))
-    pieces, pos = [], 0
+    pieces: list[dict] = []
+    pos = 0
     for start, end, n, direction in sorted(chosen):
         if start > pos:
             pieces.append({"text": text[pos:start], "n": None, "direction": None})

@@ -22,7 +22,21 @@ Conditions = tuple[tuple[str, Callable[[object], bool]], ...]
 
 @dataclass(frozen=True)
 class Check:
-    """One checklist line: where it applies, what finds it, and what to add when missing."""
+    """One checklist line: where it applies, what finds it, and what to add when missing.
+
+    Parameters
+    ----------
+    when : tuple
+        (signal name, predicate) pairs that must all hold for the line to apply.
+    found : tuple
+        (signal name, predicate) pairs of which one must hold for the line to be found.
+    says : re.Pattern or None
+        What the evidence of that signal must also say.
+    line : str
+        The line as the checklist shows it.
+    missing : str
+        What to add when it is not found (with {placeholders}).
+    """
 
     when: Conditions
     found: Conditions
@@ -138,12 +152,12 @@ def hints_for(values: Mapping, path: str | None = None) -> list[str]:
             if all(test(values.get(name)) for name, test in conditions)]
 
 
-def missing_documentation(signals: Mapping, row: Mapping, path: str | None = None) -> tuple[list[str], list[dict]]:
+def missing_documentation(signals: dict, row: Mapping, path: str | None = None) -> tuple[list[str], list[dict]]:
     """The request's checklist and everything it misses.
 
     Parameters
     ----------
-    signals : Mapping
+    signals : dict
         The request's signals (`imr_ml.signals.extract_signals`), with their evidence.
     row : Mapping
         The request (the text the evidence points into).

@@ -46,7 +46,13 @@ def pct(p: float | None) -> str:
 
 
 def level_text() -> str:
-    """The interval level as every output writes it ("90%")."""
+    """The interval level as every output writes it.
+
+    Returns
+    -------
+    str
+        ``"90%"``: `imr_ml.scoring.result.INTERVAL_LEVEL` as a percentage.
+    """
     return pct(INTERVAL_LEVEL)
 
 
