@@ -99,7 +99,8 @@ def waterfall(result: dict, calibrate: Callable, shown: int = SHOWN) -> list[dic
         `imr_ml.scoring.result.Step` rows: the start, the steps, the end.
     """
     contribs = sorted(result["contributions"], key=lambda c: -abs(c["contribution"]))
-    steps: list[tuple[str, int | None, str, float, list]] = [("step", i + 1, c["label"], c["contribution"], c["evidence"]) for i, c in enumerate(contribs[:shown])]
+    steps: list[tuple[str, int | None, str, float, list]] = [
+        ("step", i + 1, c["label"], c["contribution"], c["evidence"]) for i, c in enumerate(contribs[:shown])]
     rest = contribs[shown:]
     if rest:
         steps.append(("rest", None, f"{len(rest)} smaller finding{'s' if len(rest) > 1 else ''} together",
