@@ -55,7 +55,7 @@ def builtin_on_letters(rows: list[dict]) -> list[dict]:
     from imr_ml.modeling.data import canonical_rows, labels, letter_groups, letter_hash
     from imr_ml.modeling.modelio import load_model_dir
     from imr_ml.modeling.operating_point import operating_points
-    from imr_ml.scoring.score import threshold
+    from imr_ml.scoring.operating import threshold
 
     rows = canonical_rows(rows)
     loaded = load_model_dir("builtin")

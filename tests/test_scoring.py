@@ -141,7 +141,7 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
 
 
 def test_threshold_comes_from_the_manifest(demo_model):
-    from imr_ml.scoring.score import threshold
+    from imr_ml.scoring.operating import threshold
 
     loaded = load_model_dir(demo_model[0])
     assert threshold(loaded) == loaded.manifest["threshold"]["value"] != 0.5

@@ -31,7 +31,7 @@ def explain_rows(loaded, rows: list[dict], progress: Callable | None = None) -> 
     list of dict
         One explained result per row, in order.
     """
-    calibrate = explainer(loaded.model).model.calibrate
+    calibrate = explainer(loaded).model.calibrate
     out = []
     for row, scored in zip(rows, score_rows(loaded, rows, top=EXPLAINED_REASONS, progress=progress)):
         inputs = {k: None if isinstance(v, float) and v != v else v for k in PRE_DECISION for v in [row.get(k)]}

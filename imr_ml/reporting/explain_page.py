@@ -26,13 +26,16 @@ def ordered(results: list[dict]) -> list[dict]:
     return sorted(results, key=lambda r: (r.get("abstained", False), -(r.get("p_overturned") or 0)))
 
 
-def explanation_html(results: list[dict], when: str | None = None) -> str:
+def explanation_html(results: list[dict], given: int | None = None, when: str | None = None) -> str:
     """The whole page for one or several explained (or abstained) requests.
 
     Parameters
     ----------
     results : list of dict
         `imr_ml.reporting.explain.explain_rows` results.
+    given : int or None
+        How many requests were asked for, when more than the results: the page says which
+        it shows.
     when : str or None
         When they were scored, as the record states it (default: now).
 
@@ -43,4 +46,5 @@ def explanation_html(results: list[dict], when: str | None = None) -> str:
     """
     page = environment().get_template("explain.html")
     return page.render(results=[(f"item-{i + 1}", r) for i, r in enumerate(ordered(results))],
+                       given=given if given and given > len(results) else None,
                        when=when or scored_at(), css=STYLESHEET.read_text(encoding="utf-8"))

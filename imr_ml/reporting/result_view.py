@@ -216,6 +216,23 @@ def word_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def title(result: dict) -> str:
+    """A request as a heading names it: its id (--id-col's value, an upload's row) and its item.
+
+    Parameters
+    ----------
+    result : dict
+        A scored result.
+
+    Returns
+    -------
+    str
+        ``"C001: MRI right shoulder"``, or the item alone.
+    """
+    item = result.get("item") or "(no item)"
+    return f"{result['id']}: {item}" if result.get("id") not in (None, "") else item
+
+
 def scored_at() -> str:
     """When a page was made, as a printed record dates it (local time with its zone)."""
     return time.strftime("%Y-%m-%d %H:%M %Z")
@@ -234,12 +251,12 @@ def environment(*more: Path) -> Environment:
     -------
     jinja2.Environment
         With filters ``pct``, ``in_words``, ``signed`` and globals ``bars``, ``highlighted``,
-        ``words`` (`imr_ml.scoring.wording`), ``level``, ``input_labels``, ``input_text`` and
-        ``what_to_add``.
+        ``words`` (`imr_ml.scoring.wording`), ``level``, ``input_labels``, ``input_text``,
+        ``what_to_add`` and ``title``.
     """
     env = Environment(loader=ChoiceLoader([FileSystemLoader([*more, TEMPLATES])]),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters.update(pct=wording.pct, in_words=wording.in_words, signed=lambda v: f"{v:+.2f}")
     env.globals.update(bars=bars, highlighted=highlighted, words=wording, level=wording.pct(INTERVAL_LEVEL),
-                       input_labels=INPUT_LABELS, input_text=input_text, what_to_add=what_to_add)
+                       input_labels=INPUT_LABELS, input_text=input_text, what_to_add=what_to_add, title=title)
     return env

@@ -4,7 +4,9 @@ act on before submitting, from the request's own signals and `features/hints.tom
 A hint (`[[hint]]`) is advice shown when its conditions hold. A checklist line (`[[check]]`)
 is something the guideline expects for the service: every request of that service shows it,
 found (quoting the text that shows it) or missing (its advice joins the hints), so that an
-answer is always given, "nothing missing found" included.
+answer is always given, "nothing missing found" included. The file's shape is checked when
+it loads (`imr_ml.knowledge.schema`), the signals it names against the request's
+(`imr_ml.signals.check.check_hints`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import condition, load_taxonomy, load_toml
-from imr_ml.signals import SignalValues, extract_signals
+from imr_ml.signals import SignalValues
 
 Conditions = tuple[tuple[str, Callable[[object], bool]], ...]
 
@@ -47,70 +49,41 @@ class Check:
 
 @lru_cache(maxsize=4)
 def load_hints(path: str | None = None) -> tuple[dict, ...]:
-    """The `[[hint]]` tables of `features/hints.toml` (or the user's file), names checked.
+    """The `[[hint]]` tables of `features/hints.toml` (or the model's or user's file).
 
     Parameters
     ----------
     path : str or None
-        The user's own hints TOML, or None for the shipped one.
+        The hints TOML, or None for the shipped one.
 
     Returns
     -------
     tuple of dict
         The hints, in the file's order.
     """
-    hints = tuple(load_toml("hints.toml", path).get("hint", ()))
-    for h in hints:
-        _check_names(h["when"], f"hint {h['text'][:40]!r}")
-    return hints
+    return tuple(load_toml("hints.toml", path).get("hint", ()))
 
 
 @lru_cache(maxsize=4)
 def load_checks(path: str | None = None) -> tuple[Check, ...]:
-    """The `[[check]]` lines of `features/hints.toml` (or the user's file).
+    """The `[[check]]` lines of `features/hints.toml` (or the model's or user's file).
 
     Parameters
     ----------
     path : str or None
-        The user's own hints TOML, or None for the shipped one.
+        The hints TOML, or None for the shipped one.
 
     Returns
     -------
     tuple of Check
         In the file's order.
-
-    Raises
-    ------
-    ValueError
-        A line naming no signal, an unknown one, or a `says` that is no regex.
     """
-    out = []
-    for c in load_toml("hints.toml", path).get("check", ()):
-        where = f"check {c.get('line', '?')!r}"
-        if not c.get("found"):
-            raise ValueError(f"hints.toml: {where} has no `found` condition")
-        _check_names({**c["when"], **c["found"]}, where)
-        try:
-            says = re.compile(c["says"], re.I) if c.get("says") else None
-        except re.error as exc:
-            raise ValueError(f"hints.toml: {where}: `says` is not a regex ({exc})") from None
-        out.append(Check(_conditions(c["when"]), _conditions(c["found"]), says, c["line"], c["missing"]))
-    return tuple(out)
+    def conditions(table: dict) -> Conditions:
+        return tuple((name, condition(cond)) for name, cond in table.items())
 
-
-def _conditions(table: dict) -> Conditions:
-    return tuple((name, condition(cond)) for name, cond in table.items())
-
-
-@lru_cache(maxsize=1)
-def _known_names() -> frozenset[str]:
-    return frozenset(extract_signals({"summary": "", "item": ""}))
-
-
-def _check_names(table: dict, where: str) -> None:
-    unknown = sorted(set(table) - _known_names())
-    if unknown:
-        raise ValueError(f"hints.toml: {where} names unknown signal(s) {', '.join(unknown)}")
+    return tuple(Check(conditions(c["when"]), conditions(c["found"]), re.compile(c["says"], re.I) if c.get("says")
+                       else None, c["line"], c["missing"])
+                 for c in load_toml("hints.toml", path).get("check", ()))
 
 
 @lru_cache(maxsize=256)
@@ -132,7 +105,7 @@ def _labels(taxonomy: str | None = None) -> dict[str, str]:
     return {c.name: c.label.lower() for c in load_taxonomy(taxonomy)}
 
 
-def hints_for(values: Mapping, path: str | None = None) -> list[str]:
+def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = None) -> list[str]:
     """The missing-documentation hints whose conditions all hold for a request.
 
     Parameters
@@ -141,18 +114,21 @@ def hints_for(values: Mapping, path: str | None = None) -> list[str]:
         Signal names (and ``category``) to the request's values; a signal it lacks counts as
         not fired / zero.
     path : str or None
-        The user's own hints TOML, or None for the shipped `features/hints.toml`.
+        The model's or user's hints TOML, or None for the shipped `features/hints.toml`.
+    taxonomy : str or None
+        The taxonomy TOML whose labels fill ``{category_label}`` (None: the shipped one).
 
     Returns
     -------
     list of str
         The hints, in the file's order, with their ``{placeholders}`` filled in.
     """
-    return [_filled(values, text) for conditions, text in _rules_for(values.get("category"), path)
+    return [_filled(values, text, taxonomy) for conditions, text in _rules_for(values.get("category"), path)
             if all(test(values.get(name)) for name, test in conditions)]
 
 
-def missing_documentation(signals: dict, row: Mapping, path: str | None = None) -> tuple[list[str], list[dict]]:
+def missing_documentation(signals: dict, row: Mapping, path: str | None = None,
+                          taxonomy: str | None = None) -> tuple[list[str], list[dict]]:
     """The request's checklist and everything it misses.
 
     Parameters
@@ -162,7 +138,9 @@ def missing_documentation(signals: dict, row: Mapping, path: str | None = None) 
     row : Mapping
         The request (the text the evidence points into).
     path : str or None
-        The user's own hints TOML, or None for the shipped one.
+        The model's or user's hints TOML, or None for the shipped one.
+    taxonomy : str or None
+        The taxonomy TOML whose labels fill ``{category_label}`` (None: the shipped one).
 
     Returns
     -------
@@ -178,8 +156,8 @@ def missing_documentation(signals: dict, row: Mapping, path: str | None = None) 
         quote = _found(check, signals, row)
         checklist.append({"line": check.line, "found": quote is not None, "evidence": quote or None})
         if quote is None:
-            missing.append(_filled(values, check.missing))
-    return missing + hints_for(values, path), checklist
+            missing.append(_filled(values, check.missing, taxonomy))
+    return missing + hints_for(values, path, taxonomy), checklist
 
 
 def _found(check: Check, signals: Mapping, row: Mapping) -> str | None:
@@ -197,13 +175,13 @@ def _found(check: Check, signals: Mapping, row: Mapping) -> str | None:
     return None
 
 
-def _filled(values: Mapping, text: str) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1)), text)
+def _filled(values: Mapping, text: str, taxonomy: str | None) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1), taxonomy), text)
 
 
-def _fill(values: Mapping, name: str) -> str:
+def _fill(values: Mapping, name: str, taxonomy: str | None) -> str:
     if name == "category_label":
-        return _labels().get(str(values.get("category")), "treatment")
+        return _labels(taxonomy).get(str(values.get("category")), "treatment")
     v = values.get(name)
     if v is None and name not in values:
         return "?"

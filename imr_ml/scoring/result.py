@@ -45,8 +45,9 @@ class Baseline(TypedDict):
     what: str
 
 
-class RangeWarning(TypedDict):
-    """A way the request lies outside what the model was trained on."""
+class ResultWarning(TypedDict):
+    """Why the result may mislead: dates in an unlikely order (injury_after_denial,
+    future_date), a request unlike the training letters (unseen_category, ...)."""
 
     kind: str
     message: str
@@ -94,7 +95,7 @@ class ScoreResult(TypedDict):
 
     record_id: str
     model: str
-    id: str
+    id: str | None
     letter_id: str | None
     item_index: int | None
     item: str | None
@@ -118,7 +119,7 @@ class ScoreResult(TypedDict):
     reasons: list[Contribution]
     hints: list[str]
     checklist: list[CheckLine]
-    warnings: list[RangeWarning]
+    warnings: list[ResultWarning]
     actual: NotRequired[Literal["overturned", "upheld"]]
 
 

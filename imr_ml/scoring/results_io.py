@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import typing
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import IO
 
 import pandas as pd
 
+from imr_ml.scoring.result import ExplainResult, result_id
 from imr_ml.scoring.wording import VERDICT_WORDS
 from imr_ml.textio import atomic_path
 
@@ -37,7 +39,7 @@ def _measured(r: dict, what: str):
 # in the spreadsheet's order: (columns, their values). A field left out of a spreadsheet says
 # why instead; tests/test_result_schema.py fails when a field of the result is in neither.
 FLAT: dict[str, tuple[tuple[str, ...], Callable[[dict], tuple]]] = {
-    "id": _same("id"), "item": _same("item"), "category": _same("category"),
+    "id": (("id",), lambda r: (result_id(r),)), "item": _same("item"), "category": _same("category"),
     "p_overturned": _same("p_overturned"), "chance": _same("chance"),
     "interval": (("interval_low", "interval_high"), lambda r: tuple(r.get("interval") or (None, None))),
     "interval_level": _same("interval_level"), "verdict": _same("verdict"), "flagged": _same("flagged"),
@@ -60,6 +62,9 @@ FLAT: dict[str, tuple[tuple[str, ...], Callable[[dict], tuple]]] = {
 NOT_FLAT = {"contributions": "every feature's contribution with its evidence: JSON lines only (reason_1-3 are the "
                              "largest)"}
 FLAT_COLUMNS = tuple(c for columns, _ in FLAT.values() for c in columns)
+# Names a result already uses: an id column of the same name would shadow one (letter_id may
+# be the id: a result's letter_id is the input's).
+RESULT_NAMES = (frozenset(FLAT_COLUMNS) | frozenset(typing.get_type_hints(ExplainResult))) - {"id", "letter_id"}
 
 
 def spreadsheet_safe(v):
@@ -81,7 +86,63 @@ def spreadsheet_safe(v):
     return v
 
 
-def flat_result(r: dict) -> dict:
+def check_id_name(name: str | None, option: str = "--id-col") -> None:
+    """Refuse an id column named like a field of the results, which it would shadow.
+
+    Parameters
+    ----------
+    name : str or None
+        The input's id column.
+    option : str
+        How the user gave it, for the message.
+
+    Raises
+    ------
+    ValueError
+        One line naming the clash.
+    """
+    if name in RESULT_NAMES:
+        raise ValueError(f"{option} {name!r} is also the name of a result field; rename that column in the input")
+
+
+def named_id(r: dict, id_name: str | None) -> dict:
+    """A result with its id under the input's own column name (first), as JSON outputs
+    give it back.
+
+    Parameters
+    ----------
+    r : dict
+        A scored result.
+    id_name : str or None
+        The input's id column (None: the result as it is).
+
+    Returns
+    -------
+    dict
+        ``{id_name: id, ...the rest}``.
+    """
+    if not id_name or "id" not in r:
+        return r
+    return {id_name: r["id"], **{k: v for k, v in r.items() if k != "id"}}
+
+
+def flat_columns(id_name: str | None = None) -> list[str]:
+    """The flat columns of results, the first named after the input's id column.
+
+    Parameters
+    ----------
+    id_name : str or None
+        The input's id column (None: ``id``).
+
+    Returns
+    -------
+    list of str
+        ``FLAT_COLUMNS`` with its first renamed.
+    """
+    return [id_name or "id", *FLAT_COLUMNS[1:]]
+
+
+def flat_result(r: dict, id_name: str | None = None) -> dict:
     """One spreadsheet row of a result: the one set of flat columns every CSV or Parquet
     of results has (`imr-ml score --out`, the web page's download), from ``FLAT``.
 
@@ -89,52 +150,59 @@ def flat_result(r: dict) -> dict:
     ----------
     r : dict
         A scored result.
+    id_name : str or None
+        The input's id column, the first column's name (None: ``id``).
 
     Returns
     -------
     dict
-        {column: value} for each of ``FLAT_COLUMNS``.
+        {column: value} for each of ``flat_columns(id_name)``.
     """
-    return {c: v for columns, values in FLAT.values() for c, v in zip(columns, values(r), strict=True)}
+    values = [v for columns, row_values in FLAT.values() for v in row_values(r)]
+    return dict(zip(flat_columns(id_name), values, strict=True))
 
 
-def results_csv(results: list[dict]) -> str:
+def results_csv(results: list[dict], id_name: str | None = None) -> str:
     """Results as CSV text, as `imr-ml score --out x.csv` writes them.
 
     Parameters
     ----------
     results : list of dict
         Scored results.
+    id_name : str or None
+        The input's id column, the first column's name (None: ``id``).
 
     Returns
     -------
     str
-        A header of ``FLAT_COLUMNS`` and one row per result.
+        A header of ``flat_columns(id_name)`` and one row per result.
     """
     out = io.StringIO()
-    write = _csv_rows(out)
+    write = _csv_rows(out, id_name)
     for r in results:
         write(r)
     return out.getvalue()
 
 
-def _csv_rows(fh: IO[str]) -> Callable[[dict], object]:
+def _csv_rows(fh: IO[str], id_name: str | None) -> Callable[[dict], object]:
     """Write the header to `fh`; returns `write(result)` for one flat, spreadsheet-safe row."""
-    writer = csv.DictWriter(fh, fieldnames=list(FLAT_COLUMNS))
+    writer = csv.DictWriter(fh, fieldnames=flat_columns(id_name))
     writer.writeheader()
-    return lambda r: writer.writerow({k: spreadsheet_safe(v) for k, v in flat_result(r).items()})
+    return lambda r: writer.writerow({k: spreadsheet_safe(v) for k, v in flat_result(r, id_name).items()})
 
 
 @contextmanager
-def result_writer(path) -> Iterator[Callable[[dict], object]]:
+def result_writer(path, id_name: str | None = None) -> Iterator[Callable[[dict], object]]:
     """Write results to `path` as they come, atomically: a failed batch leaves no
     half-written output.
 
     Parameters
     ----------
     path : str or Path
-        The output; .csv or .parquet get ``FLAT_COLUMNS``, any other suffix JSON lines
-        with every field.
+        The output; .csv or .parquet get ``flat_columns(id_name)``, any other suffix JSON
+        lines with every field.
+    id_name : str or None
+        The input's id column: the id keeps its name in every output (None: ``id``).
 
     Yields
     ------
@@ -145,11 +213,12 @@ def result_writer(path) -> Iterator[Callable[[dict], object]]:
     with atomic_path(path) as tmp:
         if suffix == ".parquet":
             rows: list[dict] = []
-            yield lambda r: rows.append(flat_result(r))
-            pd.DataFrame(rows, columns=list(FLAT_COLUMNS)).to_parquet(tmp, index=False)
+            yield lambda r: rows.append(flat_result(r, id_name))
+            pd.DataFrame(rows, columns=flat_columns(id_name)).to_parquet(tmp, index=False)
             return
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            yield _csv_rows(fh) if suffix == ".csv" else (lambda r: fh.write(json.dumps(r) + "\n"))
+            yield _csv_rows(fh, id_name) if suffix == ".csv" else (
+                lambda r: fh.write(json.dumps(named_id(r, id_name)) + "\n"))
 
 
 def band(p: float) -> str:

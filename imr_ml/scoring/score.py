@@ -7,35 +7,30 @@ same number as the same facts typed in as a new request.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import time
 import weakref
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Generator, Iterable, Iterator
 from functools import lru_cache
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 
+from imr_ml.dates import date_warnings, read_date
 from imr_ml.featurize import feature_groups, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
-from imr_ml.letters import RETRO_RE, iso_date
-from imr_ml.modeling.fitting import fallback_threshold
+from imr_ml.letters import RETRO_RE
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
-from imr_ml.modeling.modelio import load_cv_predictions
-from imr_ml.modeling.operating_point import operating_point
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
-from imr_ml.schema import ITEM_SEPARATOR, PRE_DECISION
-from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
+from imr_ml.schema import ITEM_SEPARATOR
+from imr_ml.scoring.explanation import Explainer, category_rate
 from imr_ml.scoring.hints import missing_documentation
-from imr_ml.scoring.result import INTERVAL_LEVEL, result_id
-from imr_ml.scoring.wording import FLAG_NAME, category_label, compared, flag_meaning, in_words, verdict
+from imr_ml.scoring.operating import model_flag, model_key, model_name, record_id
+from imr_ml.scoring.result import INTERVAL_LEVEL
+from imr_ml.scoring.wording import category_label, compared, in_words, verdict
 from imr_ml.signals import extract_signals
+from imr_ml.signals.check import check_knowledge
 from imr_ml.signals.fields import evidence_signal
 from imr_ml.text.anycase import AnyCase
 
@@ -69,14 +64,14 @@ def abstain_reason(row: dict, signals: dict) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _evidence_source(name: str) -> tuple:
+def _evidence_source(name: str, guidelines: str | None) -> tuple:
     """Where a feature's evidence is found: ("signal", name), ("signals", names) for a
     guideline rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature
     names repeat across rows: worked out once per name."""
     parts = name.split("__")
     group = parts[0]
     if group == "rule":  # a rule's evidence is that of the signals its conditions read
-        rule = next((r for r in load_guidelines().rules if r.name == parts[1]), None)
+        rule = next((r for r in load_guidelines(guidelines).rules if r.name == parts[1]), None)
         return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
     if group == "signal":
         return ("signal", parts[1])
@@ -91,9 +86,9 @@ def _evidence_source(name: str) -> tuple:
     return ()
 
 
-def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
+def _evidence(name: str, row: dict, signals: dict, guidelines: str | None = None) -> list[dict]:
     """The text behind one feature: signal spans, or where a word occurs."""
-    source = _evidence_source(name)
+    source = _evidence_source(name, guidelines)
     spans: list[tuple[str, int, int]] = []
     if not source:
         return []
@@ -119,140 +114,25 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
 _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def explainer(model: Any) -> Explainer:
-    """The additive decomposition of a fitted model, built once per model object.
+def explainer(loaded: LoadedModel) -> Explainer:
+    """The additive decomposition of a fitted model, built once per model object, with the
+    knowledge files the model reads (checked to agree with one another, once).
 
     Parameters
     ----------
-    model : estimator
-        A fitted model (``LoadedModel.model``).
+    loaded : LoadedModel
+        The model.
 
     Returns
     -------
     Explainer
         Around the model's `ScoringModel` adapter.
     """
-    if model not in _EXPLAINERS:
-        _EXPLAINERS[model] = Explainer(scoring_model(model))
-    return _EXPLAINERS[model]
-
-
-def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
-    """The same model flagging at another threshold (`score --threshold`).
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-    value : float
-        The P from which a request is flagged.
-
-    Returns
-    -------
-    LoadedModel
-        A copy whose manifest records the threshold as set by the user, with what flagging at
-        it meant on the model's cross-validated predictions when it has them.
-    """
-    cv = load_cv_predictions(loaded)
-    measured = None
-    if cv and cv["y"]:
-        measured = operating_point(cv["y"], cv["p"], float(value), groups=cv["letter"]) | {
-            "measured_on": f"the {len(cv['y'])} out-of-fold predictions of the training cross-validation"}
-    return replace(loaded, manifest={**loaded.manifest, "threshold": {
-        "value": float(value), "method": "set by the user", "operating_point": measured}})
-
-
-def threshold(loaded: LoadedModel) -> float:
-    """The flag's threshold recorded at training time (`estimate.choose_threshold`).
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-
-    Returns
-    -------
-    float
-        The threshold (twice the base rate, at most 0.5, when none was recorded).
-    """
-    t = (loaded.manifest.get("threshold") or {}).get("value")
-    if t is None:
-        t = fallback_threshold(float((loaded.manifest.get("data") or {}).get("base_rate") or 0.1))
-    return float(t)
-
-
-def model_flag(loaded: LoadedModel) -> dict:
-    """The model's operating point as a flag (`imr_ml.scoring.result.Flag`): its name, cut-off
-    and what it has meant on held-out predictions, as far as that was measured.
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-
-    Returns
-    -------
-    dict
-        ``name``, ``threshold``, ``threshold_method``, ``measured`` (or None) and ``meaning``.
-    """
-    recorded = loaded.manifest.get("threshold") or {}
-    cut = threshold(loaded)
-    measured = recorded.get("operating_point")
-    if measured and abs(measured["threshold"] - cut) > 1e-12:
-        measured = None  # measured at another cut-off: not this flag's figures
-    return {"name": FLAG_NAME, "threshold": cut,
-            "threshold_method": recorded.get("method") or "twice the base rate",
-            "measured": measured, "meaning": flag_meaning(measured, cut)}
-
-
-def model_name(manifest: dict) -> str:
-    """The model as a printed record names it: its kind, what it learnt from, imr-ml's version.
-
-    Parameters
-    ----------
-    manifest : dict
-        The model's manifest.
-
-    Returns
-    -------
-    str
-        E.g. "imr-ml built-in model (imr-ml 0.1.0)" or "imr-ml model trained on 1217 letters,
-        2025-01-31 (imr-ml 0.1.0)".
-    """
-    data = manifest.get("data") or {}
-    kind = manifest.get("kind") or "imr-ml model"
-    if data.get("n_letters"):
-        made = time.strftime("%Y-%m-%d", time.gmtime(manifest["created_unix"])) if manifest.get("created_unix") else ""
-        kind += f" trained on {data['n_letters']} letters" + (f", {made}" if made else "")
-    return f"{kind} (imr-ml {manifest.get('imr_ml_version') or '?'})"
-
-
-def _model_key(manifest: dict) -> str:
-    """What identifies a model in a record id: its kind, version and training data (the
-    built-in model's creation time is when it was loaded, so it is left out)."""
-    data = manifest.get("data") or {}
-    return json.dumps([manifest.get("kind"), manifest.get("imr_ml_version"), data.get("fingerprint_sha256"),
-                       manifest.get("created_unix") if data.get("n_letters") else None])
-
-
-def record_id(model_key: str, row: dict) -> str:
-    """The id of a scored request as a record: the same inputs scored by the same model get the
-    same id, so a printout and a JSON result can be matched.
-
-    Parameters
-    ----------
-    model_key : str
-        The model's identity (`_model_key`).
-    row : dict
-        The request.
-
-    Returns
-    -------
-    str
-        12 hex digits.
-    """
-    inputs = json.dumps({k: row.get(k) for k in PRE_DECISION}, sort_keys=True, default=str)
-    return hashlib.sha256((model_key + inputs).encode()).hexdigest()[:12]
+    found = _EXPLAINERS.get(loaded.model)
+    if found is None or found.knowledge != loaded.knowledge:
+        check_knowledge(loaded.knowledge)
+        found = _EXPLAINERS[loaded.model] = Explainer(scoring_model(loaded.model), loaded.knowledge)
+    return found
 
 
 def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -265,7 +145,7 @@ def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
-               batch: int = BATCH) -> Iterator[dict]:
+               batch: int = BATCH) -> Generator[dict, None, None]:
     """Stream one result per item, in the rows' order, scored in batches.
 
     Parameters
@@ -289,16 +169,20 @@ def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs
         One result per row, in the rows' order.
     """
     batches = _batches(rows, batch)
+    scored: Generator[list[dict], None, None]
     if n_jobs > 1:
         scored = ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
     else:
         scored = (_score_batch(loaded, b, top) for b in batches)
     done = 0
-    for results in scored:
-        yield from results
-        done += len(results)
-        if progress:
-            progress(done)
+    try:
+        for results in scored:
+            yield from results
+            done += len(results)
+            if progress:
+                progress(done)
+    finally:  # closed early (the consumer failed: a full disk): the workers stop now, not at exit
+        scored.close()
 
 
 def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -330,7 +214,7 @@ Z_INTERVAL = NormalDist().inv_cdf(0.5 + INTERVAL_LEVEL / 2)  # standard normal q
 
 def _scored(loaded: LoadedModel, rows: list[dict]):
     """Everything a batch's results are made of: (explainer, Z, log-odds, P, interval bounds)."""
-    ex = explainer(loaded.model)
+    ex = explainer(loaded)
     model = ex.model
     Z = model.features(to_frame(rows))
     logits = model.logits(Z)
@@ -347,32 +231,35 @@ def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict)
         "logit": float(logit),
         "baseline": {"logit": base, "p": ex.baseline_probability(category),
                      "what": ex.baseline_what(category)},
-        "contributions": [{"feature": ex.names[j], "label": feature_label(ex.names[j]), "value": v,
-                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals)}
+        "contributions": [{"feature": ex.names[j], "label": ex.label(j), "value": v,
+                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals, ex.knowledge.guidelines)}
                           for j, v, c in parts],
     }
 
 
 def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
     ex, Z, logits, p, bounds = _scored(loaded, rows)
-    flag, name, key = model_flag(loaded), model_name(loaded.manifest), _model_key(loaded.manifest)
+    knowledge = ex.knowledge
+    flag, name, key = model_flag(loaded), model_name(loaded.manifest), model_key(loaded.manifest)
     ranges = model_ranges(loaded.manifest)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
-        signals = extract_signals(row)
+        signals = extract_signals(row, knowledge.signals, knowledge.taxonomy)
         category = signals["category"].value
-        hints, checklist = missing_documentation(signals, row)
-        result = {"record_id": record_id(key, row), "model": name, "id": result_id(row),
+        hints, checklist = missing_documentation(signals, row, knowledge.hints, knowledge.taxonomy)
+        result = {"record_id": record_id(key, row), "model": name, "id": row.get("id"),
                   "letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
-                  "category": category, "category_label": category_label(category), "abstained": False,
-                  "reason": None, **_unscored(), "flag": flag, "hints": hints, "checklist": checklist,
-                  "warnings": range_warnings(row, category, ranges)}
+                  "category": category, "category_label": category_label(category, knowledge.taxonomy),
+                  "abstained": False, "reason": None, **_unscored(), "flag": flag, "hints": hints,
+                  "checklist": checklist, "warnings": range_warnings(row, category, ranges) + date_warnings(row)}
         reason = abstain_reason(row, signals)
         if reason:
             out.append(result | {"abstained": True, "reason": reason})
             continue
-        result |= _numbers(float(p[i]), (float(bounds[0, i]), float(bounds[1, i])), category, flag)
+        rate = category_rate(category, knowledge.taxonomy)
+        result |= _numbers(float(p[i]), (float(bounds[0, i]), float(bounds[1, i])), rate, result["category_label"],
+                           flag)
         explained = _explained(ex, Z, i, logits[i], row, signals)
         result |= explained | {"reasons": explained["contributions"][:top]}
         if "label" in row and row.get("label") is not None:
@@ -388,14 +275,12 @@ def _unscored() -> dict:
             "logit": None, "baseline": None, "contributions": [], "reasons": []}
 
 
-def _numbers(p: float, bounds: tuple[float, float], category: str, flag: dict) -> dict:
+def _numbers(p: float, bounds: tuple[float, float], rate: float, label: str, flag: dict) -> dict:
     """P, its interval, and the words that go with them: the verdict (by P against 0.5), the
     flag (P against the operating threshold), P in words and against the service's usual rate."""
-    rate = category_rate(category)
     return {"p_overturned": round(p, 4), "interval": [round(bounds[0], 4), round(bounds[1], 4)],
             "chance": in_words(p), "category_rate": round(rate, 4), "relative_risk": round(p / rate, 3),
-            "compared": compared(p, rate, category_label(category)), "verdict": verdict(p),
-            "flagged": p >= flag["threshold"]}
+            "compared": compared(p, rate, label), "verdict": verdict(p), "flagged": p >= flag["threshold"]}
 
 
 def grouped_contributions(result: dict) -> dict:
@@ -438,9 +323,10 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     claims_admin_guideline : str or None
         The guideline the claims administrator cited.
     date_of_injury : str or None
-        Any date format; stored as YYYY-MM-DD.
+        MM/DD/YYYY, M/D/YY, MM-DD-YYYY or YYYY-MM-DD (`imr_ml.dates.read_date`); stored as
+        YYYY-MM-DD.
     ur_denial_date : str or None
-        Any date format; stored as YYYY-MM-DD.
+        As `date_of_injury`.
     other_items : sequence of str
         Other items disputed in the same application.
     ur_decision : str or None
@@ -452,10 +338,13 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     -------
     dict
         A PRE_DECISION row.
-    """
-    def day(v):
-        return (iso_date(v) or v) if v else None
 
+    Raises
+    ------
+    ValueError
+        A UR decision that is neither; `imr_ml.dates.DateError` (a ValueError) for a date
+        that is no date, naming the field and the value.
+    """
     retro = bool(RETRO_RE.search(item or ""))
     summary = " ".join((summary or "").split())
     if ur_decision or ur_reason:
@@ -467,7 +356,8 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
         summary += f" Utilization review {verb} the request" + (f", stating that {reason}." if reason else ".")
     return {"letter_id": "request", "item_index": 0, "summary": summary.strip(),
             "item": " ".join((item or "").split()), "claims_admin_guideline": claims_admin_guideline,
-            "date_of_injury": day(date_of_injury), "ur_denial_date": day(ur_denial_date), "retrospective": retro,
+            "date_of_injury": read_date(date_of_injury, "date_of_injury"),
+            "ur_denial_date": read_date(ur_denial_date, "ur_denial_date"), "retrospective": retro,
             "original_request": None, "authorized_portion": None,
             "other_items": ITEM_SEPARATOR.join(" ".join(o.split()) for o in other_items)}
 

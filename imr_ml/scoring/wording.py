@@ -105,21 +105,23 @@ def verdict(p: float) -> Verdict:
     return "uncertain" if p >= UNCERTAIN_FROM else "likely upheld"
 
 
-@lru_cache(maxsize=64)
-def category_label(category: str) -> str:
+@lru_cache(maxsize=256)
+def category_label(category: str, taxonomy: str | None = None) -> str:
     """The taxonomy's label of a treatment category.
 
     Parameters
     ----------
     category : str
         A category name.
+    taxonomy : str or None
+        The model's taxonomy TOML (None: the shipped one).
 
     Returns
     -------
     str
         Its label ("MRI", "Perioperative service (pre-op, ...)"), or the name in words.
     """
-    return next((c.label for c in load_taxonomy() if c.name == category), category.replace("_", " "))
+    return next((c.label for c in load_taxonomy(taxonomy) if c.name == category), category.replace("_", " "))
 
 
 def service_name(label: str) -> str:
