@@ -83,9 +83,18 @@ def test_side_effects_line_needs_side_effects_said(summary):
 
 
 def test_checks_name_known_signals_and_a_bad_file_is_refused(tmp_path):
+    from imr_ml.knowledge.errors import KnowledgeError
+    from imr_ml.signals.check import check_hints
+
     assert len(load_checks()) >= 10
+    check_hints()  # the shipped file's names are all signals
     bad = tmp_path / "hints.toml"
     bad.write_text('[[check]]\nwhen = { category = ["opioid"] }\nfound = { drug_scren = true }\n'
-                   'line = "x"\nmissing = "y"\n')
-    with pytest.raises(ValueError, match="unknown signal.*drug_scren"):
+                   'line = "x"\nmissing = "add {prior_sesions}"\n')
+    with pytest.raises(KnowledgeError, match=r"hints.toml:3: check #1: found: unknown signal 'drug_scren' "
+                                             r"\(did you mean 'drug_screen'\?\) \(and 1 more problem\)"):
+        check_hints(str(bad))
+    bad.write_text('[[check]]\nwhen = { category = ["opioid"] }\nfound = { drug_screen = true }\nline = "x"\n'
+                   'missing = "y"\nsays = "(unclosed"\n')
+    with pytest.raises(KnowledgeError, match="not a regular expression"):
         load_checks(str(bad))

@@ -117,9 +117,13 @@ def test_the_python_api_returns_the_same_results(loaded, rows):
 
     import imr_ml
 
+    def same(a, b):  # the API names its requests row1, row2, ... as a CSV's
+        return {k: v for k, v in a.items() if k != "letter_id"} == {k: v for k, v in b.items() if k != "letter_id"}
+
     model = imr_ml.load_model("builtin")
     made = list(score_rows(loaded, rows[:3]))
-    assert model.score(REQUESTS + [THIN]) == made
+    got = model.score(REQUESTS + [THIN])
+    assert len(got) == 3 and all(same(a, b) for a, b in zip(got, made))
     frame = model.score(pd.DataFrame(REQUESTS + [THIN]))
     assert list(frame.columns) == list(made[0]) and len(frame) == 3
-    assert model.explain(REQUESTS[:1])[0] == explain_rows(loaded, rows[:1])[0]
+    assert same(model.explain(REQUESTS[:1])[0], explain_rows(loaded, rows[:1])[0])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import condition, load_taxonomy, load_toml
+from imr_ml.knowledge.validate import compiling
 from imr_ml.signals import SignalValues
 
 Conditions = tuple[tuple[str, Callable[[object], bool]], ...]
@@ -81,9 +82,10 @@ def load_checks(path: str | None = None) -> tuple[Check, ...]:
     def conditions(table: dict) -> Conditions:
         return tuple((name, condition(cond)) for name, cond in table.items())
 
-    return tuple(Check(conditions(c["when"]), conditions(c["found"]), re.compile(c["says"], re.I) if c.get("says")
-                       else None, c["line"], c["missing"])
-                 for c in load_toml("hints.toml", path).get("check", ()))
+    with compiling("hints.toml", path):  # a `says` that is no regex: refused with its line
+        return tuple(Check(conditions(c["when"]), conditions(c["found"]),
+                           re.compile(c["says"], re.I) if c.get("says") else None, c["line"], c["missing"])
+                     for c in load_toml("hints.toml", path).get("check", ()))
 
 
 @lru_cache(maxsize=256)
