@@ -215,11 +215,11 @@ def test_the_python_api_maps_columns_and_keeps_the_id_under_its_name():
 
 
 def test_an_id_column_named_like_a_result_field_is_refused(tmp_path):
-    path = write_csv(tmp_path / "claims.csv", [r | {"decision": "x"} for r in CLAIMS])
+    path = write_csv(tmp_path / "claims.csv", [r | {"verdict": "x"} for r in CLAIMS])
     assert_refused(invoke("score", "builtin", path, "--columns", "summary=Notes,item=Treatment", "--id-col",
-                          "decision"), "--id-col 'decision' is also the name of a result field")
-    with pytest.raises(ValueError, match="id_col 'decision'"):
-        imr_ml.load_model("builtin").score(pd.DataFrame(CLAIMS), columns=MAPPING, id_col="decision")
+                          "verdict"), "--id-col 'verdict' is also the name of a result field")
+    with pytest.raises(ValueError, match="id_col 'verdict'"):
+        imr_ml.load_model("builtin").score(pd.DataFrame(CLAIMS), columns=MAPPING, id_col="verdict")
 
 
 def test_the_id_keeps_its_name_in_json_and_the_web_download(tmp_path, client):
