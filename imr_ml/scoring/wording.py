@@ -40,7 +40,7 @@ def pct(p: float | None) -> str:
     """
     if p is None:
         return ""
-    if p < 0.0005:
+    if 0 < p < 0.0005:
         return "<0.1%"
     return f"{100 * p:.1f}".removesuffix(".0") + "%"
 
@@ -67,8 +67,10 @@ def in_words(p: float) -> str:
     Returns
     -------
     str
-        ``"about 1 in 3"``, ``"about 1 in 18"``, ``"fewer than 1 in 200"``.
+        ``"about 1 in 3"``, ``"about 1 in 18"``, ``"fewer than 1 in 200"``, ``"none"``.
     """
+    if p <= 0 or p >= 1:
+        return "none" if p <= 0 else "all"
     if p < 0.005:
         return "fewer than 1 in 200"
     if p > 0.995:
