@@ -121,8 +121,8 @@ def model_name(manifest: dict) -> str:
 
 
 def model_key(manifest: dict) -> str:
-    """What identifies a model in a record id: its kind, version and training data (the
-    built-in model's creation time is when it was loaded, so it is left out).
+    """What identifies a model in a record id: its kind, version, training data and how it was
+    trained (not when: the same training gives the same ids).
 
     Parameters
     ----------
@@ -136,7 +136,7 @@ def model_key(manifest: dict) -> str:
     """
     data = manifest.get("data") or {}
     return json.dumps([manifest.get("kind"), manifest.get("imr_ml_version"), data.get("fingerprint_sha256"),
-                       manifest.get("created_unix") if data.get("n_letters") else None])
+                       manifest.get("options"), manifest.get("hyperparameters")], sort_keys=True, default=str)
 
 
 def record_id(model_key: str, row: dict) -> str:
