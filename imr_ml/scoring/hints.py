@@ -18,7 +18,9 @@ from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import condition, load_taxonomy, load_toml
 from imr_ml.knowledge.validate import compiling
+from imr_ml.schema import as_text
 from imr_ml.signals import SignalValues
+from imr_ml.text.anycase import AnyCase
 
 Conditions = tuple[tuple[str, Callable[[object], bool]], ...]
 
@@ -90,15 +92,16 @@ def load_checks(path: str | None = None) -> tuple[Check, ...]:
 
 @lru_cache(maxsize=256)
 def _rules_for(category, path: str | None) -> tuple:
-    """((conditions, text), ...) of the hints whose category condition (if any) holds for
-    `category`, their other conditions as predicates: most hints name categories, so a
-    request is tested against the few that can apply to it."""
+    """((conditions, item pattern or None, text), ...) of the hints whose category condition
+    (if any) holds for `category`, their other conditions as predicates and their `item`
+    regex compiled once: most hints name categories, so a request is tested against the few
+    that can apply to it."""
     out = []
     for hint in load_hints(path):
         tests = {name: condition(cond) for name, cond in hint["when"].items()}
         if "category" in tests and not tests.pop("category")(category):
             continue
-        out.append((tuple(tests.items()), hint["text"]))
+        out.append((tuple(tests.items()), AnyCase(hint["item"]) if hint.get("item") else None, hint["text"]))
     return tuple(out)
 
 
@@ -107,7 +110,7 @@ def _labels(taxonomy: str | None = None) -> dict[str, str]:
     return {c.name: c.label.lower() for c in load_taxonomy(taxonomy)}
 
 
-def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = None) -> list[str]:
+def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = None, item: str = "") -> list[str]:
     """The missing-documentation hints whose conditions all hold for a request.
 
     Parameters
@@ -119,14 +122,18 @@ def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = N
         The model's or user's hints TOML, or None for the shipped `features/hints.toml`.
     taxonomy : str or None
         The taxonomy TOML whose labels fill ``{category_label}`` (None: the shipped one).
+    item : str
+        The requested item's text, for hints that name a kind of item (`item = '...'`);
+        such a hint is not shown without it.
 
     Returns
     -------
     list of str
         The hints, in the file's order, with their ``{placeholders}`` filled in.
     """
-    return [_filled(values, text, taxonomy) for conditions, text in _rules_for(values.get("category"), path)
-            if all(test(values.get(name)) for name, test in conditions)]
+    return [_filled(values, text, taxonomy) for conditions, pattern, text in _rules_for(values.get("category"), path)
+            if (pattern is None or pattern.search(item or "") is not None)
+            and all(test(values.get(name)) for name, test in conditions)]
 
 
 def missing_documentation(signals: dict, row: Mapping, path: str | None = None,
@@ -159,7 +166,7 @@ def missing_documentation(signals: dict, row: Mapping, path: str | None = None,
         checklist.append({"line": check.line, "found": quote is not None, "evidence": quote or None})
         if quote is None:
             missing.append(_filled(values, check.missing, taxonomy))
-    return missing + hints_for(values, path, taxonomy), checklist
+    return missing + hints_for(values, path, taxonomy, as_text(row.get("item"))), checklist
 
 
 def _found(check: Check, signals: Mapping, row: Mapping) -> str | None:
