@@ -27,14 +27,32 @@ class Evidence(TypedDict):
     text: str
 
 
+class Part(TypedDict):
+    """One feature of a finding that sums several (see `Contribution.parts`)."""
+
+    feature: str
+    label: str
+    value: float
+    contribution: float
+    guideline: float | None
+
+
 class Contribution(TypedDict):
-    """One feature's move in log-odds against the baseline, in plain words."""
+    """One feature's move in log-odds against the baseline, in plain words. (A finding that
+    sums the features quoting the same text also says where its effect came from: the
+    guideline's prior and the letters' adjustment, the training items behind it, its parts.)"""
 
     feature: str
     label: str
     value: float
     contribution: float
     evidence: list[Evidence]
+    guideline: NotRequired[float | None]
+    letters: NotRequired[float | None]
+    n_items: NotRequired[int | None]
+    source: NotRequired[str | None]
+    note: NotRequired[str | None]
+    parts: NotRequired[list[Part]]
 
 
 class Baseline(TypedDict):
