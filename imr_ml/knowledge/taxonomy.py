@@ -7,23 +7,16 @@ their own copy of any of them instead.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
+from imr_ml.knowledge.files import load_toml
+from imr_ml.knowledge.medication import read_medication
+from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.text.anycase import AnyCase
 
-
-def load_toml(name: str, path: str | Path | None = None) -> dict:
-    """Read `features/<name>` (or the user's `path`), as a dict."""
-    if path is not None:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    with resources.files("imr_ml.domain").joinpath(name).open("rb") as fh:
-        return tomllib.load(fh)
+__all__ = ["Category", "categorize", "condition", "load_taxonomy", "load_toml"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +29,7 @@ class Category:
     n_prior: int
     examples: tuple[str, ...]
     uphold_source: str = ""  # "published: ..." or "assumed: ..."
+    before_drugs: bool = False  # its terms win over a drug the item names ("post-op Norco", "lidocaine injection")
 
     @property
     def overturn_rate(self) -> float:
@@ -44,27 +38,40 @@ class Category:
 
 @lru_cache(maxsize=8)
 def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
-    """Categories in match order (first match wins)."""
+    """Categories in match order (first match wins). A category's terms also hold the words
+    of the services `abbreviations.toml` files under it ("TPI" is an injection)."""
     data = load_toml("taxonomy.toml", path)
-    return tuple(
-        Category(
+    services = load_vocabulary().services.values()
+    cats = []
+    for c in data["category"]:
+        terms = [*c["terms"], *(s.words for s in services if s.category == c["name"])]
+        cats.append(Category(
             name=c["name"],
             label=c["label"],
-            pattern=AnyCase("|".join(f"(?:{t})" for t in c["terms"])),
+            pattern=AnyCase("|".join(f"(?:{t})" for t in terms)),
             guideline=c.get("guideline", ""),
             uphold_prior=float(c["uphold_prior"]),
             n_prior=int(c.get("n_prior", 20)),
             examples=tuple(c.get("examples", ())),
             uphold_source=c.get("uphold_source", ""),
-        )
-        for c in data["category"]
-    )
+            before_drugs=bool(c.get("before_drugs", False)),
+        ))
+    return tuple(cats)
 
 
 @lru_cache(maxsize=8192)
 def categorize(item: str, path: str | None = None) -> str:
-    """The treatment category of a disputed item's text (remembered: items repeat)."""
-    for cat in load_taxonomy(path):
+    """The treatment category of a disputed item's text (remembered: items repeat).
+
+    An item naming a drug of the vocabulary (`features/drugs.toml`) is in its drug's category
+    whatever name it uses (brand, generic, abbreviation), unless a category marked
+    `before_drugs` matches first (a perioperative service, an injection, a drug test);
+    any other item is in the first category whose terms match."""
+    cats = load_taxonomy(path)
+    med = read_medication(item or "")
+    if med is not None and any(c.name == med.category for c in cats):
+        return next((c.name for c in cats if c.before_drugs and c.pattern.search(item)), med.category)
+    for cat in cats:
         if cat.pattern.search(item or ""):
             return cat.name
     return "other"

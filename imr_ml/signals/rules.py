@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.taxonomy import categorize, load_toml
+from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.signals.readers import cited_guidelines, recent_dated_surgery
 from imr_ml.text.anycase import AnyCase, lower_pattern
 from imr_ml.text.engine import Engine, compile_engine
@@ -215,9 +217,45 @@ def _prior_use(table: dict) -> PriorUse:
                     count_exclude=tuple(table.get("count_exclude_cues", ())))
 
 
+_PATTERN_LISTS = ("patterns", "standalone", "negated", "unless")
+_CUE_LISTS = ("pre", "post", "pseudo", "clause_pre")
+
+
+def with_vocabulary(data: dict) -> dict:
+    """A parsed rules file with the vocabulary's placeholders (`{drugs:opioid}`,
+    `{service:epidural}`, `{qualifier:bilateral}`) expanded and the region abbreviations of
+    `abbreviations.toml` added to its `[region]` patterns (changed in place and returned).
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML (see `features/signals.toml`).
+
+    Returns
+    -------
+    dict
+        The same dict.
+    """
+    vocab = load_vocabulary()
+    for table in data.get("cues", {}).values():
+        for key in _CUE_LISTS:
+            if key in table:
+                table[key] = vocab.expand_all(table[key])
+    for spec in data.get("signal", []):
+        for key in _PATTERN_LISTS:
+            if key in spec:
+                spec[key] = vocab.expand_all(spec[key])
+    for key in ("modality", "guideline"):
+        data[key] = {k: vocab.expand(v) for k, v in data.get(key, {}).items()}
+    regions = data.get("region", {})
+    data["region"] = {k: [vocab.expand(v), *([vocab.regions[k].words] if k in vocab.regions else [])]
+                      for k, v in regions.items()}
+    return data
+
+
 def _compile(path: str | None) -> SignalRules:
-    data = load_toml("signals.toml", path)
-    region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
+    data = with_vocabulary(load_toml("signals.toml", path))
+    region = {k: Matcher(v) for k, v in data.get("region", {}).items()}
     return SignalRules(
         engine=compile_engine(data, extra_matchers=region.values()),
         item={k: AnyCase(v) for k, v in data.get("item", {}).items() if isinstance(v, str)},
@@ -277,6 +315,7 @@ def clear_caches() -> None:
     for rules in _LOADED.values():
         rules.clear()
     categorize.cache_clear()
+    read_medication.cache_clear()
     required_literals.cache_clear()
     cited_guidelines.cache_clear()
     recent_dated_surgery.cache_clear()

@@ -1,0 +1,367 @@
+"""The vocabulary of `features/drugs.toml` and `features/abbreviations.toml`: one ingredient
+per drug whatever the name a request uses, and the abbreviations of services, body regions
+and qualifiers, validated on load and compiled once.
+
+Everything that reads drug names reads them here, so that a brand, its generic and its
+abbreviation are one drug everywhere: the item's category and structured fields
+(`imr_ml.knowledge.medication`) and the summary's patterns, which may write `{drugs:opioid}`,
+`{service:epidural}` or `{qualifier:bilateral}` and have it expanded (`expand`, `expand_all`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from imr_ml.knowledge.files import load_toml
+
+# What each table may hold (anything else is refused: a misspelt key would silently change
+# nothing, or everything).
+_DRUG_KEYS = {"ingredient", "class", "other_classes", "names", "brands", "routes", "mtus", "topical", "topical_form"}
+_PRODUCT_KEYS = {"names", "ingredients", "route", "form", "compounded"}
+_CLASS_KEYS = {"label", "category", "guideline", "words"}
+_ROUTE_KEYS = {"label", "category"}
+_FORM_KEYS = {"route", "words", "compounded", "weak"}
+_TERM_KEYS = {"category", "means", "words"}
+_DRUGS_FILE_KEYS = {"class", "route", "compounded", "form", "drug", "product", "medication_words"}
+_ABBREVIATIONS_FILE_KEYS = {"service", "region", "qualifier"}
+_MTUS = {"exempt", "non-exempt"}
+TOPICAL_STATUSES = ("recommended", "unaddressed", "second_line", "not_recommended")  # best to worst
+_PLACEHOLDER = re.compile(r"\{(drugs|service|qualifier):([a-z0-9_*,]+)\}")
+_CHUNK = 50  # names per generated alternation: more would defeat the matcher's literal prefilter
+_SEPARATORS = re.compile(r"[\s/\-]+")
+
+
+class VocabularyError(ValueError):
+    """A knowledge file the vocabulary refuses (its file and entry in the message)."""
+
+
+@dataclass(frozen=True)
+class DrugClass:
+    name: str
+    label: str
+    category: str
+    guideline: str
+    words: str | None  # the summary's general words for drugs of the class ("narcotics")
+    rank: int  # precedence: a product's class is its ingredients' class of lowest rank
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    route: str
+    words: re.Pattern
+    compounded: bool
+    weak: bool
+
+
+@dataclass(frozen=True)
+class Drug:
+    ingredient: str
+    drug_class: str
+    classes: tuple[str, ...]  # its class first, then `other_classes`
+    names: tuple[str, ...]  # every name: the ingredient, other generic names, brands
+    routes: tuple[str, ...]
+    mtus: str | None
+    topical: str | None
+    topical_form: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a name stands for: its ingredients and, for a product, its route and form."""
+
+    ingredients: tuple[str, ...]
+    route: str | None = None
+    form: str | None = None
+    compounded: bool = False
+
+
+@dataclass(frozen=True)
+class Term:
+    """A service, region or qualifier of `abbreviations.toml`."""
+
+    name: str
+    category: str | None
+    means: dict[str, str]
+    words: str
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    classes: dict[str, DrugClass]
+    routes: dict[str, dict]
+    compounded: dict[str, str]
+    forms: tuple[Form, ...]
+    medication_words: str  # words naming any medication ("medications", "meds")
+    drugs: dict[str, Drug]
+    products: tuple[tuple[tuple[str, ...], Entry], ...]  # (names as written, what they stand for)
+    entries: dict[str, Entry]  # name key (`name_key`) -> what it stands for
+    services: dict[str, Term]
+    regions: dict[str, Term]
+    qualifiers: dict[str, Term]
+    names_rx: re.Pattern  # every name, longest first, on lower-cased text
+
+    def names_of(self, classes: Iterable[str]) -> list[str]:
+        """Every name (generic, brand, product) of a drug of these classes ("*": all),
+        including the products that contain one.
+
+        Parameters
+        ----------
+        classes : iterable of str
+            Class names, or "*".
+
+        Returns
+        -------
+        list of str
+            The names, lower case, longest first.
+        """
+        wanted = set(classes)
+        unknown = wanted - set(self.classes) - {"*"}
+        if unknown:
+            raise VocabularyError(f"drugs.toml: no drug class {sorted(unknown)[0]!r} "
+                                  f"(known: {', '.join(self.classes)})")
+        hit = {d.ingredient for d in self.drugs.values() if "*" in wanted or wanted & set(d.classes)}
+        names = {n.lower() for d in self.drugs.values() if d.ingredient in hit for n in d.names}
+        names |= {n.lower() for ns, e in self.products if hit & set(e.ingredients) for n in ns}
+        return sorted(names, key=lambda n: (-len(n), n))
+
+    def entry(self, matched: str) -> Entry:
+        """What a name matched by `names_rx` stands for.
+
+        Parameters
+        ----------
+        matched : str
+            The matched text.
+
+        Returns
+        -------
+        Entry
+            Its ingredients (and route, form, compounded for a product).
+        """
+        return self.entries[name_key(matched)]
+
+    def expand(self, pattern: str) -> str:
+        """A pattern with each `{drugs:...}`, `{service:...}`, `{qualifier:...}` replaced by
+        the alternation it stands for.
+
+        Parameters
+        ----------
+        pattern : str
+            A regular expression, possibly with placeholders.
+
+        Returns
+        -------
+        str
+            The expanded expression.
+        """
+        return _PLACEHOLDER.sub(lambda m: "(?:" + "|".join(self._alternatives(m.group(1), m.group(2))) + ")", pattern)
+
+    def expand_all(self, patterns: Iterable[str]) -> list[str]:
+        """`expand` each pattern; one with a single `{drugs:...}` becomes several patterns of
+        at most 50 names each, which the matcher still finds by their opening words.
+
+        Parameters
+        ----------
+        patterns : iterable of str
+            Regular expressions.
+
+        Returns
+        -------
+        list of str
+            The expanded expressions.
+        """
+        out = []
+        for p in patterns:
+            found = list(_PLACEHOLDER.finditer(p))
+            if len(found) == 1 and found[0].group(1) == "drugs":
+                m = found[0]
+                alts = self._alternatives(m.group(1), m.group(2))
+                for i in range(0, len(alts), _CHUNK):
+                    out.append(p[:m.start()] + "(?:" + "|".join(alts[i:i + _CHUNK]) + ")" + p[m.end():])
+            else:
+                out.append(self.expand(p))
+        return out
+
+    def _alternatives(self, kind: str, names: str) -> list[str]:
+        keys = names.split(",")
+        if kind == "drugs":
+            return [name_regex(n) for n in self.names_of(keys)]
+        table = self.services if kind == "service" else self.qualifiers
+        missing = [k for k in keys if k not in table]
+        if missing:
+            raise VocabularyError(f"abbreviations.toml: no {kind} {missing[0]!r} (known: {', '.join(table)})")
+        return [table[k].words for k in keys]
+
+
+def name_key(name: str) -> str:
+    """A name as the vocabulary files it: lower case, without spaces, hyphens or slashes
+    ("HC-APAP", "hc/apap" and "HC APAP" are one name).
+
+    Parameters
+    ----------
+    name : str
+        A drug or product name.
+
+    Returns
+    -------
+    str
+        Its key.
+    """
+    return _SEPARATORS.sub("", name.lower())
+
+
+def name_regex(name: str) -> str:
+    """The lower-case regex of a name: its words in order, any of space, hyphen or slash
+    (or none) between them.
+
+    Parameters
+    ----------
+    name : str
+        A drug or product name.
+
+    Returns
+    -------
+    str
+        A regular expression without boundaries.
+    """
+    return r"[\s/-]*".join(re.escape(t) for t in _SEPARATORS.split(name.lower().strip()) if t)
+
+
+# --------------------------------------------------------------------------------------
+# Loading and validation
+# --------------------------------------------------------------------------------------
+
+
+def _check_keys(file: str, what: str, table: Mapping, allowed: set[str]) -> None:
+    extra = set(table) - allowed
+    if extra:
+        raise VocabularyError(f"{file}: {what}: unknown key {sorted(extra)[0]!r} "
+                              f"(allowed: {', '.join(sorted(allowed))})")
+
+
+def _compile(file: str, what: str, words: Any) -> re.Pattern:
+    if not isinstance(words, str):
+        raise VocabularyError(f"{file}: {what}: `words` must be one regular expression")
+    try:
+        return re.compile(words, re.IGNORECASE)
+    except re.error as e:
+        raise VocabularyError(f"{file}: {what}: bad pattern ({e})") from None
+
+
+def _classes(data: Mapping) -> dict[str, DrugClass]:
+    out = {}
+    for rank, (name, t) in enumerate(data.get("class", {}).items()):
+        _check_keys("drugs.toml", f"class {name!r}", t, _CLASS_KEYS)
+        if not t.get("category"):
+            raise VocabularyError(f"drugs.toml: class {name!r} lacks `category`")
+        if t.get("words"):
+            _compile("drugs.toml", f"class {name!r}", t["words"])
+        out[name] = DrugClass(name, t.get("label", name), t["category"], t.get("guideline", ""), t.get("words"), rank)
+    return out
+
+
+def _forms(data: Mapping, routes: Mapping) -> tuple[Form, ...]:
+    out = []
+    for name, t in data.get("form", {}).items():
+        _check_keys("drugs.toml", f"form {name!r}", t, _FORM_KEYS)
+        if t.get("route") not in routes:
+            raise VocabularyError(f"drugs.toml: form {name!r}: unknown route {t.get('route')!r}")
+        out.append(Form(name, t["route"], _compile("drugs.toml", f"form {name!r}", t.get("words")),
+                        bool(t.get("compounded", False)), bool(t.get("weak", False))))
+    return tuple(out)
+
+
+def _drug(t: Mapping, classes: Mapping, routes: Mapping) -> Drug:
+    what = f"drug {t.get('ingredient', '?')!r}"
+    _check_keys("drugs.toml", what, t, _DRUG_KEYS)
+    if not t.get("ingredient") or t.get("class") not in classes:
+        raise VocabularyError(f"drugs.toml: {what}: needs an `ingredient` and a known `class` (got {t.get('class')!r})")
+    cls = (t["class"], *t.get("other_classes", ()))
+    rts = tuple(t.get("routes", ("oral",)))
+    bad = [c for c in cls if c not in classes] + [r for r in rts if r not in routes]
+    if bad or t.get("mtus", "exempt") not in _MTUS or t.get("topical", "recommended") not in TOPICAL_STATUSES:
+        raise VocabularyError(f"drugs.toml: {what}: unknown class, route, `mtus` or `topical` value "
+                              f"{(bad or [t.get('mtus'), t.get('topical')])[0]!r}")
+    names = (t["ingredient"], *t.get("names", ()), *t.get("brands", ()))
+    return Drug(t["ingredient"], t["class"], cls, names, rts, t.get("mtus"), t.get("topical"), t.get("topical_form"))
+
+
+def _product(t: Mapping, drugs: Mapping, routes: Mapping, forms: set[str]) -> Entry:
+    what = f"product {(t.get('names') or ['?'])[0]!r}"
+    _check_keys("drugs.toml", what, t, _PRODUCT_KEYS)
+    missing = [i for i in t.get("ingredients", ()) if i not in drugs]
+    if not t.get("names") or not t.get("ingredients") or missing:
+        raise VocabularyError(f"drugs.toml: {what}: needs `names` and `ingredients` that are drugs "
+                              f"(unknown: {missing[:1]})")
+    if t.get("route") not in (None, *routes) or t.get("form") not in (None, *forms):
+        raise VocabularyError(f"drugs.toml: {what}: unknown route or form")
+    return Entry(tuple(t["ingredients"]), t.get("route"), t.get("form"), bool(t.get("compounded", False)))
+
+
+def _entries(drugs: Mapping[str, Drug], products: Iterable[tuple[tuple[str, ...], Entry]]) -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    spelled: dict[str, str] = {}
+    named = [(n, Entry((d.ingredient,))) for d in drugs.values() for n in d.names]
+    named += [(n, e) for names, e in products for n in names]
+    for name, entry in named:
+        key = name_key(name)
+        if key in out and out[key] != entry:
+            raise VocabularyError(f"drugs.toml: the name {name!r} is given to two entries ({spelled[key]!r} too)")
+        out[key], spelled[key] = entry, name
+    return out
+
+
+def _terms(data: Mapping, kind: str) -> dict[str, Term]:
+    out = {}
+    for name, t in data.get(kind, {}).items():
+        what = f"{kind} {name!r}"
+        _check_keys("abbreviations.toml", what, t, _TERM_KEYS)
+        _compile("abbreviations.toml", what, t.get("words"))
+        out[name] = Term(name, t.get("category"), dict(t.get("means", {})), t["words"])
+    return out
+
+
+@lru_cache(maxsize=4)
+def load_vocabulary(drugs: str | None = None, abbreviations: str | None = None) -> Vocabulary:
+    """The vocabulary of the shipped files (or of the given paths), validated and compiled.
+
+    Parameters
+    ----------
+    drugs, abbreviations : str or None
+        Paths of a drugs / abbreviations TOML; None: the shipped ones.
+
+    Returns
+    -------
+    Vocabulary
+        One object per pair of files.
+    """
+    data = load_toml("drugs.toml", drugs)
+    _check_keys("drugs.toml", "top level", data, _DRUGS_FILE_KEYS)
+    classes = _classes(data)
+    routes = {k: dict(v) for k, v in data.get("route", {}).items()}
+    for name, t in routes.items():
+        _check_keys("drugs.toml", f"route {name!r}", t, _ROUTE_KEYS)
+    forms = _forms(data, routes)
+    drug_list = [_drug(t, classes, routes) for t in data.get("drug", [])]
+    by_ingredient = {d.ingredient: d for d in drug_list}
+    if len(by_ingredient) != len(drug_list):
+        raise VocabularyError("drugs.toml: an ingredient is listed twice")
+    products = tuple((tuple(t.get("names", ())), _product(t, by_ingredient, routes, {f.name for f in forms}))
+                     for t in data.get("product", []))
+    entries = _entries(by_ingredient, products)
+    abbr = load_toml("abbreviations.toml", abbreviations)
+    _check_keys("abbreviations.toml", "top level", abbr, _ABBREVIATIONS_FILE_KEYS)
+    names = sorted({n.lower() for d in drug_list for n in d.names} | {n.lower() for ns, _ in products for n in ns},
+                   key=lambda n: (-len(n), n))
+    return Vocabulary(
+        classes=classes, routes=routes, compounded=dict(data.get("compounded", {})), forms=forms,
+        medication_words=data.get("medication_words", {}).get("words", r"\bmedications?\b"),
+        drugs=by_ingredient, products=products, entries=entries, services=_terms(abbr, "service"),
+        regions=_terms(abbr, "region"),
+        qualifiers=_terms(abbr, "qualifier"),
+        names_rx=re.compile(r"(?<![a-z0-9])(?:" + "|".join(name_regex(n) for n in names) + r")(?![a-z0-9])"))
+
