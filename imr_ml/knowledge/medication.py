@@ -137,6 +137,8 @@ def read_medication(item: str, vocab: Vocabulary | None = None) -> Medication | 
     """
     vocab = vocab or load_vocabulary()
     low = (item or "").lower()
+    if not vocab.may_name_a_drug(low):
+        return None
     found = [(m.span(), vocab.entry(m.group())) for m in vocab.names_rx.finditer(low)]
     if not found:
         return None

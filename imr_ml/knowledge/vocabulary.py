@@ -33,6 +33,7 @@ TOPICAL_STATUSES = ("recommended", "unaddressed", "second_line", "not_recommende
 _PLACEHOLDER = re.compile(r"\{(drugs|service|qualifier):([a-z0-9_*,]+)\}")
 _CHUNK = 50  # names per generated alternation: more would defeat the matcher's literal prefilter
 _SEPARATORS = re.compile(r"[\s/\-]+")
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 class VocabularyError(ValueError):
@@ -104,6 +105,23 @@ class Vocabulary:
     regions: dict[str, Term]
     qualifiers: dict[str, Term]
     names_rx: re.Pattern  # every name, longest first, on lower-cased text
+    openings: frozenset[str]  # the first run of letters and digits of every name
+
+    def may_name_a_drug(self, low: str) -> bool:
+        """Whether a lower-cased text has a word some name opens with (a cheap test before
+        `names_rx`: most items name no drug).
+
+        Parameters
+        ----------
+        low : str
+            Lower-cased text.
+
+        Returns
+        -------
+        bool
+            False when no name can match.
+        """
+        return not self.openings.isdisjoint(_WORDS.findall(low))
 
     def names_of(self, classes: Iterable[str]) -> list[str]:
         """Every name (generic, brand, product) of a drug of these classes ("*": all),
@@ -363,5 +381,6 @@ def load_vocabulary(drugs: str | None = None, abbreviations: str | None = None) 
         drugs=by_ingredient, products=products, entries=entries, services=_terms(abbr, "service"),
         regions=_terms(abbr, "region"),
         qualifiers=_terms(abbr, "qualifier"),
-        names_rx=re.compile(r"(?<![a-z0-9])(?:" + "|".join(name_regex(n) for n in names) + r")(?![a-z0-9])"))
+        names_rx=re.compile(r"(?<![a-z0-9])(?:" + "|".join(name_regex(n) for n in names) + r")(?![a-z0-9])"),
+        openings=frozenset(_WORDS.match(n).group() for n in names))  # type: ignore[union-attr]
 

@@ -21,6 +21,7 @@ from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import PRE_DECISION, as_text
 from imr_ml.signals.fields import read_fields
 from imr_ml.signals.medication import item_medication, morphine_equivalent, relief_percent
+from imr_ml.signals.mentions import names_in
 from imr_ml.signals.prior import item_term, prior_modality
 from imr_ml.signals.readers import parse_quantity
 from imr_ml.signals.rules import SignalRules, load_rules
@@ -159,7 +160,7 @@ def _same_modality(row: dict, sdoc: Document, r: SignalRules, out: dict[str, Sig
 
     def span(pos: int) -> tuple[int, int]:
         own = sdoc.sentence_span(pos)
-        if not one_item or any(next(sdoc.finditer(m, *own), None) is not None for m in r.modality.values()):
+        if not one_item or any(names_in(sdoc, m, *own) for m in r.modality.values()):
             return own
         return sdoc.reading_span(pos)
     for base in ("prior_trial_without_benefit", "functional_improvement", "no_functional_improvement"):
@@ -168,7 +169,7 @@ def _same_modality(row: dict, sdoc: Document, r: SignalRules, out: dict[str, Sig
         ev = []
         if term is not None:
             for f, a, b in out[base].evidence:
-                if next(sdoc.finditer(term, *span(a)), None) is not None:
+                if names_in(sdoc, term, *span(a)):
                     ev.append((f, a, b))
         out[f"{base}_same_modality"] = Signal(bool(ev), ev)
 
@@ -229,8 +230,7 @@ def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:
     _same_modality(row, sdoc, r, out, term)
     medication = category in r.prior.medication_categories
     out["medication_relief"] = Signal(*relief_percent(sdoc, term if medication else None))
-    mme, mme_ev = morphine_equivalent(summary)
-    out["morphine_equivalent"] = Signal(mme, mme_ev)
+    out["morphine_equivalent"] = Signal(*morphine_equivalent(sdoc))
 
     count, mentioned, ev = prior_modality(sdoc, r, category, item)
     out["prior_sessions"] = Signal(count, [e for e in ev if count is not None][:3])

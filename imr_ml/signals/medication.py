@@ -16,6 +16,7 @@ from typing import Any
 
 from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.vocabulary import load_vocabulary, name_regex
+from imr_ml.signals.mentions import mentions
 from imr_ml.signals.rules import SignalRules
 from imr_ml.text.document import Document
 
@@ -46,17 +47,22 @@ _RELIEF = (
 )
 _RELIEF_WITH_FIRST = re.compile(r"\b(\d{1,2})\s?/\s?10 (?:with|w/|on)\b[^.;]{0,40}?\b(\d{1,2})\s?/\s?10 "
                                 r"(?:without|w/o|off)\b", re.IGNORECASE)
+_MED_WORD = re.compile(r"\bmed\b")
+_DIGIT = re.compile(r"\d")
 _NEGATED = re.compile(r"\b(no|not|without|lack of|absence of|failed to|unclear)\b[^.;]{0,30}$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
-def _services() -> tuple[tuple[str, re.Pattern], ...]:
-    return tuple((name, re.compile(t.words, re.IGNORECASE)) for name, t in load_vocabulary().services.items())
+def _services() -> tuple[re.Pattern, tuple[tuple[str, re.Pattern], ...]]:
+    """(every service's words as one regex, to skip the items naming none; each service's)."""
+    terms = load_vocabulary().services.values()
+    return (re.compile("|".join(f"(?:{t.words})" for t in terms), re.IGNORECASE),
+            tuple((t.name, re.compile(t.words, re.IGNORECASE)) for t in terms))
 
 
-@lru_cache(maxsize=8192)
 def item_medication(item: str) -> dict[str, tuple[Any, tuple]]:
-    """The item's drug and services as `{signal: (value, evidence)}` (remembered per item).
+    """The item's drug and services as `{signal: (value, evidence)}` (the item analysis that
+    calls it is remembered per item).
 
     Parameters
     ----------
@@ -69,7 +75,9 @@ def item_medication(item: str) -> dict[str, tuple[Any, tuple]]:
         One entry per name of `ITEM_SIGNALS` (empty values when the item names no drug);
         evidence spans are tuples: the result is shared, read-only.
     """
-    services = [(name, m.span()) for name, rx in _services() for m in [rx.search(item or "")] if m]
+    anyone, each = _services()
+    named = anyone.search(item or "") is not None
+    services = [(name, m.span()) for name, rx in (each if named else ()) for m in [rx.search(item)] if m]
     out: dict[str, tuple[Any, tuple]] = {"item_services": ([n for n, _ in services],
                                                            tuple(("item", *sp) for _, sp in services))}
     med = read_medication(item or "")
@@ -132,38 +140,50 @@ def drug_term(rules: SignalRules, item: str, general: bool) -> re.Pattern | None
 
 @lru_cache(maxsize=512)
 def _lead_names(ingredients: tuple[str, ...]) -> list[str]:
-    """The name regexes of these ingredients and of the products containing them."""
+    """The name regexes of these ingredients and of the products they lead (Norco for
+    hydrocodone; not for acetaminophen: taking Norco is not taking Tylenol)."""
     vocab = load_vocabulary()
     names = {n.lower() for i in ingredients for n in vocab.drugs[i].names}
-    names |= {n.lower() for ns, e in vocab.products if set(ingredients) & set(e.ingredients) for n in ns}
+    for product_names, entry in vocab.products:
+        rank = min(vocab.classes[vocab.drugs[i].drug_class].rank for i in entry.ingredients)
+        leads = {i for i in entry.ingredients if vocab.classes[vocab.drugs[i].drug_class].rank == rank}
+        if leads & set(ingredients):
+            names |= {n.lower() for n in product_names}
     return [name_regex(n) for n in sorted(names, key=lambda n: (-len(n), n))]
 
 
-def morphine_equivalent(text: str, field: str = "summary") -> tuple[float | None, Evidence]:
-    """The largest morphine-equivalent daily dose a text states ("MED 120", "95 MME"), not
+def morphine_equivalent(doc: Document) -> tuple[float | None, Evidence]:
+    """The largest morphine-equivalent daily dose a summary states ("MED 120", "95 MME"), not
     counting a guideline ceiling quoted ("not to exceed 120 mg MED").
 
     Parameters
     ----------
-    text : str
-        The summary (or the item).
-    field : str
-        The field name for the evidence.
+    doc : Document
+        The summary (its memo keeps the answer: the items of a letter share it).
 
     Returns
     -------
     tuple
         (mg/day or None, evidence spans).
     """
+    hit = doc.memo.get("mme")
+    if hit is None:
+        low = doc.low  # most summaries name no dose: skip the scan
+        said = "mme" in low or "morphine" in low or _MED_WORD.search(low) is not None
+        hit = doc.memo["mme"] = _mme(doc.text) if said else (None, ())
+    return hit[0], list(hit[1])
+
+
+def _mme(text: str) -> tuple[float | None, tuple]:
     best, ev = None, []
-    for m in _MME.finditer(text or ""):
+    for m in _MME.finditer(text):
         if _MME_QUOTE.search(text, max(0, m.start() - 40), m.start()):
             continue
         value = float(m.group(1) or m.group(2))
         if 5 <= value <= 2000:
             best = value if best is None else max(best, value)
-            ev.append((field, m.start(), m.end()))
-    return best, ev
+            ev.append(("summary", m.start(), m.end()))
+    return best, tuple(ev)
 
 
 def _relief_of(m: re.Match, kind: int) -> float | None:
@@ -193,14 +213,26 @@ def relief_percent(doc: Document, term: re.Pattern | None) -> tuple[float | None
     """
     if term is None:
         return None, []
+    key = ("relief", term.pattern)
+    hit = doc.memo.get(key)  # the items of a letter share its summary
+    if hit is None:
+        hit = doc.memo[key] = _relief(doc, term)
+    return hit[0], list(hit[1])
+
+
+def _relief(doc: Document, term: re.Pattern) -> tuple[float | None, Evidence]:
+    """Relief stated in the sentences that name the drug (only those are scanned)."""
     best, ev = None, []
-    for kind, rx in enumerate((*_RELIEF, _RELIEF_WITH_FIRST)):
-        for m in rx.finditer(doc.text):
-            s, e = doc.sentence_span(m.start())
-            if _NEGATED.search(doc.text, s, m.start()) or next(doc.finditer(term, s, e), None) is None:
-                continue
-            value = _relief_of(m, kind)
-            if value is not None:
-                best = value if best is None else max(best, value)
-                ev.append(("summary", m.start(), m.end()))
+    sentences = dict.fromkeys(doc.sentence_span(s) for s, _ in mentions(doc, term))
+    for s, e in sentences:
+        if _DIGIT.search(doc.text, s, e) is None:
+            continue
+        for kind, rx in enumerate((*_RELIEF, _RELIEF_WITH_FIRST)):
+            for m in rx.finditer(doc.text, s, e):
+                if _NEGATED.search(doc.text, s, m.start()):
+                    continue
+                value = _relief_of(m, kind)
+                if value is not None:
+                    best = value if best is None else max(best, value)
+                    ev.append(("summary", m.start(), m.end()))
     return best, ev

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.signals.medication import drug_term
+from imr_ml.signals.mentions import mentions
 from imr_ml.signals.rules import SignalRules
 from imr_ml.text.anycase import lower_pattern
 from imr_ml.text.document import Document
@@ -93,28 +94,6 @@ def _segments_naming(low: str, mentions: list[tuple[int, int]]) -> list[tuple[in
         stop = _STOPS.search(low, me)
         out.append((s, stop.start() if stop else len(low)))
     return out
-
-
-def mentions(doc: Document, term: re.Pattern) -> list[tuple[int, int]]:
-    """Spans of `term` in a document (remembered with it: items of a letter share them).
-
-    Parameters
-    ----------
-    doc : Document
-        The summary.
-    term : re.Pattern
-        A lower-case pattern.
-
-    Returns
-    -------
-    list of (int, int)
-        Its match spans.
-    """
-    key = ("term", term.pattern)
-    spans = doc.memo.get(key)
-    if spans is None:
-        spans = doc.memo[key] = [m.span() for m in doc.finditer(term)]
-    return spans
 
 
 def prior_modality(doc: Document, rules: SignalRules, category: str, item: str) -> PriorModality:

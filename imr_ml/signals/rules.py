@@ -247,9 +247,8 @@ def with_vocabulary(data: dict) -> dict:
                 spec[key] = vocab.expand_all(spec[key])
     for key in ("modality", "guideline"):
         data[key] = {k: vocab.expand(v) for k, v in data.get(key, {}).items()}
-    regions = data.get("region", {})
     data["region"] = {k: [vocab.expand(v), *([vocab.regions[k].words] if k in vocab.regions else [])]
-                      for k, v in regions.items()}
+                      for k, v in data.get("region", {}).items()}
     return data
 
 
