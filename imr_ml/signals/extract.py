@@ -229,7 +229,7 @@ def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:
 
     _same_modality(row, sdoc, r, out, term)
     medication = category in r.prior.medication_categories
-    out["medication_relief"] = Signal(*relief_percent(sdoc, term if medication else None))
+    out["medication_relief"] = Signal(*relief_percent(sdoc, term if medication else None, tuple(r.modality.values())))
     out["morphine_equivalent"] = Signal(*morphine_equivalent(sdoc))
 
     count, mentioned, ev = prior_modality(sdoc, r, category, item)

@@ -16,7 +16,7 @@ from typing import Any
 
 from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.vocabulary import load_vocabulary, name_regex
-from imr_ml.signals.mentions import mentions
+from imr_ml.signals.mentions import mentions, names_in
 from imr_ml.signals.rules import SignalRules
 from imr_ml.text.document import Document
 
@@ -195,9 +195,12 @@ def _relief_of(m: re.Match, kind: int) -> float | None:
     return 100.0 * (before - after) / before if 0 < before <= 10 and after < before else None
 
 
-def relief_percent(doc: Document, term: re.Pattern | None) -> tuple[float | None, Evidence]:
+def relief_percent(doc: Document, term: re.Pattern | None,
+                   treatments: tuple[re.Pattern, ...] = ()) -> tuple[float | None, Evidence]:
     """The largest pain relief (in %) stated in a sentence that names the item's drug or
-    medications generally ("50% relief with Lyrica", "pain 8/10 -> 4/10 with meds").
+    medications generally ("50% relief with Lyrica", "pain 8/10 -> 4/10 with meds"), or in the
+    sentence after one that does, when it names no other treatment ("On Norco. Pain 8/10
+    without and 4/10 with it.").
 
     Parameters
     ----------
@@ -205,6 +208,8 @@ def relief_percent(doc: Document, term: re.Pattern | None) -> tuple[float | None
         The summary.
     term : re.Pattern or None
         `drug_term(..., general=True)` of the item.
+    treatments : tuple of re.Pattern
+        Lower-case patterns of other treatments (the `[modality]` words).
 
     Returns
     -------
@@ -216,14 +221,26 @@ def relief_percent(doc: Document, term: re.Pattern | None) -> tuple[float | None
     key = ("relief", term.pattern)
     hit = doc.memo.get(key)  # the items of a letter share its summary
     if hit is None:
-        hit = doc.memo[key] = _relief(doc, term)
+        hit = doc.memo[key] = _relief(doc, _about(doc, term, treatments))
     return hit[0], list(hit[1])
 
 
-def _relief(doc: Document, term: re.Pattern) -> tuple[float | None, Evidence]:
-    """Relief stated in the sentences that name the drug (only those are scanned)."""
+def _about(doc: Document, term: re.Pattern, treatments: tuple[re.Pattern, ...]) -> list[tuple[int, int]]:
+    """The sentences that name the drug, and each one's next sentence when it names no other
+    treatment (nor the drug: it is one of them already)."""
+    named = dict.fromkeys(doc.sentence_span(s) for s, _ in mentions(doc, term))
+    out = dict(named)
+    for _, e in named:
+        if e < len(doc.text):
+            nxt = doc.sentence_span(e)
+            if nxt not in named and not any(names_in(doc, t, *nxt) for t in treatments):
+                out[nxt] = None
+    return sorted(out)
+
+
+def _relief(doc: Document, sentences: list[tuple[int, int]]) -> tuple[float | None, Evidence]:
+    """Relief stated in these sentences."""
     best, ev = None, []
-    sentences = dict.fromkeys(doc.sentence_span(s) for s, _ in mentions(doc, term))
     for s, e in sentences:
         if _DIGIT.search(doc.text, s, e) is None:
             continue
