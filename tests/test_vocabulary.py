@@ -5,14 +5,19 @@ services and regions, the placeholders patterns use, and the checks made on load
 Items and sentences are written for these tests (no real letter text).
 """
 
+from pathlib import Path
+
 import pytest
 
+from imr_ml.knowledge.errors import KnowledgeError
 from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.taxonomy import categorize, load_taxonomy
 from imr_ml.knowledge.vocabulary import VocabularyError, load_vocabulary
 from imr_ml.signals import extract_signals
 
 MR, OM, AD = "muscle_relaxant", "other_medication", "antidepressant"
+
+HERE = Path(__file__).resolve().parent
 
 # family: (names of one product in several spellings, ingredients, product class, category)
 FAMILIES = {
@@ -217,28 +222,40 @@ def _write(tmp_path, name, text):
 
 @pytest.mark.parametrize("drugs,message", [
     ('[class.opioid]\ncategory = "opioid"\n[[drug]]\ningredient = "x"\nclass = "opioid"\nbrand = ["X"]\n',
-     "drug 'x': unknown key 'brand'"),
-    ('[class.opioid]\ncategory = "opioid"\n[[drug]]\ningredient = "x"\nclass = "opiod"\n', "known `class`"),
+     r"drugs.toml:7: drug 'x': unknown key 'brand' \(did you mean 'brands'\?\)"),
+    ('[class.opioid]\ncategory = "opioid"\n[[drug]]\ningredient = "x"\nclass = "opiod"\n',
+     r"drugs.toml:6: drug 'x': class: unknown class 'opiod' \(did you mean 'opioid'\?\)"),
     ('[class.opioid]\ncategory = "opioid"\n[[drug]]\ningredient = "x"\nclass = "opioid"\nbrands = ["Y"]\n'
-     '[[drug]]\ningredient = "y"\nclass = "opioid"\n', "the name 'y' is given to two entries"),
+     '[[drug]]\ningredient = "y"\nclass = "opioid"\n', "drugs.toml:9: drug 'y': the name 'y' already stands for 'x'"),
     ('[class.opioid]\ncategory = "opioid"\n[[drug]]\ningredient = "x"\nclass = "opioid"\n'
-     '[[product]]\nnames = ["Z"]\ningredients = ["x", "w"]\n', "product 'Z'"),
+     '[[product]]\nnames = ["Z"]\ningredients = ["x", "w"]\n',
+     "drugs.toml:9: product 'Z': ingredients: unknown ingredient 'w'"),
     ('[class.opioid]\ncategory = "opioid"\n[[drug]]\ningredient = "x"\nclass = "opioid"\ntopical = "maybe"\n',
-     "unknown class, route"),
-    ('[class.opioid]\n[[drug]]\ningredient = "x"\nclass = "opioid"\n', "lacks `category`"),
-    ('[clas.opioid]\ncategory = "opioid"\n', "top level: unknown key 'clas'"),
+     "drugs.toml:7: drug 'x': topical: 'maybe' is not allowed"),
+    ('[class.opioid]\n[[drug]]\ningredient = "x"\nclass = "opioid"\n',
+     r"drugs.toml:2: \[class.opioid\] lacks 'category'"),
 ])
-def test_a_bad_drugs_file_is_refused_with_its_entry(tmp_path, drugs, message):
+def test_a_bad_drugs_file_is_refused_with_its_line(tmp_path, drugs, message):
     path = _write(tmp_path, "drugs.toml", "[route.oral]\n" + drugs)
-    with pytest.raises(VocabularyError, match=message):
+    with pytest.raises(KnowledgeError, match=message):
         load_vocabulary(path)
 
 
 def test_a_bad_abbreviations_file_is_refused(tmp_path):
     drugs = _write(tmp_path, "drugs.toml", '[class.opioid]\ncategory = "opioid"\n')
     bad = _write(tmp_path, "abbreviations.toml", "[service.x]\ncategory = \"injection\"\nwords = '(unclosed'\n")
-    with pytest.raises(VocabularyError, match="abbreviations.toml: service 'x': bad pattern"):
+    with pytest.raises(KnowledgeError, match="abbreviations.toml:3: .*not a regular expression"):
         load_vocabulary(drugs, bad)
     bad = _write(tmp_path, "abbreviations.toml", "[service.x]\ncategry = \"injection\"\nwords = 'x'\n")
-    with pytest.raises(VocabularyError, match="unknown key 'categry'"):
+    with pytest.raises(KnowledgeError, match="unknown key 'categry'"):
         load_vocabulary(drugs, bad)
+
+
+def test_a_rule_naming_an_unknown_ingredient_is_refused(tmp_path):
+    from imr_ml.signals.check import check_guidelines
+
+    text = (HERE.parent / "features" / "guidelines.toml").read_text()
+    bad = _write(tmp_path, "guidelines.toml", text.replace('item_ingredients = ["carisoprodol"]',
+                                                           'item_ingredients = ["carisoprodl"]'))
+    with pytest.raises(KnowledgeError, match="unknown value 'carisoprodl' \\(did you mean 'carisoprodol'\\?\\)"):
+        check_guidelines(bad)

@@ -6,17 +6,22 @@ their own copy of any of them instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-from imr_ml.knowledge.files import load_toml
 from imr_ml.knowledge.medication import read_medication
+from imr_ml.knowledge.schema import COMPARISON
+from imr_ml.knowledge.validate import compiling, read_knowledge
 from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.text.anycase import AnyCase
 
-__all__ = ["Category", "categorize", "condition", "load_taxonomy", "load_toml"]
+
+def load_toml(name: str, path: str | Path | None = None) -> dict:
+    """Read `features/<name>` (or the user's `path`), as a dict, refused (`KnowledgeError`,
+    with `file:line`) unless it fits the schema of its kind (`imr_ml.knowledge.schema`)."""
+    return read_knowledge(name, path)
 
 
 @dataclass(frozen=True)
@@ -41,22 +46,18 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
     """Categories in match order (first match wins). A category's terms also hold the words
     of the services `abbreviations.toml` files under it ("TPI" is an injection)."""
     data = load_toml("taxonomy.toml", path)
-    services = load_vocabulary().services.values()
-    cats = []
-    for c in data["category"]:
-        terms = [*c["terms"], *(s.words for s in services if s.category == c["name"])]
-        cats.append(Category(
-            name=c["name"],
-            label=c["label"],
-            pattern=AnyCase("|".join(f"(?:{t})" for t in terms)),
-            guideline=c.get("guideline", ""),
-            uphold_prior=float(c["uphold_prior"]),
-            n_prior=int(c.get("n_prior", 20)),
-            examples=tuple(c.get("examples", ())),
-            uphold_source=c.get("uphold_source", ""),
-            before_drugs=bool(c.get("before_drugs", False)),
-        ))
-    return tuple(cats)
+    services = tuple(load_vocabulary().services.values())
+    with compiling("taxonomy.toml", path):
+        return tuple(_category(c, services) for c in data["category"])
+
+
+def _category(c: dict, services) -> Category:
+    """A category; its terms also hold the words of the services filed under it."""
+    terms = [*c["terms"], *(s.words for s in services if s.category == c["name"])]
+    return Category(name=c["name"], label=c["label"], pattern=AnyCase("|".join(f"(?:{t})" for t in terms)),
+                    guideline=c.get("guideline", ""), uphold_prior=float(c["uphold_prior"]),
+                    n_prior=int(c.get("n_prior", 20)), examples=tuple(c.get("examples", ())),
+                    uphold_source=c["uphold_source"], before_drugs=bool(c.get("before_drugs", False)))
 
 
 @lru_cache(maxsize=8192)
@@ -77,9 +78,6 @@ def categorize(item: str, path: str | None = None) -> str:
     return "other"
 
 
-_NUMERIC = re.compile(r"^\s*([<>=])\s*(-?\d+(?:\.\d+)?)\s*$")
-
-
 def condition(cond) -> Callable[[object], bool]:
     """A condition written in the knowledge files (`hints.toml`, `guidelines.toml`) as a
     predicate on a signal's value: `true`/`false` (fired or not), `">6"`/`"<1"`/`"=0"`
@@ -91,9 +89,9 @@ def condition(cond) -> Callable[[object], bool]:
         allowed = frozenset(cond)
         return lambda value: (not allowed.isdisjoint(value)) if isinstance(value, list | tuple | set) \
             else value in allowed
-    m = _NUMERIC.match(str(cond))
-    if not m:
-        return lambda value: str(value) == str(cond)
+    m = COMPARISON.match(str(cond))
+    if not m:  # the schema refuses any other condition when the file is read
+        raise ValueError(f"{cond!r} is no condition")
     op, num = m.group(1), float(m.group(2))
     compare = {"<": float.__lt__, ">": float.__gt__, "=": float.__eq__}[op]
     return lambda value: compare(float(value or 0), num)  # type: ignore[arg-type]  # a signal's number

@@ -14,22 +14,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-from imr_ml.knowledge.files import load_toml
+from imr_ml.knowledge.validate import read_knowledge
+from imr_ml.knowledge.vocabulary_schema import TOPICAL_STATUSES, name_key
+
+__all__ = ["TOPICAL_STATUSES", "Drug", "DrugClass", "Entry", "Form", "Term", "Vocabulary", "VocabularyError",
+           "load_vocabulary", "name_key", "name_regex"]
 
 # What each table may hold (anything else is refused: a misspelt key would silently change
 # nothing, or everything).
-_DRUG_KEYS = {"ingredient", "class", "other_classes", "names", "brands", "routes", "mtus", "topical", "topical_form"}
-_PRODUCT_KEYS = {"names", "ingredients", "route", "form", "compounded"}
-_CLASS_KEYS = {"label", "category", "guideline", "words"}
-_ROUTE_KEYS = {"label", "category"}
-_FORM_KEYS = {"route", "words", "compounded", "weak"}
-_TERM_KEYS = {"category", "means", "words"}
-_DRUGS_FILE_KEYS = {"class", "route", "compounded", "form", "drug", "product", "medication_words"}
-_ABBREVIATIONS_FILE_KEYS = {"service", "region", "qualifier"}
-_MTUS = {"exempt", "non-exempt"}
-TOPICAL_STATUSES = ("recommended", "unaddressed", "second_line", "not_recommended")  # best to worst
 _PLACEHOLDER = re.compile(r"\{(drugs|service|qualifier):([a-z0-9_*,]+)\}")
 _CHUNK = 50  # names per generated alternation: more would defeat the matcher's literal prefilter
 _SEPARATORS = re.compile(r"[\s/\-]+")
@@ -37,7 +30,7 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 
 class VocabularyError(ValueError):
-    """A knowledge file the vocabulary refuses (its file and entry in the message)."""
+    """A placeholder naming no class, service or qualifier of the vocabulary."""
 
 
 @dataclass(frozen=True)
@@ -215,23 +208,6 @@ class Vocabulary:
         return [table[k].words for k in keys]
 
 
-def name_key(name: str) -> str:
-    """A name as the vocabulary files it: lower case, without spaces, hyphens or slashes
-    ("HC-APAP", "hc/apap" and "HC APAP" are one name).
-
-    Parameters
-    ----------
-    name : str
-        A drug or product name.
-
-    Returns
-    -------
-    str
-        Its key.
-    """
-    return _SEPARATORS.sub("", name.lower())
-
-
 def name_regex(name: str) -> str:
     """The lower-case regex of a name: its words in order, any of space, hyphen or slash
     (or none) between them.
@@ -254,93 +230,31 @@ def name_regex(name: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _check_keys(file: str, what: str, table: Mapping, allowed: set[str]) -> None:
-    extra = set(table) - allowed
-    if extra:
-        raise VocabularyError(f"{file}: {what}: unknown key {sorted(extra)[0]!r} "
-                              f"(allowed: {', '.join(sorted(allowed))})")
-
-
-def _compile(file: str, what: str, words: Any) -> re.Pattern:
-    if not isinstance(words, str):
-        raise VocabularyError(f"{file}: {what}: `words` must be one regular expression")
-    try:
-        return re.compile(words, re.IGNORECASE)
-    except re.error as e:
-        raise VocabularyError(f"{file}: {what}: bad pattern ({e})") from None
-
-
 def _classes(data: Mapping) -> dict[str, DrugClass]:
-    out = {}
-    for rank, (name, t) in enumerate(data.get("class", {}).items()):
-        _check_keys("drugs.toml", f"class {name!r}", t, _CLASS_KEYS)
-        if not t.get("category"):
-            raise VocabularyError(f"drugs.toml: class {name!r} lacks `category`")
-        if t.get("words"):
-            _compile("drugs.toml", f"class {name!r}", t["words"])
-        out[name] = DrugClass(name, t.get("label", name), t["category"], t.get("guideline", ""), t.get("words"), rank)
-    return out
+    return {name: DrugClass(name, t.get("label", name), t["category"], t.get("guideline", ""), t.get("words"), rank)
+            for rank, (name, t) in enumerate(data.get("class", {}).items())}
 
 
-def _forms(data: Mapping, routes: Mapping) -> tuple[Form, ...]:
-    out = []
-    for name, t in data.get("form", {}).items():
-        _check_keys("drugs.toml", f"form {name!r}", t, _FORM_KEYS)
-        if t.get("route") not in routes:
-            raise VocabularyError(f"drugs.toml: form {name!r}: unknown route {t.get('route')!r}")
-        out.append(Form(name, t["route"], _compile("drugs.toml", f"form {name!r}", t.get("words")),
-                        bool(t.get("compounded", False)), bool(t.get("weak", False))))
-    return tuple(out)
+def _forms(data: Mapping) -> tuple[Form, ...]:
+    return tuple(Form(name, t["route"], re.compile(t["words"], re.IGNORECASE), bool(t.get("compounded", False)),
+                      bool(t.get("weak", False))) for name, t in data.get("form", {}).items())
 
 
-def _drug(t: Mapping, classes: Mapping, routes: Mapping) -> Drug:
-    what = f"drug {t.get('ingredient', '?')!r}"
-    _check_keys("drugs.toml", what, t, _DRUG_KEYS)
-    if not t.get("ingredient") or t.get("class") not in classes:
-        raise VocabularyError(f"drugs.toml: {what}: needs an `ingredient` and a known `class` (got {t.get('class')!r})")
-    cls = (t["class"], *t.get("other_classes", ()))
-    rts = tuple(t.get("routes", ("oral",)))
-    bad = [c for c in cls if c not in classes] + [r for r in rts if r not in routes]
-    if bad or t.get("mtus", "exempt") not in _MTUS or t.get("topical", "recommended") not in TOPICAL_STATUSES:
-        raise VocabularyError(f"drugs.toml: {what}: unknown class, route, `mtus` or `topical` value "
-                              f"{(bad or [t.get('mtus'), t.get('topical')])[0]!r}")
-    names = (t["ingredient"], *t.get("names", ()), *t.get("brands", ()))
-    return Drug(t["ingredient"], t["class"], cls, names, rts, t.get("mtus"), t.get("topical"), t.get("topical_form"))
-
-
-def _product(t: Mapping, drugs: Mapping, routes: Mapping, forms: set[str]) -> Entry:
-    what = f"product {(t.get('names') or ['?'])[0]!r}"
-    _check_keys("drugs.toml", what, t, _PRODUCT_KEYS)
-    missing = [i for i in t.get("ingredients", ()) if i not in drugs]
-    if not t.get("names") or not t.get("ingredients") or missing:
-        raise VocabularyError(f"drugs.toml: {what}: needs `names` and `ingredients` that are drugs "
-                              f"(unknown: {missing[:1]})")
-    if t.get("route") not in (None, *routes) or t.get("form") not in (None, *forms):
-        raise VocabularyError(f"drugs.toml: {what}: unknown route or form")
-    return Entry(tuple(t["ingredients"]), t.get("route"), t.get("form"), bool(t.get("compounded", False)))
+def _drug(t: Mapping) -> Drug:
+    return Drug(t["ingredient"], t["class"], (t["class"], *t.get("other_classes", ())),
+                (t["ingredient"], *t.get("names", ()), *t.get("brands", ())), tuple(t.get("routes") or ("oral",)),
+                t.get("mtus"), t.get("topical"), t.get("topical_form"))
 
 
 def _entries(drugs: Mapping[str, Drug], products: Iterable[tuple[tuple[str, ...], Entry]]) -> dict[str, Entry]:
-    out: dict[str, Entry] = {}
-    spelled: dict[str, str] = {}
-    named = [(n, Entry((d.ingredient,))) for d in drugs.values() for n in d.names]
-    named += [(n, e) for names, e in products for n in names]
-    for name, entry in named:
-        key = name_key(name)
-        if key in out and out[key] != entry:
-            raise VocabularyError(f"drugs.toml: the name {name!r} is given to two entries ({spelled[key]!r} too)")
-        out[key], spelled[key] = entry, name
-    return out
+    """{name key: entry} (the schema has checked that a name stands for one thing)."""
+    out = {name_key(n): Entry((d.ingredient,)) for d in drugs.values() for n in d.names}
+    return out | {name_key(n): e for names, e in products for n in names}
 
 
 def _terms(data: Mapping, kind: str) -> dict[str, Term]:
-    out = {}
-    for name, t in data.get(kind, {}).items():
-        what = f"{kind} {name!r}"
-        _check_keys("abbreviations.toml", what, t, _TERM_KEYS)
-        _compile("abbreviations.toml", what, t.get("words"))
-        out[name] = Term(name, t.get("category"), dict(t.get("means", {})), t["words"])
-    return out
+    return {name: Term(name, t.get("category"), dict(t.get("means", {})), t["words"])
+            for name, t in data.get(kind, {}).items()}
 
 
 @lru_cache(maxsize=4)
@@ -357,28 +271,21 @@ def load_vocabulary(drugs: str | None = None, abbreviations: str | None = None) 
     Vocabulary
         One object per pair of files.
     """
-    data = load_toml("drugs.toml", drugs)
-    _check_keys("drugs.toml", "top level", data, _DRUGS_FILE_KEYS)
-    classes = _classes(data)
-    routes = {k: dict(v) for k, v in data.get("route", {}).items()}
-    for name, t in routes.items():
-        _check_keys("drugs.toml", f"route {name!r}", t, _ROUTE_KEYS)
-    forms = _forms(data, routes)
-    drug_list = [_drug(t, classes, routes) for t in data.get("drug", [])]
+    data = read_knowledge("drugs.toml", drugs)  # checked: keys, classes, routes, forms, one meaning per name
+    abbr = read_knowledge("abbreviations.toml", abbreviations)
+    drug_list = [_drug(t) for t in data.get("drug", [])]
     by_ingredient = {d.ingredient: d for d in drug_list}
-    if len(by_ingredient) != len(drug_list):
-        raise VocabularyError("drugs.toml: an ingredient is listed twice")
-    products = tuple((tuple(t.get("names", ())), _product(t, by_ingredient, routes, {f.name for f in forms}))
+    products = tuple((tuple(t["names"]), Entry(tuple(t["ingredients"]), t.get("route"), t.get("form"),
+                                               bool(t.get("compounded", False))))
                      for t in data.get("product", []))
-    entries = _entries(by_ingredient, products)
-    abbr = load_toml("abbreviations.toml", abbreviations)
-    _check_keys("abbreviations.toml", "top level", abbr, _ABBREVIATIONS_FILE_KEYS)
     names = sorted({n.lower() for d in drug_list for n in d.names} | {n.lower() for ns, _ in products for n in ns},
                    key=lambda n: (-len(n), n))
     return Vocabulary(
-        classes=classes, routes=routes, compounded=dict(data.get("compounded", {})), forms=forms,
+        classes=_classes(data), routes={k: dict(v) for k, v in data.get("route", {}).items()},
+        compounded=dict(data.get("compounded", {})), forms=_forms(data),
         medication_words=data.get("medication_words", {}).get("words", r"\bmedications?\b"),
-        drugs=by_ingredient, products=products, entries=entries, services=_terms(abbr, "service"),
+        drugs=by_ingredient, products=products, entries=_entries(by_ingredient, products),
+        services=_terms(abbr, "service"),
         regions=_terms(abbr, "region"),
         qualifiers=_terms(abbr, "qualifier"),
         names_rx=re.compile(r"(?<![a-z0-9])(?:" + "|".join(name_regex(n) for n in names) + r")(?![a-z0-9])"),

@@ -23,8 +23,8 @@ from imr_ml.text.document import Document
 Evidence = list[tuple[str, int, int]]
 
 # The item's structured medication signals (`item_medication`), in the order they are listed.
-ITEM_SIGNALS = ("item_ingredients", "item_drug_classes", "item_drug_class", "item_route", "item_form",
-                "item_compounded", "item_topical_status", "item_topical_not_recommended", "item_services")
+ITEM_SIGNALS = ("item_names_drug", "item_ingredients", "item_drug_classes", "item_drug_class", "item_route",
+                "item_form", "item_compounded", "item_topical_status", "item_topical_not_recommended", "item_services")
 
 _NUMBER = r"(\d{1,3}(?:\.\d)?)"
 # "MED 120", "MME of 95 mg/day", "120 mg morphine equivalents", "morphine equivalent dose of 180"
@@ -82,20 +82,22 @@ def item_medication(item: str) -> dict[str, tuple[Any, tuple]]:
                                                            tuple(("item", *sp) for _, sp in services))}
     med = read_medication(item or "")
     if med is None:
-        empty: dict[str, Any] = {"item_ingredients": [], "item_drug_classes": [], "item_drug_class": None,
-                                 "item_route": None, "item_form": None, "item_compounded": False,
-                                 "item_topical_status": None, "item_topical_not_recommended": []}
+        # "" rather than None: a text value, of the kind the knowledge checks expect
+        empty: dict[str, Any] = {"item_names_drug": False, "item_ingredients": [], "item_drug_classes": [],
+                                 "item_drug_class": "", "item_route": "", "item_form": "", "item_compounded": False,
+                                 "item_topical_status": "", "item_topical_not_recommended": []}
         return {**{k: (v, ()) for k, v in empty.items()}, **out}
     names = tuple(("item", *sp) for sp in med.name_spans)
     route = (("item", *med.route_span),) if med.route_span else names
     out.update({
+        "item_names_drug": (True, names),
         "item_ingredients": (list(med.ingredients), names),
         "item_drug_classes": (list(med.classes), names),
         "item_drug_class": (med.drug_class, names),
         "item_route": (med.route, route),
-        "item_form": (med.form, route if med.form else ()),
+        "item_form": (med.form or "", route if med.form else ()),
         "item_compounded": (med.compounded, route if med.compounded else ()),
-        "item_topical_status": (med.topical_status, names if med.topical_status else ()),
+        "item_topical_status": (med.topical_status or "", names if med.topical_status else ()),
         "item_topical_not_recommended": (list(med.topical_not_recommended),
                                          names if med.topical_not_recommended else ()),
     })
