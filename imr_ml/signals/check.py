@@ -63,10 +63,12 @@ def _vocabularies(rules: str | SignalRules | None, taxonomy: str | None) -> dict
     categories = [c.name for c in load_taxonomy(taxonomy)]
     v = load_vocabulary()  # the item's drug fields name its ingredients, classes, routes, forms
     return {"category": categories, "item_regions": list(r.region), "summary_regions": list(r.region),
-            "ca_guideline": [*r.guideline, "other"], "item_ingredients": list(v.drugs),
+            "ca_guideline": [*r.guideline, "other"], "surgery_named": ["", *(s.name for s in r.surgeries)],
+            "surgery_complexity": ["", "complex", "simple"], "item_ingredients": list(v.drugs),
             "item_topical_not_recommended": list(v.drugs), "item_drug_classes": list(v.classes),
-            "item_drug_class": list(v.classes), "item_route": list(v.routes), "item_form": [f.name for f in v.forms],
-            "item_topical_status": list(TOPICAL_STATUSES), "item_services": list(v.services)}
+            "item_drug_class": ["", *v.classes], "item_route": ["", *v.routes],
+            "item_form": ["", *(f.name for f in v.forms)],
+            "item_topical_status": ["", *TOPICAL_STATUSES], "item_services": list(v.services)}
 
 
 def condition_problems(table: Mapping, loc: Loc, kinds: Mapping[str, str],
