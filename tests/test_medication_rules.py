@@ -196,6 +196,34 @@ def test_every_medication_rule_has_cases():
     assert not missing, missing
 
 
+def test_one_of_the_four_as_alone_is_not_opioid_monitoring():
+    # MTUS on-going management asks for drug screens, an agreement and the 4 A's: "no side
+    # effects" alone is one A, not the monitoring the rule credits
+    assert "opioid_monitoring_documented" not in fired("Takes Norco. No side effects.", "Norco 10/325 #60")
+    assert "opioid_monitoring_documented" in fired("Takes Norco. Signed opioid agreement on file.", "Norco 10/325 #60")
+
+
+@pytest.mark.parametrize("item,category", [
+    ("Toradol 60 mg IM", "nsaid"), ("Ketorolac 60 mg IM injection", "nsaid"), ("Toradol injection", "nsaid"),
+    ("Depo-Medrol 80 mg IM", "other_medication"), ("Imitrex 6 mg SQ", "other_medication"),
+    ("Post-op Toradol IM", "perioperative"), ("Kenalog 40 mg injection right knee", "injection"),
+    ("Trigger point injections with lidocaine", "injection"), ("Lumbar ESI with Depo-Medrol", "injection"),
+])
+def test_a_drug_given_systemically_is_a_medication_not_an_injection_procedure(item, category):
+    from imr_ml.knowledge.taxonomy import categorize
+
+    assert categorize(item) == category
+
+
+def test_procedure_rules_do_not_read_a_systemic_injection():
+    summary = "Chronic low back pain. Failed physical therapy and NSAIDs."
+    assert "failed_conservative_care" in fired(summary, "Lumbar epidural steroid injection L4-5")
+    shot = fired(summary, "Toradol 60 mg IM injection")
+    assert "failed_conservative_care" not in shot and "ketorolac_for_chronic_pain" in shot
+    assert "joint_steroid_injection_after_failed_care" not in fired(summary, "Depo-Medrol 80 mg IM")
+    assert "joint_steroid_injection_after_failed_care" in fired(summary, "Kenalog 40 mg injection right knee")
+
+
 def test_concurrent_nsaid_may_be_another_disputed_item():
     summary = "A 50-year-old man with low back pain."
     assert "ppi_without_gi_risk" in fired(summary, "Omeprazole 20mg #60", other_items="Naproxen 550mg #60")

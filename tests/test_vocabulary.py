@@ -107,7 +107,7 @@ def test_every_name_of_a_drug_reads_to_the_same_ingredient_class_and_category(fa
     ("Fentanyl 25 mcg/hr patch #10", "transdermal", "patch", "opioid", False),
     ("Belbuca 150 mcg film", "transmucosal", "transmucosal", "opioid", False),
     ("Sumatriptan nasal spray 20 mg", "intranasal", "intranasal", "other_medication", False),
-    ("Ketorolac 60 mg IM", "injection", "injection", "nsaid", False),
+    ("Ketorolac 60 mg IM", "injection", "systemic_injection", "nsaid", False),
     ("Lidocaine 1% 5 ml injection", "injection", "injection", "injection", False),  # a procedure's category
     ("Soma Compound #60", "oral", None, "muscle_relaxant", False),  # "Compound" inside a product name is no form
     ("Synapryn 10 mg/ml oral suspension 500 ml", "oral", "oral_liquid", "medical_food", True),

@@ -44,6 +44,9 @@ class Medication(NamedTuple):
         Where the item names the drug(s).
     route_span : (int, int) or None
         The words that gave the route, when the item states it.
+    systemic : bool
+        The item gives the drug for a whole-body effect by injection ("Toradol 60 mg IM"): a
+        medication in its drug's category, not an injection procedure.
     """
 
     ingredients: tuple[str, ...]
@@ -57,6 +60,7 @@ class Medication(NamedTuple):
     topical_not_recommended: tuple[str, ...]
     name_spans: tuple[Span, ...]
     route_span: Span | None
+    systemic: bool = False
 
 
 def _overlaps(span: Span, spans: tuple[Span, ...]) -> bool:
@@ -156,4 +160,6 @@ def read_medication(item: str, vocab: Vocabulary | None = None) -> Medication | 
     status, not_recommended = _topical(drugs, form) if on_skin else (None, ())
     return Medication(ingredients, classes, lead.drug_class, _category(vocab, lead.drug_class, route, compounded),
                       route, form, compounded, status, not_recommended, names,
-                      span if stated is not None and span is not None else None)
+                      span if stated is not None and span is not None else None,
+                      route == "injection" and (stated is not None and stated.systemic
+                                                or not vocab.classes[lead.drug_class].local_injection))

@@ -60,18 +60,29 @@ def _category(c: dict, services) -> Category:
                     uphold_source=c["uphold_source"], before_drugs=bool(c.get("before_drugs", False)))
 
 
+def _before_drug(cat: Category, item: str, med) -> bool:
+    """Whether `cat` (a `before_drugs` category) claims an item naming a drug: its terms
+    match first a word other than the injection words of a drug given systemically."""
+    m = cat.pattern.search(item)
+    if m is None or not med.systemic:
+        return m is not None
+    return not any(f.words.fullmatch(m.group()) for f in load_vocabulary().forms if f.route == "injection")
+
+
 @lru_cache(maxsize=8192)
 def categorize(item: str, path: str | None = None) -> str:
     """The treatment category of a disputed item's text (remembered: items repeat).
 
     An item naming a drug of the vocabulary (`features/drugs.toml`) is in its drug's category
     whatever name it uses (brand, generic, abbreviation), unless a category marked
-    `before_drugs` matches first (a perioperative service, an injection, a drug test);
-    any other item is in the first category whose terms match."""
+    `before_drugs` matches first (a perioperative service, an injection, a drug test) by
+    words other than the dose form of a drug given for a whole-body effect ("Toradol 60 mg
+    IM injection" is an NSAID, "post-op Toradol IM" perioperative, "lidocaine trigger point
+    injection" an injection); any other item is in the first category whose terms match."""
     cats = load_taxonomy(path)
     med = read_medication(item or "")
     if med is not None and any(c.name == med.category for c in cats):
-        return next((c.name for c in cats if c.before_drugs and c.pattern.search(item)), med.category)
+        return next((c.name for c in cats if c.before_drugs and _before_drug(c, item, med)), med.category)
     for cat in cats:
         if cat.pattern.search(item or ""):
             return cat.name

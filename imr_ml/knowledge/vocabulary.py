@@ -41,6 +41,7 @@ class DrugClass:
     guideline: str
     words: str | None  # the summary's general words for drugs of the class ("narcotics")
     rank: int  # precedence: a product's class is its ingredients' class of lowest rank
+    local_injection: bool  # injected into a joint, nerve or trigger point as a procedure (lidocaine, steroids)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Form:
     words: re.Pattern
     compounded: bool
     weak: bool
+    systemic: bool  # given for a whole-body effect (IM, IV, SQ): a medication, not an injection procedure
 
 
 @dataclass(frozen=True)
@@ -231,13 +233,15 @@ def name_regex(name: str) -> str:
 
 
 def _classes(data: Mapping) -> dict[str, DrugClass]:
-    return {name: DrugClass(name, t.get("label", name), t["category"], t.get("guideline", ""), t.get("words"), rank)
+    return {name: DrugClass(name, t.get("label", name), t["category"], t.get("guideline", ""), t.get("words"), rank,
+                           bool(t.get("local_injection", False)))
             for rank, (name, t) in enumerate(data.get("class", {}).items())}
 
 
 def _forms(data: Mapping) -> tuple[Form, ...]:
     return tuple(Form(name, t["route"], re.compile(t["words"], re.IGNORECASE), bool(t.get("compounded", False)),
-                      bool(t.get("weak", False))) for name, t in data.get("form", {}).items())
+                      bool(t.get("weak", False)), bool(t.get("systemic", False)))
+                 for name, t in data.get("form", {}).items())
 
 
 def _drug(t: Mapping) -> Drug:
