@@ -15,7 +15,6 @@ import re
 
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.knowledge.vocabulary import load_vocabulary
-from imr_ml.signals.mentions import mentions
 from imr_ml.signals.prior import compiled_term
 from imr_ml.signals.rules import SignalRules
 from imr_ml.text.document import Document
@@ -33,6 +32,11 @@ _REDUCED_BEFORE = re.compile(r"\b(?:cut|cutting|reduced|reducing|decreased|decre
                              r"(?:\s+[\w-]+){0,3}\s*$")
 _REDUCED_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}(?:was |were |has been |is )?"
                             r"(?:cut|reduced|decreased|lowered|tapered)\b")
+
+
+# How far an item mention overlapping a treatment span may reach beyond it (a drug's longest
+# name, "hydrocodone bitartrate/acetaminophen").
+_NAME_REACH = 60
 
 
 def _reduced(doc: Document, window_start: int, s: int, e: int) -> bool:
@@ -132,5 +136,9 @@ def names_item(doc: Document, treatments: list[Span], item_term: re.Pattern) -> 
     bool
         True when an item mention overlaps one of them.
     """
-    own = mentions(doc, item_term)
-    return any(s < te and ts < e for ts, te in treatments for s, e in own)
+    low = doc.low
+    for ts, te in treatments:  # searched near each treatment only: the item's term is long, the spans few
+        for m in item_term.finditer(low, max(0, ts - _NAME_REACH), min(len(low), te + _NAME_REACH)):
+            if m.start() < te and ts < m.end():
+                return True
+    return False

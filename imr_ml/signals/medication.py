@@ -16,7 +16,7 @@ from typing import Any
 
 from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.vocabulary import load_vocabulary, name_regex
-from imr_ml.signals.mentions import mentions, names_in
+from imr_ml.signals.mentions import mentions
 from imr_ml.signals.rules import SignalRules
 from imr_ml.text.document import Document
 
@@ -235,7 +235,7 @@ def _about(doc: Document, term: re.Pattern, treatments: tuple[re.Pattern, ...]) 
     for _, e in named:
         if e < len(doc.text):
             nxt = doc.sentence_span(e)
-            if nxt not in named and not any(names_in(doc, t, *nxt) for t in treatments):
+            if nxt not in named and not any(t.search(doc.low, *nxt) for t in treatments):  # one short sentence
                 out[nxt] = None
     return sorted(out)
 

@@ -4,7 +4,6 @@ summary's document: the items of a letter ask about the same text again and agai
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 
 from imr_ml.text.document import Document
 
@@ -29,26 +28,3 @@ def mentions(doc: Document, term: re.Pattern) -> list[tuple[int, int]]:
     if spans is None:
         spans = doc.memo[key] = [m.span() for m in doc.finditer(term)]
     return spans
-
-
-def names_in(doc: Document, term: re.Pattern, start: int, end: int) -> bool:
-    """Whether `term` matches within [start, end) of a document (read from its remembered
-    `mentions`: the items of a letter ask the same sentences again and again).
-
-    Parameters
-    ----------
-    doc : Document
-        The summary.
-    term : re.Pattern
-        A lower-case pattern.
-    start, end : int
-        The stretch of text.
-
-    Returns
-    -------
-    bool
-        True when a match of `term` lies inside it.
-    """
-    spans = mentions(doc, term)
-    i = bisect_left(spans, (start, -1))
-    return i < len(spans) and spans[i][0] < end and spans[i][1] <= end
