@@ -65,8 +65,7 @@ def coverage(rows: list[dict]) -> dict:
     counts: dict = defaultdict(lambda: [0, 0])
     for r, (cat, names) in zip(rows, fired_per_row(rows)):
         keys = [(r["half"], "ALL", ""), (r["half"], cat, ""), (r["half"], cat, service(cat, r["item"] or ""))]
-        if cat not in drugs:
-            keys.append((r["half"], "NONDRUG", ""))
+        keys.append((r["half"], "NONDRUG" if cat not in drugs else "DRUG", ""))
         for key in keys:
             counts[key][0] += 1
             counts[key][1] += bool(names)
@@ -94,15 +93,15 @@ def report(counts: dict) -> str:
     n = sum(counts[(h, "ALL", "")][0] for h in "AB")
     k = sum(counts[(h, "ALL", "")][1] for h in "AB")
     lines += [f"| both | {k}/{n} ({100 * k / n:.0f}%) | |", ""]
-    for h in ("A", "B"):
-        n, k = counts[(h, "NONDRUG", "")]
-        lo, hi = wilson_interval(k, n)
-        lines.append(f"Half {h}, items outside the medication categories: {k}/{n} ({100 * k / n:.0f}%, "
-                     f"{100 * lo:.0f}%–{100 * hi:.0f}%).")
+    for part, what in (("NONDRUG", "outside the medication categories"), ("DRUG", "in the medication categories")):
+        for h in ("A", "B"):
+            n, k = counts[(h, part, "")]
+            lo, hi = wilson_interval(k, n)
+            lines.append(f"Half {h}, items {what}: {k}/{n} ({100 * k / n:.0f}%, {100 * lo:.0f}%–{100 * hi:.0f}%).")
     lines += ["", "Before the non-drug rules of issue #22 (commit b57325f): half A 81/145 (56%), half B 86/133 (65%).",
               "", "## By category and service", "",
               "| category | service | half A | half B |", "|---|---|---|---|"]
-    cats = sorted({c for _, c, _ in counts if c not in ("ALL", "NONDRUG")})
+    cats = sorted({c for _, c, _ in counts if c not in ("ALL", "NONDRUG", "DRUG")})
     for cat in cats:
         lines.append(f"| {cat} | **all** | {_cell(counts, ('A', cat, ''))} | {_cell(counts, ('B', cat, ''))} |")
         for svc in sorted({s for _, c, s in counts if c == cat and s and s != "all"}):

@@ -429,6 +429,23 @@ def test_a_model_directory_without_its_knowledge_is_refused(own_knowledge_model,
         load_model_dir(model)
 
 
+def test_a_model_trained_with_another_drug_vocabulary_is_refused(own_knowledge_model, monkeypatch):
+    from imr_ml.modeling import knowledge_files
+    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+
+    manifest = json.loads((own_knowledge_model[0] / "manifest.json").read_text())
+    assert {"drugs", "abbreviations"} <= set(manifest["knowledge"])  # kept with the model, hashed
+    installed = knowledge_files.knowledge_bytes
+
+    def newer(name, path=None):  # as if drugs.toml had been edited since the model was trained
+        data = installed(name, path)
+        return data + b"\n# a later edit\n" if name == "drugs.toml" and path is None else data
+
+    monkeypatch.setattr(knowledge_files, "knowledge_bytes", newer)
+    with pytest.raises(ModelLoadError, match=r"trained with another drugs.toml than the installed one"):
+        load_model_dir(own_knowledge_model[0])
+
+
 def test_the_builtin_model_reads_the_shipped_files():
     from imr_ml.modeling.modelio import load_model_dir
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import condition, load_toml
 from imr_ml.knowledge.validate import compiling, source_name
+from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.text.anycase import AnyCase
 
 
@@ -53,7 +54,8 @@ def _conditions(table: Mapping) -> tuple[tuple[str, Callable], ...]:
 
 @lru_cache(maxsize=8)
 def load_guidelines(path: str | None = None) -> Guidelines:
-    """The rules of the shipped `features/guidelines.toml`, or of the user's copy."""
+    """The rules of the shipped `features/guidelines.toml`, or of the user's copy (a rule's
+    `item` may name `{drugs:...}` or `{service:...}` of the vocabulary)."""
     data = load_toml("guidelines.toml", path)  # checked: keys, types, unique names
     with compiling("guidelines.toml", path):
         rules = tuple(_rule(r) for r in data.get("rule", []))
@@ -67,7 +69,7 @@ def _rule(r: dict) -> GuidelineRule:
         name=r["name"], label=r["label"], strength=float(r["strength"]), sd=float(r.get("sd", 0.3)),
         fixed_sign=r.get("direction") == "fixed", citation=r["citation"],
         when=_conditions(when), when_any=tuple(_conditions(a) for a in alts),
-        item=AnyCase(r["item"]) if r.get("item") else None,
+        item=AnyCase(load_vocabulary().expand(r["item"])) if r.get("item") else None,
         names=frozenset(when) | frozenset(k for a in alts for k in a),
     )
 

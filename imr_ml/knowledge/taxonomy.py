@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.schema import COMPARISON
 from imr_ml.knowledge.validate import compiling, read_knowledge
+from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.text.anycase import AnyCase
 
 
@@ -32,6 +34,7 @@ class Category:
     n_prior: int
     examples: tuple[str, ...]
     uphold_source: str = ""  # "published: ..." or "assumed: ..."
+    before_drugs: bool = False  # its terms win over a drug the item names ("post-op Norco", "lidocaine injection")
 
     @property
     def overturn_rate(self) -> float:
@@ -40,23 +43,47 @@ class Category:
 
 @lru_cache(maxsize=8)
 def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
-    """Categories in match order (first match wins)."""
+    """Categories in match order (first match wins). A category's terms also hold the words
+    of the services `abbreviations.toml` files under it ("TPI" is an injection)."""
     data = load_toml("taxonomy.toml", path)
+    services = tuple(load_vocabulary().services.values())
     with compiling("taxonomy.toml", path):
-        return tuple(_category(c) for c in data["category"])
+        return tuple(_category(c, services) for c in data["category"])
 
 
-def _category(c: dict) -> Category:
-    return Category(name=c["name"], label=c["label"], pattern=AnyCase("|".join(f"(?:{t})" for t in c["terms"])),
+def _category(c: dict, services) -> Category:
+    """A category; its terms also hold the words of the services filed under it."""
+    terms = [*c["terms"], *(s.words for s in services if s.category == c["name"])]
+    return Category(name=c["name"], label=c["label"], pattern=AnyCase("|".join(f"(?:{t})" for t in terms)),
                     guideline=c.get("guideline", ""), uphold_prior=float(c["uphold_prior"]),
                     n_prior=int(c.get("n_prior", 20)), examples=tuple(c.get("examples", ())),
-                    uphold_source=c["uphold_source"])
+                    uphold_source=c["uphold_source"], before_drugs=bool(c.get("before_drugs", False)))
+
+
+def _before_drug(cat: Category, item: str, med) -> bool:
+    """Whether `cat` (a `before_drugs` category) claims an item naming a drug: its terms
+    match first a word other than the injection words of a drug given systemically."""
+    m = cat.pattern.search(item)
+    if m is None or not med.systemic:
+        return m is not None
+    return not any(f.words.fullmatch(m.group()) for f in load_vocabulary().forms if f.route == "injection")
 
 
 @lru_cache(maxsize=8192)
 def categorize(item: str, path: str | None = None) -> str:
-    """The treatment category of a disputed item's text (remembered: items repeat)."""
-    for cat in load_taxonomy(path):
+    """The treatment category of a disputed item's text (remembered: items repeat).
+
+    An item naming a drug of the vocabulary (`features/drugs.toml`) is in its drug's category
+    whatever name it uses (brand, generic, abbreviation), unless a category marked
+    `before_drugs` matches first (a perioperative service, an injection, a drug test) by
+    words other than the dose form of a drug given for a whole-body effect ("Toradol 60 mg
+    IM injection" is an NSAID, "post-op Toradol IM" perioperative, "lidocaine trigger point
+    injection" an injection); any other item is in the first category whose terms match."""
+    cats = load_taxonomy(path)
+    med = read_medication(item or "")
+    if med is not None and any(c.name == med.category for c in cats):
+        return next((c.name for c in cats if c.before_drugs and _before_drug(c, item, med)), med.category)
+    for cat in cats:
         if cat.pattern.search(item or ""):
             return cat.name
     return "other"

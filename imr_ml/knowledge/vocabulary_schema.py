@@ -51,6 +51,7 @@ class DrugClass(_Strict):
     category: str
     guideline: str = ""
     words: Regex | None = None
+    local_injection: bool = False
 
 
 class Route(_Strict):
@@ -63,6 +64,7 @@ class Form(_Strict):
     words: Regex
     compounded: bool = False
     weak: bool = False
+    systemic: bool = False
 
 
 class Drug(_Strict):

@@ -10,6 +10,12 @@ refused), checks that they agree with one another, and points the model's featur
 them: scoring, explanations, hints and reports then read the copies, whatever has happened
 to the shipped files since. The built-in model reads the shipped files (`SHIPPED`).
 
+The drug and abbreviation vocabulary (`drugs.toml`, `abbreviations.toml`) is kept the same
+way (copied, hashed, recorded), but every stage reads the installed one: it is compiled into
+the rules, the taxonomy's drug categories and the item's drug fields once per process. So a
+model whose vocabulary copy differs from the installed vocabulary is refused in one line
+rather than scored with names it was not trained on.
+
 `modelio` calls `knowledge_record` when it writes a directory and `attach_knowledge` when it
 loads one; nothing else of the model files is here.
 """
@@ -31,6 +37,8 @@ from imr_ml.signals.check import check_knowledge
 KNOWLEDGE_DIR = "knowledge"
 # the parameter of SignalFeatures that holds each file's path
 STEP_PARAMS = {"signals": "rules", "taxonomy": "taxonomy", "guidelines": "guidelines"}
+# read from the installed package by every stage (`imr_ml.knowledge.vocabulary`)
+VOCABULARY_FILES = {"drugs": "drugs.toml", "abbreviations": "abbreviations.toml"}
 
 
 def knowledge_steps(obj: Any) -> Iterator[SignalFeatures]:
@@ -100,8 +108,8 @@ def knowledge_record(model: Any) -> tuple[dict[str, bytes], dict]:
     """
     knowledge = model_knowledge(model)
     files, record = {}, {}
-    for field, name in MODEL_FILES.items():
-        path = getattr(knowledge, field)
+    for field, name in {**MODEL_FILES, **VOCABULARY_FILES}.items():
+        path = getattr(knowledge, field, None)
         data = knowledge_bytes(name, path)
         rel = f"{KNOWLEDGE_DIR}/{name.removesuffix('.toml')}-{hashlib.sha256(data).hexdigest()[:12]}.toml"
         files[rel] = data
@@ -131,17 +139,24 @@ def attach_knowledge(model: Any, model_dir: Path, manifest: dict, read: Callable
     Raises
     ------
     ValueError
-        A manifest without the record (written before models kept their knowledge), or
-        copies that break their schema or disagree with one another (`KnowledgeError`).
+        A manifest without the record (written before models kept their knowledge), a
+        vocabulary other than the installed one, or copies that break their schema or
+        disagree with one another (`KnowledgeError`).
     """
     record = manifest.get("knowledge")
-    if not isinstance(record, dict) or set(record) != set(MODEL_FILES) \
+    if not isinstance(record, dict) or set(record) != {*MODEL_FILES, *VOCABULARY_FILES} \
             or not all(isinstance(v, dict) and isinstance(v.get("file"), str) for v in record.values()):
         raise ValueError(f"{model_dir} does not record the knowledge files it was trained with (a model directory "
                          "written before imr-ml kept them): retrain it with `imr-ml train`")
     paths = {}
     for field, entry in record.items():
-        read(entry["file"])  # refuses a copy edited since training
+        data = read(entry["file"])  # refuses a copy edited since training
+        if field in VOCABULARY_FILES:
+            if data != knowledge_bytes(VOCABULARY_FILES[field]):
+                raise ValueError(f"{model_dir} was trained with another {VOCABULARY_FILES[field]} than the installed "
+                                 f"one ({entry['file']}): retrain it with `imr-ml train`, or install the imr-ml "
+                                 "version it was trained with")
+            continue
         paths[field] = str(model_dir / entry["file"])
     knowledge = Knowledge(**paths)
     check_knowledge(knowledge)

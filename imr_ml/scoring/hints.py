@@ -194,4 +194,6 @@ def _fill(values: Mapping, name: str, taxonomy: str | None) -> str:
     v = values.get(name)
     if v is None and name not in values:
         return "?"
+    if isinstance(v, list | tuple):
+        return ", ".join(map(str, v))
     return str(int(v) if isinstance(v, float) and v.is_integer() else v)

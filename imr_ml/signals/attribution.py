@@ -5,8 +5,8 @@ A finding ("did not help", "without benefit", "improved function") is attributed
 treatment named nearest to it in its sentence, with the treatments listed alongside that one
 ("PT, chiropractic and acupuncture failed" is about all three). The `*_same_modality`
 signals hold when the disputed item's own modality or drug is among them. Treatments are the
-`[modality]` words of `signals.toml` and the drug names of the taxonomy's medication
-categories, so a finding next to another treatment is never credited to the item.
+`[modality]` words of `signals.toml`, the terms of the taxonomy's medication categories and
+the drug names of `drugs.toml`, so a finding next to another treatment is never credited to the item.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from imr_ml.knowledge.taxonomy import load_taxonomy
-from imr_ml.signals.prior import compiled_term, mentions
+from imr_ml.knowledge.vocabulary import load_vocabulary
+from imr_ml.signals.prior import compiled_term
 from imr_ml.signals.rules import SignalRules
 from imr_ml.text.document import Document
 
@@ -33,13 +34,19 @@ _REDUCED_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}(?:was |were |has been |is )?
                             r"(?:cut|reduced|decreased|lowered|tapered)\b")
 
 
+# How far an item mention overlapping a treatment span may reach beyond it (a drug's longest
+# name, "hydrocodone bitartrate/acetaminophen").
+_NAME_REACH = 60
+
+
 def _reduced(doc: Document, window_start: int, s: int, e: int) -> bool:
     return bool(_REDUCED_BEFORE.search(doc.low, max(window_start, s - 40), s) or _REDUCED_AFTER.match(doc.low, e))
 
 
 def treatment_term(rules: SignalRules, taxonomy: str | None = None) -> re.Pattern:
-    """One lower-case pattern naming any treatment: every `[modality]` and the terms of the
-    medication categories (compiled once per rules and taxonomy).
+    """One lower-case pattern naming any treatment: every `[modality]`, the terms of the
+    medication categories and every drug name of `drugs.toml` (compiled once per rules and
+    taxonomy).
 
     Parameters
     ----------
@@ -54,7 +61,7 @@ def treatment_term(rules: SignalRules, taxonomy: str | None = None) -> re.Patter
         The pattern.
     """
     drugs = [c.pattern.lower.pattern for c in load_taxonomy(taxonomy) if c.name in rules.prior.medication_categories]
-    alts = [m.pattern for m in rules.modality.values()] + drugs
+    alts = [m.pattern for m in rules.modality.values()] + drugs + [load_vocabulary().names_rx.pattern]
     return compiled_term(rules, "|".join(f"(?:{a})" for a in alts))
 
 
@@ -129,5 +136,9 @@ def names_item(doc: Document, treatments: list[Span], item_term: re.Pattern) -> 
     bool
         True when an item mention overlaps one of them.
     """
-    own = mentions(doc, item_term)
-    return any(s < te and ts < e for ts, te in treatments for s, e in own)
+    low = doc.low
+    for ts, te in treatments:  # searched near each treatment only: the item's term is long, the spans few
+        for m in item_term.finditer(low, max(0, ts - _NAME_REACH), min(len(low), te + _NAME_REACH)):
+            if m.start() < te and ts < m.end():
+                return True
+    return False

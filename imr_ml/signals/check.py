@@ -21,6 +21,7 @@ from imr_ml.knowledge.errors import did_you_mean
 from imr_ml.knowledge.schema import Loc, Problem, unknown
 from imr_ml.knowledge.taxonomy import load_taxonomy, load_toml
 from imr_ml.knowledge.validate import key_path, refuse
+from imr_ml.knowledge.vocabulary import TOPICAL_STATUSES, load_vocabulary
 from imr_ml.signals.extract import extract_signals
 from imr_ml.signals.rules import SignalRules, load_rules
 
@@ -60,9 +61,14 @@ def _vocabularies(rules: str | SignalRules | None, taxonomy: str | None) -> dict
     """The values a list condition may name, for the signals whose values are known."""
     r = load_rules(rules)
     categories = [c.name for c in load_taxonomy(taxonomy)]
+    v = load_vocabulary()  # the item's drug fields name its ingredients, classes, routes, forms
     return {"category": categories, "item_regions": list(r.region), "summary_regions": list(r.region),
             "ca_guideline": [*r.guideline, "other"], "surgery_named": ["", *(s.name for s in r.surgeries)],
-            "surgery_complexity": ["", "complex", "simple"]}
+            "surgery_complexity": ["", "complex", "simple"], "item_ingredients": list(v.drugs),
+            "item_topical_not_recommended": list(v.drugs), "item_drug_classes": list(v.classes),
+            "item_drug_class": ["", *v.classes], "item_route": ["", *v.routes],
+            "item_form": ["", *(f.name for f in v.forms)],
+            "item_topical_status": ["", *TOPICAL_STATUSES], "item_services": list(v.services)}
 
 
 def condition_problems(table: Mapping, loc: Loc, kinds: Mapping[str, str],

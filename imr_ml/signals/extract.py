@@ -21,6 +21,7 @@ from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import PRE_DECISION, as_text
 from imr_ml.signals.attribution import about_treatments, names_item, treatment_term
 from imr_ml.signals.fields import read_fields
+from imr_ml.signals.medication import item_medication, morphine_equivalent, relief_percent
 from imr_ml.signals.prior import item_term, prior_modality
 from imr_ml.signals.readers import parse_quantity
 from imr_ml.signals.rules import SignalRules, load_rules
@@ -122,6 +123,7 @@ def _item_analysis(item: str, r: SignalRules, taxonomy: str | None):
         name = key_word if key_word == "retrospective" else f"item_{key_word}"
         sig[name] = Signal(bool(m), [("item", *m.span())] if m else [])
     sig["item_regions"] = Signal(*_regions(lower_text(item), r, "item"))
+    sig.update((name, Signal(value, list(ev))) for name, (value, ev) in item_medication(item).items())
     return r.memos.items.put(key, (category, sig, item_term(r, category, item, taxonomy)))
 
 
@@ -249,6 +251,9 @@ def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:
     out.update(item_signals)  # shared, not copied: results are read-only
 
     _same_modality(row, sdoc, r, out, term, taxonomy)
+    medication = category in r.prior.medication_categories
+    out["medication_relief"] = Signal(*relief_percent(sdoc, term if medication else None, tuple(r.modality.values())))
+    out["morphine_equivalent"] = Signal(*morphine_equivalent(sdoc))
 
     count, mentioned, ev = prior_modality(sdoc, r, category, item)
     out["prior_sessions"] = Signal(count, [e for e in ev if count is not None][:3])

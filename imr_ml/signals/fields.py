@@ -171,6 +171,17 @@ def _read_surgery(ctx: FieldContext) -> tuple[bool, Evidence]:
     return surgery, [("other_items", 0, len(others))] if surgery and others else []
 
 
+def _read_concurrent_nsaid(ctx: FieldContext) -> tuple[bool, Evidence]:
+    """An NSAID is taken now (the summary says so) or is disputed in the same letter: what a
+    stomach protectant would protect against."""
+    said = ctx.signals.get("nsaid_use")
+    if said is not None and said.value:
+        return True, list(said.evidence)
+    others = as_text(ctx.row.get("other_items"))
+    disputed = "nsaid" in ctx.other_categories
+    return disputed, [("other_items", 0, len(others))] if disputed else []
+
+
 def _read_periop_alone(ctx: FieldContext) -> tuple[bool, Evidence]:
     """A perioperative service whose surgery is not itself in dispute (UR approved it): it
     is judged on its own merits, and mostly allowed."""
@@ -317,8 +328,33 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("periop_surgery_not_in_dispute", "periop_surgery_not_in_dispute",
               "a perioperative service whose surgery is not disputed", "item and `other_items` categories",
               _read_periop_alone, _flag),
-    FieldSpec("item_region", "item_regions", "body regions the item names (one-hot)", "item, `[region]`",
-              levels=_region_levels),
+    FieldSpec("item_region", "item_regions", "body regions the item names (one-hot)",
+              "item, `[region]` and the region abbreviations of `abbreviations.toml`", levels=_region_levels),
+    # The item's drug, read through `drugs.toml` (`imr_ml.signals.medication`): rules read them.
+    FieldSpec("item_names_drug", "item_names_drug", "the item names a drug of the vocabulary",
+              "item, `drugs.toml` names"),
+    FieldSpec("item_ingredients", "item_ingredients",
+              "the item's canonical ingredients (\"Norco\": hydrocodone, acetaminophen)", "item, `drugs.toml` names"),
+    FieldSpec("item_drug_classes", "item_drug_classes", "the classes of those ingredients", "item, `drugs.toml`"),
+    FieldSpec("item_drug_class", "item_drug_class",
+              "the product's class (the first of `drugs.toml`'s classes among them)", "item, `drugs.toml`"),
+    FieldSpec("item_route", "item_route", "oral, topical, transdermal, injection, intranasal, transmucosal, rectal",
+              "item form words (`[form.*]`), a product's route, the drug's usual route"),
+    FieldSpec("item_form", "item_form", "patch, cream, gel, extended_release, tablet ...", "item form words"),
+    FieldSpec("item_compounded", "item_compounded", "a compounded product",
+              "\"compound\", a compounding kit, an oral drug on the skin"),
+    FieldSpec("item_topical_status", "item_topical_status", "worst MTUS topical status of the ingredients on the skin",
+              "`drugs.toml` `topical`, `topical_form`"),
+    FieldSpec("item_topical_not_recommended", "item_topical_not_recommended",
+              "ingredients the guidelines do not recommend on the skin", "`drugs.toml` `topical`"),
+    FieldSpec("item_services", "item_services", "services the item names (\"ESI\": epidural)",
+              "item, `abbreviations.toml` [service]"),
+    FieldSpec("concurrent_nsaid", "concurrent_nsaid", "an NSAID is taken or disputed in the same letter",
+              "summary (`nsaid_use`) or `other_items`", _read_concurrent_nsaid),
+    FieldSpec("medication_relief", "medication_relief", "pain relief (%) stated with the item's drug or medications",
+              "summary: \"50% relief with Lyrica\", \"pain 8/10 -> 4/10 with meds\""),
+    FieldSpec("morphine_equivalent", "morphine_equivalent", "morphine-equivalent dose, mg/day",
+              "summary: \"MED 120\", \"95 MME\" (not a guideline ceiling quoted)"),
     FieldSpec("surgery_named", "surgery_named", "the surgery the request is about (no feature)",
               "item, then `other_items`, then summary, `[surgery]`", _read_surgery_named),
     FieldSpec("surgery_complexity", "surgery_complexity", "\"complex\" or \"simple\" (ODG, surgical assistant; no "

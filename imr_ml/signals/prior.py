@@ -7,6 +7,8 @@ import re
 from typing import NamedTuple
 
 from imr_ml.knowledge.taxonomy import load_taxonomy
+from imr_ml.signals.medication import drug_term
+from imr_ml.signals.mentions import mentions
 from imr_ml.signals.rules import SignalRules
 from imr_ml.text.anycase import lower_pattern
 from imr_ml.text.document import Document
@@ -94,28 +96,6 @@ def _segments_naming(low: str, mentions: list[tuple[int, int]]) -> list[tuple[in
     return out
 
 
-def mentions(doc: Document, term: re.Pattern) -> list[tuple[int, int]]:
-    """Spans of `term` in a document (remembered with it: items of a letter share them).
-
-    Parameters
-    ----------
-    doc : Document
-        The summary.
-    term : re.Pattern
-        A lower-case pattern.
-
-    Returns
-    -------
-    list of (int, int)
-        Its match spans.
-    """
-    key = ("term", term.pattern)
-    spans = doc.memo.get(key)
-    if spans is None:
-        spans = doc.memo[key] = [m.span() for m in doc.finditer(term)]
-    return spans
-
-
 def prior_modality(doc: Document, rules: SignalRules, category: str, item: str) -> PriorModality:
     """Prior sessions and prior use of the item's modality (or drug) in a summary.
 
@@ -139,10 +119,11 @@ def prior_modality(doc: Document, rules: SignalRules, category: str, item: str) 
     if mod is None:
         if category not in rules.prior.medication_categories:
             return _NONE
+        named = drug_term(rules, item, general=False)  # every name of the item's drug
         word = re.match(r"\s*([A-Za-z][A-Za-z\-]{3,})", item or "")
-        if not word or word.group(1).lower() in rules.prior.skip_words:
+        if named is None and (not word or word.group(1).lower() in rules.prior.skip_words):
             return _NONE
-        term = compiled_term(rules, r"\b" + re.escape(word.group(1).lower()) + r"\b")
+        term = named or compiled_term(rules, r"\b" + re.escape(word.group(1).lower()) + r"\b")  # type: ignore[union-attr]
     else:
         term = mod
     key = ("prior", term.pattern, mod is not None)
@@ -225,7 +206,10 @@ def item_term(rules: SignalRules, category: str, item: str, taxonomy: str | None
     if mod is not None:
         alts.append(mod.pattern)
     medication = category in rules.prior.medication_categories
-    if medication:
+    named = drug_term(rules, item, general=True) if medication else None
+    if named is not None:  # every name of the item's drug, and the words for its class and for medications
+        alts.append(named.pattern)
+    elif medication:
         for w in re.findall(r"[A-Za-z][A-Za-z\-]{3,}", item or "")[:2]:
             if w.lower() not in rules.prior.generic_words:
                 alts.append(r"\b" + re.escape(w.lower()) + r"\b")

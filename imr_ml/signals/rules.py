@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.taxonomy import categorize, load_toml
 from imr_ml.knowledge.validate import compiling, source_name
+from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.signals.readers import cited_guidelines, surgery_days
 from imr_ml.signals.surgeries import Surgery, clear_surgery_memo, compile_surgeries
 from imr_ml.text.anycase import AnyCase, lower_pattern
@@ -223,14 +225,49 @@ def _prior_use(table: dict) -> PriorUse:
                     count_exclude=tuple(table.get("count_exclude_cues", ())))
 
 
+_PATTERN_LISTS = ("patterns", "standalone", "negated", "unless")
+_CUE_LISTS = ("pre", "post", "pseudo", "clause_pre")
+
+
+def with_vocabulary(data: dict) -> dict:
+    """A parsed rules file with the vocabulary's placeholders (`{drugs:opioid}`,
+    `{service:epidural}`, `{qualifier:bilateral}`) expanded and the region abbreviations of
+    `abbreviations.toml` added to its `[region]` patterns (changed in place and returned).
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML (see `features/signals.toml`).
+
+    Returns
+    -------
+    dict
+        The same dict.
+    """
+    vocab = load_vocabulary()
+    for table in data.get("cues", {}).values():
+        for key in _CUE_LISTS:
+            if key in table:
+                table[key] = vocab.expand_all(table[key])
+    for spec in data.get("signal", []):
+        for key in _PATTERN_LISTS:
+            if key in spec:
+                spec[key] = vocab.expand_all(spec[key])
+    for key in ("modality", "guideline"):
+        data[key] = {k: vocab.expand(v) for k, v in data.get(key, {}).items()}
+    data["region"] = {k: [vocab.expand(v), *([vocab.regions[k].words] if k in vocab.regions else [])]
+                      for k, v in data.get("region", {}).items()}
+    return data
+
+
 def _compile(path: str | None) -> SignalRules:
     data = load_toml("signals.toml", path)  # checked: keys, types, names, cue sets named
     with compiling("signals.toml", path):
-        return _compiled(data, path)
+        return _compiled(with_vocabulary(data), path)
 
 
 def _compiled(data: dict, path: str | None) -> SignalRules:
-    region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
+    region = {k: Matcher(v) for k, v in data.get("region", {}).items()}
     surgeries = compile_surgeries(data.get("surgery", {}))
     return SignalRules(
         engine=compile_engine(data, extra_matchers=[*region.values(), *(s.matcher for s in surgeries)]),
@@ -293,6 +330,7 @@ def clear_caches() -> None:
     for rules in _LOADED.values():
         rules.clear()
     categorize.cache_clear()
+    read_medication.cache_clear()
     required_literals.cache_clear()
     cited_guidelines.cache_clear()
     surgery_days.cache_clear()

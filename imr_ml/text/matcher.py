@@ -220,7 +220,7 @@ class Matcher:
     A leading ``\\b`` is checked in Python.
     """
 
-    __slots__ = ("patterns", "keyed", "literal", "scanned", "single", "_union")
+    __slots__ = ("patterns", "keyed", "literal", "scanned", "single", "alone")
 
     def __init__(self, patterns: Iterable[str]):
         self.patterns = tuple(patterns)
@@ -242,9 +242,10 @@ class Matcher:
         self.keyed = tuple(keyed)
         self.literal = tuple(literal)
         self.scanned = tuple(scanned)
-        # one pattern searched in a short text of its own (an item): one regex search
-        self.single = re.compile(lower_pattern(self.patterns[0])) if len(self.patterns) == 1 else None
-        self._union: re.Pattern | None = None
+        # a short text of its own (an item) is searched with one regex: the patterns as one
+        # alternation finds the leftmost start, each pattern alone the longest end there
+        self.single = _alternation(self.patterns)
+        self.alone = tuple(re.compile(lower_pattern(p)) for p in self.patterns) if len(self.patterns) > 1 else ()
 
     @staticmethod
     def _boundary_ok(s: int, e: int, low: str, need_b: bool) -> bool:
@@ -297,9 +298,10 @@ class Matcher:
         return out
 
     def _union_rx(self) -> re.Pattern:
-        if self._union is None:
-            self._union = re.compile("|".join(f"(?:{lower_pattern(p)})" for p in self.patterns))
-        return self._union
+        """The patterns as one regex (`single`); patterns that cannot be joined raise here."""
+        if self.single is None:
+            raise ValueError(f"these patterns cannot be searched as one regex: {self.patterns[:3]}")
+        return self.single
 
     def first(self, low: str) -> Span | None:
         """A match in a short text of its own, by one regex search of all the patterns (the
@@ -349,7 +351,23 @@ class Matcher:
         """
         if self.single is not None:
             m = self.single.search(low)
-            if m is None or m.end() > m.start():  # an empty match: let the full search judge
-                return m.span() if m else None
+            if m is None:
+                return None
+            if m.end() > m.start():  # an empty match: let the full search judge
+                if not self.alone:
+                    return m.span()
+                ends = [x.end() for x in (rx.match(low, m.start()) for rx in self.alone) if x is not None]
+                return m.start(), max(ends)
         found = self.spans(LiteralPositions(low))
         return found[0] if found else None
+
+
+def _alternation(patterns: tuple[str, ...]) -> re.Pattern | None:
+    """The patterns as one lower-case regex (None when they cannot be joined: a group name
+    used twice)."""
+    if not patterns:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{lower_pattern(p)})" for p in patterns))
+    except re.error:
+        return None
