@@ -59,6 +59,8 @@ class LoadedModel:
     knowledge : Knowledge
         The knowledge files it reads: the copies in its directory (`SHIPPED` for the
         built-in model). Scoring, explanations, hints and reports read these.
+    precedents : object or None
+        Its index of past decisions once opened (`imr_ml.modeling.precedent_files`).
     """
 
     model: Any
@@ -67,3 +69,4 @@ class LoadedModel:
     baselines: dict[str, Any] = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
     knowledge: Knowledge = SHIPPED
+    precedents: Any = None

@@ -9,6 +9,8 @@ A model directory holds::
                            hash), when the procedure was estimated: what `report` plots
     knowledge/*.toml       the knowledge files it was trained with, which it reads when it
                            scores (`imr_ml.modeling.knowledge_files`)
+    precedents.sqlite      the index of its training items, past decisions shown as precedents
+                           (`imr_ml.modeling.precedent_files`)
     manifest.json          versions, data fingerprint, options, metrics, sha256 of every file
     MODEL_CARD.md          the human-readable account of the above
 
@@ -35,7 +37,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,7 @@ from imr_ml.modeling.builtin import is_builtin, load_builtin
 from imr_ml.modeling.knowledge_files import attach_knowledge, knowledge_record, point_at
 from imr_ml.modeling.loaded import LoadedModel, environment
 from imr_ml.modeling.model import fitted_pipeline
+from imr_ml.modeling.precedent_files import sha256_file
 from imr_ml.textio import to_json
 
 MODEL_FILE = "model.skops"
@@ -182,7 +185,7 @@ def _check_fitted_model(obj: Any, what: str) -> None:
 
 def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: dict[str, Any] | None = None,
                     tables: dict | None = None, card: str | None = None, json_files: dict[str, Any] | None = None,
-                    overwrite: bool = True) -> Path:
+                    built: dict[str, Callable[[Path], None]] | None = None, overwrite: bool = True) -> Path:
     """Write a complete model directory atomically.
 
     The manifest gains ``files`` (relative path -> sha256), ``model_sha256``,
@@ -204,6 +207,9 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
         The MODEL_CARD text; ``{model_sha256}`` in it is filled in.
     json_files : dict or None
         Plain file name -> data saved beside the model as JSON (such as ``cv_predictions.json``).
+    built : dict or None
+        Plain file name -> ``write(path)`` that writes it (the precedents index, built in
+        place: it can be gigabytes), called before the manifest is made.
     overwrite : bool
         Replace an existing model directory.
 
@@ -234,6 +240,9 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
             put(TABLES_FILE, to_json(tables).encode())
         for rel, data in sorted((json_files or {}).items()):
             put(rel, to_json(data).encode())
+        for rel, write in sorted((built or {}).items()):
+            write(tmp / rel)
+            files[rel] = sha256_file(tmp / rel)
         manifest = dict(manifest, knowledge=knowledge)
         manifest["format_version"] = FORMAT_VERSION
         manifest.setdefault("versions", environment())

@@ -1,0 +1,136 @@
+"""The "similar past decisions" of a request as results carry them: the precedents
+(`imr_ml.precedents.similar`) with the share of them that were overturned, its 95% Wilson
+interval and n, and the words a reader sees beside the model's P.
+
+The share is what happened to the most similar past requests, not a second model: its
+interval at n = 5 is wide, and `experiments/precedents.md` measures how well it ranks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imr_ml.modeling.metrics import wilson_interval
+from imr_ml.modeling.modelio import MANIFEST_FILE, ModelLoadError, load_model_dir
+from imr_ml.modeling.precedent_files import INDEX_MANIFEST, NoPrecedents, open_precedents
+from imr_ml.precedents.similar import similar
+from imr_ml.precedents.store import Index
+
+DEFAULT_TOP = 5
+
+
+def precedents_section(index: Index, row: dict, top: int = DEFAULT_TOP) -> dict:
+    """A request's precedents with the share overturned.
+
+    Parameters
+    ----------
+    index : Index
+        The index of past decisions.
+    row : dict
+        The request.
+    top : int
+        How many precedents.
+
+    Returns
+    -------
+    dict
+        What `imr_ml.precedents.similar.similar` returns, with ``available`` (True),
+        ``index`` (its items and letters) and ``overturned_share``: ``overturned``, ``n``,
+        ``share`` and its ``interval95`` (None when there is no precedent).
+    """
+    found = similar(index, row, top)
+    k, n = found["overturned"], found["n"]
+    share = {"overturned": k, "n": n, "share": k / n if n else None,
+             "interval95": [round(v, 4) for v in wilson_interval(k, n)] if n else None}
+    return {"available": True, "index": {"n_items": index.n_items, "n_letters": index.n_letters},
+            **found, "overturned_share": share}
+
+
+def unavailable(reason: str) -> dict:
+    """The section of a model without precedents (the built-in model), saying why.
+
+    Parameters
+    ----------
+    reason : str
+        One line.
+
+    Returns
+    -------
+    dict
+        ``available`` False and the ``reason``.
+    """
+    return {"available": False, "reason": reason}
+
+
+def section_for(loaded, row: dict, top: int = DEFAULT_TOP, index: Index | None = None) -> dict:
+    """The precedents section of one result: from `index` when given, else from the
+    model's own index, else why there is none.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        The model.
+    row : dict
+        The request.
+    top : int
+        How many precedents.
+    index : Index or None
+        Another index of past decisions (`--precedents DIR`).
+
+    Returns
+    -------
+    dict
+        `precedents_section` or `unavailable`.
+    """
+    try:
+        index = index or open_precedents(loaded)
+    except NoPrecedents as exc:
+        return unavailable(str(exc))
+    return precedents_section(index, row, top)
+
+
+def open_source(spec: str | Path) -> Index:
+    """The index of a model directory, of an index folder (`imr-ml index`), or the one
+    line saying why there is none (`NoPrecedents`: the built-in model, a model trained
+    without one, a folder that is neither, a file that fails its sha256).
+
+    Parameters
+    ----------
+    spec : str or pathlib.Path
+        A model directory, an index folder, or ``builtin``.
+
+    Returns
+    -------
+    Index
+        The index, checked and opened read-only.
+    """
+    folder = Path(spec)
+    if folder.is_dir() and (folder / MANIFEST_FILE).is_file() and not (folder / INDEX_MANIFEST).is_file():
+        try:
+            return open_precedents(load_model_dir(folder))
+        except ModelLoadError as exc:
+            raise NoPrecedents(str(exc)) from None
+    return open_precedents(spec)
+
+
+def share_text(section: dict) -> str:
+    """The share in words: "2 of the 5 most similar past decisions were overturned (40%;
+    95% interval 12-77%)".
+
+    Parameters
+    ----------
+    section : dict
+        A section of `precedents_section`.
+
+    Returns
+    -------
+    str
+        One sentence (without its full stop).
+    """
+    s = section["overturned_share"]
+    if not s["n"]:
+        return "no similar past decision was found"
+    lo, hi = s["interval95"]
+    were = "was" if s["overturned"] == 1 else "were"
+    return (f"{s['overturned']} of the {s['n']} most similar past decisions {were} overturned "
+            f"({100 * s['share']:.0f}%; 95% interval {100 * lo:.0f}-{100 * hi:.0f}%)")
