@@ -27,7 +27,8 @@ def index(
     inputs: list[Path] = typer.Argument(..., metavar="INPUT...",
                                         help="Corpus (.jsonl/.parquet) or letter files/folders."),
     out: Path = typer.Option(..., "--out", "-o", metavar="DIR", help="A new (or empty) folder to write."),
-    jobs: int = typer.Option(0, "--jobs", "-j", metavar="N", help="Processes reading the items' signals (0: every core)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", metavar="N",
+                             help="Processes reading the items' signals (0: every core)."),
     as_json: bool = typer.Option(False, "--json", help="Print the index's manifest as JSON."),
 ):
     """Index past decisions for `imr-ml similar` and `imr-ml search`, without training a model."""

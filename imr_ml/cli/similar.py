@@ -42,12 +42,12 @@ Top = Annotated[int, typer.Option("--top", metavar="K", min=1, max=50, help="Pre
 
 def open_index(source: Path):
     """The index of a model or index folder, or the command ended with its one line."""
-    from imr_ml.modeling.precedent_files import NoPrecedents
+    from imr_ml.modeling.precedent_files import IndexRefused, NoPrecedents
     from imr_ml.scoring.precedents import open_source
 
     try:
         return open_source(source)
-    except NoPrecedents as exc:
+    except (NoPrecedents, IndexRefused) as exc:
         fail(str(exc))
 
 

@@ -75,7 +75,6 @@ class ModelOutError(ValueError):
 # ----------------------------------------------------------------------------- files
 
 
-
 def _skops_io():
     """skops.io, imported when a model file is read or written: importing it imports every
     scikit-learn estimator module (about 100 MB), which scoring and training need not hold."""
@@ -208,8 +207,7 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
     json_files : dict or None
         Plain file name -> data saved beside the model as JSON (such as ``cv_predictions.json``).
     built : dict or None
-        Plain file name -> ``write(path)`` that writes it (the precedents index, built in
-        place: it can be gigabytes), called before the manifest is made.
+        Plain file name -> ``write(path)`` writing it in place (the precedents index).
     overwrite : bool
         Replace an existing model directory.
 
@@ -226,9 +224,8 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
         files: dict[str, str] = {}
 
         def put(rel: str, data: bytes) -> None:
-            p = tmp / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(data)
             files[rel] = _sha256(data)
 
         knowledge_copies, knowledge = knowledge_record(model)  # the knowledge it was trained with
@@ -236,18 +233,14 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
             put(rel, data)
         for name, est in sorted((baselines or {}).items()):
             put(f"{BASELINE_DIR}/{name}.skops", dumps(est))
-        if tables is not None:
-            put(TABLES_FILE, to_json(tables).encode())
-        for rel, data in sorted((json_files or {}).items()):
+        for rel, data in sorted((({TABLES_FILE: tables} if tables is not None else {}) | (json_files or {})).items()):
             put(rel, to_json(data).encode())
-        for rel, write in sorted((built or {}).items()):
+        for rel, write in sorted((built or {}).items()):  # before the manifest: it may fill in its record
             write(tmp / rel)
             files[rel] = sha256_file(tmp / rel)
-        manifest = dict(manifest, knowledge=knowledge)
-        manifest["format_version"] = FORMAT_VERSION
+        manifest = dict(manifest, knowledge=knowledge, format_version=FORMAT_VERSION)
         manifest.setdefault("versions", environment())
-        manifest["model_sha256"] = files[MODEL_FILE]
-        manifest["files"] = files
+        manifest.update(model_sha256=files[MODEL_FILE], files=files)
         if card is not None:
             (tmp / CARD_FILE).write_text(card.replace("{model_sha256}", files[MODEL_FILE]), encoding="utf-8")
         (tmp / MANIFEST_FILE).write_text(to_json(manifest), encoding="utf-8")

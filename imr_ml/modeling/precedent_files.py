@@ -41,6 +41,11 @@ class NoPrecedents(ValueError):
     """A model or folder without an index of past decisions; the message is one line saying why."""
 
 
+class IndexRefused(ValueError):
+    """An index that must not be read: not the file its manifest sealed (edited, damaged),
+    not an index, or an unreadable manifest; the message is one line saying why."""
+
+
 def sha256_file(path: Path) -> str:
     """The sha256 of a file, read in blocks (an index of a million items is gigabytes).
 
@@ -88,13 +93,13 @@ def index_writer(rows: list[dict], knowledge: Knowledge) -> tuple[Callable[[Path
 def _checked(path: Path, expected: str | None, what: str) -> Path:
     """`path` if its sha256 is `expected`, else refused in one line."""
     if expected is None:
-        raise NoPrecedents(f"{what} does not list {path.name} in its manifest")
+        raise IndexRefused(f"{what} does not list {path.name} in its manifest")
     try:
         actual = sha256_file(path)
     except OSError as exc:
-        raise NoPrecedents(f"cannot read {path}: {exc.strerror}") from None
+        raise IndexRefused(f"cannot read {path}: {exc.strerror}") from None
     if actual != expected:
-        raise NoPrecedents(f"{path} does not match the sha256 in the manifest (modified or corrupt)")
+        raise IndexRefused(f"{path} does not match the sha256 in the manifest (modified or corrupt)")
     return path
 
 
@@ -114,8 +119,9 @@ def open_precedents(source: LoadedModel | str | Path) -> Index:
     Raises
     ------
     NoPrecedents
-        The built-in model, a model trained without an index, a folder that is neither, or
-        an index whose sha256 is not its manifest's.
+        The built-in model, a model trained without an index, a folder that is neither.
+    IndexRefused
+        An index whose sha256 is not its manifest's, or that is no index.
     """
     if isinstance(source, LoadedModel):
         return _model_index(source)
@@ -147,7 +153,7 @@ def _opened(path: Path, knowledge: Knowledge) -> Index:
     try:
         return Index(path, knowledge)
     except PrecedentsError as exc:
-        raise NoPrecedents(str(exc)) from None
+        raise IndexRefused(str(exc)) from None
 
 
 def _folder_index(folder: Path) -> Index:
@@ -155,18 +161,18 @@ def _folder_index(folder: Path) -> Index:
     try:
         manifest = json.loads((folder / INDEX_MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
-        raise NoPrecedents(f"{folder / INDEX_MANIFEST} is not valid JSON: {exc}") from None
+        raise IndexRefused(f"{folder / INDEX_MANIFEST} is not valid JSON: {exc}") from None
     files = manifest.get("files") if isinstance(manifest, dict) else None
-    if manifest.get("kind") != INDEX_KIND or not isinstance(files, dict) \
+    if not isinstance(files, dict) or manifest.get("kind") != INDEX_KIND \
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise NoPrecedents(f"{folder / INDEX_MANIFEST} is not the manifest of an imr-ml index")
+        raise IndexRefused(f"{folder / INDEX_MANIFEST} is not the manifest of an imr-ml index")
 
     def read(rel: str) -> bytes:
         return _checked(_inside(folder, rel), files.get(rel), str(folder)).read_bytes()
     try:
         knowledge = read_knowledge_copies(folder.resolve(), manifest, read)
     except ValueError as exc:
-        raise NoPrecedents(str(exc)) from None
+        raise IndexRefused(str(exc)) from None
     path = _checked(_inside(folder, PRECEDENTS_FILE), files.get(PRECEDENTS_FILE), str(folder))
     return _opened(path, knowledge)
 
@@ -174,7 +180,7 @@ def _folder_index(folder: Path) -> Index:
 def _inside(folder: Path, rel: str) -> Path:
     path = folder / rel
     if ".." in Path(rel).parts or Path(rel).is_absolute() or not path.resolve().is_relative_to(folder.resolve()):
-        raise NoPrecedents(f"{folder / INDEX_MANIFEST} names {rel!r}: index files must be inside the folder")
+        raise IndexRefused(f"{folder / INDEX_MANIFEST} names {rel!r}: index files must be inside the folder")
     return path
 
 

@@ -88,7 +88,7 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
     page, per_page = max(1, int(page)), max(1, min(int(per_page), MAX_PER_PAGE))
     terms = sorted(t for t in term_counts(text)[0] if t)[:MAX_QUERY_TERMS]
     cond, params = filters.sql()
-    mode, total, ids = "filters", 0, []
+    mode, total, ids = "filters", 0, list[int]()
     if terms:
         for mode in ("all", "any"):
             total, ids = _matches(index, _query(terms, mode == "all"), cond, params, page, per_page)

@@ -24,12 +24,15 @@ from dataclasses import dataclass
 from imr_ml.precedents.profile import MATCH_COLUMNS, Profile, category_token, label, match_text, profile
 from imr_ml.precedents.store import Index
 from imr_ml.precedents.terms import highlighted, quoted, surface_words, term_counts, window
+from imr_ml.schema import as_text
 
 # Points of each part of a match (a precedent scores at most their sum, shown as 100%).
-# The service and the body region say what was asked for; the guideline rules and findings
-# in common say why it was decided as it was; words break the remaining ties. Set before
-# any measurement (experiments/precedents.md) and not tuned on it.
-WEIGHTS = {"category": 3.0, "regions": 3.0, "rules": 1.5, "findings": 1.0, "words": 1.5}
+# The service says what was asked for and which guideline decides it (an epidural in the
+# neck is judged by the epidural criteria, a lumbar MRI by others), so it weighs most; the
+# body region next; the guideline rules and findings in common say why it was decided as it
+# was; words break the remaining ties. Set on synthetic letters before any measurement on
+# the real ones (experiments/precedents.md) and not tuned on them.
+WEIGHTS = {"category": 4.0, "regions": 2.0, "rules": 1.5, "findings": 1.0, "words": 1.5}
 QUERY_TERMS = 24  # terms of the request a word query ORs together
 ITEM_TERM_WEIGHT = 3  # an item's term counts as this many summary occurrences
 CANDIDATES = 60  # per word query (anywhere, and in the request's category)
@@ -96,14 +99,15 @@ def word_query(terms: list[str], category: str | None = None) -> str:
 
 
 def candidates(index: Index, terms: list[str], category: str, n: int = CANDIDATES) -> list[Candidate]:
-    """The best `n` items by words anywhere, and the best `n` of `category`, each once.
+    """The best `n` items by words anywhere and the best `n` of `category` (topped up with
+    other items of the category when fewer share a word), each once.
 
     Parameters
     ----------
     index : Index
         The index.
     terms : list of str
-        The query's terms (`query_terms`); none: the first `n` items of the category.
+        The query's terms (`query_terms`).
     category : str
         The request's category.
     n : int
@@ -116,14 +120,15 @@ def candidates(index: Index, terms: list[str], category: str, n: int = CANDIDATE
     """
     conn = index.connection()
     ranks: dict[int, float] = {}
-    if terms:
-        for query in (word_query(terms), word_query(terms, category)):
-            for rowid, rank in conn.execute("SELECT rowid, rank FROM words WHERE words MATCH ? ORDER BY rank LIMIT ?",
-                                            (query, n)):
-                ranks.setdefault(int(rowid), float(rank))
-    else:
-        ranks = {int(i): 0.0 for (i,) in conn.execute("SELECT id FROM items WHERE category = ? ORDER BY id LIMIT ?",
-                                                     (category, n))}
+    in_category = 0
+    for query in (word_query(terms), word_query(terms, category)) if terms else ():
+        found = conn.execute("SELECT rowid, rank FROM words WHERE words MATCH ? ORDER BY rank LIMIT ?",
+                             (query, n)).fetchall()
+        ranks.update((int(i), float(r)) for i, r in found)
+        in_category = len(found)
+    if in_category < n:  # too few of the category share a word: its other items, words aside
+        for (i,) in conn.execute("SELECT id FROM items WHERE category = ? ORDER BY id LIMIT ?", (category, n)):
+            ranks.setdefault(int(i), 0.0)
     if not ranks:
         return []
     ids = sorted(ranks)
@@ -166,7 +171,9 @@ def match_parts(request: Profile, cand: Candidate, best_bm25: float) -> dict[str
 
 def ranked(index: Index, row: dict, top: int = 5) -> tuple[Profile, list[str], list[tuple[Candidate, dict]]]:
     """The `top` candidates for a request, best first, with their match parts; one item
-    per letter (the items of one letter share its summary: the best stands for them).
+    per letter (the items of one letter share its summary: the best stands for them), and
+    none of the request's own letter when it comes from one the index holds (a letter is
+    not its own precedent).
 
     Parameters
     ----------
@@ -188,7 +195,10 @@ def ranked(index: Index, row: dict, top: int = 5) -> tuple[Profile, list[str], l
     best = min((c.bm25 for c in cands), default=0.0)
     scored = [(c, match_parts(prof, c, best)) for c in cands]
     scored.sort(key=lambda cp: (-round(sum(cp[1].values()), 9), cp[0].bm25, cp[0].id))
-    chosen, letters = [], set()
+    own = index.connection().execute("SELECT id FROM letters WHERE letter_id = ?",
+                                     (as_text(row.get("letter_id")),)).fetchone()
+    chosen: list[tuple[Candidate, dict]] = []
+    letters = {own[0]} if own else set()
     for cand, parts in scored:
         if cand.letter not in letters and len(chosen) < top:
             letters.add(cand.letter)

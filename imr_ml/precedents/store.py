@@ -182,11 +182,11 @@ def _letter(conn: sqlite3.Connection, letters: dict[str, int], row: dict) -> int
 
 
 def _insert_item(conn: sqlite3.Connection, letter: int, row: dict, prof: Profile, decision: str, label: int) -> None:
-    index = row.get("item_index")
+    index = as_text(row.get("item_index"))
     cur = conn.execute(
         "INSERT INTO items (letter, item_index, item, claims_admin_guideline, category, regions, rules, findings) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (letter, int(index) if str(index).isdigit() else 0, as_text(row.get("item")),
+        (letter, int(index) if index.isdigit() else 0, as_text(row.get("item")),
          as_text(row.get("claims_admin_guideline")), prof.category, " ".join(prof.regions), " ".join(prof.rules),
          " ".join(prof.findings)))
     item = cur.lastrowid

@@ -48,7 +48,7 @@ def term_counts(*texts: str) -> list[Counter]:
         Term -> count, one per text.
     """
     conn = _scratch()
-    found = [Counter() for _ in texts]
+    found: list[Counter] = [Counter() for _ in texts]
     conn.execute("BEGIN")
     try:
         conn.executemany("INSERT INTO cut(rowid, t) VALUES (?, ?)", [(i, clean(t)) for i, t in enumerate(texts)])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from imr_ml.modeling.metrics import wilson_interval
 from imr_ml.modeling.modelio import MANIFEST_FILE, ModelLoadError, load_model_dir
-from imr_ml.modeling.precedent_files import INDEX_MANIFEST, NoPrecedents, open_precedents
+from imr_ml.modeling.precedent_files import INDEX_MANIFEST, IndexRefused, NoPrecedents, open_precedents
 from imr_ml.precedents.similar import similar
 from imr_ml.precedents.store import Index
 
@@ -90,9 +90,10 @@ def section_for(loaded, row: dict, top: int = DEFAULT_TOP, index: Index | None =
 
 
 def open_source(spec: str | Path) -> Index:
-    """The index of a model directory, of an index folder (`imr-ml index`), or the one
-    line saying why there is none (`NoPrecedents`: the built-in model, a model trained
-    without one, a folder that is neither, a file that fails its sha256).
+    """The index of a model directory or of an index folder (`imr-ml index`). Raises
+    `NoPrecedents` when there is none (the built-in model, a model trained without one, a
+    folder that is neither) and `IndexRefused` for a model or index that must not be read
+    (a file that fails its sha256), each with its one line.
 
     Parameters
     ----------
@@ -109,7 +110,7 @@ def open_source(spec: str | Path) -> Index:
         try:
             return open_precedents(load_model_dir(folder))
         except ModelLoadError as exc:
-            raise NoPrecedents(str(exc)) from None
+            raise IndexRefused(str(exc)) from None
     return open_precedents(spec)
 
 
