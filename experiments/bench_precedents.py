@@ -118,6 +118,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=HERE / "bench_precedents.md")
+    ap.add_argument("--keep", action="store_true", help="keep the index files in --work")
     args = ap.parse_args()
     if args.make_corpus:
         make_corpus(args.make_corpus, args.corpus)
@@ -127,7 +128,8 @@ def main() -> None:
     for n in [int(s) for s in args.sizes.split(",")]:
         results.append(bench_size(args.corpus, n, work, queries))
         print(json.dumps(results[-1]), flush=True)
-        (work / f"index-{n}.sqlite").unlink()
+        if not args.keep:
+            (work / f"index-{n}.sqlite").unlink()
     head = (f"# Precedents index: build, size and latency\n\n`python experiments/bench_precedents.py` on "
             f"{platform.platform()}, Python {platform.python_version()}, SQLite "
             f"{__import__('sqlite3').sqlite_version}, {os.cpu_count()} cores shared with other work "

@@ -3,9 +3,8 @@
 1. **Candidates by words.** The request's most telling terms (its item's terms and the
    summary's rarest ones, scored by term frequency times inverse document frequency, as
    Lucene's "more like this" picks them) are OR-ed into one FTS5 query over the pre-decision
-   text, ranked by bm25; the same query restricted to the request's treatment category adds
-   that category's best matches, so a request whose words are common still meets the
-   decisions of its own service.
+   text of the request's treatment category, ranked by bm25; in a small index, or a rare
+   service, the same query over every item and the category's other items add to them.
 2. **Ranked by what decides a request.** Each candidate's score is the sum of transparent
    parts (`WEIGHTS`): the same treatment category, the share of body regions in common, the
    share of applicable guideline rules in common, the share of clinical findings in common,
@@ -34,6 +33,10 @@ from imr_ml.schema import as_text
 # the real ones (experiments/precedents.md) and not tuned on them.
 WEIGHTS = {"category": 4.0, "regions": 2.0, "rules": 1.5, "findings": 1.0, "words": 1.5}
 QUERY_TERMS = 24  # terms of the request a word query ORs together
+# Items the chosen terms may hold between them: a word query's time grows with the postings
+# it merges and scores, so the most telling terms are taken while they fit (rare terms cost
+# little and say most). Below about this many items every term fits.
+POSTINGS = 20_000
 ITEM_TERM_WEIGHT = 3  # an item's term counts as this many summary occurrences
 CANDIDATES = 60  # per word query (anywhere, and in the request's category)
 COMMON = 0.3  # a term in more than this share of the items says nothing of a request ("with", "pain")
@@ -52,8 +55,9 @@ class Candidate:
 def query_terms(index: Index, row: dict) -> list[str]:
     """The request's terms a word query looks for: each term's count (an item's terms
     weigh `ITEM_TERM_WEIGHT`) times its inverse document frequency in the index, the best
-    `QUERY_TERMS`; numbers, single letters, terms no indexed item has and terms of more than
-    `COMMON` of the items are left out.
+    `QUERY_TERMS` while the items holding them stay within `POSTINGS`; numbers, single
+    letters, terms no indexed item has and terms of more than `COMMON` of the items are
+    left out.
 
     Parameters
     ----------
@@ -78,7 +82,12 @@ def query_terms(index: Index, row: dict) -> list[str]:
     n_docs = max(index.n_items, 1)
     scored = [(counts[t] * math.log(1 + (n_docs - df[t] + 0.5) / (df[t] + 0.5)), t)
               for t in terms if 0 < df.get(t, 0) <= COMMON * n_docs]
-    return [t for _, t in sorted(scored, key=lambda s: (-s[0], s[1]))[:QUERY_TERMS]]
+    chosen, postings = [], 0
+    for _, t in sorted(scored, key=lambda s: (-s[0], s[1])):
+        if postings + df[t] <= POSTINGS and len(chosen) < QUERY_TERMS:
+            chosen.append(t)
+            postings += df[t]
+    return chosen
 
 
 def _document_frequencies(index: Index, terms: list[str]) -> dict[str, int]:
@@ -99,8 +108,10 @@ def word_query(terms: list[str], category: str | None = None) -> str:
 
 
 def candidates(index: Index, terms: list[str], category: str, n: int = CANDIDATES) -> list[Candidate]:
-    """The best `n` items by words anywhere and the best `n` of `category` (topped up with
-    other items of the category when fewer share a word), each once.
+    """The best `n` items of `category` by words; when fewer than `n` of them share a word
+    (a small index or a rare service), also the best `n` anywhere and the category's other
+    items. Items of another service rank below those of the request's (`WEIGHTS`), so they
+    are looked for only then.
 
     Parameters
     ----------
@@ -120,15 +131,17 @@ def candidates(index: Index, terms: list[str], category: str, n: int = CANDIDATE
     """
     conn = index.connection()
     ranks: dict[int, float] = {}
-    in_category = 0
-    for query in (word_query(terms), word_query(terms, category)) if terms else ():
+
+    def best(query: str) -> int:
         found = conn.execute("SELECT rowid, rank FROM words WHERE words MATCH ? ORDER BY rank LIMIT ?",
                              (query, n)).fetchall()
         ranks.update((int(i), float(r)) for i, r in found)
-        in_category = len(found)
-    if in_category < n:  # too few of the category share a word: its other items, words aside
+        return len(found)
+    if not terms or best(word_query(terms, category)) < n:  # a small category: other services' too
+        if terms:
+            best(word_query(terms))
         for (i,) in conn.execute("SELECT id FROM items WHERE category = ? ORDER BY id LIMIT ?", (category, n)):
-            ranks.setdefault(int(i), 0.0)
+            ranks.setdefault(int(i), 0.0)  # and its items that share no word
     if not ranks:
         return []
     ids = sorted(ranks)
