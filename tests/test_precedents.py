@@ -3,6 +3,7 @@ service, region and findings, with why), `search` (filters, paging), the seal, a
 written after a decision moves a match."""
 
 import json
+import re
 import shutil
 import sqlite3
 
@@ -217,3 +218,28 @@ def test_real_letters_find_precedents_of_the_same_service(real_rows, tmp_path):
                                        "improvement and no urine drug screen.", "item": "Norco 10/325 #120"})
     assert found["n"] == 5 and all(p["category"] == "opioid" for p in found["precedents"])
     assert search(index, "epidural", Filters(outcome="upheld"))["total"] > 0
+
+
+def test_search_page_and_letter_pages(demo_model):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+
+    from imr_ml.web.app import create_app
+
+    client = TestClient(create_app(load_model_dir(demo_model[0])), base_url="http://127.0.0.1:8000",
+                        raise_server_exceptions=True)
+    r = client.get("/search", params={"q": "acupuncture <script>", "outcome": "upheld"})
+    assert r.status_code == 200 and 'id="hits"' in r.text and "<script>" not in r.text
+    assert '<mark class="word">' in r.text and "&lt;script&gt;" in r.text  # the query comes back as text
+    first = re.search(r'href="/letters/(\d+)"', r.text)
+    assert first and "upheld" in r.text
+    page = client.get(f"/letters/{first.group(1)}")
+    assert page.status_code == 200 and "Items and decisions" in page.text
+    assert client.get("/letters/999999").status_code == 404
+    assert client.get("/search", params={"q": "x", "since": "13/45/2016"}).status_code == 422
+    assert client.get("/search", params={"page": "2", "category": "acupuncture"}).status_code == 200
+    builtin = TestClient(create_app("builtin"), base_url="http://127.0.0.1:8000").get("/search")
+    assert builtin.status_code == 404 and "built-in model holds no letters" in builtin.text

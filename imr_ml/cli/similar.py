@@ -51,6 +51,28 @@ def open_index(source: Path):
         fail(str(exc))
 
 
+def attach_precedents(loaded, precedents: Path | None) -> None:
+    """The past decisions a model shows: those of the index folder `precedents` names, else
+    its own index, checked now (a model without one shows none, and says why); an index that
+    fails its check ends the command with one line."""
+    from imr_ml.modeling.precedent_files import IndexRefused, NoPrecedents, open_precedents
+
+    if precedents is not None:
+        loaded.precedents = open_index(precedents)
+        return
+    try:
+        open_precedents(loaded)
+    except NoPrecedents:
+        pass
+    except IndexRefused as exc:
+        fail(str(exc))
+
+
+PrecedentsDir = Annotated[Path | None, typer.Option(
+    "--precedents", metavar="DIR", help="An index folder (`imr-ml index`) whose past decisions to show "
+    "instead of the model's own (the built-in model has none).")]
+
+
 @command(EXAMPLES)
 def similar(
     source: Source,

@@ -82,7 +82,8 @@ def query_terms(index: Index, row: dict) -> list[str]:
     n_docs = max(index.n_items, 1)
     scored = [(counts[t] * math.log(1 + (n_docs - df[t] + 0.5) / (df[t] + 0.5)), t)
               for t in terms if 0 < df.get(t, 0) <= COMMON * n_docs]
-    chosen, postings = [], 0
+    chosen: list[str] = []
+    postings = 0
     for _, t in sorted(scored, key=lambda s: (-s[0], s[1])):
         if postings + df[t] <= POSTINGS and len(chosen) < QUERY_TERMS:
             chosen.append(t)

@@ -223,7 +223,8 @@ class Index:
     def __init__(self, path: str | Path, knowledge: Knowledge = SHIPPED) -> None:
         self.path, self.knowledge = Path(path), knowledge
         self._local = threading.local()
-        self.meta = dict(self.connection().execute("SELECT key, value FROM meta").fetchall())
+        with closing(self._connect()) as conn:  # not kept: a server forks its workers after this
+            self.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         if self.meta.get("format") != str(FORMAT) or self.meta.get("tokenize") != TOKENIZE:
             raise PrecedentsError(f"{self.path} is an index of another format ({self.meta.get('format')}): rebuild it")
 
@@ -231,13 +232,16 @@ class Index:
         """This thread's read-only connection."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            uri = f"file:{_uri_path(self.path)}?mode=ro&immutable=1"
-            try:
-                conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-                conn.execute("SELECT 1 FROM meta LIMIT 1")
-            except sqlite3.DatabaseError as exc:
-                raise PrecedentsError(f"{self.path} is not a precedents index ({exc})") from None
-            self._local.conn = conn
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        uri = f"file:{_uri_path(self.path)}?mode=ro&immutable=1"
+        try:
+            conn = sqlite3.connect(uri, uri=True)
+            conn.execute("SELECT 1 FROM meta LIMIT 1")
+        except sqlite3.DatabaseError as exc:
+            raise PrecedentsError(f"{self.path} is not a precedents index ({exc})") from None
         return conn
 
     @property

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.requests_io import requests_from_text
 from imr_ml.scoring.results_io import RESULT_NAMES, results_csv
-from imr_ml.web import views
+from imr_ml.web import precedent_pages, views
 from imr_ml.web.schemas import ScoreRequest
 from imr_ml.web.work import ApiError, Job, Worker, decode_upload, request_as_row, validation_message
 
@@ -58,6 +58,7 @@ def add_routes(app: FastAPI, scorer, token: FormToken) -> None:
     templates.env.filters["times"] = lambda x: f"{x:.1f}×" if x >= 0.995 else f"{x:.2f}×"
     _form_routes(app, scorer, templates, token)
     _batch_routes(app, scorer, templates, token)
+    precedent_pages.add_routes(app, scorer, templates)
 
 
 def _form_routes(app: FastAPI, scorer, templates: Jinja2Templates, token: FormToken) -> None:
