@@ -15,7 +15,7 @@ from imr_ml.modeling.precedent_files import open_precedents
 from imr_ml.precedents.search import Filters, search
 from imr_ml.reporting.explain import EXPLAINED_REASONS
 from imr_ml.schema import is_missing
-from imr_ml.scoring.precedents import DEFAULT_TOP, precedents_section
+from imr_ml.scoring.precedents import DEFAULT_TOP, precedents_section, with_precedents
 from imr_ml.scoring.requests_io import CSV_FIELDS, RequestError, request_rows
 from imr_ml.scoring.results_io import check_id_name, named_id
 from imr_ml.scoring.score import grouped_contributions, score_rows, threshold
@@ -43,17 +43,26 @@ class Model:
         """The P from which the model calls a request likely overturned."""
         return threshold(self._loaded)
 
-    def score(self, requests: Any, top: int = 5, columns: dict[str, str] | None = None, id_col: str | None = None):
-        """P(overturned), interval, decision, reasons, hints and warnings per request."""
+    def score(self, requests: Any, top: int = 5, columns: dict[str, str] | None = None, id_col: str | None = None,
+              similar: int = 0):
+        """P(overturned), interval, decision, reasons, hints and warnings per request;
+        `similar=K` adds each request's K most similar past decisions (``precedents``, as
+        `similar` returns them; a model without an index says why there)."""
         rows, frame = _rows(requests, columns, id_col)
-        return _shaped([named_id(r, id_col) for r in score_rows(self._loaded, rows, top=top)], frame)
+        results = self._with_precedents(rows, score_rows(self._loaded, rows, top=top), similar)
+        return _shaped([named_id(r, id_col) for r in results], frame)
 
-    def explain(self, requests: Any, columns: dict[str, str] | None = None, id_col: str | None = None):
+    def explain(self, requests: Any, columns: dict[str, str] | None = None, id_col: str | None = None,
+                similar: int = 0):
         """`score` with every contribution grouped (guideline rules, signals, fields, ...)."""
         rows, frame = _rows(requests, columns, id_col)
         results = [named_id(r, id_col) | {"explanation": grouped_contributions(r)}
-                   for r in score_rows(self._loaded, rows, top=EXPLAINED_REASONS)]
+                   for r in self._with_precedents(rows, score_rows(self._loaded, rows, top=EXPLAINED_REASONS),
+                                                  similar)]
         return _shaped(results, frame)
+
+    def _with_precedents(self, rows: list[dict], results, top: int):
+        return with_precedents(self._loaded, rows, results, top) if top else results
 
     def similar(self, requests: Any, top: int = DEFAULT_TOP, columns: dict[str, str] | None = None,
                 id_col: str | None = None) -> list[dict]:

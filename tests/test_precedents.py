@@ -243,3 +243,44 @@ def test_search_page_and_letter_pages(demo_model):
     assert client.get("/search", params={"page": "2", "category": "acupuncture"}).status_code == 200
     builtin = TestClient(create_app("builtin"), base_url="http://127.0.0.1:8000").get("/search")
     assert builtin.status_code == 404 and "built-in model holds no letters" in builtin.text
+
+
+def test_score_and_explain_show_precedents(demo_model, tmp_path):
+    from typing_extensions import get_type_hints
+
+    from imr_ml.scoring.precedents import Precedent, PrecedentsSection, Why
+
+    model_dir = demo_model[0]
+    note = tmp_path / "note.txt"
+    note.write_text(NOTE)
+    res = _run("score", model_dir, "--item", ESI["item"], "--summary-file", note, "--json", "--similar", "3")
+    assert res.exit_code == 0, res.output
+    section = json.loads(res.stdout)["precedents"]
+    assert section["available"] and section["n"] == 3 and len(section["precedents"]) == 3
+    assert set(section) == set(get_type_hints(PrecedentsSection)) - {"reason"}  # the typed shape is the real one
+    assert all(set(p) == set(get_type_hints(Precedent)) and set(p["why"]) == set(get_type_hints(Why))
+               for p in section["precedents"])
+    share = section["overturned_share"]
+    assert share["overturned"] == sum(p["label"] for p in section["precedents"]) and share["n"] == 3
+    text = _run("score", model_dir, "--item", ESI["item"], "--summary-file", note, "--similar", "2").output
+    assert "most similar past decisions" in text and "  2. " in text and "  3. " not in text
+    assert "precedents" not in json.loads(_run("score", model_dir, "--item", ESI["item"], "--summary-file", note,
+                                               "--json", "--similar", "0").stdout)
+    explained = _run("explain", model_dir, "--item", ESI["item"], "--summary-file", note)
+    assert explained.exit_code == 0 and "most similar past decisions" in explained.output
+    assert "why: " in explained.output
+    builtin = _run("score", "builtin", "--item", ESI["item"], "--summary-file", note)
+    assert builtin.exit_code == 0 and builtin.output.count("built-in model holds no letters") == 1
+    none = json.loads(_run("score", "builtin", "--item", ESI["item"], "--summary-file", note, "--json").stdout)
+    assert none["precedents"] == {"available": False, "reason": none["precedents"]["reason"]}
+
+
+def test_python_api_score_with_precedents(demo_model):
+    import imr_ml
+
+    model = imr_ml.load_model(str(demo_model[0]))
+    scored = model.score([ESI, ESI | {"item": "Acupuncture x6"}], similar=2)
+    assert [r["precedents"]["n"] for r in scored] == [2, 2]
+    assert scored[1]["precedents"]["request"]["category"] != scored[0]["precedents"]["request"]["category"]
+    assert "precedents" not in model.score(ESI)[0]
+    assert model.explain(ESI, similar=1)[0]["precedents"]["n"] == 1

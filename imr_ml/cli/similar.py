@@ -113,22 +113,32 @@ def similar(
         typer.echo(format_similar(rec))
 
 
-def format_similar(rec: dict, width: int = 240) -> str:
+def format_similar(rec: dict) -> str:
     """One request's precedents as the terminal shows them."""
-    from imr_ml.scoring.precedents import share_text
     from imr_ml.scoring.results_io import result_id
 
-    lines = [f"{result_id(rec)}: {rec.get('item')}  ({rec['request']['category']}"
-             f"{'; ' + ', '.join(rec['request']['regions']) if rec['request']['regions'] else ''})",
-             f"  {share_text(rec)}, in an index of {rec['index']['n_items']:,} items"]
-    for n, p in enumerate(rec["precedents"], 1):
+    return "\n".join([f"{result_id(rec)}: {rec.get('item')}  ({rec['request']['category']}"
+                      f"{'; ' + ', '.join(rec['request']['regions']) if rec['request']['regions'] else ''})",
+                      *precedent_lines(rec)])
+
+
+def precedent_lines(section: dict, brief: bool = False, width: int = 240) -> list[str]:
+    """A precedents section (`imr_ml.scoring.precedents`) as indented lines: the share
+    overturned, then each precedent with why it matched and its rationale (`brief`: the
+    share alone); a model without an index says why in one line."""
+    from imr_ml.scoring.precedents import share_text
+
+    if not section["available"]:
+        return [f"  similar past decisions: none ({section['reason']})"]
+    lines = [f"  {share_text(section)}, in an index of {section['index']['n_items']:,} items"]
+    for n, p in enumerate([] if brief else section["precedents"], 1):
         lines.append(f"  {n}. {p['decision']} {p['decision_date'] or 'undated'}  {p['item']}  "
                      f"[{p['letter_id']} #{p['item_index']}]  match {100 * p['score']:.0f}%")
         lines.append(f"     why: {why_text(p['why'])}")
         rationale = p["rationale_excerpt"]
         if rationale:
             lines.append(f"     rationale: \"{rationale if len(rationale) <= width else rationale[:width - 1] + '…'}\"")
-    return "\n".join(lines)
+    return lines
 
 
 def why_text(why: dict) -> str:

@@ -8,7 +8,12 @@ interval at n = 5 is wide, and `experiments/precedents.md` measures how well it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Literal, NotRequired
+
+# typing_extensions' TypedDict, not typing's: pydantic (the web API's schema) needs it before Python 3.12
+from typing_extensions import TypedDict
 
 from imr_ml.modeling.metrics import wilson_interval
 from imr_ml.modeling.modelio import MANIFEST_FILE, ModelLoadError, load_model_dir
@@ -19,7 +24,91 @@ from imr_ml.precedents.store import Index
 DEFAULT_TOP = 5
 
 
-def precedents_section(index: Index, row: dict, top: int = DEFAULT_TOP) -> dict:
+class Piece(TypedDict):
+    """A piece of a precedent's text; ``hit``: one of the request's words (shown marked)."""
+
+    text: str
+    hit: bool
+
+
+class Named(TypedDict):
+    """A guideline rule or clinical finding by its name and its label."""
+
+    name: str
+    label: str
+
+
+class Why(TypedDict):
+    """What a precedent has in common with the request."""
+
+    same_category: bool
+    regions: list[str]
+    rules: list[Named]
+    findings: list[Named]
+    words: list[str]
+
+
+class Precedent(TypedDict):
+    """One past decision: its item, outcome and rationale (shown, never read to match),
+    the match's ``score`` in [0, 1], its ``parts`` and why."""
+
+    id: int
+    letter: int
+    letter_id: str
+    item_index: int
+    item: str
+    category: str
+    regions: list[str]
+    decision: Literal["overturned", "upheld"]
+    label: int
+    decision_date: str | None
+    reviewer_guideline: str | None
+    rationale_excerpt: str | None
+    score: float
+    parts: dict[str, float]
+    why: Why
+    item_pieces: list[Piece]
+    summary_pieces: list[Piece]
+
+
+class Share(TypedDict):
+    """How many of the precedents were overturned, with a 95% Wilson interval."""
+
+    overturned: int
+    n: int
+    share: float | None
+    interval95: list[float] | None
+
+
+class IndexSize(TypedDict):
+    """The index's items and letters."""
+
+    n_items: int
+    n_letters: int
+
+
+class RequestProfile(TypedDict):
+    """The request as the index matched it."""
+
+    category: str
+    regions: list[str]
+
+
+class PrecedentsSection(TypedDict):
+    """The "similar past decisions" of a result; ``available`` False (the built-in model
+    holds no letters) has only ``reason``."""
+
+    available: bool
+    reason: NotRequired[str]
+    index: NotRequired[IndexSize]
+    precedents: NotRequired[list[Precedent]]
+    n: NotRequired[int]
+    overturned: NotRequired[int]
+    request: NotRequired[RequestProfile]
+    overturned_share: NotRequired[Share]
+
+
+def precedents_section(index: Index, row: dict, top: int = DEFAULT_TOP) -> PrecedentsSection:
     """A request's precedents with the share overturned.
 
     Parameters
@@ -40,13 +129,13 @@ def precedents_section(index: Index, row: dict, top: int = DEFAULT_TOP) -> dict:
     """
     found = similar(index, row, top)
     k, n = found["overturned"], found["n"]
-    share = {"overturned": k, "n": n, "share": k / n if n else None,
+    share: Share = {"overturned": k, "n": n, "share": k / n if n else None,
              "interval95": [round(v, 4) for v in wilson_interval(k, n)] if n else None}
     return {"available": True, "index": {"n_items": index.n_items, "n_letters": index.n_letters},
             **found, "overturned_share": share}
 
 
-def unavailable(reason: str) -> dict:
+def unavailable(reason: str) -> PrecedentsSection:
     """The section of a model without precedents (the built-in model), saying why.
 
     Parameters
@@ -62,7 +151,7 @@ def unavailable(reason: str) -> dict:
     return {"available": False, "reason": reason}
 
 
-def section_for(loaded, row: dict, top: int = DEFAULT_TOP, index: Index | None = None) -> dict:
+def section_for(loaded, row: dict, top: int = DEFAULT_TOP, index: Index | None = None) -> PrecedentsSection:
     """The precedents section of one result: from `index` when given, else from the
     model's own index, else why there is none.
 
@@ -87,6 +176,41 @@ def section_for(loaded, row: dict, top: int = DEFAULT_TOP, index: Index | None =
     except NoPrecedents as exc:
         return unavailable(str(exc))
     return precedents_section(index, row, top)
+
+
+def with_precedents(loaded, rows: Iterable[dict], results: Iterable[dict], top: int = DEFAULT_TOP,
+                    index: Index | None = None) -> Iterator[dict]:
+    """Each result with its request's ``precedents`` section (`section_for`), in order; a
+    model without an index gives every result the same ``available: False`` and why (the
+    index is looked for once).
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        The model (its own index unless `index` is given).
+    rows : iterable of dict
+        The requests, in the results' order.
+    results : iterable of dict
+        Their results (`imr_ml.scoring.score.score_rows`).
+    top : int
+        Precedents per result.
+    index : Index or None
+        Another index of past decisions (`--precedents DIR`).
+
+    Yields
+    ------
+    dict
+        The result with ``precedents``.
+    """
+    try:
+        index = index or open_precedents(loaded)
+    except NoPrecedents as exc:
+        none = unavailable(str(exc))
+        for result in results:
+            yield result | {"precedents": none}
+        return
+    for row, result in zip(rows, results):
+        yield result | {"precedents": precedents_section(index, row, top)}
 
 
 def open_source(spec: str | Path) -> Index:
