@@ -79,7 +79,7 @@ def test_builtin_has_no_letters_and_says_so():
 def test_tampered_index_is_refused_in_one_line(demo_model, tmp_path):
     model_dir, _ = demo_model
     copy = tmp_path / "model"
-    shutil.copytree(model_dir, copy)
+    shutil.copytree(model_dir, copy, symlinks=True)  # the links to the current version kept
     with sqlite3.connect(copy / PRECEDENTS_FILE) as conn:  # a rationale edited after training
         conn.execute("UPDATE outcomes SET rationale = 'edited' WHERE id = 1")
     load_model_dir(copy)  # the model itself is intact

@@ -58,7 +58,7 @@ def train(
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
     from imr_ml.modeling.data import TrainError
     from imr_ml.modeling.fitting import DEFAULT_GRID, TrainOptions
-    from imr_ml.modeling.modelio import ModelLoadError, ModelOutError, check_model_out
+    from imr_ml.modeling.modelio import ModelLoadError, ModelOutError, check_model_out, manifest_digest
     from imr_ml.modeling.train import save
     from imr_ml.modeling.train import train as train_model
 
@@ -88,7 +88,7 @@ def train(
             path = save(result, out, precedents=precedents)
     except (TrainError, ModelLoadError, ModelOutError) as exc:
         fail(str(exc))
-    summary = train_summary(str(path), result.manifest)
+    summary = train_summary(str(path), result.manifest) | {"manifest_sha256": manifest_digest(path)}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -134,7 +134,8 @@ def summary_lines(summary: dict, m: dict) -> list[str]:
     if summary["precedents"]:
         lines.append(f"precedents: {summary['precedents']['n_items']} items of {summary['precedents']['n_letters']} "
                      "letters indexed (`imr-ml similar`, `imr-ml search`)")
-    return lines + [f"model -> {summary['out']}/ (see MODEL_CARD.md)"]
+    digest = f"manifest sha256 {summary['manifest_sha256']}; " if summary.get("manifest_sha256") else ""
+    return lines + [f"model -> {summary['out']}/ ({digest}see MODEL_CARD.md)"]
 
 
 def _say_forecast(rows: list[dict], opts, quiet: bool) -> None:

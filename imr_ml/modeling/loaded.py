@@ -61,6 +61,8 @@ class LoadedModel:
         built-in model). Scoring, explanations, hints and reports read these.
     precedents : object or None
         Its index of past decisions once opened (`imr_ml.modeling.precedent_files`).
+    version : pathlib.Path or None
+        The folder its files were read from (the version that was current); None: `path`.
     """
 
     model: Any
@@ -70,3 +72,16 @@ class LoadedModel:
     tables: dict = field(default_factory=dict)
     knowledge: Knowledge = SHIPPED
     precedents: Any = None
+    version: Path | None = None
+
+    @property
+    def files(self) -> Path:
+        """The folder holding the model's files: later reads (the CV predictions) come from the
+        version loaded, even if another has been made current since.
+
+        Returns
+        -------
+        pathlib.Path
+            `version`, else `path`.
+        """
+        return self.version or self.path

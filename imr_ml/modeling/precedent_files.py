@@ -143,7 +143,7 @@ def _model_index(loaded: LoadedModel) -> Index:
     if not isinstance(record, dict) or record.get("file") != PRECEDENTS_FILE:
         raise NoPrecedents(f"{loaded.path} was trained without an index of its letters (`imr-ml train` keeps one "
                            "unless --no-precedents): retrain it, or index the letters with `imr-ml index`")
-    path = _checked(loaded.path / PRECEDENTS_FILE, (manifest.get("files") or {}).get(PRECEDENTS_FILE),
+    path = _checked(loaded.files / PRECEDENTS_FILE, (manifest.get("files") or {}).get(PRECEDENTS_FILE),
                     str(loaded.path))
     loaded.precedents = _opened(path, loaded.knowledge)
     return loaded.precedents
