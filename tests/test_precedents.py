@@ -220,7 +220,7 @@ def test_real_letters_find_precedents_of_the_same_service(real_rows, tmp_path):
     assert search(index, "epidural", Filters(outcome="upheld"))["total"] > 0
 
 
-def test_search_page_and_letter_pages(demo_model):
+def _client(model, form_secret: str | None = None):
     import warnings
 
     with warnings.catch_warnings():
@@ -229,8 +229,11 @@ def test_search_page_and_letter_pages(demo_model):
 
     from imr_ml.web.app import create_app
 
-    client = TestClient(create_app(load_model_dir(demo_model[0])), base_url="http://127.0.0.1:8000",
-                        raise_server_exceptions=True)
+    return TestClient(create_app(model, form_secret=form_secret), base_url="http://127.0.0.1:8000")
+
+
+def test_search_page_and_letter_pages(demo_model):
+    client = _client(load_model_dir(demo_model[0]))
     r = client.get("/search", params={"q": "acupuncture <script>", "outcome": "upheld"})
     assert r.status_code == 200 and 'id="hits"' in r.text and "<script>" not in r.text
     assert '<mark class="word">' in r.text and "&lt;script&gt;" in r.text  # the query comes back as text
@@ -241,7 +244,7 @@ def test_search_page_and_letter_pages(demo_model):
     assert client.get("/letters/999999").status_code == 404
     assert client.get("/search", params={"q": "x", "since": "13/45/2016"}).status_code == 422
     assert client.get("/search", params={"page": "2", "category": "acupuncture"}).status_code == 200
-    builtin = TestClient(create_app("builtin"), base_url="http://127.0.0.1:8000").get("/search")
+    builtin = _client("builtin").get("/search")
     assert builtin.status_code == 404 and "built-in model holds no letters" in builtin.text
 
 
@@ -284,3 +287,22 @@ def test_python_api_score_with_precedents(demo_model):
     assert scored[1]["precedents"]["request"]["category"] != scored[0]["precedents"]["request"]["category"]
     assert "precedents" not in model.score(ESI)[0]
     assert model.explain(ESI, similar=1)[0]["precedents"]["n"] == 1
+
+
+def test_result_page_shows_precedents_escaped(demo_model, index_rows, tmp_path):
+    form = {"summary": NOTE + " <script>alert(1)</script>", "item": ESI["item"], "csrf_token": "t"}
+    page = _client(load_model_dir(demo_model[0]), "t").post("/", data=form).text
+    section = page[page.index('id="precedents"'):]
+    assert "most similar past" in section and section.count('class="precedent"') == 5
+    assert re.search(r'<a href="/letters/\d+#item-\d+" class="hit-item">', section)
+    assert '<mark class="word">' in section and "<script>" not in page  # every text escaped
+    shown = re.search(r'beside the model.s <strong>([\d.]+)%</strong>', section)
+    assert shown and re.search(rf'id="p-overturned">{shown.group(1)}%<', page)  # the share beside the same P
+    builtin = _client("builtin", "t").post("/", data=form).text
+    assert 'id="no-precedents"' in builtin and "built-in model holds no letters" in builtin
+    folder = tmp_path / "archive"  # serve --precedents DIR: an archive's decisions beside the built-in model
+    write_index_folder(index_rows, folder)
+    loaded = load_model_dir("builtin")
+    loaded.precedents = open_precedents(folder)
+    with_archive = _client(loaded, "t").post("/", data=form).text
+    assert with_archive.count('class="precedent"') == 5

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+from imr_ml.reporting.precedents_view import STYLESHEET as PRECEDENTS_STYLESHEET
 from imr_ml.signals import clear_caches
 from imr_ml.web import pages
 from imr_ml.web.middleware import (
@@ -126,6 +127,8 @@ def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None =
     app = FastAPI(docs_url=None, redoc_url=None, title="imr-ml",
                   summary="P(overturned) of a California workers' comp IMR for a treatment request",
                   version=loaded.manifest.get("imr_ml_version") or "")
+    # the stylesheets shared with `explain --html`; mounted before /static, which would take them
+    app.mount("/static/shared", StaticFiles(directory=PRECEDENTS_STYLESHEET.parent), name="shared")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _error_handlers(app)
     scorer = Scorer(loaded, max_batch, log_inputs, request_timeout, cache_rows)

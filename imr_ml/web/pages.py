@@ -29,6 +29,7 @@ from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.requests_io import requests_from_text
 from imr_ml.scoring.results_io import RESULT_NAMES, results_csv
 from imr_ml.web import precedent_pages, views
+from imr_ml.web.precedent_pages import SHARED
 from imr_ml.web.schemas import ScoreRequest
 from imr_ml.web.work import ApiError, Job, Worker, decode_upload, request_as_row, validation_message
 
@@ -53,7 +54,8 @@ class FormToken:
 def add_routes(app: FastAPI, scorer, token: FormToken) -> None:
     """The form page (/) and the batch page (/batch), both scoring with `scorer`
     (`imr_ml.web.app.Scorer`)."""
-    templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
+    loader = FileSystemLoader([HERE / "templates", *SHARED])
+    templates = Jinja2Templates(env=Environment(loader=loader, autoescape=True))
     templates.env.filters["pct"] = lambda p: "" if p is None else f"{100 * p:.1f}%"
     templates.env.filters["times"] = lambda x: f"{x:.1f}×" if x >= 0.995 else f"{x:.2f}×"
     _form_routes(app, scorer, templates, token)
@@ -115,7 +117,8 @@ def _form_result(scorer, form: dict[str, str], job: Job) -> dict:
                         "other_items": [x.strip() for x in form["other_items"].splitlines() if x.strip()]})
     except ValidationError as exc:
         raise ApiError(422, validation_message(exc.errors())) from None
-    result = scorer.rows_within([request_as_row(req)], True, job)[0]
+    row = request_as_row(req)
+    result = precedent_pages.with_precedents(scorer, row, scorer.rows_within([row], True, job)[0])
     if result["abstained"]:
         return {"result": result}
     rows = views.waterfall(result, scorer.probability)

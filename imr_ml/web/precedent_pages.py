@@ -9,13 +9,25 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
 
-from imr_ml.modeling.precedent_files import NoPrecedents, open_precedents
+from imr_ml.modeling.precedent_files import IndexRefused, NoPrecedents, open_precedents
 from imr_ml.precedents.search import OUTCOMES, Filters, categories, letter, search
 from imr_ml.precedents.store import PrecedentsError
+from imr_ml.reporting.precedents_view import TEMPLATES
+from imr_ml.scoring.precedents import section_for, unavailable
 from imr_ml.web.work import ApiError, Job
 
 FILTERS = ("outcome", "category", "region", "since", "until")
 PER_PAGE = 10
+SHARED = (TEMPLATES,)  # the precedents section's macro, shared with `explain --html`
+
+
+def with_precedents(scorer, row: dict, result: dict) -> dict:
+    """A result with its request's precedents from the model's index (or `--precedents
+    DIR`'s); an index that fails its check shows why instead (`serve` refuses one at start)."""
+    try:
+        return result | {"precedents": section_for(scorer.loaded, row)}
+    except IndexRefused as exc:
+        return result | {"precedents": unavailable(str(exc))}
 
 
 def add_routes(app: FastAPI, scorer, templates: Jinja2Templates) -> None:
