@@ -269,6 +269,10 @@ def test_score_and_explain_show_precedents(demo_model, tmp_path):
     assert "most similar past decisions" in text and "  2. " in text and "  3. " not in text
     assert "precedents" not in json.loads(_run("score", model_dir, "--item", ESI["item"], "--summary-file", note,
                                                "--json", "--similar", "0").stdout)
+    page = tmp_path / "why.html"
+    assert _run("explain", model_dir, "--item", ESI["item"], "--summary-file", note, "--html", page).exit_code == 0
+    html = page.read_text()
+    assert html.count('class="precedent"') == 5 and 'id="precedent-share"' in html and "/letters/" not in html
     explained = _run("explain", model_dir, "--item", ESI["item"], "--summary-file", note)
     assert explained.exit_code == 0 and "most similar past decisions" in explained.output
     assert "why: " in explained.output

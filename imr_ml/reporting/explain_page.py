@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 
+from imr_ml.reporting.precedents_view import STYLESHEET, precedents_html
 from imr_ml.reporting.report_html import page_csp
 
 N_SHOWN = 10  # reasons on the waterfall; the rest are summed in one row
@@ -168,6 +169,8 @@ def item_html(result: dict, anchor: str) -> str:
         parts.append("<h3>Documentation that would help</h3><ul class='checklist'>"
                      + "".join(f"<li><label><input type='checkbox'> {_esc(h)}</label></li>" for h in result["hints"])
                      + "</ul>")
+    if result.get("precedents"):
+        parts.append(precedents_html(result["precedents"], p))
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -214,8 +217,9 @@ CSS = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:1.5em auto;
 def explanation_html(results: list[dict], given: int | None = None) -> str:
     """The whole page for one or several scored (or abstained) requests; `given` (more than
     the results) says how many were asked for, and the page says which it shows."""
-    parts = ["<!doctype html><html><head><meta charset='utf-8'>", page_csp(CSS), "<title>Why this IMR estimate</title>",
-             f"<style>{CSS}</style></head><body><h1>Why the model expects this IMR outcome</h1>",
+    css = CSS + STYLESHEET.read_text(encoding="utf-8")
+    parts = ["<!doctype html><html><head><meta charset='utf-8'>", page_csp(css), "<title>Why this IMR estimate</title>",
+             f"<style>{css}</style></head><body><h1>Why the model expects this IMR outcome</h1>",
              "<p class='muted'>An estimate from the clinical summary, the requested item and the guideline cited, "
              "before any IMR decision; not medical or legal advice.</p>"]
     if not results:
