@@ -310,3 +310,12 @@ def test_result_page_shows_precedents_escaped(demo_model, index_rows, tmp_path):
     loaded.precedents = open_precedents(folder)
     with_archive = _client(loaded, "t").post("/", data=form).text
     assert with_archive.count('class="precedent"') == 5
+
+
+def test_a_word_only_in_the_cited_guideline_is_shown_there(index_rows, tmp_path):
+    rows = [dict(r) for r in index_rows[:30]]
+    rows[3]["claims_admin_guideline"] = "Zebrafish Treatment Guidelines, chapter 2"
+    build_index(rows, tmp_path / "g.sqlite")
+    hit = search(Index(tmp_path / "g.sqlite"), "zebrafish")["hits"][0]
+    assert [p["text"] for p in hit["guideline_pieces"] if p["hit"]] == ["Zebrafish"]
+    assert not any(p["hit"] for p in hit["item_pieces"] + hit["summary_pieces"]) and hit["words"] == ["zebrafish"]

@@ -128,17 +128,19 @@ def _hits(index: Index, ids: list[int], terms: list[str]) -> list[dict]:
         return []
     rows = {r[0]: r for r in index.connection().execute(
         "SELECT i.id, i.letter, l.letter_id, i.item_index, i.item, l.summary, i.category, i.regions, o.decision, "
-        "o.decision_date, o.rationale FROM items i JOIN letters l ON l.id = i.letter JOIN outcomes o ON o.id = i.id "
-        f"WHERE i.id IN ({','.join('?' * len(ids))})", ids)}
-    texts = [t for i in ids for t in (rows[i][4], rows[i][5])]
-    pieces = highlighted(texts, terms)
+        "o.decision_date, o.rationale, i.claims_admin_guideline FROM items i JOIN letters l ON l.id = i.letter "
+        f"JOIN outcomes o ON o.id = i.id WHERE i.id IN ({','.join('?' * len(ids))})", ids)}
+    pieces = highlighted([t for i in ids for t in (rows[i][4], rows[i][5], rows[i][11])], terms)
     hits = []
     for n, i in enumerate(ids):
-        _, letter, letter_id, item_index, item, _, category, regions, decision, date, rationale = rows[i]
+        _, letter, letter_id, item_index, item, _, category, regions, decision, date, rationale, _ = rows[i]
+        item_p, summary_p, guideline_p = pieces[3 * n: 3 * n + 3]
         hits.append({"id": i, "letter": letter, "letter_id": letter_id, "item_index": item_index, "item": item,
                      "category": category, "regions": regions.split(), "decision": decision, "decision_date": date,
-                     "rationale_excerpt": rationale, "words": surface_words(pieces[2 * n] + pieces[2 * n + 1]),
-                     "item_pieces": pieces[2 * n], "summary_pieces": window(pieces[2 * n + 1])})
+                     "rationale_excerpt": rationale, "words": surface_words(item_p + summary_p + guideline_p),
+                     "item_pieces": item_p, "summary_pieces": window(summary_p),
+                     # the cited guideline is matched too: shown when it holds a word
+                     "guideline_pieces": guideline_p if any(p["hit"] for p in guideline_p) else []})
     return hits
 
 
