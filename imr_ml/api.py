@@ -13,12 +13,13 @@ import pandas as pd
 from imr_ml.modeling.modelio import load_model_dir
 from imr_ml.modeling.precedent_files import open_precedents
 from imr_ml.precedents.search import Filters, search
-from imr_ml.reporting.explain import EXPLAINED_REASONS
+from imr_ml.reporting.explain import explain_rows
 from imr_ml.schema import is_missing
+from imr_ml.scoring.operating import threshold
 from imr_ml.scoring.precedents import DEFAULT_TOP, precedents_section, with_precedents
 from imr_ml.scoring.requests_io import CSV_FIELDS, RequestError, request_rows
 from imr_ml.scoring.results_io import check_id_name, named_id
-from imr_ml.scoring.score import grouped_contributions, score_rows, threshold
+from imr_ml.scoring.score import score_rows
 
 
 class Model:
@@ -28,7 +29,8 @@ class Model:
     `id_col` names a column passed through to every result under its own name. Requests
     that cannot be read (no summary or item column, a date that is no day) raise
     `imr_ml.scoring.requests_io.RequestError` (a ValueError) with the line `imr-ml score`
-    prints."""
+    prints. Each result is an `imr_ml.scoring.result.ScoreResult` (`explain`: an
+    `ExplainResult`), the shape every output of imr-ml has."""
 
     def __init__(self, loaded) -> None:
         self._loaded = loaded
@@ -40,26 +42,27 @@ class Model:
 
     @property
     def threshold(self) -> float:
-        """The P from which the model calls a request likely overturned."""
+        """The P from which the model flags a request "better chance than most" (not a verdict:
+        "likely overturned" needs P >= 0.5)."""
         return threshold(self._loaded)
 
     def score(self, requests: Any, top: int = 5, columns: dict[str, str] | None = None, id_col: str | None = None,
               similar: int = 0):
-        """P(overturned), interval, decision, reasons, hints and warnings per request;
-        `similar=K` adds each request's K most similar past decisions (``precedents``, as
-        `similar` returns them; a model without an index says why there)."""
+        """P(overturned) in numbers and words, interval, verdict, flag, reasons, checklist,
+        hints and warnings per request; `similar=K` adds each request's K most similar past
+        decisions (``precedents``, as `similar` returns them; a model without an index says
+        why there)."""
         rows, frame = _rows(requests, columns, id_col)
         results = self._with_precedents(rows, score_rows(self._loaded, rows, top=top), similar)
         return _shaped([named_id(r, id_col) for r in results], frame)
 
     def explain(self, requests: Any, columns: dict[str, str] | None = None, id_col: str | None = None,
                 similar: int = 0):
-        """`score` with every contribution grouped (guideline rules, signals, fields, ...)."""
+        """`score` with the inputs, every contribution grouped (guideline rules, signals,
+        fields, ...) and the waterfall from the baseline to P, as `imr-ml explain` gives them."""
         rows, frame = _rows(requests, columns, id_col)
-        results = [named_id(r, id_col) | {"explanation": grouped_contributions(r)}
-                   for r in self._with_precedents(rows, score_rows(self._loaded, rows, top=EXPLAINED_REASONS),
-                                                  similar)]
-        return _shaped(results, frame)
+        results = self._with_precedents(rows, explain_rows(self._loaded, rows), similar)
+        return _shaped([named_id(r, id_col) for r in results], frame)
 
     def _with_precedents(self, rows: list[dict], results, top: int):
         return with_precedents(self._loaded, rows, results, top) if top else results

@@ -12,13 +12,11 @@ from fastapi.templating import Jinja2Templates
 from imr_ml.modeling.precedent_files import IndexRefused, NoPrecedents, open_precedents
 from imr_ml.precedents.search import OUTCOMES, Filters, categories, letter, search
 from imr_ml.precedents.store import PrecedentsError
-from imr_ml.reporting.precedents_view import TEMPLATES
 from imr_ml.scoring.precedents import section_for, unavailable
 from imr_ml.web.work import ApiError, Job
 
 FILTERS = ("outcome", "category", "region", "since", "until")
 PER_PAGE = 10
-SHARED = (TEMPLATES,)  # the precedents section's macro, shared with `explain --html`
 
 
 def with_precedents(scorer, row: dict, result: dict) -> dict:
