@@ -18,7 +18,7 @@ EXAMPLES = """Examples:
 
   imr-ml index corpus.jsonl --out archive-index/
 
-  imr-ml index letters/ --out archive-index/ --jobs 4 --json
+  imr-ml index letters/ --out letters-index/ --jobs 4 --json
 """
 
 
