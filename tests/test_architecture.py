@@ -22,7 +22,7 @@ PACKAGE = ROOT / "imr_ml"
 # Earlier stages first. Shared leaves (schema, dates, textio, pool) come before everything; "" is the
 # package root, whose lazy `load_model` reaches the API.
 STAGES = ["schema", "dates", "textio", "pool", "text", "knowledge", "letters", "synth", "signals", "featurize",
-          "modeling", "scoring", "reporting", "api", "demo", "web", "cli", "__main__", ""]
+          "precedents", "modeling", "scoring", "reporting", "api", "demo", "web", "cli", "__main__", ""]
 
 
 def _module_name(path: Path) -> str:

@@ -128,7 +128,7 @@ def test_import_stays_lazy():
 
 
 @pytest.mark.parametrize("command", ["score", "reasons", "synth", "signals", "demo", "ingest", "evaluate", "train",
-                                     "explain"])
+                                     "explain", "index", "similar", "search"])
 def test_every_command_takes_json_and_shows_examples(command):
     res = _run(command, "--help")
     assert res.exit_code == 0
@@ -145,8 +145,8 @@ def _commands() -> list[str]:
 
 
 def test_every_command_is_listed():
-    assert _commands() == ["demo", "evaluate", "explain", "ingest", "reasons", "report", "score", "serve", "signals",
-                           "synth", "train"]
+    assert _commands() == ["demo", "evaluate", "explain", "index", "ingest", "reasons", "report", "score", "search",
+                           "serve", "signals", "similar", "synth", "train"]
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in _commands()]])

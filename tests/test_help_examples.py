@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from imr_ml.cli import app
 from imr_ml.cli._app import ROOT_EXAMPLES
 
-COMMANDS = ["ingest", "synth", "train", "evaluate", "score", "explain", "report", "reasons", "signals", "serve",
-            "demo"]
+COMMANDS = ["ingest", "synth", "train", "index", "similar", "search", "evaluate", "score", "explain", "report",
+            "reasons", "signals", "serve", "demo"]
 LEFT_OUT = {"serve": "runs until stopped", "demo": "tests/test_demo.py", "--streaming": "tests/test_streaming.py"}
 
 

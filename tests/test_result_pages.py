@@ -20,6 +20,7 @@ from imr_ml.reporting.explain import explain_rows
 from imr_ml.reporting.explain_page import explanation_html
 from imr_ml.reporting.result_view import word_span
 from imr_ml.scoring.examples import EXAMPLES
+from imr_ml.scoring.precedents import with_precedents
 from imr_ml.scoring.score import request_row
 
 runner = CliRunner()
@@ -55,8 +56,9 @@ def test_web_page_and_explain_page_show_the_same_result(client, example):
     web = client.post("/", data=form | {"csrf_token": "t"}).text
     row = request_row(*(example[k] for k in ("summary", "item", "claims_admin_guideline", "date_of_injury",
                                              "ur_denial_date")))
-    page = explanation_html(explain_rows(load_model_dir("builtin"), [row]))
-    assert _section(web) == _section(page)
+    loaded = load_model_dir("builtin")
+    page = explanation_html(list(with_precedents(loaded, [row], explain_rows(loaded, [row]))))  # as explain shows it
+    assert _section(web) == _section(page) and 'id="no-precedents"' in _section(page)
     steps = re.findall(r"<tr class=\"(?:start|step|rest|end)", _section(page))
     assert len(steps) >= 3 and "id=\"p-overturned\"" in _section(page)
 

@@ -27,6 +27,8 @@ from imr_ml.cli.request_options import (
     UrReason,
     request_inputs,
 )
+from imr_ml.cli.score import SIMILAR, shown_precedents
+from imr_ml.cli.similar import precedent_lines
 from imr_ml.schema import GROUP_TITLES
 
 EXPLAINED = 50  # requests explained at most; an explanation is for reading, not for a batch
@@ -57,6 +59,7 @@ def explain(
     encoding: Encoding = None,
     columns: Columns = None,
     id_col: IdCol = None,
+    similar: int = SIMILAR,
 ):
     """Why the model scores a request as it does: contributions by group, with evidence."""
     from imr_ml.reporting.explain import explain_rows
@@ -71,7 +74,8 @@ def explain(
     if len(rows) > EXPLAINED:  # an explanation is read, not filed: say what was left out
         typer.echo(f"warning: explaining the first {EXPLAINED} of {len(rows)} items; "
                    "`imr-ml score --out FILE` scores them all", err=True)
-    results = explain_rows(load_model(model_dir), rows[:EXPLAINED])
+    loaded = load_model(model_dir)
+    results = shown_precedents(loaded, rows, explain_rows(loaded, rows[:EXPLAINED]), similar)
     if html_out:
         with writing(html_out):
             atomic_write_text(explanation_html(results, given=len(rows)), html_out)
@@ -110,4 +114,7 @@ def format_explanation(r: dict) -> str:
               f"{pct(lo)}-{pct(hi)}): {VERDICT_WORDS[r['verdict']]}",
               f"  {r['compared']}",
               f"  {flag_line(r['flagged'], r['flag']['threshold'])}. {r['flag']['meaning']}"]
-    return "\n".join(lines + checklist_lines(r))
+    lines += checklist_lines(r)
+    if "precedents" in r:
+        lines += precedent_lines(r["precedents"])
+    return "\n".join(lines)

@@ -30,6 +30,7 @@ from imr_ml.cli.request_options import (
     UrReason,
     request_inputs,
 )
+from imr_ml.cli.similar import precedent_lines
 
 SCORE_EXAMPLES = """Examples:
 
@@ -40,6 +41,8 @@ SCORE_EXAMPLES = """Examples:
   imr-ml score models/mine held_out.jsonl --threshold 0.15 --out scores.parquet
 """
 PRINTED = 50  # items a batch prints; the rest go to --out
+SIMILAR = typer.Option(5, "--similar", metavar="K", min=0, max=50, help=(
+    "Similar past decisions shown (and in --json) per request, from the model's index (0: none; not in --out)."))
 
 
 @command(SCORE_EXAMPLES)
@@ -67,6 +70,7 @@ def score(
     cut: float | None = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help=(
         "Flag items \"better chance than most\" from this P on (default: the model's trained operating "
         "point). Verdicts do not move: \"likely overturned\" always needs P >= 0.5.")),
+    similar: int = SIMILAR,
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
     from imr_ml.scoring.operating import with_threshold
@@ -85,17 +89,29 @@ def score(
     summary = BatchSummary()
     results = _score_all(loaded, rows, top, n_jobs, out, id_col, summary, keep=None if as_json else PRINTED)
     _warn(summary)
+    results = shown_precedents(loaded, rows, results, similar)
     if as_json:
         shown = [named_id(r, id_col) for r in results]
         typer.echo(json.dumps(shown if len(shown) > 1 or not item else shown[0], indent=2))
         return
     for r in results:
         typer.echo(format_result(r, with_meaning=len(rows) == 1))
+        if (r.get("precedents") or {}).get("available"):
+            typer.echo("\n".join(precedent_lines(r["precedents"], brief=len(rows) > 1)))
+    if results and not (results[0].get("precedents") or {"available": True})["available"]:
+        typer.echo(precedent_lines(results[0]["precedents"])[0].strip())  # said once, not per item
     if len(rows) > 1:
         for line in batch_lines(summary, len(results), out, threshold_text(loaded, cut)):
             typer.echo(line)
         if results:
             typer.echo(f"  {results[0]['flag']['meaning']}")
+
+
+def shown_precedents(loaded, rows: list[dict], results: list[dict], top: int) -> list[dict]:
+    """The results shown with their requests' `top` precedents (none when `top` is 0)."""
+    from imr_ml.scoring.precedents import with_precedents
+
+    return list(with_precedents(loaded, rows, results, top)) if top else results
 
 
 def _score_all(loaded, rows: list[dict], top: int, n_jobs: int, out: Path | None, id_col: str | None, summary,

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from imr_ml.cli._app import command, fail, load_model
+from imr_ml.cli.similar import PrecedentsDir, attach_precedents
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 WILDCARDS = ("0.0.0.0", "::", "[::]")
@@ -44,12 +45,14 @@ def serve(
                                         help="Open connections per worker; idle ones are closed to make room."),
     log_inputs: bool = typer.Option(False, "--log-inputs",
                                     help="Log what users send (off: nothing they type is logged)."),
+    precedents: PrecedentsDir = None,
 ):
     """Serve a form, a CSV upload page and a JSON API (/v1/score, /v1/explain; /openapi.json)."""
     from imr_ml.web.server import AppSettings, ListenError, listen
     from imr_ml.web.server import serve as run
 
     loaded = load_model(model_dir)  # an unsafe model directory ends here, one line, exit 2
+    attach_precedents(loaded, precedents)  # so does an index that fails its check
     token = _read_token(token_file) if token_file else None
     if host not in LOOPBACK and not token:
         typer.echo(f"warning: listening on {host} without --token-file: anyone who can reach it can use it", err=True)

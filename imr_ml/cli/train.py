@@ -51,6 +51,8 @@ def train(
         "Processes computing features in the streaming procedure (0: every core).")),
     labels_from: str = typer.Option("label", "--labels-from", metavar="label|decision", help=(
         "label: labels must agree with decisions; decision: take every label from the decision.")),
+    precedents: bool = typer.Option(True, "--precedents/--no-precedents", help=(
+        "Keep an index of the training items in the model, shown as similar past decisions (`imr-ml similar`).")),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ):
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
@@ -83,7 +85,7 @@ def train(
         with progress(show) as rep, fewer_gc_pauses():  # the CLI, not the library, tunes the GC for itself
             result = train_model(rows, opts, reporter=rep, inputs=[str(p) for p in inputs])
         with writing(out):
-            path = save(result, out)
+            path = save(result, out, precedents=precedents)
     except (TrainError, ModelLoadError, ModelOutError) as exc:
         fail(str(exc))
     summary = train_summary(str(path), result.manifest) | {"manifest_sha256": manifest_digest(path)}
@@ -105,6 +107,7 @@ def train_summary(path: str, m: dict) -> dict:
         "n_overturned": m["data"]["n_overturned"],
         "hyperparameters": m["hyperparameters"],
         "model_sha256": m["model_sha256"],
+        "precedents": {k: m["precedents"][k] for k in ("n_items", "n_letters")} if m.get("precedents") else None,
         "cv": {name: {**{k: v["mean"] for k, v in s.items()},
                       **{f"{k}_ci": pooled.get(name, {}).get(f"{k}_ci") for k in s}}
                for name, s in (m["cv"] or {}).get("summary", {}).items()},
@@ -128,6 +131,9 @@ def summary_lines(summary: dict, m: dict) -> list[str]:
         for name, s in summary["cv_pooled"].items():
             lines.append(f"  {name:<15} ROC AUC {fmt_ci(s, 'roc_auc')}  AP {fmt_ci(s, 'average_precision')}  "
                          f"Brier {fmt_ci(s, 'brier')}  ECE {fmt_ci(s, 'ece')}")
+    if summary["precedents"]:
+        lines.append(f"precedents: {summary['precedents']['n_items']} items of {summary['precedents']['n_letters']} "
+                     "letters indexed (`imr-ml similar`, `imr-ml search`)")
     digest = f"manifest sha256 {summary['manifest_sha256']}; " if summary.get("manifest_sha256") else ""
     return lines + [f"model -> {summary['out']}/ ({digest}see MODEL_CARD.md)"]
 

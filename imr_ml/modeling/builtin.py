@@ -24,6 +24,7 @@ from imr_ml.modeling.pipeline import build_pipeline
 from imr_ml.textio import atomic_write_text
 
 BUILTIN = "builtin"
+BUILTIN_KIND = "imr-ml built-in model"
 # DWC, "2017 IMR Report: Analysis of 2016 Data" and "2018 IMR Report: Analysis of 2017 Data":
 # 8.4% and 8.3% of decisions overturned (shared/data/published-imr-rates.md).
 PUBLISHED_OVERTURN_RATE = 0.084
@@ -82,7 +83,7 @@ def builtin_manifest(pipe) -> dict:
     names = [str(n) for n in pipe[:-1].get_feature_names_out()]
     env = environment()
     return {
-        "kind": "imr-ml built-in model",
+        "kind": BUILTIN_KIND,
         "imr_ml_version": env["imr_ml"],
         "versions": env,
         "created_unix": int(time.time()),

@@ -106,7 +106,24 @@ def knowledge_record(model: Any) -> tuple[dict[str, bytes], dict]:
         {relative file name: bytes} of the copies, and the manifest's ``knowledge``
         ({field: {"file", "from"}}).
     """
-    knowledge = model_knowledge(model)
+    return knowledge_copies(model_knowledge(model))
+
+
+def knowledge_copies(knowledge: Knowledge) -> tuple[dict[str, bytes], dict]:
+    """Copies of a set of knowledge files, each named by its content, and their record
+    (a model directory's, or a precedents index folder's).
+
+    Parameters
+    ----------
+    knowledge : Knowledge
+        The files.
+
+    Returns
+    -------
+    (dict, dict)
+        {relative file name: bytes} of the copies, and the manifest's ``knowledge``
+        ({field: {"file", "from"}}).
+    """
     files, record = {}, {}
     for field, name in {**MODEL_FILES, **VOCABULARY_FILES}.items():
         path = getattr(knowledge, field, None)
@@ -143,24 +160,51 @@ def attach_knowledge(model: Any, model_dir: Path, manifest: dict, read: Callable
         vocabulary other than the installed one, or copies that break their schema or
         disagree with one another (`KnowledgeError`).
     """
+    knowledge = read_knowledge_copies(model_dir, manifest, read)
+    point_at(model, knowledge)
+    return knowledge
+
+
+def read_knowledge_copies(folder: Path, manifest: dict, read: Callable[[str], bytes]) -> Knowledge:
+    """The knowledge copies a manifest records, checked (sha256, schema, agreement).
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder holding them (a model directory, a precedents index folder).
+    manifest : dict
+        Its manifest.
+    read : callable
+        ``read(relative name) -> bytes``, refusing a file whose sha256 is not the manifest's.
+
+    Returns
+    -------
+    Knowledge
+        The copies' paths.
+
+    Raises
+    ------
+    ValueError
+        A manifest without the record, a vocabulary other than the installed one, or copies
+        that break their schema or disagree.
+    """
     record = manifest.get("knowledge")
     if not isinstance(record, dict) or set(record) != {*MODEL_FILES, *VOCABULARY_FILES} \
             or not all(isinstance(v, dict) and isinstance(v.get("file"), str) for v in record.values()):
-        raise ValueError(f"{model_dir} does not record the knowledge files it was trained with (a model directory "
+        raise ValueError(f"{folder} does not record the knowledge files it was trained with (a model directory "
                          "written before imr-ml kept them): retrain it with `imr-ml train`")
     paths = {}
     for field, entry in record.items():
         data = read(entry["file"])  # refuses a copy edited since training
         if field in VOCABULARY_FILES:
             if data != knowledge_bytes(VOCABULARY_FILES[field]):
-                raise ValueError(f"{model_dir} was trained with another {VOCABULARY_FILES[field]} than the installed "
+                raise ValueError(f"{folder} was trained with another {VOCABULARY_FILES[field]} than the installed "
                                  f"one ({entry['file']}): retrain it with `imr-ml train`, or install the imr-ml "
                                  "version it was trained with")
             continue
-        paths[field] = str(model_dir / entry["file"])
+        paths[field] = str(folder / entry["file"])
     knowledge = Knowledge(**paths)
     check_knowledge(knowledge)
-    point_at(model, knowledge)
     return knowledge
 
 

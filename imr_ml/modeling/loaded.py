@@ -59,6 +59,8 @@ class LoadedModel:
     knowledge : Knowledge
         The knowledge files it reads: the copies in its directory (`SHIPPED` for the
         built-in model). Scoring, explanations, hints and reports read these.
+    precedents : object or None
+        Its index of past decisions once opened (`imr_ml.modeling.precedent_files`).
     version : pathlib.Path or None
         The folder its files were read from (the version that was current); None: `path`.
     """
@@ -69,6 +71,7 @@ class LoadedModel:
     baselines: dict[str, Any] = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
     knowledge: Knowledge = SHIPPED
+    precedents: Any = None
     version: Path | None = None
 
     @property

@@ -115,6 +115,13 @@ class _Cv(_Strict):
     pooled: _Pooled | None = None
 
 
+class _Precedents(_Strict):
+    file: str
+    format: Count
+    n_items: Count
+    n_letters: Count
+
+
 class _Manifest(_Strict):
     format_version: int
     versions: dict[str, str]
@@ -132,6 +139,7 @@ class _Manifest(_Strict):
     rule_updates: list[_RuleUpdate] | None = None
     rules: list[_Rule] | None = None
     cv: _Cv | None = None
+    precedents: _Precedents | None = None
 
 
 class _CvPredictions(_Strict):

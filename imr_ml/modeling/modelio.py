@@ -9,6 +9,8 @@ One version of a model is a folder holding::
                            hash), when the procedure was estimated: what `report` plots
     knowledge/*.toml       the knowledge files it was trained with, which it reads when it
                            scores (`imr_ml.modeling.knowledge_files`)
+    precedents.sqlite      the index of its training items, past decisions shown as precedents
+                           (`imr_ml.modeling.precedent_files`)
     manifest.json          versions, data fingerprint, options, metrics, sha256 of every file
     manifest.sha256        the manifest's own sha256 (`imr_ml.modeling.manifest`)
     MODEL_CARD.md          the human-readable account of the above
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +67,7 @@ from imr_ml.modeling.modeltrust import (
     is_allowed_type,
     load_trusted,
 )
+from imr_ml.modeling.precedent_files import sha256_file
 from imr_ml.textio import to_json
 
 BASELINE_DIR = "baselines"
@@ -76,9 +80,18 @@ __all__ = ["ALLOWED_TYPES", "CARD_FILE", "CV_PREDICTIONS_FILE", "FORMAT_VERSION"
            "write_model_dir"]
 
 
+def _write_built(folder: Path, built: dict[str, Callable[[Path], None]]) -> dict[str, str]:
+    """Files written in place by their own writers (the precedents index), and their sha256."""
+    files = {}
+    for rel, write in sorted(built.items()):
+        write(folder / rel)
+        files[rel] = sha256_file(folder / rel)
+    return files
+
+
 def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: dict[str, Any] | None = None,
                     tables: dict | None = None, card: str | None = None, json_files: dict[str, Any] | None = None,
-                    overwrite: bool = True) -> Path:
+                    built: dict[str, Callable[[Path], None]] | None = None, overwrite: bool = True) -> Path:
     """Write a model directory: a new version, made current in one step.
 
     The manifest gains ``files`` (relative path -> sha256), ``model_sha256``,
@@ -100,6 +113,8 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
         The MODEL_CARD text; ``{model_sha256}`` in it is filled in.
     json_files : dict or None
         Plain file name -> data saved beside the model as JSON (such as ``cv_predictions.json``).
+    built : dict or None
+        Plain file name -> ``write(path)`` writing it in place (the precedents index).
     overwrite : bool
         Replace an existing model directory.
 
@@ -115,9 +130,8 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
         files: dict[str, str] = {}
 
         def put(rel: str, data: bytes) -> None:
-            p = tmp / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(data)
             files[rel] = hashlib.sha256(data).hexdigest()
 
         knowledge_copies, knowledge = knowledge_record(model)  # the knowledge it was trained with
@@ -125,10 +139,9 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
             put(rel, data)
         for name, est in sorted((baselines or {}).items()):
             put(f"{BASELINE_DIR}/{name}.skops", dumps(est))
-        if tables is not None:
-            put(TABLES_FILE, to_json(tables).encode())
-        for rel, data in sorted((json_files or {}).items()):
+        for rel, data in sorted((({TABLES_FILE: tables} if tables is not None else {}) | (json_files or {})).items()):
             put(rel, to_json(data).encode())
+        files.update(_write_built(tmp, built or {}))  # before the manifest: a writer may fill in its record
         manifest = dict(manifest, knowledge=knowledge, format_version=FORMAT_VERSION)
         manifest.setdefault("versions", environment())
         manifest.update(model_sha256=files[MODEL_FILE], files=files)

@@ -56,6 +56,7 @@ from imr_ml.modeling.loaded import environment
 from imr_ml.modeling.metrics import score_all
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import CV_PREDICTIONS_FILE, load_model_dir, read_manifest, write_model_dir
+from imr_ml.modeling.precedent_files import PRECEDENTS_FILE, index_writer
 from imr_ml.modeling.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.ranges import training_ranges
 from imr_ml.modeling.rowcheck import check_classes, check_labels, check_row_types, check_summaries
@@ -86,6 +87,8 @@ class TrainResult:
         The outer CV's result, when estimated.
     cv_predictions : dict or None
         Its out-of-fold predictions, as saved for `report`.
+    rows : list of dict or None
+        The training rows, which `save` indexes as precedents.
     """
 
     model: Any
@@ -95,6 +98,7 @@ class TrainResult:
     tables: dict
     estimate: dict | None
     cv_predictions: dict | None = None
+    rows: list[dict] | None = None
 
 
 @dataclass
@@ -225,7 +229,7 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
     manifest = _manifest(fit, canonical, y, g, opts, inputs, t0)
     return TrainResult(model=fit.model, manifest=manifest, card=model_card(manifest), baselines=fit.baselines,
                        tables=fit.tables, estimate=fit.estimate,
-                       cv_predictions=cv_predictions(fit.estimate, canonical, y))
+                       cv_predictions=cv_predictions(fit.estimate, canonical, y), rows=canonical)
 
 
 def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
@@ -284,7 +288,7 @@ def forecast_seconds(rows: Sequence[dict], opts: TrainOptions) -> float:
     return per_row * len(rows) * fits
 
 
-def save(result: TrainResult, out: str | Path) -> Path:
+def save(result: TrainResult, out: str | Path, precedents: bool = True) -> Path:
     """Write a trained model's directory.
 
     Parameters
@@ -293,6 +297,8 @@ def save(result: TrainResult, out: str | Path) -> Path:
         What `train` returned; its manifest gains the file hashes.
     out : str or pathlib.Path
         The model directory.
+    precedents : bool
+        Keep an index of the training items, shown as precedents (`imr_ml.precedents`).
 
     Returns
     -------
@@ -300,9 +306,14 @@ def save(result: TrainResult, out: str | Path) -> Path:
         Where it was written.
     """
     extra = {CV_PREDICTIONS_FILE: result.cv_predictions} if result.cv_predictions else None
+    built, manifest = {}, result.manifest
+    if precedents and result.rows:
+        write, record = index_writer(result.rows, model_knowledge(result.model))
+        built[PRECEDENTS_FILE] = write
+        manifest = dict(manifest, precedents=record)  # the record is filled in when the index is written
     path = write_model_dir(
-        out, model=result.model, manifest=result.manifest, baselines=result.baselines,
-        tables=result.tables, card=result.card, json_files=extra,
+        out, model=result.model, manifest=manifest, baselines=result.baselines,
+        tables=result.tables, card=result.card, json_files=extra, built=built,
     )
     result.manifest = read_manifest(path)  # now with file hashes and model_sha256
     return path

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
+from imr_ml.reporting.precedents_view import STYLESHEET as PRECEDENTS_STYLESHEET
 from imr_ml.reporting.report_html import page_csp
 from imr_ml.reporting.result_view import STYLESHEET, environment, scored_at
 
@@ -51,7 +52,7 @@ def explanation_html(results: list[dict], given: int | None = None, when: str | 
     str
         HTML.
     """
-    css = PAGE_CSS.read_text(encoding="utf-8") + STYLESHEET.read_text(encoding="utf-8")
+    css = "".join(f.read_text(encoding="utf-8") for f in (PAGE_CSS, STYLESHEET, PRECEDENTS_STYLESHEET))
     page = environment().get_template("explain.html")
     return page.render(results=[(f"item-{i + 1}", r) for i, r in enumerate(ordered(results))],
                        given=given if given and given > len(results) else None,

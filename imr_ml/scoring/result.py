@@ -13,6 +13,8 @@ from typing import Literal, NotRequired
 # typing_extensions' TypedDict, not typing's: pydantic (the web API's schema) needs it before Python 3.12
 from typing_extensions import TypedDict
 
+from imr_ml.scoring.precedents import PrecedentsSection
+
 INTERVAL_LEVEL = 0.90  # coverage of every result's `interval`; every output says it from here
 
 Verdict = Literal["likely overturned", "uncertain", "likely upheld"]
@@ -139,6 +141,7 @@ class ScoreResult(TypedDict):
     checklist: list[CheckLine]
     warnings: list[ResultWarning]
     actual: NotRequired[Literal["overturned", "upheld"]]
+    precedents: NotRequired[PrecedentsSection]
 
 
 class Inputs(TypedDict):

@@ -60,7 +60,9 @@ FLAT: dict[str, tuple[tuple[str, ...], Callable[[dict], tuple]]] = {
     "record_id": _same("record_id"), "model": _same("model"),
 }
 NOT_FLAT = {"contributions": "every feature's contribution with its evidence: JSON lines only (reason_1-3 are the "
-                             "largest)"}
+                             "largest)",
+            "precedents": "the similar past decisions, shown and in --json (`--similar K`, `similar=K`), not written "
+                          "by --out"}
 FLAT_COLUMNS = tuple(c for columns, _ in FLAT.values() for c in columns)
 # Names a result already uses: an id column of the same name would shadow one (letter_id may
 # be the id: a result's letter_id is the input's).

@@ -28,6 +28,7 @@ from imr_ml.reporting.result_view import environment, scored_at
 from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.requests_io import requests_from_text
 from imr_ml.scoring.results_io import RESULT_NAMES, results_csv
+from imr_ml.web import precedent_pages
 from imr_ml.web.schemas import ScoreRequest
 from imr_ml.web.work import ApiError, Job, Worker, decode_upload, request_as_row, validation_message
 
@@ -55,6 +56,7 @@ def add_routes(app: FastAPI, scorer, token: FormToken) -> None:
     templates = Jinja2Templates(env=environment(HERE / "templates"))  # the explain page's macro and filters too
     _form_routes(app, scorer, templates, token)
     _batch_routes(app, scorer, templates, token)
+    precedent_pages.add_routes(app, scorer, templates)
 
 
 def _form_routes(app: FastAPI, scorer, templates: Jinja2Templates, token: FormToken) -> None:
@@ -111,7 +113,9 @@ def _form_result(scorer, form: dict[str, str], job: Job) -> dict:
                         "other_items": [x.strip() for x in form["other_items"].splitlines() if x.strip()]})
     except ValidationError as exc:
         raise ApiError(422, validation_message(exc.errors())) from None
-    return {"result": scorer.rows_within([request_as_row(req)], True, job)[0], "when": scored_at()}
+    row = request_as_row(req)
+    return {"result": precedent_pages.with_precedents(scorer, row, scorer.rows_within([row], True, job)[0]),
+            "when": scored_at()}
 
 
 def _batch_routes(app: FastAPI, scorer, templates: Jinja2Templates, token: FormToken) -> None:
