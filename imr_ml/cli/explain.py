@@ -6,12 +6,13 @@ Library imports sit inside the command: `imr-ml --help` must not load pandas or 
 from __future__ import annotations
 
 import json
+from itertools import islice
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from imr_ml.cli._app import check_out, command, load_model, writing
+from imr_ml.cli._app import check_out, command, fail, load_model, writing
 from imr_ml.cli.request_options import (
     Columns,
     DateOfInjury,
@@ -59,12 +60,17 @@ def explain(
     """Why the model scores a request as it does: contributions by group, with evidence."""
     from imr_ml.reporting.explain import explain_rows
     from imr_ml.reporting.explain_page import explanation_html
+    from imr_ml.scoring.requests_io import UnreadableInput
     from imr_ml.textio import atomic_write_text
 
     if html_out:
         check_out(html_out)
-    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns, (ur_decision, ur_reason))[:EXPLAINED]
+    requests = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
+                              encoding, columns, (ur_decision, ur_reason))
+    try:
+        rows = list(islice(requests, EXPLAINED))
+    except UnreadableInput as exc:
+        fail(str(exc))
     results = explain_rows(load_model(model_dir), rows)
     if html_out:
         with writing(html_out):

@@ -7,6 +7,8 @@ not load pandas or scikit-learn."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
@@ -42,10 +44,31 @@ Columns = Annotated[str | None, typer.Option(
     "--columns", metavar="FIELD=COL,...", help="CSV column names for the fields, e.g. summary=Notes,item=Treatment.")]
 
 
+class RequestRows:
+    """The rows of a command's inputs, in order: CSV files are read as the rows are used
+    (`imr_ml.scoring.requests_io.CsvRequests`), letters and corpora are loaded whole; how
+    many there are is known up front.
+
+    Parameters
+    ----------
+    parts : list
+        Sized iterables of rows, one per input.
+    """
+
+    def __init__(self, parts: list) -> None:
+        self.parts = parts
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def __iter__(self) -> Iterator[dict]:
+        return chain.from_iterable(self.parts)
+
+
 def gather_requests(inputs: list[str], summary_file: str | None, item: str | None, guideline: str | None,
                     date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None,
                     other_items: list[str] | None = None, encoding: str | None = None,
-                    columns: str | None = None, ur: tuple = (None, None), id_col: str | None = None) -> list[dict]:
+                    columns: str | None = None, ur: tuple = (None, None), id_col: str | None = None) -> RequestRows:
     """Rows to score from the command's inputs; raises ValueError with a one-line reason.
     ``stdin_text`` None means no summary was piped in."""
     from imr_ml.scoring.score import request_row
@@ -61,13 +84,14 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
         raise ValueError(NO_SUMMARY)
     else:
         summary = stdin_text
-    return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
-                        ur_decision=ur[0], ur_reason=ur[1])]
+    return RequestRows([[request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
+                                     ur_decision=ur[0], ur_reason=ur[1])]])
 
 
 def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | None,
-                      id_col: str | None) -> list[dict]:
-    """Rows of CSV files (requests) and of letters or corpora; raises ValueError."""
+                      id_col: str | None) -> RequestRows:
+    """Rows of CSV files (requests, read as they are used) and of letters or corpora;
+    raises ValueError."""
     from imr_ml.letters.ingest import NoRows, load_rows
     from imr_ml.modeling.rowcheck import check_row_types
     from imr_ml.scoring.requests_io import parse_columns, read_requests_csv
@@ -76,11 +100,11 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
         raise ValueError("give letters, a corpus or a CSV to score, "
                          "or --item with --summary-file (or the summary on stdin)")
     mapping = parse_columns(columns)
-    rows: list[dict] = []
+    parts: list = []
     others = []
     for p in inputs:
         if p.lower().endswith(".csv"):
-            rows += read_requests_csv(p, encoding, mapping, id_col)
+            parts.append(read_requests_csv(p, encoding, mapping, id_col))
         else:
             others.append(p)
     if others:
@@ -89,8 +113,8 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
         except NoRows as exc:
             raise ValueError(str(exc)) from None
         check_row_types(corpus)
-        rows += _with_ids(corpus, id_col, others)
-    return rows
+        parts.append(_with_ids(corpus, id_col, others))
+    return RequestRows(parts)
 
 
 def _with_ids(rows: list[dict], id_col: str | None, sources: list[str]) -> list[dict]:
@@ -110,7 +134,7 @@ def piped_stdin() -> str | None:
 
 
 def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                   encoding=None, columns=None, ur=(None, None), id_col=None) -> list[dict]:
+                   encoding=None, columns=None, ur=(None, None), id_col=None) -> RequestRows:
     """The rows a scoring command was given (the summary of a new request may come on
     stdin); bad input ends the command with one line."""
     try:

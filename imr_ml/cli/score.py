@@ -70,6 +70,7 @@ def score(
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
     from imr_ml.pool import WorkerCrashed
+    from imr_ml.scoring.requests_io import UnreadableInput
     from imr_ml.scoring.results_io import BatchSummary
     from imr_ml.scoring.score import BATCH, score_rows, with_threshold
 
@@ -77,31 +78,36 @@ def score(
         check_out(out)
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
                           encoding, columns, (ur_decision, ur_reason), id_col)
+    total = len(rows)
     loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
     # Worker processes pay for themselves from a few batches on.
-    n_jobs = (jobs or os.cpu_count() or 1) if len(rows) >= 4 * BATCH else 1
-    results: list[dict] = []
+    n_jobs = (jobs or os.cpu_count() or 1) if total >= 4 * BATCH else 1
+    results: list[dict] = []  # the first PRINTED, for the terminal; the rest stream to --out / --json
     summary = BatchSummary()
     try:
         # a batch command: the CLI, not the library, tunes the GC for itself
-        with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update, \
-                _sink(out) as write, fewer_gc_pauses():
+        with progress_bar(total > 2000 and sys.stderr.isatty(), "Scoring items", total) as update, \
+                _sink(out) as write, _json_list(as_json and (total > 1 or not item)) as show, fewer_gc_pauses():
             for r in score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs):
                 summary.add(r)
                 write(r)
-                if as_json or len(results) < PRINTED:
+                show(r)
+                if len(results) < PRINTED:
                     results.append(r)
     except WorkerCrashed:
         fail("a scoring worker process died (out of memory?); nothing was written: try again with --jobs 1", 1)
+    except UnreadableInput as exc:
+        fail(f"{exc}; nothing was written")
     _warn(summary)
     if as_json:
-        typer.echo(json.dumps(results if len(results) > 1 or not item else results[0], indent=2))
+        if total == 1 and item:
+            typer.echo(json.dumps(results[0], indent=2))
         return
     for r in results:
         typer.echo(format_result(r))
-    if len(rows) > 1:
+    if total > 1:
         for line in batch_lines(summary, len(results), out, threshold_text(loaded, cut)):
             typer.echo(line)
 
@@ -116,6 +122,25 @@ def _sink(out: Path | None):
         return
     with writing(out), result_writer(out) as write:
         yield write
+
+
+@contextmanager
+def _json_list(enabled: bool):
+    """`show(result)` printing results as one JSON list on stdout, each as it comes: the
+    text `json.dumps(results, indent=2)` gives, without holding every result."""
+    if not enabled:
+        yield lambda r: None
+        return
+    stdout = sys.stdout
+    first = True
+
+    def show(r: dict) -> None:
+        nonlocal first
+        stdout.write(("[\n  " if first else ",\n  ") + json.dumps(r, indent=2).replace("\n", "\n  "))
+        first = False
+
+    yield show
+    stdout.write("[]\n" if first else "\n]\n")
 
 
 def threshold_text(loaded, cut: float | None) -> str:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
 
-from imr_ml.scoring.score import request_row
+from imr_ml.scoring.score import request_row, ur_verb
 
 REQUIRED_CSV = ("summary", "item")
 CSV_FIELDS = (*REQUIRED_CSV, "claims_admin_guideline", "date_of_injury", "ur_denial_date", "ur_decision", "ur_reason",
@@ -45,9 +48,99 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     return mapping
 
 
+class UnreadableInput(ValueError):
+    """A CSV that failed while it was being read, after it had been checked (it changed, or
+    the disk failed): its message is one line naming the file."""
+
+
+class CsvRequests:
+    """The requests of a CSV file as people save them (Excel's BOM, cp1252, their own
+    names), read one row at a time as they are iterated.
+
+    The file is checked and counted once up front (encoding, CSV syntax, columns, every UR
+    decision), so a bad file still fails before any work with one line; iterating then reads
+    it again, so a million-row file costs the memory of the rows in flight, not of the file.
+
+    Parameters
+    ----------
+    path : str
+        The CSV: columns summary, item and optionally the other ``CSV_FIELDS``.
+    encoding : str, optional
+        Its encoding (default UTF-8 with or without a byte-order mark).
+    columns : dict of str to str, optional
+        {field: column} for columns named otherwise (:func:`parse_columns`).
+    id_col : str, optional
+        A column whose value each row keeps as ``id``.
+
+    Raises
+    ------
+    ValueError
+        Unreadable, wrongly encoded or malformed, naming the file (and the row).
+    """
+
+    def __init__(self, path: str, encoding: str | None = None, columns: dict[str, str] | None = None,
+                 id_col: str | None = None) -> None:
+        self.path = path
+        self.encoding = encoding or DEFAULT_ENCODING
+        self.names = {f: (columns or {}).get(f, f) for f in CSV_FIELDS}
+        self.id_col = id_col
+        self.n = self._count()
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[dict]:
+        """One scoring row per CSV row (``letter_id`` ``rowN`` when the CSV has none);
+        raises `UnreadableInput`."""
+        try:
+            with self._reading() as fh:
+                yield from _requests(csv.DictReader(fh), self.path, self.names, self.id_col)
+        except ValueError as exc:
+            raise UnreadableInput(str(exc)) from None
+
+    def _count(self) -> int:
+        """The number of requests, with every check `__iter__` would make on the way."""
+        with self._reading() as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            _check_header(header, self.path, self.names, self.id_col)
+            at = {name: j for j, name in enumerate(header)}  # a repeated name: its last column, as DictReader
+            decision = at.get(self.names["ur_decision"])
+            n = 0
+            for rec in reader:
+                if not rec:  # DictReader skips blank lines
+                    continue
+                n += 1
+                if decision is not None and decision < len(rec) and rec[decision]:
+                    try:
+                        ur_verb(rec[decision])
+                    except ValueError as exc:
+                        raise ValueError(f"{self.path} row {n}: {exc}") from None
+        if not n:
+            raise ValueError(f"{self.path} has a header but no requests")
+        return n
+
+    @contextmanager
+    def _reading(self) -> Iterator[IO[str]]:
+        """The open file; its reading errors (in the block too) as one-line ValueErrors."""
+        try:
+            with open(self.path, newline="", encoding=self.encoding) as fh:
+                yield fh
+        except LookupError:
+            raise ValueError(f"{self.path}: unknown --encoding {self.encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            hint = " (saved by Excel on Windows? try --encoding cp1252)" if self.encoding == DEFAULT_ENCODING else ""
+            raise ValueError(f"{self.path} is not {self.encoding} text: byte 0x{exc.object[exc.start]:02x} "
+                             f"at offset {exc.start}{hint}") from None
+        except csv.Error as exc:
+            raise ValueError(f"{self.path} is not a readable CSV: {exc}") from None
+        except OSError as exc:
+            raise ValueError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+
+
 def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str, str] | None = None,
-                      id_col: str | None = None) -> list[dict]:
-    """Requests from a CSV file as people save them (Excel's BOM, cp1252, their own names).
+                      id_col: str | None = None) -> CsvRequests:
+    """Requests from a CSV file as people save them, read as they are used (`CsvRequests`).
 
     Parameters
     ----------
@@ -62,28 +155,15 @@ def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str,
 
     Returns
     -------
-    list of dict
-        One scoring row per CSV row (``letter_id`` ``rowN`` when the CSV has none).
+    CsvRequests
+        The file's rows, counted and checked; iterate for one scoring row per CSV row.
 
     Raises
     ------
     ValueError
         Unreadable, wrongly encoded or malformed, naming the file (and the row).
     """
-    encoding = encoding or DEFAULT_ENCODING
-    try:
-        with open(path, newline="", encoding=encoding) as fh:
-            return _requests(csv.DictReader(fh), path, {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, id_col)
-    except LookupError:
-        raise ValueError(f"{path}: unknown --encoding {encoding!r}") from None
-    except UnicodeDecodeError as exc:
-        hint = " (saved by Excel on Windows? try --encoding cp1252)" if encoding == DEFAULT_ENCODING else ""
-        raise ValueError(f"{path} is not {encoding} text: byte 0x{exc.object[exc.start]:02x} "
-                         f"at offset {exc.start}{hint}") from None
-    except csv.Error as exc:
-        raise ValueError(f"{path} is not a readable CSV: {exc}") from None
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return CsvRequests(path, encoding, columns, id_col)
 
 
 def requests_from_text(text: str, name: str, columns: dict[str, str] | None = None) -> list[dict]:
@@ -110,16 +190,17 @@ def requests_from_text(text: str, name: str, columns: dict[str, str] | None = No
         A malformed CSV or row, naming `name` (and the row).
     """
     try:
-        return _requests(csv.DictReader(io.StringIO(text, newline="")), name,
-                         {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, None)
+        rows = list(_requests(csv.DictReader(io.StringIO(text, newline="")), name,
+                              {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, None))
     except csv.Error as exc:
         raise ValueError(f"{name} is not a readable CSV: {exc}") from None
+    if not rows:
+        raise ValueError(f"{name} has a header but no requests")
+    return rows
 
 
-def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: str | None) -> list[dict]:
-    """Rows of `reader`, each field read from the column `names` maps it to; raises
-    ValueError naming `path` and the row."""
-    header = reader.fieldnames or []
+def _check_header(header: list[str], path: str, names: dict[str, str], id_col: str | None) -> None:
+    """Raise ValueError, naming `path`, when the header lacks a required or --id-col column."""
     if not header:
         raise ValueError(f"{path} is empty: a CSV of requests needs a header and one row per request")
     missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
@@ -128,7 +209,12 @@ def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: 
                          f"(missing {', '.join(missing)}; map yours with --columns summary=COL,item=COL)")
     if id_col and id_col not in header:
         raise ValueError(f"{path} has no column {id_col!r} for --id-col (columns: {', '.join(header)})")
-    rows = []
+
+
+def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: str | None) -> Iterator[dict]:
+    """Rows of `reader`, each field read from the column `names` maps it to; raises
+    ValueError naming `path` and the row."""
+    _check_header(reader.fieldnames or [], path, names, id_col)
     for i, rec in enumerate(reader):
         get = {f: rec.get(names[f]) for f in CSV_FIELDS}
         try:
@@ -140,7 +226,4 @@ def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: 
         row["letter_id"] = get["letter_id"] or f"row{i + 1}"
         if id_col:
             row["id"] = rec.get(id_col)
-        rows.append(row)
-    if not rows:
-        raise ValueError(f"{path} has a header but no requests")
-    return rows
+        yield row

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from imr_ml.featurize import feature_groups, to_frame
+from imr_ml.featurize import feature_groups, rows_seen_once, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.letters import RETRO_RE, iso_date
 from imr_ml.modeling.fitting import fallback_threshold
@@ -244,7 +244,8 @@ def _scored(loaded: LoadedModel, rows: list[dict]):
     """Everything a batch's results are made of: (explainer, Z, log-odds, P, 90% interval)."""
     ex = explainer(loaded.model)
     model = ex.model
-    Z = model.features(to_frame(rows))
+    with rows_seen_once():  # a scored row is not seen again: its vector is not worth keeping
+        Z = model.features(to_frame(rows))
     logits = model.logits(Z)
     sd = model.logit_sd(Z)
     bounds = np.sort(model.calibrate(np.stack([logits - Z90 * sd, logits + Z90 * sd])), axis=0)
@@ -325,6 +326,33 @@ def grouped_contributions(result: dict) -> dict:
     return {"baseline": result.get("baseline"), "groups": groups}
 
 
+UR_VERBS = {"modified": "modified", "denied": "non-certified", "non-certified": "non-certified"}
+
+
+def ur_verb(ur_decision: str | None) -> str:
+    """How a letter words UR's decision ("non-certified" for denied; none given: denied).
+
+    Parameters
+    ----------
+    ur_decision : str or None
+        ``denied``, ``modified`` or ``non-certified``, any case.
+
+    Returns
+    -------
+    str
+        The verb.
+
+    Raises
+    ------
+    ValueError
+        Another decision (one line).
+    """
+    verb = UR_VERBS.get((ur_decision or "denied").strip().lower())
+    if verb is None:
+        raise ValueError(f"UR decision {ur_decision!r}: say denied or modified")
+    return verb
+
+
 def request_row(summary: str, item: str, claims_admin_guideline: str | None = None,
                 date_of_injury: str | None = None, ur_denial_date: str | None = None,
                 other_items: list[str] | tuple[str, ...] = (), ur_decision: str | None = None,
@@ -364,10 +392,7 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     retro = bool(RETRO_RE.search(item or ""))
     summary = " ".join((summary or "").split())
     if ur_decision or ur_reason:
-        verb = {"modified": "modified", "denied": "non-certified", "non-certified": "non-certified"}.get(
-            (ur_decision or "denied").strip().lower())
-        if verb is None:
-            raise ValueError(f"UR decision {ur_decision!r}: say denied or modified")
+        verb = ur_verb(ur_decision)
         reason = " ".join((ur_reason or "").split()).rstrip(".")
         summary += f" Utilization review {verb} the request" + (f", stating that {reason}." if reason else ".")
     return {"letter_id": "request", "item_index": 0, "summary": summary.strip(),
