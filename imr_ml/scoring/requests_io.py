@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO
 
@@ -199,7 +199,7 @@ def requests_from_text(text: str, name: str, columns: dict[str, str] | None = No
     return rows
 
 
-def _check_header(header: list[str], path: str, names: dict[str, str], id_col: str | None) -> None:
+def _check_header(header: Sequence[str], path: str, names: dict[str, str], id_col: str | None) -> None:
     """Raise ValueError, naming `path`, when the header lacks a required or --id-col column."""
     if not header:
         raise ValueError(f"{path} is empty: a CSV of requests needs a header and one row per request")
