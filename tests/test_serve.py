@@ -26,6 +26,8 @@ FIELDS = ("summary", "item", "claims_admin_guideline", "date_of_injury", "ur_den
 REQUEST = {k: EXAMPLES[0][k] for k in FIELDS}
 XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 TOKEN = "s3cret-token-0123456789"
+FORM = "form-token-for-tests"  # the pages' CSRF token, given to create_app
+URL = "http://127.0.0.1:8000"  # the Host the clients send (the server answers loopback names only)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,8 @@ def loaded():
 
 @pytest.fixture(scope="module")
 def client(loaded):
-    return TestClient(create_app(loaded, max_batch=5, max_body=200_000), raise_server_exceptions=False)
+    return TestClient(create_app(loaded, max_batch=5, max_body=200_000, form_secret=FORM), base_url=URL,
+                      raise_server_exceptions=False)
 
 
 def test_score_one_request_has_the_fields_of_score_json(client):
@@ -86,19 +89,22 @@ def test_errors_are_one_json_line_with_the_right_status(client, kwargs, status, 
 
 
 def test_a_failure_inside_scoring_is_a_500_without_a_stack_trace(client, monkeypatch, caplog):
-    import imr_ml.scoring.score
+    import imr_ml.web.work
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret patient detail")
 
-    monkeypatch.setattr(imr_ml.scoring.score, "_score_batch", broken)
+    monkeypatch.setattr(imr_ml.web.work, "score_rows", broken)
+    monkeypatch.setattr(imr_ml.web.work, "explain_rows", broken)
     for path in ("/v1/score", "/v1/explain"):
         r = client.post(path, json=REQUEST)
         assert r.status_code == 500 and "RuntimeError" in r.json()["error"]
+        assert r.headers["x-request-id"] in r.json()["error"]
         assert "Traceback" not in r.text and "secret" not in r.text
-    r = client.post("/", data=REQUEST)
+    r = client.post("/", data=REQUEST | {"csrf_token": FORM})
     assert r.status_code == 500 and "Traceback" not in r.text and "secret" not in r.text
-    assert "secret" not in caplog.text
+    assert "secret" not in caplog.text and "Traceback" not in caplog.text
+    assert f"request {r.headers['x-request-id']} failed: RuntimeError" in caplog.text
 
 
 def test_form_page_scores_and_keeps_the_form_filled(client):
@@ -106,7 +112,7 @@ def test_form_page_scores_and_keeps_the_form_filled(client):
     example = client.get("/?example=1").text
     assert "twelve acupuncture sessions" in example
     r = client.post("/", data=REQUEST | {"other_items": "Norco 10/325 #90\nTENS unit", "ur_decision": "denied",
-                                         "ur_reason": "no documented functional improvement"})
+                                         "ur_reason": "no documented functional improvement", "csrf_token": FORM})
     assert r.status_code == 200
     page = r.text
     assert 'id="p-overturned"' in page and "Starting point" in page and "Final estimate" in page
@@ -117,7 +123,7 @@ def test_form_page_scores_and_keeps_the_form_filled(client):
 
 
 def test_thin_input_abstains_with_its_reason(client):
-    page = client.post("/", data={"summary": "knee pain", "item": "MRI knee"}).text
+    page = client.post("/", data={"summary": "knee pain", "item": "MRI knee", "csrf_token": FORM}).text
     assert 'id="abstained"' in page and "too little clinical content" in page
 
 
@@ -126,7 +132,7 @@ def test_user_text_is_escaped_in_the_result_page(client, evil):
     summary = REQUEST["summary"] + " " + evil
     for data in (REQUEST | {"summary": summary}, REQUEST | {"item": "Acupuncture x6 " + evil},
                  {"summary": evil, "item": evil}):
-        page = client.post("/", data=data).text
+        page = client.post("/", data=data | {"csrf_token": FORM}).text
         assert evil not in page
         assert evil.replace("<", "&lt;").replace(">", "&gt;") in page
 
@@ -142,7 +148,7 @@ def test_security_headers_on_every_response(client):
 
 
 def test_bearer_token(loaded):
-    c = TestClient(create_app(loaded, token=TOKEN))
+    c = TestClient(create_app(loaded, token=TOKEN), base_url=URL)
     assert c.get("/v1/health").status_code == 200
     for path in ("/", "/batch", "/v1/model", "/openapi.json", "/static/style.css"):
         assert c.get(path).status_code == 401
@@ -156,29 +162,31 @@ def test_batch_upload_with_column_mapping_gives_a_table_and_a_csv(client):
     csv_text = "Case,Notes,Treatment\n" + "".join(
         f'C{i},"{ex["summary"]}",{ex["item"]}\n' for i, ex in enumerate(EXAMPLES)) + "C9,too short,MRI\n"
     r = client.post("/batch", files={"file": ("mine.csv", csv_text.encode(), "text/csv")},
-                    data={"summary_column": "Notes", "item_column": "Treatment", "id_column": "Case"})
+                    data={"summary_column": "Notes", "item_column": "Treatment", "id_column": "Case",
+                          "csrf_token": FORM})
     assert r.status_code == 200
     page = r.text
     assert page.count("<tr>") == 3 + 1 and "not scored" in page and 'class="sortable"' in page
     assert '<script src="/static/sort.js" defer></script>' in page
     href = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', page).group(1)
     lines = base64.b64decode(href).decode().splitlines()
-    assert lines[0].startswith("id,item,category,p_overturned") and len(lines) == 4  # `score --out` columns
+    assert lines[0].startswith("Case,item,category,p_overturned") and len(lines) == 4  # `score --out` columns
     assert lines[1].startswith("C0,Acupuncture")
 
 
 def test_batch_upload_errors_are_shown_on_the_page(client):
-    r = client.post("/batch", files={"file": ("mine.csv", b"a,b\n1,2\n", "text/csv")})
+    r = client.post("/batch", files={"file": ("mine.csv", b"a,b\n1,2\n", "text/csv")}, data={"csrf_token": FORM})
     assert r.status_code == 422 and "needs columns summary, item" in r.text
-    r = client.post("/batch", files={"file": ("mine.csv", "summary,item\ncaf\xe9,x\n".encode("cp1252"), "text/csv")})
+    r = client.post("/batch", files={"file": ("mine.csv", "summary,item\ncaf\xe9,x\n".encode("cp1252"), "text/csv")},
+                    data={"csrf_token": FORM})
     assert r.status_code == 422 and "cp1252" in r.text
 
 
 def test_inputs_are_logged_only_when_asked(loaded, caplog):
     caplog.set_level(logging.DEBUG)
-    TestClient(create_app(loaded)).post("/v1/score", json=REQUEST)
+    TestClient(create_app(loaded), base_url=URL).post("/v1/score", json=REQUEST)
     assert "warehouse clerk" not in caplog.text
-    TestClient(create_app(loaded, log_inputs=True)).post("/v1/score", json=REQUEST)
+    TestClient(create_app(loaded, log_inputs=True), base_url=URL).post("/v1/score", json=REQUEST)
     assert "warehouse clerk" in caplog.text
 
 

@@ -5,14 +5,10 @@ Skips when Chromium or chromedriver is not installed (.ci/run installs them)."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+import servers
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOT = Path(__file__).parent.parent / "docs" / "serve.png"
@@ -28,31 +24,14 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from imr_ml.scoring.examples import EXAMPLES  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "imr_ml", "serve", "builtin", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v1/health", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail(f"imr-ml serve did not start: {proc.stderr.read().decode()[-500:]}")
-            time.sleep(0.2)
+    try:
+        proc, url = servers.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield url
-    proc.terminate()
-    proc.wait(10)
+    servers.stop(proc)
 
 
 @pytest.fixture(scope="module")

@@ -7,23 +7,24 @@ scikit-learn."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, load_model, progress_bar, writing
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, progress_bar, writing
 from imr_ml.cli.request_options import (
     Columns,
     DateOfInjury,
     Encoding,
     Guideline,
+    IdCol,
     Item,
     ModelDir,
     OtherItem,
+    RequestRows,
     SummaryFile,
     UrDecision,
     UrDenialDate,
@@ -63,34 +64,58 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
     encoding: Encoding = None,
     columns: Columns = None,
-    id_col: str | None = typer.Option(None, "--id-col", metavar="NAME", help=(
-        "An input column (CSV) or field (corpus) passed through to every result as `id`.")),
+    id_col: IdCol = None,
     cut: float | None = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help=(
         "Call an item likely overturned from this P on (default: the model's trained operating point).")),
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
-    from imr_ml.pool import WorkerCrashed
-    from imr_ml.scoring.requests_io import UnreadableInput
-    from imr_ml.scoring.results_io import BatchSummary
-    from imr_ml.scoring.score import BATCH, score_rows, with_threshold
+    from imr_ml.scoring.results_io import BatchSummary, named_id
+    from imr_ml.scoring.score import BATCH, with_threshold
 
     if out:
         check_out(out)
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
                           encoding, columns, (ur_decision, ur_reason), id_col)
-    total = len(rows)
     loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
-    # Worker processes pay for themselves from a few batches on.
-    n_jobs = (jobs or os.cpu_count() or 1) if total >= 4 * BATCH else 1
-    results: list[dict] = []  # the first PRINTED, for the terminal; the rest stream to --out / --json
+    total = len(rows)
+    n_jobs = jobs_option(jobs)
+    n_jobs = n_jobs if total >= 4 * BATCH else 1  # worker processes pay for themselves from a few batches on
     summary = BatchSummary()
+    one = total == 1 and item is not None  # a single request's JSON is the result, not a list of one
+    results = _score_all(loaded, rows, top, n_jobs, (out, id_col, as_json and not one), summary)
+    _warn(summary)
+    if as_json:
+        if one:
+            typer.echo(json.dumps(named_id(results[0], id_col), indent=2))
+        return
+    for r in results:
+        typer.echo(format_result(r))
+    if total > 1:
+        for line in batch_lines(summary, len(results), out, threshold_text(loaded, cut)):
+            typer.echo(line)
+
+
+def _score_all(loaded, rows: RequestRows, top: int, n_jobs: int, sinks: tuple, summary) -> list[dict]:
+    """Score every row into --out (atomically), the JSON list on stdout and `summary`, as
+    the results come (sinks: the --out path, --id-col, whether to print the list); returns
+    the first `PRINTED` results, for the terminal. A failed write (a full disk) ends the
+    command with one line: the results' generator is closed first, which stops its worker
+    processes, so nothing waits on a pool the failure left behind and no partial --out
+    remains."""
+    from imr_ml.pool import WorkerCrashed
+    from imr_ml.scoring.requests_io import UnreadableInput
+    from imr_ml.scoring.score import score_rows
+
+    out, id_col, print_json = sinks
+    results: list[dict] = []
     try:
         # a batch command: the CLI, not the library, tunes the GC for itself
-        with progress_bar(total > 2000 and sys.stderr.isatty(), "Scoring items", total) as update, \
-                _sink(out) as write, _json_list(as_json and (total > 1 or not item)) as show, fewer_gc_pauses():
-            for r in score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs):
+        with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update, \
+                closing(score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs)) as scored, \
+                _sink(out, id_col) as write, _json_list(print_json, id_col) as show, fewer_gc_pauses():
+            for r in scored:
                 summary.add(r)
                 write(r)
                 show(r)
@@ -100,34 +125,16 @@ def score(
         fail("a scoring worker process died (out of memory?); nothing was written: try again with --jobs 1", 1)
     except UnreadableInput as exc:
         fail(f"{exc}; nothing was written")
-    _warn(summary)
-    if as_json:
-        if total == 1 and item:
-            typer.echo(json.dumps(results[0], indent=2))
-        return
-    for r in results:
-        typer.echo(format_result(r))
-    if total > 1:
-        for line in batch_lines(summary, len(results), out, threshold_text(loaded, cut)):
-            typer.echo(line)
+    return results
 
 
 @contextmanager
-def _sink(out: Path | None):
-    """`write(result)` into --out (by its suffix), or nowhere without one."""
-    from imr_ml.scoring.results_io import result_writer
+def _json_list(enabled: bool, id_col: str | None):
+    """`show(result)` printing results as one JSON list on stdout, each as it comes (its id
+    under --id-col's name): the text `json.dumps(results, indent=2)` gives, without holding
+    every result."""
+    from imr_ml.scoring.results_io import named_id
 
-    if not out:
-        yield lambda r: None
-        return
-    with writing(out), result_writer(out) as write:
-        yield write
-
-
-@contextmanager
-def _json_list(enabled: bool):
-    """`show(result)` printing results as one JSON list on stdout, each as it comes: the
-    text `json.dumps(results, indent=2)` gives, without holding every result."""
     if not enabled:
         yield lambda r: None
         return
@@ -136,11 +143,25 @@ def _json_list(enabled: bool):
 
     def show(r: dict) -> None:
         nonlocal first
-        stdout.write(("[\n  " if first else ",\n  ") + json.dumps(r, indent=2).replace("\n", "\n  "))
+        text = json.dumps(named_id(r, id_col), indent=2).replace("\n", "\n  ")
+        stdout.write(("[\n  " if first else ",\n  ") + text)
         first = False
 
     yield show
     stdout.write("[]\n" if first else "\n]\n")
+
+
+@contextmanager
+def _sink(out: Path | None, id_col: str | None):
+    """`write(result)` into --out (by its suffix; the id under --id-col's name), or nowhere
+    without one."""
+    from imr_ml.scoring.results_io import result_writer
+
+    if not out:
+        yield lambda r: None
+        return
+    with writing(out), result_writer(out, id_col) as write:
+        yield write
 
 
 def threshold_text(loaded, cut: float | None) -> str:

@@ -51,13 +51,14 @@ from imr_ml.modeling.fitting import (
     fit_procedure,
     proba,
 )
+from imr_ml.modeling.knowledge_files import model_knowledge
 from imr_ml.modeling.loaded import environment
 from imr_ml.modeling.metrics import score_all
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import CV_PREDICTIONS_FILE, load_model_dir, read_manifest, write_model_dir
 from imr_ml.modeling.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.ranges import training_ranges
-from imr_ml.modeling.rowcheck import check_classes, check_labels, check_row_types
+from imr_ml.modeling.rowcheck import check_classes, check_labels, check_row_types, check_summaries
 from imr_ml.modeling.streaming import STREAMING_MIN_ITEMS, fit_streaming
 from imr_ml.schema import PRE_DECISION
 from imr_ml.signals import clear_caches
@@ -113,6 +114,7 @@ class _Fitted:
 def _checked_rows(rows: Sequence[dict], opts: TrainOptions) -> tuple[list[dict], np.ndarray, np.ndarray]:
     """(canonical rows, labels, letters), refusing data that cannot make an honest model."""
     check_row_types(rows)
+    check_summaries(rows)
     canonical = canonical_rows(check_labels(rows, opts.labels_from))
     if not canonical:
         raise TrainError("no training rows")
@@ -251,7 +253,7 @@ def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
         fired = {n: int(c) for n, c in zip(scorer.feature_names, counts)}
     return [{"rule": r.name, "label": r.label, "prior": r.strength, "fitted": coefs[f"rule__{r.name}"],
              "n_items": fired.get(f"rule__{r.name}"), "citation": r.citation}
-            for r in load_guidelines().rules if f"rule__{r.name}" in coefs]
+            for r in load_guidelines(model_knowledge(model).guidelines).rules if f"rule__{r.name}" in coefs]
 
 
 def forecast_seconds(rows: Sequence[dict], opts: TrainOptions) -> float:
@@ -328,8 +330,8 @@ def evaluate(model_dir: str | Path, rows: Sequence[dict]) -> dict:
         raise TrainError("no rows to evaluate")
     X, y = to_frame(rows), labels(rows)
     preds = {"model": proba(loaded.model, X)}
-    preds.update(predict_baselines(loaded.baselines, loaded.tables, X))
-    scores = score_all(y, preds, categories(X))
+    preds.update(predict_baselines(loaded.baselines, loaded.tables, X, loaded.knowledge.taxonomy))
+    scores = score_all(y, preds, categories(X, loaded.knowledge.taxonomy))
     groups = letter_groups(rows)
     with_intervals(scores["overall"], y, preds, groups)
     seen = set((loaded.manifest.get("data") or {}).get("letter_hashes") or [])

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import IO
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from imr_ml.scoring.score import request_row, ur_verb
+from imr_ml.dates import DateError, read_row_dates
+from imr_ml.schema import ITEM_SEPARATOR, is_missing
+from imr_ml.scoring.score import request_row
 
 REQUIRED_CSV = ("summary", "item")
 CSV_FIELDS = (*REQUIRED_CSV, "claims_admin_guideline", "date_of_injury", "ur_denial_date", "ur_decision", "ur_reason",
-              "letter_id")
+              "other_items", "letter_id")
 # utf-8-sig reads plain UTF-8 too, and drops the byte-order mark Excel writes first
 DEFAULT_ENCODING = "utf-8-sig"
 
@@ -57,9 +58,10 @@ class CsvRequests:
     """The requests of a CSV file as people save them (Excel's BOM, cp1252, their own
     names), read one row at a time as they are iterated.
 
-    The file is checked and counted once up front (encoding, CSV syntax, columns, every UR
-    decision), so a bad file still fails before any work with one line; iterating then reads
-    it again, so a million-row file costs the memory of the rows in flight, not of the file.
+    The file is read once up front to check and count it (encoding, CSV syntax, columns,
+    every row's fields and dates) and to count the rows that repeat an earlier request, so a
+    bad file still fails before any work with one line; iterating reads it again, so a
+    million-row file costs the memory of the rows in flight, not of the file.
 
     Parameters
     ----------
@@ -71,6 +73,12 @@ class CsvRequests:
         {field: column} for columns named otherwise (:func:`parse_columns`).
     id_col : str, optional
         A column whose value each row keeps as ``id``.
+
+    Attributes
+    ----------
+    repeated : int
+        How many rows repeat an earlier request exactly: every field and id the same (the
+        ``rowN`` a row without its own name is given does not count).
 
     Raises
     ------
@@ -84,7 +92,11 @@ class CsvRequests:
         self.encoding = encoding or DEFAULT_ENCODING
         self.names = {f: (columns or {}).get(f, f) for f in CSV_FIELDS}
         self.id_col = id_col
-        self.n = self._count()
+        seen: set[int] = set()  # a hash per distinct request: 64 bits, where the texts would be the file
+        n = 0
+        for n, row in enumerate(self._read(), 1):
+            seen.add(hash(_request_key(row, n)))
+        self.n, self.repeated = n, n - len(seen)
 
     def __len__(self) -> int:
         return self.n
@@ -93,39 +105,15 @@ class CsvRequests:
         """One scoring row per CSV row (``letter_id`` ``rowN`` when the CSV has none);
         raises `UnreadableInput`."""
         try:
-            with self._reading() as fh:
-                yield from _requests(csv.DictReader(fh), self.path, self.names, self.id_col)
+            yield from self._read()
         except ValueError as exc:
             raise UnreadableInput(str(exc)) from None
 
-    def _count(self) -> int:
-        """The number of requests, with every check `__iter__` would make on the way."""
-        with self._reading() as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            _check_header(header, self.path, self.names, self.id_col)
-            at = {name: j for j, name in enumerate(header)}  # a repeated name: its last column, as DictReader
-            decision = at.get(self.names["ur_decision"])
-            n = 0
-            for rec in reader:
-                if not rec:  # DictReader skips blank lines
-                    continue
-                n += 1
-                if decision is not None and decision < len(rec) and rec[decision]:
-                    try:
-                        ur_verb(rec[decision])
-                    except ValueError as exc:
-                        raise ValueError(f"{self.path} row {n}: {exc}") from None
-        if not n:
-            raise ValueError(f"{self.path} has a header but no requests")
-        return n
-
-    @contextmanager
-    def _reading(self) -> Iterator[IO[str]]:
-        """The open file; its reading errors (in the block too) as one-line ValueErrors."""
+    def _read(self) -> Iterator[dict]:
+        """The rows, read from the file; its reading errors as one-line ValueErrors."""
         try:
             with open(self.path, newline="", encoding=self.encoding) as fh:
-                yield fh
+                yield from _requests(csv.DictReader(fh), self.path, self.names, self.id_col)
         except LookupError:
             raise ValueError(f"{self.path}: unknown --encoding {self.encoding!r}") from None
         except UnicodeDecodeError as exc:
@@ -156,7 +144,8 @@ def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str,
     Returns
     -------
     CsvRequests
-        The file's rows, counted and checked; iterate for one scoring row per CSV row.
+        The file's requests, checked and counted; iterating gives one scoring row per CSV
+        row (``letter_id`` ``rowN`` when the CSV has none).
 
     Raises
     ------
@@ -190,40 +179,168 @@ def requests_from_text(text: str, name: str, columns: dict[str, str] | None = No
         A malformed CSV or row, naming `name` (and the row).
     """
     try:
-        rows = list(_requests(csv.DictReader(io.StringIO(text, newline="")), name,
+        return list(_requests(csv.DictReader(io.StringIO(text, newline="")), name,
                               {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, None))
     except csv.Error as exc:
         raise ValueError(f"{name} is not a readable CSV: {exc}") from None
-    if not rows:
-        raise ValueError(f"{name} has a header but no requests")
-    return rows
-
-
-def _check_header(header: Sequence[str], path: str, names: dict[str, str], id_col: str | None) -> None:
-    """Raise ValueError, naming `path`, when the header lacks a required or --id-col column."""
-    if not header:
-        raise ValueError(f"{path} is empty: a CSV of requests needs a header and one row per request")
-    missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
-    if missing:
-        raise ValueError(f"{path}: CSV needs columns {', '.join(names[f] for f in REQUIRED_CSV)} "
-                         f"(missing {', '.join(missing)}; map yours with --columns summary=COL,item=COL)")
-    if id_col and id_col not in header:
-        raise ValueError(f"{path} has no column {id_col!r} for --id-col (columns: {', '.join(header)})")
 
 
 def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: str | None) -> Iterator[dict]:
-    """Rows of `reader`, each field read from the column `names` maps it to; raises
-    ValueError naming `path` and the row."""
-    _check_header(reader.fieldnames or [], path, names, id_col)
-    for i, rec in enumerate(reader):
-        get = {f: rec.get(names[f]) for f in CSV_FIELDS}
-        try:
-            row = request_row(get["summary"] or "", get["item"] or "", get["claims_admin_guideline"],
-                              get["date_of_injury"], get["ur_denial_date"], ur_decision=get["ur_decision"],
-                              ur_reason=get["ur_reason"])
-        except ValueError as exc:
-            raise ValueError(f"{path} row {i + 1}: {exc}") from None
-        row["letter_id"] = get["letter_id"] or f"row{i + 1}"
-        if id_col:
-            row["id"] = rec.get(id_col)
+    """Rows of `reader` as they are read, each field read from the column `names` maps it
+    to; raises ValueError naming `path` and the row."""
+    header = reader.fieldnames or []
+    if not header:
+        raise ValueError(f"{path} is empty: a CSV of requests needs a header and one row per request")
+    empty = True
+    for row in _request_rows(reader, header, path, names, id_col, CLI_MAPPING):
+        empty = False
         yield row
+    if empty:
+        raise ValueError(f"{path} has a header but no requests")
+
+
+CLI_MAPPING = ("map yours with --columns summary=COL,item=COL", "--id-col")
+
+
+def request_rows(records: Iterable[Mapping], header: Sequence[str], source: str, names: dict[str, str],
+                 id_col: str | None, how: tuple[str, str] = CLI_MAPPING) -> list[dict]:
+    """Scoring rows of records with columns (a CSV's rows, a DataFrame's, dicts from code):
+    the one reading of typed requests, so a file and the Python API refuse the same things.
+
+    Parameters
+    ----------
+    records : iterable of mapping
+        {column: value}; missing values (None, NaN) are empty.
+    header : sequence of str
+        The columns the records have.
+    source : str
+        What errors call the records (a file name).
+    names : dict of str to str
+        {field: column} for every field of ``CSV_FIELDS``.
+    id_col : str or None
+        A column whose value each row keeps as ``id``.
+    how : (str, str)
+        How the user maps columns, and how the id column option is called, for the errors.
+
+    Returns
+    -------
+    list of dict
+        One row per record (``letter_id`` ``rowN`` where it has none).
+
+    Raises
+    ------
+    RequestError
+        No column for a required field or for `id_col`, or a record that is no request,
+        naming `source` (and the row).
+    """
+    return list(_request_rows(records, header, source, names, id_col, how))
+
+
+def _request_rows(records: Iterable[Mapping], header: Sequence[str], source: str, names: dict[str, str],
+                  id_col: str | None, how: tuple[str, str]) -> Iterator[dict]:
+    """`request_rows`, one row at a time as the records are read."""
+    missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
+    if missing:
+        raise RequestError(f"{source} needs columns {', '.join(names[f] for f in REQUIRED_CSV)} "
+                           f"(missing {', '.join(missing)}; it has {_listed(header)}; {how[0]})")
+    if id_col and id_col not in header:
+        raise RequestError(f"{source} has no column {id_col!r} for {how[1]} (it has {_listed(header)})")
+    for i, rec in enumerate(records):
+        get = {f: _value(rec.get(names[f])) for f in CSV_FIELDS}
+        try:
+            row = request_row(_text(get["summary"]), _text(get["item"]), _text(get["claims_admin_guideline"]) or None,
+                              get["date_of_injury"], get["ur_denial_date"], _other_items(get["other_items"]),
+                              ur_decision=_text(get["ur_decision"]) or None, ur_reason=_text(get["ur_reason"]) or None)
+        except DateError as exc:  # named as the records name the column
+            raise RequestError(f"{source} row {i + 1}: {exc.named(names.get(exc.field, exc.field))}") from None
+        except ValueError as exc:
+            raise RequestError(f"{source} row {i + 1}: {exc}") from None
+        row["letter_id"] = _text(get["letter_id"]) or f"row{i + 1}"
+        if id_col:
+            row["id"] = _value(rec.get(id_col))
+        yield row
+
+
+class RequestError(ValueError):
+    """Records that are no requests; the message is one line naming their source."""
+
+
+def _listed(names: Iterable) -> str:
+    """Column names as a message lists them: the first ten."""
+    names = [str(n) for n in names]
+    return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+
+
+def _value(v):
+    """A cell as read: None for a missing one (a DataFrame's NaN, pandas' NA)."""
+    return None if is_missing(v) else v
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v)
+
+
+def _other_items(v) -> list[str]:
+    """Other items of the application: a list, or text separated as a corpus separates them."""
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v if not is_missing(x)]
+    return [x for x in (p.strip() for p in str(v).split(ITEM_SEPARATOR.strip())) if x]
+
+
+def mapped_rows(rows: list[dict], source: str, columns: dict[str, str] | None, id_col: str | None,
+                how: tuple[str, str] = CLI_MAPPING) -> list[dict]:
+    """Rows of a corpus (JSONL, Parquet, letters) read as requests: fields taken from the
+    user's own columns, and the same fields and id column required as of a CSV.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Corpus rows (`imr_ml.letters.ingest.load_rows`).
+    source : str
+        What errors call them (the files).
+    columns : dict of str to str, optional
+        {field: column} for fields named otherwise.
+    id_col : str or None
+        A field whose value each row keeps as ``id``.
+    how : (str, str)
+        How the user maps columns, and how the id option is called, for the errors.
+
+    Returns
+    -------
+    list of dict
+        The rows, mapped fields renamed (and their dates read), with ``id``.
+
+    Raises
+    ------
+    RequestError
+        No row has a required field or the id field; a mapped date that is no date.
+    """
+    names = {f: (columns or {}).get(f, f) for f in CSV_FIELDS}
+    header = set().union(*(r.keys() for r in rows)) if rows else set()
+    missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
+    if missing:
+        raise RequestError(f"{source} needs fields {', '.join(names[f] for f in REQUIRED_CSV)} "
+                           f"(no row has {', '.join(missing)}; {how[0]})")
+    if id_col and id_col not in header:
+        raise RequestError(f"no row of {source} has the field {id_col!r} for {how[1]}")
+    renamed = {c: f for f, c in names.items() if c != f}  # {the user's column: the field}
+    supplied = set(renamed.values())  # fields read from another column: their own name is dropped
+    out = []
+    for i, row in enumerate(rows):
+        if renamed:
+            row = {renamed.get(k, k): v for k, v in row.items() if k in renamed or k not in supplied}
+            try:
+                row = read_row_dates(row, names)
+            except DateError as exc:
+                raise RequestError(f"{source} row {i + 1}: {exc}") from None
+        out.append(row | {"id": row.get(id_col)} if id_col else row)
+    return out
+
+
+def _request_key(row: dict, n: int) -> str:
+    """What makes row `n` (from 1) the request it is: every field and id (the ``rowN`` a row
+    without its own name is given does not count)."""
+    return json.dumps({k: v for k, v in row.items() if not (k == "letter_id" and v == f"row{n}")}, sort_keys=True,
+                      default=str)

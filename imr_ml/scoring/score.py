@@ -9,25 +9,26 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
+from imr_ml.dates import date_warnings, read_date
 from imr_ml.featurize import feature_groups, rows_seen_once, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
-from imr_ml.letters import RETRO_RE, iso_date
+from imr_ml.letters import RETRO_RE
 from imr_ml.modeling.fitting import fallback_threshold
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.schema import ITEM_SEPARATOR
-from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
+from imr_ml.scoring.explanation import Explainer, category_rate
 from imr_ml.scoring.hints import hints_for
 from imr_ml.signals import SignalValues, extract_signals
+from imr_ml.signals.check import check_knowledge
 from imr_ml.signals.fields import evidence_signal
 from imr_ml.text.anycase import AnyCase
 
@@ -61,14 +62,14 @@ def abstain_reason(row: dict, signals: dict) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _evidence_source(name: str) -> tuple:
+def _evidence_source(name: str, guidelines: str | None) -> tuple:
     """Where a feature's evidence is found: ("signal", name), ("signals", names) for a
     guideline rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature
     names repeat across rows: worked out once per name."""
     parts = name.split("__")
     group = parts[0]
     if group == "rule":  # a rule's evidence is that of the signals its conditions read
-        rule = next((r for r in load_guidelines().rules if r.name == parts[1]), None)
+        rule = next((r for r in load_guidelines(guidelines).rules if r.name == parts[1]), None)
         return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
     if group == "signal":
         return ("signal", parts[1])
@@ -83,9 +84,9 @@ def _evidence_source(name: str) -> tuple:
     return ()
 
 
-def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
+def _evidence(name: str, row: dict, signals: dict, guidelines: str | None = None) -> list[dict]:
     """The text behind one feature: signal spans, or where a word occurs."""
-    source = _evidence_source(name)
+    source = _evidence_source(name, guidelines)
     spans: list[tuple[str, int, int]] = []
     if not source:
         return []
@@ -111,22 +112,25 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
 _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def explainer(model: Any) -> Explainer:
-    """The additive decomposition of a fitted model, built once per model object.
+def explainer(loaded: LoadedModel) -> Explainer:
+    """The additive decomposition of a fitted model, built once per model object, with the
+    knowledge files the model reads (checked to agree with one another, once).
 
     Parameters
     ----------
-    model : estimator
-        A fitted model (``LoadedModel.model``).
+    loaded : LoadedModel
+        The model.
 
     Returns
     -------
     Explainer
         Around the model's `ScoringModel` adapter.
     """
-    if model not in _EXPLAINERS:
-        _EXPLAINERS[model] = Explainer(scoring_model(model))
-    return _EXPLAINERS[model]
+    found = _EXPLAINERS.get(loaded.model)
+    if found is None or found.knowledge != loaded.knowledge:
+        check_knowledge(loaded.knowledge)
+        found = _EXPLAINERS[loaded.model] = Explainer(scoring_model(loaded.model), loaded.knowledge)
+    return found
 
 
 def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
@@ -143,7 +147,14 @@ def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
     -------
     LoadedModel
         A copy whose manifest records the threshold as set by the user.
+
+    Raises
+    ------
+    ValueError
+        `value` is no probability (outside 0-1, or not a number).
     """
+    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"threshold {value!r} is not a probability between 0 and 1")
     return replace(loaded, manifest={**loaded.manifest, "threshold": {"value": float(value),
                                                                       "method": "set by the user"}})
 
@@ -177,7 +188,7 @@ def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
-               batch: int = BATCH) -> Iterator[dict]:
+               batch: int = BATCH) -> Generator[dict, None, None]:
     """Stream one result per item, in the rows' order, scored in batches.
 
     Parameters
@@ -201,16 +212,20 @@ def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs
         One result per row, in the rows' order.
     """
     batches = _batches(rows, batch)
+    scored: Generator[list[dict], None, None]
     if n_jobs > 1:
         scored = ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
     else:
         scored = (_score_batch(loaded, b, top) for b in batches)
     done = 0
-    for results in scored:
-        yield from results
-        done += len(results)
-        if progress:
-            progress(done)
+    try:
+        for results in scored:
+            yield from results
+            done += len(results)
+            if progress:
+                progress(done)
+    finally:  # closed early (the consumer failed: a full disk): the workers stop now, not at exit
+        scored.close()
 
 
 def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -242,7 +257,7 @@ Z90 = 1.6448536269514722  # standard normal quantile of a two-sided 90% interval
 
 def _scored(loaded: LoadedModel, rows: list[dict]):
     """Everything a batch's results are made of: (explainer, Z, log-odds, P, 90% interval)."""
-    ex = explainer(loaded.model)
+    ex = explainer(loaded)
     model = ex.model
     with rows_seen_once():  # a scored row is not seen again: its vector is not worth keeping
         Z = model.features(to_frame(rows))
@@ -260,23 +275,24 @@ def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict)
         "logit": float(logit),
         "baseline": {"logit": base, "p": ex.baseline_probability(category),
                      "what": ex.baseline_what(category)},
-        "contributions": [{"feature": ex.names[j], "label": feature_label(ex.names[j]), "value": v,
-                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals)}
+        "contributions": [{"feature": ex.names[j], "label": ex.label(j), "value": v,
+                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals, ex.knowledge.guidelines)}
                           for j, v, c in parts],
     }
 
 
 def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
     ex, Z, logits, p, bounds = _scored(loaded, rows)
+    knowledge = ex.knowledge
     cut = threshold(loaded)
     ranges = model_ranges(loaded.manifest)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
-        signals = extract_signals(row)
+        signals = extract_signals(row, knowledge.signals, knowledge.taxonomy)
         category = signals["category"].value
         result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
-                  "category": category, "warnings": range_warnings(row, category, ranges)}
+                  "category": category, "warnings": range_warnings(row, category, ranges) + date_warnings(row)}
         if "id" in row:
             result["id"] = row["id"]
         reason = abstain_reason(row, signals)
@@ -285,18 +301,18 @@ def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
                                  "reasons": [], "hints": []})
             continue
         explained = _explained(ex, Z, i, logits[i], row, signals)
-        pi = float(p[i])
+        pi, rate = float(p[i]), category_rate(category, knowledge.taxonomy)
         result |= {
             "abstained": False,
             "p_overturned": round(pi, 4),
             "interval": [round(float(bounds[0, i]), 4), round(float(bounds[1, i]), 4)],
-            "relative_risk": round(pi / category_rate(category), 3),
-            "category_rate": round(category_rate(category), 4),
+            "relative_risk": round(pi / rate, 3),
+            "category_rate": round(rate, 4),
             "decision": "overturned" if pi >= cut else "upheld",
             "threshold": round(cut, 4),
             **explained,
             "reasons": explained["contributions"][:top],
-            "hints": hints_for(SignalValues(signals)),
+            "hints": hints_for(SignalValues(signals), knowledge.hints, knowledge.taxonomy),
         }
         if "label" in row and row.get("label") is not None:
             result["actual"] = "overturned" if row["label"] else "upheld"
@@ -326,33 +342,6 @@ def grouped_contributions(result: dict) -> dict:
     return {"baseline": result.get("baseline"), "groups": groups}
 
 
-UR_VERBS = {"modified": "modified", "denied": "non-certified", "non-certified": "non-certified"}
-
-
-def ur_verb(ur_decision: str | None) -> str:
-    """How a letter words UR's decision ("non-certified" for denied; none given: denied).
-
-    Parameters
-    ----------
-    ur_decision : str or None
-        ``denied``, ``modified`` or ``non-certified``, any case.
-
-    Returns
-    -------
-    str
-        The verb.
-
-    Raises
-    ------
-    ValueError
-        Another decision (one line).
-    """
-    verb = UR_VERBS.get((ur_decision or "denied").strip().lower())
-    if verb is None:
-        raise ValueError(f"UR decision {ur_decision!r}: say denied or modified")
-    return verb
-
-
 def request_row(summary: str, item: str, claims_admin_guideline: str | None = None,
                 date_of_injury: str | None = None, ur_denial_date: str | None = None,
                 other_items: list[str] | tuple[str, ...] = (), ur_decision: str | None = None,
@@ -371,9 +360,10 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     claims_admin_guideline : str or None
         The guideline the claims administrator cited.
     date_of_injury : str or None
-        Any date format; stored as YYYY-MM-DD.
+        MM/DD/YYYY, M/D/YY, MM-DD-YYYY or YYYY-MM-DD (`imr_ml.dates.read_date`); stored as
+        YYYY-MM-DD.
     ur_denial_date : str or None
-        Any date format; stored as YYYY-MM-DD.
+        As `date_of_injury`.
     other_items : sequence of str
         Other items disputed in the same application.
     ur_decision : str or None
@@ -385,19 +375,26 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     -------
     dict
         A PRE_DECISION row.
-    """
-    def day(v):
-        return (iso_date(v) or v) if v else None
 
+    Raises
+    ------
+    ValueError
+        A UR decision that is neither; `imr_ml.dates.DateError` (a ValueError) for a date
+        that is no date, naming the field and the value.
+    """
     retro = bool(RETRO_RE.search(item or ""))
     summary = " ".join((summary or "").split())
     if ur_decision or ur_reason:
-        verb = ur_verb(ur_decision)
+        verb = {"modified": "modified", "denied": "non-certified", "non-certified": "non-certified"}.get(
+            (ur_decision or "denied").strip().lower())
+        if verb is None:
+            raise ValueError(f"UR decision {ur_decision!r}: say denied or modified")
         reason = " ".join((ur_reason or "").split()).rstrip(".")
         summary += f" Utilization review {verb} the request" + (f", stating that {reason}." if reason else ".")
     return {"letter_id": "request", "item_index": 0, "summary": summary.strip(),
             "item": " ".join((item or "").split()), "claims_admin_guideline": claims_admin_guideline,
-            "date_of_injury": day(date_of_injury), "ur_denial_date": day(ur_denial_date), "retrospective": retro,
+            "date_of_injury": read_date(date_of_injury, "date_of_injury"),
+            "ur_denial_date": read_date(ur_denial_date, "ur_denial_date"), "retrospective": retro,
             "original_request": None, "authorized_portion": None,
             "other_items": ITEM_SEPARATOR.join(" ".join(o.split()) for o in other_items)}
 
