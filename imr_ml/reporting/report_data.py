@@ -22,6 +22,7 @@ from imr_ml.modeling.data import canonical_rows, labels
 from imr_ml.modeling.metrics import calibration_bins, score, wilson_interval
 from imr_ml.modeling.model import fitted_pipeline, scoring_model
 from imr_ml.modeling.modelio import load_cv_predictions
+from imr_ml.reporting.rule_outcomes import rule_outcomes
 from imr_ml.schema import GROUP_TITLES
 from imr_ml.scoring.explanation import feature_label
 
@@ -170,6 +171,11 @@ def report_content(loaded, rows: list[dict] | None = None, seed: int = 0,
         data["performance"] = performance(loaded, evaluated)
         data["calibration"] = calibration(y, p)
         data["categories"] = per_category(evaluated["category"], y, p, loaded.knowledge.taxonomy)
+    if rows:  # each rule against the outcomes of a labelled corpus (needs its texts: not from the CV)
+        labelled = canonical_rows(rows)
+        k = loaded.knowledge
+        data["rule_outcomes"] = rule_outcomes(labelled, [int(r["label"]) for r in labelled],
+                                              load_guidelines(k.guidelines), k.signals, k.taxonomy)
     data["findings"] = findings(data)
     return data, evaluated
 
