@@ -54,6 +54,23 @@ def test_word_index_remembers_a_text_s_words_once():
     assert {m: again.spans(m) for m in engine.matchers} == {m: doc.spans(m) for m in engine.matchers}
 
 
+
+def test_a_longer_word_is_tried_only_by_patterns_it_can_open():
+    from imr_ml.text.matcher import LiteralPositions, Matcher, lower_text
+    from imr_ml.text.wordindex import WordIndex
+
+    closed, open_ = Matcher([r"\bno (pain|relief)"]), Matcher([r"\bno\w*"])
+    index = WordIndex([closed, open_])
+    text = "Notes: no relief. Nothing helps, no pain at night; NO PAIN."
+    low = lower_text(text)
+    _, found = index.find(low)
+    assert [m for m, _, _ in index.candidates["notes"]] == [open_]  # no literal "no " in "notes"
+    assert {m for m, _, _ in index.candidates["no"]} == {closed, open_}
+    for m in (closed, open_):  # the same spans as the matcher finds without the index
+        assert m.spans(LiteralPositions(low), found.get(m, [])) == m.spans(LiteralPositions(low))
+    assert [low[s:e] for s, e in closed.spans(LiteralPositions(low), found[closed])] == ["no relief", "no pain",
+                                                                                         "no pain"]
+
 def test_scoring_reads_the_row_cache_but_does_not_fill_it():
     loaded = load_model_dir("builtin")
     step = feature_blocks(fitted_pipeline(loaded.model)["features"])["structured"]

@@ -38,11 +38,16 @@ class WordIndex:
 
     def __init__(self, matchers: Iterable[Matcher]):
         by_key: dict[str, list[Candidate]] = {}
+        by_prefix: dict[str, list[Candidate]] = {}  # those a longer text word may open
         for m in matchers:
             for pattern in m.keyed:
                 for word in pattern.words:
-                    by_key.setdefault(word, []).append((m, pattern.rx, pattern.gates.get(word)))
+                    candidate = (m, pattern.rx, pattern.gates.get(word))
+                    by_key.setdefault(word, []).append(candidate)
+                    if word in pattern.open_words:
+                        by_prefix.setdefault(word, []).append(candidate)
         self.by_key = {w: tuple(v) for w, v in by_key.items()}
+        self.by_prefix = {w: tuple(v) for w, v in by_prefix.items()}
         self.key_lengths = tuple(sorted({len(w) for w in self.by_key}))
         self.candidates: dict[str, tuple[Candidate, ...]] = {}  # word -> patterns it may open
         # the keys of `candidates` as a set: set operations with a dict's keys view walk the
@@ -101,11 +106,14 @@ class WordIndex:
 
     def _candidates(self, word: str) -> tuple[Candidate, ...]:
         """The patterns keyed under the opening words `word` begins with (remembered for
-        the words that have some)."""
+        the words that have some). Under an opening word shorter than `word`, only the
+        patterns some literal of which is that word alone: "note" never opens a match of a
+        pattern whose every literal reads "no " (a third of the regex tries on summaries)."""
         found = self.candidates.get(word)
         if found is None:
-            keys = [word[:n] for n in self.key_lengths if n <= len(word) and word[:n] in self.by_key]
-            found = tuple(c for key in keys for c in self.by_key[key])
+            n_word = len(word)
+            found = tuple(c for n in self.key_lengths if n <= n_word
+                          for c in (self.by_key if n == n_word else self.by_prefix).get(word[:n], ()))
             if found and len(self.candidates) < _MEMO_SIZE:
                 self.candidates[word] = found
                 self.keyed_words.add(word)
