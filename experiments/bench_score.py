@@ -4,18 +4,21 @@
    unique (`experiments/distinct_requests.py`), scored end to end through the command line
    as a user runs it, `imr-ml score builtin FILE.csv --out x.csv --jobs J`, at 10k, 40k,
    100k and 1M rows with 1 and 2 processes. Wall clock and CPU time of the whole command
-   (start-up included); every 2 s the output's size (items done) and the memory of the
-   command and its workers (VmRSS, /proc). The 1M runs are drawn over time in
-   `bench_score_1m.png`. This is the claims-work speed.
+   (start-up included); every 2 s the output's size (items done), the CPU time and the memory of the
+   command and its workers (VmRSS, /proc). The longest runs are drawn over time in
+   `bench_score_1m.png` (1M rows) or `bench_score_over_time.png` (until a 1M run is made).
+   This is the claims-work speed.
 2. **Items of synthetic letters** (the corpus figure): `imr_ml.scoring.score.score_rows`
    in-process on one core, every cache cleared first, as before; the items of a letter
    share its summary, so the analyses of a summary are reused here and never in (1).
 
 Usage: python experiments/bench_score.py [--sizes 10000,40000,100000,1000000] [--jobs 1,2]
-       [--label after] [--code DIR] [--data DIR] [--no-corpus]
+       [--label after] [--code DIR] [--data DIR] [--no-corpus] [--rep K]
 `--code DIR` runs the command from another checkout (PYTHONPATH), to measure the code before
-a change back to back with it under its own `--label`. Raw runs accumulate in
-`bench_score_runs.json` (by label); `bench_score.md` is written from all of them.
+a change back to back with it under its own `--label`; call it alternately with `--rep 1`,
+`--rep 2` ... for interleaved repeats (the table gives their median, range and n). Raw runs
+accumulate in `bench_score_runs.json` (by label), with the machine's load average over each
+run; `bench_score.md` is written from all of them.
 """
 
 from __future__ import annotations
@@ -52,6 +55,16 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _children(pid: int) -> list[int]:
     """The process's children (its scoring workers)."""
     kids: list[int] = []
@@ -73,6 +86,7 @@ def run_cli(csv_path: Path, jobs: int, code: str | None = None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="bench-score-"))
     out = folder / "scores.csv"
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "imr_ml", "score", "builtin", str(csv_path), "--out", str(out),
                              "--jobs", str(jobs)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
@@ -81,8 +95,10 @@ def run_cli(csv_path: Path, jobs: int, code: str | None = None) -> dict:
     while proc.poll() is None:
         time.sleep(SAMPLE_SECONDS)
         written = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())  # the atomic write's temp file
+        kids = _children(proc.pid)
         samples.append({"t": round(time.perf_counter() - t0, 2), "bytes": written, "parent_mb": _rss_mb(proc.pid),
-                        "workers_mb": [m for m in map(_rss_mb, _children(proc.pid)) if m is not None]})
+                        "workers_mb": [m for m in map(_rss_mb, kids) if m is not None],
+                        "cpu": round(_cpu_seconds(proc.pid) + sum(map(_cpu_seconds, kids)), 2)})
     wall = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     err = proc.stderr.read().decode() if proc.stderr else ""
@@ -93,7 +109,7 @@ def run_cli(csv_path: Path, jobs: int, code: str | None = None) -> dict:
     folder.rmdir()
     return {"jobs": jobs, "wall": round(wall, 2),
             "cpu": round(cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime, 2),
-            "bytes": size, "samples": samples}
+            "bytes": size, "samples": samples, "load": [round(load0, 1), round(os.getloadavg()[0], 1)]}
 
 
 def data_file(folder: Path, n: int) -> Path:
@@ -167,20 +183,28 @@ def corpus_figure(train_letters: int = 1500, score_letters: int = 3000, repeat: 
 # ----------------------------------------------------------------------------- the report
 
 
-def rate_over_time(run: dict, n: int) -> list[tuple[float, float]]:
-    """(seconds, items/s) of each sampling interval, from the output's growth (its bytes per
-    item over the whole run)."""
+def rate_over_time(run: dict, n: int, window: float = 30.0) -> list[tuple[float, float, float | None]]:
+    """(seconds, items/s, items per CPU second or None) over successive stretches of at least
+    `window` seconds, from the output's growth (its bytes per item over the whole run):
+    results are written a batch at a time, so a 2-s sample sees a burst or nothing. Per CPU
+    second is what the shared machine's load does not change."""
     per_item = run["bytes"] / n
-    out, prev_t, prev_b = [], 0.0, 0
+    out: list[tuple[float, float, float | None]] = []
+    prev_t, prev_b, prev_c = 0.0, 0, 0.0
     for s in run["samples"]:
-        if s["bytes"] and s["t"] > prev_t:
-            out.append((s["t"], (s["bytes"] - prev_b) / per_item / (s["t"] - prev_t)))
-        prev_t, prev_b = s["t"], s["bytes"]
-    return out[1:]  # the first interval holds the start-up
+        cpu = s.get("cpu")
+        if s["bytes"] and s["t"] - prev_t >= window:
+            items = (s["bytes"] - prev_b) / per_item
+            per_cpu = items / (cpu - prev_c) if cpu is not None and cpu > prev_c else None
+            out.append((s["t"], items / (s["t"] - prev_t), per_cpu))
+            prev_t, prev_b, prev_c = s["t"], s["bytes"], cpu or 0.0
+        elif not s["bytes"]:
+            prev_t, prev_c = s["t"], cpu or 0.0  # start-up: nothing written yet
+    return out
 
 
 def plot_over_time(runs: dict, path: Path) -> None:
-    """Items/s and memory over the 1M-row runs (matplotlib's Figure API, no pyplot state)."""
+    """Items/s and memory over the longest runs (matplotlib's Figure API, no pyplot state)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9, 6.5), layout="constrained")
@@ -188,17 +212,21 @@ def plot_over_time(runs: dict, path: Path) -> None:
     for label, run in runs.items():
         n = run["rows"]
         pts = rate_over_time(run, n)
-        line, = speed.plot([t / 60 for t, _ in pts], [r for _, r in pts], lw=0.8, label=label)
+        line, = speed.plot([t / 60 for t, _, _ in pts], [r for _, r, _ in pts], lw=0.8, label=f"{label}: wall clock")
+        if all(c is not None for _, _, c in pts):
+            speed.plot([t / 60 for t, _, _ in pts], [c for _, _, c in pts], color=line.get_color(), lw=1.0, ls="--",
+                       label=f"{label}: per CPU second")
         t = [s["t"] / 60 for s in run["samples"]]
         memory.plot(t, [s["parent_mb"] or 0 for s in run["samples"]], color=line.get_color(), lw=1.2,
                     label=f"{label}: command")
         if any(s["workers_mb"] for s in run["samples"]):
             memory.plot(t, [max(s["workers_mb"], default=0) for s in run["samples"]], color=line.get_color(),
                         lw=1.0, ls="--", label=f"{label}: largest worker")
-    speed.set_ylabel("items/s (each 2 s, wall clock)")
+    speed.set_ylabel("items/s (each 30 s)")
     speed.set_ylim(bottom=0)
     speed.legend(loc="lower right", fontsize=8)
-    speed.set_title("imr-ml score builtin (1,000,000 distinct typed requests, CSV in, CSV out)", fontsize=10)
+    rows = max(run["rows"] for run in runs.values())
+    speed.set_title(f"imr-ml score builtin ({rows:,} distinct typed requests, CSV in, CSV out)", fontsize=10)
     memory.set_ylabel("resident memory (MB)")
     memory.set_xlabel("minutes into the run")
     memory.set_ylim(bottom=0)
@@ -217,18 +245,26 @@ def _peak(run: dict, key: str) -> float:
 def _steady(run: dict) -> str:
     """Items/s and command memory in the run's first and last tenths (flat is the goal)."""
     pts = rate_over_time(run, run["rows"])
-    if len(pts) < 20:
+    if len(pts) < 10:
         return ""
     k = len(pts) // 10
-    first, last = sum(r for _, r in pts[:k]) / k, sum(r for _, r in pts[-k:]) / k
+    first, last = sum(r for _, r, _ in pts[:k]) / k, sum(r for _, r, _ in pts[-k:]) / k
     mem = [s["parent_mb"] or 0 for s in run["samples"]]
     wmem = [max(s["workers_mb"], default=0) for s in run["samples"]]
     m = len(mem) // 10
-    text = (f"; first/last tenth of the run: {first:,.0f} / {last:,.0f} items/s, command "
-            f"{sum(mem[1:m + 1]) / m:,.0f} / {sum(mem[-m:]) / m:,.0f} MB")
+    text = f"; first/last tenth of the run: {first:,.0f} / {last:,.0f} items/s (wall clock)"
+    if all(c is not None for _, _, c in pts):
+        text += (f", {sum(c for _, _, c in pts[:k]) / k:,.0f} / {sum(c for _, _, c in pts[-k:]) / k:,.0f} items per "
+                 "CPU second")
+    text += f", command {sum(mem[1:m + 1]) / m:,.0f} / {sum(mem[-m:]) / m:,.0f} MB"
     if any(wmem):
         text += f", largest worker {sum(wmem[1:m + 1]) / m:,.0f} / {sum(wmem[-m:]) / m:,.0f} MB"
     return text
+
+
+def _median_range(runs: list[dict], key: str) -> tuple[float, float, float]:
+    values = sorted(r[key] for r in runs)
+    return values[len(values) // 2], values[0], values[-1]
 
 
 def report(results: dict) -> list[str]:
@@ -249,14 +285,20 @@ def report(results: dict) -> list[str]:
         if not runs:
             continue
         lines += [f"### {label}", "", res.get("note", ""), "",
-                  "| rows | processes | wall | items/s (wall) | CPU | items/s per CPU second | command MB "
-                  "| worker MB |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for r in sorted(runs, key=lambda r: (r["rows"], r["jobs"])):
-            lines.append(f"| {r['rows']:,} | {r['jobs']} | {r['wall']:,.1f} s | {r['rows'] / r['wall']:,.0f} | "
-                         f"{r['cpu']:,.1f} s | {r['rows'] / r['cpu']:,.0f} | {_peak(r, 'parent_mb'):,.0f} | "
-                         f"{_peak(r, 'workers_mb'):,.0f} |")
-        by = {(r["rows"], r["jobs"]): r for r in runs}
+                  "| rows | processes | runs | wall (median, range) | items/s (wall) | CPU (median, range) "
+                  "| items/s per CPU second | command MB | worker MB | load average |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        by = {}
+        for key in sorted({(r["rows"], r["jobs"]) for r in runs}):
+            same = [r for r in runs if (r["rows"], r["jobs"]) == key]
+            wall, cpu = _median_range(same, "wall"), _median_range(same, "cpu")
+            r = by[key] = {"rows": key[0], "jobs": key[1], "wall": wall[0], "cpu": cpu[0]}
+            loads = [x for run in same for x in run.get("load", [])]
+            lines.append(f"| {key[0]:,} | {key[1]} | {len(same)} | {wall[0]:,.1f} s ({wall[1]:,.1f}-{wall[2]:,.1f}) | "
+                         f"{key[0] / wall[0]:,.0f} | {cpu[0]:,.1f} s ({cpu[1]:,.1f}-{cpu[2]:,.1f}) | "
+                         f"{key[0] / cpu[0]:,.0f} | {max(_peak(x, 'parent_mb') for x in same):,.0f} | "
+                         f"{max(_peak(x, 'workers_mb') for x in same):,.0f} | "
+                         + (f"{min(loads):.1f}-{max(loads):.1f} |" if loads else "- |"))
         for jobs in (1, 2):
             if (10_000, jobs) in by and (40_000, jobs) in by:
                 a, b = by[(10_000, jobs)], by[(40_000, jobs)]
@@ -264,8 +306,8 @@ def report(results: dict) -> list[str]:
                 lines.append(f"\n40k / 10k rows, {procs}: {b['wall'] / a['wall']:.2f}x "
                              f"the wall time, {b['cpu'] / a['cpu']:.2f}x the CPU time (4.0x is linear).")
         for r in runs:
-            if r["rows"] >= 1_000_000:
-                lines.append(f"\n1M rows, {r['jobs']} process{'es' if r['jobs'] > 1 else ''}{_steady(r)}.")
+            if r["rows"] >= 40_000:
+                lines.append(f"\n{r['rows']:,} rows, {r['jobs']} process{'es' if r['jobs'] > 1 else ''}{_steady(r)}.")
         lines.append("")
     corpus = next((res["corpus"] for res in reversed(list(results.values())) if res.get("corpus")), None)
     if corpus:
@@ -295,6 +337,7 @@ def main() -> None:
     ap.add_argument("--code", default=None, help="run the command from this checkout (PYTHONPATH)")
     ap.add_argument("--data", default=None, help="folder for the CSVs (kept for reuse; default: a temporary one)")
     ap.add_argument("--no-corpus", action="store_true")
+    ap.add_argument("--rep", type=int, default=1, help="which repeat this is (runs of another repeat are kept)")
     args = ap.parse_args()
     results = json.loads(RUNS.read_text()) if RUNS.exists() else {}
     res = results.setdefault(args.label, {})
@@ -306,8 +349,8 @@ def main() -> None:
     for n in [int(s) for s in args.sizes.split(",") if s]:
         path = data_file(data, n)
         for jobs in [int(j) for j in args.jobs.split(",") if j]:
-            run = run_cli(path, jobs, args.code) | {"rows": n}
-            runs = [r for r in runs if (r["rows"], r["jobs"]) != (n, jobs)] + [run]
+            run = run_cli(path, jobs, args.code) | {"rows": n, "rep": args.rep}
+            runs = [r for r in runs if (r["rows"], r["jobs"], r.get("rep", 1)) != (n, jobs, args.rep)] + [run]
             print(f"{args.label}: {n:,} rows, {jobs} process(es): {run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU",
                   flush=True)
             res["distinct"] = runs
@@ -315,10 +358,11 @@ def main() -> None:
     if not args.no_corpus:
         res["corpus"] = corpus_figure()
         RUNS.write_text(json.dumps(results) + "\n")
-    million = {f"{label}, {r['jobs']} process{'es' if r['jobs'] > 1 else ''}": r
-               for label, lr in results.items() for r in lr.get("distinct", []) if r["rows"] >= 1_000_000}
-    if million:
-        plot_over_time(million, HERE / "bench_score_1m.png")
+    longest = max((r["rows"] for lr in results.values() for r in lr.get("distinct", [])), default=0)
+    runs = {f"{label}, {r['jobs']} process{'es' if r['jobs'] > 1 else ''}": r
+            for label, lr in results.items() for r in lr.get("distinct", []) if r["rows"] == longest}
+    if runs and longest >= 40_000:
+        plot_over_time(runs, HERE / ("bench_score_1m.png" if longest >= 1_000_000 else "bench_score_over_time.png"))
     lines = report(results)
     (HERE / "bench_score.md").write_text("\n".join(lines))
     print("\n".join(lines))
