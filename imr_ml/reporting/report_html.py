@@ -1,8 +1,16 @@
 """The report as one self-contained HTML page: a section per part of the report's content
-(`imr_ml.reporting.report_data`), its plots embedded (`imr_ml.reporting.plots`)."""
+(`imr_ml.reporting.report_data`), its plots embedded (`imr_ml.reporting.plots`).
+
+Every value that reaches the page passes `_esc` (or `_table`, which escapes each cell), numbers
+included: they come from a model directory's manifest, which is a file anyone could edit. The
+page also carries its own Content-Security-Policy (`page_csp`): no script, nothing loaded from
+anywhere, only its own style block and its embedded images.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 
 from imr_ml.reporting.report_data import MIN_OVERTURNED_FOR_METRICS, pct
@@ -10,15 +18,40 @@ from imr_ml.schema import GROUP_TITLES
 
 
 def _esc(v) -> str:
-    return html.escape(str(v))
+    return html.escape(str(v), quote=True)
+
+
+def page_csp(css: str) -> str:
+    """A `<meta>` Content-Security-Policy for a self-contained page whose only style is the
+    `<style>` block `css` (allowed by its hash) and whose only images are embedded (data:);
+    no script of any kind, no fetch, no form, no base URL.
+
+    Parameters
+    ----------
+    css : str
+        The exact text of the page's one `<style>` element.
+
+    Returns
+    -------
+    str
+        The `<meta http-equiv>` element, to come before anything it governs.
+    """
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    policy = (f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; "
+              "form-action 'none'")
+    return f"<meta http-equiv='Content-Security-Policy' content=\"{policy}\">"
 
 
 def _ci(v, ci, as_pct: bool = False, digits: int = 2) -> str:
-    """'0.78 [0.63, 0.88]' (or in percent): a value and its 95% interval."""
+    """'0.78 [0.63, 0.88]' (or in percent): a value and its 95% interval, escaped."""
     f = pct if as_pct else (lambda x: f"{x:.{digits}f}")
     if v is None:
         return "—"
-    return f(v) + (f" [{f(ci[0])}, {f(ci[1])}]" if ci else "")
+    return _esc(f(v) + (f" [{f(ci[0])}, {f(ci[1])}]" if ci else ""))
+
+
+def _pct(v) -> str:
+    return _esc(pct(v))
 
 
 def _table(head: list[str], rows: list[list]) -> str:
@@ -30,7 +63,7 @@ def _table(head: list[str], rows: list[list]) -> str:
 
 
 def _img(d: dict, name: str, alt: str) -> str:
-    return f"<img src='{d['plots'][name]}' alt='{_esc(alt)}'>" if name in d["plots"] else ""
+    return f"<img src='{_esc(d['plots'][name])}' alt='{_esc(alt)}'>" if name in d["plots"] else ""
 
 
 CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:1.5em auto;padding:0 1em;color:#222;"
@@ -41,12 +74,13 @@ CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:1.5em auto
        "padding:.5em .8em}.kpi b{font-size:1.25em;display:block;white-space:nowrap}.muted{color:#666;font-size:.9em}"
        "table{border-collapse:collapse;margin:.5em 0 1.2em}td,th{border:1px solid #ddd;padding:3px 8px;font-size:13px;"
        "text-align:left;vertical-align:top}th{background:#f0f0f0}img{max-width:100%;display:block;margin:.5em 0}"
-       "nav a{margin-right:1em}")
+       "nav a{margin-right:1em}.summary h2{margin-top:.3em}")
 
 
 def report_page(d: dict) -> str:
     """The whole page: one HTML file, plots embedded, every value escaped."""
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>IMR overturn model: report</title>",
+    parts = ["<!doctype html><html><head><meta charset='utf-8'>", page_csp(CSS),
+             "<title>IMR overturn model: report</title>",
              f"<style>{CSS}</style></head><body>", "<h1>IMR overturn model: what it learnt and how good it is</h1>",
              f"<p class='muted'>Model <code>{_esc(d['model']['path'])}</code> ({_esc(d['model']['kind'] or '')}). "
              "It predicts whether an Independent Medical Review will overturn a utilization-review denial, "
@@ -78,9 +112,9 @@ def _summary_html(d: dict) -> str:
     else:
         prof = t.get("profile") or {}
         dates = prof.get("decision_dates") or prof.get("ur_denial_dates")
-        trained = (f"Trained on <b>{t.get('n_items', '?')} disputed items</b> from {t.get('n_letters', '?')} "
-                   "IMR letters, "
-                   f"{t.get('n_overturned', '?')} overturned ({pct(t.get('base_rate') or 0)})"
+        trained = (f"Trained on <b>{_esc(t.get('n_items', '?'))} disputed items</b> from "
+                   f"{_esc(t.get('n_letters', '?'))} IMR letters, "
+                   f"{_esc(t.get('n_overturned', '?'))} overturned ({_pct(t.get('base_rate') or 0)})"
                    + (f", decided {_esc(dates[0])} to {_esc(dates[1])}" if dates else "")
                    + (f", in {len(prof['categories'])} treatment categories and "
                       f"{len(prof['layouts'])} letter layout(s) "
@@ -93,16 +127,18 @@ def _summary_html(d: dict) -> str:
                 f"<div class='kpi'>Ranking (ROC AUC)<b>{_ci(m['roc_auc'], m.get('roc_auc_ci'))}</b>"
                 "<span class='muted'>0.5 = chance, 1 = perfect</span></div>"
                 f"<div class='kpi'>Average precision<b>{_ci(m['average_precision'], m.get('average_precision_ci'))}</b>"
-                f"<span class='muted'>base rate {pct(perf['base_rate'])} = no skill</span></div>"
+                f"<span class='muted'>base rate {_pct(perf['base_rate'])} = no skill</span></div>"
                 f"<div class='kpi'>Brier score<b>{_ci(m['brier'], m.get('brier_ci'), digits=3)}</b>"
-                f"<span class='muted'>lower is better; base rate alone {perf['brier_of_base_rate']:.3f}</span></div>"
-                + (f"<div class='kpi'>Top fifth overturned<b>{pct(tf['rate'])}</b><span class='muted'>"
-                   f"{tf['lift']:.1f}× the base rate</span></div>" if tf else "") + "</div>"
-                f"<p class='muted'>Measured on {perf['n_items']} items ({perf['n_overturned']} overturned, "
-                f"{perf['n_letters']} letters) from {_esc(perf['source'])}. Square brackets: 95% interval from "
+                "<span class='muted'>lower is better; base rate alone "
+                f"{_esc(format(perf['brier_of_base_rate'], '.3f'))}</span></div>"
+                + (f"<div class='kpi'>Top fifth overturned<b>{_pct(tf['rate'])}</b><span class='muted'>"
+                   f"{_esc(format(tf['lift'], '.1f'))}× the base rate</span></div>" if tf else "") + "</div>"
+                f"<p class='muted'>Measured on {_esc(perf['n_items'])} items ({_esc(perf['n_overturned'])} "
+                f"overturned, {_esc(perf['n_letters'])} letters) from {_esc(perf['source'])}. Square brackets: "
+                "95% interval from "
                 "resampling whole letters.</p>")
     finds = "".join(f"<li>{_esc(f)}</li>" for f in d["findings"])
-    return (f"<section id='summary' class='summary'><h2 style='margin-top:.3em'>Executive summary</h2><p>{trained}</p>"
+    return (f"<section id='summary' class='summary'><h2>Executive summary</h2><p>{trained}</p>"
             f"{kpis}<h3>What matters</h3><ol>{finds}</ol></section>")
 
 
@@ -179,11 +215,12 @@ def _rule_outcomes_html(ro: dict) -> str:
     against = ", ".join(h["clearly_against"]) or "none"
     return "\n".join([
         "<h2 id='rule-outcomes'>Guideline rules against the outcomes</h2>",
-        f"<p>For each rule, the corpus items it applied to ({ro['n_items']} items, {ro['n_overturned']} overturned), "
-        "how many were overturned with a 95% Wilson interval, and the overturn rate of the same items' categories in "
-        "this corpus. A rule with a positive strength should apply to items overturned more often than their "
-        f"categories. {h['n_fired']} of {h['n_rules']} rules applied; {h['n_agree']} point the rule's way, "
-        f"{h['n_against']} the other way, {h['n_level']} neither; clearly against (interval on the wrong side): "
+        f"<p>For each rule, the corpus items it applied to ({_esc(ro['n_items'])} items, {_esc(ro['n_overturned'])} "
+        "overturned), how many were overturned with a 95% Wilson interval, and the overturn rate of the same items' "
+        "categories in this corpus. A rule with a positive strength should apply to items overturned more often than "
+        f"their categories. {_esc(h['n_fired'])} of {_esc(h['n_rules'])} rules applied; {_esc(h['n_agree'])} point "
+        f"the rule's way, {_esc(h['n_against'])} the other way, {_esc(h['n_level'])} neither; clearly against "
+        "(interval on the wrong side): "
         f"{_esc(against)}. With a few items per rule most intervals are wide; letters the rules were written from "
         "make the agreement look better than it is.</p>",
         _table(["guideline rule", "prior strength", "items", "overturned", "rate [95% interval]", "category rate",
