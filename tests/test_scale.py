@@ -71,6 +71,19 @@ def test_a_longer_word_is_tried_only_by_patterns_it_can_open():
     assert [low[s:e] for s, e in closed.spans(LiteralPositions(low), found[closed])] == ["no relief", "no pain",
                                                                                          "no pain"]
 
+
+def test_a_pattern_searched_in_windows_finds_what_a_scan_of_each_window_finds():
+    from imr_ml.signals.attribution import treatment_term
+
+    rules = load_rules()
+    rx = treatment_term(rules)
+    doc = rules.engine.document("Had 6 PT and acupuncture x8, no change. On Norco and Lyrica; TENS unit failed. "
+                                "Chiropractic care helped. Physical therapy 2x6 requested.")
+    n = len(doc.low)
+    for a, b in [(0, n), (0, 20), (4, 9), (10, 60), (40, n), (75, 76)] * 2:  # the second round reads the memo
+        assert [m.span() for m in doc.finditer(rx, a, b)] == [m.span() for m in rx.finditer(doc.low, a, b)]
+    assert [m.span() for m in doc.finditer(rx, 10, 60)]  # the windows do hold treatments
+
 def test_scoring_reads_the_row_cache_but_does_not_fill_it():
     loaded = load_model_dir("builtin")
     step = feature_blocks(fitted_pipeline(loaded.model)["features"])["structured"]
