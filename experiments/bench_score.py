@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -264,7 +265,7 @@ def _steady(run: dict) -> str:
 
 def _median_range(runs: list[dict], key: str) -> tuple[float, float, float]:
     values = sorted(r[key] for r in runs)
-    return values[len(values) // 2], values[0], values[-1]
+    return statistics.median(values), values[0], values[-1]
 
 
 def report(results: dict) -> list[str]:
@@ -357,7 +358,7 @@ def main() -> None:
             RUNS.write_text(json.dumps(results) + "\n")
     if not args.no_corpus:
         res["corpus"] = corpus_figure()
-        RUNS.write_text(json.dumps(results) + "\n")
+    RUNS.write_text(json.dumps(results) + "\n")
     longest = max((r["rows"] for lr in results.values() for r in lr.get("distinct", [])), default=0)
     runs = {f"{label}, {r['jobs']} process{'es' if r['jobs'] > 1 else ''}": r
             for label, lr in results.items() for r in lr.get("distinct", []) if r["rows"] == longest}
