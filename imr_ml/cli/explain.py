@@ -6,12 +6,13 @@ Library imports sit inside the command: `imr-ml --help` must not load pandas or 
 from __future__ import annotations
 
 import json
+from itertools import islice
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from imr_ml.cli._app import check_out, command, load_model, writing
+from imr_ml.cli._app import check_out, command, fail, load_model, writing
 from imr_ml.cli.request_options import (
     Columns,
     DateOfInjury,
@@ -64,21 +65,26 @@ def explain(
     """Why the model scores a request as it does: contributions by group, with evidence."""
     from imr_ml.reporting.explain import explain_rows
     from imr_ml.reporting.explain_page import explanation_html
+    from imr_ml.scoring.requests_io import UnreadableInput
     from imr_ml.scoring.results_io import named_id
     from imr_ml.textio import atomic_write_text
 
     if html_out:
         check_out(html_out)
-    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns, (ur_decision, ur_reason), id_col)
-    if len(rows) > EXPLAINED:  # an explanation is read, not filed: say what was left out
-        typer.echo(f"warning: explaining the first {EXPLAINED} of {len(rows)} items; "
+    requests = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
+                              encoding, columns, (ur_decision, ur_reason), id_col)
+    if len(requests) > EXPLAINED:  # an explanation is read, not filed: say what was left out
+        typer.echo(f"warning: explaining the first {EXPLAINED} of {len(requests)} items; "
                    "`imr-ml score --out FILE` scores them all", err=True)
+    try:
+        rows = list(islice(requests, EXPLAINED))
+    except UnreadableInput as exc:
+        fail(str(exc))
     loaded = load_model(model_dir)
-    results = shown_precedents(loaded, rows, explain_rows(loaded, rows[:EXPLAINED]), similar)
+    results = shown_precedents(loaded, rows, explain_rows(loaded, rows), similar)
     if html_out:
         with writing(html_out):
-            atomic_write_text(explanation_html(results, given=len(rows)), html_out)
+            atomic_write_text(explanation_html(results, given=len(requests)), html_out)
     if as_json:
         typer.echo(json.dumps([named_id(r, id_col) for r in results], indent=2))
         return

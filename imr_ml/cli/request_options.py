@@ -7,7 +7,8 @@ not load pandas or scikit-learn."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
@@ -48,11 +49,32 @@ IdCol = Annotated[str | None, typer.Option("--id-col", metavar="NAME", help=(
 MAX_SUMMARY_CHARS = 1_000_000  # a clinical summary is a few pages; /dev/zero must not fill the memory
 
 
+class RequestRows:
+    """The rows of a command's inputs, in order: CSV files are read as the rows are used
+    (`imr_ml.scoring.requests_io.CsvRequests`), letters and corpora are loaded whole; how
+    many there are is known up front.
+
+    Parameters
+    ----------
+    parts : list
+        Sized iterables of rows, one per input.
+    """
+
+    def __init__(self, parts: list) -> None:
+        self.parts = parts
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def __iter__(self) -> Iterator[dict]:
+        return chain.from_iterable(self.parts)
+
+
 def gather_requests(inputs: list[str], summary_file: str | None, item: str | None, guideline: str | None,
                     date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None,
                     other_items: list[str] | None = None, encoding: str | None = None,
                     columns: str | None = None, ur: tuple = (None, None), id_col: str | None = None,
-                    say: Callable[[str], None] | None = None) -> list[dict]:
+                    say: Callable[[str], None] | None = None) -> RequestRows:
     """Rows to score from the command's inputs; raises ValueError with a one-line reason.
     ``stdin_text`` None means no summary was piped in; `say` hears skipped letters and
     warnings about the inputs."""
@@ -68,8 +90,8 @@ def gather_requests(inputs: list[str], summary_file: str | None, item: str | Non
     else:
         summary = stdin_text
     try:
-        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
-                            ur_decision=ur[0], ur_reason=ur[1])]
+        return RequestRows([[request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
+                                         ur_decision=ur[0], ur_reason=ur[1])]])
     except DateError as exc:  # named as the command line names it
         raise exc.named("--" + exc.field.replace("_", "-")) from None
 
@@ -95,11 +117,12 @@ def bounded_summary(text: str, what: str) -> str:
 
 
 def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | None, id_col: str | None,
-                      say: Callable[[str], None]) -> list[dict]:
-    """Rows of CSV files (requests) and of letters or corpora; raises ValueError."""
+                      say: Callable[[str], None]) -> RequestRows:
+    """Rows of CSV files (requests, read as they are used) and of letters or corpora;
+    raises ValueError."""
     from imr_ml.letters.ingest import NoRows, load_rows
     from imr_ml.modeling.rowcheck import check_row_types
-    from imr_ml.scoring.requests_io import mapped_rows, parse_columns, read_requests_csv, repeated_requests
+    from imr_ml.scoring.requests_io import mapped_rows, parse_columns, read_requests_csv
     from imr_ml.scoring.results_io import check_id_name
 
     if not inputs:
@@ -107,16 +130,16 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
                          "or --item with --summary-file (or the summary on stdin)")
     mapping = parse_columns(columns)
     check_id_name(id_col)
-    rows: list[dict] = []
+    parts: list = []
     others = []
     for p in inputs:
         if p.lower().endswith(".csv"):
             got = read_requests_csv(p, encoding, mapping, id_col)
-            n = repeated_requests(got)
+            n = got.repeated
             if n:  # each row is a request, answered in its place; a copy is said, not dropped
                 say(f"warning: {n} row{'s' if n > 1 else ''} of {p} repeat an earlier request exactly "
                     f"(each is scored, and counted, again)")
-            rows += got
+            parts.append(got)
         else:
             others.append(p)
     if others:
@@ -126,8 +149,8 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
         except NoRows as exc:
             raise ValueError(str(exc)) from None
         check_row_types(corpus)
-        rows += mapped_rows(corpus, ", ".join(others), mapping, id_col)
-    return rows
+        parts.append(mapped_rows(corpus, ", ".join(others), mapping, id_col))
+    return RequestRows(parts)
 
 
 def piped_stdin() -> str | None:
@@ -139,7 +162,7 @@ def piped_stdin() -> str | None:
 
 
 def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                   encoding=None, columns=None, ur=(None, None), id_col=None) -> list[dict]:
+                   encoding=None, columns=None, ur=(None, None), id_col=None) -> RequestRows:
     """The rows a scoring command was given (the summary of a new request may come on
     stdin); bad input ends the command with one line, skipped letters and warnings about
     the inputs are said on stderr."""

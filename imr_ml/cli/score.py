@@ -24,6 +24,7 @@ from imr_ml.cli.request_options import (
     Item,
     ModelDir,
     OtherItem,
+    RequestRows,
     SummaryFile,
     UrDecision,
     UrDenialDate,
@@ -84,23 +85,24 @@ def score(
     loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
+    total = len(rows)
     n_jobs = jobs_option(jobs)
-    n_jobs = n_jobs if len(rows) >= 4 * BATCH else 1  # worker processes pay for themselves from a few batches on
+    n_jobs = n_jobs if total >= 4 * BATCH else 1  # worker processes pay for themselves from a few batches on
     summary = BatchSummary()
-    results = _score_all(loaded, rows, top, n_jobs, out, id_col, summary, keep=None if as_json else PRINTED)
+    one = total == 1 and item is not None  # a single request's JSON is the result, not a list of one
+    results = _score_all(loaded, rows, top, n_jobs, (out, id_col, as_json and not one, similar), summary)
     _warn(summary)
-    results = shown_precedents(loaded, rows, results, similar)
     if as_json:
-        shown = [named_id(r, id_col) for r in results]
-        typer.echo(json.dumps(shown if len(shown) > 1 or not item else shown[0], indent=2))
+        if one:
+            typer.echo(json.dumps(named_id(results[0], id_col), indent=2))
         return
     for r in results:
-        typer.echo(format_result(r, with_meaning=len(rows) == 1))
+        typer.echo(format_result(r, with_meaning=total == 1))
         if (r.get("precedents") or {}).get("available"):
-            typer.echo("\n".join(precedent_lines(r["precedents"], brief=len(rows) > 1)))
+            typer.echo("\n".join(precedent_lines(r["precedents"], brief=total > 1)))
     if results and not (results[0].get("precedents") or {"available": True})["available"]:
         typer.echo(precedent_lines(results[0]["precedents"])[0].strip())  # said once, not per item
-    if len(rows) > 1:
+    if total > 1:
         for line in batch_lines(summary, len(results), out, threshold_text(loaded, cut)):
             typer.echo(line)
         if results:
@@ -114,29 +116,64 @@ def shown_precedents(loaded, rows: list[dict], results: list[dict], top: int) ->
     return list(with_precedents(loaded, rows, results, top)) if top else results
 
 
-def _score_all(loaded, rows: list[dict], top: int, n_jobs: int, out: Path | None, id_col: str | None, summary,
-               keep: int | None) -> list[dict]:
-    """Score every row into --out (atomically) and `summary`; returns the first `keep`
-    results (None: all). A failed write (a full disk) ends the command with one line: the
-    results' generator is closed first, which stops its worker processes, so nothing waits
-    on a pool the failure left behind and no partial --out remains."""
+def _score_all(loaded, rows: RequestRows, top: int, n_jobs: int, sinks: tuple, summary) -> list[dict]:
+    """Score every row into --out (atomically), the JSON list on stdout and `summary`, as
+    the results come (sinks: the --out path, --id-col, whether to print the list, how many
+    precedents a shown result gets); returns the first `PRINTED` results, for the terminal.
+    Precedents go with what is shown (the terminal, the JSON), not into --out: a search per
+    row would cost a claims batch more than its scoring. A failed write (a full disk) ends
+    the command with one line: the results' generator is closed first, which stops its
+    worker processes, so nothing waits on a pool the failure left behind and no partial
+    --out remains."""
     from imr_ml.pool import WorkerCrashed
+    from imr_ml.scoring.precedents import precedent_finder
+    from imr_ml.scoring.requests_io import UnreadableInput
     from imr_ml.scoring.score import score_rows
 
+    out, id_col, print_json, similar = sinks
+    find = precedent_finder(loaded, similar) if similar else None
     results: list[dict] = []
     try:
         # a batch command: the CLI, not the library, tunes the GC for itself
         with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update, \
                 closing(score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs)) as scored, \
-                _sink(out, id_col) as write, fewer_gc_pauses():
-            for r in scored:
+                _sink(out, id_col) as write, _json_list(print_json, id_col) as show, fewer_gc_pauses():
+            for row, r in zip(rows, scored):
                 summary.add(r)
                 write(r)
-                if keep is None or len(results) < keep:
+                if find is not None and (print_json or len(results) < PRINTED):
+                    r = r | {"precedents": find(row)}
+                show(r)
+                if len(results) < PRINTED:
                     results.append(r)
     except WorkerCrashed:
         fail("a scoring worker process died (out of memory?); nothing was written: try again with --jobs 1", 1)
+    except UnreadableInput as exc:
+        fail(f"{exc}; nothing was written")
     return results
+
+
+@contextmanager
+def _json_list(enabled: bool, id_col: str | None):
+    """`show(result)` printing results as one JSON list on stdout, each as it comes (its id
+    under --id-col's name): the text `json.dumps(results, indent=2)` gives, without holding
+    every result."""
+    from imr_ml.scoring.results_io import named_id
+
+    if not enabled:
+        yield lambda r: None
+        return
+    stdout = sys.stdout
+    first = True
+
+    def show(r: dict) -> None:
+        nonlocal first
+        text = json.dumps(named_id(r, id_col), indent=2).replace("\n", "\n  ")
+        stdout.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+
+    yield show
+    stdout.write("[]\n" if first else "\n]\n")
 
 
 @contextmanager

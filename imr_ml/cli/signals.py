@@ -7,6 +7,7 @@ scikit-learn."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +30,7 @@ from imr_ml.cli.request_options import (
 )
 
 
-def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
+def signals_for_rows(rows: Iterable[dict], rules: str | None = None) -> list[dict]:
     """One record per row: identity, item, and {signal: {value, evidence[field,start,end,text]}}.
 
     Only the row's PRE_DECISION fields are read (`imr_ml.signals.extract_signals`).

@@ -16,9 +16,9 @@ Modules: `frame` (rows to the PRE_DECISION frame), `selector`, `text`, `structur
 
 from imr_ml.featurize.frame import to_frame
 from imr_ml.featurize.selector import PreDecisionSelector
-from imr_ml.featurize.structured import SignalFeatures
+from imr_ml.featurize.structured import SignalFeatures, rows_seen_once
 from imr_ml.featurize.text import TOKEN_PATTERN, TextFeatures
 from imr_ml.featurize.union import GROUPS, build_features, feature_blocks, feature_groups
 
 __all__ = ["GROUPS", "TOKEN_PATTERN", "PreDecisionSelector", "SignalFeatures", "TextFeatures", "build_features",
-           "feature_blocks", "feature_groups", "to_frame"]
+           "feature_blocks", "feature_groups", "rows_seen_once", "to_frame"]

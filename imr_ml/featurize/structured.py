@@ -8,6 +8,10 @@ on the data, so the classifier's knowledge priors can be lined up with it before
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -19,6 +23,25 @@ from imr_ml.schema import PRE_DECISION
 from imr_ml.signals import SAME_MODALITY_SIGNALS, SignalValues, clear_caches, extract_signals, fields, load_rules
 from imr_ml.signals.check import check_guidelines, check_signals
 from imr_ml.signals.rules import Memo
+
+# Whether rows analysed here join the row cache; a context variable, so that a scoring pass
+# in one thread (a server's) leaves training in another as it was.
+_REMEMBER_ROWS: ContextVar[bool] = ContextVar("remember_rows", default=True)
+
+
+@contextmanager
+def rows_seen_once() -> Iterator[None]:
+    """Within, rows analysed are not added to the row cache (remembered ones are still used).
+
+    Scoring sees each row once: remembering them only filled the cache (100,000 vectors and
+    the texts of their keys, about 260 MB a process on distinct requests) and copied every
+    vector, for a hit rate of zero.
+    """
+    token = _REMEMBER_ROWS.set(False)
+    try:
+        yield
+    finally:
+        _REMEMBER_ROWS.reset(token)
 
 
 class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
@@ -124,8 +147,9 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
             vals += put.values()
             new.append((i, key))
         M[at, cols] = vals
-        for i, key in new:
-            self._cache_row(key, M[i])
+        if _REMEMBER_ROWS.get():
+            for i, key in new:
+                self._cache_row(key, M[i])
         return M
 
     def _row_values(self, row, r, index, signal_columns) -> dict[int, float]:

@@ -8,7 +8,7 @@ interval at n = 5 is wide, and `experiments/precedents.md` measures how well it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Literal, NotRequired
 
@@ -178,11 +178,35 @@ def section_for(loaded, row: dict, top: int = DEFAULT_TOP, index: Index | None =
     return precedents_section(index, row, top)
 
 
+def precedent_finder(loaded, top: int = DEFAULT_TOP, index: Index | None = None) -> Callable[[dict], dict]:
+    """``find(row) -> precedents section`` for one request after another, the index opened
+    once; a model without an index gives every request the same ``available: False`` and why.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        The model (its own index unless `index` is given).
+    top : int
+        Precedents per request.
+    index : Index or None
+        Another index of past decisions (`--precedents DIR`).
+
+    Returns
+    -------
+    callable
+        ``find(row) -> dict``: `precedents_section` or `unavailable`.
+    """
+    try:
+        index = index or open_precedents(loaded)
+    except NoPrecedents as exc:
+        none = unavailable(str(exc))
+        return lambda row: none
+    return lambda row: precedents_section(index, row, top)
+
+
 def with_precedents(loaded, rows: Iterable[dict], results: Iterable[dict], top: int = DEFAULT_TOP,
                     index: Index | None = None) -> Iterator[dict]:
-    """Each result with its request's ``precedents`` section (`section_for`), in order; a
-    model without an index gives every result the same ``available: False`` and why (the
-    index is looked for once).
+    """Each result with its request's ``precedents`` section (`precedent_finder`), in order.
 
     Parameters
     ----------
@@ -202,15 +226,9 @@ def with_precedents(loaded, rows: Iterable[dict], results: Iterable[dict], top: 
     dict
         The result with ``precedents``.
     """
-    try:
-        index = index or open_precedents(loaded)
-    except NoPrecedents as exc:
-        none = unavailable(str(exc))
-        for result in results:
-            yield result | {"precedents": none}
-        return
+    find = precedent_finder(loaded, top, index)
     for row, result in zip(rows, results):
-        yield result | {"precedents": precedents_section(index, row, top)}
+        yield result | {"precedents": find(row)}
 
 
 def open_source(spec: str | Path) -> Index:

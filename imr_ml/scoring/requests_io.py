@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from imr_ml.dates import DateError, read_row_dates
 from imr_ml.schema import ITEM_SEPARATOR, is_missing
@@ -49,9 +49,86 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     return mapping
 
 
+class UnreadableInput(ValueError):
+    """A CSV that failed while it was being read, after it had been checked (it changed, or
+    the disk failed): its message is one line naming the file."""
+
+
+class CsvRequests:
+    """The requests of a CSV file as people save them (Excel's BOM, cp1252, their own
+    names), read one row at a time as they are iterated.
+
+    The file is read once up front to check and count it (encoding, CSV syntax, columns,
+    every row's fields and dates) and to count the rows that repeat an earlier request, so a
+    bad file still fails before any work with one line; iterating reads it again, so a
+    million-row file costs the memory of the rows in flight, not of the file.
+
+    Parameters
+    ----------
+    path : str
+        The CSV: columns summary, item and optionally the other ``CSV_FIELDS``.
+    encoding : str, optional
+        Its encoding (default UTF-8 with or without a byte-order mark).
+    columns : dict of str to str, optional
+        {field: column} for columns named otherwise (:func:`parse_columns`).
+    id_col : str, optional
+        A column whose value each row keeps as ``id``.
+
+    Attributes
+    ----------
+    repeated : int
+        How many rows repeat an earlier request exactly: every field and id the same (the
+        ``rowN`` a row without its own name is given does not count).
+
+    Raises
+    ------
+    ValueError
+        Unreadable, wrongly encoded or malformed, naming the file (and the row).
+    """
+
+    def __init__(self, path: str, encoding: str | None = None, columns: dict[str, str] | None = None,
+                 id_col: str | None = None) -> None:
+        self.path = path
+        self.encoding = encoding or DEFAULT_ENCODING
+        self.names = {f: (columns or {}).get(f, f) for f in CSV_FIELDS}
+        self.id_col = id_col
+        seen: set[int] = set()  # a hash per distinct request: 64 bits, where the texts would be the file
+        n = 0
+        for n, row in enumerate(self._read(), 1):
+            seen.add(hash(_request_key(row, n)))
+        self.n, self.repeated = n, n - len(seen)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[dict]:
+        """One scoring row per CSV row (``letter_id`` ``rowN`` when the CSV has none);
+        raises `UnreadableInput`."""
+        try:
+            yield from self._read()
+        except ValueError as exc:
+            raise UnreadableInput(str(exc)) from None
+
+    def _read(self) -> Iterator[dict]:
+        """The rows, read from the file; its reading errors as one-line ValueErrors."""
+        try:
+            with open(self.path, newline="", encoding=self.encoding) as fh:
+                yield from _requests(csv.DictReader(fh), self.path, self.names, self.id_col)
+        except LookupError:
+            raise ValueError(f"{self.path}: unknown --encoding {self.encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            hint = " (saved by Excel on Windows? try --encoding cp1252)" if self.encoding == DEFAULT_ENCODING else ""
+            raise ValueError(f"{self.path} is not {self.encoding} text: byte 0x{exc.object[exc.start]:02x} "
+                             f"at offset {exc.start}{hint}") from None
+        except csv.Error as exc:
+            raise ValueError(f"{self.path} is not a readable CSV: {exc}") from None
+        except OSError as exc:
+            raise ValueError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+
+
 def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str, str] | None = None,
-                      id_col: str | None = None) -> list[dict]:
-    """Requests from a CSV file as people save them (Excel's BOM, cp1252, their own names).
+                      id_col: str | None = None) -> CsvRequests:
+    """Requests from a CSV file as people save them, read as they are used (`CsvRequests`).
 
     Parameters
     ----------
@@ -66,28 +143,16 @@ def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str,
 
     Returns
     -------
-    list of dict
-        One scoring row per CSV row (``letter_id`` ``rowN`` when the CSV has none).
+    CsvRequests
+        The file's requests, checked and counted; iterating gives one scoring row per CSV
+        row (``letter_id`` ``rowN`` when the CSV has none).
 
     Raises
     ------
     ValueError
         Unreadable, wrongly encoded or malformed, naming the file (and the row).
     """
-    encoding = encoding or DEFAULT_ENCODING
-    try:
-        with open(path, newline="", encoding=encoding) as fh:
-            return _requests(csv.DictReader(fh), path, {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, id_col)
-    except LookupError:
-        raise ValueError(f"{path}: unknown --encoding {encoding!r}") from None
-    except UnicodeDecodeError as exc:
-        hint = " (saved by Excel on Windows? try --encoding cp1252)" if encoding == DEFAULT_ENCODING else ""
-        raise ValueError(f"{path} is not {encoding} text: byte 0x{exc.object[exc.start]:02x} "
-                         f"at offset {exc.start}{hint}") from None
-    except csv.Error as exc:
-        raise ValueError(f"{path} is not a readable CSV: {exc}") from None
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return CsvRequests(path, encoding, columns, id_col)
 
 
 def requests_from_text(text: str, name: str, columns: dict[str, str] | None = None) -> list[dict]:
@@ -114,22 +179,24 @@ def requests_from_text(text: str, name: str, columns: dict[str, str] | None = No
         A malformed CSV or row, naming `name` (and the row).
     """
     try:
-        return _requests(csv.DictReader(io.StringIO(text, newline="")), name,
-                         {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, None)
+        return list(_requests(csv.DictReader(io.StringIO(text, newline="")), name,
+                              {f: (columns or {}).get(f, f) for f in CSV_FIELDS}, None))
     except csv.Error as exc:
         raise ValueError(f"{name} is not a readable CSV: {exc}") from None
 
 
-def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: str | None) -> list[dict]:
-    """Rows of `reader`, each field read from the column `names` maps it to; raises
-    ValueError naming `path` and the row."""
+def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: str | None) -> Iterator[dict]:
+    """Rows of `reader` as they are read, each field read from the column `names` maps it
+    to; raises ValueError naming `path` and the row."""
     header = reader.fieldnames or []
     if not header:
         raise ValueError(f"{path} is empty: a CSV of requests needs a header and one row per request")
-    rows = request_rows(reader, header, path, names, id_col, CLI_MAPPING)
-    if not rows:
+    empty = True
+    for row in _request_rows(reader, header, path, names, id_col, CLI_MAPPING):
+        empty = False
+        yield row
+    if empty:
         raise ValueError(f"{path} has a header but no requests")
-    return rows
 
 
 CLI_MAPPING = ("map yours with --columns summary=COL,item=COL", "--id-col")
@@ -166,13 +233,18 @@ def request_rows(records: Iterable[Mapping], header: Sequence[str], source: str,
         No column for a required field or for `id_col`, or a record that is no request,
         naming `source` (and the row).
     """
+    return list(_request_rows(records, header, source, names, id_col, how))
+
+
+def _request_rows(records: Iterable[Mapping], header: Sequence[str], source: str, names: dict[str, str],
+                  id_col: str | None, how: tuple[str, str]) -> Iterator[dict]:
+    """`request_rows`, one row at a time as the records are read."""
     missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
     if missing:
         raise RequestError(f"{source} needs columns {', '.join(names[f] for f in REQUIRED_CSV)} "
                            f"(missing {', '.join(missing)}; it has {_listed(header)}; {how[0]})")
     if id_col and id_col not in header:
         raise RequestError(f"{source} has no column {id_col!r} for {how[1]} (it has {_listed(header)})")
-    rows = []
     for i, rec in enumerate(records):
         get = {f: _value(rec.get(names[f])) for f in CSV_FIELDS}
         try:
@@ -186,8 +258,7 @@ def request_rows(records: Iterable[Mapping], header: Sequence[str], source: str,
         row["letter_id"] = _text(get["letter_id"]) or f"row{i + 1}"
         if id_col:
             row["id"] = _value(rec.get(id_col))
-        rows.append(row)
-    return rows
+        yield row
 
 
 class RequestError(ValueError):
@@ -268,20 +339,8 @@ def mapped_rows(rows: list[dict], source: str, columns: dict[str, str] | None, i
     return out
 
 
-def repeated_requests(rows: list[dict]) -> int:
-    """How many requests repeat an earlier one exactly: every field and id the same (the
-    ``rowN`` a row without its own name is given does not count).
-
-    Parameters
-    ----------
-    rows : list of dict
-        Requests (`request_rows`), in file order.
-
-    Returns
-    -------
-    int
-        The number of rows that are copies.
-    """
-    seen = {json.dumps({k: v for k, v in r.items() if not (k == "letter_id" and v == f"row{i}")}, sort_keys=True,
-                       default=str) for i, r in enumerate(rows, 1)}
-    return len(rows) - len(seen)
+def _request_key(row: dict, n: int) -> str:
+    """What makes row `n` (from 1) the request it is: every field and id (the ``rowN`` a row
+    without its own name is given does not count)."""
+    return json.dumps({k: v for k, v in row.items() if not (k == "letter_id" and v == f"row{n}")}, sort_keys=True,
+                      default=str)

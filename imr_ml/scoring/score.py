@@ -16,7 +16,7 @@ from statistics import NormalDist
 import numpy as np
 
 from imr_ml.dates import date_warnings, read_date
-from imr_ml.featurize import feature_groups, to_frame
+from imr_ml.featurize import feature_groups, rows_seen_once, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.letters import RETRO_RE
 from imr_ml.modeling.loaded import LoadedModel
@@ -216,7 +216,8 @@ def _scored(loaded: LoadedModel, rows: list[dict]):
     """Everything a batch's results are made of: (explainer, Z, log-odds, P, interval bounds)."""
     ex = explainer(loaded)
     model = ex.model
-    Z = model.features(to_frame(rows))
+    with rows_seen_once():  # a scored row is not seen again: its vector is not worth keeping
+        Z = model.features(to_frame(rows))
     logits = model.logits(Z)
     sd = model.logit_sd(Z)
     bounds = np.sort(model.calibrate(np.stack([logits - Z_INTERVAL * sd, logits + Z_INTERVAL * sd])), axis=0)

@@ -25,7 +25,8 @@ from imr_ml.text.numbers import number_groups
 
 
 class Memo:
-    """A bounded memo: the oldest entry leaves first when it is full.
+    """A bounded memo: the oldest entry leaves first when it is full. It counts its hits and
+    misses, so that its size can be judged on real input (`experiments/memo_hit_rates.py`).
 
     Parameters
     ----------
@@ -36,6 +37,8 @@ class Memo:
     def __init__(self, size: int):
         self.size = size
         self._entries: OrderedDict = OrderedDict()  # a plain dict's first key gets slow to find as its front is popped
+        self.hits = 0
+        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -53,7 +56,12 @@ class Memo:
         object or None
             The value.
         """
-        return self._entries.get(key)
+        value = self._entries.get(key)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
 
     def put(self, key: Any, value: Any) -> Any:
         """Remember `value` for `key`.
@@ -76,8 +84,9 @@ class Memo:
         return value
 
     def clear(self) -> None:
-        """Forget every entry."""
+        """Forget every entry and the counts."""
         self._entries.clear()
+        self.hits = self.misses = 0
 
 
 @dataclass(frozen=True)
@@ -107,8 +116,19 @@ class Memos:
 
     def clear(self) -> None:
         """Forget everything."""
-        for memo in (self.summaries, self.items, self.rows, self.terms, self.counts, self.vectors):
+        for memo in self.named().values():
             memo.clear()
+
+    def named(self) -> dict[str, Memo]:
+        """Every memo by name.
+
+        Returns
+        -------
+        dict of str to Memo
+            summaries, items, rows, terms, counts, vectors.
+        """
+        return {"summaries": self.summaries, "items": self.items, "rows": self.rows, "terms": self.terms,
+                "counts": self.counts, "vectors": self.vectors}
 
 
 @dataclass(frozen=True)

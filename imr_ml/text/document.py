@@ -190,16 +190,20 @@ class Document:
         """
         low = self.low
         end = len(low) if end is None else end
-        lits = required_literals(rx.pattern)
-        if lits is None:
-            yield from rx.finditer(low, start, end)
-            return
-        starts: set[int] = set()
-        for lit in lits:
-            pos = self.positions.anywhere(lit)
-            starts.update(pos[bisect_left(pos, start):bisect_left(pos, end)])
+        starts = self.memo.get((Document.finditer, rx))
+        if starts is None:
+            lits = required_literals(rx.pattern)
+            if lits is None:
+                yield from rx.finditer(low, start, end)
+                return
+            # where any literal occurs in the whole text, found once per pattern: a long
+            # pattern (every treatment's name) is searched in many short windows of a text
+            found: set[int] = set()
+            for lit in lits:
+                found.update(self.positions.anywhere(lit))
+            starts = self.memo[(Document.finditer, rx)] = sorted(found)
         last = start
-        for i in sorted(starts):
+        for i in starts[bisect_left(starts, start):bisect_left(starts, end)]:
             if i >= last:
                 m = rx.match(low, i, end)
                 if m is not None:

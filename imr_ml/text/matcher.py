@@ -166,14 +166,20 @@ class WordKeyed:
         For an opening word, what the next word must start with for a match, when the
         pattern's literal openings say (``(is|was) (required|needed)``: "required" or
         "needed" after "was"); None when they do not.
+    open_words : frozenset of str, optional
+        The opening words some literal is no more than (``no\\w*`` has "no"): only these
+        may open a longer text word ("note"); a literal "no " needs the word to end there.
+        By default every opening word (nothing ruled out).
     """
 
-    __slots__ = ("rx", "words", "gates")
+    __slots__ = ("rx", "words", "gates", "open_words")
 
-    def __init__(self, rx: re.Pattern, words: tuple[str, ...], gates: dict[str, tuple[str, ...] | None] | None = None):
+    def __init__(self, rx: re.Pattern, words: tuple[str, ...], gates: dict[str, tuple[str, ...] | None] | None = None,
+                 open_words: frozenset[str] | None = None):
         self.rx = rx
         self.words = words
         self.gates = gates or {}
+        self.open_words = frozenset(words) if open_words is None else open_words
 
 
 def next_word_gate(word: str, literals: Iterable[str]) -> tuple[str, ...] | None:
@@ -236,7 +242,8 @@ class Matcher:
                 scanned.append((rx, need_b))
             elif need_b and all(re.match(r"\w\w", x) for x in lits):
                 words = tuple(sorted({re.match(r"\w+", x).group() for x in lits}))  # type: ignore[union-attr]
-                keyed.append(WordKeyed(rx, words, {w: next_word_gate(w, lits) for w in words}))
+                keyed.append(WordKeyed(rx, words, {w: next_word_gate(w, lits) for w in words},
+                                       frozenset(w for w in words if w in lits)))
             else:
                 literal.append((rx, lits, need_b))
         self.keyed = tuple(keyed)
