@@ -41,7 +41,9 @@ def test_roundtrip_predicts_identically_and_records_hashes(tmp_path, fitted):
     d = _write(tmp_path, model, baselines={"b": base}, tables={"base_rate": 0.1}, card="sha {model_sha256}")
     m = json.loads((d / "manifest.json").read_text())
     assert m["model_sha256"] == hashlib.sha256((d / "model.skops").read_bytes()).hexdigest()
-    assert set(m["files"]) == {"model.skops", "baselines/b.skops", "baselines/tables.json"}
+    knowledge = {entry["file"] for entry in m["knowledge"].values()}  # copies of the files it was trained with
+    assert set(m["files"]) == {"model.skops", "baselines/b.skops", "baselines/tables.json", *knowledge}
+    assert len(knowledge) == 4 and all(rel.startswith("knowledge/") for rel in knowledge)
     assert m["versions"]["scikit-learn"] and m["note"] == "test"
     assert m["model_sha256"] in (d / "MODEL_CARD.md").read_text()
     loaded = load_model_dir(d, with_baselines=True)

@@ -361,6 +361,7 @@ def test_user_rules_file(tmp_path):
 pre = ['\\bno\\b']
 [[signal]]
 name = "smoker"
+description = "The worker smokes."
 patterns = ['\\bsmok(es|er|ing)\\b']
 exclude = ["negation"]
 """
@@ -387,10 +388,11 @@ pre = ['\\bdenies\\b']
 role = "hypothetical"
 pre = ['\\bplan\\b']
 [cues.now]
-role = "current"
+role = "current_use"
 pre = ['\\bnow\\b']
 [[signal]]
 name = "smoker"
+description = "The worker smokes."
 patterns = ['\\bsmokes\\b']
 exclude = ["denial", "plan"]
 require = ["now"]
@@ -555,7 +557,7 @@ def test_cli_signals_bad_input(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("this is [not toml")
     res = CliRunner().invoke(app, ["signals", str(_corpus(tmp_path)), "--rules", str(bad)])
-    assert res.exit_code == 2 and "bad rules file" in res.output
+    assert res.exit_code == 2 and res.output.startswith(f"error: {bad}:1: not valid TOML")
 
 
 def test_library_leaves_garbage_collection_settings_alone():
@@ -826,7 +828,7 @@ def test_typed_note_findings(text, name):
 
 def test_the_readme_table_of_structured_fields_is_the_registry():
     """features/README.md shows the table `imr_ml.signals.fields` generates (regenerate it with
-    `python -c "from imr_ml.signals.fields import readme_table; print(readme_table())"`)."""
+    `python -m imr_ml.signals.readme`)."""
     from pathlib import Path
 
     from imr_ml.signals.fields import readme_table

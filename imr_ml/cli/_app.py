@@ -66,7 +66,17 @@ class ReadableCommand(TyperCommand):
 
 
 class ReadableGroup(TyperGroup):
-    """The `imr-ml` group, its own --help as readable as its commands'."""
+    """The `imr-ml` group, its own --help as readable as its commands'; a knowledge file that
+    is refused (yours, `--rules my_signals.toml`, or a model's) ends any command with its one
+    line, `file:line: what`, and exit 2."""
+
+    def invoke(self, ctx):
+        from imr_ml.knowledge.errors import KnowledgeError  # light: no TOML, no pydantic
+
+        try:
+            return super().invoke(ctx)
+        except KnowledgeError as exc:
+            fail(str(exc))
 
     def get_help_option(self, ctx) -> TyperOption | None:
         option = super().get_help_option(ctx)

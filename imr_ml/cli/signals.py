@@ -20,7 +20,9 @@ def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
     """
     from imr_ml.schema import PRE_DECISION
     from imr_ml.signals import extract_signals, signals_as_dict
+    from imr_ml.signals.check import check_signals
 
+    check_signals(rules)
     out = []
     for row in rows:
         texts = {k: ("" if row.get(k) is None else str(row.get(k))) for k in PRE_DECISION}
@@ -93,14 +95,7 @@ def signals(
     if rules is not None and not rules.is_file():
         fail(f"no such rules file: {rules}")
     rows = read_inputs(paths)
-    try:
-        records = signals_for_rows(rows, str(rules) if rules else None)
-    except (ValueError, KeyError) as exc:
-        fail(f"bad rules file {rules}: {exc}")
-    except Exception as exc:  # tomllib / re errors in a user's rules file
-        if rules is not None:
-            fail(f"bad rules file {rules}: {type(exc).__name__}: {exc}")
-        raise
+    records = signals_for_rows(rows, str(rules) if rules else None)  # a bad rules file: one line, file:line
     if as_json:
         typer.echo(json.dumps(records, indent=2, default=str))
     else:

@@ -17,6 +17,7 @@ from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.schema import PRE_DECISION
 from imr_ml.signals import SAME_MODALITY_SIGNALS, SignalValues, clear_caches, extract_signals, fields, load_rules
+from imr_ml.signals.check import check_guidelines, check_signals
 from imr_ml.signals.rules import Memo
 
 
@@ -49,7 +50,11 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
         self.cache_size = cache_size
 
     def layout(self) -> list[str]:
-        """The column names, from the knowledge files alone (no fitting needed)."""
+        """The column names, from the knowledge files alone (no fitting needed); files that
+        disagree with one another are refused here (once per combination)."""
+        check_signals(self.rules, self.taxonomy)
+        if self.use_rules:
+            check_guidelines(self.guidelines, self.rules, self.taxonomy)
         r = load_rules(self.rules)
         names = []
         if self.use_signals:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import condition, load_toml
+from imr_ml.knowledge.validate import compiling, source_name
 from imr_ml.text.anycase import AnyCase
 
 
@@ -53,26 +54,22 @@ def _conditions(table: Mapping) -> tuple[tuple[str, Callable], ...]:
 @lru_cache(maxsize=8)
 def load_guidelines(path: str | None = None) -> Guidelines:
     """The rules of the shipped `features/guidelines.toml`, or of the user's copy."""
-    data = load_toml("guidelines.toml", path)
-    rules = []
-    for r in data.get("rule", []):
-        missing = [k for k in ("name", "label", "strength", "citation") if k not in r]
-        if missing:
-            raise ValueError(f"guideline rule {r.get('name', '?')!r} lacks {', '.join(missing)}")
-        when = dict(r.get("when", {}))
-        alts = [dict(a) for a in r.get("when_any", [])]
-        rules.append(GuidelineRule(
-            name=r["name"], label=r["label"], strength=float(r["strength"]), sd=float(r.get("sd", 0.3)),
-            fixed_sign=r.get("direction") == "fixed", citation=r["citation"],
-            when=_conditions(when), when_any=tuple(_conditions(a) for a in alts),
-            item=AnyCase(r["item"]) if r.get("item") else None,
-            names=frozenset(when) | frozenset(k for a in alts for k in a),
-        ))
-    names = [r.name for r in rules]
-    if len(set(names)) != len(names):
-        raise ValueError("guideline rule names must be unique")
-    return Guidelines(rules=tuple(rules), prior=dict(data.get("prior", {})),
-                      source=str(path) if path else "features/guidelines.toml")
+    data = load_toml("guidelines.toml", path)  # checked: keys, types, unique names
+    with compiling("guidelines.toml", path):
+        rules = tuple(_rule(r) for r in data.get("rule", []))
+    return Guidelines(rules=rules, prior=dict(data.get("prior", {})), source=source_name("guidelines.toml", path))
+
+
+def _rule(r: dict) -> GuidelineRule:
+    when = dict(r.get("when", {}))
+    alts = [dict(a) for a in r.get("when_any", [])]
+    return GuidelineRule(
+        name=r["name"], label=r["label"], strength=float(r["strength"]), sd=float(r.get("sd", 0.3)),
+        fixed_sign=r.get("direction") == "fixed", citation=r["citation"],
+        when=_conditions(when), when_any=tuple(_conditions(a) for a in alts),
+        item=AnyCase(r["item"]) if r.get("item") else None,
+        names=frozenset(when) | frozenset(k for a in alts for k in a),
+    )
 
 
 @lru_cache(maxsize=512)

@@ -6,24 +6,20 @@ their own copy of any of them instead.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
+from imr_ml.knowledge.schema import COMPARISON
+from imr_ml.knowledge.validate import compiling, read_knowledge
 from imr_ml.text.anycase import AnyCase
 
 
 def load_toml(name: str, path: str | Path | None = None) -> dict:
-    """Read `features/<name>` (or the user's `path`), as a dict."""
-    if path is not None:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    with resources.files("imr_ml.domain").joinpath(name).open("rb") as fh:
-        return tomllib.load(fh)
+    """Read `features/<name>` (or the user's `path`), as a dict, refused (`KnowledgeError`,
+    with `file:line`) unless it fits the schema of its kind (`imr_ml.knowledge.schema`)."""
+    return read_knowledge(name, path)
 
 
 @dataclass(frozen=True)
@@ -46,19 +42,15 @@ class Category:
 def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
     """Categories in match order (first match wins)."""
     data = load_toml("taxonomy.toml", path)
-    return tuple(
-        Category(
-            name=c["name"],
-            label=c["label"],
-            pattern=AnyCase("|".join(f"(?:{t})" for t in c["terms"])),
-            guideline=c.get("guideline", ""),
-            uphold_prior=float(c["uphold_prior"]),
-            n_prior=int(c.get("n_prior", 20)),
-            examples=tuple(c.get("examples", ())),
-            uphold_source=c.get("uphold_source", ""),
-        )
-        for c in data["category"]
-    )
+    with compiling("taxonomy.toml", path):
+        return tuple(_category(c) for c in data["category"])
+
+
+def _category(c: dict) -> Category:
+    return Category(name=c["name"], label=c["label"], pattern=AnyCase("|".join(f"(?:{t})" for t in c["terms"])),
+                    guideline=c.get("guideline", ""), uphold_prior=float(c["uphold_prior"]),
+                    n_prior=int(c.get("n_prior", 20)), examples=tuple(c.get("examples", ())),
+                    uphold_source=c["uphold_source"])
 
 
 @lru_cache(maxsize=8192)
@@ -68,9 +60,6 @@ def categorize(item: str, path: str | None = None) -> str:
         if cat.pattern.search(item or ""):
             return cat.name
     return "other"
-
-
-_NUMERIC = re.compile(r"^\s*([<>=])\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
 def condition(cond) -> Callable[[object], bool]:
@@ -84,9 +73,9 @@ def condition(cond) -> Callable[[object], bool]:
         allowed = frozenset(cond)
         return lambda value: (not allowed.isdisjoint(value)) if isinstance(value, list | tuple | set) \
             else value in allowed
-    m = _NUMERIC.match(str(cond))
-    if not m:
-        return lambda value: str(value) == str(cond)
+    m = COMPARISON.match(str(cond))
+    if not m:  # the schema refuses any other condition when the file is read
+        raise ValueError(f"{cond!r} is no condition")
     op, num = m.group(1), float(m.group(2))
     compare = {"<": float.__lt__, ">": float.__gt__, "=": float.__eq__}[op]
     return lambda value: compare(float(value or 0), num)  # type: ignore[arg-type]  # a signal's number

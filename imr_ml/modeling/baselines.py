@@ -32,20 +32,22 @@ from imr_ml.modeling.pipeline import build_pipeline
 ESTIMATOR_BASELINES = ("tfidf_lr", "knowledge_only", "data_only")
 
 
-def categories(X: pd.DataFrame) -> list[str]:
+def categories(X: pd.DataFrame, taxonomy: str | None = None) -> list[str]:
     """The treatment category of every row.
 
     Parameters
     ----------
     X : pandas.DataFrame
         Rows with an ``item`` column.
+    taxonomy : str or None
+        The model's taxonomy TOML (None: the shipped one).
 
     Returns
     -------
     list of str
         One category per row (`imr_ml.knowledge.taxonomy.categorize`).
     """
-    return [categorize(str(v) if v is not None else "") for v in X["item"].tolist()]
+    return [categorize(str(v) if v is not None else "", taxonomy) for v in X["item"].tolist()]
 
 
 def _category_prior_table(cats: list[str], y: np.ndarray) -> dict:
@@ -146,7 +148,8 @@ def fit_baselines(
     return estimators, tables
 
 
-def predict_baselines(estimators: dict, tables: dict, X: pd.DataFrame) -> dict[str, np.ndarray]:
+def predict_baselines(estimators: dict, tables: dict, X: pd.DataFrame,
+                      taxonomy: str | None = None) -> dict[str, np.ndarray]:
     """P(overturned) from each baseline, by name (only those that were fitted).
 
     Parameters
@@ -157,6 +160,8 @@ def predict_baselines(estimators: dict, tables: dict, X: pd.DataFrame) -> dict[s
         The JSON tables.
     X : pandas.DataFrame
         PRE_DECISION rows.
+    taxonomy : str or None
+        The taxonomy TOML the model was trained with (None: the shipped one).
 
     Returns
     -------
@@ -169,7 +174,8 @@ def predict_baselines(estimators: dict, tables: dict, X: pd.DataFrame) -> dict[s
         out["base_rate"] = np.full(n, float(tables["base_rate"]))
     if "category_prior" in tables:
         t = tables["category_prior"]
-        out["category_prior"] = np.array([t["rates"].get(c, t["default"]) for c in categories(X)], dtype=float)
+        out["category_prior"] = np.array([t["rates"].get(c, t["default"]) for c in categories(X, taxonomy)],
+                                          dtype=float)
     for name in ESTIMATOR_BASELINES:
         if name in estimators:
             out[name] = estimators[name].predict_proba(X)[:, 1]

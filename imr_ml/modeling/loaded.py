@@ -18,6 +18,8 @@ import scipy
 import sklearn
 import skops
 
+from imr_ml.knowledge.bundle import SHIPPED, Knowledge
+
 
 def environment() -> dict[str, str]:
     """Versions that decide whether a saved model can be trusted to load and behave.
@@ -54,6 +56,9 @@ class LoadedModel:
         Fitted baseline estimators by name, when loaded with them.
     tables : dict
         The table baselines, when loaded with them.
+    knowledge : Knowledge
+        The knowledge files it reads: the copies in its directory (`SHIPPED` for the
+        built-in model). Scoring, explanations, hints and reports read these.
     """
 
     model: Any
@@ -61,3 +66,4 @@ class LoadedModel:
     path: Path
     baselines: dict[str, Any] = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
+    knowledge: Knowledge = SHIPPED

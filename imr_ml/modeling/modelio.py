@@ -7,6 +7,8 @@ A model directory holds::
     baselines/tables.json  base rate and category-prior table (plain JSON)
     cv_predictions.json    the training CV's out-of-fold predictions (y, p, category, letter
                            hash), when the procedure was estimated: what `report` plots
+    knowledge/*.toml       the knowledge files it was trained with, which it reads when it
+                           scores (`imr_ml.modeling.knowledge_files`)
     manifest.json          versions, data fingerprint, options, metrics, sha256 of every file
     MODEL_CARD.md          the human-readable account of the above
 
@@ -19,9 +21,10 @@ or that holds anything but the model's own files, so a user's files are never sw
 
 Loading refuses, with a one-line reason (:class:`ModelLoadError`), a malformed manifest, a
 manifest naming a file outside the model directory, a model saved with another
-scikit-learn version, a file whose sha256 differs from the manifest, a skops file that
-contains a type outside our allow-list (judged by name, before anything is imported), or a
-file that does not hold a fitted model.
+scikit-learn version, a file whose sha256 differs from the manifest (a knowledge file
+edited since training among them), knowledge files that break their schema or disagree, a
+skops file that contains a type outside our allow-list (judged by name, before anything is
+imported), or a file that does not hold a fitted model.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from imr_ml.featurize import to_frame
 from imr_ml.modeling.builtin import is_builtin, load_builtin
+from imr_ml.modeling.knowledge_files import attach_knowledge, knowledge_record, point_at
 from imr_ml.modeling.loaded import LoadedModel, environment
 from imr_ml.modeling.model import fitted_pipeline
 from imr_ml.textio import to_json
@@ -221,14 +225,16 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
             p.write_bytes(data)
             files[rel] = _sha256(data)
 
-        put(MODEL_FILE, dumps(model))
+        knowledge_copies, knowledge = knowledge_record(model)  # the knowledge it was trained with
+        for rel, data in {MODEL_FILE: dumps(model), **knowledge_copies}.items():
+            put(rel, data)
         for name, est in sorted((baselines or {}).items()):
             put(f"{BASELINE_DIR}/{name}.skops", dumps(est))
         if tables is not None:
             put(TABLES_FILE, to_json(tables).encode())
         for rel, data in sorted((json_files or {}).items()):
             put(rel, to_json(data).encode())
-        manifest = dict(manifest)
+        manifest = dict(manifest, knowledge=knowledge)
         manifest["format_version"] = FORMAT_VERSION
         manifest.setdefault("versions", environment())
         manifest["model_sha256"] = files[MODEL_FILE]
@@ -427,13 +433,19 @@ def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> Lo
     manifest = read_manifest(model_dir)
     _check_versions(manifest)
     model = _load_estimator(model_dir, MODEL_FILE, manifest)
+    try:  # the copies of the knowledge files it was trained with, which it now reads
+        knowledge = attach_knowledge(model, model_dir.resolve(), manifest,
+                                     lambda rel: _read_checked(model_dir, rel, manifest))
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
     _check_features(model, model_dir)
-    loaded = LoadedModel(model=model, manifest=manifest, path=model_dir)
+    loaded = LoadedModel(model=model, manifest=manifest, path=model_dir, knowledge=knowledge)
     if with_baselines:
         for rel in sorted(manifest["files"]):
             if rel.startswith(f"{BASELINE_DIR}/") and rel.endswith(".skops"):
                 name = rel[len(BASELINE_DIR) + 1 : -len(".skops")]
                 loaded.baselines[name] = _load_estimator(model_dir, rel, manifest)
+                point_at(loaded.baselines[name], knowledge)
         if TABLES_FILE in manifest["files"]:
             loaded.tables = _load_tables(model_dir, manifest)
     return loaded

@@ -51,6 +51,7 @@ from imr_ml.modeling.fitting import (
     fit_procedure,
     proba,
 )
+from imr_ml.modeling.knowledge_files import model_knowledge
 from imr_ml.modeling.loaded import environment
 from imr_ml.modeling.metrics import score_all
 from imr_ml.modeling.model import scoring_model
@@ -251,7 +252,7 @@ def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
         fired = {n: int(c) for n, c in zip(scorer.feature_names, counts)}
     return [{"rule": r.name, "label": r.label, "prior": r.strength, "fitted": coefs[f"rule__{r.name}"],
              "n_items": fired.get(f"rule__{r.name}"), "citation": r.citation}
-            for r in load_guidelines().rules if f"rule__{r.name}" in coefs]
+            for r in load_guidelines(model_knowledge(model).guidelines).rules if f"rule__{r.name}" in coefs]
 
 
 def forecast_seconds(rows: Sequence[dict], opts: TrainOptions) -> float:
@@ -328,8 +329,8 @@ def evaluate(model_dir: str | Path, rows: Sequence[dict]) -> dict:
         raise TrainError("no rows to evaluate")
     X, y = to_frame(rows), labels(rows)
     preds = {"model": proba(loaded.model, X)}
-    preds.update(predict_baselines(loaded.baselines, loaded.tables, X))
-    scores = score_all(y, preds, categories(X))
+    preds.update(predict_baselines(loaded.baselines, loaded.tables, X, loaded.knowledge.taxonomy))
+    scores = score_all(y, preds, categories(X, loaded.knowledge.taxonomy))
     groups = letter_groups(rows)
     with_intervals(scores["overall"], y, preds, groups)
     seen = set((loaded.manifest.get("data") or {}).get("letter_hashes") or [])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import categorize, load_toml
+from imr_ml.knowledge.validate import compiling
 from imr_ml.signals import load_rules
 from imr_ml.text import nearest_cue
 
@@ -51,11 +52,12 @@ def _alternation(terms) -> re.Pattern:
 @lru_cache(maxsize=4)
 def load_reasons(path: str | None = None) -> tuple[Reason, ...]:
     data = load_toml("reasons.toml", path)
-    return tuple(
-        Reason(r["name"], r["label"], r["decision"], _alternation(r["terms"]), bool(r.get("negatable")),
-               bool(r.get("from_guideline")), bool(r.get("fallback")))
-        for r in data["reason"]
-    )
+    with compiling("reasons.toml", path):
+        return tuple(
+            Reason(r["name"], r["label"], r["decision"], _alternation(r["terms"]), bool(r.get("negatable")),
+                   bool(r.get("from_guideline")), bool(r.get("fallback")))
+            for r in data["reason"]
+        )
 
 
 @lru_cache(maxsize=4)
@@ -65,7 +67,9 @@ def load_reading(path: str | None = None) -> Reading:
     def cue(name: str) -> re.Pattern:
         return _alternation(reading[name]) if reading.get(name) else re.compile(r"(?!x)x")
 
-    return Reading({role: cue(role) for role in ROLES}, cue("conditional"), cue("applied"), cue("sentence_negation"))
+    with compiling("reasons.toml", path):
+        return Reading({role: cue(role) for role in ROLES}, cue("conditional"), cue("applied"),
+                       cue("sentence_negation"))
 
 
 def sentence_role(sentence: str, path: str | None = None) -> str:

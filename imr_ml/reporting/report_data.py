@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from imr_ml.featurize import feature_groups, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
-from imr_ml.knowledge.taxonomy import load_taxonomy, load_toml
+from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.modeling.baselines import categories
 from imr_ml.modeling.bootstrap import bootstrap_ci
 from imr_ml.modeling.builtin import is_builtin
@@ -48,7 +48,7 @@ def effects(loaded, applied: dict[str, int] | None = None) -> list[dict]:
             continue
         ci = None if sd is None else [coef - Z95 * sd[j], coef + Z95 * sd[j]]
         prior = priors.get(name, {})
-        out.append({"feature": name, "label": feature_label(name), "group": name.split("__")[0],
+        out.append({"feature": name, "label": feature_label(name, loaded.knowledge), "group": name.split("__")[0],
                     "coef": round(float(coef), 4), "coef_ci": ci and [round(float(c), 4) for c in ci],
                     "odds_ratio": round(float(np.exp(coef)), 3),
                     "odds_ratio_ci": ci and [round(float(np.exp(c)), 3) for c in ci],
@@ -112,12 +112,12 @@ def top_fifth(y: np.ndarray, p: np.ndarray) -> dict | None:
             "share_of_overturns": round(float(y[top].sum() / y.sum()), 4)}
 
 
-def per_category(cats, y, p) -> list[dict]:
+def per_category(cats, y, p, taxonomy: str | None = None) -> list[dict]:
     """Per treatment category: items, overturns, observed rate with its 95% interval, the
     published (or assumed) rate, the mean prediction and the top-fifth lift; the metrics are
     None when the category has fewer than MIN_OVERTURNED_FOR_METRICS overturned items."""
     cats = np.asarray(cats)
-    knowledge = {c["category"]: c for c in category_knowledge()}
+    knowledge = {c["category"]: c for c in category_knowledge(taxonomy)}
     rows = []
     for cat in sorted(set(cats.tolist()), key=lambda c: (-(cats == c).sum(), c)):
         m = cats == cat
@@ -133,11 +133,10 @@ def per_category(cats, y, p) -> list[dict]:
     return rows
 
 
-def category_knowledge() -> list[dict]:
-    """Each treatment category's overturn rate from the taxonomy and where it comes from."""
-    sources = {c["name"]: c.get("uphold_source", "") for c in load_toml("taxonomy.toml")["category"]}
-    return [{"category": c.name, "label": c.label, "rate": round(1 - c.uphold_prior, 4),
-             "source": sources.get(c.name, "")} for c in load_taxonomy()]
+def category_knowledge(taxonomy: str | None = None) -> list[dict]:
+    """Each treatment category's overturn rate from the model's taxonomy and where it comes from."""
+    return [{"category": c.name, "label": c.label, "rate": round(1 - c.uphold_prior, 4), "source": c.uphold_source}
+            for c in load_taxonomy(taxonomy)]
 
 
 def rule_knowledge(loaded) -> list[dict]:
@@ -146,7 +145,7 @@ def rule_knowledge(loaded) -> list[dict]:
     fitted = {r["rule"]: r for r in loaded.manifest.get("rule_updates") or []}
     return [{"rule": r.name, "label": r.label, "prior": r.strength, "fitted": fitted.get(r.name, {}).get("fitted"),
              "n_items": fitted.get(r.name, {}).get("n_items"), "citation": r.citation}
-            for r in load_guidelines().rules]
+            for r in load_guidelines(loaded.knowledge.guidelines).rules]
 
 
 def report_content(loaded, rows: list[dict] | None = None, seed: int = 0,
@@ -158,7 +157,7 @@ def report_content(loaded, rows: list[dict] | None = None, seed: int = 0,
                       "procedure": m.get("procedure"), "threshold": (m.get("threshold") or {}).get("value")},
             "builtin": is_builtin(str(loaded.path)),
             "trained_on": {k: v for k, v in (m.get("data") or {}).items() if k != "letter_hashes"},
-            "knowledge": {"rules": rule_knowledge(loaded), "categories": category_knowledge()}}
+            "knowledge": {"rules": rule_knowledge(loaded), "categories": category_knowledge(loaded.knowledge.taxonomy)}}
     evaluated = evaluated_predictions(loaded, rows, corpus_name)
     applied = None
     if evaluated and evaluated.get("X") is not None:
@@ -170,7 +169,7 @@ def report_content(loaded, rows: list[dict] | None = None, seed: int = 0,
         y, p = evaluated["y"], evaluated["p"]
         data["performance"] = performance(loaded, evaluated)
         data["calibration"] = calibration(y, p)
-        data["categories"] = per_category(evaluated["category"], y, p)
+        data["categories"] = per_category(evaluated["category"], y, p, loaded.knowledge.taxonomy)
     data["findings"] = findings(data)
     return data, evaluated
 
@@ -182,7 +181,8 @@ def evaluated_predictions(loaded, rows: list[dict] | None, corpus_name: str | No
     if rows:
         X = to_frame(rows)
         return {"source": f"the held-out corpus {corpus_name or ''}".rstrip(), "kind": "corpus", "X": X,
-                "y": labels(rows), "p": loaded.model.predict_proba(X)[:, 1], "category": categories(X),
+                "y": labels(rows), "p": loaded.model.predict_proba(X)[:, 1],
+                "category": categories(X, loaded.knowledge.taxonomy),
                 "letters": [str(r["letter_id"]) for r in rows]}
     cv = load_cv_predictions(loaded)
     if not cv or not cv["y"]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from imr_ml.knowledge.bundle import SHIPPED, Knowledge
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.modeling.model import ScoringModel
@@ -41,22 +42,23 @@ FIELD_LABELS = {
 
 
 @lru_cache(maxsize=4096)
-def feature_label(name: str) -> str:
-    """Plain words for a feature name (`rule__x`, `signal__x`, `field__x`, ...)."""
+def feature_label(name: str, knowledge: Knowledge = SHIPPED) -> str:
+    """Plain words for a feature name (`rule__x`, `signal__x`, `field__x`, ...), from the
+    knowledge files the model reads (`LoadedModel.knowledge`; the shipped ones by default)."""
     group, _, rest = name.partition("__")
     if group == "rule":
-        for r in load_guidelines().rules:
+        for r in load_guidelines(knowledge.guidelines).rules:
             if r.name == rest:
                 return f"guideline: {r.label}"
     if group == "signal":
         base = rest.removesuffix("_same_modality")
-        for t in load_rules().text_rules:
+        for t in load_rules(knowledge.signals).text_rules:
             if t.name == base:
                 text = t.description.rstrip(".")
                 return text + (" (the requested treatment itself)" if base != rest else "")
         return rest.replace("_", " ")
     if group == "item" and rest.startswith("category__"):
-        return f"treatment category: {_category_label(rest.split('__', 1)[1])}"
+        return f"treatment category: {_category_label(rest.split('__', 1)[1], knowledge.taxonomy)}"
     if group == "field":
         if rest.startswith("ca_guideline__"):
             return f"the claims administrator cited {rest.split('__', 1)[1].replace('_', ' ')}"
@@ -69,18 +71,31 @@ def feature_label(name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=64)
-def _category_label(category: str) -> str:
-    for c in load_taxonomy():
+@lru_cache(maxsize=256)
+def _category_label(category: str, taxonomy: str | None) -> str:
+    for c in load_taxonomy(taxonomy):
         if c.name == category:
             return c.label
     return category.replace("_", " ")
 
 
-@lru_cache(maxsize=64)
-def category_rate(category: str) -> float:
-    """The category's overturn rate from the taxonomy (published where a figure exists)."""
-    rates = {c.name: c.overturn_rate for c in load_taxonomy()}
+@lru_cache(maxsize=256)
+def category_rate(category: str, taxonomy: str | None = None) -> float:
+    """The category's overturn rate from the taxonomy (published where a figure exists).
+
+    Parameters
+    ----------
+    category : str
+        A treatment category.
+    taxonomy : str or None
+        The model's taxonomy TOML (None: the shipped one).
+
+    Returns
+    -------
+    float
+        The rate; the rate of "other" for a category the taxonomy does not have.
+    """
+    rates = {c.name: c.overturn_rate for c in load_taxonomy(taxonomy)}
     return rates.get(category, rates["other"])
 
 
@@ -91,14 +106,36 @@ class Explainer:
     ----------
     model : ScoringModel
         The fitted model's adapter (`imr_ml.modeling.model.scoring_model`).
+    knowledge : Knowledge
+        The knowledge files the model reads (labels, category rates and priors).
     """
 
-    def __init__(self, model: ScoringModel) -> None:
+    def __init__(self, model: ScoringModel, knowledge: Knowledge = SHIPPED) -> None:
         self.model = model
+        self.knowledge = knowledge
+        self._labels: dict[int, str] = {}
         self.names = model.feature_names
         self.index = {n: j for j, n in enumerate(self.names)}
         self._baselines: dict[str, tuple[float, dict[int, float]]] = {}
         self._baseline_p: dict[str, float] = {}
+
+    def label(self, j: int) -> str:
+        """Plain words for column `j`, from the model's knowledge files (worked out once).
+
+        Parameters
+        ----------
+        j : int
+            A feature column.
+
+        Returns
+        -------
+        str
+            `feature_label` of its name.
+        """
+        found = self._labels.get(j)
+        if found is None:
+            found = self._labels[j] = feature_label(self.names[j], self.knowledge)
+        return found
 
     def reference(self, category: str) -> dict[int, float]:
         """The baseline request of a category.
@@ -115,7 +152,7 @@ class Explainer:
         """
         ref = {}
         for name, value in (("item__category__" + category, 1.0),
-                            ("field__category_prior", category_prior(category))):
+                            ("field__category_prior", category_prior(category, self.knowledge.taxonomy))):
             j = self.index.get(name)
             if j is not None:
                 ref[j] = value
@@ -192,4 +229,4 @@ class Explainer:
         str
             One phrase.
         """
-        return f"a request for {_category_label(category)} stating none of the findings below"
+        return f"a request for {_category_label(category, self.knowledge.taxonomy)} stating none of the findings below"

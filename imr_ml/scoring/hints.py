@@ -34,7 +34,7 @@ def _labels(taxonomy: str | None = None) -> dict[str, str]:
     return {c.name: c.label.lower() for c in load_taxonomy(taxonomy)}
 
 
-def hints_for(values: Mapping, path: str | None = None) -> list[str]:
+def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = None) -> list[str]:
     """The missing-documentation hints whose conditions all hold for a request.
 
     Parameters
@@ -43,7 +43,9 @@ def hints_for(values: Mapping, path: str | None = None) -> list[str]:
         Signal names (and ``category``) to the request's values; a signal it lacks counts as
         not fired / zero.
     path : str or None
-        The user's own hints TOML, or None for the shipped `features/hints.toml`.
+        The model's or user's hints TOML, or None for the shipped `features/hints.toml`.
+    taxonomy : str or None
+        The taxonomy TOML whose labels fill ``{category_label}`` (None: the shipped one).
 
     Returns
     -------
@@ -53,13 +55,13 @@ def hints_for(values: Mapping, path: str | None = None) -> list[str]:
     out = []
     for conditions, text in _rules_for(values.get("category"), path):
         if all(test(values.get(name)) for name, test in conditions):
-            out.append(re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1)), text))
+            out.append(re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1), taxonomy), text))
     return out
 
 
-def _fill(values: Mapping, name: str) -> str:
+def _fill(values: Mapping, name: str, taxonomy: str | None) -> str:
     if name == "category_label":
-        return _labels().get(str(values.get("category")), "treatment")
+        return _labels(taxonomy).get(str(values.get("category")), "treatment")
     v = values.get(name)
     if v is None and name not in values:
         return "?"

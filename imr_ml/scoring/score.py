@@ -12,7 +12,6 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
@@ -25,9 +24,10 @@ from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.schema import ITEM_SEPARATOR
-from imr_ml.scoring.explanation import Explainer, category_rate, feature_label
+from imr_ml.scoring.explanation import Explainer, category_rate
 from imr_ml.scoring.hints import hints_for
 from imr_ml.signals import SignalValues, extract_signals
+from imr_ml.signals.check import check_knowledge
 from imr_ml.signals.fields import evidence_signal
 from imr_ml.text.anycase import AnyCase
 
@@ -61,14 +61,14 @@ def abstain_reason(row: dict, signals: dict) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _evidence_source(name: str) -> tuple:
+def _evidence_source(name: str, guidelines: str | None) -> tuple:
     """Where a feature's evidence is found: ("signal", name), ("signals", names) for a
     guideline rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature
     names repeat across rows: worked out once per name."""
     parts = name.split("__")
     group = parts[0]
     if group == "rule":  # a rule's evidence is that of the signals its conditions read
-        rule = next((r for r in load_guidelines().rules if r.name == parts[1]), None)
+        rule = next((r for r in load_guidelines(guidelines).rules if r.name == parts[1]), None)
         return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
     if group == "signal":
         return ("signal", parts[1])
@@ -83,9 +83,9 @@ def _evidence_source(name: str) -> tuple:
     return ()
 
 
-def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
+def _evidence(name: str, row: dict, signals: dict, guidelines: str | None = None) -> list[dict]:
     """The text behind one feature: signal spans, or where a word occurs."""
-    source = _evidence_source(name)
+    source = _evidence_source(name, guidelines)
     spans: list[tuple[str, int, int]] = []
     if not source:
         return []
@@ -111,22 +111,25 @@ def _evidence(name: str, row: dict, signals: dict) -> list[dict]:
 _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def explainer(model: Any) -> Explainer:
-    """The additive decomposition of a fitted model, built once per model object.
+def explainer(loaded: LoadedModel) -> Explainer:
+    """The additive decomposition of a fitted model, built once per model object, with the
+    knowledge files the model reads (checked to agree with one another, once).
 
     Parameters
     ----------
-    model : estimator
-        A fitted model (``LoadedModel.model``).
+    loaded : LoadedModel
+        The model.
 
     Returns
     -------
     Explainer
         Around the model's `ScoringModel` adapter.
     """
-    if model not in _EXPLAINERS:
-        _EXPLAINERS[model] = Explainer(scoring_model(model))
-    return _EXPLAINERS[model]
+    found = _EXPLAINERS.get(loaded.model)
+    if found is None or found.knowledge != loaded.knowledge:
+        check_knowledge(loaded.knowledge)
+        found = _EXPLAINERS[loaded.model] = Explainer(scoring_model(loaded.model), loaded.knowledge)
+    return found
 
 
 def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
@@ -242,7 +245,7 @@ Z90 = 1.6448536269514722  # standard normal quantile of a two-sided 90% interval
 
 def _scored(loaded: LoadedModel, rows: list[dict]):
     """Everything a batch's results are made of: (explainer, Z, log-odds, P, 90% interval)."""
-    ex = explainer(loaded.model)
+    ex = explainer(loaded)
     model = ex.model
     Z = model.features(to_frame(rows))
     logits = model.logits(Z)
@@ -259,20 +262,21 @@ def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict)
         "logit": float(logit),
         "baseline": {"logit": base, "p": ex.baseline_probability(category),
                      "what": ex.baseline_what(category)},
-        "contributions": [{"feature": ex.names[j], "label": feature_label(ex.names[j]), "value": v,
-                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals)}
+        "contributions": [{"feature": ex.names[j], "label": ex.label(j), "value": v,
+                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals, ex.knowledge.guidelines)}
                           for j, v, c in parts],
     }
 
 
 def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
     ex, Z, logits, p, bounds = _scored(loaded, rows)
+    knowledge = ex.knowledge
     cut = threshold(loaded)
     ranges = model_ranges(loaded.manifest)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
-        signals = extract_signals(row)
+        signals = extract_signals(row, knowledge.signals, knowledge.taxonomy)
         category = signals["category"].value
         result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
                   "category": category, "warnings": range_warnings(row, category, ranges)}
@@ -284,18 +288,18 @@ def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
                                  "reasons": [], "hints": []})
             continue
         explained = _explained(ex, Z, i, logits[i], row, signals)
-        pi = float(p[i])
+        pi, rate = float(p[i]), category_rate(category, knowledge.taxonomy)
         result |= {
             "abstained": False,
             "p_overturned": round(pi, 4),
             "interval": [round(float(bounds[0, i]), 4), round(float(bounds[1, i]), 4)],
-            "relative_risk": round(pi / category_rate(category), 3),
-            "category_rate": round(category_rate(category), 4),
+            "relative_risk": round(pi / rate, 3),
+            "category_rate": round(rate, 4),
             "decision": "overturned" if pi >= cut else "upheld",
             "threshold": round(cut, 4),
             **explained,
             "reasons": explained["contributions"][:top],
-            "hints": hints_for(SignalValues(signals)),
+            "hints": hints_for(SignalValues(signals), knowledge.hints, knowledge.taxonomy),
         }
         if "label" in row and row.get("label") is not None:
             result["actual"] = "overturned" if row["label"] else "upheld"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from imr_ml.knowledge.taxonomy import categorize, load_toml
+from imr_ml.knowledge.validate import compiling, source_name
 from imr_ml.signals.readers import cited_guidelines, recent_dated_surgery
 from imr_ml.text.anycase import AnyCase, lower_pattern
 from imr_ml.text.engine import Engine, compile_engine
@@ -155,7 +156,9 @@ class SignalRules:
     prior : PriorUse
         How prior use is read.
     source : str
-        Where the rules came from.
+        Where the rules came from, as errors name it.
+    path : str or None
+        The file they were compiled from (None: the shipped one).
     memos : Memos
         What analyses with these rules remember.
     """
@@ -169,6 +172,7 @@ class SignalRules:
     guideline: dict[str, AnyCase]
     prior: PriorUse
     source: str
+    path: str | None = None
     memos: Memos = field(default_factory=Memos)
 
     @property
@@ -216,7 +220,12 @@ def _prior_use(table: dict) -> PriorUse:
 
 
 def _compile(path: str | None) -> SignalRules:
-    data = load_toml("signals.toml", path)
+    data = load_toml("signals.toml", path)  # checked: keys, types, names, cue sets named
+    with compiling("signals.toml", path):
+        return _compiled(data, path)
+
+
+def _compiled(data: dict, path: str | None) -> SignalRules:
     region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
     return SignalRules(
         engine=compile_engine(data, extra_matchers=region.values()),
@@ -227,7 +236,8 @@ def _compile(path: str | None) -> SignalRules:
         region=region,
         guideline={k: AnyCase(v) for k, v in data.get("guideline", {}).items()},
         prior=_prior_use(data.get("prior", {})),
-        source=str(path) if path else "features/signals.toml",
+        source=source_name("signals.toml", path),
+        path=path,
     )
 
 

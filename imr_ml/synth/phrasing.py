@@ -7,7 +7,9 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from imr_ml.knowledge.schema import unknown
 from imr_ml.knowledge.taxonomy import Category, load_taxonomy, load_toml
+from imr_ml.knowledge.validate import refuse
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -18,8 +20,15 @@ NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 8: "eight"
 @lru_cache(maxsize=1)
 def phrases() -> dict:
     """The generator's own phrase bank (`features/synth_phrases.toml`), never shared with the
-    signal extractor: a test that finds a signal must not be finding the generator's words."""
-    return load_toml("synth_phrases.toml")
+    signal extractor: a test that finds a signal must not be finding the generator's words.
+    Its item kinds and `chapter_cited` name categories of the taxonomy (checked here)."""
+    bank = load_toml("synth_phrases.toml")
+    known = [c.name for c in load_taxonomy()]
+    refuse("synth_phrases.toml", None,
+           [(("items", name), unknown("category", name, known)) for name in bank["items"] if name not in known]
+           + [(("chapter_cited", j), f"chapter_cited: {unknown('category', name, known)}")
+              for j, name in enumerate(bank["chapter_cited"]) if name not in known])
+    return bank
 
 
 @lru_cache(maxsize=1)
