@@ -164,6 +164,7 @@ def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts
         "value": fallback_threshold(float(y.mean())),
         "method": "twice the training base rate (no held-out predictions to choose it on)"}
     top = sorted(scorer.weights().items(), key=lambda kv: -abs(kv[1]))[:25]
+    counts = training_counts(fit.model, fit.X)
     env = environment()
     method = calibration_method(opts, y)
     return {
@@ -185,7 +186,8 @@ def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts
                 else "out-of-fold decision scores, folds grouped by letter"),
         },
         "threshold": threshold,
-        "rule_updates": rule_updates(fit.model, fit.X),
+        "rule_updates": rule_updates(fit.model, counts),
+        "training_counts": counts,
         "top_coefficients": [{"feature": n, "coef": c} for n, c in top],
         "cv": public_estimate(fit.estimate),
         "baselines": {"fitted_on": "the same training rows as the model (persisted in baselines/)",
@@ -227,7 +229,30 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
                        cv_predictions=cv_predictions(fit.estimate, canonical, y))
 
 
-def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
+def training_counts(model: Any, X: pd.DataFrame | None) -> dict[str, int] | None:
+    """How many training items each structured feature (rule, signal, field, category) fired
+    on: what an explanation or the report says an effect rests on.
+
+    Parameters
+    ----------
+    model : estimator
+        The fitted model.
+    X : pandas.DataFrame or None
+        The training frame (None: not known, as in the streaming procedure).
+
+    Returns
+    -------
+    dict or None
+        {feature: items} of the features that fired at least once (words left out).
+    """
+    if X is None:
+        return None
+    scorer = scoring_model(model)
+    counts = np.asarray((scorer.features(X) != 0).sum(axis=0)).ravel()
+    return {n: int(c) for n, c in zip(scorer.feature_names, counts) if c and "__tfidf__" not in n}
+
+
+def rule_updates(model: Any, counts: dict[str, int] | None) -> list[dict]:
     """Per guideline rule: its prior strength, the fitted weight and how many training items
     it applied to.
 
@@ -235,8 +260,8 @@ def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
     ----------
     model : estimator
         The fitted model.
-    X : pandas.DataFrame or None
-        The training frame (None: item counts unknown).
+    counts : dict or None
+        `training_counts` (None: item counts unknown).
 
     Returns
     -------
@@ -244,14 +269,9 @@ def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
         ``rule``, ``label``, ``prior``, ``fitted``, ``n_items``, ``citation`` of every rule
         the model weighs.
     """
-    scorer = scoring_model(model)
-    coefs = scorer.weights()
-    fired: dict[str, int] = {}
-    if X is not None and any(n.startswith("rule__") for n in coefs):
-        counts = np.asarray((scorer.features(X) != 0).sum(axis=0)).ravel()
-        fired = {n: int(c) for n, c in zip(scorer.feature_names, counts)}
+    coefs = scoring_model(model).weights()
     return [{"rule": r.name, "label": r.label, "prior": r.strength, "fitted": coefs[f"rule__{r.name}"],
-             "n_items": fired.get(f"rule__{r.name}"), "citation": r.citation}
+             "n_items": None if counts is None else counts.get(f"rule__{r.name}", 0), "citation": r.citation}
             for r in load_guidelines(model_knowledge(model).guidelines).rules if f"rule__{r.name}" in coefs]
 
 

@@ -14,6 +14,7 @@ at the reference).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from imr_ml.knowledge.bundle import SHIPPED, Knowledge
@@ -108,14 +109,20 @@ class Explainer:
         The fitted model's adapter (`imr_ml.modeling.model.scoring_model`).
     knowledge : Knowledge
         The knowledge files the model reads (labels, category rates and priors).
+    counts : mapping of str to int, or None
+        Training items each feature fired on (the manifest's ``training_counts``; None: not
+        known, as for the built-in model, which learnt from none).
     """
 
-    def __init__(self, model: ScoringModel, knowledge: Knowledge = SHIPPED) -> None:
+    def __init__(self, model: ScoringModel, knowledge: Knowledge = SHIPPED, counts: Mapping[str, int] | None = None,
+                 ) -> None:
         self.model = model
         self.knowledge = knowledge
         self._labels: dict[int, str] = {}
         self.names = model.feature_names
         self.index = {n: j for j, n in enumerate(self.names)}
+        self.prior = model.prior_coef()
+        self.counts = counts
         self._baselines: dict[str, tuple[float, dict[int, float]]] = {}
         self._baseline_p: dict[str, float] = {}
 
@@ -215,6 +222,42 @@ class Explainer:
         base, ref = self.baseline(category)
         parts = self.model.contributions(idx, values, ref)
         return base, sorted(parts, key=lambda t: -abs(t[2]))
+
+    def guideline_part(self, j: int, value: float, category: str) -> float:
+        """How much of a feature's contribution the guideline knowledge alone gives: its prior
+        weight times its change from the baseline (the rest is the letters' adjustment).
+
+        Parameters
+        ----------
+        j : int
+            A feature column.
+        value : float
+            The row's value.
+        category : str
+            The row's treatment category.
+
+        Returns
+        -------
+        float
+            Log-odds.
+        """
+        return float(self.prior[j] * (value - self.baseline(category)[1].get(j, 0.0)))
+
+    def n_items(self, j: int) -> int | None:
+        """Training items feature `j` fired on (0 for a feature that fired on none; None when
+        not known).
+
+        Parameters
+        ----------
+        j : int
+            A feature column.
+
+        Returns
+        -------
+        int or None
+            The count.
+        """
+        return None if self.counts is None else int(self.counts.get(self.names[j], 0))
 
     def baseline_what(self, category: str) -> str:
         """The baseline request of a category, in words.

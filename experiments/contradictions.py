@@ -1,0 +1,154 @@
+"""Does an explanation count the same evidence both ways? (writes contradictions.md)
+
+    .venv/bin/python experiments/contradictions.py [--corpus /tmp/real_corpus.jsonl]
+
+Two models are trained on all 111 real letters (in memory; nothing is saved): the model as it
+was before the signals and fields that a guideline rule reads shared its direction
+(`build_pipeline(share_directions=False)`), and as it is now. Each scores every request of the
+two clinical-sense suites (`sense_pairs.toml`, `sense_pairs_holdout.toml`: typed notes and
+letter-style summaries written for this project, none from a real letter). A result counts
+the same evidence both ways when two of its contributions quote overlapping text (same
+field, overlapping characters) with opposite signs, each at least 0.2 in log-odds. Measured
+on the per-feature contributions (``parts``) and on the findings an explanation shows (one
+line per evidence: by construction these cannot overlap, so what is measured there is that
+the grouping holds). The same models are scored on the sense suites (directional pairs,
+invariance pairs, textbook denials), and the additivity identity is checked on every result.
+The letters are read from ../shared and never written into the project; only numbers are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).parent
+LETTERS = Path("/work/shared/data/dwc-imr-letters/pdf")
+SUITES = {"development": HERE / "sense_pairs.toml", "held-out": HERE / "sense_pairs_holdout.toml"}
+
+
+def _rows(corpus: str) -> list[dict]:
+    from imr_ml.letters.ingest import ingest_paths, read_corpus, write_corpus
+
+    if Path(corpus).exists():
+        return read_corpus(corpus)
+    rows, _ = ingest_paths([LETTERS], jobs=2)
+    write_corpus(rows, corpus)
+    return rows
+
+
+def _requests(suite: dict) -> list[dict]:
+    reqs = [r for p in suite["pairs"] for r in (p["a"], p["b"])]
+    return reqs + suite["denials"]
+
+
+def _parts(result: dict, row: dict) -> list[dict]:
+    """Every per-feature contribution of a result, with its own evidence (all spans)."""
+    from imr_ml.scoring.evidence import evidence_spans, quoted
+    from imr_ml.signals import extract_signals
+
+    signals = extract_signals(row)
+    return [p | {"evidence": quoted(row, evidence_spans(p["feature"], row, signals), limit=99)}
+            for f in result["contributions"] for p in f["parts"]]
+
+
+def measure(loaded, suites: dict) -> dict:
+    from imr_ml.reporting.sense import build_row, evaluate_suite
+    from imr_ml.scoring.findings import counted_both_ways
+    from imr_ml.scoring.score import score_rows
+
+    out: dict = {"n": 0, "parts": 0, "findings": 0, "pairs": Counter(), "additive": 0, "sense": {}}
+    for name, suite in suites.items():
+        rows = [build_row(r) for r in _requests(suite)]
+        results = list(score_rows(loaded, rows, top=99))
+        for row, r in zip(rows, results):
+            if r["abstained"]:
+                continue
+            out["n"] += 1
+            pairs = counted_both_ways(_parts(r, row))
+            out["parts"] += bool(pairs)
+            out["pairs"].update(pairs)
+            out["findings"] += bool(counted_both_ways(r["contributions"]))
+            total = r["baseline"]["logit"] + sum(c["contribution"] for c in r["contributions"])
+            parts = sum(p["contribution"] for c in r["contributions"] for p in c["parts"])
+            base = r["baseline"]["logit"]
+            out["additive"] += abs(total - r["logit"]) <= 1e-6 and abs(base + parts - r["logit"]) <= 1e-6
+        probs = [None if r["abstained"] else r["p_overturned"] for r in results]
+        out["sense"][name] = evaluate_suite(suite, lambda batch, probs=probs: probs)
+    return out
+
+
+def _train(rows: list[dict], share: bool):
+    from imr_ml.modeling.fitting import TrainOptions
+    from imr_ml.modeling.loaded import LoadedModel
+    from imr_ml.modeling.train import train
+
+    fit = train(rows, TrainOptions(estimate=False, baselines=False, pipeline={"share_directions": share}))
+    return LoadedModel(fit.model, fit.manifest, Path("-"))
+
+
+def _share(k: int, n: int) -> str:
+    from imr_ml.modeling.metrics import wilson_interval
+
+    lo, hi = wilson_interval(k, n)
+    return f"{k}/{n} ({k / n:.1%}; 95% {lo:.1%}-{hi:.1%})"
+
+
+def report(results: dict) -> list[str]:
+    lines = ["| model | requests scored | counting the same evidence both ways: per-feature contributions "
+             "| the same, in the findings shown | additivity holds (1e-6) |", "|---|---|---|---|---|"]
+    for name, m in results.items():
+        lines.append(f"| {name} | {m['n']} | {_share(m['parts'], m['n'])} | {_share(m['findings'], m['n'])} "
+                     f"| {m['additive']}/{m['n']} |")
+    lines += ["", "Contribution pairs counted both ways (results they occur in):", ""]
+    for name, m in results.items():
+        top = ", ".join(f"{a} / {b} ({k})" for (a, b), k in m["pairs"].most_common(8)) or "none"
+        lines.append(f"- {name}: {top}")
+    lines += ["", "## Clinical sense of the same models", "",
+              "| model | suite | directional ordered right | invariance within 0.05 (max gap) | denials mean P |",
+              "|---|---|---|---|---|"]
+    for name, m in results.items():
+        for suite, r in m["sense"].items():
+            d, i, den = r["directional"], r["invariance"], r["denials"]
+            lines.append(f"| {name} | {suite} | {d['ok']}/{d['n']} ({d['share']:.0%}) | {i['ok']}/{i['n']} "
+                         f"({i['max_gap']:.3f}) | {den['mean_p']:.3f} |")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default="/tmp/real_corpus.jsonl")
+    ap.add_argument("--out", default=str(HERE / "contradictions.md"))
+    args = ap.parse_args()
+    if not LETTERS.exists() and not Path(args.corpus).exists():
+        print(f"skipped: {LETTERS} is absent (the real letters are not part of the project)", file=sys.stderr)
+        return
+    from imr_ml.featurize import build_features, feature_blocks
+    from imr_ml.modeling.data import canonical_rows
+    from imr_ml.modeling.directions import direction_conflicts, rule_directions
+    from imr_ml.reporting.sense import load_suite
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=HERE).stdout.strip()
+    rows = canonical_rows(_rows(args.corpus))
+    suites = {name: load_suite(path) for name, path in SUITES.items()}
+    results = {"before: signals and fields free": measure(_train(rows, False), suites),
+               "now: they share the direction of the rules that read them": measure(_train(rows, True), suites)}
+    names = feature_blocks(build_features())["structured"].layout()
+    shared = rule_directions(names)
+    lines = ["# Evidence counted both ways", "", f"Generated by `experiments/contradictions.py` at commit {commit}. "
+             f"Models trained on the {len({r['letter_id'] for r in rows})} real letters ({len(rows)} items); "
+             "requests: every pair side and textbook denial of the development and held-out sense suites "
+             "(abstentions left out). Intervals: 95% Wilson.", ""]
+    lines += report(results)
+    lines += ["", f"## The directions shared ({len(shared)} features; conflicts left free: "
+              f"{', '.join(direction_conflicts(names)) or 'none'})", "",
+              ", ".join(f"{n} {'+' if d > 0 else '-'}" for n, d in sorted(shared.items())), ""]
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""One finding, one line: the contributions that quote the same evidence, summed.
+
+A guideline rule and the signals it reads quote the same words ("12 sessions of
+acupuncture" is the rule "more visits after a course without functional improvement" and the
+number of earlier sessions). Listed apart they read as several reasons, or as one reason
+counted both ways. A finding is every contribution whose quoted text overlaps another's
+(same field, overlapping characters), shown once with its net effect, labelled by its
+guideline rule when one is among them, and split by where it came from: the guideline's
+prior (what the knowledge alone gives) and the letters' adjustment (what training moved).
+When the letters pull against the guideline the finding says so, with the number of
+training items behind it; a rule that applied to fewer than `MIN_LEARNT` training items is
+the guideline's prior, not something the model learnt.
+
+Findings partition the contributions, so ``baseline + sum(findings) == logit`` still holds,
+and each finding's ``parts`` add up to it.
+"""
+
+from __future__ import annotations
+
+from imr_ml.scoring.evidence import quoted
+
+MIN_LEARNT = 10  # training items below which an effect is the guideline's prior, not learnt
+DISAGREE = 0.2  # log-odds the letters must pull against the guideline to say they disagree
+
+
+def _groups(parts: list[dict]) -> list[list[int]]:
+    """Indices of `parts` joined when their spans overlap (transitively), in first-seen order."""
+    parent = list(range(len(parts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    spans = sorted((f, s, e, i) for i, p in enumerate(parts) for f, s, e in p["spans"])
+    field, end, owner = None, -1, -1
+    for f, s, e, i in spans:
+        if f == field and s < end:
+            parent[root(i)] = root(owner)
+            end = max(end, e)
+        else:
+            field, end, owner = f, e, i
+    groups: dict[int, list[int]] = {}
+    for i in range(len(parts)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def source_words(is_rule: bool, guideline: float, letters: float, n_items: int | None) -> tuple[str, str | None]:
+    """Where a finding came from, and a note when the letters disagree with the guideline.
+
+    Parameters
+    ----------
+    is_rule : bool
+        A guideline rule is among the finding's contributions.
+    guideline : float
+        The guideline prior's part of the finding (log-odds).
+    letters : float
+        The letters' adjustment (the rest).
+    n_items : int or None
+        Training items the finding applied to (None: not known, or the built-in model).
+
+    Returns
+    -------
+    (str, str or None)
+        The source in words, and the note (None when there is nothing to say).
+    """
+    items = "" if n_items is None else f"{n_items} training item{'s' if n_items != 1 else ''}"
+    if not is_rule and guideline == 0:
+        return "learnt from the letters" + (f" ({items})" if items else ""), None
+    words = [f"guideline prior {guideline:+.2f}"]
+    if n_items is not None and n_items < MIN_LEARNT:
+        words[0] += f" (not learnt: it applied to {items})"
+    if round(letters, 2) != 0:
+        words.append(f"the letters' adjustment {letters:+.2f}")
+    source = ", ".join(words) + (f" ({items})" if n_items is not None and n_items >= MIN_LEARNT else "")
+    if n_items is not None and n_items >= MIN_LEARNT and guideline * letters < 0 and abs(letters) >= DISAGREE:
+        return source, f"the letters disagree with the guideline here ({n_items} items)"
+    return source, None
+
+
+def finding(row: dict, members: list[dict]) -> dict:
+    """One finding from the contributions that quote the same text.
+
+    Parameters
+    ----------
+    row : dict
+        The request (the evidence's offsets refer to it).
+    members : list of dict
+        Contributions: ``feature``, ``label``, ``value``, ``contribution``, ``guideline``
+        (the prior's part), ``n_items`` and ``spans``.
+
+    Returns
+    -------
+    dict
+        ``feature``, ``label``, ``value`` (of its guideline rule, else of its largest part),
+        ``contribution`` (the net), ``evidence``, ``guideline``, ``letters``, ``n_items``,
+        ``source``, ``note`` and ``parts`` (each contribution: feature, label, value,
+        contribution, guideline).
+    """
+    members = sorted(members, key=lambda m: -abs(m["contribution"]))
+    rules = [m for m in members if m["feature"].startswith("rule__")]
+    head = rules[0] if rules else members[0]
+    net = sum(m["contribution"] for m in members)
+    guideline = sum(m["guideline"] for m in members)
+    source, note = source_words(bool(rules), guideline, net - guideline, head["n_items"])
+    spans = list(dict.fromkeys(s for m in [head, *members] for s in m["spans"]))
+    return {"feature": head["feature"], "label": head["label"], "value": head["value"], "contribution": net,
+            "evidence": quoted(row, spans), "guideline": guideline, "letters": net - guideline,
+            "n_items": head["n_items"], "source": source, "note": note,
+            "parts": [{k: m[k] for k in ("feature", "label", "value", "contribution", "guideline")} for m in members]}
+
+
+def findings(row: dict, parts: list[dict]) -> list[dict]:
+    """A request's contributions as findings, the largest net effect first.
+
+    Parameters
+    ----------
+    row : dict
+        The request.
+    parts : list of dict
+        Its contributions (see `finding`).
+
+    Returns
+    -------
+    list of dict
+        One `finding` per group of contributions quoting overlapping text.
+    """
+    out = [finding(row, [parts[i] for i in g]) for g in _groups(parts)]
+    return sorted(out, key=lambda f: -abs(f["contribution"]))
+
+
+def counted_both_ways(lines: list[dict], min_contribution: float = DISAGREE) -> list[tuple[str, str]]:
+    """The pairs of lines (contributions or findings) that count the same evidence both
+    ways: they quote overlapping text (same field, overlapping characters) with opposite
+    signs, each at least `min_contribution` in log-odds. What one finding, one line prevents.
+
+    Parameters
+    ----------
+    lines : list of dict
+        ``feature``, ``contribution`` and ``evidence`` (quoted spans) of each line.
+    min_contribution : float
+        The smallest contribution that counts.
+
+    Returns
+    -------
+    list of (str, str)
+        The two features of each such pair, sorted.
+    """
+    big = [c for c in lines if abs(c["contribution"]) >= min_contribution and c["evidence"]]
+    return [(min(a["feature"], b["feature"]), max(a["feature"], b["feature"]))
+            for i, a in enumerate(big) for b in big[i + 1:]
+            if a["contribution"] * b["contribution"] < 0 and _overlap(a["evidence"], b["evidence"])]
+
+
+def _overlap(a: list[dict], b: list[dict]) -> bool:
+    return any(x["field"] == y["field"] and x["start"] < y["end"] and y["start"] < x["end"] for x in a for y in b)
