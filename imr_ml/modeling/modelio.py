@@ -462,7 +462,8 @@ def load_cv_predictions(loaded: LoadedModel) -> dict | None:
     Returns
     -------
     dict or None
-        Lists ``y``, ``p``, ``category`` and ``letter`` (checked against the manifest); None
+        Lists ``y``, ``p``, ``category`` and ``letter`` (checked against the manifest), and
+        ``baselines`` ({name: list}, empty for a model saved before they were kept); None
         when the model has none (built-in, or trained without the estimate).
     """
     if CV_PREDICTIONS_FILE not in (loaded.manifest.get("files") or {}):
@@ -475,6 +476,10 @@ def load_cv_predictions(loaded: LoadedModel) -> dict | None:
     if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in keys) \
             or len({len(data[k]) for k in keys}) != 1:
         raise ModelLoadError(f"{loaded.path / CV_PREDICTIONS_FILE} must hold equal-length lists {', '.join(keys)}")
+    baselines = data.setdefault("baselines", {})
+    if not isinstance(baselines, dict) or not all(isinstance(v, list) and len(v) == len(data["y"])
+                                                  for v in baselines.values()):
+        raise ModelLoadError(f"{loaded.path / CV_PREDICTIONS_FILE}: baselines must be lists as long as y")
     return data
 
 

@@ -138,12 +138,13 @@ def _fit(rows: list[dict], y: np.ndarray, g: np.ndarray, opts: TrainOptions, fac
     return _Fitted(model, params, table, est, baselines, tables, X, False)
 
 
-def _data_record(rows: list[dict], y: np.ndarray, g: np.ndarray, inputs: Sequence[str]) -> dict:
+def _data_record(rows: list[dict], y: np.ndarray, g: np.ndarray, inputs: Sequence[str], synthetic: bool) -> dict:
     """The manifest's account of the training data."""
     letters = sorted(set(g.tolist()))
     return {
         "fingerprint_sha256": fingerprint(rows),
         "inputs": [str(p) for p in inputs],
+        "synthetic": synthetic,  # generated letters (the demo): the report says so
         "n_letters": len(letters),
         "n_items": int(len(y)),
         "n_overturned": int(y.sum()),
@@ -157,7 +158,7 @@ def _data_record(rows: list[dict], y: np.ndarray, g: np.ndarray, inputs: Sequenc
 
 
 def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts: TrainOptions,
-              inputs: Sequence[str], t0: float) -> dict:
+              inputs: Sequence[str], t0: float, synthetic: bool = False) -> dict:
     """The manifest of a trained model (the model directory adds file hashes)."""
     scorer = scoring_model(fit.model)
     threshold = choose_threshold(fit.estimate, y, g) or {
@@ -172,7 +173,7 @@ def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts
         "imr_ml_version": env["imr_ml"],
         "versions": env,
         "created_unix": int(time.time()),
-        "data": _data_record(rows, y, g, inputs),
+        "data": _data_record(rows, y, g, inputs, synthetic),
         "features": {"columns": list(PRE_DECISION), "n_features": len(scorer.feature_names),
                      "names": scorer.feature_names},
         "options": dict(asdict(opts)),
@@ -197,7 +198,7 @@ def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts
 
 
 def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Callable | None = None,
-          reporter: Reporter = NULL_REPORTER, inputs: Sequence[str] = ()) -> TrainResult:
+          reporter: Reporter = NULL_REPORTER, inputs: Sequence[str] = (), synthetic: bool = False) -> TrainResult:
     """Estimate the procedure (unless ``opts.estimate`` is off), then fit the final model and
     baselines on all rows and build the manifest and model card.
 
@@ -213,6 +214,8 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
         Hears the progress of every stage.
     inputs : sequence of str
         The files the rows came from, for the manifest.
+    synthetic : bool
+        The rows are synthetic letters (`imr_ml.synth`): recorded, and said by the report.
 
     Returns
     -------
@@ -223,7 +226,7 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
     t0 = time.perf_counter()
     canonical, y, g = _checked_rows(rows, opts)
     fit = _fit(canonical, y, g, opts, factory or default_factory(), reporter)
-    manifest = _manifest(fit, canonical, y, g, opts, inputs, t0)
+    manifest = _manifest(fit, canonical, y, g, opts, inputs, t0, synthetic)
     return TrainResult(model=fit.model, manifest=manifest, card=model_card(manifest), baselines=fit.baselines,
                        tables=fit.tables, estimate=fit.estimate,
                        cv_predictions=cv_predictions(fit.estimate, canonical, y))

@@ -41,6 +41,22 @@ FIELD_LABELS = {
     "periop_surgery_not_in_dispute": "a perioperative service whose surgery is not disputed",
 }
 
+# The claims administrator's citation tags (`[guideline]` of signals.toml) that do not read as
+# "cited X".
+CITED = {
+    "not_cited": "the claims administrator cited no guideline",
+    "none": "no claims administrator's guideline given",
+    "other": "the claims administrator cited a guideline not recognised",
+    "non_mtus": "the claims administrator cited a non-MTUS guideline",
+    "mtus": "the claims administrator cited the MTUS",
+    "odg": "the claims administrator cited ODG",
+    "acoem": "the claims administrator cited ACOEM",
+}
+
+# Body regions of `[region]` (signals.toml) as a request names them.
+REGIONS = {"lumbar": "the low back (lumbar)", "cervical": "the neck (cervical)", "thoracic": "the mid back (thoracic)",
+           "psych": "a psychological condition"}
+
 
 @lru_cache(maxsize=4096)
 def feature_label(name: str, knowledge: Knowledge = SHIPPED) -> str:
@@ -61,10 +77,11 @@ def feature_label(name: str, knowledge: Knowledge = SHIPPED) -> str:
     if group == "item" and rest.startswith("category__"):
         return f"treatment category: {_category_label(rest.split('__', 1)[1], knowledge.taxonomy)}"
     if group == "field":
+        level = rest.split("__", 1)[-1]
         if rest.startswith("ca_guideline__"):
-            return f"the claims administrator cited {rest.split('__', 1)[1].replace('_', ' ')}"
+            return CITED.get(level, f"the claims administrator cited {level.replace('_', ' ')}")
         if rest.startswith("item_region__"):
-            return f"requested for the {rest.split('__', 1)[1].replace('_', '/')}"
+            return f"requested for {REGIONS.get(level, 'the ' + level.replace('_', '/'))}"
         return FIELD_LABELS.get(rest, rest.replace("_", " "))
     m = re.match(r"(summary|item)__tfidf__(.+)", name)
     if m:
