@@ -3,18 +3,27 @@ explain requests from code, as `imr-ml score` and `imr-ml explain` do."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from imr_ml.modeling.modelio import load_model_dir
 from imr_ml.reporting.explain import EXPLAINED_REASONS
-from imr_ml.scoring.score import grouped_contributions, request_row, score_rows, threshold
+from imr_ml.schema import is_missing
+from imr_ml.scoring.requests_io import CSV_FIELDS, RequestError, request_rows
+from imr_ml.scoring.results_io import check_id_name, named_id
+from imr_ml.scoring.score import grouped_contributions, score_rows, threshold
 
 
 class Model:
     """A loaded model. `score` and `explain` take one request (a dict with at least
-    `summary` and `item`), a list of them, or a DataFrame (then they return one)."""
+    `summary` and `item`), a list of them, or a DataFrame (then they return one). Columns
+    named otherwise are mapped with `columns={"summary": "Notes", "item": "Treatment"}`;
+    `id_col` names a column passed through to every result under its own name. Requests
+    that cannot be read (no summary or item column, a date that is no day) raise
+    `imr_ml.scoring.requests_io.RequestError` (a ValueError) with the line `imr-ml score`
+    prints."""
 
     def __init__(self, loaded) -> None:
         self._loaded = loaded
@@ -29,15 +38,15 @@ class Model:
         """The P from which the model calls a request likely overturned."""
         return threshold(self._loaded)
 
-    def score(self, requests: Any, top: int = 5):
+    def score(self, requests: Any, top: int = 5, columns: dict[str, str] | None = None, id_col: str | None = None):
         """P(overturned), interval, decision, reasons, hints and warnings per request."""
-        rows, frame = _rows(requests)
-        return _shaped(list(score_rows(self._loaded, rows, top=top)), frame)
+        rows, frame = _rows(requests, columns, id_col)
+        return _shaped([named_id(r, id_col) for r in score_rows(self._loaded, rows, top=top)], frame)
 
-    def explain(self, requests: Any):
+    def explain(self, requests: Any, columns: dict[str, str] | None = None, id_col: str | None = None):
         """`score` with every contribution grouped (guideline rules, signals, fields, ...)."""
-        rows, frame = _rows(requests)
-        results = [r | {"explanation": grouped_contributions(r)}
+        rows, frame = _rows(requests, columns, id_col)
+        results = [named_id(r, id_col) | {"explanation": grouped_contributions(r)}
                    for r in score_rows(self._loaded, rows, top=EXPLAINED_REASONS)]
         return _shaped(results, frame)
 
@@ -48,17 +57,26 @@ def load_model(path: str = "builtin") -> Model:
     return Model(load_model_dir(path))
 
 
-def _rows(requests: Any) -> tuple[list[dict], bool]:
-    """Requests as rows (fields a letter would give; missing ones empty), and whether they
-    came as a DataFrame."""
+API_MAPPING = ("map yours with columns={'summary': COL, 'item': COL}", "id_col")
+
+
+def _rows(requests: Any, columns: dict[str, str] | None, id_col: str | None) -> tuple[list[dict], bool]:
+    """Requests as rows, read as `imr-ml score` reads a CSV's (the same fields, the same
+    errors), and whether they came as a DataFrame."""
     frame = hasattr(requests, "to_dict") and hasattr(requests, "columns")
-    records = requests.to_dict("records") if frame else [requests] if isinstance(requests, dict) else list(requests)
-    rows = []
-    for rec in records:
-        row = request_row(rec.get("summary") or "", rec.get("item") or "", rec.get("claims_admin_guideline"),
-                          rec.get("date_of_injury"), rec.get("ur_denial_date"), rec.get("other_items") or (),
-                          rec.get("ur_decision"), rec.get("ur_reason"))
-        rows.append(row | {k: v for k, v in rec.items() if k in ("letter_id", "item_index", "id")})
+    if frame:
+        records, header, source = requests.to_dict("records"), [str(c) for c in requests.columns], "the DataFrame"
+    else:
+        records = [requests] if isinstance(requests, Mapping) else list(requests)
+        if not all(isinstance(r, Mapping) for r in records):
+            raise RequestError("requests must be dicts (or a DataFrame) with summary and item")
+        header, source = list(dict.fromkeys(k for r in records for k in r)), "requests"
+    check_id_name(id_col, "id_col")
+    id_col = id_col or ("id" if "id" in header else None)  # an `id` passes through as it is
+    names = {f: (columns or {}).get(f, f) for f in CSV_FIELDS}
+    rows = request_rows(records, header, source, names, id_col, API_MAPPING)
+    for row, rec in zip(rows, records):  # a letter's item keeps its place (backtests from code)
+        row |= {k: rec[k] for k in ("letter_id", "item_index") if k in rec and not is_missing(rec[k])}
     return rows, frame
 
 

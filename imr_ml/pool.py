@@ -14,12 +14,29 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 PR_SET_PDEATHSIG = 1
+STOP_GRACE_SECONDS = 30  # for the running tasks of a stopped pool to end before their workers are killed
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def worker_count(n_jobs: int) -> int:
+    """The processes to start for `n_jobs`: 0 (or less) means one per usable core, and more
+    than the cores is capped to them (extra workers only contend for the same cores and
+    each holds its own copy of the model: `--jobs 300` on 2 cores would fork 300)."""
+    cores = usable_cores()
+    return cores if n_jobs <= 0 else min(n_jobs, cores)
 
 
 class WorkerCrashed(RuntimeError):
@@ -28,15 +45,17 @@ class WorkerCrashed(RuntimeError):
 
 def ordered_map(fn: Callable, tasks: Iterable, n_jobs: int, initializer: Callable | None = None,
                 initargs: tuple = (), in_flight: int = 4,
-                on_crash: Callable[[object], object] | None = None) -> Iterator:
+                on_crash: Callable[[object], object] | None = None) -> Generator:
     """`fn(task)` for every task, in the tasks' order, over `n_jobs` worker processes.
 
-    At most `in_flight` tasks per worker are submitted ahead, so a long stream of tasks is
-    never all held in memory. Workers are forked where the platform allows: they start at
-    once, share the parent's loaded model and rules, and need no importable `__main__`.
-    A task whose worker dies yields `on_crash(task)`; without `on_crash` it raises
-    `WorkerCrashed`.
+    `n_jobs` is capped to the usable cores (`worker_count`). At most `in_flight` tasks per
+    worker are submitted ahead, so a long stream of tasks is never all held in memory.
+    Workers are forked where the platform allows: they start at once, share the parent's
+    loaded model and rules, and need no importable `__main__`. A task whose worker dies
+    yields `on_crash(task)`; without `on_crash` it raises `WorkerCrashed`. Closing the
+    generator early (a consumer that failed) stops the pool (`_Pool.stop`).
     """
+    n_jobs = worker_count(n_jobs)
     pool = _Pool(n_jobs, (initializer, initargs))
     try:
         pending: deque[tuple[object, Future]] = deque()
@@ -93,16 +112,32 @@ class _Pool:
         self.executor.shutdown(wait=True)
 
     def stop(self) -> None:
-        """Cancel what has not started and end the workers now: an interrupt must not wait
-        for their tasks (Python 3.14 has `kill_workers`; before it only `_processes` knows
-        them)."""
-        processes = list((getattr(self.executor, "_processes", None) or {}).values())
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """Stop early (an interrupt, a consumer that failed: a full disk): the tasks not
+        started are cancelled, the running ones end (at most `STOP_GRACE_SECONDS`), then the
+        workers exit and the executor's thread with them, before this returns (a thread left
+        running races the interpreter's exit: a hang in its join). A worker is killed only
+        past the grace: one killed while it sends its result leaves half a message that the
+        executor's thread would wait on forever, so its end of the result pipe is closed then,
+        and the wait ends. (Python 3.14 has `kill_workers`; before it only the executor's
+        private attributes know the processes, the thread and the pipe.)"""
+        ex = self.executor
+        processes = list((getattr(ex, "_processes", None) or {}).values())
+        thread = getattr(ex, "_executor_manager_thread", None)
+        results = getattr(ex, "_result_queue", None)
+        ex.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
         for p in processes:
-            if p.is_alive():
-                p.kill()
-        for p in processes:
+            p.join(max(0.0, deadline - time.monotonic()))
+        stuck = [p for p in processes if p.is_alive()]
+        for p in stuck:
+            p.kill()
+        for p in stuck:
             p.join(5)
+        writer = getattr(results, "_writer", None)  # the parent's end: with the workers' gone, the wait sees EOF
+        if stuck and writer is not None:
+            writer.close()
+        if thread is not None:
+            thread.join()
 
 
 def die_with_parent(parent: int) -> None:

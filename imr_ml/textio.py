@@ -3,6 +3,7 @@ killed run) never sees half a file."""
 
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import os
@@ -34,11 +35,14 @@ def atomic_path(target: str | Path):
 
 
 def _remove_orphans(target: Path) -> None:
-    """Temp files of `target` whose writer process is gone (killed with -9)."""
+    """Temp files (or folders) of `target` whose writer process is gone (killed with -9)."""
     for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
         pid = tmp.name[len(target.name) + 2:].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
-            tmp.unlink(missing_ok=True)
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -70,6 +74,33 @@ def atomic_folder(target: str | Path):
         for f in sorted(tmp.iterdir()):
             os.replace(f, target / f.name)
         tmp.rmdir()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def new_folder(target: str | Path):
+    """Yield a temp folder beside `target`; on success it becomes `target` in one rename, so
+    `target` appears whole or not at all (a stopped run leaves no half-written folder, and a
+    killed one's temp folder is removed by the next writer). `target` must be missing or an
+    empty folder: a folder that holds anything is never written into (OutputError).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
+        try:
+            os.rename(tmp, target)  # POSIX replaces an empty folder; one that filled up meanwhile is refused
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            raise OutputError(f"{target} is not empty: it was written while this ran") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

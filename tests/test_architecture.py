@@ -19,10 +19,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "imr_ml"
-# Earlier stages first. Shared leaves (schema, textio, pool) come before everything; "" is the
+# Earlier stages first. Shared leaves (schema, dates, textio, pool) come before everything; "" is the
 # package root, whose lazy `load_model` reaches the API.
-STAGES = ["schema", "textio", "pool", "text", "knowledge", "letters", "synth", "signals", "featurize", "modeling",
-          "scoring", "reporting", "api", "demo", "web", "cli", "__main__", ""]
+STAGES = ["schema", "dates", "textio", "pool", "text", "knowledge", "letters", "synth", "signals", "featurize",
+          "modeling", "scoring", "reporting", "api", "demo", "web", "cli", "__main__", ""]
 
 
 def _module_name(path: Path) -> str:

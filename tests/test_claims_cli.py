@@ -26,7 +26,7 @@ def claims_csv(tmp_path_factory, synth_rows):
         w = csv.writer(fh)
         w.writerow(["ClaimNo", "summary", "item", "date_of_injury"])
         for i, r in enumerate(synth_rows[:60]):
-            w.writerow([f"C{i:03d}", r["summary"], r["item"], "2031-05-01" if i == 0 else r["date_of_injury"]])
+            w.writerow([f"C{i:03d}", r["summary"], r["item"], "1950-05-01" if i == 0 else r["date_of_injury"]])
     return path
 
 
@@ -37,12 +37,14 @@ def test_out_by_suffix_with_ids(tmp_path, claims_csv, suffix):
     assert res.exit_code == 0, res.output
     if suffix == ".jsonl":
         got = [json.loads(line) for line in out.read_text().splitlines()]
-        ids = [r["id"] for r in got]
+        ids = [r["ClaimNo"] for r in got]  # the id keeps its column's name in every output
+        assert all("id" not in r and list(r)[0] == "ClaimNo" for r in got)
     else:
         got = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
-        assert {"id", "p_overturned", "interval_low", "interval_high", "relative_risk", "decision",
+        assert list(got.columns)[0] == "ClaimNo" and "id" not in got.columns
+        assert {"p_overturned", "interval_low", "interval_high", "relative_risk", "decision",
                 "reason_1", "reason_3", "hints", "category"} <= set(got.columns)
-        ids = list(got["id"])
+        ids = list(got["ClaimNo"])
     assert ids == [f"C{i:03d}" for i in range(60)]
 
 
@@ -72,7 +74,7 @@ def test_threshold_override_changes_decisions(claims_csv):
 def test_out_of_range_warnings(demo_model, claims_csv):
     model_dir, _ = demo_model
     ranges = json.loads((model_dir / "manifest.json").read_text())["data"]["ranges"]
-    assert ranges["years"]["date_of_injury"][1] < 2031 and ranges["summary_words"][0] > 0
+    assert ranges["years"]["date_of_injury"][0] > 1950 and ranges["summary_words"][0] > 0
     res = CliRunner().invoke(app, ["score", str(model_dir), str(claims_csv), "--json"])
     assert res.exit_code == 0, res.stderr
     results = json.loads(res.stdout)

@@ -101,6 +101,25 @@ def test_a_letter_that_states_its_items_says_how_many_are_missing():
     assert _cut_reason(paged) == "cut off at page 1 of 2"
 
 
+def test_a_last_sentence_that_concludes_is_whole_without_its_full_stop():
+    text = letters.LETTER_2016.rstrip().removesuffix(".") + "\n"  # "... The request was medically necessary"
+    rows = parse_text(text)
+    assert len(rows) == 4 and rows[-1]["rationale"].endswith("was medically necessary")
+    assert not any("ingest_warning" in r for r in rows)
+
+
+def test_a_conclusion_that_runs_on_without_a_full_stop_is_kept_with_a_warning(tmp_path):
+    text = letters.LETTER_2016.rstrip().removesuffix(".") + " given the fall and the\nnight pain\n"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(text)
+    out = tmp_path / "c.jsonl"
+    res = cli("ingest", tmp_path / "in", "--out", out)
+    assert res.exit_code == 0 and "1 letters, 4 items (2 overturned, 1 kept with a warning)" in res.stdout
+    assert "item 4's decision rationale ends without a full stop and may be cut short; kept" in res.stderr
+    rows = read_corpus(out)
+    assert len(rows) == 4 and all("may be cut short" in r["ingest_warning"] for r in rows)
+
+
 def test_every_complete_layout_still_reads():
     for name in ("LETTER_2016", "LETTER_2013", "LETTER_2014", "LETTER_NOTICE_2013", "LETTER_PROFESSIONAL",
                  "LETTER_PROFESSIONAL_LABELLED"):

@@ -26,3 +26,25 @@ def test_pre_decision_fields_are_clean(real_rows):
         assert r["reviewer_guideline"] not in r["summary"]
         assert r["rationale"][-60:] not in r["summary"]
         assert r["date_of_injury"] and r["ur_denial_date"]
+
+
+def test_no_letter_is_dropped_when_its_last_sentence_has_no_full_stop(real_rows):
+    """Issue #21: a real letter whose last rationale ends "... is not medically necessary"
+    without a period was skipped as cut mid-sentence. Every real letter, its last period
+    removed, still reads whole (at most with a warning)."""
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.letters.textract import read_text
+
+    rows, _ = real_rows
+    last: dict[str, dict] = {}
+    for r in rows:
+        last[r["source"]] = r
+    for source, r in last.items():
+        text = read_text(source)
+        words = r["rationale"].split()[-3:]
+        ends = list(re.finditer(r"\s+".join(map(re.escape, words)), text))
+        assert ends and ends[-1].group().endswith("."), r["letter_id"]
+        cut = text[: ends[-1].end() - 1] + text[ends[-1].end():]
+        got = parse_text(cut, source)
+        assert len(got) == r["item_index"] + 1, r["letter_id"]
+        assert got[-1]["rationale"] == r["rationale"][:-1]

@@ -170,7 +170,7 @@ def test_batch_upload_with_column_mapping_gives_a_table_and_a_csv(client):
     assert '<script src="/static/sort.js" defer></script>' in page
     href = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', page).group(1)
     lines = base64.b64decode(href).decode().splitlines()
-    assert lines[0].startswith("id,item,category,p_overturned") and len(lines) == 4  # `score --out` columns
+    assert lines[0].startswith("Case,item,category,p_overturned") and len(lines) == 4  # `score --out` columns
     assert lines[1].startswith("C0,Acupuncture")
 
 

@@ -153,6 +153,19 @@ def _root(
         raise typer.Exit(2)
 
 
+def jobs_option(jobs: int) -> int:
+    """--jobs as the processes a command will start (0: one per core); more than the cores is
+    capped to them, and the command says so."""
+    from imr_ml.pool import worker_count
+
+    if jobs < 0:
+        fail(f"--jobs must be 0 (one per core) or a number of processes, not {jobs}")
+    n = worker_count(jobs)
+    if jobs > n:
+        typer.echo(f"warning: --jobs {jobs} capped to {n}, the cores this command may use", err=True)
+    return n
+
+
 def refuse_overwrite(out, inputs) -> None:
     """No command writes over one of its own inputs."""
     for p in inputs:
@@ -229,14 +242,15 @@ def progress_bar(enabled: bool, label: str, total: int | None = None) -> Iterato
 
 
 def read_inputs(inputs, show_progress: bool = False) -> list[dict]:
-    """Rows from corpus files and/or letters for a command; skipped letters are listed on
-    stderr, and no usable input ends the command with one line."""
+    """Rows from corpus files and/or letters for a command; skipped letters and dropped
+    copies are said on stderr, and no usable input ends the command with one line."""
     from imr_ml.letters.ingest import NoRows, load_rows
 
     with progress_bar(show_progress, "Reading letters") as update:
         try:
             return load_rows([str(p) for p in inputs], progress=update,
-                             on_skip=lambda s: typer.echo(f"skipped {s['source']}: {s['reason']}", err=True))
+                             on_skip=lambda s: typer.echo(f"skipped {s['source']}: {s['reason']}", err=True),
+                             on_warning=lambda w: typer.echo(f"warning: {w}", err=True))
         except NoRows as exc:
             fail(str(exc))
 

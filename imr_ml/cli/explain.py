@@ -17,6 +17,7 @@ from imr_ml.cli.request_options import (
     DateOfInjury,
     Encoding,
     Guideline,
+    IdCol,
     Item,
     ModelDir,
     OtherItem,
@@ -55,22 +56,27 @@ def explain(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     encoding: Encoding = None,
     columns: Columns = None,
+    id_col: IdCol = None,
 ):
     """Why the model scores a request as it does: contributions by group, with evidence."""
     from imr_ml.reporting.explain import explain_rows
     from imr_ml.reporting.explain_page import explanation_html
+    from imr_ml.scoring.results_io import named_id
     from imr_ml.textio import atomic_write_text
 
     if html_out:
         check_out(html_out)
     rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns, (ur_decision, ur_reason))[:EXPLAINED]
-    results = explain_rows(load_model(model_dir), rows)
+                          encoding, columns, (ur_decision, ur_reason), id_col)
+    if len(rows) > EXPLAINED:  # an explanation is read, not filed: say what was left out
+        typer.echo(f"warning: explaining the first {EXPLAINED} of {len(rows)} items; "
+                   "`imr-ml score --out FILE` scores them all", err=True)
+    results = explain_rows(load_model(model_dir), rows[:EXPLAINED])
     if html_out:
         with writing(html_out):
-            atomic_write_text(explanation_html(results), html_out)
+            atomic_write_text(explanation_html(results, given=len(rows)), html_out)
     if as_json:
-        typer.echo(json.dumps(results, indent=2))
+        typer.echo(json.dumps([named_id(r, id_col) for r in results], indent=2))
         return
     for r in results:
         typer.echo(format_explanation(r))
@@ -81,7 +87,8 @@ def explain(
 def format_explanation(r: dict) -> str:
     """One explained result as the terminal shows it: the baseline, each group's total and
     its largest contributions with evidence, P and the missing documentation."""
-    lines = [f"{r.get('item')}"]
+    lines = [f"{r['id']}: {r.get('item')}" if r.get("id") not in (None, "") else f"{r.get('item')}"]
+    lines += [f"  warning: {w['message']}" for w in r.get("warnings") or []]
     if r["abstained"]:
         return "\n".join(lines + [f"  abstained: {r['reason']}"])
     lo, hi = r["interval"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import command, fail, progress_bar
+from imr_ml.cli._app import command, fail, jobs_option, progress_bar
 
 MAX_LETTER_MB = 20  # imr_ml.letters.ingest.MAX_LETTER_MB, not imported so that --help stays instant
 
@@ -34,6 +34,7 @@ def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = 
     if not rows:
         fail(f"{no_letters(skipped)}; {out} left as it was")
     letters = len({r["letter_id"] for r in rows})
+    warned = {r["source"]: r["ingest_warning"] for r in rows if r.get("ingest_warning")}
     return {
         "out": str(out),
         "skipped_report": str(skipped_path(out)),
@@ -42,6 +43,7 @@ def run_ingest(paths: list[str], out: str, jobs: int = 0, show_progress: bool = 
         "overturned": sum(r["label"] for r in rows),
         "skipped": len(skipped),
         "skipped_files": skipped,
+        "warnings": [{"source": k, "warning": v} for k, v in warned.items()],
     }
 
 
@@ -57,7 +59,7 @@ EXAMPLES = """Examples:
 def ingest(
     paths: list[Path] = typer.Argument(..., metavar="LETTER...", help="Letter files (PDF or text) or folders of them."),
     out: Path = typer.Option(..., "--out", "-o", help="Corpus to write: .jsonl, or .parquet."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes to use (0 = one per core)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", metavar="N", help="Processes to use (0 = one per core)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     max_mb: float = typer.Option(MAX_LETTER_MB, "--max-letter-mb", min=0.001, metavar="MB",
                                  help="Skip letter files larger than this."),
@@ -65,15 +67,18 @@ def ingest(
     """Read IMR letters into one row per disputed item (resumable, skips bad files)."""
     if out.suffix not in (".jsonl", ".parquet"):
         fail(f"--out must end in .jsonl or .parquet, not {out.name!r}")
-    summary = run_ingest([str(p) for p in paths], str(out), jobs, show_progress=sys.stderr.isatty() and not as_json,
-                         max_mb=max_mb)
+    summary = run_ingest([str(p) for p in paths], str(out), jobs_option(jobs),
+                         show_progress=sys.stderr.isatty() and not as_json, max_mb=max_mb)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
         for s in summary["skipped_files"]:
             typer.echo(f"skipped {s['source']}: {s['reason']}", err=True)
+        for w in summary["warnings"]:
+            typer.echo(f"warning: {w['source']}: {w['warning']}; kept (its rows carry ingest_warning)", err=True)
+        kept = f", {len(summary['warnings'])} kept with a warning" if summary["warnings"] else ""
         typer.echo(
-            f"{summary['letters']} letters, {summary['items']} items ({summary['overturned']} overturned)"
+            f"{summary['letters']} letters, {summary['items']} items ({summary['overturned']} overturned{kept})"
             f" -> {summary['out']}; {summary['skipped']} skipped -> {summary['skipped_report']}"
         )
 

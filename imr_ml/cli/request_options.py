@@ -7,6 +7,7 @@ not load pandas or scikit-learn."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -42,82 +43,111 @@ Columns = Annotated[str | None, typer.Option(
     "--columns", metavar="FIELD=COL,...", help="CSV column names for the fields, e.g. summary=Notes,item=Treatment.")]
 
 
+IdCol = Annotated[str | None, typer.Option("--id-col", metavar="NAME", help=(
+    "An input column (CSV) or field (corpus) passed through to every result, under its own name."))]
+MAX_SUMMARY_CHARS = 1_000_000  # a clinical summary is a few pages; /dev/zero must not fill the memory
+
+
 def gather_requests(inputs: list[str], summary_file: str | None, item: str | None, guideline: str | None,
                     date_of_injury: str | None, ur_denial_date: str | None, stdin_text: str | None = None,
                     other_items: list[str] | None = None, encoding: str | None = None,
-                    columns: str | None = None, ur: tuple = (None, None), id_col: str | None = None) -> list[dict]:
+                    columns: str | None = None, ur: tuple = (None, None), id_col: str | None = None,
+                    say: Callable[[str], None] | None = None) -> list[dict]:
     """Rows to score from the command's inputs; raises ValueError with a one-line reason.
-    ``stdin_text`` None means no summary was piped in."""
+    ``stdin_text`` None means no summary was piped in; `say` hears skipped letters and
+    warnings about the inputs."""
+    from imr_ml.dates import DateError
     from imr_ml.scoring.score import request_row
 
     if item is None:
-        return _rows_from_inputs(inputs, encoding, columns, id_col)
+        return _rows_from_inputs(inputs, encoding, columns, id_col, say or (lambda line: None))
     if summary_file:
-        try:
-            summary = Path(summary_file).read_text(encoding=encoding or "utf-8-sig")
-        except (OSError, UnicodeDecodeError, LookupError) as exc:
-            raise ValueError(f"cannot read --summary-file {summary_file}: {exc}") from None
+        summary = read_summary_file(summary_file, encoding)
     elif stdin_text is None:
         raise ValueError(NO_SUMMARY)
     else:
         summary = stdin_text
-    return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
-                        ur_decision=ur[0], ur_reason=ur[1])]
+    try:
+        return [request_row(summary, item, guideline, date_of_injury, ur_denial_date, other_items or (),
+                            ur_decision=ur[0], ur_reason=ur[1])]
+    except DateError as exc:  # named as the command line names it
+        raise exc.named("--" + exc.field.replace("_", "-")) from None
 
 
-def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | None,
-                      id_col: str | None) -> list[dict]:
+def read_summary_file(path: str, encoding: str | None) -> str:
+    """The text of --summary-file, at most `MAX_SUMMARY_CHARS` read (a device such as
+    /dev/zero never ends); raises ValueError."""
+    try:
+        with open(path, encoding=encoding or "utf-8-sig") as fh:
+            return bounded_summary(fh.read(MAX_SUMMARY_CHARS + 1), f"--summary-file {path}")
+    except (OSError, UnicodeDecodeError, LookupError) as exc:
+        raise ValueError(f"cannot read --summary-file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def bounded_summary(text: str, what: str) -> str:
+    """`text` if it can be a clinical summary: within the size budget and text, not NULs."""
+    if len(text) > MAX_SUMMARY_CHARS:
+        raise ValueError(f"{what} is longer than {MAX_SUMMARY_CHARS:,} characters: a clinical summary is a "
+                         "few pages of text")
+    if "\0" in text:
+        raise ValueError(f"{what} is not text (it holds NUL bytes)")
+    return text
+
+
+def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | None, id_col: str | None,
+                      say: Callable[[str], None]) -> list[dict]:
     """Rows of CSV files (requests) and of letters or corpora; raises ValueError."""
     from imr_ml.letters.ingest import NoRows, load_rows
     from imr_ml.modeling.rowcheck import check_row_types
-    from imr_ml.scoring.requests_io import parse_columns, read_requests_csv
+    from imr_ml.scoring.requests_io import mapped_rows, parse_columns, read_requests_csv, repeated_requests
+    from imr_ml.scoring.results_io import check_id_name
 
     if not inputs:
-        raise ValueError("give letters, a corpus or a CSV to score, "
+        raise ValueError("give letters, a corpus or a CSV of requests, "
                          "or --item with --summary-file (or the summary on stdin)")
     mapping = parse_columns(columns)
+    check_id_name(id_col)
     rows: list[dict] = []
     others = []
     for p in inputs:
         if p.lower().endswith(".csv"):
-            rows += read_requests_csv(p, encoding, mapping, id_col)
+            got = read_requests_csv(p, encoding, mapping, id_col)
+            n = repeated_requests(got)
+            if n:  # each row is a request, answered in its place; a copy is said, not dropped
+                say(f"warning: {n} row{'s' if n > 1 else ''} of {p} repeat an earlier request exactly "
+                    f"(each is scored, and counted, again)")
+            rows += got
         else:
             others.append(p)
     if others:
         try:
-            corpus = load_rows(others)
+            corpus = load_rows(others, on_skip=lambda s: say(f"skipped {s['source']}: {s['reason']}"),
+                               on_warning=lambda w: say(f"warning: {w}"))
         except NoRows as exc:
             raise ValueError(str(exc)) from None
         check_row_types(corpus)
-        rows += _with_ids(corpus, id_col, others)
+        rows += mapped_rows(corpus, ", ".join(others), mapping, id_col)
     return rows
 
 
-def _with_ids(rows: list[dict], id_col: str | None, sources: list[str]) -> list[dict]:
-    """Corpus rows with --id-col's field kept as ``id``; raises ValueError when no row has it."""
-    if not id_col:
-        return rows
-    if not any(id_col in r for r in rows):
-        raise ValueError(f"no row of {', '.join(sources)} has the field {id_col!r} for --id-col")
-    return [r | {"id": r.get(id_col)} for r in rows]
-
-
 def piped_stdin() -> str | None:
-    """The text piped in on stdin; None when stdin is closed or a terminal (nothing piped)."""
+    """The text piped in on stdin (at most `MAX_SUMMARY_CHARS` read); None when stdin is
+    closed or a terminal (nothing piped)."""
     if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
         return None
-    return sys.stdin.read()
+    return bounded_summary(sys.stdin.read(MAX_SUMMARY_CHARS + 1), "the summary on stdin")
 
 
 def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
                    encoding=None, columns=None, ur=(None, None), id_col=None) -> list[dict]:
     """The rows a scoring command was given (the summary of a new request may come on
-    stdin); bad input ends the command with one line."""
+    stdin); bad input ends the command with one line, skipped letters and warnings about
+    the inputs are said on stderr."""
     try:
         stdin_text = piped_stdin() if item is not None and summary_file is None else None
         return gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
                                guideline, date_of_injury, ur_denial_date, stdin_text, other_item, encoding, columns,
-                               ur, id_col)
+                               ur, id_col, say=lambda line: typer.echo(line, err=True))
     except UnicodeDecodeError as exc:
         fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
     except ValueError as exc:

@@ -7,20 +7,20 @@ scikit-learn."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, load_model, progress_bar, writing
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, progress_bar, writing
 from imr_ml.cli.request_options import (
     Columns,
     DateOfInjury,
     Encoding,
     Guideline,
+    IdCol,
     Item,
     ModelDir,
     OtherItem,
@@ -63,15 +63,13 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
     encoding: Encoding = None,
     columns: Columns = None,
-    id_col: str | None = typer.Option(None, "--id-col", metavar="NAME", help=(
-        "An input column (CSV) or field (corpus) passed through to every result as `id`.")),
+    id_col: IdCol = None,
     cut: float | None = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help=(
         "Call an item likely overturned from this P on (default: the model's trained operating point).")),
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
-    from imr_ml.pool import WorkerCrashed
-    from imr_ml.scoring.results_io import BatchSummary
-    from imr_ml.scoring.score import BATCH, score_rows, with_threshold
+    from imr_ml.scoring.results_io import BatchSummary, named_id
+    from imr_ml.scoring.score import BATCH, with_threshold
 
     if out:
         check_out(out)
@@ -80,24 +78,14 @@ def score(
     loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
-    # Worker processes pay for themselves from a few batches on.
-    n_jobs = (jobs or os.cpu_count() or 1) if len(rows) >= 4 * BATCH else 1
-    results: list[dict] = []
+    n_jobs = jobs_option(jobs)
+    n_jobs = n_jobs if len(rows) >= 4 * BATCH else 1  # worker processes pay for themselves from a few batches on
     summary = BatchSummary()
-    try:
-        # a batch command: the CLI, not the library, tunes the GC for itself
-        with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update, \
-                _sink(out) as write, fewer_gc_pauses():
-            for r in score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs):
-                summary.add(r)
-                write(r)
-                if as_json or len(results) < PRINTED:
-                    results.append(r)
-    except WorkerCrashed:
-        fail("a scoring worker process died (out of memory?); nothing was written: try again with --jobs 1", 1)
+    results = _score_all(loaded, rows, top, n_jobs, out, id_col, summary, keep=None if as_json else PRINTED)
     _warn(summary)
     if as_json:
-        typer.echo(json.dumps(results if len(results) > 1 or not item else results[0], indent=2))
+        shown = [named_id(r, id_col) for r in results]
+        typer.echo(json.dumps(shown if len(shown) > 1 or not item else shown[0], indent=2))
         return
     for r in results:
         typer.echo(format_result(r))
@@ -106,15 +94,41 @@ def score(
             typer.echo(line)
 
 
+def _score_all(loaded, rows: list[dict], top: int, n_jobs: int, out: Path | None, id_col: str | None, summary,
+               keep: int | None) -> list[dict]:
+    """Score every row into --out (atomically) and `summary`; returns the first `keep`
+    results (None: all). A failed write (a full disk) ends the command with one line: the
+    results' generator is closed first, which stops its worker processes, so nothing waits
+    on a pool the failure left behind and no partial --out remains."""
+    from imr_ml.pool import WorkerCrashed
+    from imr_ml.scoring.score import score_rows
+
+    results: list[dict] = []
+    try:
+        # a batch command: the CLI, not the library, tunes the GC for itself
+        with progress_bar(len(rows) > 2000 and sys.stderr.isatty(), "Scoring items", len(rows)) as update, \
+                closing(score_rows(loaded, rows, top=top, progress=update, n_jobs=n_jobs)) as scored, \
+                _sink(out, id_col) as write, fewer_gc_pauses():
+            for r in scored:
+                summary.add(r)
+                write(r)
+                if keep is None or len(results) < keep:
+                    results.append(r)
+    except WorkerCrashed:
+        fail("a scoring worker process died (out of memory?); nothing was written: try again with --jobs 1", 1)
+    return results
+
+
 @contextmanager
-def _sink(out: Path | None):
-    """`write(result)` into --out (by its suffix), or nowhere without one."""
+def _sink(out: Path | None, id_col: str | None):
+    """`write(result)` into --out (by its suffix; the id under --id-col's name), or nowhere
+    without one."""
     from imr_ml.scoring.results_io import result_writer
 
     if not out:
         yield lambda r: None
         return
-    with writing(out), result_writer(out) as write:
+    with writing(out), result_writer(out, id_col) as write:
         yield write
 
 

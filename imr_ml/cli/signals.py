@@ -1,4 +1,5 @@
-"""`imr-ml signals`: every clinical signal of each disputed item, with the text behind it.
+"""`imr-ml signals`: every clinical signal of each disputed item or typed request (read as
+`imr-ml score` reads them), with the text behind it.
 
 Library imports sit inside the functions: `imr-ml --help` must not load pandas or
 scikit-learn."""
@@ -7,10 +8,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from imr_ml.cli._app import command, fail, read_inputs
+from imr_ml.cli._app import command, fail
+from imr_ml.cli.request_options import (
+    Columns,
+    DateOfInjury,
+    Encoding,
+    Guideline,
+    IdCol,
+    Item,
+    OtherItem,
+    SummaryFile,
+    UrDecision,
+    UrDenialDate,
+    UrReason,
+    request_inputs,
+)
 
 
 def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
@@ -27,15 +43,9 @@ def signals_for_rows(rows: list[dict], rules: str | None = None) -> list[dict]:
     for row in rows:
         texts = {k: ("" if row.get(k) is None else str(row.get(k))) for k in PRE_DECISION}
         sig = extract_signals(row, rules)
-        out.append(
-            {
-                "letter_id": row.get("letter_id"),
-                "item_index": row.get("item_index"),
-                "source": row.get("source"),
-                "item": row.get("item"),
-                "signals": signals_as_dict(sig, texts),
-            }
-        )
+        rec = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "source": row.get("source"),
+               "item": row.get("item"), "signals": signals_as_dict(sig, texts)}
+        out.append(rec | {"id": row["id"]} if "id" in row else rec)
     return out
 
 
@@ -53,7 +63,8 @@ def format_table(records: list[dict], all_signals: bool = False) -> str:
     """Human-readable: per item, each signal's value and the quoted evidence."""
     lines = []
     for rec in records:
-        head = f"{rec.get('letter_id') or rec.get('source') or '?'} #{rec.get('item_index')}: {rec.get('item') or ''}"
+        name = rec.get("id") if rec.get("id") not in (None, "") else rec.get("letter_id") or rec.get("source") or "?"
+        head = f"{name} #{rec.get('item_index')}: {rec.get('item') or ''}"
         lines.append(head)
         lines.append("-" * min(len(head), 100))
         width = max(len(n) for n in rec["signals"]) if rec["signals"] else 10
@@ -79,24 +90,42 @@ EXAMPLES = """Examples:
   imr-ml signals letter.pdf
 
   imr-ml signals corpus.jsonl --json
+
+  imr-ml signals --item "Acupuncture 2x6 lumbar" --summary-file notes.txt
+
+  imr-ml signals claims.csv --columns summary=Notes,item=Treatment --id-col ClaimNo
 """
 
 
 @command(EXAMPLES)
 def signals(
-    paths: list[Path] = typer.Argument(..., metavar="INPUT...", help=(
-        "Letter files (PDF/text), folders of them, or corpus files (.jsonl/.parquet).")),
+    inputs: Annotated[list[Path] | None, typer.Argument(metavar="INPUT...", help=(
+        "Letter files (PDF/text) or folders of them, corpus files (.jsonl/.parquet), or a CSV of requests."))] = None,
+    summary_file: SummaryFile = None,
+    item: Item = None,
+    guideline: Guideline = None,
+    date_of_injury: DateOfInjury = None,
+    ur_denial_date: UrDenialDate = None,
+    other_item: OtherItem = None,
+    ur_decision: UrDecision = None,
+    ur_reason: UrReason = None,
+    encoding: Encoding = None,
+    columns: Columns = None,
+    id_col: IdCol = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),
     rules: Path | None = typer.Option(None, "--rules", metavar="FILE",
                                       help="Your own signals TOML instead of features/signals.toml."),
     all_signals: bool = typer.Option(False, "--all", help="Table: also list signals that did not fire."),
 ):
-    """Show every clinical signal of each disputed item, with the text that made it fire."""
+    """Show every clinical signal of each disputed item or typed request, with the text that made it fire."""
+    from imr_ml.scoring.results_io import named_id
+
     if rules is not None and not rules.is_file():
         fail(f"no such rules file: {rules}")
-    rows = read_inputs(paths)
+    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
+                          encoding, columns, (ur_decision, ur_reason), id_col)
     records = signals_for_rows(rows, str(rules) if rules else None)  # a bad rules file: one line, file:line
     if as_json:
-        typer.echo(json.dumps(records, indent=2, default=str))
+        typer.echo(json.dumps([named_id(r, id_col) for r in records], indent=2, default=str))
     else:
         typer.echo(format_table(records, all_signals))

@@ -34,7 +34,8 @@ EXAMPLES = """Examples:
 @command(EXAMPLES)
 def synth(
     letters: int = typer.Option(..., "--letters", "-n", help="How many letters to write."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the letters, truth.jsonl and dgp.json to."),
+    out: Path = typer.Option(..., "--out", "-o", help=(
+        "A new (or empty) folder for the letters, truth.jsonl and dgp.json; written whole or not at all.")),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same letters)."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write each letter as a PDF (slow; small N)."),
     start: int = typer.Option(0, "--start", help="Number of the first letter (to generate a range)."),
@@ -60,8 +61,9 @@ def synth(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
+        how = " (already there: nothing written)" if summary.get("reused") else f" in {summary['seconds']:.1f}s"
         typer.echo(
             f"{summary['n_letters']} letters, {summary['n_items']} items "
             f"({summary['n_overturned']} overturned, {summary['overturn_rate']:.1%}) -> {summary['out_dir']}"
-            f" in {summary['seconds']:.1f}s; truth -> {summary['truth']}"
+            f"{how}; truth -> {summary['truth']}"
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, progress, read_inputs, writing
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, progress, read_inputs, writing
 
 EXAMPLES = """Examples:
 
@@ -67,8 +67,9 @@ def train(
         fail(f"--prior-weight must be comma-separated numbers, not {weights!r}")
     try:
         opts = TrainOptions(split=split, seed=seed, n_splits=folds, cv_repeats=repeats, grid=grid,
-                            calibration=calibration, estimate=not no_estimate, streaming=streaming, n_jobs=jobs,
-                            labels_from=labels_from, pipeline={"use_tfidf": True} if words else {})
+                            calibration=calibration, estimate=not no_estimate, streaming=streaming,
+                            n_jobs=jobs_option(jobs) if jobs else 0, labels_from=labels_from,
+                            pipeline={"use_tfidf": True} if words else {})
         check_model_out(out, inputs)
     except (TrainError, ModelOutError) as exc:
         fail(str(exc))

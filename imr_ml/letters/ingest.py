@@ -11,13 +11,16 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
+from contextlib import closing, suppress
 from dataclasses import asdict
-from datetime import date
 from functools import partial
 from pathlib import Path
 
+from imr_ml.dates import DateError, read_date
+from imr_ml.letters.duplicates import ConflictingRows, unique_items
 from imr_ml.letters.layouts import NotALetter, parse_letter_text
 from imr_ml.letters.letter import CASE_RE, LayoutError
 from imr_ml.letters.textract import LETTER_SUFFIXES, Unreadable, read_text
@@ -60,6 +63,7 @@ def read_letter(text: str, source: str = "") -> tuple[list[dict], str]:
     letter_id = letter.letter_id or (Path(source).stem if source else None)
     rows = []
     names = [it.item for it in letter.items]
+    warning = {"ingest_warning": "; ".join(letter.warnings)} if letter.warnings else {}  # a doubt, not a skip
     for i, it in enumerate(letter.items):
         row = asdict(it)
         row.update(
@@ -76,7 +80,7 @@ def read_letter(text: str, source: str = "") -> tuple[list[dict], str]:
             reviewer_specialty=letter.reviewer_specialty,
             decision_date=letter.decision_date,
         )
-        rows.append({k: row.get(k) for k in COLUMNS} | {"item_full": it.item_full})
+        rows.append({k: row.get(k) for k in COLUMNS} | {"item_full": it.item_full} | warning)
     return rows, key
 
 
@@ -196,7 +200,7 @@ def _read_journal(journal: Path) -> dict[str, dict]:
     return done
 
 
-def _results(files: list[str], jobs: int, max_mb: float) -> Iterator[dict]:
+def _results(files: list[str], jobs: int, max_mb: float) -> Generator[dict, None, None]:
     """Records in the files' order; a file whose reader process dies is skipped alone."""
     read = partial(_parse_one, max_mb=max_mb)
     if jobs <= 1 or len(files) < 4:
@@ -250,29 +254,50 @@ def ingest_paths(
     try:
         done = _read_journal(journal) if journal else {}
         resumed = bool(done)
-        keys = {f: _file_key(f) for f in files}
-        todo = [f for f in files if f not in done or done[f]["key"] != keys[f]]
-        if progress:
-            progress(len(files) - len(todo), len(files))
-        for i, rec in enumerate(_results(todo, jobs, max_mb), len(files) - len(todo) + 1):
-            path = rec.pop("path")
-            rec = {"key": keys[path], **rec}
-            done[path] = rec
-            if fh:
-                fh.write(json.dumps(rec) + "\n")
-                fh.flush()
-            if progress:
-                progress(i, len(files))
+        _read_new(files, done, fh, partial(_results, jobs=jobs, max_mb=max_mb), progress)
         rows_out = _keep_best(files, done, skipped)
         if out and rows_out:
             write_corpus(rows_out, out)
             atomic_write_jsonl(skipped, skipped_path(out))
         if journal and (rows_out or not resumed):  # a run that read nothing keeps what it resumed
             journal.unlink(missing_ok=True)
+    except OSError as exc:
+        if journal is None or fh is None or exc.errno not in OUT_OF_SPACE:
+            raise
+        # The journal is as large as the corpus: kept, it would fill the disk for every rerun.
+        with suppress(OSError):  # its unwritten tail is lost with it
+            fh.close()
+        journal.unlink(missing_ok=True)
+        raise IngestError(f"cannot write {exc.filename or out}: {exc.strerror or exc}; its journal was removed "
+                          "to free the space it took, so a rerun reads every letter again") from None
     finally:
         if fh:
             fh.close()
     return rows_out, skipped
+
+
+OUT_OF_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def _read_new(files: list[str], done: dict[str, dict], journal,
+              results: Callable[[list[str]], Generator[dict, None, None]],
+              progress: Callable[[int, int], None] | None) -> None:
+    """Read the files not in `done` (or changed since) into it, journaling each record. The
+    readers stop with the loop, whatever ends it (a full disk under the journal)."""
+    keys = {f: _file_key(f) for f in files}
+    todo = [f for f in files if f not in done or done[f]["key"] != keys[f]]
+    if progress:
+        progress(len(files) - len(todo), len(files))
+    with closing(results(todo)) as records:
+        for i, rec in enumerate(records, len(files) - len(todo) + 1):
+            path = rec.pop("path")
+            rec = {"key": keys[path], **rec}
+            done[path] = rec
+            if journal:
+                journal.write(json.dumps(rec) + "\n")
+                journal.flush()
+            if progress:
+                progress(i, len(files))
 
 
 def _lock_journal(journal: Path):
@@ -363,6 +388,8 @@ def read_corpus(path: str | Path) -> list[dict]:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise CorpusError(f"{path} line {n}: not JSON ({exc.msg} at column {exc.colno})") from None
+                except RecursionError:  # json's decoder recurses once per bracket
+                    raise CorpusError(f"{path} line {n}: nested too deeply to be a row") from None
                 rows.append(check_row(row, f"{path} line {n}"))
     return rows
 
@@ -375,25 +402,28 @@ DATE_FIELDS = ("date_of_injury", "ur_denial_date", "decision_date")
 
 
 def check_row(row, where: str) -> dict:
-    """`row` if it has the shape of a corpus row: an object, an integer `item_index`, and
-    dates that are real YYYY-MM-DD days (2019-13-45 is refused, not read as missing)."""
+    """`row` if it has the shape of a corpus row: an object, an integer `item_index`, text
+    that is text (no lone surrogate, which no file can hold), and dates that are real days
+    in any form `imr_ml.dates.read_date` reads, stored as YYYY-MM-DD (2019-13-45 is refused,
+    not read as missing); raises CorpusError naming `where`."""
     if not isinstance(row, dict):
         raise CorpusError(f"{where}: a row must be a JSON object, not {type(row).__name__}")
     index = row.get("item_index")
     if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
         raise CorpusError(f"{where}: item_index must be a whole number, not {index!r}")
-    for f in DATE_FIELDS:
-        if row.get(f) is not None and not _is_iso_date(row[f]):
-            raise CorpusError(f"{where}: {f} {row[f]!r} is not a date (YYYY-MM-DD)")
-    return row
-
-
-def _is_iso_date(v) -> bool:
-    """A YYYY-MM-DD string naming a real day."""
+    for k, v in row.items():
+        bad = None if not isinstance(v, str) or v.isascii() else _SURROGATE.search(v)
+        if bad:
+            raise CorpusError(f"{where}: {k} holds a lone surrogate (\\u{ord(bad[0]):04x} at character "
+                              f"{bad.start()}), which is not text: fix the program that wrote it")
     try:
-        return isinstance(v, str) and len(v) == 10 and bool(date.fromisoformat(v))
-    except ValueError:
-        return False
+        dates = {f: read_date(row[f], f) for f in DATE_FIELDS if f in row}
+    except DateError as exc:
+        raise CorpusError(f"{where}: {exc}") from None
+    return row | dates if any(dates[f] != row[f] for f in dates) else row
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 CORPUS_SUFFIXES = (".jsonl", ".parquet")
@@ -413,21 +443,27 @@ class NoRows(Exception):
 
 
 def load_rows(inputs: Iterable[str | Path], jobs: int = 0, progress: Callable[[int, int], None] | None = None,
-              on_skip: Callable[[dict], None] | None = None) -> list[dict]:
+              on_skip: Callable[[dict], None] | None = None,
+              on_warning: Callable[[str], None] | None = None) -> list[dict]:
     """Rows from any mix of corpus files (`.jsonl`/`.parquet` from `ingest`) and letter
-    files or folders (ingested on the fly). The one way every command reads its input."""
+    files or folders (ingested on the fly), each item once (`duplicates.unique_items`:
+    `on_warning` hears how many copies were dropped). The one way every command reads its
+    input; raises NoRows with the reason."""
     rows: list[dict] = []
+    origins: list[tuple[str, int]] = []  # (file, row number) of every row, for messages
     letters: list[str] = []
     for p in map(str, inputs):
         if not Path(p).exists():
             raise NoRows(f"{p}: no such file or folder")
         if p.endswith(CORPUS_SUFFIXES):
             try:
-                rows += read_corpus(p)
+                got = read_corpus(p)
             except CorpusError as exc:
                 raise NoRows(str(exc)) from None
             except (OSError, ValueError) as exc:
                 raise NoRows(f"cannot read corpus {p}: {exc}") from None
+            rows += got
+            origins += [(p, k) for k in range(1, len(got) + 1)]
         else:
             letters.append(p)
     if letters:
@@ -436,8 +472,13 @@ def load_rows(inputs: Iterable[str | Path], jobs: int = 0, progress: Callable[[i
             if on_skip:
                 on_skip(s)
         rows += got
+        origins += [(r.get("source") or "a letter", 0) for r in got]
         if not got:
             raise NoRows(no_letters(skipped))
     if not rows:
         raise NoRows("the input holds no items")
-    return rows
+    try:
+        return unique_items(rows, lambda i: f"{origins[i][0]} row {origins[i][1]}" if origins[i][1]
+                            else origins[i][0], on_warning)
+    except ConflictingRows as exc:
+        raise NoRows(str(exc)) from None

@@ -1,12 +1,14 @@
 """What a parsed letter is (`Letter`, one `Item` per disputed request) and how its fields
-read: case numbers, dates, retrospective requests. Shared by every layout, by ingest, and by
-scoring (a request typed in reads its dates and retrospective flag the way a letter does)."""
+read: case numbers, header dates (by the one date reader, `imr_ml.dates`), retrospective
+requests. Shared by every layout, by ingest, and by scoring (a request typed in reads its
+retrospective flag the way a letter does)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+
+from imr_ml.dates import DateError, read_date
 
 CASE_RE = re.compile(r"\bCM\d{2}-\d{5,7}\b")
 DATE_RE = r"(\d{1,2}/\d{1,2}/\d{2,4})"
@@ -49,6 +51,7 @@ class Letter:
     decision_date: str | None = None
     reviewer_specialty: str | None = None
     stated_items: int | None = None  # how many items the letter says it decides, where it says
+    warnings: list[str] = field(default_factory=list)  # doubts about a letter kept whole (one line each)
 
 
 def squash(text: str | None) -> str | None:
@@ -60,17 +63,13 @@ def squash(text: str | None) -> str | None:
 
 
 def iso_date(text: str | None) -> str | None:
-    """The first m/d/y date in `text` as YYYY-MM-DD; a date that is no calendar day (13/45/2019)
-    is an error, not a silent gap."""
-    if not text:
-        return None
-    m = re.search(DATE_RE, text)
+    """The first m/d/y date in `text` (a letter's header) as YYYY-MM-DD, read by the one
+    date reader (`imr_ml.dates`); a date that is no calendar day (13/45/2019) is a
+    LayoutError, the reason the letter is skipped, not a silent gap."""
+    m = re.search(DATE_RE, text or "")
     if not m:
         return None
-    month, day, year = (int(x) for x in m.group(1).split("/"))
-    if year < 100:
-        year += 2000
     try:
-        return date(year, month, day).isoformat()
-    except ValueError:
+        return read_date(m.group(1))
+    except DateError:
         raise LayoutError(f"invalid date {m.group(1)}") from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from imr_ml.dates import DATE_WARNING_TEXT
 from imr_ml.knowledge.taxonomy import categorize
 
 DATE_FIELDS = ("date_of_injury", "ur_denial_date")
@@ -106,6 +107,7 @@ def model_ranges(manifest: dict) -> dict | None:
 
 # How `score` names each kind of warning in its one stderr line per kind.
 WARNING_TEXT = {
+    **DATE_WARNING_TEXT,
     "date_of_injury_year": "have a date of injury outside the training letters' years",
     "ur_denial_date_year": "have a UR denial date outside the training letters' years",
     "unseen_category": "are of a category with no training items",

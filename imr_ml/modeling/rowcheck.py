@@ -4,6 +4,7 @@ row, instead of a traceback deep in the features or a silently relabelled item."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from numbers import Real
 
@@ -38,6 +39,25 @@ def check_row_types(rows: Sequence) -> None:
         problem = _type_problem(row)
         if problem:
             raise RowError(f"{_where(i, row)}: {problem}")
+
+
+def check_summaries(rows: Sequence[dict]) -> None:
+    """Refuse rows of which none has a clinical summary: every signal and word is read from
+    it, so there is nothing to learn (the words' vectorizer would fail on an empty
+    vocabulary deep in the fit).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Corpus rows, type-checked.
+    """
+    if not any(_WORD.search(row.get("summary") or "") for row in rows):
+        fields = sorted({k for row in rows for k in row})
+        raise RowError(f"no row of the {len(rows)} has a clinical summary (the `summary` field; the rows have "
+                       f"{', '.join(fields[:12])}{' ...' if len(fields) > 12 else ''}): there is nothing to learn from")
+
+
+_WORD = re.compile(r"\w\w")
 
 
 def _type_problem(row: dict) -> str | None:

@@ -58,7 +58,7 @@ from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import CV_PREDICTIONS_FILE, load_model_dir, read_manifest, write_model_dir
 from imr_ml.modeling.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.ranges import training_ranges
-from imr_ml.modeling.rowcheck import check_classes, check_labels, check_row_types
+from imr_ml.modeling.rowcheck import check_classes, check_labels, check_row_types, check_summaries
 from imr_ml.modeling.streaming import STREAMING_MIN_ITEMS, fit_streaming
 from imr_ml.schema import PRE_DECISION
 from imr_ml.signals import clear_caches
@@ -114,6 +114,7 @@ class _Fitted:
 def _checked_rows(rows: Sequence[dict], opts: TrainOptions) -> tuple[list[dict], np.ndarray, np.ndarray]:
     """(canonical rows, labels, letters), refusing data that cannot make an honest model."""
     check_row_types(rows)
+    check_summaries(rows)
     canonical = canonical_rows(check_labels(rows, opts.labels_from))
     if not canonical:
         raise TrainError("no training rows")

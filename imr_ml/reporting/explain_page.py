@@ -112,7 +112,9 @@ LEGEND = ("<p class='legend'><span class='sw up'></span> makes an overturn more 
 
 def item_html(result: dict, anchor: str) -> str:
     """One request's section: abstention explained, or the full explanation."""
-    head = f"<section id='{anchor}'><h2>{_esc(result.get('item') or '(no item)')}</h2>"
+    head = (f"<section id='{anchor}'><h2>{_esc(_title(result))}</h2>"
+            + "".join(f"<p class='abstained'><b>Check:</b> {_esc(w['message'])}</p>"
+                      for w in result.get("warnings") or []))
     if result.get("abstained"):
         reason = result.get("reason") or "not scored"
         add = next((v for k, v in WHAT_TO_ADD.items() if reason.startswith(k)),
@@ -147,6 +149,12 @@ def item_html(result: dict, anchor: str) -> str:
     return "\n".join(parts)
 
 
+def _title(result: dict) -> str:
+    """A request as a heading names it: its id (--id-col's value) and its item."""
+    item = result.get("item") or "(no item)"
+    return f"{result['id']}: {item}" if result.get("id") not in (None, "") else item
+
+
 def _order(results: list[dict]) -> list[dict]:
     """Highest P first; requests that could not be scored last."""
     return sorted(results, key=lambda r: (r.get("abstained", False), -(r.get("p_overturned") or 0)))
@@ -154,7 +162,7 @@ def _order(results: list[dict]) -> list[dict]:
 
 def index_html(ordered: list[tuple[str, dict]]) -> str:
     rows = "".join(
-        f"<tr><td><a href='#{a}'>{_esc(r.get('item') or '(no item)')}</a></td>"
+        f"<tr><td><a href='#{a}'>{_esc(_title(r))}</a></td>"
         + (f"<td>not scored</td><td>{_esc(r.get('reason'))}</td>" if r.get("abstained") else
            f"<td class='num'>{_pct(r['p_overturned'])}</td><td>likely {_esc(r['decision'])}</td>") + "</tr>"
         for a, r in ordered)
@@ -182,14 +190,18 @@ CSS = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:1.5em auto;
        ".index td,.index th{border-bottom:1px solid #eee}.top{font-size:.85em}")
 
 
-def explanation_html(results: list[dict]) -> str:
-    """The whole page for one or several scored (or abstained) requests."""
+def explanation_html(results: list[dict], given: int | None = None) -> str:
+    """The whole page for one or several scored (or abstained) requests; `given` (more than
+    the results) says how many were asked for, and the page says which it shows."""
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Why this IMR estimate</title>",
              f"<style>{CSS}</style></head><body><h1>Why the model expects this IMR outcome</h1>",
              "<p class='muted'>An estimate from the clinical summary, the requested item and the guideline cited, "
              "before any IMR decision; not medical or legal advice.</p>"]
     if not results:
         parts.append("<p>No request was given to explain.</p>")
+    if given and given > len(results):
+        parts.append(f"<p class='abstained'>The first {len(results)} of the {given} requests given are explained "
+                     "here; <code>imr-ml score --out FILE</code> scores them all.</p>")
     ordered = [(f"item-{i + 1}", r) for i, r in enumerate(_order(results))]
     if len(ordered) > 1:
         parts.append(index_html(ordered))

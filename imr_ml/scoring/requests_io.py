@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
 
+from imr_ml.dates import DateError, read_row_dates
+from imr_ml.schema import ITEM_SEPARATOR, is_missing
 from imr_ml.scoring.score import request_row
 
 REQUIRED_CSV = ("summary", "item")
 CSV_FIELDS = (*REQUIRED_CSV, "claims_admin_guideline", "date_of_injury", "ur_denial_date", "ur_decision", "ur_reason",
-              "letter_id")
+              "other_items", "letter_id")
 # utf-8-sig reads plain UTF-8 too, and drops the byte-order mark Excel writes first
 DEFAULT_ENCODING = "utf-8-sig"
 
@@ -122,25 +126,162 @@ def _requests(reader: csv.DictReader, path: str, names: dict[str, str], id_col: 
     header = reader.fieldnames or []
     if not header:
         raise ValueError(f"{path} is empty: a CSV of requests needs a header and one row per request")
-    missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
-    if missing:
-        raise ValueError(f"{path}: CSV needs columns {', '.join(names[f] for f in REQUIRED_CSV)} "
-                         f"(missing {', '.join(missing)}; map yours with --columns summary=COL,item=COL)")
-    if id_col and id_col not in header:
-        raise ValueError(f"{path} has no column {id_col!r} for --id-col (columns: {', '.join(header)})")
-    rows = []
-    for i, rec in enumerate(reader):
-        get = {f: rec.get(names[f]) for f in CSV_FIELDS}
-        try:
-            row = request_row(get["summary"] or "", get["item"] or "", get["claims_admin_guideline"],
-                              get["date_of_injury"], get["ur_denial_date"], ur_decision=get["ur_decision"],
-                              ur_reason=get["ur_reason"])
-        except ValueError as exc:
-            raise ValueError(f"{path} row {i + 1}: {exc}") from None
-        row["letter_id"] = get["letter_id"] or f"row{i + 1}"
-        if id_col:
-            row["id"] = rec.get(id_col)
-        rows.append(row)
+    rows = request_rows(reader, header, path, names, id_col, CLI_MAPPING)
     if not rows:
         raise ValueError(f"{path} has a header but no requests")
     return rows
+
+
+CLI_MAPPING = ("map yours with --columns summary=COL,item=COL", "--id-col")
+
+
+def request_rows(records: Iterable[Mapping], header: Sequence[str], source: str, names: dict[str, str],
+                 id_col: str | None, how: tuple[str, str] = CLI_MAPPING) -> list[dict]:
+    """Scoring rows of records with columns (a CSV's rows, a DataFrame's, dicts from code):
+    the one reading of typed requests, so a file and the Python API refuse the same things.
+
+    Parameters
+    ----------
+    records : iterable of mapping
+        {column: value}; missing values (None, NaN) are empty.
+    header : sequence of str
+        The columns the records have.
+    source : str
+        What errors call the records (a file name).
+    names : dict of str to str
+        {field: column} for every field of ``CSV_FIELDS``.
+    id_col : str or None
+        A column whose value each row keeps as ``id``.
+    how : (str, str)
+        How the user maps columns, and how the id column option is called, for the errors.
+
+    Returns
+    -------
+    list of dict
+        One row per record (``letter_id`` ``rowN`` where it has none).
+
+    Raises
+    ------
+    RequestError
+        No column for a required field or for `id_col`, or a record that is no request,
+        naming `source` (and the row).
+    """
+    missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
+    if missing:
+        raise RequestError(f"{source} needs columns {', '.join(names[f] for f in REQUIRED_CSV)} "
+                           f"(missing {', '.join(missing)}; it has {_listed(header)}; {how[0]})")
+    if id_col and id_col not in header:
+        raise RequestError(f"{source} has no column {id_col!r} for {how[1]} (it has {_listed(header)})")
+    rows = []
+    for i, rec in enumerate(records):
+        get = {f: _value(rec.get(names[f])) for f in CSV_FIELDS}
+        try:
+            row = request_row(_text(get["summary"]), _text(get["item"]), _text(get["claims_admin_guideline"]) or None,
+                              get["date_of_injury"], get["ur_denial_date"], _other_items(get["other_items"]),
+                              ur_decision=_text(get["ur_decision"]) or None, ur_reason=_text(get["ur_reason"]) or None)
+        except DateError as exc:  # named as the records name the column
+            raise RequestError(f"{source} row {i + 1}: {exc.named(names.get(exc.field, exc.field))}") from None
+        except ValueError as exc:
+            raise RequestError(f"{source} row {i + 1}: {exc}") from None
+        row["letter_id"] = _text(get["letter_id"]) or f"row{i + 1}"
+        if id_col:
+            row["id"] = _value(rec.get(id_col))
+        rows.append(row)
+    return rows
+
+
+class RequestError(ValueError):
+    """Records that are no requests; the message is one line naming their source."""
+
+
+def _listed(names: Iterable) -> str:
+    """Column names as a message lists them: the first ten."""
+    names = [str(n) for n in names]
+    return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+
+
+def _value(v):
+    """A cell as read: None for a missing one (a DataFrame's NaN, pandas' NA)."""
+    return None if is_missing(v) else v
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v)
+
+
+def _other_items(v) -> list[str]:
+    """Other items of the application: a list, or text separated as a corpus separates them."""
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v if not is_missing(x)]
+    return [x for x in (p.strip() for p in str(v).split(ITEM_SEPARATOR.strip())) if x]
+
+
+def mapped_rows(rows: list[dict], source: str, columns: dict[str, str] | None, id_col: str | None,
+                how: tuple[str, str] = CLI_MAPPING) -> list[dict]:
+    """Rows of a corpus (JSONL, Parquet, letters) read as requests: fields taken from the
+    user's own columns, and the same fields and id column required as of a CSV.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Corpus rows (`imr_ml.letters.ingest.load_rows`).
+    source : str
+        What errors call them (the files).
+    columns : dict of str to str, optional
+        {field: column} for fields named otherwise.
+    id_col : str or None
+        A field whose value each row keeps as ``id``.
+    how : (str, str)
+        How the user maps columns, and how the id option is called, for the errors.
+
+    Returns
+    -------
+    list of dict
+        The rows, mapped fields renamed (and their dates read), with ``id``.
+
+    Raises
+    ------
+    RequestError
+        No row has a required field or the id field; a mapped date that is no date.
+    """
+    names = {f: (columns or {}).get(f, f) for f in CSV_FIELDS}
+    header = set().union(*(r.keys() for r in rows)) if rows else set()
+    missing = [names[f] for f in REQUIRED_CSV if names[f] not in header]
+    if missing:
+        raise RequestError(f"{source} needs fields {', '.join(names[f] for f in REQUIRED_CSV)} "
+                           f"(no row has {', '.join(missing)}; {how[0]})")
+    if id_col and id_col not in header:
+        raise RequestError(f"no row of {source} has the field {id_col!r} for {how[1]}")
+    renamed = {c: f for f, c in names.items() if c != f}  # {the user's column: the field}
+    supplied = set(renamed.values())  # fields read from another column: their own name is dropped
+    out = []
+    for i, row in enumerate(rows):
+        if renamed:
+            row = {renamed.get(k, k): v for k, v in row.items() if k in renamed or k not in supplied}
+            try:
+                row = read_row_dates(row, names)
+            except DateError as exc:
+                raise RequestError(f"{source} row {i + 1}: {exc}") from None
+        out.append(row | {"id": row.get(id_col)} if id_col else row)
+    return out
+
+
+def repeated_requests(rows: list[dict]) -> int:
+    """How many requests repeat an earlier one exactly: every field and id the same (the
+    ``rowN`` a row without its own name is given does not count).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Requests (`request_rows`), in file order.
+
+    Returns
+    -------
+    int
+        The number of rows that are copies.
+    """
+    seen = {json.dumps({k: v for k, v in r.items() if not (k == "letter_id" and v == f"row{i}")}, sort_keys=True,
+                       default=str) for i, r in enumerate(rows, 1)}
+    return len(rows) - len(seen)

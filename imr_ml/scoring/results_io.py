@@ -18,6 +18,12 @@ from imr_ml.textio import atomic_path
 
 FLAT_COLUMNS = ("id", "item", "category", "p_overturned", "interval_low", "interval_high", "relative_risk",
                 "decision", "reason_1", "reason_2", "reason_3", "hints", "warnings", "abstained_reason")
+# Names a result already uses: an id column of the same name would shadow one (letter_id may
+# be the id: a result's letter_id is the input's).
+RESULT_NAMES = frozenset(FLAT_COLUMNS[1:]) | {
+    "item_index", "warnings", "abstained", "reason", "p_overturned", "interval", "relative_risk", "category_rate",
+    "decision", "threshold", "logit", "baseline", "contributions", "reasons", "hints", "actual", "summary",
+    "explanation"}
 BANDS = ((0.05, "<5%"), (0.10, "5-10%"), (0.20, "10-20%"), (float("inf"), ">=20%"))
 
 
@@ -58,7 +64,63 @@ def result_id(r: dict) -> str:
     return f"{r.get('letter_id')}#{r.get('item_index')}"
 
 
-def flat_result(r: dict) -> dict:
+def check_id_name(name: str | None, option: str = "--id-col") -> None:
+    """Refuse an id column named like a field of the results, which it would shadow.
+
+    Parameters
+    ----------
+    name : str or None
+        The input's id column.
+    option : str
+        How the user gave it, for the message.
+
+    Raises
+    ------
+    ValueError
+        One line naming the clash.
+    """
+    if name in RESULT_NAMES:
+        raise ValueError(f"{option} {name!r} is also the name of a result field; rename that column in the input")
+
+
+def named_id(r: dict, id_name: str | None) -> dict:
+    """A result with its id under the input's own column name (first), as JSON outputs
+    give it back.
+
+    Parameters
+    ----------
+    r : dict
+        A scored result.
+    id_name : str or None
+        The input's id column (None: the result as it is).
+
+    Returns
+    -------
+    dict
+        ``{id_name: id, ...the rest}``.
+    """
+    if not id_name or "id" not in r:
+        return r
+    return {id_name: r["id"], **{k: v for k, v in r.items() if k != "id"}}
+
+
+def flat_columns(id_name: str | None = None) -> list[str]:
+    """The flat columns of results, the first named after the input's id column.
+
+    Parameters
+    ----------
+    id_name : str or None
+        The input's id column (None: ``id``).
+
+    Returns
+    -------
+    list of str
+        ``FLAT_COLUMNS`` with its first renamed.
+    """
+    return [id_name or "id", *FLAT_COLUMNS[1:]]
+
+
+def flat_result(r: dict, id_name: str | None = None) -> dict:
     """One spreadsheet row of a result: the one set of flat columns every CSV or Parquet
     of results has (`imr-ml score --out`, the web page's download).
 
@@ -66,16 +128,18 @@ def flat_result(r: dict) -> dict:
     ----------
     r : dict
         A scored result.
+    id_name : str or None
+        The input's id column, the first column's name (None: ``id``).
 
     Returns
     -------
     dict
-        {column: value} for each of ``FLAT_COLUMNS``: the numbers, the top three reasons
-        as text, hints and warnings joined.
+        {column: value} for each of ``flat_columns(id_name)``: the numbers, the top three
+        reasons as text, hints and warnings joined.
     """
     reasons = [x["label"] for x in r.get("reasons") or []][:3]
     lo, hi = r.get("interval") or (None, None)
-    return {"id": result_id(r), "item": r.get("item"), "category": r.get("category"),
+    return {id_name or "id": result_id(r), "item": r.get("item"), "category": r.get("category"),
             "p_overturned": r.get("p_overturned"), "interval_low": lo, "interval_high": hi,
             "relative_risk": r.get("relative_risk"), "decision": r.get("decision"),
             **{f"reason_{i + 1}": reasons[i] if i < len(reasons) else "" for i in range(3)},
@@ -84,43 +148,47 @@ def flat_result(r: dict) -> dict:
             "abstained_reason": r.get("reason") if r.get("abstained") else ""}
 
 
-def results_csv(results: list[dict]) -> str:
+def results_csv(results: list[dict], id_name: str | None = None) -> str:
     """Results as CSV text, as `imr-ml score --out x.csv` writes them.
 
     Parameters
     ----------
     results : list of dict
         Scored results.
+    id_name : str or None
+        The input's id column, the first column's name (None: ``id``).
 
     Returns
     -------
     str
-        A header of ``FLAT_COLUMNS`` and one row per result.
+        A header of ``flat_columns(id_name)`` and one row per result.
     """
     out = io.StringIO()
-    write = _csv_rows(out)
+    write = _csv_rows(out, id_name)
     for r in results:
         write(r)
     return out.getvalue()
 
 
-def _csv_rows(fh: IO[str]) -> Callable[[dict], object]:
+def _csv_rows(fh: IO[str], id_name: str | None) -> Callable[[dict], object]:
     """Write the header to `fh`; returns `write(result)` for one flat, spreadsheet-safe row."""
-    writer = csv.DictWriter(fh, fieldnames=list(FLAT_COLUMNS))
+    writer = csv.DictWriter(fh, fieldnames=flat_columns(id_name))
     writer.writeheader()
-    return lambda r: writer.writerow({k: spreadsheet_safe(v) for k, v in flat_result(r).items()})
+    return lambda r: writer.writerow({k: spreadsheet_safe(v) for k, v in flat_result(r, id_name).items()})
 
 
 @contextmanager
-def result_writer(path) -> Iterator[Callable[[dict], object]]:
+def result_writer(path, id_name: str | None = None) -> Iterator[Callable[[dict], object]]:
     """Write results to `path` as they come, atomically: a failed batch leaves no
     half-written output.
 
     Parameters
     ----------
     path : str or Path
-        The output; .csv or .parquet get ``FLAT_COLUMNS``, any other suffix JSON lines
-        with every field.
+        The output; .csv or .parquet get ``flat_columns(id_name)``, any other suffix JSON
+        lines with every field.
+    id_name : str or None
+        The input's id column: the id keeps its name in every output (None: ``id``).
 
     Yields
     ------
@@ -131,11 +199,12 @@ def result_writer(path) -> Iterator[Callable[[dict], object]]:
     with atomic_path(path) as tmp:
         if suffix == ".parquet":
             rows: list[dict] = []
-            yield lambda r: rows.append(flat_result(r))
-            pd.DataFrame(rows, columns=list(FLAT_COLUMNS)).to_parquet(tmp, index=False)
+            yield lambda r: rows.append(flat_result(r, id_name))
+            pd.DataFrame(rows, columns=flat_columns(id_name)).to_parquet(tmp, index=False)
             return
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            yield _csv_rows(fh) if suffix == ".csv" else (lambda r: fh.write(json.dumps(r) + "\n"))
+            yield _csv_rows(fh, id_name) if suffix == ".csv" else (
+                lambda r: fh.write(json.dumps(named_id(r, id_name)) + "\n"))
 
 
 def band(p: float) -> str:

@@ -8,13 +8,14 @@ same number as the same facts typed in as a new request.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import replace
 
 import numpy as np
 
+from imr_ml.dates import date_warnings, read_date
 from imr_ml.featurize import feature_groups, to_frame
-from imr_ml.letters import RETRO_RE, iso_date
+from imr_ml.letters import RETRO_RE
 from imr_ml.modeling.fitting import fallback_threshold
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
@@ -118,7 +119,14 @@ def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
     -------
     LoadedModel
         A copy whose manifest records the threshold as set by the user.
+
+    Raises
+    ------
+    ValueError
+        `value` is no probability (outside 0-1, or not a number).
     """
+    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"threshold {value!r} is not a probability between 0 and 1")
     return replace(loaded, manifest={**loaded.manifest, "threshold": {"value": float(value),
                                                                       "method": "set by the user"}})
 
@@ -152,7 +160,7 @@ def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs: int = 1,
-               batch: int = BATCH) -> Iterator[dict]:
+               batch: int = BATCH) -> Generator[dict, None, None]:
     """Stream one result per item, in the rows' order, scored in batches.
 
     Parameters
@@ -176,16 +184,20 @@ def score_rows(loaded, rows: Iterable[dict], top: int = 5, progress=None, n_jobs
         One result per row, in the rows' order.
     """
     batches = _batches(rows, batch)
+    scored: Generator[list[dict], None, None]
     if n_jobs > 1:
         scored = ordered_map(_score_in_worker, batches, n_jobs, _init_scorer, (loaded, top))
     else:
         scored = (_score_batch(loaded, b, top) for b in batches)
     done = 0
-    for results in scored:
-        yield from results
-        done += len(results)
-        if progress:
-            progress(done)
+    try:
+        for results in scored:
+            yield from results
+            done += len(results)
+            if progress:
+                progress(done)
+    finally:  # closed early (the consumer failed: a full disk): the workers stop now, not at exit
+        scored.close()
 
 
 def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -253,7 +265,7 @@ def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
         signals = extract_signals(row, knowledge.signals, knowledge.taxonomy)
         category = signals["category"].value
         result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
-                  "category": category, "warnings": range_warnings(row, category, ranges)}
+                  "category": category, "warnings": range_warnings(row, category, ranges) + date_warnings(row)}
         if "id" in row:
             result["id"] = row["id"]
         reason = abstain_reason(row, signals)
@@ -321,9 +333,10 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     claims_admin_guideline : str or None
         The guideline the claims administrator cited.
     date_of_injury : str or None
-        Any date format; stored as YYYY-MM-DD.
+        MM/DD/YYYY, M/D/YY, MM-DD-YYYY or YYYY-MM-DD (`imr_ml.dates.read_date`); stored as
+        YYYY-MM-DD.
     ur_denial_date : str or None
-        Any date format; stored as YYYY-MM-DD.
+        As `date_of_injury`.
     other_items : sequence of str
         Other items disputed in the same application.
     ur_decision : str or None
@@ -335,10 +348,13 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
     -------
     dict
         A PRE_DECISION row.
-    """
-    def day(v):
-        return (iso_date(v) or v) if v else None
 
+    Raises
+    ------
+    ValueError
+        A UR decision that is neither; `imr_ml.dates.DateError` (a ValueError) for a date
+        that is no date, naming the field and the value.
+    """
     retro = bool(RETRO_RE.search(item or ""))
     summary = " ".join((summary or "").split())
     if ur_decision or ur_reason:
@@ -350,7 +366,8 @@ def request_row(summary: str, item: str, claims_admin_guideline: str | None = No
         summary += f" Utilization review {verb} the request" + (f", stating that {reason}." if reason else ".")
     return {"letter_id": "request", "item_index": 0, "summary": summary.strip(),
             "item": " ".join((item or "").split()), "claims_admin_guideline": claims_admin_guideline,
-            "date_of_injury": day(date_of_injury), "ur_denial_date": day(ur_denial_date), "retrospective": retro,
+            "date_of_injury": read_date(date_of_injury, "date_of_injury"),
+            "ur_denial_date": read_date(ur_denial_date, "ur_denial_date"), "retrospective": retro,
             "original_request": None, "authorized_portion": None,
             "other_items": ITEM_SEPARATOR.join(" ".join(o.split()) for o in other_items)}
 

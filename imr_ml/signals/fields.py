@@ -21,9 +21,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from imr_ml.dates import as_date
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import ITEM_SEPARATOR, as_text, is_missing
-from imr_ml.signals.readers import Evidence, category_prior, cited_guidelines, parse_date, recent_dated_surgery
+from imr_ml.signals.readers import Evidence, category_prior, cited_guidelines, recent_dated_surgery
 
 # Numbers are centred on a typical claim (3 years from injury to the UR denial, age 45): a
 # request that does not state one is that typical claim, and the feature is 0 either way.
@@ -113,7 +114,7 @@ def _read_partial(ctx: FieldContext) -> tuple[bool, Evidence]:
 
 def _read_chronicity(ctx: FieldContext) -> tuple[int | None, Evidence]:
     """Days from the injury to the UR denial (None when unknown or negative)."""
-    doi, urd = parse_date(ctx.row.get("date_of_injury")), parse_date(ctx.row.get("ur_denial_date"))
+    doi, urd = as_date(ctx.row.get("date_of_injury")), as_date(ctx.row.get("ur_denial_date"))
     days = (urd - doi).days if doi and urd else None
     if days is None or days < 0:
         return None, []

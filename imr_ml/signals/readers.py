@@ -11,6 +11,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from imr_ml.dates import as_date
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.text.numbers import parse_number
 
@@ -125,29 +126,6 @@ def category_prior(category: str, taxonomy: str | None = None) -> float:
     return 0.0
 
 
-def parse_date(value) -> date | None:
-    """A date from a date object or an ISO string (its first ten characters), or None.
-
-    Parameters
-    ----------
-    value : date, str or None
-        A date field.
-
-    Returns
-    -------
-    datetime.date or None
-        The date; None when missing or unreadable.
-    """
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 # A dated operation: "underwent ... on 09-14-2016", "s/p L4-5 fusion 10/2016".
 _DATED_SURGERY = re.compile(
     r"\b(?:underwent|s/p|status[- ]post|had (?:an? |the |his |her )?(?:\w+ ){0,3}"
@@ -181,7 +159,7 @@ def recent_dated_surgery(summary: str, ur_denial) -> Evidence:
             continue
     if not found:
         return []
-    ref = parse_date(ur_denial)
+    ref = as_date(ur_denial)
     if ref is None:
         dates = []
         for m in _SUMMARY_DATE.finditer(summary):

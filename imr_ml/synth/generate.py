@@ -25,9 +25,10 @@ from imr_ml.synth.layouts import LAYOUTS
 from imr_ml.synth.randomness import LetterRandom
 from imr_ml.synth.records import LatentItem, LatentLetter, ShownItem
 from imr_ml.synth.render import render_letter
+from imr_ml.textio import new_folder
 
-__all__ = ["DEFAULT_LAYOUT_MIX", "EFFECTS", "INTERCEPT", "generate_corpus", "generate_letter", "iter_letters",
-           "parse_layout_mix", "write_pdf"]
+__all__ = ["DEFAULT_LAYOUT_MIX", "EFFECTS", "INTERCEPT", "SynthOutError", "generate_corpus", "generate_letter",
+           "iter_letters", "parse_layout_mix", "write_pdf"]
 
 
 def generate_letter(i: int, seed: int = 0, layout_mix: LayoutMix = DEFAULT_LAYOUT_MIX) -> tuple[str, str, list[dict]]:
@@ -132,42 +133,39 @@ def parse_layout_mix(spec: str) -> LayoutMix:
     return tuple((n, w / total) for n, w in parts)
 
 
+class SynthOutError(ValueError):
+    """--out holds something synth must not write over; the message says what."""
+
+
 def generate_corpus(n_letters: int, out_dir: str | Path, seed: int = 0, pdf: bool = False,
                     start: int = 0, layout_mix: LayoutMix = DEFAULT_LAYOUT_MIX,
                     progress: Callable[[int], None] | None = None) -> dict:
     """Write ``n_letters`` letters as DIR/<case number>.txt (+ .pdf), DIR/truth.jsonl and
-    DIR/dgp.json; return a summary. ``progress(n)`` hears how many letters are written."""
+    DIR/dgp.json; return a summary. ``progress(n)`` hears how many letters are written.
+
+    DIR is new: written as a folder beside it and renamed into place whole, so a stopped
+    run leaves no DIR (its temp folder goes with it, or with the next run after a kill) and
+    truth always matches the letters. An existing DIR is never written into: one that holds
+    exactly this run is reused as it is (same seed, range and layouts: the same letters), an
+    empty one is replaced, any other is refused with `SynthOutError`.
+    """
     if n_letters < 1:
         raise ValueError("--letters must be at least 1")
     if start < 0:
         raise ValueError("--start must be >= 0")
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    out_s = str(out)
-    n_items = n_over = 0
-    layouts: dict[str, int] = {}
-    with open(out / "truth.jsonl", "w", encoding="utf-8") as truth:
-        for letter_id, text, rows in iter_letters(n_letters, seed, start, layout_mix):
-            _write_bytes(os.path.join(out_s, letter_id + ".txt"), text.encode("utf-8"))
-            if pdf:
-                write_pdf(text, out / f"{letter_id}.pdf")
-            for r in rows:
-                truth.write(json.dumps(r) + "\n")
-            n_items += len(rows)
-            n_over += sum(r["label"] for r in rows)
-            lay = rows[0]["layout"]
-            layouts[lay] = layouts.get(lay, 0) + 1
-            written = sum(layouts.values())
-            if progress and (written % 100 == 0 or written == n_letters):
-                progress(written)
     meta = dgp()
     meta.update(seed=seed, start=start, n_letters=n_letters, layout_mix=dict(layout_mix))
-    (out / "dgp.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    t0 = time.perf_counter()
+    counts = _existing_run(out, meta, pdf)
+    reused = counts is not None
+    if counts is None:
+        with new_folder(out) as tmp:
+            counts = _write_letters(tmp, meta, pdf, progress)
+            (tmp / "dgp.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     secs = time.perf_counter() - t0
-    return {
+    n_items, n_over, layouts = counts
+    return ({"reused": True} if reused else {}) | {
         "out_dir": str(out),
         "seed": seed,
         "start": start,
@@ -182,3 +180,73 @@ def generate_corpus(n_letters: int, out_dir: str | Path, seed: int = 0, pdf: boo
         "truth": str(out / "truth.jsonl"),
         "dgp": str(out / "dgp.json"),
     }
+
+
+Counts = tuple[int, int, dict[str, int]]  # items, overturned items, letters per layout
+
+
+def _write_letters(folder: Path, meta: dict, pdf: bool, progress: Callable[[int], None] | None) -> Counts:
+    """The run's letters and truth.jsonl, written into `folder`."""
+    n_items = n_over = 0
+    layouts: dict[str, int] = {}
+    n_letters = meta["n_letters"]
+    with open(folder / "truth.jsonl", "w", encoding="utf-8") as truth:
+        for letter_id, text, rows in iter_letters(n_letters, meta["seed"], meta["start"],
+                                                  tuple(meta["layout_mix"].items())):
+            _write_bytes(os.path.join(folder, letter_id + ".txt"), text.encode("utf-8"))
+            if pdf:
+                write_pdf(text, folder / f"{letter_id}.pdf")
+            for r in rows:
+                truth.write(json.dumps(r) + "\n")
+            n_items += len(rows)
+            n_over += sum(r["label"] for r in rows)
+            lay = rows[0]["layout"]
+            layouts[lay] = layouts.get(lay, 0) + 1
+            written = sum(layouts.values())
+            if progress and (written % 100 == 0 or written == n_letters):
+                progress(written)
+    return n_items, n_over, layouts
+
+
+def _existing_run(out: Path, meta: dict, pdf: bool) -> Counts | None:
+    """None when `out` is missing or empty (write it); the counts of the same run already
+    there (reuse it); else SynthOutError saying what `out` holds."""
+    if out.exists() and not out.is_dir():
+        raise SynthOutError(f"--out {out} exists and is not a folder")
+    if not out.is_dir() or not any(out.iterdir()):
+        return None
+    try:
+        there = json.loads((out / "dgp.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise SynthOutError(f"--out {out} is not empty; synth writes a new folder (name a new or empty one)") from None
+    meta = json.loads(json.dumps(meta))  # as dgp.json holds it (tuples as lists)
+    keys = ("seed", "start", "n_letters", "layout_mix", "effects")
+    if {k: there.get(k) for k in keys} != {k: meta.get(k) for k in keys}:
+        first = there.get("start", 0)
+        raise SynthOutError(f"--out {out} already holds letters {first}-{first + there.get('n_letters', 0) - 1} of "
+                            f"seed {there.get('seed')} (its dgp.json); synth never rewrites a truth: write letters "
+                            f"{meta['start']}-{meta['start'] + meta['n_letters'] - 1} to a new folder")
+    return _counts(out, pdf)
+
+
+def _counts(out: Path, pdf: bool) -> Counts:
+    """What a finished folder of this run holds, checked against its letters; SynthOutError
+    when they disagree (a folder changed since, or left by an older, non-atomic synth)."""
+    n_items = n_over = 0
+    layouts: dict[str, int] = {}
+    ids = set()
+    try:
+        with open(out / "truth.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                n_items += 1
+                n_over += r["label"]
+                layouts[r["layout"]] = layouts.get(r["layout"], 0) + (r["item_index"] == 0)
+                ids.add(r["letter_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        ids = set()
+    files = {p.stem for p in out.glob("*.txt")}
+    if not ids or files != ids or (pdf and {p.stem for p in out.glob("*.pdf")} != ids):
+        raise SynthOutError(f"--out {out} holds this run's dgp.json but its letters do not match truth.jsonl; "
+                            "write to a new folder")
+    return n_items, n_over, layouts

@@ -12,7 +12,9 @@ browsers send no Referer and `Origin: null` on form posts, same-origin ones incl
 from __future__ import annotations
 
 import base64
+import csv
 import hmac
+import io
 import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -25,7 +27,7 @@ from pydantic import ValidationError
 
 from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.requests_io import requests_from_text
-from imr_ml.scoring.results_io import results_csv
+from imr_ml.scoring.results_io import RESULT_NAMES, results_csv
 from imr_ml.web import views
 from imr_ml.web.schemas import ScoreRequest
 from imr_ml.web.work import ApiError, Job, Worker, decode_upload, request_as_row, validation_message
@@ -154,14 +156,17 @@ def _batch_page(scorer, templates: Jinja2Templates, upload: tuple, context: dict
     worker thread: decoding, parsing, scoring and rendering a 1,000-row table."""
     data, name, encoding, columns = upload
     try:
-        rows = [r | {"id": r["letter_id"]} for r in requests_from_text(decode_upload(data, encoding, name), name,
-                                                                         columns)]
+        text = decode_upload(data, encoding, name)
+        rows = [r | {"id": r["letter_id"]} for r in requests_from_text(text, name, columns)]
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
     if len(rows) > scorer.max_batch:
         raise ApiError(413, f"{len(rows)} requests in the file; at most {scorer.max_batch} at once")
     results = scorer.rows_within(rows, False, job)
-    download = base64.b64encode(results_csv(results).encode()).decode()
+    # the id keeps the upload's column name in the download, as --id-col's does for `score`
+    id_col = columns["letter_id"]
+    named = id_col in next(csv.reader(io.StringIO(text)), []) and id_col not in RESULT_NAMES
+    download = base64.b64encode(results_csv(results, id_col if named else None).encode()).decode()
     table = [r | {"top_reason": views.top_reason(r)} for r in results]
     return templates.get_template("batch.html").render(
         context | {"results": table, "csv_href": f"data:text/csv;charset=utf-8;base64,{download}"})

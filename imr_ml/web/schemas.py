@@ -58,6 +58,11 @@ class Baseline(BaseModel):
     what: str
 
 
+class ResultWarning(BaseModel):
+    kind: str = Field(..., description="e.g. injury_after_denial, future_date, unseen_category")
+    message: str
+
+
 class ScoreResult(BaseModel):
     """One scored request: the fields of `imr-ml score --json` (an abstention has `reason`
     and no probability)."""
@@ -79,6 +84,8 @@ class ScoreResult(BaseModel):
     contributions: list[Contribution] | None = None
     reasons: list[Contribution]
     hints: list[str]
+    warnings: list[ResultWarning] = Field(default_factory=list, description=(
+        "Why the result may mislead: dates in an unlikely order, a request unlike the training letters."))
 
 
 class ExplainResult(ScoreResult):

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Protocol
 
 from imr_ml.letters.layouts import maximus2013, maximus2014, maximus2016, notice2013, professional_review
-from imr_ml.letters.layouts._common import check_complete, clean
+from imr_ml.letters.layouts._common import check_complete, clean, rationale_ending
 from imr_ml.letters.letter import Letter
 
-__all__ = ["LAYOUTS", "LetterLayout", "NotALetter", "parse_letter_text"]
+__all__ = ["LAYOUTS", "LetterLayout", "NotALetter", "parse_letter_text", "rationale_ending"]
 
 
 class LetterLayout(Protocol):

@@ -112,10 +112,46 @@ GUIDELINES = ("claims_admin_guideline", "reviewer_guideline")
 _FIELD_NAMES = {"claims_admin_guideline": "claims administrator guideline", "reviewer_guideline": "reviewer guideline"}
 
 
+# The conclusion a rationale ends with ("... is not medically necessary", "... is medically
+# necessary and appropriate at this time"): with it a rationale is whole, full stop or not.
+_VERDICT = (r"\b(?:necessary|appropriate|(?:a\s+)?medical\s+necessity|recommended|supported|indicated|warranted|"
+            r"certified|established|substantiated|justified|reasonable|upheld|overturned)\b")
+_QUALIFIER = (r"(?:\s+(?:and|or)\s+(?:medically\s+)?(?:necessary|appropriate))?"
+              r"(?:,?\s+(?:at\s+this\s+time|for\s+(?:this|the)\s+(?:patient|injured\s+worker|claimant|employee)|"
+              r"in\s+this\s+(?:case|patient)|(?:as\s+)?per\s+(?:the\s+)?(?:\w+\s+)?(?:guidelines?|MTUS|ODG|ACOEM)))*")
+CONCLUSION_END = re.compile(_VERDICT + _QUALIFIER + r"""\s*["'\u201d)\]]?\s*$""", re.IGNORECASE)
+VERDICT = re.compile(_VERDICT, re.IGNORECASE)
+# A sentence that decides the request: what follows it is a trailer ("Refer to ... for weaning").
+DECIDED = re.compile(r"\b(?:medically\s+(?:necessary|appropriate)|medical\s+necessity)\b" + _QUALIFIER + r"\s*[.!]$",
+                     re.IGNORECASE)
+# A word no sentence ends with: the text stops in the middle of one.
+DANGLING_END = re.compile(r"(?:\b(?:a|an|the|of|to|for|with|and|or|but|in|on|at|by|from|is|are|was|were|be|been|"
+                          r"not|no|that|which|as|than|if|per|this|these|his|her|their|its)|[-,;:(/&])\s*$",
+                          re.IGNORECASE)
+
+
+def rationale_ending(rationale: str) -> str:
+    """How a letter's last rationale ends: "whole" (a full stop, or a last sentence that is
+    a complete conclusion without one: real letters drop the period after "... is not
+    medically necessary"), "cut" (mid-sentence: a dangling word, or a text that concludes
+    nothing), or "unsure": a last sentence that states a conclusion and goes on, or one that
+    follows the sentence deciding the request (a trailer); kept, and warned of.
+    """
+    if SENTENCE_END.search(rationale):
+        return "whole"
+    *before, last = re.split(r"(?<=[.!?])\s+", rationale.strip())
+    if DANGLING_END.search(last):
+        return "cut"
+    if CONCLUSION_END.search(last):
+        return "whole"
+    return "unsure" if VERDICT.search(last) or any(DECIDED.search(s) for s in before) else "cut"
+
+
 def check_complete(letter: Letter, text: str, guidelines: tuple[str, ...] = GUIDELINES) -> None:
     """Raise LayoutError unless the letter is whole: every item has its decision, its
     `guidelines` and a rationale that neither runs into another item's heading nor, for the
-    last item, stops mid-sentence; as many items as the letter states; as many pages as its
+    last item, stops mid-sentence (`rationale_ending`; one that may be cut is kept, with a
+    warning in `letter.warnings`); as many items as the letter states; as many pages as its
     "Page x of y" lines state. A letter cut short must not pass as one with fewer items."""
     n = letter.stated_items
     for i, it in enumerate(letter.items):
@@ -127,8 +163,11 @@ def check_complete(letter: Letter, text: str, guidelines: tuple[str, ...] = GUID
         if _HEADING_IN_RATIONALE.search(it.rationale or ""):
             raise LayoutError(cut_off(i, n, f"item {i + 1}'s decision rationale runs into another item's heading"))
     k = len(letter.items)
-    if not SENTENCE_END.search(letter.items[-1].rationale or ""):
+    ending = rationale_ending(letter.items[-1].rationale or "")
+    if ending == "cut":
         raise LayoutError(cut_off(k - 1, n, f"item {k}'s decision rationale stops mid-sentence"))
+    if ending == "unsure":
+        letter.warnings.append(f"item {k}'s decision rationale ends without a full stop and may be cut short")
     if n and k < n:
         raise LayoutError(cut_off(k, n, f"items {k + 1}-{n} are missing" if n > k + 1 else f"item {n} is missing"))
     pages = [(int(a), int(b)) for a, b in _PAGE_OF.findall(text)]
