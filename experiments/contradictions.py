@@ -24,19 +24,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from knowledge_vs_data import LETTERS, SUITES
+from knowledge_vs_data import _rows as real_rows
+
 HERE = Path(__file__).parent
-LETTERS = Path("/work/shared/data/dwc-imr-letters/pdf")
-SUITES = {"development": HERE / "sense_pairs.toml", "held-out": HERE / "sense_pairs_holdout.toml"}
-
-
-def _rows(corpus: str) -> list[dict]:
-    from imr_ml.letters.ingest import ingest_paths, read_corpus, write_corpus
-
-    if Path(corpus).exists():
-        return read_corpus(corpus)
-    rows, _ = ingest_paths([LETTERS], jobs=2)
-    write_corpus(rows, corpus)
-    return rows
 
 
 def _requests(suite: dict) -> list[dict]:
@@ -194,8 +185,8 @@ def main() -> None:
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=HERE).stdout.strip()
-    rows = canonical_rows(_rows(args.corpus))
-    suites = {name: load_suite(path) for name, path in SUITES.items()}
+    rows = canonical_rows(real_rows(args.corpus))
+    suites = {name.split()[0]: load_suite(path) for name, path in SUITES.items()}
     models = {share: _train(rows, share) for share in (False, True)}
     results = {"before: signals and fields free": measure(models[False], suites),
                "now: they share the direction of the rules that read them": measure(models[True], suites)}
