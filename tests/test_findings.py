@@ -51,18 +51,17 @@ def test_rules_that_disagree_leave_the_signal_free(tmp_path):
     assert conflict[-1] == ["toy_deficit_against"] and "imaging_red_flags_or_deficit" in conflict[1]
 
 
-def _part(feature, c, spans, guideline=0.0, n=50):
+def _part(feature, c, guideline=0.0, n=50):
     return {"feature": feature, "label": feature, "value": 1.0, "contribution": c, "guideline": guideline,
-            "n_items": n, "spans": spans}
+            "n_items": n}
 
 
 def test_contributions_quoting_overlapping_text_are_one_finding():
     row = {"summary": "Completed 12 sessions of acupuncture without functional improvement. Age 50.", "item": "Acu x6"}
-    parts = [_part("rule__therapy_continued", -1.0, [("summary", 10, 36)], guideline=-1.2, n=36),
-             _part("field__prior_sessions", -0.2, [("summary", 10, 21)]),
-             _part("field__age_decades", 0.3, [("summary", 71, 73)]),
-             _part("signal__x", 0.25, [("item", 0, 3)])]
-    out = findings(row, parts)
+    parts = [_part("rule__therapy_continued", -1.0, guideline=-1.2, n=36), _part("field__prior_sessions", -0.2),
+             _part("field__age_decades", 0.3), _part("signal__x", 0.25)]
+    spans = [[("summary", 10, 36)], [("summary", 10, 21)], [("summary", 71, 73)], [("item", 0, 3)]]
+    out = findings(row, parts, spans)
     assert [f["feature"] for f in out] == ["rule__therapy_continued", "field__age_decades", "signal__x"]
     rule = out[0]
     assert rule["contribution"] == pytest.approx(-1.2) and rule["guideline"] == pytest.approx(-1.2)

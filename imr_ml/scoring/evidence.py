@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from imr_ml.knowledge.guidelines import GuidelineRule, load_guidelines
+from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.modeling.directions import condition_polarity
 from imr_ml.signals.fields import evidence_signal
 from imr_ml.text.anycase import AnyCase
@@ -37,13 +37,14 @@ def evidence_source(name: str, guidelines: str | None) -> tuple:
     -------
     tuple
         ("signal", name), ("level", signal, level) for one level of a one-hot field,
-        ("rule", GuidelineRule), ("word", field, AnyCase regex, first word), ("item",) or ().
+        ("rule", its quotable conditions), ("word", field, AnyCase regex, first word), ("item",) or ().
     """
     parts = name.split("__")
     group = parts[0]
-    if group == "rule":
+    if group == "rule":  # the conditions that may be quoted: presence tests and scopes, not absences
         rule = next((r for r in load_guidelines(guidelines).rules if r.name == parts[1]), None)
-        return ("rule", rule) if rule else ()
+        return ("rule", tuple((n, test) for alt in ((rule.when,) + rule.when_any) for n, test in alt
+                              if n != "category" and condition_polarity(test) >= 0)) if rule else ()
     if group == "signal":
         return ("signal", parts[1])
     if group == "field":  # the registry names the signal that explains a structured field
@@ -73,19 +74,18 @@ def _level_spans(signals: dict, signal: str, level: str) -> list[Span]:
     return list(sig.evidence) if sig.value in (level, [level], (level,)) else []
 
 
-def _rule_spans(rule: GuidelineRule, signals: dict) -> list[Span]:
-    """The evidence of the conditions that made the rule fire."""
+def _rule_spans(conditions: tuple, signals: dict) -> list[Span]:
+    """The evidence of the conditions that made a rule fire."""
     out: list[Span] = []
-    for alternative in ((rule.when,) + rule.when_any):
-        for name, test in alternative:
-            sig = signals.get(name)
-            if name == "category" or sig is None or condition_polarity(test) < 0 or not test(sig.value):
-                continue
-            if _listed(sig.value, sig.evidence):
-                out += [span for v, span in zip(sig.value, sig.evidence) if test([v])]
-            else:
-                out += sig.evidence
-    return list(dict.fromkeys(out))
+    for name, test in conditions:
+        sig = signals.get(name)
+        if sig is None or not sig.evidence or not test(sig.value):
+            continue
+        if _listed(sig.value, sig.evidence):
+            out += [span for v, span in zip(sig.value, sig.evidence) if test([v])]
+        else:
+            out += sig.evidence
+    return list(dict.fromkeys(out)) if len(out) > 1 else out
 
 
 def evidence_spans(name: str, row: dict, signals: dict, guidelines: str | None = None) -> list[Span]:

@@ -218,8 +218,10 @@ class Explainer:
             self._baseline_p[category] = round(float(self.model.calibrate([base])[0]), 4)
         return self._baseline_p[category]
 
-    def contributions(self, idx, values, category: str) -> tuple[float, list[tuple[int, float, float]]]:
-        """A row's log-odds split into the baseline and one contribution per feature.
+    def contributions(self, idx, values, category: str) -> tuple[float, list[tuple[int, float, float, float]]]:
+        """A row's log-odds split into the baseline and one contribution per feature, with the
+        part of each that the guideline knowledge alone gives (its prior weight times its change
+        from the baseline; the rest is the letters' adjustment).
 
         Parameters
         ----------
@@ -232,33 +234,15 @@ class Explainer:
 
         Returns
         -------
-        (float, list of (int, float, float))
-            The baseline log-odds, and (column, value, contribution) of every feature whose
-            value differs from the baseline, largest contribution first.
+        (float, list of (int, float, float, float))
+            The baseline log-odds, and (column, value, contribution, guideline's part) of every
+            feature whose value differs from the baseline, largest contribution first.
         """
         base, ref = self.baseline(category)
-        parts = self.model.contributions(idx, values, ref)
+        prior = self.prior
+        parts = [(j, v, c, float(prior[j] * (v - ref.get(j, 0.0)))) for j, v, c in
+                 self.model.contributions(idx, values, ref)]
         return base, sorted(parts, key=lambda t: -abs(t[2]))
-
-    def guideline_part(self, j: int, value: float, category: str) -> float:
-        """How much of a feature's contribution the guideline knowledge alone gives: its prior
-        weight times its change from the baseline (the rest is the letters' adjustment).
-
-        Parameters
-        ----------
-        j : int
-            A feature column.
-        value : float
-            The row's value.
-        category : str
-            The row's treatment category.
-
-        Returns
-        -------
-        float
-            Log-odds.
-        """
-        return float(self.prior[j] * (value - self.baseline(category)[1].get(j, 0.0)))
 
     def n_items(self, j: int) -> int | None:
         """Training items feature `j` fired on (0 for a feature that fired on none; None when

@@ -17,15 +17,16 @@ and each finding's ``parts`` add up to it.
 
 from __future__ import annotations
 
-from imr_ml.scoring.evidence import quoted
+from imr_ml.scoring.evidence import Span, quoted
 
 MIN_LEARNT = 10  # training items below which an effect is the guideline's prior, not learnt
 DISAGREE = 0.2  # log-odds the letters must pull against the guideline to say they disagree
 
 
-def _groups(parts: list[dict]) -> list[list[int]]:
-    """Indices of `parts` joined when their spans overlap (transitively), in first-seen order."""
-    parent = list(range(len(parts)))
+def _groups(spans: list[list[Span]]) -> list[list[int]]:
+    """Indices of the contributions joined when their spans overlap (transitively), in
+    first-seen order."""
+    parent = list(range(len(spans)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -33,16 +34,17 @@ def _groups(parts: list[dict]) -> list[list[int]]:
             i = parent[i]
         return i
 
-    spans = sorted((f, s, e, i) for i, p in enumerate(parts) for f, s, e in p["spans"])
     field, end, owner = None, -1, -1
-    for f, s, e, i in spans:
+    flat = [(f, s, e, i) for i, sp in enumerate(spans) for f, s, e in sp]
+    flat.sort()
+    for f, s, e, i in flat:
         if f == field and s < end:
             parent[root(i)] = root(owner)
             end = max(end, e)
         else:
             field, end, owner = f, e, i
     groups: dict[int, list[int]] = {}
-    for i in range(len(parts)):
+    for i in range(len(spans)):
         groups.setdefault(root(i), []).append(i)
     return list(groups.values())
 
@@ -80,7 +82,7 @@ def source_words(is_rule: bool, guideline: float, letters: float, n_items: int |
     return source, None
 
 
-def finding(row: dict, members: list[dict]) -> dict:
+def finding(row: dict, members: list[dict], spans: list[list[Span]]) -> dict:
     """One finding from the contributions that quote the same text.
 
     Parameters
@@ -89,30 +91,36 @@ def finding(row: dict, members: list[dict]) -> dict:
         The request (the evidence's offsets refer to it).
     members : list of dict
         Contributions: ``feature``, ``label``, ``value``, ``contribution``, ``guideline``
-        (the prior's part), ``n_items`` and ``spans``.
+        (the prior's part) and ``n_items``; they become the finding's ``parts``.
+    spans : list of list of (str, int, int)
+        The text behind each member.
 
     Returns
     -------
     dict
         ``feature``, ``label``, ``value`` (of its guideline rule, else of its largest part),
         ``contribution`` (the net), ``evidence``, ``guideline``, ``letters``, ``n_items``,
-        ``source``, ``note`` and ``parts`` (each contribution: feature, label, value,
-        contribution, guideline).
+        ``source``, ``note`` and ``parts`` (the members, largest first).
     """
-    members = sorted(members, key=lambda m: -abs(m["contribution"]))
-    rules = [m for m in members if m["feature"].startswith("rule__")]
-    head = rules[0] if rules else members[0]
-    net = sum(m["contribution"] for m in members)
-    guideline = sum(m["guideline"] for m in members)
-    source, note = source_words(bool(rules), guideline, net - guideline, head["n_items"])
-    spans = list(dict.fromkeys(s for m in [head, *members] for s in m["spans"]))
+    if len(members) == 1:
+        head, net, guideline, text = members[0], members[0]["contribution"], members[0]["guideline"], spans[0]
+        is_rule = head["feature"].startswith("rule__")
+    else:
+        order = sorted(range(len(members)), key=lambda k: -abs(members[k]["contribution"]))
+        members, spans = [members[k] for k in order], [spans[k] for k in order]
+        rules = [k for k, m in enumerate(members) if m["feature"].startswith("rule__")]
+        first = rules[0] if rules else 0
+        head, is_rule = members[first], bool(rules)
+        net = sum(m["contribution"] for m in members)
+        guideline = sum(m["guideline"] for m in members)
+        text = list(dict.fromkeys(s for sp in [spans[first], *spans] for s in sp))
+    source, note = source_words(is_rule, guideline, net - guideline, head["n_items"])
     return {"feature": head["feature"], "label": head["label"], "value": head["value"], "contribution": net,
-            "evidence": quoted(row, spans), "guideline": guideline, "letters": net - guideline,
-            "n_items": head["n_items"], "source": source, "note": note,
-            "parts": [{k: m[k] for k in ("feature", "label", "value", "contribution", "guideline")} for m in members]}
+            "evidence": quoted(row, text), "guideline": guideline, "letters": net - guideline,
+            "n_items": head["n_items"], "source": source, "note": note, "parts": members}
 
 
-def findings(row: dict, parts: list[dict]) -> list[dict]:
+def findings(row: dict, parts: list[dict], spans: list[list[Span]]) -> list[dict]:
     """A request's contributions as findings, the largest net effect first.
 
     Parameters
@@ -121,14 +129,17 @@ def findings(row: dict, parts: list[dict]) -> list[dict]:
         The request.
     parts : list of dict
         Its contributions (see `finding`).
+    spans : list of list of (str, int, int)
+        The text behind each contribution (`imr_ml.scoring.evidence.evidence_spans`).
 
     Returns
     -------
     list of dict
         One `finding` per group of contributions quoting overlapping text.
     """
-    out = [finding(row, [parts[i] for i in g]) for g in _groups(parts)]
-    return sorted(out, key=lambda f: -abs(f["contribution"]))
+    out = [finding(row, [parts[i] for i in g], [spans[i] for i in g]) for g in _groups(spans)]
+    out.sort(key=lambda f: -abs(f["contribution"]))
+    return out
 
 
 def counted_both_ways(lines: list[dict], min_contribution: float = DISAGREE) -> list[tuple[str, str]]:

@@ -243,14 +243,15 @@ def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict)
     up to `logit`) with labels, evidence and where each came from."""
     category = signals["category"].value
     base, parts = ex.contributions(*_row_entries(Z, i), category)
+    guidelines = ex.knowledge.guidelines
     return {
         "logit": float(logit),
         "baseline": {"logit": base, "p": ex.baseline_probability(category),
                      "what": ex.baseline_what(category)},
-        "contributions": findings(row, [
-            {"feature": ex.names[j], "label": ex.label(j), "value": v, "contribution": c,
-             "guideline": ex.guideline_part(j, v, category), "n_items": ex.n_items(j),
-             "spans": evidence_spans(ex.names[j], row, signals, ex.knowledge.guidelines)} for j, v, c in parts]),
+        "contributions": findings(
+            row, [{"feature": ex.names[j], "label": ex.label(j), "value": v, "contribution": c, "guideline": g,
+                   "n_items": ex.n_items(j)} for j, v, c, g in parts],
+            [evidence_spans(ex.names[j], row, signals, guidelines) for j, *_ in parts]),
     }
 
 
