@@ -2,15 +2,15 @@ from imr_ml.scoring.hints import hints_for
 
 
 def test_functional_improvement_hint_names_the_prior_visits():
-    hints = hints_for({"category": "acupuncture", "prior_sessions": 6, "functional_improvement": False})
+    hints = hints_for({"category": "acupuncture", "prior_sessions": 6, "functional_improvement_same_modality": False})
     assert any("after the prior 6 acupuncture visits" in h for h in hints)
 
 
 def test_hint_not_shown_when_improvement_is_documented_or_category_differs():
     assert not any("prior 6" in h for h in hints_for(
-        {"category": "acupuncture", "prior_sessions": 6, "functional_improvement": True}))
+        {"category": "acupuncture", "prior_sessions": 6, "functional_improvement_same_modality": True}))
     assert not any("prior 6" in h for h in hints_for(
-        {"category": "imaging_mri", "prior_sessions": 6, "functional_improvement": False}))
+        {"category": "imaging_mri", "prior_sessions": 6, "functional_improvement_same_modality": False}))
 
 
 def test_numeric_conditions():

@@ -136,6 +136,23 @@ def test_report_of_synthetic_training_says_so(cv_model, tmp_path):
     assert "<b>synthetic</b> letters" in page and "Synthetic data" in page and "<script>" not in page
 
 
+def test_report_with_a_corpus_checks_each_rule_against_its_outcomes(synth_rows, tmp_path):
+    rows = [dict(r, label=int(r["decision"] == "overturned")) for r in synth_rows[:300]]
+    rows[0] = dict(rows[0], item="<script>x</script> MRI of the lumbar spine")  # item text is never rendered raw
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows))
+    _report("builtin", "--corpus", corpus, "--out", tmp_path / "r.html", "--json")
+    page, data = (tmp_path / "r.html").read_text(), json.loads((tmp_path / "r.json").read_text())
+    ro = data["rule_outcomes"]
+    assert "id='rule-outcomes'" in page and "<script>" not in page and ro["n_items"] == len(rows)
+    live = [r for r in ro["rules"] if r["n_items"]]
+    assert live and all(r["rate_ci"][0] <= r["rate"] <= r["rate_ci"][1] for r in live)
+    assert all(r["n_overturned"] <= r["n_items"] <= len(rows) for r in live)
+    assert ro["headline"]["n_agree"] + ro["headline"]["n_against"] + ro["headline"]["n_level"] == len(live)
+    assert _report("builtin", "--out", tmp_path / "b.html") is not None
+    assert "rule-outcomes" not in (tmp_path / "b.html").read_text()  # no corpus: no section
+
+
 def test_report_pdf_without_a_browser_is_one_line(monkeypatch, tmp_path):
     import imr_ml.cli.report as cli_report
 

@@ -756,7 +756,8 @@ _NORCO_NOTE = "Norco 10/325 TID x 2 yrs, UDS consistent, CURES ok, pain 8->4 w/ 
     [
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "prior_trial_without_benefit",
          True),
-        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "neuro_deficit", True),
+        # shoulder pain with weakness is no objective deficit (ACOEM: dermatomal, reflex, myotomal, atrophy)
+        ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "neuro_deficit", False),
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "failed_conservative_care", True),
         ("58F, fell at work. R shoulder pain + weakness. XR neg. Failed 6 wks PT.", "working", False),
         ("Acupuncture x6 done, no change in function, still off work.", "no_functional_improvement", True),

@@ -26,6 +26,7 @@ from imr_ml.modeling.model import fitted_pipeline, scoring_model
 from imr_ml.modeling.modelio import load_cv_predictions
 from imr_ml.reporting.report_measures import comparators, operating_table, top_fifth, versus_baselines
 from imr_ml.reporting.report_words import MIN_OVERTURNED_FOR_METRICS, caveats, findings
+from imr_ml.reporting.rule_outcomes import rule_outcomes
 from imr_ml.schema import GROUP_TITLES
 from imr_ml.scoring.explanation import feature_label
 from imr_ml.scoring.findings import DISAGREE, MIN_LEARNT
@@ -201,6 +202,11 @@ def report_content(loaded, rows: list[dict] | None = None, seed: int = 0, corpus
         data["calibration"] = calibration(y, p)
         data["categories"] = per_category(evaluated["category"], y, p, letters, loaded.knowledge.taxonomy)
     data["caveats"] = caveats(data, evaluated, corpus_synthetic)
+    if rows:  # each rule against the outcomes of a labelled corpus (needs its texts: not from the CV)
+        labelled = canonical_rows(rows)
+        k = loaded.knowledge
+        data["rule_outcomes"] = rule_outcomes(labelled, [int(r["label"]) for r in labelled],
+                                              load_guidelines(k.guidelines), k.signals, k.taxonomy)
     data["findings"] = findings(data)
     return data, evaluated
 

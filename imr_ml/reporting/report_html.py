@@ -66,9 +66,12 @@ def report_page(d: dict) -> str:
              "<nav><a href='#summary'>Summary</a><a href='#moves'>What moves outcomes</a>"
              + ("<a href='#calibration'>Calibration</a><a href='#pr'>Flagging and precision-recall</a>"
                 "<a href='#categories'>Categories</a>" if measured else "<a href='#knowledge'>Knowledge</a>")
+             + ("<a href='#rule-outcomes'>Rules against outcomes</a>" if "rule_outcomes" in d else "")
              + "<a href='#data'>Data</a></nav>", _summary_html(d), _moves_html(d)]
     if measured:
         parts += [_calibration_html(d), _pr_html(d), _categories_html(d)]
+    if "rule_outcomes" in d:
+        parts.append(_rule_outcomes_html(d["rule_outcomes"]))
     parts += [_knowledge_html(d), _data_html(d), "</body></html>"]
     return "\n".join(parts)
 
@@ -240,6 +243,28 @@ def _categories_html(d: dict) -> str:
         _img(d, "categories", "overturn rate by category"),
         _table(["category", "items", "overturned", "observed rate [95% interval]", "published/assumed rate",
                 "model's average", "top-fifth lift [95% interval]"], rows)])
+
+
+def _rule_outcomes_html(ro: dict) -> str:
+    """Each guideline rule that fired on the corpus: its items' overturn rate against their
+    categories' (imr_ml.reporting.rule_outcomes)."""
+    h = ro["headline"]
+    live = sorted((r for r in ro["rules"] if r["n_items"]), key=lambda r: (-r["n_items"], r["rule"]))
+    rows = [[r["label"], f"{r['strength']:+.1f}", r["n_items"], r["n_overturned"],
+             _ci(r["rate"], r["rate_ci"], as_pct=True), pct(r["category_rate"]), r["observed"],
+             "—" if r["agrees"] is None else ("yes" if r["agrees"] else "no")] for r in live]
+    against = ", ".join(h["clearly_against"]) or "none"
+    return "\n".join([
+        "<h2 id='rule-outcomes'>Guideline rules against the outcomes</h2>",
+        f"<p>For each rule, the corpus items it applied to ({ro['n_items']} items, {ro['n_overturned']} overturned), "
+        "how many were overturned with a 95% Wilson interval, and the overturn rate of the same items' categories in "
+        "this corpus. A rule with a positive strength should apply to items overturned more often than their "
+        f"categories. {h['n_fired']} of {h['n_rules']} rules applied; {h['n_agree']} point the rule's way, "
+        f"{h['n_against']} the other way, {h['n_level']} neither; clearly against (interval on the wrong side): "
+        f"{_esc(against)}. With a few items per rule most intervals are wide; letters the rules were written from "
+        "make the agreement look better than it is.</p>",
+        _table(["guideline rule", "prior strength", "items", "overturned", "rate [95% interval]", "category rate",
+                "observed", "points the rule's way"], rows)])
 
 
 def _knowledge_html(d: dict) -> str:

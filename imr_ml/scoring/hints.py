@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from imr_ml.knowledge.taxonomy import condition, load_taxonomy, load_toml
+from imr_ml.text.anycase import AnyCase
 
 
 @lru_cache(maxsize=4)
@@ -17,15 +18,16 @@ def load_hints(path: str | None = None) -> tuple[dict, ...]:
 
 @lru_cache(maxsize=256)
 def _rules_for(category, path: str | None) -> tuple:
-    """((conditions, text), ...) of the hints whose category condition (if any) holds for
-    `category`, their other conditions as predicates: most hints name categories, so a
-    request is tested against the few that can apply to it."""
+    """((conditions, item pattern or None, text), ...) of the hints whose category condition
+    (if any) holds for `category`, their other conditions as predicates and their `item`
+    regex compiled once: most hints name categories, so a request is tested against the few
+    that can apply to it."""
     out = []
     for hint in load_hints(path):
         tests = {name: condition(cond) for name, cond in hint["when"].items()}
         if "category" in tests and not tests.pop("category")(category):
             continue
-        out.append((tuple(tests.items()), hint["text"]))
+        out.append((tuple(tests.items()), AnyCase(hint["item"]) if hint.get("item") else None, hint["text"]))
     return tuple(out)
 
 
@@ -34,7 +36,7 @@ def _labels(taxonomy: str | None = None) -> dict[str, str]:
     return {c.name: c.label.lower() for c in load_taxonomy(taxonomy)}
 
 
-def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = None) -> list[str]:
+def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = None, item: str = "") -> list[str]:
     """The missing-documentation hints whose conditions all hold for a request.
 
     Parameters
@@ -46,6 +48,9 @@ def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = N
         The model's or user's hints TOML, or None for the shipped `features/hints.toml`.
     taxonomy : str or None
         The taxonomy TOML whose labels fill ``{category_label}`` (None: the shipped one).
+    item : str
+        The requested item's text, for hints that name a kind of item (`item = '...'`);
+        such a hint is not shown without it.
 
     Returns
     -------
@@ -53,7 +58,9 @@ def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = N
         The hints, in the file's order, with their ``{placeholders}`` filled in.
     """
     out = []
-    for conditions, text in _rules_for(values.get("category"), path):
+    for conditions, pattern, text in _rules_for(values.get("category"), path):
+        if pattern is not None and pattern.search(item or "") is None:
+            continue
         if all(test(values.get(name)) for name, test in conditions):
             out.append(re.sub(r"\{(\w+)\}", lambda m: _fill(values, m.group(1), taxonomy), text))
     return out

@@ -21,7 +21,7 @@ from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
-from imr_ml.schema import ITEM_SEPARATOR
+from imr_ml.schema import ITEM_SEPARATOR, as_text
 from imr_ml.scoring.evidence import evidence_spans
 from imr_ml.scoring.explanation import Explainer, category_rate
 from imr_ml.scoring.findings import findings
@@ -286,7 +286,8 @@ def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
             "threshold": round(cut, 4),
             **explained,
             "reasons": explained["contributions"][:top],
-            "hints": hints_for(SignalValues(signals), knowledge.hints, knowledge.taxonomy),
+            "hints": hints_for(SignalValues(signals), knowledge.hints, knowledge.taxonomy,
+                               item=as_text(row.get("item"))),
         }
         if "label" in row and row.get("label") is not None:
             result["actual"] = "overturned" if row["label"] else "upheld"

@@ -61,7 +61,8 @@ def _vocabularies(rules: str | SignalRules | None, taxonomy: str | None) -> dict
     r = load_rules(rules)
     categories = [c.name for c in load_taxonomy(taxonomy)]
     return {"category": categories, "item_regions": list(r.region), "summary_regions": list(r.region),
-            "ca_guideline": [*r.guideline, "other"]}
+            "ca_guideline": [*r.guideline, "other"], "surgery_named": ["", *(s.name for s in r.surgeries)],
+            "surgery_complexity": ["", "complex", "simple"]}
 
 
 def condition_problems(table: Mapping, loc: Loc, kinds: Mapping[str, str],

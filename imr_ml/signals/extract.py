@@ -19,10 +19,12 @@ from typing import Any
 
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import PRE_DECISION, as_text
+from imr_ml.signals.attribution import about_treatments, names_item, treatment_term
 from imr_ml.signals.fields import read_fields
 from imr_ml.signals.prior import item_term, prior_modality
 from imr_ml.signals.readers import parse_quantity
 from imr_ml.signals.rules import SignalRules, load_rules
+from imr_ml.signals.surgeries import first_in_document
 from imr_ml.text.anycase import AnyCase
 from imr_ml.text.document import Document
 from imr_ml.text.matcher import lower_text
@@ -131,6 +133,7 @@ def _summary_analysis(summary: str, r: SignalRules) -> tuple[Document, dict[str,
     doc = r.engine.document(summary)
     res = {rule.name: _text_signal(doc, rule, "summary") for rule in r.text_rules if rule.field == "summary"}
     res["summary_regions"] = Signal(*_regions(doc.low, r, "summary", doc))
+    res["summary_surgery"] = Signal(*first_in_document(doc, r.surgeries))
     m = _AGE.search(summary)
     age, evidence = None, []
     if m and m.lastindex is not None:
@@ -147,26 +150,25 @@ def _text(row: Mapping, key: str) -> str:
     return as_text(row.get(key))
 
 
-def _same_modality(row: dict, sdoc: Document, r: SignalRules, out: dict[str, Signal], term) -> None:
+def _same_modality(row: dict, sdoc: Document, r: SignalRules, out: dict[str, Signal], term, taxonomy) -> None:
     """The item-level reading of the response signals: did the prior trial / improvement
-    concern the disputed item's own modality (or drug)? True when a supporting span's
-    sentence names it, or, for a request of one item (a typed note, a one-item letter) and a
-    finding whose sentence names no treatment at all, the sentence before it does; with
-    several items, or a sentence about another treatment, the sentence before is not its."""
+    concern the disputed item's own modality (or drug)? True when the treatment the finding
+    is about (`imr_ml.signals.attribution`: the nearest named in its sentence, with those
+    listed alongside) is the item's; for a request of one item (a typed note, a one-item
+    letter) and a finding whose sentence names no treatment at all, the sentence before it is
+    read too. "Failed PT" before a traction-unit request is about PT, not traction."""
     one_item = not _text(row, "other_items").strip()
-
-    def span(pos: int) -> tuple[int, int]:
-        own = sdoc.sentence_span(pos)
-        if not one_item or any(next(sdoc.finditer(m, *own), None) is not None for m in r.modality.values()):
-            return own
-        return sdoc.reading_span(pos)
+    treatments = treatment_term(r, taxonomy)
     for base in ("prior_trial_without_benefit", "functional_improvement", "no_functional_improvement"):
         if base not in out:
             continue
         ev = []
         if term is not None:
             for f, a, b in out[base].evidence:
-                if next(sdoc.finditer(term, *span(a)), None) is not None:
+                meant = about_treatments(sdoc, sdoc.sentence_span(a), (a, b), treatments)
+                if not meant and one_item:
+                    meant = about_treatments(sdoc, sdoc.reading_span(a), (a, b), treatments)
+                if names_item(sdoc, meant, term):
                     ev.append((f, a, b))
         out[f"{base}_same_modality"] = Signal(bool(ev), ev)
 
@@ -224,7 +226,7 @@ def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:
     category, item_signals, term = _item_analysis(item, r, taxonomy)
     out.update(item_signals)  # shared, not copied: results are read-only
 
-    _same_modality(row, sdoc, r, out, term)
+    _same_modality(row, sdoc, r, out, term, taxonomy)
 
     count, mentioned, ev = prior_modality(sdoc, r, category, item)
     out["prior_sessions"] = Signal(count, [e for e in ev if count is not None][:3])

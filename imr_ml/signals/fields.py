@@ -25,6 +25,7 @@ from imr_ml.dates import as_date
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import ITEM_SEPARATOR, as_text, is_missing
 from imr_ml.signals.readers import Evidence, category_prior, cited_guidelines, recent_dated_surgery
+from imr_ml.signals.surgeries import named_surgery
 
 # Numbers are centred on a typical claim (3 years from injury to the UR denial, age 45): a
 # request that does not state one is that typical claim, and the feature is 0 either way.
@@ -47,6 +48,9 @@ class FieldContext(NamedTuple):
         Path of the taxonomy TOML (None: the shipped one).
     other_categories : tuple of str
         Categories of the other items disputed in the same letter.
+    surgery : tuple
+        (Surgery or None, evidence) of `imr_ml.signals.surgeries.named_surgery`, found once
+        for the row's surgery fields.
     """
 
     row: Mapping
@@ -54,6 +58,7 @@ class FieldContext(NamedTuple):
     rules: Any
     taxonomy: str | None
     other_categories: tuple[str, ...] = ()
+    surgery: tuple = (None, ())
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,64 @@ def _read_periop_alone(ctx: FieldContext) -> tuple[bool, Evidence]:
     return alone, [("item", 0, len(item))] if alone else []
 
 
+def _surgery_of(row: Mapping, signals: Mapping, rules: Any) -> tuple:
+    """The row's surgery (`named_surgery`), read once for its six fields."""
+    found = signals.get("summary_surgery")
+    in_summary = (found.value, tuple(found.evidence[0][1:])) if found and found.evidence else (None, None)
+    return named_surgery(as_text(row.get("item")), as_text(row.get("other_items")), in_summary,
+                         getattr(rules, "surgeries", ()))
+
+
+def _surgery(ctx: FieldContext):
+    return ctx.surgery
+
+
+def _read_surgery_named(ctx: FieldContext) -> tuple[str, Evidence]:
+    """The `[surgery]` row's name, "" when the request names none."""
+    surgery, ev = _surgery(ctx)
+    return (surgery.name, list(ev)) if surgery else ("", [])
+
+
+def _read_surgery_complexity(ctx: FieldContext) -> tuple[str, Evidence]:
+    """"complex" or "simple", "" when unknown."""
+    surgery, ev = _surgery(ctx)
+    return (surgery.complexity, list(ev)) if surgery and surgery.complexity else ("", [])
+
+
+def _read_postsurgical_initial(ctx: FieldContext) -> tuple[int | None, Evidence]:
+    """Half the MTUS general post-surgical course of the surgery (9792.24.3: the initial course)."""
+    surgery, ev = _surgery(ctx)
+    if surgery is None or surgery.postsurgical_visits is None:
+        return None, []
+    return max(1, surgery.postsurgical_visits // 2), list(ev)
+
+
+def _read_exceeds_postsurgical(ctx: FieldContext) -> tuple[bool, Evidence]:
+    """More visits requested than the initial post-surgical course of the surgery."""
+    initial, ev = _read_postsurgical_initial(ctx)
+    qty = ctx.signals["requested_quantity"]
+    visits = ctx.signals["category"].value in ctx.rules.trial_max or ctx.signals["category"].value == "perioperative"
+    over = visits and initial is not None and qty.value is not None and qty.value > initial
+    return over, (list(qty.evidence) + ev) if over else []
+
+
+def _read_los_target(ctx: FieldContext) -> tuple[int | None, Evidence]:
+    surgery, ev = _surgery(ctx)
+    return (surgery.los_days, list(ev)) if surgery and surgery.los_days is not None else (None, [])
+
+
+def _read_exceeds_los(ctx: FieldContext) -> tuple[bool, Evidence]:
+    """A hospital stay longer than ODG's target for the surgery (any stay after an outpatient one)."""
+    target, ev = _read_los_target(ctx)
+    item = as_text(ctx.row.get("item"))
+    stay = ctx.rules.item.get("hospital_stay")
+    if target is None or stay is None or stay.search(item) is None:
+        return False, []
+    days = ctx.signals["requested_quantity"].value
+    over = (days or 1) > target
+    return over, ([("item", 0, len(item))] + ev) if over else []
+
+
 # --------------------------------------------------------------------------------------
 # Feature values
 # --------------------------------------------------------------------------------------
@@ -237,6 +300,21 @@ FIELDS: tuple[FieldSpec, ...] = (
               _read_periop_alone, _flag),
     FieldSpec("item_region", "item_regions", "body regions the item names (one-hot)", "item, `[region]`",
               levels=_region_levels),
+    FieldSpec("surgery_named", "surgery_named", "the surgery the request is about (no feature)",
+              "item, then `other_items`, then summary, `[surgery]`", _read_surgery_named),
+    FieldSpec("surgery_complexity", "surgery_complexity", "\"complex\" or \"simple\" (ODG, surgical assistant; no "
+              "feature)", "`[surgery]` `complex`", _read_surgery_complexity),
+    FieldSpec("postsurgical_initial_visits", "postsurgical_initial_visits",
+              "half the MTUS general post-surgical course of that surgery (no feature)",
+              "`[surgery]` `postsurgical_visits`", _read_postsurgical_initial),
+    FieldSpec("exceeds_postsurgical_course", "exceeds_postsurgical_course",
+              "more visits requested than the initial post-surgical course (no feature)",
+              "item quantity and `postsurgical_initial_visits`", _read_exceeds_postsurgical),
+    FieldSpec("los_target_days", "los_target_days", "ODG's best-practice hospital stay for that surgery (no feature)",
+              "`[surgery]` `los_days`", _read_los_target),
+    FieldSpec("exceeds_los_target", "exceeds_los_target",
+              "an inpatient stay longer than `los_target_days` (no feature)",
+              "item (`[item] hospital_stay`), its quantity and `los_target_days`", _read_exceeds_los),
 )
 _BY_NAME = {f.name: f for f in FIELDS}
 
@@ -269,7 +347,8 @@ def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None
     dict
         `{signal name: (value, evidence)}` in registry order.
     """
-    ctx = FieldContext(row, signals, rules, taxonomy, _other_categories(row, taxonomy))
+    ctx = FieldContext(row, signals, rules, taxonomy, _other_categories(row, taxonomy),
+                       _surgery_of(row, signals, rules))
     out = {spec.signal: spec.read(ctx) for spec in FIELDS if spec.read is not None}
     if "recent_surgery" in signals and not signals["recent_surgery"].value:
         dated = recent_dated_surgery(as_text(row.get("summary")), row.get("ur_denial_date"))

@@ -43,8 +43,9 @@ def signals_table(rules: str | SignalRules | None = None) -> str:
         lines.append(f"| `{t.name}` | {_cell(t.description)} | {dropped} | {needs} |")
     for name in SAME_MODALITY_SIGNALS:
         base = name.removesuffix("_same_modality")
-        lines.append(f"| `{name}` | `{base}`, said in a sentence that names the requested treatment itself "
-                     f"(its `[modality]` words or drug name) | as `{base}` | as `{base}` |")
+        lines.append(f"| `{name}` | `{base}`, about the requested treatment itself (its `[modality]` words or "
+                     "drug name): the treatment named nearest the finding in its sentence, with those listed "
+                     f"alongside (`imr_ml/signals/attribution.py`) | as `{base}` | as `{base}` |")
     return "\n".join(lines) + "\n"
 
 

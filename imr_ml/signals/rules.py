@@ -13,6 +13,7 @@ from typing import Any
 from imr_ml.knowledge.taxonomy import categorize, load_toml
 from imr_ml.knowledge.validate import compiling, source_name
 from imr_ml.signals.readers import cited_guidelines, recent_dated_surgery
+from imr_ml.signals.surgeries import Surgery, clear_surgery_memo, compile_surgeries
 from imr_ml.text.anycase import AnyCase, lower_pattern
 from imr_ml.text.engine import Engine, compile_engine
 from imr_ml.text.literals import required_literals
@@ -159,6 +160,8 @@ class SignalRules:
         Where the rules came from, as errors name it.
     path : str or None
         The file they were compiled from (None: the shipped one).
+    surgeries : tuple of Surgery
+        The `[surgery]` table: post-surgical courses, stay targets, complexity.
     memos : Memos
         What analyses with these rules remember.
     """
@@ -173,6 +176,7 @@ class SignalRules:
     prior: PriorUse
     source: str
     path: str | None = None
+    surgeries: tuple[Surgery, ...] = ()
     memos: Memos = field(default_factory=Memos)
 
     @property
@@ -227,8 +231,9 @@ def _compile(path: str | None) -> SignalRules:
 
 def _compiled(data: dict, path: str | None) -> SignalRules:
     region = {k: Matcher([v]) for k, v in data.get("region", {}).items()}
+    surgeries = compile_surgeries(data.get("surgery", {}))
     return SignalRules(
-        engine=compile_engine(data, extra_matchers=region.values()),
+        engine=compile_engine(data, extra_matchers=[*region.values(), *(s.matcher for s in surgeries)]),
         item={k: AnyCase(v) for k, v in data.get("item", {}).items() if isinstance(v, str)},
         quantity=tuple(AnyCase(number_groups(p)) for p in data.get("item", {}).get("quantity", ())),
         trial_max={k: int(v) for k, v in data.get("trial_max", {}).items()},
@@ -238,6 +243,7 @@ def _compiled(data: dict, path: str | None) -> SignalRules:
         prior=_prior_use(data.get("prior", {})),
         source=source_name("signals.toml", path),
         path=path,
+        surgeries=surgeries,
     )
 
 
@@ -290,3 +296,4 @@ def clear_caches() -> None:
     required_literals.cache_clear()
     cited_guidelines.cache_clear()
     recent_dated_surgery.cache_clear()
+    clear_surgery_memo()
