@@ -25,30 +25,37 @@ def test_a_condition_gives_a_direction_only_when_it_asks_for_presence_or_absence
 
 def test_signals_and_fields_a_fixed_rule_reads_share_its_direction():
     d = rule_directions(NAMES)
-    # imaging with a deficit (+, presence) and imaging without one (-, absence) agree: a deficit counts toward overturn
-    assert d["signal__neuro_deficit"] == d["signal__radiculopathy"] == d["signal__red_flags"] == 1
+    # imaging with red flags (+, presence) and imaging without them (-, absence) agree: they count toward overturn
+    assert d["signal__red_flags"] == d["signal__failed_conservative_care"] == 1
     # more visits after a course without functional improvement (-) reads the earlier sessions
-    assert d["field__prior_sessions"] == d["field__prior_same_modality"] == d["field__item_additional"] == -1
+    assert d["field__prior_sessions"] == d["field__prior_same_modality"] == -1
     assert d["signal__functional_improvement"] == d["signal__functional_improvement_same_modality"] == 1
+    # radicular symptoms support an epidural and count against trigger-point injections: merged with the rules
+    assert d["signal__radiculopathy"] == d["signal__neuro_deficit"] == 0
     # age is read by the PPI rules through thresholds only; regions through lists: no direction
     assert "field__age_decades" not in d and not any(n.startswith("field__item_region__") for n in d)
     prior = knowledge_prior(NAMES)
-    j, k = NAMES.index("signal__neuro_deficit"), NAMES.index("field__prior_sessions")
+    j, k, m = (NAMES.index(n) for n in ("signal__red_flags", "field__prior_sessions", "signal__radiculopathy"))
     assert (prior["lower"][j], prior["upper"][j]) == (0.0, np.inf)
     assert (prior["lower"][k], prior["upper"][k]) == (-np.inf, 0.0)
+    assert (prior["lower"][m], prior["upper"][m]) == (0.0, 0.0)
     free = knowledge_prior(NAMES, share_directions=False)
-    assert np.isinf(free["lower"][j]) and np.isinf(free["upper"][k])
+    assert np.isinf(free["lower"][j]) and np.isinf(free["upper"][k]) and np.isinf(free["lower"][m])
 
 
-def test_rules_that_disagree_leave_the_signal_free(tmp_path):
+def test_rules_that_disagree_merge_the_signal_with_them(tmp_path):
     src = (Path(__file__).resolve().parents[1] / "features" / "guidelines.toml").read_text(encoding="utf-8")
-    extra = ('\n[[rule]]\nname = "toy_deficit_against"\nlabel = "toy"\nwhen = { neuro_deficit = true }\n'
+    assert rule_directions(NAMES)["signal__red_flags"] == 1
+    extra = ('\n[[rule]]\nname = "toy_red_flags_against"\nlabel = "toy"\nwhen = { red_flags = true }\n'
              'strength = -0.5\ndirection = "fixed"\ncitation = "test"\n')
     path = tmp_path / "guidelines.toml"
     path.write_text(src + extra, encoding="utf-8")
-    assert "signal__neuro_deficit" not in rule_directions(NAMES, str(path))
-    conflict = direction_conflicts(NAMES, str(path))["signal__neuro_deficit"]
-    assert conflict[-1] == ["toy_deficit_against"] and "imaging_red_flags_or_deficit" in conflict[1]
+    assert rule_directions(NAMES, str(path))["signal__red_flags"] == 0
+    conflict = direction_conflicts(NAMES, str(path))["signal__red_flags"]
+    assert conflict[-1] == ["toy_red_flags_against"] and "imaging_red_flags" in conflict[1]
+    j = NAMES.index("signal__red_flags")
+    prior = knowledge_prior(NAMES, str(path))
+    assert (prior["lower"][j], prior["upper"][j]) == (0.0, 0.0)
 
 
 def _part(feature, c, guideline=0.0, n=50):

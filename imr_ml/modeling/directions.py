@@ -15,8 +15,12 @@ fixed-direction rule reads shares that rule's sign constraint:
 - a threshold on a number (``">65"``) or a list of levels (body regions) scopes the rule to
   some requests: it says nothing about which way the number or level moves the odds, so it
   gives none;
-- only rules whose guideline fixes the direction (``direction = "fixed"``) vote, and a
-  feature whose voting rules disagree gets no constraint (listed by `direction_conflicts`).
+- only rules whose guideline fixes the direction (``direction = "fixed"``) vote;
+- a feature whose voting rules disagree (radicular symptoms support an epidural and count
+  against trigger-point injections) has no direction of its own: which way it moves the
+  odds depends on the service, which only the rules know. It is merged with those rules:
+  its own weight is held at 0, so the evidence counts through the service-scoped rules
+  alone (listed by `direction_conflicts`).
 
 Everything is derived from the knowledge files (`features/guidelines.toml` and the registry
 of structured fields, `imr_ml.signals.fields`): no feature is named by hand.
@@ -110,14 +114,15 @@ def rule_directions(names: Sequence[str], guidelines: str | None = None) -> dict
     Returns
     -------
     dict
-        {feature: +1 (toward an overturn) or -1}; features no fixed rule reads, or whose
-        rules disagree, are absent.
+        {feature: +1 (toward an overturn), -1, or 0 when its rules disagree (merged with
+        them: its own weight held at 0)}; features no fixed rule reads are absent.
     """
-    return {f: next(iter(v)) for f, v in _votes(names, guidelines).items() if len(v) == 1}
+    return {f: next(iter(v)) if len(v) == 1 else 0 for f, v in _votes(names, guidelines).items()}
 
 
 def direction_conflicts(names: Sequence[str], guidelines: str | None = None) -> dict[str, dict[int, list[str]]]:
-    """The features whose fixed-direction rules read them in opposite directions (left free).
+    """The features whose fixed-direction rules read them in opposite directions (merged
+    with those rules: their own weight held at 0).
 
     Parameters
     ----------

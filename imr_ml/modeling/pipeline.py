@@ -19,7 +19,8 @@ def knowledge_prior(names, guidelines=None, share_directions=True) -> dict[str, 
     the direction), `field__category_prior` near 1 (the published base rate of the
     category), everything else at 0. A signal or field that a fixed-direction rule reads
     shares that rule's direction (`imr_ml.modeling.directions`): the letters may weaken it to
-    0, never turn it against the guideline that reads the same evidence.
+    0, never turn it against the guideline that reads the same evidence; one that rules read
+    in opposite directions (by service) is held at 0 and counts through those rules.
 
     Parameters
     ----------
@@ -54,8 +55,8 @@ def knowledge_prior(names, guidelines=None, share_directions=True) -> dict[str, 
             mean[j], sd[j] = r.strength, r.sd
             if r.fixed_sign:
                 lower[j], upper[j] = (0.0, np.inf) if r.strength > 0 else (-np.inf, 0.0)
-        elif n in directions:
-            lower[j], upper[j] = (0.0, np.inf) if directions[n] > 0 else (-np.inf, 0.0)
+        elif n in directions:  # 0: rules read it both ways; it counts through them alone
+            lower[j], upper[j] = {1: (0.0, np.inf), -1: (-np.inf, 0.0), 0: (0.0, 0.0)}[directions[n]]
     return {"prior_mean": mean, "prior_sd": sd, "lower": lower, "upper": upper,
             "intercept_mean": float(pr.get("intercept_mean", 0.0)), "intercept_sd": float(pr.get("intercept_sd", 0.5)),
             "default_sd": float(pr.get("word_sd", 0.15))}
