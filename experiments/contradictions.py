@@ -149,7 +149,8 @@ def directions_table(models: dict, shared: dict[str, int], rows: list[dict]) -> 
     out = ["| feature | guideline's direction | training items it fired on (overturned) | weight learnt free "
            "| weight now |", "|---|---|---|---|---|"]
     for n, d in sorted(shared.items(), key=lambda kv: -counts.get(kv[0], 0)):
-        out.append(f"| {n} | {'toward' if d > 0 else 'against'} an overturn | {counts.get(n, 0)} "
+        way = {1: "toward an overturn", -1: "against an overturn", 0: "both ways, by service: held at 0"}[d]
+        out.append(f"| {n} | {way} | {counts.get(n, 0)} "
                    f"({fired.get(n, 0)}) | {free[n]:+.3f} | {now[n]:+.3f} |")
     return out + [""]
 
@@ -200,8 +201,9 @@ def main() -> None:
              "shows findings (contributions quoting overlapping text, summed), and the per-feature column "
              "says whether the model itself still counts evidence both ways.", ""]
     lines += report(results) + [""] + cost(rows)
-    lines += ["", f"## The directions shared ({len(shared)} features; conflicts left free: "
-              f"{', '.join(direction_conflicts(names)) or 'none'})", ""] + directions_table(models, shared, rows)
+    lines += ["", f"## The directions shared ({len(shared)} features; read both ways by the rules, so merged with "
+              f"them and held at 0: {', '.join(direction_conflicts(names)) or 'none'})", ""]
+    lines += directions_table(models, shared, rows)
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
