@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 from sklearn.metrics import roc_auc_score
@@ -27,6 +28,30 @@ from imr_ml.textio import atomic_write_json, atomic_write_jsonl
 # that gives the model out-of-fold predictions (`imr-ml report` without --corpus) stays cheap,
 # and it measures exactly the procedure that made the model.
 DEMO_GRID = ({"prior_weight": 1.0},)
+# What the demo writes in its folder: a rerun replaces these, and a folder holding anything
+# else is refused (the demo never writes among a user's own files).
+DEMO_ENTRIES = frozenset({"letters", "corpus.jsonl", "corpus.jsonl.skipped.jsonl", "corpus.jsonl.journal",
+                          "train.jsonl", "test.jsonl", "model", "evaluation.json", "examples.json", "report"})
+
+
+class DemoError(ValueError):
+    """A folder the demo must not write into; the message is one line saying why."""
+
+
+def check_demo_out(out: Path) -> None:
+    """Refuse a file, or a folder holding anything the demo did not write (its own temp files
+    from a killed run aside): a rerun replaces its own outputs and nothing else."""
+    if out.exists() and not out.is_dir():
+        raise DemoError(f"--out {out} exists and is not a folder")
+    if not out.is_dir():
+        return
+    foreign = sorted(p.name for p in out.iterdir()
+                     if p.name not in DEMO_ENTRIES and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise DemoError(f"--out {out} holds {foreign[0]}{more}, which the demo did not write: "
+                        "name a new folder (or a previous demo's)")
+
 
 def split_by_letter(rows: list[dict], test_share: float = 0.2) -> tuple[list[dict], list[dict]]:
     """Deterministic split by a hash of the letter id: items of a letter stay together."""
@@ -49,7 +74,10 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     """Every stage on `letters` synthetic letters in `out`, each step announced by `say`;
     returns where everything is, the held-out evaluation and the two scored examples."""
     out = Path(out)
+    check_demo_out(out)
     say(f"1/6 synthesising {letters} letters with a known truth -> {out / 'letters'}")
+    if (out / "letters").is_dir():  # a previous demo's: its letters and truth are made again whole
+        shutil.rmtree(out / "letters")
     generate_corpus(letters, out / "letters", seed=seed)
     say("2/6 ingesting them (the same reader as for real letters)")
     rows, skipped = ingest_paths([out / "letters"], out=out / "corpus.jsonl", jobs=2)
@@ -68,7 +96,7 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     say(format_evaluation(ev, per_category=False))
     bayes = bayes_auc(out / "letters" / "truth.jsonl", test_rows)
     ev["bayes_optimal_roc_auc"] = bayes
-    atomic_write_json(ev, model_dir / "evaluation.json")
+    atomic_write_json(ev, out / "evaluation.json")  # beside the model: `train` replaces the model whole
     say(f"    the true probabilities the letters were drawn from reach ROC AUC {bayes:.3f} on these items "
         f"(the best any model can do); the model gets {ev['roc_auc'] / bayes:.0%} of it")
     say("5/6 scoring two example requests: the built-in guideline model beside the one trained on synthetic letters")
@@ -80,7 +108,7 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     write_report(build_report(loaded, test_rows, corpus_name=str(out / "test.jsonl"), corpus_synthetic=True),
                  out / "report" / "report.html", out / "report" / "report.json")
     where = {"letters": str(out / "letters"), "corpus": str(out / "corpus.jsonl"), "model": str(model_dir),
-             "model_card": str(model_dir / "MODEL_CARD.md"), "evaluation": str(model_dir / "evaluation.json"),
+             "model_card": str(model_dir / "MODEL_CARD.md"), "evaluation": str(out / "evaluation.json"),
              "examples": str(out / "examples.json"), "report": str(out / "report" / "report.html")}
     say("done. Everything is in " + str(out) + ":\n" + "\n".join(f"    {k:<11} {v}" for k, v in where.items()))
     return {"where": where, "evaluation": ev, "examples": examples, "skipped": len(skipped)}

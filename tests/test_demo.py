@@ -11,7 +11,7 @@ def test_demo_runs_end_to_end(tmp_path):
     result = json.loads(res.stdout)
     for path in result["where"].values():
         assert (tmp_path / "d").as_posix() in path
-    ev = json.loads((tmp_path / "d" / "model" / "evaluation.json").read_text())
+    ev = json.loads((tmp_path / "d" / "evaluation.json").read_text())  # beside the model, not in it
     assert ev["letters_seen_in_training"] == 0  # held-out letters really are held out
     assert 0.5 < ev["bayes_optimal_roc_auc"] <= 1
     upheld, overturned = result["examples"]

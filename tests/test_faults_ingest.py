@@ -23,6 +23,7 @@ from imr_ml.letters.ingest import (
     SkipLetter,
     ingest_paths,
     load_rows,
+    parse_file,
     parse_text,
     read_corpus,
 )
@@ -271,6 +272,70 @@ def test_a_giant_file_is_skipped_without_being_read(tmp_path):
     assert res.exit_code == 2 and "too large" in res.stderr and not (tmp_path / "c.jsonl").exists()
 
 
+def _flate_bomb(path: Path, mb: int, pages: int = 1) -> Path:
+    """A PDF whose content stream (drawing operators) unpacks to `mb` MB, drawn on each of its
+    `pages` (one stream, shared): about 1 MB of file for 500 MB. Compressed a megabyte at a
+    time, so the test never holds it."""
+    import zlib
+
+    co = zlib.compressobj(9)
+    unit = b"0 0 m 1 1 l S\n" * (2**20 // 14)
+    stream = co.compress(b"BT /F1 12 Tf 72 700 Td (IMR letter) Tj ET\n")
+    stream += b"".join(co.compress(unit) for _ in range(mb)) + co.flush()
+    kids = b" ".join(b"%d 0 R" % (5 + k) for k in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R "
+                b"/Resources << /Font << /F1 4 0 R >> >> >>"] * pages
+    pdf, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(pdf))
+    return path
+
+
+def test_a_pdf_that_unpacks_beyond_the_memory_budget_is_skipped_with_its_reason(tmp_path):
+    """The issue's case: a small PDF whose Flate stream unpacks to 500 MB (50 s and 8.5 GB
+    before). Its reader process hits the budget; the letter is skipped, the others kept."""
+    from imr_ml.synth.generate import iter_letters, write_pdf
+
+    d = tmp_path / "in"
+    d.mkdir()
+    bomb = _flate_bomb(d / "bomb.pdf", 500)
+    assert bomb.stat().st_size < 2 * 2**20
+    (d / "a.txt").write_text(letters.LETTER_2016)
+    [(_, text, truth)] = list(iter_letters(1, seed=4))
+    write_pdf(text, d / "good.pdf")
+    res = cli("ingest", d, "--out", tmp_path / "c.jsonl")
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert len(rows) == len(parse_text(letters.LETTER_2016)) + len(truth)
+    skipped = [json.loads(line) for line in (tmp_path / "c.jsonl.skipped.jsonl").read_text().splitlines()]
+    assert [(Path(s["source"]).name, s["reason"]) for s in skipped] == [
+        ("bomb.pdf", "PDF needs more than 512 MB to read (the memory budget of a letter; a decompression bomb?)")]
+
+
+def test_a_pdf_not_read_within_the_time_budget_is_skipped_and_the_next_is_read(tmp_path, monkeypatch):
+    """1,000 pages that each draw the same 2 MB of operators: small in memory, minutes of work.
+    With a budget of 1 s (30 s by default) it is skipped, and the next PDF reads."""
+    from imr_ml.letters import pdfread
+    from imr_ml.synth.generate import iter_letters, write_pdf
+
+    [(_, text, _)] = list(iter_letters(1, seed=4))
+    write_pdf(text, tmp_path / "good.pdf")
+    slow = _flate_bomb(tmp_path / "slow.pdf", 2, pages=1000)
+    monkeypatch.setattr(pdfread, "TIME_BUDGET", 1.0)
+    with pytest.raises(SkipLetter, match=r"PDF not read within 1 s \(the time budget of a letter\)"):
+        parse_file(slow)
+    assert parse_file(tmp_path / "good.pdf")
+
+
 # ---------------------------------------------------------------- 6. every odd path reported
 def test_links_fifos_and_unreadable_folders_are_reported_not_hung_on(tmp_path):
     d = tmp_path / "in"
@@ -303,6 +368,21 @@ def test_links_fifos_and_unreadable_folders_are_reported_not_hung_on(tmp_path):
     assert len(res["r"][0]) == 4
 
 
+def test_an_unreadable_folder_is_reported_also_when_tests_run_as_root():
+    """Root reads any folder: the command runs as an unprivileged user (see `confined`)."""
+    from confined import unprivileged
+
+    with unprivileged() as u:
+        (u.folder / "good.txt").write_text(letters.LETTER_2016)
+        (u.folder / "locked").mkdir(mode=0)
+        (u.folder / "locked").chmod(0)
+        res = u.run("ingest", u.folder, "--out", u.writable / "c.jsonl")
+        assert res.returncode == 0, res.stderr
+        skipped = [json.loads(line) for line in (u.writable / "c.jsonl.skipped.jsonl").read_text().splitlines()]
+        assert [(Path(s["source"]).name, s["reason"]) for s in skipped] == [
+            ("locked", "cannot read folder (Permission denied)")]
+
+
 # ---------------------------------------------------------------- 7. bad --out, bad corpus lines
 @pytest.mark.parametrize("where, message", [
     ("missing/c.jsonl", "folder of --out does not exist"),
@@ -317,17 +397,15 @@ def test_an_unusable_out_is_one_line(tmp_path, where, message):
     assert res.exit_code == 2 and message in res.stderr
 
 
-@pytest.mark.skipif(ROOT, reason="root writes in read-only folders")
 def test_a_read_only_out_folder_is_one_line(tmp_path):
+    """Also as root (CI): the command runs as an unprivileged user or on a read-only mount."""
+    from confined import read_only_folder
+
     (tmp_path / "a.txt").write_text(letters.LETTER_2016)
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o555)
-    try:
-        res = cli("ingest", tmp_path / "a.txt", "--out", ro / "c.jsonl")
-    finally:
-        ro.chmod(0o755)
-    assert res.exit_code == 2 and "cannot write" in res.stderr
+    with read_only_folder() as ro:
+        res = ro.run("ingest", ro.put(tmp_path / "a.txt"), "--out", ro.folder / "c.jsonl")
+        assert res.returncode == 2 and res.stderr.startswith("error: ") and "cannot write" in res.stderr
+        assert res.stderr.count("\n") == 1 and list(ro.folder.iterdir()) == []
 
 
 @pytest.mark.parametrize("line, message", [

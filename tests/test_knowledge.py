@@ -380,7 +380,7 @@ def test_a_model_explains_with_the_knowledge_it_was_trained_with(own_knowledge_m
 
     out, shipped_label = own_knowledge_model
     loaded = load_model_dir(out)
-    assert loaded.knowledge.guidelines.startswith(str(out.resolve() / "knowledge" / "guidelines-"))
+    assert loaded.knowledge.guidelines.startswith(str(out.resolve() / "current" / "knowledge" / "guidelines-"))
     steps = list(knowledge_steps(loaded.model))  # the calibrated model's fitted pipeline and its template
     assert len(steps) == 2 and all(s.guidelines == loaded.knowledge.guidelines for s in steps)
     (result,) = score_rows(loaded, [request_row(*REQUEST)])
@@ -402,7 +402,7 @@ def test_a_model_whose_knowledge_copy_was_edited_is_refused(own_knowledge_model,
     from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
 
     model = tmp_path / "model"
-    shutil.copytree(own_knowledge_model[0], model)
+    shutil.copytree(own_knowledge_model[0], model, symlinks=True)
     copy = next((model / "knowledge").glob("guidelines-*.toml"))
     copy.write_text(copy.read_text().replace("LABEL AT TRAINING TIME", "EDITED IN THE MODEL"))
     with pytest.raises(ModelLoadError, match=r"guidelines-\w+\.toml does not match the sha256 in the manifest"):
@@ -414,13 +414,15 @@ def test_a_model_whose_knowledge_copy_was_edited_is_refused(own_knowledge_model,
 def test_a_model_directory_without_its_knowledge_is_refused(own_knowledge_model, tmp_path):
     import shutil
 
+    from imr_ml.modeling.manifest import seal
     from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
 
     model = tmp_path / "model"
-    shutil.copytree(own_knowledge_model[0], model)
+    shutil.copytree(own_knowledge_model[0], model, symlinks=True)
     manifest = json.loads((model / "manifest.json").read_text())
     del manifest["knowledge"]
     (model / "manifest.json").write_text(json.dumps(manifest))
+    (model / "manifest.sha256").write_text(seal((model / "manifest.json").read_bytes()))  # as a forger would
     with pytest.raises(ModelLoadError, match="does not record the knowledge files it was trained with"):
         load_model_dir(model)
 

@@ -10,8 +10,11 @@ from sklearn.model_selection import PredefinedSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from imr_ml.featurize import to_frame
 from imr_ml.modeling import modelio
+from imr_ml.modeling.manifest import seal
 from imr_ml.modeling.modelio import ModelLoadError, load_model_dir, write_model_dir
+from imr_ml.modeling.pipeline import build_pipeline
 
 
 class NotAllowed:
@@ -21,14 +24,31 @@ class NotAllowed:
         self.x = 1
 
 
+@pytest.fixture(scope="module")
+def rows():
+    from imr_ml.letters.ingest import parse_text
+    from imr_ml.synth.generate import iter_letters
+
+    return [r for lid, text, _ in iter_letters(40, seed=3) for r in parse_text(text, f"{lid}.txt")]
+
+
 @pytest.fixture()
-def fitted():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 3))
-    y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0.5).astype(int)
-    folds = np.arange(60) % 3
-    model = CalibratedClassifierCV(LogisticRegression(), cv=PredefinedSplit(folds), ensemble=False).fit(X, y)
+def fitted(rows):
+    """A calibrated imr-ml pipeline, as `train` makes one, and the frame it scores."""
+    X, y = to_frame(rows), np.array([r["label"] for r in rows])
+    folds = np.arange(len(rows)) % 3
+    model = CalibratedClassifierCV(build_pipeline(), cv=PredefinedSplit(folds), ensemble=False).fit(X, y)
     return model, X
+
+
+def _baseline(X):
+    """Another estimator on the same frame (a baseline's shape)."""
+    return build_pipeline(knowledge_only=True).fit(X, np.arange(len(X)) % 2)
+
+
+def _reseal(d):
+    """Seal an edited manifest again, as a careful forger would."""
+    (d / "manifest.sha256").write_text(seal((d / "manifest.json").read_bytes()))
 
 
 def _write(tmp_path, model, **kw):
@@ -37,7 +57,7 @@ def _write(tmp_path, model, **kw):
 
 def test_roundtrip_predicts_identically_and_records_hashes(tmp_path, fitted):
     model, X = fitted
-    base = LogisticRegression().fit(X, (X[:, 1] > 0).astype(int))
+    base = _baseline(X)
     d = _write(tmp_path, model, baselines={"b": base}, tables={"base_rate": 0.1}, card="sha {model_sha256}")
     m = json.loads((d / "manifest.json").read_text())
     assert m["model_sha256"] == hashlib.sha256((d / "model.skops").read_bytes()).hexdigest()
@@ -71,6 +91,9 @@ def test_refuses_other_sklearn_version(tmp_path, fitted):
     m = json.loads((d / "manifest.json").read_text())
     m["versions"]["scikit-learn"] = "0.24.2"
     (d / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ModelLoadError, match="does not match its seal"):
+        load_model_dir(d)
+    _reseal(d)
     with pytest.raises(ModelLoadError, match="scikit-learn 0.24.2"):
         load_model_dir(d)
 
@@ -86,7 +109,7 @@ def test_refuses_flipped_byte(tmp_path, fitted):
 
 def test_refuses_tampered_baseline(tmp_path, fitted):
     model, X = fitted
-    d = _write(tmp_path, model, baselines={"b": LogisticRegression().fit(X, (X[:, 1] > 0).astype(int))})
+    d = _write(tmp_path, model, baselines={"b": _baseline(X)})
     with open(d / "baselines" / "b.skops", "ab") as fh:
         fh.write(b"\0")
     load_model_dir(d)  # the model itself is fine
@@ -122,6 +145,7 @@ def test_missing_or_bad_manifest(tmp_path, fitted):
         load_model_dir(tmp_path / "nope")
     d = _write(tmp_path, fitted[0])
     (d / "manifest.json").write_text("{not json")
+    _reseal(d)
     with pytest.raises(ModelLoadError, match="not valid JSON"):
         load_model_dir(d)
 

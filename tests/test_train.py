@@ -202,7 +202,7 @@ def test_cli_train_then_evaluate_then_refuse_tampered(tmp_path, monkeypatch):
     assert json.loads(r.stdout)["n_items"] == sum(1 for _ in corpus.open())
     r = runner.invoke(app, ["evaluate", str(out), str(test), "--json"])
     assert r.exit_code == 0, r.output
-    saved = json.loads((out / "evaluation.json").read_text())
+    saved = json.loads((tmp_path / "model.evaluation.json").read_text())  # beside the model, not in it
     assert saved["n_items"] == json.loads(r.stdout)["n_items"]
     assert len(saved["roc_auc_ci"]) == 2 and "roc_auc_diff_ci" in saved["vs_baselines"]["tfidf_lr"]
     blob = bytearray((out / "model.skops").read_bytes())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import command, progress
+from imr_ml.cli._app import check_out, command, fail, progress
 
 EXAMPLES = """Examples:
 
@@ -29,10 +29,19 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON at the end."),
 ):
     """Run the whole job on a built-in synthetic corpus (no real data needed)."""
-    from imr_ml.demo import run_demo
+    from imr_ml.demo import DemoError, run_demo
+    from imr_ml.letters.ingest import IngestError
+    from imr_ml.modeling.data import TrainError
+    from imr_ml.modeling.modelio import ModelLoadError, ModelOutError
 
-    with progress(sys.stderr.isatty() and not as_json) as rep:
-        result = run_demo(out, letters=letters, seed=seed, say=(lambda *_: None) if as_json else typer.echo,
-                          reporter=rep)
+    check_out(out, folder=True)
+    try:
+        with progress(sys.stderr.isatty() and not as_json) as rep:
+            result = run_demo(out, letters=letters, seed=seed, say=(lambda *_: None) if as_json else typer.echo,
+                              reporter=rep)
+    except (DemoError, IngestError, TrainError, ModelLoadError, ModelOutError) as exc:
+        fail(str(exc))
+    except OSError as exc:  # a folder that fills up or turns read-only midway
+        fail(f"cannot write in {out}: {exc.strerror or exc}")
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))

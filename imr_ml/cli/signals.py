@@ -93,7 +93,7 @@ EXAMPLES = """Examples:
 
   imr-ml signals --item "Acupuncture 2x6 lumbar" --summary-file notes.txt
 
-  imr-ml signals claims.csv --columns summary=Notes,item=Treatment --id-col ClaimNo
+  imr-ml signals office.csv --columns summary=Notes,item=Treatment --id-col ClaimNo
 """
 
 

@@ -56,7 +56,7 @@ def train(
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
     from imr_ml.modeling.data import TrainError
     from imr_ml.modeling.fitting import DEFAULT_GRID, TrainOptions
-    from imr_ml.modeling.modelio import ModelLoadError, ModelOutError, check_model_out
+    from imr_ml.modeling.modelio import ModelLoadError, ModelOutError, check_model_out, manifest_digest
     from imr_ml.modeling.train import save
     from imr_ml.modeling.train import train as train_model
 
@@ -86,7 +86,7 @@ def train(
             path = save(result, out)
     except (TrainError, ModelLoadError, ModelOutError) as exc:
         fail(str(exc))
-    summary = train_summary(str(path), result.manifest)
+    summary = train_summary(str(path), result.manifest) | {"manifest_sha256": manifest_digest(path)}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -128,7 +128,8 @@ def summary_lines(summary: dict, m: dict) -> list[str]:
         for name, s in summary["cv_pooled"].items():
             lines.append(f"  {name:<15} ROC AUC {fmt_ci(s, 'roc_auc')}  AP {fmt_ci(s, 'average_precision')}  "
                          f"Brier {fmt_ci(s, 'brier')}  ECE {fmt_ci(s, 'ece')}")
-    return lines + [f"model -> {summary['out']}/ (see MODEL_CARD.md)"]
+    digest = f"manifest sha256 {summary['manifest_sha256']}; " if summary.get("manifest_sha256") else ""
+    return lines + [f"model -> {summary['out']}/ ({digest}see MODEL_CARD.md)"]
 
 
 def _say_forecast(rows: list[dict], opts, quiet: bool) -> None:

@@ -2,7 +2,8 @@
 
 PDFs are read with pdfium (pypdfium2): it is about ten times faster than pure-Python
 readers, opens the DWC's AES-encrypted letters with their empty password, and its wheels
-need no compiler.
+need no compiler. It reads in a child process under a memory and a time budget
+(`imr_ml.letters.pdfread`): a decompression bomb costs its letter, not the run.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pypdfium2 as pdfium
+from imr_ml.letters.pdfread import Unreadable, pdf_text
 
 LETTER_SUFFIXES = (".pdf", ".txt", ".text")
-
-
-class Unreadable(Exception):
-    """The file cannot be turned into text; the message is the one-line reason."""
+__all__ = ["LETTER_SUFFIXES", "Unreadable", "read_text"]
 
 
 def read_text(path: str | Path, max_bytes: int | None = None) -> str:
@@ -25,7 +23,7 @@ def read_text(path: str | Path, max_bytes: int | None = None) -> str:
     if not data.strip():
         raise Unreadable("empty file")
     if data.startswith(b"%PDF"):
-        return _pdf_text(data)
+        return pdf_text(data)
     if b"\x00" in data[:4096]:
         raise Unreadable("binary file, neither PDF nor text")
     try:
@@ -46,31 +44,3 @@ def _read_bytes(path: str | Path, max_bytes: int | None) -> bytes:
         raise Unreadable(f"too large for a letter ({max(size, len(data)) / 2**20:.0f} MB; the limit is "
                          f"{max_bytes / 2**20:g} MB, see --max-letter-mb)")
     return data
-
-
-def _pdf_text(data: bytes) -> str:
-    """The text of every page, pages joined by a newline; a PDF that cannot be read says why."""
-    try:
-        pdf = pdfium.PdfDocument(data, password="")
-    except pdfium.PdfiumError as exc:
-        reason = str(exc).lower()
-        if "password" in reason:
-            raise Unreadable("password-protected PDF") from None
-        raise Unreadable(f"unreadable PDF ({exc})") from None
-    try:
-        pages = []
-        for i in range(len(pdf)):
-            page = pdf[i]
-            textpage = page.get_textpage()
-            pages.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-    except pdfium.PdfiumError as exc:
-        raise Unreadable(f"damaged PDF ({exc})") from None
-    finally:
-        pdf.close()
-    # pdfium marks a hyphen that ends a line as U+FFFE, with the line joined
-    text = "\n".join(p.rstrip("\r\n") for p in pages).replace("\ufffe", "-")
-    if not text.strip():
-        raise Unreadable("PDF has no text layer (scanned image?)")
-    return text

@@ -11,6 +11,8 @@
 - `model`: `ScoringModel`, the interface scoring, streaming and the card use (`scoring_model`)
 - `card`, `ranges`: the model card, the training ranges scoring warns about
 - `train`: the orchestrator (`train`, `save`, `evaluate`)
-- `loaded`, `modelio`, `builtin`: model directories (skops allow-list), the built-in model
+- `loaded`, `modelio`, `builtin`: model directories, the built-in model; `modelio` reads and
+  writes through `manifest` (seal, schema), `modeltrust` (budgets, allow-list, a scorable
+  shape) and `modeldir` (versions made current in one rename), with `modelerrors`
 - `progress`: the `Reporter` protocol long work reports to
 """

@@ -59,6 +59,8 @@ class LoadedModel:
     knowledge : Knowledge
         The knowledge files it reads: the copies in its directory (`SHIPPED` for the
         built-in model). Scoring, explanations, hints and reports read these.
+    version : pathlib.Path or None
+        The folder its files were read from (the version that was current); None: `path`.
     """
 
     model: Any
@@ -67,3 +69,16 @@ class LoadedModel:
     baselines: dict[str, Any] = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
     knowledge: Knowledge = SHIPPED
+    version: Path | None = None
+
+    @property
+    def files(self) -> Path:
+        """The folder holding the model's files: later reads (the CV predictions) come from the
+        version loaded, even if another has been made current since.
+
+        Returns
+        -------
+        pathlib.Path
+            `version`, else `path`.
+        """
+        return self.version or self.path

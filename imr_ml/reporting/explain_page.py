@@ -1,13 +1,18 @@
 """The `explain --html` page: for each request, the path from the baseline to the final
 probability as a waterfall of its reasons, the clinical text with the evidence of those
 reasons highlighted, the interval and the relative risk, and the missing documentation as a
-checklist. Several requests: sorted by P with an index. Every piece of user text is escaped.
+checklist. Several requests: sorted by P with an index. Every value on the page is escaped,
+user text and numbers alike, and the page carries a Content-Security-Policy that allows no
+script and no inline style but its own style block: the bars are SVG shapes placed by their
+attributes, not by `style=`.
 """
 
 from __future__ import annotations
 
 import html
 import math
+
+from imr_ml.reporting.report_html import page_csp
 
 N_SHOWN = 10  # reasons on the waterfall; the rest are summed in one row
 GROUP_ORDER = ("rule", "signal", "field", "item", "summary")  # guideline and clinical findings before words
@@ -61,8 +66,8 @@ def highlight(text: str, marks: list[tuple[int, int, int, float, int]]) -> str:
         if s < pos:
             continue
         cls = "up" if c > 0 else "down"
-        out += [_esc(text[pos:s]), f"<mark class='{cls}' data-reason='{k}'>", _esc(text[s:e]),
-                f"<sup>{k}</sup></mark>"]
+        out += [_esc(text[pos:s]), f"<mark class='{cls}' data-reason='{_esc(k)}'>", _esc(text[s:e]),
+                f"<sup>{_esc(k)}</sup></mark>"]
         pos = e
     out.append(_esc(text[pos:]))
     return "".join(out)
@@ -84,24 +89,41 @@ def waterfall(result: dict, shown: list[dict], rest: list[dict]) -> str:
     def x(v):
         return 100 * (v - lo) / (hi - lo)
 
-    rows = [f"<tr class='base' data-logit='{base:.6f}'><td></td><td>Start: {_esc(result['baseline']['what'])}</td>"
-            f"<td class='bar'><span class='dot' style='left:{x(base):.2f}%'></span></td>"
-            f"<td class='num'>P = {_pct(_p(base))}</td></tr>"]
+    rows = [f"<tr class='base' data-logit='{_num(base, '.6f')}'><td></td>"
+            f"<td>Start: {_esc(result['baseline']['what'])}</td>"
+            f"<td class='bar'>{_dot(x(base))}</td><td class='num'>P = {_pct(_p(base))}</td></tr>"]
     for (k, label, c), before in zip(steps, points):
         left, width = x(min(before, before + c)), abs(x(before + c) - x(before))
         cls = "up" if c > 0 else "down"
-        rows.append(f"<tr class='step' data-contribution='{c:.6f}'><td class='k'>{k}</td><td>{_esc(label)}</td>"
-                    f"<td class='bar'><span class='{cls}' "
-                    f"style='left:{left:.2f}%;width:{max(width, 0.4):.2f}%'></span></td>"
-                    f"<td class='num'>{'+' if c > 0 else '−'}{abs(c):.2f} → P = {_pct(_p(before + c))}</td></tr>")
-    rows.append(f"<tr class='final' data-logit='{final:.6f}'><td></td><td><b>Model's estimate</b></td>"
-                f"<td class='bar'><span class='dot final' style='left:{x(final):.2f}%'></span></td>"
+        rows.append(f"<tr class='step' data-contribution='{_num(c, '.6f')}'><td class='k'>{_esc(k)}</td>"
+                    f"<td>{_esc(label)}</td><td class='bar'>{_bar(cls, left, max(width, 0.4))}</td>"
+                    f"<td class='num'>{'+' if c > 0 else '−'}{_num(abs(c), '.2f')} → P = {_pct(_p(before + c))}"
+                    "</td></tr>")
+    rows.append(f"<tr class='final' data-logit='{_num(final, '.6f')}'><td></td><td><b>Model's estimate</b></td>"
+                f"<td class='bar'>{_dot(x(final), 'final')}</td>"
                 f"<td class='num'><b>P = {_pct(_p(final))}</b></td></tr>")
     return "<table class='waterfall'>" + "".join(rows) + "</table>"
 
 
+def _bar(cls: str, left: float, width: float) -> str:
+    """A bar from `left` to `left + width` (percent of the cell), drawn as SVG so that no
+    inline style is needed."""
+    return (f"<svg class='track' width='100%' height='18'><rect class='{_esc(cls)}' x='{_num(left, '.2f')}%' y='4' "
+            f"width='{_num(width, '.2f')}%' height='10' rx='2'/></svg>")
+
+
+def _dot(at: float, cls: str = "") -> str:
+    """The dot marking the baseline or the final log-odds at `at` percent of the cell."""
+    return (f"<svg class='track' width='100%' height='18'><circle class='dot {_esc(cls)}' cx='{_num(at, '.2f')}%' "
+            "cy='9' r='5'/></svg>")
+
+
+def _num(v: float, spec: str) -> str:
+    return _esc(format(v, spec))
+
+
 def _pct(p: float) -> str:
-    return f"{100 * p:.0f}%" if p >= 0.1 else f"{100 * p:.1f}%"
+    return _esc(f"{100 * p:.0f}%" if p >= 0.1 else f"{100 * p:.1f}%")
 
 
 LEGEND = ("<p class='legend'><span class='sw up'></span> makes an overturn more likely &nbsp; "
@@ -112,7 +134,7 @@ LEGEND = ("<p class='legend'><span class='sw up'></span> makes an overturn more 
 
 def item_html(result: dict, anchor: str) -> str:
     """One request's section: abstention explained, or the full explanation."""
-    head = (f"<section id='{anchor}'><h2>{_esc(_title(result))}</h2>"
+    head = (f"<section id='{_esc(anchor)}'><h2>{_esc(_title(result))}</h2>"
             + "".join(f"<p class='abstained'><b>Check:</b> {_esc(w['message'])}</p>"
                       for w in result.get("warnings") or []))
     if result.get("abstained"):
@@ -127,7 +149,8 @@ def item_html(result: dict, anchor: str) -> str:
     parts = [head,
              f"<p class='headline'>Chance IMR overturns the denial: <b>{_pct(p)}</b> "
              f"<span class='muted'>(90% interval {_pct(lo)} to {_pct(hi)})</span></p>",
-             f"<p>That is <b>{result['relative_risk']:.1f}×</b> the usual overturn rate of this kind of request "
+             f"<p>That is <b>{_num(result['relative_risk'], '.1f')}×</b> the usual overturn rate of this kind of "
+             "request "
              f"({_pct(result['category_rate'])}). At the model's cut-off of {_pct(result['threshold'])} it expects IMR "
              f"to <b>{decision}</b>.</p>"]
     shown, rest = shown_reasons(result)
@@ -162,11 +185,11 @@ def _order(results: list[dict]) -> list[dict]:
 
 def index_html(ordered: list[tuple[str, dict]]) -> str:
     rows = "".join(
-        f"<tr><td><a href='#{a}'>{_esc(_title(r))}</a></td>"
+        f"<tr><td><a href='#{_esc(a)}'>{_esc(_title(r))}</a></td>"
         + (f"<td>not scored</td><td>{_esc(r.get('reason'))}</td>" if r.get("abstained") else
            f"<td class='num'>{_pct(r['p_overturned'])}</td><td>likely {_esc(r['decision'])}</td>") + "</tr>"
         for a, r in ordered)
-    return (f"<h2 id='index'>{len(ordered)} requests, most likely to be overturned first</h2>"
+    return (f"<h2 id='index'>{_esc(len(ordered))} requests, most likely to be overturned first</h2>"
             f"<table class='index'><tr><th>request</th><th>chance of overturn</th><th></th></tr>{rows}</table>")
 
 
@@ -176,11 +199,9 @@ CSS = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:1.5em auto;
        ".muted{color:#666;font-size:.8em}table{border-collapse:collapse}"
        "td,th{padding:3px 8px;text-align:left;font-size:14px}"
        ".waterfall{width:100%}.waterfall td{border-bottom:1px solid #eee}"
-       ".waterfall .bar{position:relative;width:34%;min-width:200px}"
-       ".bar span{position:absolute;top:25%;height:50%;border-radius:2px}.bar .up{background:" + OVERTURN + "}"
-       ".bar .down{background:" + UPHOLD + "}"
-       ".bar .dot{width:10px;height:10px;top:30%;margin-left:-5px;border-radius:50%;"
-       "background:#333}.final td{border-top:2px solid #999}.num{white-space:nowrap;text-align:right}.k{color:#666}"
+       ".waterfall .bar{width:34%;min-width:200px}.track{display:block;overflow:visible}"
+       ".bar .up{fill:" + OVERTURN + "}.bar .down{fill:" + UPHOLD + "}.bar .dot{fill:#333}"
+       ".final td{border-top:2px solid #999}.num{white-space:nowrap;text-align:right}.k{color:#666}"
        "mark.up{background:#f6c6c6}mark.down{background:#c6d8f6}mark sup{font-size:.65em;color:#444;margin-left:1px}"
        ".text{background:#fafafa;border:1px solid #eee;padding:.6em .8em;border-radius:4px}"
        ".legend{font-size:.85em;color:#444}.sw{display:inline-block;width:12px;height:12px;vertical-align:middle}"
@@ -193,7 +214,7 @@ CSS = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:1.5em auto;
 def explanation_html(results: list[dict], given: int | None = None) -> str:
     """The whole page for one or several scored (or abstained) requests; `given` (more than
     the results) says how many were asked for, and the page says which it shows."""
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Why this IMR estimate</title>",
+    parts = ["<!doctype html><html><head><meta charset='utf-8'>", page_csp(CSS), "<title>Why this IMR estimate</title>",
              f"<style>{CSS}</style></head><body><h1>Why the model expects this IMR outcome</h1>",
              "<p class='muted'>An estimate from the clinical summary, the requested item and the guideline cited, "
              "before any IMR decision; not medical or legal advice.</p>"]

@@ -1,8 +1,16 @@
 """The report as one self-contained HTML page: a section per part of the report's content
-(`imr_ml.reporting.report_data`), its plots embedded (`imr_ml.reporting.plots`)."""
+(`imr_ml.reporting.report_data`), its plots embedded (`imr_ml.reporting.plots`).
+
+Every value that reaches the page passes `_esc` (or `_table`, which escapes each cell), numbers
+included: they come from a model directory's manifest, which is a file anyone could edit. The
+page also carries its own Content-Security-Policy (`page_csp`): no script, nothing loaded from
+anywhere, only its own style block and its embedded images.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import math
 
@@ -17,6 +25,27 @@ def _esc(v) -> str:
 
 def _pct(v) -> str:
     return _esc(pct(v))
+
+
+def page_csp(css: str) -> str:
+    """A `<meta>` Content-Security-Policy for a self-contained page whose only style is the
+    `<style>` block `css` (allowed by its hash) and whose only images are embedded (data:);
+    no script of any kind, no fetch, no form, no base URL.
+
+    Parameters
+    ----------
+    css : str
+        The exact text of the page's one `<style>` element.
+
+    Returns
+    -------
+    str
+        The `<meta http-equiv>` element, to come before anything it governs.
+    """
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    policy = (f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; "
+              "form-action 'none'")
+    return f"<meta http-equiv='Content-Security-Policy' content=\"{policy}\">"
 
 
 def _ci(v, ci, as_pct: bool = False, digits: int = 2) -> str:
@@ -57,7 +86,8 @@ CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:1.5em auto
 def report_page(d: dict) -> str:
     """The whole page: one HTML file, plots embedded, every value escaped."""
     measured = "performance" in d
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>IMR overturn model: report</title>",
+    parts = ["<!doctype html><html><head><meta charset='utf-8'>", page_csp(CSS),
+             "<title>IMR overturn model: report</title>",
              f"<style>{CSS}</style></head><body>", "<h1>IMR overturn model: what it learnt and how good it is</h1>",
              f"<p class='muted'>Model <code>{_esc(d['model']['path'])}</code> ({_esc(d['model']['kind'] or '')}). "
              "It predicts whether an Independent Medical Review will overturn a utilization-review denial, "
@@ -138,14 +168,14 @@ def _versus_html(d: dict) -> str:
 
 
 def _num(v, digits: int = 2) -> str:
-    return "—" if v is None else f"{v:.{digits}f}"
+    return "—" if v is None else _esc(f"{v:.{digits}f}")
 
 
 def _diff(dv: dict) -> str:
     if dv["value"] is None:
         return "—"
     ci = dv["ci"]
-    return f"{dv['value']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
+    return _esc(f"{dv['value']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""))
 
 
 def _summary_html(d: dict) -> str:
@@ -256,11 +286,12 @@ def _rule_outcomes_html(ro: dict) -> str:
     against = ", ".join(h["clearly_against"]) or "none"
     return "\n".join([
         "<h2 id='rule-outcomes'>Guideline rules against the outcomes</h2>",
-        f"<p>For each rule, the corpus items it applied to ({ro['n_items']} items, {ro['n_overturned']} overturned), "
-        "how many were overturned with a 95% Wilson interval, and the overturn rate of the same items' categories in "
-        "this corpus. A rule with a positive strength should apply to items overturned more often than their "
-        f"categories. {h['n_fired']} of {h['n_rules']} rules applied; {h['n_agree']} point the rule's way, "
-        f"{h['n_against']} the other way, {h['n_level']} neither; clearly against (interval on the wrong side): "
+        f"<p>For each rule, the corpus items it applied to ({_esc(ro['n_items'])} items, {_esc(ro['n_overturned'])} "
+        "overturned), how many were overturned with a 95% Wilson interval, and the overturn rate of the same items' "
+        "categories in this corpus. A rule with a positive strength should apply to items overturned more often than "
+        f"their categories. {_esc(h['n_fired'])} of {_esc(h['n_rules'])} rules applied; {_esc(h['n_agree'])} point "
+        f"the rule's way, {_esc(h['n_against'])} the other way, {_esc(h['n_level'])} neither; clearly against "
+        "(interval on the wrong side): "
         f"{_esc(against)}. With a few items per rule most intervals are wide; letters the rules were written from "
         "make the agreement look better than it is.</p>",
         _table(["guideline rule", "prior strength", "items", "overturned", "rate [95% interval]", "category rate",

@@ -27,9 +27,16 @@ RESULT_NAMES = frozenset(FLAT_COLUMNS[1:]) | {
 BANDS = ((0.05, "<5%"), (0.10, "5-10%"), (0.20, "10-20%"), (float("inf"), ">=20%"))
 
 
+# What a spreadsheet may read as the start of a formula (OWASP, "CSV Injection"): = + - @,
+# and tab, carriage return and line feed, which Excel and LibreOffice skip before one; plus
+# the full-width forms of the four, which some spreadsheets (Japanese and Chinese input)
+# fold to ASCII before deciding.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
 def spreadsheet_safe(v):
-    """A cell value a spreadsheet will not run: it opens text starting with = + - @ as a
-    formula, so such text gets a leading quote.
+    """A cell value a spreadsheet will not run: text starting with one of `FORMULA_STARTS`
+    gets a leading quote, which makes it text.
 
     Parameters
     ----------
@@ -41,7 +48,7 @@ def spreadsheet_safe(v):
     object
         `v`, quoted when it is formula-like text.
     """
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+    if isinstance(v, str) and v[:1] in FORMULA_STARTS:
         return "'" + v
     return v
 
@@ -172,8 +179,9 @@ def results_csv(results: list[dict], id_name: str | None = None) -> str:
 
 def _csv_rows(fh: IO[str], id_name: str | None) -> Callable[[dict], object]:
     """Write the header to `fh`; returns `write(result)` for one flat, spreadsheet-safe row."""
-    writer = csv.DictWriter(fh, fieldnames=flat_columns(id_name))
-    writer.writeheader()
+    columns = flat_columns(id_name)
+    writer = csv.DictWriter(fh, fieldnames=columns)
+    writer.writerow({c: spreadsheet_safe(c) for c in columns})  # the id column is named by the input
     return lambda r: writer.writerow({k: spreadsheet_safe(v) for k, v in flat_result(r, id_name).items()})
 
 
