@@ -21,6 +21,7 @@ from imr_ml.scoring.evidence import Span, quoted
 
 MIN_LEARNT = 10  # training items below which an effect is the guideline's prior, not learnt
 DISAGREE = 0.2  # log-odds the letters must pull against the guideline to say they disagree
+PART_KEYS = ("feature", "label", "value", "contribution", "guideline")  # a part as results show it
 
 
 def _groups(spans: list[list[Span]]) -> list[list[int]]:
@@ -100,7 +101,7 @@ def finding(row: dict, members: list[dict], spans: list[list[Span]]) -> dict:
     dict
         ``feature``, ``label``, ``value`` (of its guideline rule, else of its largest part),
         ``contribution`` (the net), ``evidence``, ``guideline``, ``letters``, ``n_items``,
-        ``source``, ``note`` and ``parts`` (the members, largest first).
+        ``source``, ``note`` and ``parts`` (the members' `PART_KEYS`, largest first).
     """
     if len(members) == 1:
         head, net, guideline, text = members[0], members[0]["contribution"], members[0]["guideline"], spans[0]
@@ -117,7 +118,8 @@ def finding(row: dict, members: list[dict], spans: list[list[Span]]) -> dict:
     source, note = source_words(is_rule, guideline, net - guideline, head["n_items"])
     return {"feature": head["feature"], "label": head["label"], "value": head["value"], "contribution": net,
             "evidence": quoted(row, text), "guideline": guideline, "letters": net - guideline,
-            "n_items": head["n_items"], "source": source, "note": note, "parts": members}
+            "n_items": head["n_items"], "source": source, "note": note,
+            "parts": [{k: m[k] for k in PART_KEYS} for m in members]}
 
 
 def findings(row: dict, parts: list[dict], spans: list[list[Span]]) -> list[dict]:
