@@ -160,10 +160,27 @@ def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dic
     if model is None:
         return None
     idx = np.flatnonzero(~np.isnan(model)).tolist()
-    return {"y": [int(y[i]) for i in idx], "p": [round(float(model[i]), 5) for i in idx],
+    return {"y": [int(y[i]) for i in idx], "p": as_saved(model[idx]).tolist(),
             "category": [categorize(rows[i].get("item") or "") for i in idx],
             "letter": [letter_hash(rows[i]["letter_id"]) for i in idx],
-            "baselines": {n: [round(float(pooled[n][i]), 5) for i in idx] for n in PAIRED_BASELINES if n in pooled}}
+            "baselines": {n: as_saved(pooled[n][idx]).tolist() for n in PAIRED_BASELINES if n in pooled}}
+
+
+def as_saved(p: np.ndarray) -> np.ndarray:
+    """Out-of-fold predictions as `cv_predictions.json` keeps them (5 decimals), so that a
+    threshold chosen on them flags the same items in the manifest and in the report.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Predictions (NaN where an item has none).
+
+    Returns
+    -------
+    numpy.ndarray
+        Each rounded as Python's `round(x, 5)` rounds it.
+    """
+    return np.array([v if v != v else round(float(v), 5) for v in p], dtype=float)
 
 
 def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None = None) -> dict | None:
@@ -190,10 +207,13 @@ def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None 
     if pooled is None or est is None:
         return None
     mask = ~np.isnan(pooled)
-    value = operating_threshold(y[mask], pooled[mask])
+    saved = as_saved(pooled[mask])
+    value = operating_threshold(y[mask], saved)
     if value is None:
         return None
-    measured = operating_point(y[mask], pooled[mask], value, None if groups is None else groups[mask])
+    # measured as `cv_predictions.json` will reproduce it: the saved predictions, letters by their hash
+    letters = None if groups is None else [letter_hash(str(g)) for g in groups[mask]]
+    measured = operating_point(y[mask], saved, value, letters)
     return {"value": value, "method": f"maximises F1 on {int(mask.sum())} held-out predictions ({est['protocol']})",
             "operating_point": measured | {"measured_on": f"the {int(mask.sum())} out-of-fold predictions the "
                                                           "threshold was chosen on (slightly optimistic)"}}

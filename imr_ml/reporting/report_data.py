@@ -30,7 +30,8 @@ from imr_ml.reporting.rule_outcomes import rule_outcomes
 from imr_ml.schema import GROUP_TITLES
 from imr_ml.scoring.explanation import feature_label
 from imr_ml.scoring.findings import DISAGREE, MIN_LEARNT
-from imr_ml.scoring.score import threshold, training_counts
+from imr_ml.scoring.operating import threshold
+from imr_ml.scoring.score import training_counts
 
 PERMUTATION_REPEATS = 5
 Z95 = 1.959963984540054
