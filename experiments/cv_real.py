@@ -62,6 +62,7 @@ def ablations(factory) -> dict[str, dict]:
         "with TF-IDF words (letter style)": {"use_tfidf": True},
         "no category features": {"use_category": False},
         "no structured fields": {"use_fields": False},
+        "signals and fields free of the rules' directions (before #23)": {"share_directions": False},
     }
     known = set(params)
     try:

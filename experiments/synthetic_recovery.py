@@ -101,12 +101,12 @@ def _coef(coefs: dict, feat: str | None) -> float | None:
 
 def interval_coverage(model, X, p_true: np.ndarray) -> tuple[float, float]:
     """(share of items whose true probability lies in the model's 90% interval, median width)."""
-    from imr_ml.scoring.score import Z90
+    from imr_ml.scoring.score import Z_INTERVAL
 
     scorer = scoring_model(model)
     Z = scorer.features(X)
     logit, sd = scorer.logits(Z), scorer.logit_sd(Z)
-    lo, hi = scorer.calibrate(logit - Z90 * sd), scorer.calibrate(logit + Z90 * sd)
+    lo, hi = scorer.calibrate(logit - Z_INTERVAL * sd), scorer.calibrate(logit + Z_INTERVAL * sd)
     return float(np.mean((p_true >= lo) & (p_true <= hi))), float(np.median(hi - lo))
 
 

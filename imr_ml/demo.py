@@ -89,7 +89,8 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
         f"{len(train_rows)} items to train on, {len(test_rows)} held out (split by letter)")
     say("3/6 training (calibrated; letter-grouped CV keeps each item's out-of-fold prediction for the report)")
     kwargs = {"reporter": reporter} if reporter else {}
-    result = train(train_rows, TrainOptions(seed=seed, grid=DEMO_GRID), inputs=[str(out / "train.jsonl")], **kwargs)
+    result = train(train_rows, TrainOptions(seed=seed, grid=DEMO_GRID), inputs=[str(out / "train.jsonl")],
+                   synthetic=True, **kwargs)
     model_dir = save(result, out / "model")
     say("4/6 evaluating on the held-out letters")
     ev = evaluate(model_dir, test_rows)
@@ -105,7 +106,7 @@ def run_demo(out: str | Path, letters: int = 1500, seed: int = 0, say=print, rep
     atomic_write_json(examples, out / "examples.json")
     say("6/6 writing the feature-importance report")
     (out / "report").mkdir(exist_ok=True)
-    write_report(build_report(loaded, test_rows, corpus_name=str(out / "test.jsonl")),
+    write_report(build_report(loaded, test_rows, corpus_name=str(out / "test.jsonl"), corpus_synthetic=True),
                  out / "report" / "report.html", out / "report" / "report.json")
     where = {"letters": str(out / "letters"), "corpus": str(out / "corpus.jsonl"), "model": str(model_dir),
              "model_card": str(model_dir / "MODEL_CARD.md"), "evaluation": str(out / "evaluation.json"),

@@ -64,8 +64,8 @@ def test_a_longer_word_is_tried_only_by_patterns_it_can_open():
     text = "Notes: no relief. Nothing helps, no pain at night; NO PAIN."
     low = lower_text(text)
     _, found = index.find(low)
-    assert [m for m, _, _ in index.candidates["notes"]] == [open_]  # no literal "no " in "notes"
-    assert {m for m, _, _ in index.candidates["no"]} == {closed, open_}
+    assert [m for ms, _, _ in index.candidates["notes"] for m in ms] == [open_]  # no literal "no " in "notes"
+    assert {m for ms, _, _ in index.candidates["no"] for m in ms} == {closed, open_}
     for m in (closed, open_):  # the same spans as the matcher finds without the index
         assert m.spans(LiteralPositions(low), found.get(m, [])) == m.spans(LiteralPositions(low))
     assert [low[s:e] for s, e in closed.spans(LiteralPositions(low), found[closed])] == ["no relief", "no pain",
@@ -122,7 +122,10 @@ def test_score_prints_a_json_list_as_results_come(tmp_path):
     path = _write_csv(tmp_path / "claims.csv", [(NOTE.format(n=n), "Acupuncture x6", "") for n in range(50, 54)])
     res = CliRunner().invoke(app, ["score", "builtin", str(path), "--json"])
     assert res.exit_code == 0, res.output
-    expected = list(score_rows(load_model_dir("builtin"), list(read_requests_csv(str(path)))))
+    from imr_ml.scoring.precedents import with_precedents
+
+    loaded, rows = load_model_dir("builtin"), list(read_requests_csv(str(path)))
+    expected = list(with_precedents(loaded, rows, score_rows(loaded, rows)))  # the JSON says why there are none
     assert res.stdout == json.dumps(expected, indent=2) + "\n"
 
 

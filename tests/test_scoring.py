@@ -148,7 +148,10 @@ def test_threshold_comes_from_the_manifest(demo_model):
 
 
 def test_evidence_of_a_word_feature_is_where_the_words_occur():
-    from imr_ml.scoring.score import _evidence
+    from imr_ml.scoring.evidence import evidence_spans, quoted
+
+    def _evidence(name, row, signals):
+        return quoted(row, evidence_spans(name, row, signals))
 
     row = {"summary": "Pain persists. Physical   Therapy helped.", "item": "PT x6"}
     assert _evidence("summary__tfidf__physical_therapy", row, {}) == [

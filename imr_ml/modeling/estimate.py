@@ -130,6 +130,11 @@ def estimate(rows: Sequence[dict], opts: TrainOptions, factory: Callable | None 
     }
 
 
+# The baselines whose out-of-fold predictions are kept beside the model's, so that a report
+# compares them on the same letters (paired): the category rates and the built-in knowledge.
+PAIRED_BASELINES = ("category_prior", "knowledge_only")
+
+
 def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dict | None:
     """The model's out-of-fold predictions of the estimate, one per held-out item: what
     `report` shows when no corpus is given.
@@ -146,15 +151,19 @@ def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dic
     Returns
     -------
     dict or None
-        Lists ``y``, ``p``, ``category`` and ``letter`` (hash); None without an estimate.
+        Lists ``y``, ``p``, ``category`` and ``letter`` (hash), and ``baselines``: the
+        `PAIRED_BASELINES`' predictions of the same items, fitted on the same training folds;
+        None without an estimate.
     """
-    pooled = (est or {}).get("_pooled_predictions", {}).get("model")
-    if pooled is None:
+    pooled = (est or {}).get("_pooled_predictions", {})
+    model = pooled.get("model")
+    if model is None:
         return None
-    idx = np.flatnonzero(~np.isnan(pooled)).tolist()
-    return {"y": [int(y[i]) for i in idx], "p": as_saved(pooled[~np.isnan(pooled)]).tolist(),
+    idx = np.flatnonzero(~np.isnan(model)).tolist()
+    return {"y": [int(y[i]) for i in idx], "p": as_saved(model[idx]).tolist(),
             "category": [categorize(rows[i].get("item") or "") for i in idx],
-            "letter": [letter_hash(rows[i]["letter_id"]) for i in idx]}
+            "letter": [letter_hash(rows[i]["letter_id"]) for i in idx],
+            "baselines": {n: as_saved(pooled[n][idx]).tolist() for n in PAIRED_BASELINES if n in pooled}}
 
 
 def as_saved(p: np.ndarray) -> np.ndarray:

@@ -71,6 +71,7 @@ class _Data(_Strict):
     fingerprint_sha256: str | None = None
     letter_hashes: list[str] = []
     inputs: list[str] = []
+    synthetic: bool | None = None
     profile: _Profile | None = None
     ranges: _Ranges | None = None
 
@@ -140,6 +141,7 @@ class _Manifest(_Strict):
     rules: list[_Rule] | None = None
     cv: _Cv | None = None
     precedents: _Precedents | None = None
+    training_counts: dict[str, Count] | None = None
 
 
 class _CvPredictions(_Strict):
@@ -147,11 +149,14 @@ class _CvPredictions(_Strict):
     p: list[Share]
     category: list[str]
     letter: list[str]
+    baselines: dict[str, list[Share]] = {}  # the baselines' out-of-fold predictions, same items
 
     @model_validator(mode="after")
     def _equal_lengths(self) -> _CvPredictions:
         if len({len(self.y), len(self.p), len(self.category), len(self.letter)}) != 1:
             raise ValueError("y, p, category and letter must be lists of equal length")
+        if any(len(v) != len(self.y) for v in self.baselines.values()):
+            raise ValueError("baselines must be lists as long as y")
         return self
 
 
@@ -283,7 +288,8 @@ def check_manifest(manifest: Any, path: Path | str) -> None:
 
 def check_cv_predictions(data: Any, path: Path | str) -> dict:
     """Refuse (`ModelLoadError`, one line) out-of-fold predictions that are not equal-length
-    lists of labels 0/1, probabilities in [0, 1], categories and letters.
+    lists of labels 0/1, probabilities in [0, 1], categories and letters (and the baselines'
+    probabilities of the same items).
 
     Parameters
     ----------
@@ -300,6 +306,7 @@ def check_cv_predictions(data: Any, path: Path | str) -> dict:
     if not isinstance(data, dict):
         raise ModelLoadError(f"{path} must hold equal-length lists y, p, category, letter")
     _validate(_CvPredictions, data, f"{path} is not valid")
+    data.setdefault("baselines", {})
     return data
 
 

@@ -182,6 +182,18 @@ class ScoringModel(ABC):
         """
         return {}
 
+    def prior_coef(self) -> np.ndarray:
+        """What each feature's weight would be from the guideline knowledge alone, so that an
+        explanation can say how much of a contribution is the guideline's and how much the
+        letters moved it; zeros unless the adapter knows the model's priors.
+
+        Returns
+        -------
+        numpy.ndarray
+            One float per feature.
+        """
+        return np.zeros(len(self.feature_names))
+
 
 class LinearModel(ScoringModel):
     """`ScoringModel` of a pipeline whose last step is linear (``coef_``, ``intercept_``).
@@ -269,6 +281,28 @@ class LinearModel(ScoringModel):
             c = float(self.coef[j] * (v - reference.get(j, 0.0)))
             if c != 0.0:
                 out.append((j, v, c))
+        return out
+
+    def prior_coef(self) -> np.ndarray:
+        """The prior means of a `PriorLogisticRegression` (within its sign bounds: what it
+        fits with no letters), zeros for a classifier shrunk toward zero.
+
+        Returns
+        -------
+        numpy.ndarray
+            One float per coefficient.
+        """
+        clf = self.classifier
+        out = np.zeros(self.coef.shape[0])
+        mean = getattr(clf, "prior_mean", None)
+        if mean is None:
+            return out
+        m = np.asarray(mean, dtype=float).ravel()[: out.size]
+        out[: m.size] = m
+        for bound, clip in ((getattr(clf, "lower", None), np.maximum), (getattr(clf, "upper", None), np.minimum)):
+            if bound is not None:
+                b = np.asarray(bound, dtype=float).ravel()[: out.size]
+                out[: b.size] = clip(out[: b.size], b)
         return out
 
     def weights(self) -> dict[str, float]:

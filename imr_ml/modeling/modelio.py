@@ -288,9 +288,10 @@ def load_cv_predictions(loaded: LoadedModel) -> dict | None:
     Returns
     -------
     dict or None
-        Lists ``y`` (0/1), ``p`` (in [0, 1]), ``category`` and ``letter`` of equal length,
-        checked against the manifest; None when the model has none (built-in, or trained
-        without the estimate).
+        Lists ``y`` (0/1), ``p`` (in [0, 1]), ``category`` and ``letter`` of equal length, and
+        ``baselines`` ({name: probabilities of the same items}, empty for a model saved before
+        they were kept), checked against the manifest; None when the model has none (built-in,
+        or trained without the estimate).
     """
     if CV_PREDICTIONS_FILE not in (loaded.manifest.get("files") or {}):
         return None

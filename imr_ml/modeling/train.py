@@ -143,12 +143,13 @@ def _fit(rows: list[dict], y: np.ndarray, g: np.ndarray, opts: TrainOptions, fac
     return _Fitted(model, params, table, est, baselines, tables, X, False)
 
 
-def _data_record(rows: list[dict], y: np.ndarray, g: np.ndarray, inputs: Sequence[str]) -> dict:
+def _data_record(rows: list[dict], y: np.ndarray, g: np.ndarray, inputs: Sequence[str], synthetic: bool) -> dict:
     """The manifest's account of the training data."""
     letters = sorted(set(g.tolist()))
     return {
         "fingerprint_sha256": fingerprint(rows),
         "inputs": [str(p) for p in inputs],
+        "synthetic": synthetic,  # generated letters (the demo): the report says so
         "n_letters": len(letters),
         "n_items": int(len(y)),
         "n_overturned": int(y.sum()),
@@ -162,13 +163,14 @@ def _data_record(rows: list[dict], y: np.ndarray, g: np.ndarray, inputs: Sequenc
 
 
 def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts: TrainOptions,
-              inputs: Sequence[str], t0: float) -> dict:
+              inputs: Sequence[str], t0: float, synthetic: bool = False) -> dict:
     """The manifest of a trained model (the model directory adds file hashes)."""
     scorer = scoring_model(fit.model)
     threshold = choose_threshold(fit.estimate, y, g) or {
         "value": fallback_threshold(float(y.mean())),
         "method": "twice the training base rate (no held-out predictions to choose it on)"}
     top = sorted(scorer.weights().items(), key=lambda kv: -abs(kv[1]))[:25]
+    counts = training_counts(fit.model, fit.X)
     env = environment()
     method = calibration_method(opts, y)
     return {
@@ -176,7 +178,7 @@ def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts
         "imr_ml_version": env["imr_ml"],
         "versions": env,
         "created_unix": int(time.time()),
-        "data": _data_record(rows, y, g, inputs),
+        "data": _data_record(rows, y, g, inputs, synthetic),
         "features": {"columns": list(PRE_DECISION), "n_features": len(scorer.feature_names),
                      "names": scorer.feature_names},
         "options": dict(asdict(opts)),
@@ -190,7 +192,8 @@ def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts
                 else "out-of-fold decision scores, folds grouped by letter"),
         },
         "threshold": threshold,
-        "rule_updates": rule_updates(fit.model, fit.X),
+        "rule_updates": rule_updates(fit.model, counts),
+        "training_counts": counts,
         "top_coefficients": [{"feature": n, "coef": c} for n, c in top],
         "cv": public_estimate(fit.estimate),
         "baselines": {"fitted_on": "the same training rows as the model (persisted in baselines/)",
@@ -200,7 +203,7 @@ def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts
 
 
 def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Callable | None = None,
-          reporter: Reporter = NULL_REPORTER, inputs: Sequence[str] = ()) -> TrainResult:
+          reporter: Reporter = NULL_REPORTER, inputs: Sequence[str] = (), synthetic: bool = False) -> TrainResult:
     """Estimate the procedure (unless ``opts.estimate`` is off), then fit the final model and
     baselines on all rows and build the manifest and model card.
 
@@ -216,6 +219,8 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
         Hears the progress of every stage.
     inputs : sequence of str
         The files the rows came from, for the manifest.
+    synthetic : bool
+        The rows are synthetic letters (`imr_ml.synth`): recorded, and said by the report.
 
     Returns
     -------
@@ -226,13 +231,36 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
     t0 = time.perf_counter()
     canonical, y, g = _checked_rows(rows, opts)
     fit = _fit(canonical, y, g, opts, factory or default_factory(), reporter)
-    manifest = _manifest(fit, canonical, y, g, opts, inputs, t0)
+    manifest = _manifest(fit, canonical, y, g, opts, inputs, t0, synthetic)
     return TrainResult(model=fit.model, manifest=manifest, card=model_card(manifest), baselines=fit.baselines,
                        tables=fit.tables, estimate=fit.estimate,
                        cv_predictions=cv_predictions(fit.estimate, canonical, y), rows=canonical)
 
 
-def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
+def training_counts(model: Any, X: pd.DataFrame | None) -> dict[str, int] | None:
+    """How many training items each structured feature (rule, signal, field, category) fired
+    on: what an explanation or the report says an effect rests on.
+
+    Parameters
+    ----------
+    model : estimator
+        The fitted model.
+    X : pandas.DataFrame or None
+        The training frame (None: not known, as in the streaming procedure).
+
+    Returns
+    -------
+    dict or None
+        {feature: items} of the features that fired at least once (words left out).
+    """
+    if X is None:
+        return None
+    scorer = scoring_model(model)
+    counts = np.asarray((scorer.features(X) != 0).sum(axis=0)).ravel()
+    return {n: int(c) for n, c in zip(scorer.feature_names, counts) if c and "__tfidf__" not in n}
+
+
+def rule_updates(model: Any, counts: dict[str, int] | None) -> list[dict]:
     """Per guideline rule: its prior strength, the fitted weight and how many training items
     it applied to.
 
@@ -240,8 +268,8 @@ def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
     ----------
     model : estimator
         The fitted model.
-    X : pandas.DataFrame or None
-        The training frame (None: item counts unknown).
+    counts : dict or None
+        `training_counts` (None: item counts unknown).
 
     Returns
     -------
@@ -249,14 +277,9 @@ def rule_updates(model: Any, X: pd.DataFrame | None) -> list[dict]:
         ``rule``, ``label``, ``prior``, ``fitted``, ``n_items``, ``citation`` of every rule
         the model weighs.
     """
-    scorer = scoring_model(model)
-    coefs = scorer.weights()
-    fired: dict[str, int] = {}
-    if X is not None and any(n.startswith("rule__") for n in coefs):
-        counts = np.asarray((scorer.features(X) != 0).sum(axis=0)).ravel()
-        fired = {n: int(c) for n, c in zip(scorer.feature_names, counts)}
+    coefs = scoring_model(model).weights()
     return [{"rule": r.name, "label": r.label, "prior": r.strength, "fitted": coefs[f"rule__{r.name}"],
-             "n_items": fired.get(f"rule__{r.name}"), "citation": r.citation}
+             "n_items": None if counts is None else counts.get(f"rule__{r.name}", 0), "citation": r.citation}
             for r in load_guidelines(model_knowledge(model).guidelines).rules if f"rule__{r.name}" in coefs]
 
 

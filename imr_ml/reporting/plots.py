@@ -10,7 +10,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 from sklearn.metrics import precision_recall_curve
 
-from imr_ml.reporting.report_data import Z95, pct
+from imr_ml.reporting.report_data import Z95
+from imr_ml.reporting.report_words import pct
 
 OVERTURN, UPHOLD, NEUTRAL = "#c44e52", "#4c72b0", "#8c8c8c"
 
@@ -24,7 +25,7 @@ def plots(d: dict, ev: dict | None) -> dict[str, str]:
         out["permutation"] = _permutation_plot(d["permutation_importance"])
     if ev:
         out["calibration"] = _calibration_plot(d["calibration"])
-        out["precision_recall"] = _pr_plot(ev["y"], ev["p"], d["performance"])
+        out["precision_recall"] = _pr_plot(ev["y"], ev["p"], d["performance"], d.get("operating_points") or [])
         out["categories"] = _categories_plot(d["categories"])
     elif d["knowledge"]["categories"]:
         out["category_rates"] = _category_rates_plot(d["knowledge"]["categories"])
@@ -61,18 +62,24 @@ def _effects_plot(es: list[dict]) -> str:
         colour = OVERTURN if e["coef"] > 0 else UPHOLD
         lo, hi = e["odds_ratio_ci"] or (e["odds_ratio"], e["odds_ratio"])
         ax.plot([lo, hi], [i, i], color=colour, lw=2, alpha=0.5)
-        ax.plot(e["odds_ratio"], i, "o", color=colour)
+        ax.plot(e["odds_ratio"], i, "o", color=colour, mfc=colour if e["learnt"] else "white")
     ax.axvline(1, color=NEUTRAL, lw=1, ls="--")
     ax.set_xscale("log")
     ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10) if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"×{t:g}" for t in ticks])
-    ax.set_yticks(yy, [_short(e["label"].removeprefix("guideline: "), 80) for e in es], fontsize=8)
+    ax.set_yticks(yy, [f"{_short(e['label'].removeprefix('guideline: '), 70)} ({_items(e['n_items'])})" for e in es],
+                  fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("odds of overturn multiplied by (95% interval); right of ×1: towards overturn")
-    ax.set_title("What moves outcomes: guideline rules and signals")
+    ax.set_xlabel("odds of overturn multiplied by (95% interval); right of ×1: towards overturn\n"
+                  "(n) training items it fired on; hollow: guideline prior, not learnt (fewer than 10 items)")
+    ax.set_title("What moves outcomes: guideline rules, signals and fields")
     return _png(fig)
+
+
+def _items(n: int | None) -> str:
+    return "n ?" if n is None else f"n {n}"
 
 
 def _permutation_plot(pi: dict) -> str:
@@ -103,11 +110,20 @@ def _calibration_plot(cal: dict) -> str:
     return _png(fig)
 
 
-def _pr_plot(y, p, perf: dict) -> str:
+MARKERS = ("o", "s", "D")
+
+
+def _pr_plot(y, p, perf: dict, ops: list[dict]) -> str:
     prec, rec, _ = precision_recall_curve(y, p)
     fig, ax = _figure((5.5, 4.6))
     ax.step(rec, prec, where="post", color="#55a868", label="model")
     ax.axhline(y.mean(), ls="--", color=NEUTRAL, lw=1, label=f"base rate {pct(float(y.mean()))} (no model)")
+    for o, marker in zip([o for o in ops if o["precision"] is not None], MARKERS):
+        plo, phi = o["precision_interval"] or (o["precision"], o["precision"])
+        rlo, rhi = o["recall_interval"] or (o["recall"], o["recall"])
+        ax.errorbar(o["recall"], o["precision"], xerr=[[o["recall"] - rlo], [rhi - o["recall"]]],
+                    yerr=[[o["precision"] - plo], [phi - o["precision"]]], fmt=marker, color=OVERTURN, ms=6,
+                    capsize=2, alpha=0.85, label=f"{o['name']} (P ≥ {pct(o['threshold'])}): {o['flagged']} flagged")
     ap = perf["metrics"]["average_precision"]
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="share of all overturns found (recall)",
            ylabel="share of flagged that were overturned (precision)",
@@ -156,7 +172,7 @@ def _rules_plot(rules: list[dict]) -> str:
     ax.axvline(0, color=NEUTRAL, lw=1)
     ax.set_yticks(np.arange(len(rules)), [f"{_short(r['label'], 80)} ({r['n_items'] or 0})" for r in rules], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("log-odds of overturn (right: towards overturn); (n) = training items the rule applied to")
+    ax.set_xlabel("log-odds of overturn (right: towards overturn)\n(n) = training items the rule applied to")
     ax.set_title("Guideline rules the letters moved most")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     return _png(fig)

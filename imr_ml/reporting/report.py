@@ -16,9 +16,11 @@ from imr_ml.reporting.report_html import report_page
 from imr_ml.textio import atomic_write_text, to_json
 
 
-def build_report(loaded, rows: list[dict] | None = None, seed: int = 0, corpus_name: str | None = None) -> dict:
-    """Everything the report shows, plots included (PNG data URIs under `plots`)."""
-    data, evaluated = report_content(loaded, rows, seed, corpus_name)
+def build_report(loaded, rows: list[dict] | None = None, seed: int = 0, corpus_name: str | None = None,
+                 corpus_synthetic: bool = False) -> dict:
+    """Everything the report shows, plots included (PNG data URIs under `plots`);
+    `corpus_synthetic`: the corpus given is synthetic letters."""
+    data, evaluated = report_content(loaded, rows, seed, corpus_name, corpus_synthetic)
     data["plots"] = plots(data, evaluated)
     return data
 

@@ -14,6 +14,7 @@ at the reference).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from imr_ml.knowledge.bundle import SHIPPED, Knowledge
@@ -40,6 +41,22 @@ FIELD_LABELS = {
     "periop_surgery_not_in_dispute": "a perioperative service whose surgery is not disputed",
 }
 
+# The claims administrator's citation tags (`[guideline]` of signals.toml) that do not read as
+# "cited X".
+CITED = {
+    "not_cited": "the claims administrator cited no guideline",
+    "none": "no claims administrator's guideline given",
+    "other": "the claims administrator cited a guideline not recognised",
+    "non_mtus": "the claims administrator cited a non-MTUS guideline",
+    "mtus": "the claims administrator cited the MTUS",
+    "odg": "the claims administrator cited ODG",
+    "acoem": "the claims administrator cited ACOEM",
+}
+
+# Body regions of `[region]` (signals.toml) as a request names them.
+REGIONS = {"lumbar": "the low back (lumbar)", "cervical": "the neck (cervical)", "thoracic": "the mid back (thoracic)",
+           "psych": "a psychological condition"}
+
 
 @lru_cache(maxsize=4096)
 def feature_label(name: str, knowledge: Knowledge = SHIPPED) -> str:
@@ -60,10 +77,11 @@ def feature_label(name: str, knowledge: Knowledge = SHIPPED) -> str:
     if group == "item" and rest.startswith("category__"):
         return f"treatment category: {_category_label(rest.split('__', 1)[1], knowledge.taxonomy)}"
     if group == "field":
+        level = rest.split("__", 1)[-1]
         if rest.startswith("ca_guideline__"):
-            return f"the claims administrator cited {rest.split('__', 1)[1].replace('_', ' ')}"
+            return CITED.get(level, f"the claims administrator cited {level.replace('_', ' ')}")
         if rest.startswith("item_region__"):
-            return f"requested for the {rest.split('__', 1)[1].replace('_', '/')}"
+            return f"requested for {REGIONS.get(level, 'the ' + level.replace('_', '/'))}"
         return FIELD_LABELS.get(rest, rest.replace("_", " "))
     m = re.match(r"(summary|item)__tfidf__(.+)", name)
     if m:
@@ -108,14 +126,20 @@ class Explainer:
         The fitted model's adapter (`imr_ml.modeling.model.scoring_model`).
     knowledge : Knowledge
         The knowledge files the model reads (labels, category rates and priors).
+    counts : mapping of str to int, or None
+        Training items each feature fired on (the manifest's ``training_counts``; None: not
+        known, as for the built-in model, which learnt from none).
     """
 
-    def __init__(self, model: ScoringModel, knowledge: Knowledge = SHIPPED) -> None:
+    def __init__(self, model: ScoringModel, knowledge: Knowledge = SHIPPED, counts: Mapping[str, int] | None = None,
+                 ) -> None:
         self.model = model
         self.knowledge = knowledge
         self._labels: dict[int, str] = {}
         self.names = model.feature_names
         self.index = {n: j for j, n in enumerate(self.names)}
+        self.prior = model.prior_coef()
+        self.counts = counts
         self._baselines: dict[str, tuple[float, dict[int, float]]] = {}
         self._baseline_p: dict[str, float] = {}
 
@@ -194,8 +218,10 @@ class Explainer:
             self._baseline_p[category] = round(float(self.model.calibrate([base])[0]), 4)
         return self._baseline_p[category]
 
-    def contributions(self, idx, values, category: str) -> tuple[float, list[tuple[int, float, float]]]:
-        """A row's log-odds split into the baseline and one contribution per feature.
+    def contributions(self, idx, values, category: str) -> tuple[float, list[tuple[int, float, float, float]]]:
+        """A row's log-odds split into the baseline and one contribution per feature, with the
+        part of each that the guideline knowledge alone gives (its prior weight times its change
+        from the baseline; the rest is the letters' adjustment).
 
         Parameters
         ----------
@@ -208,13 +234,31 @@ class Explainer:
 
         Returns
         -------
-        (float, list of (int, float, float))
-            The baseline log-odds, and (column, value, contribution) of every feature whose
-            value differs from the baseline, largest contribution first.
+        (float, list of (int, float, float, float))
+            The baseline log-odds, and (column, value, contribution, guideline's part) of every
+            feature whose value differs from the baseline, largest contribution first.
         """
         base, ref = self.baseline(category)
-        parts = self.model.contributions(idx, values, ref)
+        prior = self.prior
+        parts = [(j, v, c, float(prior[j] * (v - ref.get(j, 0.0)))) for j, v, c in
+                 self.model.contributions(idx, values, ref)]
         return base, sorted(parts, key=lambda t: -abs(t[2]))
+
+    def n_items(self, j: int) -> int | None:
+        """Training items feature `j` fired on (0 for a feature that fired on none; None when
+        not known).
+
+        Parameters
+        ----------
+        j : int
+            A feature column.
+
+        Returns
+        -------
+        int or None
+            The count.
+        """
+        return None if self.counts is None else int(self.counts.get(self.names[j], 0))
 
     def baseline_what(self, category: str) -> str:
         """The baseline request of a category, in words.

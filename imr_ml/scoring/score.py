@@ -7,32 +7,29 @@ same number as the same facts typed in as a new request.
 
 from __future__ import annotations
 
-import re
 import weakref
 from collections.abc import Generator, Iterable, Iterator
-from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
 
 from imr_ml.dates import date_warnings, read_date
 from imr_ml.featurize import feature_groups, rows_seen_once, to_frame
-from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.letters import RETRO_RE
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.schema import ITEM_SEPARATOR
+from imr_ml.scoring.evidence import evidence_spans
 from imr_ml.scoring.explanation import Explainer, category_rate
+from imr_ml.scoring.findings import findings
 from imr_ml.scoring.hints import missing_documentation
 from imr_ml.scoring.operating import model_flag, model_key, model_name, record_id
 from imr_ml.scoring.result import INTERVAL_LEVEL
 from imr_ml.scoring.wording import category_label, compared, in_words, verdict
 from imr_ml.signals import extract_signals
 from imr_ml.signals.check import check_knowledge
-from imr_ml.signals.fields import evidence_signal
-from imr_ml.text.anycase import AnyCase
 
 MIN_SUMMARY_WORDS = 12
 BATCH = 512
@@ -63,54 +60,6 @@ def abstain_reason(row: dict, signals: dict) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)
-def _evidence_source(name: str, guidelines: str | None) -> tuple:
-    """Where a feature's evidence is found: ("signal", name), ("signals", names) for a
-    guideline rule, ("word", field, AnyCase regex, first word), ("item",) or (). Feature
-    names repeat across rows: worked out once per name."""
-    parts = name.split("__")
-    group = parts[0]
-    if group == "rule":  # a rule's evidence is that of the signals its conditions read
-        rule = next((r for r in load_guidelines(guidelines).rules if r.name == parts[1]), None)
-        return ("signals", tuple(sorted(rule.names - {"category"}))) if rule else ()
-    if group == "signal":
-        return ("signal", parts[1])
-    if group == "field":  # the registry names the signal that explains a structured field
-        signal = evidence_signal(parts[1])
-        return ("signal", signal) if signal else ()
-    if len(parts) >= 3 and parts[1] == "tfidf":
-        terms = parts[2].split("_")  # a TF-IDF term: lower-case words
-        return ("word", group, AnyCase(r"\b" + r"\s+".join(map(re.escape, terms)) + r"\b"), terms[0])
-    if group == "item":
-        return ("item",)
-    return ()
-
-
-def _evidence(name: str, row: dict, signals: dict, guidelines: str | None = None) -> list[dict]:
-    """The text behind one feature: signal spans, or where a word occurs."""
-    source = _evidence_source(name, guidelines)
-    spans: list[tuple[str, int, int]] = []
-    if not source:
-        return []
-    if source[0] == "signal":
-        if source[1] in signals:
-            spans = signals[source[1]].evidence
-    elif source[0] == "signals":
-        spans = list(dict.fromkeys(span for n in source[1] if n in signals for span in signals[n].evidence))
-    elif source[0] == "word":
-        m = source[2].search(row.get(source[1]) or "", opening=source[3])
-        if m:
-            spans = [(source[1], m.start(), m.end())]
-    else:
-        item = row.get("item") or ""
-        spans = [("item", 0, len(item))] if item else []
-    out = []
-    for field, s, e in spans[:3]:
-        text = str(row.get(field) or "")
-        out.append({"field": field, "start": s, "end": e, "text": text[s:e]})
-    return out
-
-
 _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -131,8 +80,31 @@ def explainer(loaded: LoadedModel) -> Explainer:
     found = _EXPLAINERS.get(loaded.model)
     if found is None or found.knowledge != loaded.knowledge:
         check_knowledge(loaded.knowledge)
-        found = _EXPLAINERS[loaded.model] = Explainer(scoring_model(loaded.model), loaded.knowledge)
+        found = _EXPLAINERS[loaded.model] = Explainer(scoring_model(loaded.model), loaded.knowledge,
+                                                      training_counts(loaded.manifest))
     return found
+
+
+def training_counts(manifest: dict) -> dict[str, int] | None:
+    """Training items each feature fired on, as the manifest records them (older model
+    files: the guideline rules' counts only); None for a model that learnt from no letter.
+
+    Parameters
+    ----------
+    manifest : dict
+        The model's manifest.
+
+    Returns
+    -------
+    dict or None
+        {feature: items}.
+    """
+    counts = manifest.get("training_counts")
+    if counts is not None:
+        return dict(counts)
+    rules = {f"rule__{u['rule']}": u["n_items"] for u in manifest.get("rule_updates") or []
+             if u.get("n_items") is not None}
+    return rules or None
 
 
 def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -225,16 +197,19 @@ def _scored(loaded: LoadedModel, rows: list[dict]):
 
 
 def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict) -> dict:
-    """The baseline, every contribution (they add up to `logit`) with labels and evidence."""
+    """The baseline and the findings (contributions quoting the same text, summed: they add
+    up to `logit`) with labels, evidence and where each came from."""
     category = signals["category"].value
     base, parts = ex.contributions(*_row_entries(Z, i), category)
+    guidelines = ex.knowledge.guidelines
     return {
         "logit": float(logit),
         "baseline": {"logit": base, "p": ex.baseline_probability(category),
                      "what": ex.baseline_what(category)},
-        "contributions": [{"feature": ex.names[j], "label": ex.label(j), "value": v,
-                           "contribution": c, "evidence": _evidence(ex.names[j], row, signals, ex.knowledge.guidelines)}
-                          for j, v, c in parts],
+        "contributions": findings(
+            row, [{"feature": ex.names[j], "label": ex.label(j), "value": v, "contribution": c, "guideline": g,
+                   "n_items": ex.n_items(j)} for j, v, c, g in parts],
+            [evidence_spans(ex.names[j], row, signals, guidelines) for j, *_ in parts]),
     }
 
 
