@@ -178,7 +178,7 @@ def section_for(loaded, row: dict, top: int = DEFAULT_TOP, index: Index | None =
     return precedents_section(index, row, top)
 
 
-def precedent_finder(loaded, top: int = DEFAULT_TOP, index: Index | None = None) -> Callable[[dict], dict]:
+def precedent_finder(loaded, top: int = DEFAULT_TOP, index: Index | None = None) -> Callable[[dict], PrecedentsSection]:
     """``find(row) -> precedents section`` for one request after another, the index opened
     once; a model without an index gives every request the same ``available: False`` and why.
 
