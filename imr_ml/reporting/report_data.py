@@ -34,12 +34,12 @@ N_EFFECTS = 15
 
 def effects(loaded, applied: dict[str, int] | None = None) -> list[dict]:
     """Guideline-rule and signal coefficients (log-odds of one finding, all else equal) with
-    95% intervals from the classifier's posterior covariance, as odds ratios too; the
+    95% intervals from the classifier's posterior variances, as odds ratios too; the
     strongest first. `applied`: how many items each feature fired on."""
     clf = fitted_pipeline(loaded.model)[-1]
     coefs = scoring_model(loaded.model).weights()
-    cov = getattr(clf, "covariance_", None)
-    sd = None if cov is None else np.sqrt(np.diag(cov)[1:] if np.ndim(cov) == 2 else np.asarray(cov)[1:])
+    var = getattr(clf, "posterior_var_", None)
+    sd = None if var is None else np.sqrt(var[1:])
     priors = {f"rule__{r['rule']}": r for r in loaded.manifest.get("rule_updates") or []}
     priors.update({f"rule__{r['name']}": {"prior": r["strength"], "n_items": None}
                    for r in loaded.manifest.get("rules") or []})
