@@ -21,7 +21,7 @@ EXAMPLES = """Examples:
 """
 
 
-# imr_ml.modeling.train.DEFAULT_GRID, written out so that --help stays instant (a test keeps them equal)
+# imr_ml.modeling.fitting.DEFAULT_GRID, written out so that --help stays instant (a test keeps them equal)
 PRIOR_WEIGHTS = "0.1,0.25,0.5,1,2,4"
 
 

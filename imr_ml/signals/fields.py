@@ -42,8 +42,8 @@ class FieldContext(NamedTuple):
         The row's PRE_DECISION fields.
     signals : Mapping
         The signals found so far (`{name: Signal}`: text rules, item, summary).
-    rules : Rules
-        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    rules : SignalRules
+        The compiled signal rules (`imr_ml.signals.rules.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
     other_categories : tuple of str
@@ -337,8 +337,8 @@ def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None
     signals : Mapping
         `{name: Signal}` found so far (needs `category`, `retrospective` and, when the rules
         define it, `recent_surgery`).
-    rules : Rules
-        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    rules : SignalRules
+        The compiled signal rules (`imr_ml.signals.rules.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
 
@@ -362,7 +362,7 @@ def feature_names(rules: Any) -> list[str]:
 
     Parameters
     ----------
-    rules : Rules
+    rules : SignalRules
         The compiled signal rules (they name the guideline tags and regions).
 
     Returns
@@ -381,8 +381,8 @@ def feature_values(signals: Mapping, rules: Any, taxonomy: str | None = None) ->
     ----------
     signals : Mapping
         `{name: Signal}` of the row (`extract_signals`).
-    rules : Rules
-        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    rules : SignalRules
+        The compiled signal rules (`imr_ml.signals.rules.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
 

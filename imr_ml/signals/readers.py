@@ -27,7 +27,7 @@ def parse_quantity(item: str, rules: Any) -> tuple[int | None, tuple[int, int] |
     ----------
     item : str
         The disputed item's text.
-    rules : Rules
+    rules : SignalRules
         Compiled rules; their `[item] quantity` patterns are tried in order.
 
     Returns
@@ -61,7 +61,7 @@ def guideline_tags(text: str | None, rules: Any) -> tuple[list[str], Evidence]:
     ----------
     text : str or None
         The `claims_admin_guideline` field.
-    rules : Rules
+    rules : SignalRules
         Compiled rules; their `[guideline]` patterns name the tags.
 
     Returns
@@ -91,7 +91,7 @@ def cited_guidelines(text: str, rules: Any) -> tuple[tuple[str, ...], tuple[tupl
     ----------
     text : str
         The `claims_admin_guideline` field.
-    rules : Rules
+    rules : SignalRules
         Compiled rules (hashable by identity).
 
     Returns
@@ -155,7 +155,7 @@ def recent_dated_surgery(summary: str, ur_denial) -> Evidence:
         month, day, year = int(m.group(1)), int(m.group(2) or 1), int(m.group(3))
         try:
             found.append((date(year, month, day), m.start(), m.end()))
-        except ValueError:
+        except ValueError:  # no such day (13/40/2015): not a date, so not a dated operation
             continue
     if not found:
         return []
@@ -165,7 +165,7 @@ def recent_dated_surgery(summary: str, ur_denial) -> Evidence:
         for m in _SUMMARY_DATE.finditer(summary):
             try:
                 dates.append(date(int(m.group(3)), int(m.group(1)), int(m.group(2))))
-            except ValueError:
+            except ValueError:  # no such day: it cannot date the letter
                 continue
         ref = max(dates, default=None)
     if ref is None:
