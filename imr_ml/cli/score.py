@@ -15,21 +15,7 @@ from typing import Annotated
 import typer
 
 from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, progress_bar, writing
-from imr_ml.cli.request_options import (
-    Columns,
-    DateOfInjury,
-    Encoding,
-    Guideline,
-    IdCol,
-    Item,
-    ModelDir,
-    OtherItem,
-    SummaryFile,
-    UrDecision,
-    UrDenialDate,
-    UrReason,
-    request_inputs,
-)
+from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, takes_request
 
 SCORE_EXAMPLES = """Examples:
 
@@ -43,18 +29,12 @@ PRINTED = 50  # items a batch prints; the rest go to --out
 
 
 @command(SCORE_EXAMPLES)
+@takes_request
 def score(
     model_dir: ModelDir,
     inputs: Annotated[list[Path] | None, typer.Argument(
         metavar="INPUT...", help="Letters, a corpus (.jsonl/.parquet) or a CSV.")] = None,
-    summary_file: SummaryFile = None,
-    item: Item = None,
-    guideline: Guideline = None,
-    date_of_injury: DateOfInjury = None,
-    ur_denial_date: UrDenialDate = None,
-    other_item: OtherItem = None,
-    ur_decision: UrDecision = None,
-    ur_reason: UrReason = None,
+    request: Request = Request(),
     top: int = typer.Option(5, "--top", metavar="N", help="Reasons to show per item."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
                              help="Processes for a large batch (0 = one per core)."),
@@ -73,8 +53,7 @@ def score(
 
     if out:
         check_out(out)
-    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns, (ur_decision, ur_reason), id_col)
+    rows = request.rows(inputs, encoding, columns, id_col)
     loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
@@ -85,7 +64,7 @@ def score(
     _warn(summary)
     if as_json:
         shown = [named_id(r, id_col) for r in results]
-        typer.echo(json.dumps(shown if len(shown) > 1 or not item else shown[0], indent=2))
+        typer.echo(json.dumps(shown if len(shown) > 1 or not request.item else shown[0], indent=2))
         return
     for r in results:
         typer.echo(format_result(r))
