@@ -113,6 +113,9 @@ def _normalise(p: Path, d: Path) -> None:
         except json.JSONDecodeError:
             pass
     text = re.sub(r"\b\d+(\.\d+)? ?(s|seconds|ms|min)\b(?! ?[a-z])", "<time>", text)
+    # when a result page was made, and the day a model was trained (in its name)
+    text = re.sub(r"(<tr><th>Scored</th><td>)[^<]*", r"\1<when>", text)
+    text = re.sub(r"(trained on \d+ letters), \d{4}-\d{2}-\d{2}", r"\1, <day>", text)
     text = SKOPS_HASH.sub(r"\1<sha256>", text)
     p.write_text(text, encoding="utf-8")
 

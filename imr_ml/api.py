@@ -9,11 +9,12 @@ from typing import Any
 import pandas as pd
 
 from imr_ml.modeling.modelio import load_model_dir
-from imr_ml.reporting.explain import EXPLAINED_REASONS
+from imr_ml.reporting.explain import explain_rows
 from imr_ml.schema import is_missing
+from imr_ml.scoring.operating import threshold
 from imr_ml.scoring.requests_io import CSV_FIELDS, RequestError, request_rows
 from imr_ml.scoring.results_io import check_id_name, named_id
-from imr_ml.scoring.score import grouped_contributions, score_rows, threshold
+from imr_ml.scoring.score import score_rows
 
 
 class Model:
@@ -23,7 +24,8 @@ class Model:
     `id_col` names a column passed through to every result under its own name. Requests
     that cannot be read (no summary or item column, a date that is no day) raise
     `imr_ml.scoring.requests_io.RequestError` (a ValueError) with the line `imr-ml score`
-    prints."""
+    prints. Each result is an `imr_ml.scoring.result.ScoreResult` (`explain`: an
+    `ExplainResult`), the shape every output of imr-ml has."""
 
     def __init__(self, loaded) -> None:
         self._loaded = loaded
@@ -35,20 +37,21 @@ class Model:
 
     @property
     def threshold(self) -> float:
-        """The P from which the model calls a request likely overturned."""
+        """The P from which the model flags a request "better chance than most" (not a verdict:
+        "likely overturned" needs P >= 0.5)."""
         return threshold(self._loaded)
 
     def score(self, requests: Any, top: int = 5, columns: dict[str, str] | None = None, id_col: str | None = None):
-        """P(overturned), interval, decision, reasons, hints and warnings per request."""
+        """P(overturned) in numbers and words, interval, verdict, flag, reasons, checklist,
+        hints and warnings per request."""
         rows, frame = _rows(requests, columns, id_col)
         return _shaped([named_id(r, id_col) for r in score_rows(self._loaded, rows, top=top)], frame)
 
     def explain(self, requests: Any, columns: dict[str, str] | None = None, id_col: str | None = None):
-        """`score` with every contribution grouped (guideline rules, signals, fields, ...)."""
+        """`score` with the inputs, every contribution grouped (guideline rules, signals,
+        fields, ...) and the waterfall from the baseline to P, as `imr-ml explain` gives them."""
         rows, frame = _rows(requests, columns, id_col)
-        results = [named_id(r, id_col) | {"explanation": grouped_contributions(r)}
-                   for r in score_rows(self._loaded, rows, top=EXPLAINED_REASONS)]
-        return _shaped(results, frame)
+        return _shaped([named_id(r, id_col) for r in explain_rows(self._loaded, rows)], frame)
 
 
 def load_model(path: str = "builtin") -> Model:

@@ -21,6 +21,7 @@ from imr_ml.modeling.train import evaluate, save, train
 from imr_ml.reporting.report import build_report, write_report
 from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.score import request_row, score_rows
+from imr_ml.scoring.wording import level_text, pct
 from imr_ml.synth.generate import generate_corpus
 from imr_ml.textio import atomic_write_json, atomic_write_jsonl
 
@@ -123,8 +124,9 @@ def score_examples(loaded, say=print) -> list[dict]:
     for ex, scored, known in zip(EXAMPLES, list(score_rows(loaded, requests)), builtin):
         examples.append({"example": ex["name"], **scored, "builtin": known})
         lo, hi = known["interval"]
-        say(f"    {ex['name']}: {ex['item']}\n      P(overturned) = {scored['p_overturned']:.3f} trained, "
-            f"{known['p_overturned']:.3f} built-in (90% interval {lo:.2f}-{hi:.2f})")
+        say(f"    {ex['name']}: {ex['item']}\n      P(overturned) = {pct(scored['p_overturned'])} trained "
+            f"({scored['verdict']}{', flagged' if scored['flagged'] else ''}), {pct(known['p_overturned'])} built-in "
+            f"({level_text()} interval {pct(lo)}-{pct(hi)})")
         for c in known["reasons"][:2]:
             say(f"      {c['contribution']:+.2f} {c['label']}")
         for h in scored["hints"][:2]:

@@ -42,3 +42,16 @@ def demo_model(synth_rows, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "model"
     save(train(train_rows, TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), n_splits=3)), out)
     return out, test_rows
+
+
+@pytest.fixture(scope="session")
+def cv_model(synth_rows, tmp_path_factory):
+    """A model trained with its cross-validated estimate, so cv_predictions.json is saved (and
+    its flag's precision and recall are measured)."""
+    from imr_ml.demo import split_by_letter
+    from imr_ml.modeling.train import TrainOptions, save, train
+
+    train_rows, _ = split_by_letter(synth_rows)
+    out = tmp_path_factory.mktemp("cv") / "model"
+    save(train(train_rows, TrainOptions(grid=({"prior_weight": 1.0},), n_splits=3, baselines=False)), out)
+    return out

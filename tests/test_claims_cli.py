@@ -42,8 +42,9 @@ def test_out_by_suffix_with_ids(tmp_path, claims_csv, suffix):
     else:
         got = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
         assert list(got.columns)[0] == "ClaimNo" and "id" not in got.columns
-        assert {"p_overturned", "interval_low", "interval_high", "relative_risk", "decision",
-                "reason_1", "reason_3", "hints", "category"} <= set(got.columns)
+        assert {"p_overturned", "interval_low", "interval_high", "relative_risk", "verdict", "flagged",
+                "flag_threshold", "reason_1", "reason_3", "hints", "category", "record_id"} <= set(got.columns)
+        assert "decision" not in got.columns and set(got["verdict"].dropna()) <= {"likely upheld", "uncertain"}
         ids = list(got["ClaimNo"])
     assert ids == [f"C{i:03d}" for i in range(60)]
 
@@ -60,15 +61,30 @@ def test_batch_prints_summary_and_how_many_were_not_printed(tmp_path, claims_csv
     assert f"10 more items not printed; all 60 are in {out}" in res.output
     assert "60 items:" in res.output and "P(overturned): <5%" in res.output and "categories:" in res.output
     assert "abstained" in res.output and "the model's operating point" in res.output
+    assert "flagged \u201cbetter chance than most\u201d (P 16.8% or more" in res.output and "verdicts:" in res.output
+    assert "has not been measured for this model" in res.output  # the built-in model's flag
 
 
-def test_threshold_override_changes_decisions(claims_csv):
+def test_threshold_moves_the_flag_not_the_verdict(claims_csv):
     low = json.loads(_run("score", "builtin", claims_csv, "--json", "--threshold", "0").stdout)
     high = json.loads(_run("score", "builtin", claims_csv, "--json", "--threshold", "0.99").stdout)
     scored = [r for r in low if not r["abstained"]]
-    assert all(r["decision"] == "overturned" and r["threshold"] == 0 for r in scored)
-    assert all(r["decision"] == "upheld" for r in high if not r["abstained"])
+    assert all(r["flagged"] and r["flag"]["threshold"] == 0 for r in scored)
+    assert all(not r["flagged"] for r in high if not r["abstained"])
+    assert [r["verdict"] for r in low] == [r["verdict"] for r in high]
+    assert all(r["verdict"] != "likely overturned" for r in scored if r["p_overturned"] < 0.5)
     assert _run("score", "builtin", claims_csv, "--threshold", "1.5").exit_code == 2
+
+
+def test_threshold_of_a_trained_model_is_measured_on_its_cv_predictions(cv_model):
+    """--threshold on a model with cross-validated predictions states that cut-off's precision."""
+    res = _run("score", cv_model, "--item", "MRI right shoulder", "--threshold", "0.3", "--json")
+    flag = json.loads(res.stdout)["flag"]
+    assert flag["threshold"] == 0.3 and flag["measured"]["threshold"] == 0.3
+    cv = json.loads((cv_model / "cv_predictions.json").read_text())
+    flagged = [y for y, p in zip(cv["y"], cv["p"]) if p >= 0.3]
+    assert flag["measured"]["flagged"] == len(flagged) and flag["measured"]["flagged_overturned"] == sum(flagged)
+    assert f"Of the {len(flagged)} held-out requests it flagged" in flag["meaning"]
 
 
 def test_out_of_range_warnings(demo_model, claims_csv):
@@ -100,7 +116,7 @@ def test_python_api(demo_model):
     assert explained[0]["explanation"]["groups"]
     trained = imr_ml.load_model(str(demo_model[0]))
     scored = trained.score([{"summary": SUMMARY, "item": "MRI right shoulder"}])
-    assert scored[0]["threshold"] == round(trained.threshold, 4)
+    assert scored[0]["flag"]["threshold"] == trained.threshold
 
 
 def test_import_stays_lazy():

@@ -215,11 +215,11 @@ def test_the_python_api_maps_columns_and_keeps_the_id_under_its_name():
 
 
 def test_an_id_column_named_like_a_result_field_is_refused(tmp_path):
-    path = write_csv(tmp_path / "claims.csv", [r | {"decision": "x"} for r in CLAIMS])
+    path = write_csv(tmp_path / "claims.csv", [r | {"verdict": "x"} for r in CLAIMS])
     assert_refused(invoke("score", "builtin", path, "--columns", "summary=Notes,item=Treatment", "--id-col",
-                          "decision"), "--id-col 'decision' is also the name of a result field")
-    with pytest.raises(ValueError, match="id_col 'decision'"):
-        imr_ml.load_model("builtin").score(pd.DataFrame(CLAIMS), columns=MAPPING, id_col="decision")
+                          "verdict"), "--id-col 'verdict' is also the name of a result field")
+    with pytest.raises(ValueError, match="id_col 'verdict'"):
+        imr_ml.load_model("builtin").score(pd.DataFrame(CLAIMS), columns=MAPPING, id_col="verdict")
 
 
 def test_the_id_keeps_its_name_in_json_and_the_web_download(tmp_path, client):
@@ -491,7 +491,7 @@ def test_conflicting_rows_of_one_item_are_refused(corpus_rows, tmp_path):
 
 def test_a_threshold_outside_0_1_is_refused():
     from imr_ml.modeling.modelio import load_model_dir
-    from imr_ml.scoring.score import with_threshold
+    from imr_ml.scoring.operating import with_threshold
 
     loaded = load_model_dir("builtin")
     for bad in (2.5, -0.1, float("nan"), "0.3"):

@@ -1,30 +1,17 @@
-"""The report (`imr-ml report`) and the explanation page (`imr-ml explain --html`): what a
-claims manager or a provider's office reads."""
+"""The report (`imr-ml report`): what a claims manager reads. (The explanation page:
+tests/test_result_pages.py.)"""
 
 from __future__ import annotations
 
 import json
 import re
 
-import pytest
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
 
 runner = CliRunner()
 IMAGE = re.compile(r"<img src='data:image/png;base64,[A-Za-z0-9+/=]+'")
-
-
-@pytest.fixture(scope="module")
-def cv_model(synth_rows, tmp_path_factory):
-    """A model trained with its cross-validated estimate, so cv_predictions.json is saved."""
-    from imr_ml.demo import split_by_letter
-    from imr_ml.modeling.train import TrainOptions, save, train
-
-    train_rows, _ = split_by_letter(synth_rows)
-    out = tmp_path_factory.mktemp("cv") / "model"
-    save(train(train_rows, TrainOptions(grid=({"prior_weight": 1.0},), n_splits=3, baselines=False)), out)
-    return out
 
 
 def _report(*args) -> str:
@@ -108,70 +95,3 @@ def test_report_pdf_without_a_browser_is_one_line(monkeypatch, tmp_path):
 
 
 # ----------------------------------------------------------------------------- explain page
-
-SUMMARY = ("58F, fell at work 3/2015. R shoulder pain and weakness, drop arm test positive. XR negative. "
-           "Failed 6 weeks of PT and NSAIDs. <script>alert(1)</script> Orthopedist recommends MRI.")
-
-
-def _scored(rows):
-    from imr_ml.modeling.modelio import load_model_dir
-    from imr_ml.reporting.explain import explain_rows
-    from imr_ml.scoring.score import request_row
-
-    return explain_rows(load_model_dir("builtin"), [request_row(s, i) for s, i in rows])
-
-
-def test_waterfall_adds_up_and_text_is_escaped():
-    from imr_ml.reporting.explain_page import explanation_html
-
-    [r] = _scored([(SUMMARY, "MRI right shoulder")])
-    page = explanation_html([r])
-    base = float(re.search(r"class='base' data-logit='([-\d.]+)'", page).group(1))
-    final = float(re.search(r"class='final' data-logit='([-\d.]+)'", page).group(1))
-    steps = [float(v) for v in re.findall(r"data-contribution='([-\d.]+)'", page)]
-    assert steps and abs(base + sum(steps) - final) < 1e-5 and abs(final - r["logit"]) < 1e-5
-    assert "<script>" not in page and "&lt;script&gt;" in page
-    assert "90% interval" in page and "the usual overturn rate" in page
-
-
-def test_highlights_only_shown_reasons_on_whole_words():
-    from imr_ml.reporting.explain_page import explanation_html, shown_reasons, word_span
-
-    assert word_span("no weakness here", 5, 8) == (3, 11)
-    [r] = _scored([(SUMMARY, "MRI right shoulder")])
-    shown, _ = shown_reasons(r, n=1)
-    r["contributions"] = shown + [dict(c, evidence=[{"field": "summary", "start": 0, "end": 3, "text": "58F"}])
-                                  for c in r["contributions"][1:]] + [
-        {"feature": "summary__tfidf__pt", "label": "x", "value": 1, "contribution": 0.0001,
-         "evidence": [{"field": "summary", "start": 0, "end": 3, "text": "58F"}]}] * 12
-    page = explanation_html([r])
-    assert set(re.findall(r"data-reason='(\d+)'", page)) <= {str(k) for k in range(1, 11)}
-    for text in re.findall(r"<mark[^>]*>([^<]*)<sup>", page):
-        start = r["summary"].index(text)
-        assert word_span(r["summary"], start, start + len(text)) == (start, start + len(text))
-
-
-def test_rules_and_signals_come_before_words():
-    from imr_ml.reporting.explain_page import shown_reasons
-
-    r = {"contributions": [{"feature": "summary__tfidf__mri", "contribution": 0.9},
-                           {"feature": "signal__red_flags", "contribution": 0.2},
-                           {"feature": "rule__x", "contribution": -0.1}]}
-    assert [c["feature"].split("__")[0] for c in shown_reasons(r)[0]] == ["rule", "signal", "summary"]
-
-
-def test_batch_page_is_sorted_with_index_links_and_abstention_explained(tmp_path):
-    from imr_ml.reporting.explain_page import explanation_html
-
-    results = _scored([(SUMMARY, "MRI right shoulder"), ("knee hurts", "MRI left knee"),
-                       ("Chronic low back pain for three years despite therapy and medication; "
-                        "no functional improvement after 12 acupuncture visits.", "Acupuncture x12")])
-    page = explanation_html(results)
-    anchors = re.findall(r"<a href='#(item-\d+)'>", page)
-    assert anchors == ["item-1", "item-2", "item-3"] and all(f"id='{a}'" in page for a in anchors)
-    ps = [r["p_overturned"] for r in sorted(results, key=lambda r: -(r["p_overturned"] or -1))]
-    shown = [float(v) / 100 for v in re.findall(r"<td class='num'>([\d.]+)%</td>", page)]
-    assert shown == sorted(shown, reverse=True) and len(shown) == sum(p is not None for p in ps)
-    assert "Not scored:" in page and "What to add:" in page and "clinical summary" in page
-    assert page.index("MRI left knee</h2>") > page.index("MRI right shoulder</h2>")  # abstained last
-    assert "No request was given" in explanation_html([])

@@ -44,7 +44,7 @@ def test_results_have_probability_reasons_with_evidence_and_hints(demo_model):
     loaded = load_model_dir(demo_model[0])
     upheld, overturned = score_rows(loaded, _example_rows())
     assert 0 <= upheld["p_overturned"] < overturned["p_overturned"] <= 1
-    assert upheld["decision"] == "upheld" and overturned["decision"] == "overturned"
+    assert upheld["verdict"] == "likely upheld" and not upheld["flagged"] and overturned["flagged"]
     assert upheld["reasons"]
     assert all({"feature", "label", "contribution", "evidence"} <= set(r) for r in upheld["reasons"])
     with_text = [ev for r in upheld["reasons"] for ev in r["evidence"]]
@@ -107,7 +107,7 @@ def test_explain_groups_contributions_and_writes_html(demo_model, tmp_path):
     total = r["baseline"]["logit"] + sum(g["total"] for g in groups.values())
     assert total == pytest.approx(pipe.decision_function(to_frame([row]))[0], abs=1e-6)
     page = (tmp_path / "e.html").read_text()
-    assert "<mark" in page and "Documentation that would help" in page and "Start: a request for" in page
+    assert "<mark" in page and "Missing documentation" in page and "Starting point: a request for" in page
 
 
 def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
@@ -133,11 +133,15 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
         names = {c["feature"] for c in r["contributions"]}
         assert f"item__category__{r['category']}" not in names and "field__category_prior" not in names
         assert r["reasons"] == r["contributions"][:5]
-        assert r["decision"] == ("overturned" if r["p_overturned"] >= r["threshold"] else "upheld")
+        # the verdict is P's own (likely overturned only from 0.5); the flag is the operating point's
+        assert r["verdict"] == ("likely overturned" if r["p_overturned"] >= 0.5 else
+                                "uncertain" if r["p_overturned"] >= 0.4 else "likely upheld")
+        if abs(r["p_overturned"] - r["flag"]["threshold"]) > 1e-4:  # P is rounded to 4 places
+            assert r["flagged"] == (r["p_overturned"] >= r["flag"]["threshold"])
 
 
 def test_threshold_comes_from_the_manifest(demo_model):
-    from imr_ml.scoring.score import threshold
+    from imr_ml.scoring.operating import threshold
 
     loaded = load_model_dir(demo_model[0])
     assert threshold(loaded) == loaded.manifest["threshold"]["value"] != 0.5

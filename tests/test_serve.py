@@ -46,18 +46,19 @@ def test_score_one_request_has_the_fields_of_score_json(client):
     assert r.status_code == 200
     out = r.json()
     assert out["abstained"] is False and 0 <= out["interval"][0] <= out["p_overturned"] <= out["interval"][1] <= 1
-    assert {"relative_risk", "category_rate", "decision", "threshold", "logit", "baseline", "contributions",
-            "reasons", "hints"} <= out.keys()
+    assert {"relative_risk", "category_rate", "verdict", "flagged", "flag", "logit", "baseline", "contributions",
+            "reasons", "hints", "checklist", "warnings"} <= out.keys()
     total = out["baseline"]["logit"] + sum(c["contribution"] for c in out["contributions"])
     assert total == pytest.approx(out["logit"])
-    assert out["decision"] == "upheld" and out["hints"]
+    assert out["verdict"] == "likely upheld" and not out["flagged"] and out["hints"]
 
 
 def test_explain_batch_and_abstention(client):
     r = client.post("/v1/explain", json={"requests": [REQUEST, {"summary": "knee pain", "item": "MRI knee"}]})
     assert r.status_code == 200
     scored, thin = r.json()["results"]
-    assert scored["explanation"]["groups"] and scored["summary"].startswith("The injured worker")
+    assert scored["explanation"]["groups"] and scored["inputs"]["summary"].startswith("The injured worker")
+    assert scored["waterfall"][-1]["p"] == scored["p_overturned"] and thin["waterfall"] == []
     assert thin["abstained"] is True and "too little clinical content" in thin["reason"]
     assert "p_overturned" not in thin or thin["p_overturned"] is None
 
@@ -66,6 +67,7 @@ def test_health_and_model_say_no_file_paths(client):
     assert client.get("/v1/health").json() == {"status": "ok"}
     info = client.get("/v1/model").json()
     assert info["kind"] == "imr-ml built-in model" and info["n_features"] > 100 and info["threshold"] > 0
+    assert info["flag"]["name"] == "better chance than most" and info["flag"]["measured"] is None
     assert info["data"]["n_letters"] == 0 and "scikit-learn" in info["versions"]
     assert not re.search(r"/(home|tmp|work|usr)/", json.dumps(info)) and "letter_hashes" not in json.dumps(info)
 
@@ -115,7 +117,7 @@ def test_form_page_scores_and_keeps_the_form_filled(client):
                                          "ur_reason": "no documented functional improvement", "csrf_token": FORM})
     assert r.status_code == 200
     page = r.text
-    assert 'id="p-overturned"' in page and "Starting point" in page and "Final estimate" in page
+    assert 'id="p-overturned"' in page and "Starting point" in page and "The model&#39;s estimate" in page
     assert "Missing documentation" in page and 'type="checkbox"' in page
     assert "<mark class=" in page  # evidence highlighted in the summary
     assert 'value="Acupuncture 2 times a week for 6 weeks for the lumbar spine"' in page

@@ -72,9 +72,10 @@ def test_fill_submit_and_read_the_result(server, browser, tmp_path):
     browser.find_element(By.ID, "score").click()
     p = _after_submit(browser, "p-overturned").text
     assert p.endswith("%") and 0 <= float(p[:-1]) < 5
-    assert "upheld" in browser.find_element(By.ID, "decision").text
+    assert "likely upheld" in browser.find_element(By.ID, "verdict").text
+    assert browser.find_element(By.ID, "flag").text.startswith("Not flagged")
     reasons = browser.find_element(By.ID, "reasons").text
-    assert "Starting point" in reasons and "functional improvement" in reasons and "Final estimate" in reasons
+    assert "Starting point" in reasons and "functional improvement" in reasons and "The model's estimate" in reasons
     hints = browser.find_elements(By.CSS_SELECTOR, "#hints li")
     assert hints and "acupuncture" in hints[0].text
     assert browser.find_elements(By.CSS_SELECTOR, "#highlighted mark")

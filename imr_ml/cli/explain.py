@@ -64,22 +64,29 @@ def explain(
 
 
 def format_explanation(r: dict) -> str:
-    """One explained result as the terminal shows it: the baseline, each group's total and
-    its largest contributions with evidence, P and the missing documentation."""
-    lines = [f"{r['id']}: {r.get('item')}" if r.get("id") not in (None, "") else f"{r.get('item')}"]
+    """One explained result as the terminal shows it: the waterfall from the baseline to P
+    (the steps of the HTML page), each group's total with its largest contributions and
+    evidence, P in words, the verdict, the flag and the checklist."""
+    from imr_ml.cli.score import checklist_lines
+    from imr_ml.reporting.result_view import title
+    from imr_ml.scoring.wording import VERDICT_WORDS, flag_line, level_text, pct
+
+    lines = [f"{title(r)}  [record {r['record_id']}]"]
     lines += [f"  warning: {w['message']}" for w in r.get("warnings") or []]
     if r["abstained"]:
-        return "\n".join(lines + [f"  abstained: {r['reason']}"])
+        return "\n".join(lines + [f"  abstained: {r['reason']}", *checklist_lines(r)])
     lo, hi = r["interval"]
-    lines.append(f"  starts at P = {r['baseline']['p']:.2f}: {r['baseline']['what']}")
+    for s in r["waterfall"]:
+        change = f"{s['change']:+.2f} " if s["change"] is not None else ""
+        lines.append(f"  {change}{s['label']} -> P = {pct(s['p'])}")
     for group, g in r["explanation"]["groups"].items():
         if g["features"]:
             lines.append(f"  {GROUP_TITLES.get(group, group)}: {g['total']:+.2f} log-odds")
             for f in g["features"][:5]:
                 ev = f'  "{f["evidence"][0]["text"][:60]}"' if f["evidence"] else ""
                 lines.append(f"    {f['contribution']:+.3f} {f['label']}{ev}")
-    lines.append(f"  P(overturned) = {r['p_overturned']:.2f} (90% interval {lo:.2f}-{hi:.2f}), "
-                 f"{r['relative_risk']:.1f}x the category rate -> likely {r['decision']} "
-                 f"(threshold {r['threshold']:.2f})")
-    lines += [f"  missing: {h}" for h in r["hints"]]
-    return "\n".join(lines)
+    lines += [f"  P(overturned) = {pct(r['p_overturned'])}, {r['chance']} ({level_text()} interval "
+              f"{pct(lo)}-{pct(hi)}): {VERDICT_WORDS[r['verdict']]}",
+              f"  {r['compared']}",
+              f"  {flag_line(r['flagged'], r['flag']['threshold'])}. {r['flag']['meaning']}"]
+    return "\n".join(lines + checklist_lines(r))

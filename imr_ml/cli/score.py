@@ -45,11 +45,13 @@ def score(
     columns: Columns = None,
     id_col: IdCol = None,
     cut: float | None = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help=(
-        "Call an item likely overturned from this P on (default: the model's trained operating point).")),
+        "Flag items \"better chance than most\" from this P on (default: the model's trained operating "
+        "point). Verdicts do not move: \"likely overturned\" always needs P >= 0.5.")),
 ):
     """Score requests: probability of overturn, top reasons with evidence, missing documentation."""
+    from imr_ml.scoring.operating import with_threshold
     from imr_ml.scoring.results_io import BatchSummary, named_id
-    from imr_ml.scoring.score import BATCH, with_threshold
+    from imr_ml.scoring.score import BATCH
 
     if out:
         check_out(out)
@@ -67,10 +69,12 @@ def score(
         typer.echo(json.dumps(shown if len(shown) > 1 or not request.item else shown[0], indent=2))
         return
     for r in results:
-        typer.echo(format_result(r))
+        typer.echo(format_result(r, with_meaning=len(rows) == 1))
     if len(rows) > 1:
         for line in batch_lines(summary, len(results), out, threshold_text(loaded, cut)):
             typer.echo(line)
+        if results:
+            typer.echo(f"  {results[0]['flag']['meaning']}")
 
 
 def _score_all(loaded, rows: list[dict], top: int, n_jobs: int, out: Path | None, id_col: str | None, summary,
@@ -112,23 +116,24 @@ def _sink(out: Path | None, id_col: str | None):
 
 
 def threshold_text(loaded, cut: float | None) -> str:
-    """The threshold in force and where it comes from, for the batch summary."""
-    from imr_ml.scoring.score import threshold
+    """The flag in force and where its cut-off comes from, for the batch summary."""
+    from imr_ml.scoring.operating import threshold
+    from imr_ml.scoring.wording import FLAG_NAME, pct
 
     source = "--threshold" if cut is not None else "the model's operating point"
-    return f"threshold {threshold(loaded):.3f} ({source})"
+    return f"\u201c{FLAG_NAME}\u201d (P {pct(threshold(loaded))} or more, {source})"
 
 
-def batch_lines(summary, printed: int, out: Path | None, threshold_note: str) -> list[str]:
+def batch_lines(summary, printed: int, out: Path | None, flag_note: str) -> list[str]:
     """What a batch prints after its first items: how many were not printed and where
-    they are, then counts by band, decision and category."""
+    they are, then counts: flagged, by verdict, band and category."""
     lines = []
     if summary.n > printed:
         where = f"all {summary.n} are in {out}" if out else "pass --out scores.csv (or .jsonl, .parquet) for all"
         lines.append(f"... {summary.n - printed} more items not printed; {where}")
     elif out:
         lines.append(f"{summary.n} items scored -> {out}")
-    return lines + summary.lines(threshold_note)
+    return lines + summary.lines(flag_note)
 
 
 def _warn(summary) -> None:
@@ -140,21 +145,42 @@ def _warn(summary) -> None:
                    "(see each result's warnings)", err=True)
 
 
-def format_result(r: dict) -> str:
-    """One result as the terminal shows it: P, interval, reasons with evidence, hints."""
-    from imr_ml.scoring.results_io import result_id
+def format_result(r: dict, with_meaning: bool = True) -> str:
+    """One result as the terminal shows it: P in numbers and words, the verdict, the flag,
+    reasons with evidence, the checklist and what to add.
 
-    head = f"{result_id(r)} {r.get('item')}"
+    `with_meaning` adds what the flag has meant on held-out predictions (a batch says it once)."""
+    from imr_ml.scoring.result import result_id
+    from imr_ml.scoring.wording import VERDICT_WORDS, flag_line, level_text, pct
+
+    lines = [f"{result_id(r)} {r.get('item')}  [record {r['record_id']}]"]
     if r["abstained"]:
-        return f"{head}\n  abstained: {r['reason']}"
-    lo, hi = r["interval"]
-    lines = [f"{head}\n  P(overturned) = {r['p_overturned']:.2f} (90% interval {lo:.2f}-{hi:.2f}; "
-             f"{r['relative_risk']:.1f}x the category rate) -> likely {r['decision']}"
-             + (f" (actual: {r['actual']})" if "actual" in r else ""),
-             f"  from P = {r['baseline']['p']:.2f} for {r['baseline']['what']}:"]
-    for x in r["reasons"]:
-        ev = f'  "{x["evidence"][0]["text"][:70]}"' if x["evidence"] else ""
-        lines.append(f"  {x['contribution']:+.2f} {x['label']}{ev}")
-    lines += [f"  missing: {h}" for h in r["hints"]]
+        lines.append(f"  abstained: {r['reason']}")
+    else:
+        lo, hi = r["interval"]
+        lines += [f"  P(overturned) = {pct(r['p_overturned'])}, {r['chance']} ({level_text()} interval "
+                  f"{pct(lo)}-{pct(hi)}): {VERDICT_WORDS[r['verdict']]}"
+                  + (f" (actual: {r['actual']})" if "actual" in r else ""),
+                  f"  {r['compared']}",
+                  f"  {flag_line(r['flagged'], r['flag']['threshold'])}"
+                  + (f". {r['flag']['meaning']}" if with_meaning else ""),
+                  f"  from P = {pct(r['baseline']['p'])} for {r['baseline']['what']}:"]
+        for x in r["reasons"]:
+            ev = f'  "{x["evidence"][0]["text"][:70]}"' if x["evidence"] else ""
+            lines.append(f"  {x['contribution']:+.2f} {x['label']}{ev}")
+    lines += checklist_lines(r)
     lines += [f"  warning: {w['message']}" for w in r.get("warnings") or []]
     return "\n".join(lines)
+
+
+def checklist_lines(r: dict) -> list[str]:
+    """The service's checklist (found or not) and what to add, or that nothing missing was found."""
+    from imr_ml.scoring.wording import service_name
+
+    lines = [f"  [{'x' if c['found'] else ' '}] {c['line']}" + (f'  "{c["evidence"][:60]}"' if c["evidence"] else "")
+             for c in r["checklist"]]
+    if r["hints"]:
+        return lines + [f"  to add: {h}" for h in r["hints"]]
+    what = "the checklist is documented" if r["checklist"] else \
+        f"there is no checklist for {service_name(r['category_label'])} requests yet"
+    return lines + [f"  nothing missing found ({what})"]

@@ -262,8 +262,19 @@ class Hint(Strict):
     text: Text
 
 
+class Check(Strict):
+    """One line of a service's documentation checklist (`imr_ml.scoring.hints`)."""
+
+    when: Conditions = Field(min_length=1)
+    found: Conditions = Field(min_length=1)
+    says: Regex | None = None
+    line: Text
+    missing: Text
+
+
 class HintsFile(Strict):
     hint: list[Hint] = []
+    check: list[Check] = []
 
 
 # ----------------------------------------------------------------------------- reasons.toml

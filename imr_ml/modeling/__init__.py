@@ -8,6 +8,7 @@
 - `estimate`: the outer CV that measures the whole procedure
 - `streaming`: the large-corpus procedure (features once, held-out calibration)
 - `baselines`, `metrics`, `bootstrap`: what a model must beat, and how it is scored
+- `operating_point`: what flagging at a threshold meant on held-out predictions
 - `model`: `ScoringModel`, the interface scoring, streaming and the card use (`scoring_model`)
 - `card`, `ranges`: the model card, the training ranges scoring warns about
 - `train`: the orchestrator (`train`, `save`, `evaluate`)

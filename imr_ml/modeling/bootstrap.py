@@ -142,7 +142,21 @@ def bootstrap_distribution(y, p, groups, metrics=BOOT_METRICS, n_boot: int = 100
     return {m: np.concatenate([part[m] for part in parts]) for m in metrics}
 
 
-def _interval(values: np.ndarray, level: float) -> list[float] | None:
+def percentile_interval(values: np.ndarray, level: float) -> list[float] | None:
+    """The central `level` interval of resampled values, ignoring undefined ones.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        One value per resample (NaN where undefined).
+    level : float
+        Coverage.
+
+    Returns
+    -------
+    list of float or None
+        [low, high]; None when no resample defined the value.
+    """
     ok = values[np.isfinite(values)]
     if ok.size == 0:
         return None
@@ -180,7 +194,7 @@ def bootstrap_ci(y, p, groups, metrics=("roc_auc", "average_precision", "brier",
         {"<metric>_ci": [low, high]} (None when the metric is undefined on every resample).
     """
     dist = bootstrap_distribution(y, p, groups, metrics, n_boot, seed)
-    return {f"{m}_ci": _interval(v, level) for m, v in dist.items()}
+    return {f"{m}_ci": percentile_interval(v, level) for m, v in dist.items()}
 
 
 def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 1000,
@@ -222,7 +236,7 @@ def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 
 
     boots = np.concatenate([diff(W) for W in _resamples(groups, y1.size, n_boot, seed)])
     point = float(diff(np.ones((1, y1.size)))[0])
-    return {f"{metric}_diff": none_if_nan(point), f"{metric}_diff_ci": _interval(boots, level)}
+    return {f"{metric}_diff": none_if_nan(point), f"{metric}_diff_ci": percentile_interval(boots, level)}
 
 
 def with_intervals(scores: dict[str, dict], y, preds: dict, groups, **kw) -> dict[str, dict]:

@@ -95,7 +95,8 @@ def builtin_manifest(pipe) -> dict:
                   for r in load_guidelines().rules],
         "calibration": {"method": "none", "fitted_on": None},
         "threshold": {"value": fallback_threshold(PUBLISHED_OVERTURN_RATE),
-                      "method": "twice the published 2016-17 overturn rate (8.4%, DWC): no letters to choose it on"},
+                      "method": "twice the published 2016-17 overturn rate (8.4%, DWC): no letters to choose it on",
+                      "operating_point": None},
         "cv": None,
     }
 
@@ -131,10 +132,12 @@ def builtin_card() -> str:
         "Logistic regression whose every coefficient is a prior, none fitted on any letter: "
         "log-odds of an overturn = logit(the item category's overturn rate) + the strengths of the guideline "
         "rules that apply to the request. Clinical signals and fields that no rule reads have weight 0. The "
-        "90% interval comes from the prior widths (`sd` of each rule, `[prior]` for the rest). A request is "
-        f"called likely overturned from P = {fallback_threshold(PUBLISHED_OVERTURN_RATE):.3f}, "
-        "twice the 2016-17 statewide "
-        "overturn rate (8.4%, DWC): there are no letters to choose a threshold on.",
+        "interval around P comes from the prior widths (`sd` of each rule, `[prior]` for the rest). A request is "
+        f"flagged \u201cbetter chance than most\u201d from P = {fallback_threshold(PUBLISHED_OVERTURN_RATE):.3f}, "
+        "twice the 2016-17 statewide overturn rate (8.4%, DWC): there are no letters to choose a threshold on, "
+        "and how often flagged requests are overturned has not been measured (see "
+        "`experiments/operating_point.md` for the rules' letters). A request is called likely overturned only "
+        "from P = 0.5.",
         "",
         "## What it knows: category overturn rates",
         "",

@@ -22,6 +22,7 @@ from imr_ml.modeling.bootstrap import with_intervals
 from imr_ml.modeling.data import canonical_rows, labels, letter_groups, letter_hash
 from imr_ml.modeling.fitting import TrainOptions, default_factory, fit_procedure, operating_threshold, proba
 from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds
+from imr_ml.modeling.operating_point import operating_point
 from imr_ml.modeling.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.splits import grouped_folds, temporal_split
 
@@ -151,13 +152,31 @@ def cv_predictions(est: dict | None, rows: Sequence[dict], y: np.ndarray) -> dic
     if pooled is None:
         return None
     idx = np.flatnonzero(~np.isnan(pooled)).tolist()
-    return {"y": [int(y[i]) for i in idx], "p": [round(float(pooled[i]), 5) for i in idx],
+    return {"y": [int(y[i]) for i in idx], "p": as_saved(pooled[~np.isnan(pooled)]).tolist(),
             "category": [categorize(rows[i].get("item") or "") for i in idx],
             "letter": [letter_hash(rows[i]["letter_id"]) for i in idx]}
 
 
-def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:
-    """The operating threshold from the estimate's held-out predictions.
+def as_saved(p: np.ndarray) -> np.ndarray:
+    """Out-of-fold predictions as `cv_predictions.json` keeps them (5 decimals), so that a
+    threshold chosen on them flags the same items in the manifest and in the report.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Predictions (NaN where an item has none).
+
+    Returns
+    -------
+    numpy.ndarray
+        Each rounded as Python's `round(x, 5)` rounds it.
+    """
+    return np.array([v if v != v else round(float(v), 5) for v in p], dtype=float)
+
+
+def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None = None) -> dict | None:
+    """The operating threshold from the estimate's held-out predictions, and what flagging
+    at it meant on them (`imr_ml.modeling.operating_point`).
 
     Parameters
     ----------
@@ -165,20 +184,30 @@ def choose_threshold(est: dict | None, y: np.ndarray) -> dict | None:
         What `estimate` returned.
     y : numpy.ndarray
         The labels of the rows it was run on.
+    groups : numpy.ndarray or None
+        Their letters (the operating point's intervals resample them).
 
     Returns
     -------
     dict or None
-        ``value`` (see `operating_threshold`) and ``method``; None without held-out predictions.
+        ``value`` (see `operating_threshold`), ``method`` and ``operating_point`` (measured on
+        the same predictions the threshold was chosen on, so slightly optimistic); None
+        without held-out predictions.
     """
     pooled = (est or {}).get("_pooled_predictions", {}).get("model")
     if pooled is None or est is None:
         return None
     mask = ~np.isnan(pooled)
-    value = operating_threshold(y[mask], pooled[mask])
+    saved = as_saved(pooled[mask])
+    value = operating_threshold(y[mask], saved)
     if value is None:
         return None
-    return {"value": value, "method": f"maximises F1 on {int(mask.sum())} held-out predictions ({est['protocol']})"}
+    # measured as `cv_predictions.json` will reproduce it: the saved predictions, letters by their hash
+    letters = None if groups is None else [letter_hash(str(g)) for g in groups[mask]]
+    measured = operating_point(y[mask], saved, value, letters)
+    return {"value": value, "method": f"maximises F1 on {int(mask.sum())} held-out predictions ({est['protocol']})",
+            "operating_point": measured | {"measured_on": f"the {int(mask.sum())} out-of-fold predictions the "
+                                                          "threshold was chosen on (slightly optimistic)"}}
 
 
 def public_estimate(est: dict | None) -> dict | None:

@@ -431,7 +431,8 @@ def fit_procedure(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, opts: Trai
 
 
 def operating_threshold(y: np.ndarray, p: np.ndarray) -> float | None:
-    """The probability above which a request is called "likely overturned".
+    """The probability from which a request is flagged "better chance than most" (a flag with
+    its measured precision, `imr_ml.modeling.operating_point`; not a verdict).
 
     Parameters
     ----------

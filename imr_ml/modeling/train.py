@@ -161,7 +161,7 @@ def _manifest(fit: _Fitted, rows: list[dict], y: np.ndarray, g: np.ndarray, opts
               inputs: Sequence[str], t0: float) -> dict:
     """The manifest of a trained model (the model directory adds file hashes)."""
     scorer = scoring_model(fit.model)
-    threshold = choose_threshold(fit.estimate, y) or {
+    threshold = choose_threshold(fit.estimate, y, g) or {
         "value": fallback_threshold(float(y.mean())),
         "method": "twice the training base rate (no held-out predictions to choose it on)"}
     top = sorted(scorer.weights().items(), key=lambda kv: -abs(kv[1]))[:25]

@@ -1,10 +1,10 @@
-"""Two example requests, one likely upheld and one likely overturned, typed as a provider's
-office would: the demo scores them, `serve` offers them in its form, tests and benchmarks use
+"""Two example requests, a weak one and a strong one, typed as a provider's office would:
+the demo scores them, `serve` offers them in its form, tests and benchmarks use
 them. Kept apart from the demo so that importing them loads nothing else."""
 
 EXAMPLES = [
     {
-        "name": "likely upheld",
+        "name": "weak: acupuncture without functional gains",
         "item": "Acupuncture 2 times a week for 6 weeks for the lumbar spine",
         "summary": (
             "The injured worker is a 61-year-old warehouse clerk with chronic low back pain from an injury in "
@@ -18,7 +18,7 @@ EXAMPLES = [
         "ur_denial_date": "2016-11-02",
     },
     {
-        "name": "likely overturned",
+        "name": "strong: post-operative therapy with functional gains",
         "item": "Post-operative physical therapy 2 times a week for 3 weeks for the right knee",
         "summary": (
             "The injured worker is a 38-year-old carpenter who underwent right knee arthroscopy with partial "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import typing
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,17 +15,56 @@ from typing import IO
 
 import pandas as pd
 
+from imr_ml.scoring.result import ExplainResult, result_id
+from imr_ml.scoring.wording import VERDICT_WORDS
 from imr_ml.textio import atomic_path
 
-FLAT_COLUMNS = ("id", "item", "category", "p_overturned", "interval_low", "interval_high", "relative_risk",
-                "decision", "reason_1", "reason_2", "reason_3", "hints", "warnings", "abstained_reason")
+BANDS = ((0.05, "<5%"), (0.10, "5-10%"), (0.20, "10-20%"), (float("inf"), ">=20%"))
+
+
+def _same(name: str) -> tuple[tuple[str, ...], Callable[[dict], tuple]]:
+    return (name,), lambda r: (r.get(name),)
+
+
+def _reasons(r: dict) -> tuple:
+    labels = [x["label"] for x in r.get("reasons") or []][:3]
+    return tuple(labels[i] if i < len(labels) else "" for i in range(3))
+
+
+def _measured(r: dict, what: str):
+    return ((r.get("flag") or {}).get("measured") or {}).get(what)
+
+
+# How each field of a result (`imr_ml.scoring.result.ScoreResult`) becomes spreadsheet columns,
+# in the spreadsheet's order: (columns, their values). A field left out of a spreadsheet says
+# why instead; tests/test_result_schema.py fails when a field of the result is in neither.
+FLAT: dict[str, tuple[tuple[str, ...], Callable[[dict], tuple]]] = {
+    "id": (("id",), lambda r: (result_id(r),)), "item": _same("item"), "category": _same("category"),
+    "p_overturned": _same("p_overturned"), "chance": _same("chance"),
+    "interval": (("interval_low", "interval_high"), lambda r: tuple(r.get("interval") or (None, None))),
+    "interval_level": _same("interval_level"), "verdict": _same("verdict"), "flagged": _same("flagged"),
+    "flag": (("flag_threshold", "flag_precision", "flag_recall"),
+             lambda r: ((r.get("flag") or {}).get("threshold"), _measured(r, "precision"), _measured(r, "recall"))),
+    "category_rate": _same("category_rate"), "relative_risk": _same("relative_risk"), "compared": _same("compared"),
+    "reasons": (("reason_1", "reason_2", "reason_3"), _reasons),
+    "hints": (("hints",), lambda r: ("; ".join(r.get("hints") or []),)),
+    "checklist": (("checklist_found", "checklist_missing"),
+                  lambda r: tuple("; ".join(c["line"] for c in r.get("checklist") or [] if c["found"] is found)
+                                  for found in (True, False))),
+    "warnings": (("warnings",), lambda r: ("; ".join(w["message"] for w in r.get("warnings") or []),)),
+    "abstained": _same("abstained"),
+    "reason": (("abstained_reason",), lambda r: (r.get("reason") or "",)),
+    "actual": _same("actual"),
+    "category_label": _same("category_label"), "letter_id": _same("letter_id"), "item_index": _same("item_index"),
+    "logit": _same("logit"), "baseline": (("baseline_p",), lambda r: ((r.get("baseline") or {}).get("p"),)),
+    "record_id": _same("record_id"), "model": _same("model"),
+}
+NOT_FLAT = {"contributions": "every feature's contribution with its evidence: JSON lines only (reason_1-3 are the "
+                             "largest)"}
+FLAT_COLUMNS = tuple(c for columns, _ in FLAT.values() for c in columns)
 # Names a result already uses: an id column of the same name would shadow one (letter_id may
 # be the id: a result's letter_id is the input's).
-RESULT_NAMES = frozenset(FLAT_COLUMNS[1:]) | {
-    "item_index", "warnings", "abstained", "reason", "p_overturned", "interval", "relative_risk", "category_rate",
-    "decision", "threshold", "logit", "baseline", "contributions", "reasons", "hints", "actual", "summary",
-    "explanation"}
-BANDS = ((0.05, "<5%"), (0.10, "5-10%"), (0.20, "10-20%"), (float("inf"), ">=20%"))
+RESULT_NAMES = (frozenset(FLAT_COLUMNS) | frozenset(typing.get_type_hints(ExplainResult))) - {"id", "letter_id"}
 
 
 # What a spreadsheet may read as the start of a formula (OWASP, "CSV Injection"): = + - @,
@@ -51,24 +91,6 @@ def spreadsheet_safe(v):
     if isinstance(v, str) and v[:1] in FORMULA_STARTS:
         return "'" + v
     return v
-
-
-def result_id(r: dict) -> str:
-    """The id a user knows the item by.
-
-    Parameters
-    ----------
-    r : dict
-        A scored result.
-
-    Returns
-    -------
-    str
-        Its ``id`` (--id-col's value, an upload's row id), else ``letter_id#item_index``.
-    """
-    if r.get("id") not in (None, ""):
-        return str(r["id"])
-    return f"{r.get('letter_id')}#{r.get('item_index')}"
 
 
 def check_id_name(name: str | None, option: str = "--id-col") -> None:
@@ -129,7 +151,7 @@ def flat_columns(id_name: str | None = None) -> list[str]:
 
 def flat_result(r: dict, id_name: str | None = None) -> dict:
     """One spreadsheet row of a result: the one set of flat columns every CSV or Parquet
-    of results has (`imr-ml score --out`, the web page's download).
+    of results has (`imr-ml score --out`, the web page's download), from ``FLAT``.
 
     Parameters
     ----------
@@ -141,18 +163,10 @@ def flat_result(r: dict, id_name: str | None = None) -> dict:
     Returns
     -------
     dict
-        {column: value} for each of ``flat_columns(id_name)``: the numbers, the top three
-        reasons as text, hints and warnings joined.
+        {column: value} for each of ``flat_columns(id_name)``.
     """
-    reasons = [x["label"] for x in r.get("reasons") or []][:3]
-    lo, hi = r.get("interval") or (None, None)
-    return {id_name or "id": result_id(r), "item": r.get("item"), "category": r.get("category"),
-            "p_overturned": r.get("p_overturned"), "interval_low": lo, "interval_high": hi,
-            "relative_risk": r.get("relative_risk"), "decision": r.get("decision"),
-            **{f"reason_{i + 1}": reasons[i] if i < len(reasons) else "" for i in range(3)},
-            "hints": "; ".join(r.get("hints") or []),
-            "warnings": "; ".join(w["message"] for w in r.get("warnings") or []),
-            "abstained_reason": r.get("reason") if r.get("abstained") else ""}
+    values = [v for columns, row_values in FLAT.values() for v in row_values(r)]
+    return dict(zip(flat_columns(id_name), values, strict=True))
 
 
 def results_csv(results: list[dict], id_name: str | None = None) -> str:
@@ -238,7 +252,8 @@ class BatchSummary:
     def __init__(self) -> None:
         self.n = 0
         self.bands: Counter = Counter()
-        self.decisions: Counter = Counter()
+        self.verdicts: Counter = Counter()
+        self.flagged = 0
         self.categories: Counter = Counter()
         self.warnings: Counter = Counter()
         self.warned_items = 0
@@ -261,7 +276,8 @@ class BatchSummary:
             self.abstained += 1
             return
         self.bands[band(r["p_overturned"])] += 1
-        self.decisions[r["decision"]] += 1
+        self.verdicts[r["verdict"]] += 1
+        self.flagged += bool(r["flagged"])
 
     def as_dict(self) -> dict:
         """The counts as data.
@@ -269,28 +285,30 @@ class BatchSummary:
         Returns
         -------
         dict
-            Items, abstentions, bands, decisions, categories and warnings.
+            Items, abstentions, bands, verdicts, items flagged, categories and warnings.
         """
         return {"n_items": self.n, "abstained": self.abstained,
-                "bands": {name: self.bands[name] for _, name in BANDS}, "decisions": dict(self.decisions),
+                "bands": {name: self.bands[name] for _, name in BANDS},
+                "verdicts": {v: self.verdicts[v] for v in VERDICT_WORDS}, "flagged": self.flagged,
                 "categories": dict(self.categories.most_common()), "warnings": dict(self.warnings),
                 "items_with_warnings": self.warned_items}
 
-    def lines(self, threshold_text: str) -> list[str]:
+    def lines(self, flag_text: str) -> list[str]:
         """What a batch prints after its items.
 
         Parameters
         ----------
-        threshold_text : str
-            How the decision threshold is described (its value and where it comes from).
+        flag_text : str
+            The flag's name, cut-off and where the cut-off comes from.
 
         Returns
         -------
         list of str
-            The totals, the bands of P and the categories, one line each.
+            The totals, verdicts, the bands of P and the categories, one line each.
         """
         d = self.as_dict()
         return [f"{self.n} items: {self.n - self.abstained} scored, {self.abstained} abstained; "
-                f"{d['decisions'].get('overturned', 0)} likely overturned at {threshold_text}",
+                f"{self.flagged} flagged {flag_text}",
+                "  verdicts: " + ", ".join(f"{k} {v}" for k, v in d["verdicts"].items()),
                 "  P(overturned): " + ", ".join(f"{k} {v}" for k, v in d["bands"].items()),
                 "  categories: " + ", ".join(f"{k} {v}" for k, v in d["categories"].items())]

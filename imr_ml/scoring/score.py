@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import replace
 from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
 
@@ -19,15 +19,17 @@ from imr_ml.dates import date_warnings, read_date
 from imr_ml.featurize import feature_groups, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.letters import RETRO_RE
-from imr_ml.modeling.fitting import fallback_threshold
 from imr_ml.modeling.loaded import LoadedModel
 from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
-from imr_ml.schema import ITEM_SEPARATOR, as_text
+from imr_ml.schema import ITEM_SEPARATOR
 from imr_ml.scoring.explanation import Explainer, category_rate
-from imr_ml.scoring.hints import hints_for
-from imr_ml.signals import SignalValues, extract_signals
+from imr_ml.scoring.hints import missing_documentation
+from imr_ml.scoring.operating import model_flag, model_key, model_name, record_id
+from imr_ml.scoring.result import INTERVAL_LEVEL
+from imr_ml.scoring.wording import category_label, compared, in_words, verdict
+from imr_ml.signals import extract_signals
 from imr_ml.signals.check import check_knowledge
 from imr_ml.signals.fields import evidence_signal
 from imr_ml.text.anycase import AnyCase
@@ -133,51 +135,6 @@ def explainer(loaded: LoadedModel) -> Explainer:
     return found
 
 
-def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
-    """The same model operated at another threshold (`score --threshold`).
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-    value : float
-        The probability from which a request is called likely overturned.
-
-    Returns
-    -------
-    LoadedModel
-        A copy whose manifest records the threshold as set by the user.
-
-    Raises
-    ------
-    ValueError
-        `value` is no probability (outside 0-1, or not a number).
-    """
-    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"threshold {value!r} is not a probability between 0 and 1")
-    return replace(loaded, manifest={**loaded.manifest, "threshold": {"value": float(value),
-                                                                      "method": "set by the user"}})
-
-
-def threshold(loaded: LoadedModel) -> float:
-    """The operating threshold recorded at training time (`estimate.choose_threshold`).
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-
-    Returns
-    -------
-    float
-        The threshold (twice the base rate, at most 0.5, when none was recorded).
-    """
-    t = (loaded.manifest.get("threshold") or {}).get("value")
-    if t is None:
-        t = fallback_threshold(float((loaded.manifest.get("data") or {}).get("base_rate") or 0.1))
-    return float(t)
-
-
 def _row_entries(Z, i: int) -> tuple[np.ndarray, np.ndarray]:
     """(columns, values) of row i's non-zero features."""
     if hasattr(Z, "indptr"):
@@ -252,17 +209,17 @@ def _score_in_worker(rows: list[dict]) -> list[dict]:
     return _score_batch(_SCORER["loaded"], rows, _SCORER["top"])
 
 
-Z90 = 1.6448536269514722  # standard normal quantile of a two-sided 90% interval
+Z_INTERVAL = NormalDist().inv_cdf(0.5 + INTERVAL_LEVEL / 2)  # standard normal quantile of the interval
 
 
 def _scored(loaded: LoadedModel, rows: list[dict]):
-    """Everything a batch's results are made of: (explainer, Z, log-odds, P, 90% interval)."""
+    """Everything a batch's results are made of: (explainer, Z, log-odds, P, interval bounds)."""
     ex = explainer(loaded)
     model = ex.model
     Z = model.features(to_frame(rows))
     logits = model.logits(Z)
     sd = model.logit_sd(Z)
-    bounds = np.sort(model.calibrate(np.stack([logits - Z90 * sd, logits + Z90 * sd])), axis=0)
+    bounds = np.sort(model.calibrate(np.stack([logits - Z_INTERVAL * sd, logits + Z_INTERVAL * sd])), axis=0)
     return ex, Z, logits, model.calibrate(logits), bounds
 
 
@@ -283,41 +240,47 @@ def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict)
 def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
     ex, Z, logits, p, bounds = _scored(loaded, rows)
     knowledge = ex.knowledge
-    cut = threshold(loaded)
+    flag, name, key = model_flag(loaded), model_name(loaded.manifest), model_key(loaded.manifest)
     ranges = model_ranges(loaded.manifest)
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
         signals = extract_signals(row, knowledge.signals, knowledge.taxonomy)
         category = signals["category"].value
-        result = {"letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
-                  "category": category, "warnings": range_warnings(row, category, ranges) + date_warnings(row)}
-        if "id" in row:
-            result["id"] = row["id"]
+        hints, checklist = missing_documentation(signals, row, knowledge.hints, knowledge.taxonomy)
+        result = {"record_id": record_id(key, row), "model": name, "id": row.get("id"),
+                  "letter_id": row.get("letter_id"), "item_index": row.get("item_index"), "item": row.get("item"),
+                  "category": category, "category_label": category_label(category, knowledge.taxonomy),
+                  "abstained": False, "reason": None, **_unscored(), "flag": flag, "hints": hints,
+                  "checklist": checklist, "warnings": range_warnings(row, category, ranges) + date_warnings(row)}
         reason = abstain_reason(row, signals)
         if reason:
-            out.append(result | {"abstained": True, "reason": reason, "p_overturned": None, "decision": None,
-                                 "reasons": [], "hints": []})
+            out.append(result | {"abstained": True, "reason": reason})
             continue
+        rate = category_rate(category, knowledge.taxonomy)
+        result |= _numbers(float(p[i]), (float(bounds[0, i]), float(bounds[1, i])), rate, result["category_label"],
+                           flag)
         explained = _explained(ex, Z, i, logits[i], row, signals)
-        pi, rate = float(p[i]), category_rate(category, knowledge.taxonomy)
-        result |= {
-            "abstained": False,
-            "p_overturned": round(pi, 4),
-            "interval": [round(float(bounds[0, i]), 4), round(float(bounds[1, i]), 4)],
-            "relative_risk": round(pi / rate, 3),
-            "category_rate": round(rate, 4),
-            "decision": "overturned" if pi >= cut else "upheld",
-            "threshold": round(cut, 4),
-            **explained,
-            "reasons": explained["contributions"][:top],
-            "hints": hints_for(SignalValues(signals), knowledge.hints, knowledge.taxonomy,
-                               item=as_text(row.get("item"))),
-        }
+        result |= explained | {"reasons": explained["contributions"][:top]}
         if "label" in row and row.get("label") is not None:
             result["actual"] = "overturned" if row["label"] else "upheld"
         out.append(result)
     return out
+
+
+def _unscored() -> dict:
+    """The numbers of a result, as an abstained one has them: none."""
+    return {"p_overturned": None, "interval": None, "interval_level": INTERVAL_LEVEL, "chance": None,
+            "category_rate": None, "relative_risk": None, "compared": None, "verdict": None, "flagged": None,
+            "logit": None, "baseline": None, "contributions": [], "reasons": []}
+
+
+def _numbers(p: float, bounds: tuple[float, float], rate: float, label: str, flag: dict) -> dict:
+    """P, its interval, and the words that go with them: the verdict (by P against 0.5), the
+    flag (P against the operating threshold), P in words and against the service's usual rate."""
+    return {"p_overturned": round(p, 4), "interval": [round(bounds[0], 4), round(bounds[1], 4)],
+            "chance": in_words(p), "category_rate": round(rate, 4), "relative_risk": round(p / rate, 3),
+            "compared": compared(p, rate, label), "verdict": verdict(p), "flagged": p >= flag["threshold"]}
 
 
 def grouped_contributions(result: dict) -> dict:

@@ -131,12 +131,16 @@ def check_hints(hints: str | None = None, rules: str | SignalRules | None = None
     """
     kinds, vocab = signal_kinds(rules, taxonomy), _vocabularies(rules, taxonomy)
     problems: list[Problem] = []
-    for i, hint in enumerate(load_toml("hints.toml", hints).get("hint", [])):
-        problems += condition_problems(hint.get("when", {}), ("hint", i, "when"), kinds, vocab)
-        for name in _PLACEHOLDER.findall(hint.get("text", "")):
-            if name not in kinds and name not in FILLED_IN:
-                problems.append((("hint", i, "text"), f"text: placeholder {{{name}}} is no signal"
-                                 f"{did_you_mean(name, [*kinds, *FILLED_IN])}"))
+    data = load_toml("hints.toml", hints)
+    # a hint's `when` and `text`; a checklist line's `when`, `found` and `missing`
+    for table, conditions, text in (("hint", ("when",), "text"), ("check", ("when", "found"), "missing")):
+        for i, entry in enumerate(data.get(table, [])):
+            for key in conditions:
+                problems += condition_problems(entry.get(key, {}), (table, i, key), kinds, vocab)
+            for name in _PLACEHOLDER.findall(entry.get(text, "")):
+                if name not in kinds and name not in FILLED_IN:
+                    problems.append(((table, i, text), f"{text}: placeholder {{{name}}} is no signal"
+                                     f"{did_you_mean(name, [*kinds, *FILLED_IN])}"))
     refuse("hints.toml", hints, problems)
 
 

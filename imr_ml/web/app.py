@@ -17,12 +17,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from imr_ml.modeling.model import scoring_model
 from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+from imr_ml.reporting.result_view import STYLESHEET
+from imr_ml.scoring.score import model_flag, model_name
 from imr_ml.signals import clear_caches
 from imr_ml.web import pages
 from imr_ml.web.middleware import (
@@ -89,26 +89,22 @@ class Scorer:
 
     def api_within(self, body: bytes, content_type: str, explained: bool, job: Job) -> bytes:
         """The JSON answer to a body holding one request or {"requests": [...]}, serialised
-        here through its response model (in the thread, not on the event loop)."""
+        here (in the thread, not on the event loop). The results go out as the library made
+        them, every field included: their declared schema is the library's own result type
+        (`imr_ml.web.schemas`), which tests check covers every field."""
         parsed = parse_api_body(body, content_type)
         batch = isinstance(parsed, BatchRequest)
         requests = parsed.requests if isinstance(parsed, BatchRequest) else [parsed]
         if len(requests) > self.max_batch:
             raise ApiError(413, f"{len(requests)} requests in one call; at most {self.max_batch}")
         results = self.rows_within([request_as_row(r) for r in requests], explained, job)
-        model: type[BaseModel] = ((ExplainResults if explained else ScoreResults) if batch
-                                  else (ExplainResult if explained else ScoreResult))
-        return model.model_validate({"results": results} if batch else results[0]).model_dump_json(
-            exclude_unset=True).encode()
+        return json.dumps({"results": results} if batch else results[0]).encode()
 
     async def api(self, request: Request, explained: bool) -> Response:
         answer = await self.worker.run(request.scope.setdefault("state", {}), self.api_within, await request.body(),
                                        request.headers.get("content-type", ""), explained)
         return Response(answer, media_type="application/json")
 
-    def probability(self, logit: float) -> float:
-        """P for a log-odds, calibrated as the model calibrates its scores."""
-        return scoring_model(self.loaded.model).calibrate([logit])[0]
 
 
 def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None = None,
@@ -126,6 +122,8 @@ def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None =
     app = FastAPI(docs_url=None, redoc_url=None, title="imr-ml",
                   summary="P(overturned) of a California workers' comp IMR for a treatment request",
                   version=loaded.manifest.get("imr_ml_version") or "")
+    # the result section's stylesheet, shared with `explain --html`; mounted before /static, which would take it
+    app.mount("/static/shared", StaticFiles(directory=STYLESHEET.parent), name="shared")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _error_handlers(app)
     scorer = Scorer(loaded, max_batch, log_inputs, request_timeout, cache_rows)
@@ -148,12 +146,12 @@ def _api_routes(app: FastAPI, scorer: Scorer) -> None:
     body = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"anyOf": [
         {"$ref": "#/components/schemas/ScoreRequest"}, {"$ref": "#/components/schemas/BatchRequest"}]}}}}}
 
-    @app.post("/v1/score", response_model=ScoreResults | ScoreResult, response_model_exclude_unset=True,
+    @app.post("/v1/score", response_model=ScoreResults | ScoreResult,
               summary="Score one request, or {\"requests\": [...]}", openapi_extra=body)
     async def score(request: Request):
         return await scorer.api(request, explained=False)
 
-    @app.post("/v1/explain", response_model=ExplainResults | ExplainResult, response_model_exclude_unset=True,
+    @app.post("/v1/explain", response_model=ExplainResults | ExplainResult,
               summary="Score and explain one request, or {\"requests\": [...]}", openapi_extra=body)
     async def explain(request: Request):
         return await scorer.api(request, explained=True)
@@ -164,7 +162,7 @@ def _api_routes(app: FastAPI, scorer: Scorer) -> None:
 
     @app.get("/v1/model", response_model=ModelInfo)
     def model():
-        return model_info(scorer.loaded.manifest)
+        return model_info(scorer.loaded)
 
     _, schemas = models_json_schema([(ScoreRequest, "validation"), (BatchRequest, "validation")],
                                     ref_template="#/components/schemas/{model}")
@@ -178,13 +176,15 @@ def _api_routes(app: FastAPI, scorer: Scorer) -> None:
     app.openapi = with_request_schemas  # type: ignore[method-assign]  # FastAPI's way to extend its schema
 
 
-def model_info(manifest: dict) -> dict:
-    """The manifest's public parts: what the model is and how much data it saw."""
+def model_info(loaded: LoadedModel) -> dict:
+    """The manifest's public parts: what the model is, how much data it saw, and its flag."""
+    manifest = loaded.manifest
     data = manifest.get("data") or {}
     threshold = manifest.get("threshold") or {}
     return {"kind": manifest.get("kind") or "imr-ml model", "imr_ml_version": manifest.get("imr_ml_version"),
             "versions": {k: str(v) for k, v in (manifest.get("versions") or {}).items()},
-            "threshold": threshold.get("value"), "threshold_method": threshold.get("method"),
+            "name": model_name(manifest), "threshold": threshold.get("value"),
+            "threshold_method": threshold.get("method"), "flag": model_flag(loaded),
             "n_features": (manifest.get("features") or {}).get("n_features") or 0,
             "data": {k: data.get(k) for k in ("n_letters", "n_items", "n_overturned", "base_rate")}}
 

@@ -22,13 +22,12 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 from pydantic import ValidationError
 
+from imr_ml.reporting.result_view import environment, scored_at
 from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.requests_io import requests_from_text
 from imr_ml.scoring.results_io import RESULT_NAMES, results_csv
-from imr_ml.web import views
 from imr_ml.web.schemas import ScoreRequest
 from imr_ml.web.work import ApiError, Job, Worker, decode_upload, request_as_row, validation_message
 
@@ -53,15 +52,13 @@ class FormToken:
 def add_routes(app: FastAPI, scorer, token: FormToken) -> None:
     """The form page (/) and the batch page (/batch), both scoring with `scorer`
     (`imr_ml.web.app.Scorer`)."""
-    templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
-    templates.env.filters["pct"] = lambda p: "" if p is None else f"{100 * p:.1f}%"
-    templates.env.filters["times"] = lambda x: f"{x:.1f}×" if x >= 0.995 else f"{x:.2f}×"
+    templates = Jinja2Templates(env=environment(HERE / "templates"))  # the explain page's macro and filters too
     _form_routes(app, scorer, templates, token)
     _batch_routes(app, scorer, templates, token)
 
 
 def _form_routes(app: FastAPI, scorer, templates: Jinja2Templates, token: FormToken) -> None:
-    """The form page: one request in, its waterfall and highlighted evidence out."""
+    """The form page: one request in, its result (the explain page's section) out."""
 
     def page(request: Request, form: dict, result: dict | None = None, error=None, status=200):
         context = (result or {}) | {"form": form, "error": error, "csrf_token": token.value}
@@ -105,8 +102,8 @@ def _urlencoded(body: bytes, job: Job) -> dict[str, str]:
 
 
 def _form_result(scorer, form: dict[str, str], job: Job) -> dict:
-    """The form's request scored and explained, with its waterfall and highlighted summary:
-    the result page's context. Runs in a worker thread."""
+    """The form's request scored and explained (with its waterfall), and when: the result
+    page's context. Runs in a worker thread."""
     optional = {k: v.strip() or None for k, v in form.items() if k not in ("summary", "item", "other_items")}
     try:
         req = ScoreRequest.model_validate(
@@ -114,11 +111,7 @@ def _form_result(scorer, form: dict[str, str], job: Job) -> dict:
                         "other_items": [x.strip() for x in form["other_items"].splitlines() if x.strip()]})
     except ValidationError as exc:
         raise ApiError(422, validation_message(exc.errors())) from None
-    result = scorer.rows_within([request_as_row(req)], True, job)[0]
-    if result["abstained"]:
-        return {"result": result}
-    rows = views.waterfall(result, scorer.probability)
-    return {"result": result, "rows": rows, "pieces": views.highlighted(result["summary"] or "", rows)}
+    return {"result": scorer.rows_within([request_as_row(req)], True, job)[0], "when": scored_at()}
 
 
 def _batch_routes(app: FastAPI, scorer, templates: Jinja2Templates, token: FormToken) -> None:
@@ -167,7 +160,7 @@ def _batch_page(scorer, templates: Jinja2Templates, upload: tuple, context: dict
     id_col = columns["letter_id"]
     named = id_col in next(csv.reader(io.StringIO(text)), []) and id_col not in RESULT_NAMES
     download = base64.b64encode(results_csv(results, id_col if named else None).encode()).decode()
-    table = [r | {"top_reason": views.top_reason(r)} for r in results]
+    table = [r | {"top_reason": top_reason(r)} for r in results]
     return templates.get_template("batch.html").render(
         context | {"results": table, "csv_href": f"data:text/csv;charset=utf-8;base64,{download}"})
 
@@ -176,3 +169,9 @@ def example_form(n: int) -> dict:
     """The form filled with the n-th built-in example (1-based, wrapping round)."""
     ex = EXAMPLES[(n - 1) % len(EXAMPLES)]
     return {k: ex[k] for k in ("summary", "item", "claims_admin_guideline", "date_of_injury", "ur_denial_date")}
+
+
+def top_reason(result: dict) -> str:
+    """The largest reason of a result with its contribution, for the batch table."""
+    reasons = result.get("reasons") or []
+    return f"{reasons[0]['label']} ({reasons[0]['contribution']:+.2f})" if reasons else ""

@@ -1,11 +1,14 @@
 """The JSON API's request and response models: FastAPI documents them in its OpenAPI page,
-and their size limits keep a single request from tying up a worker."""
+and their size limits keep a single request from tying up a worker. The responses are the
+library's own result types (`imr_ml.scoring.result`), so the API declares, and returns, every
+field `score_rows` produces."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
+
+from imr_ml.scoring.result import ExplainResult, Flag, ScoreResult
 
 MAX_SUMMARY = 50_000
 MAX_FIELD = 2_000
@@ -37,70 +40,15 @@ class BatchRequest(BaseModel):
     requests: list[ScoreRequest]
 
 
-class Evidence(BaseModel):
-    field: str
-    start: int
-    end: int
-    text: str
+class ScoreResults(TypedDict):
+    """Several scored requests, in the order sent."""
 
-
-class Contribution(BaseModel):
-    feature: str
-    label: str
-    value: float
-    contribution: float = Field(..., description="Change in log-odds against the baseline.")
-    evidence: list[Evidence]
-
-
-class Baseline(BaseModel):
-    logit: float
-    p: float
-    what: str
-
-
-class ResultWarning(BaseModel):
-    kind: str = Field(..., description="e.g. injury_after_denial, future_date, unseen_category")
-    message: str
-
-
-class ScoreResult(BaseModel):
-    """One scored request: the fields of `imr-ml score --json` (an abstention has `reason`
-    and no probability)."""
-
-    letter_id: str | None = None
-    item_index: int | None = None
-    item: str | None = None
-    category: str | None = None
-    abstained: bool
-    reason: str | None = None
-    p_overturned: float | None = None
-    interval: list[float] | None = None
-    relative_risk: float | None = None
-    category_rate: float | None = None
-    decision: str | None = None
-    threshold: float | None = None
-    logit: float | None = None
-    baseline: Baseline | None = None
-    contributions: list[Contribution] | None = None
-    reasons: list[Contribution]
-    hints: list[str]
-    warnings: list[ResultWarning] = Field(default_factory=list, description=(
-        "Why the result may mislead: dates in an unlikely order, a request unlike the training letters."))
-
-
-class ExplainResult(ScoreResult):
-    """A scored request with `imr-ml explain --json`'s extra fields: the summary the evidence
-    offsets refer to and the contributions grouped (guideline rules, signals, fields, words)."""
-
-    summary: str | None = None
-    explanation: dict[str, Any] | None = None
-
-
-class ScoreResults(BaseModel):
     results: list[ScoreResult]
 
 
-class ExplainResults(BaseModel):
+class ExplainResults(TypedDict):
+    """Several explained requests, in the order sent."""
+
     results: list[ExplainResult]
 
 
@@ -110,7 +58,9 @@ class ModelInfo(BaseModel):
     kind: str
     imr_ml_version: str | None = None
     versions: dict[str, str]
+    name: str
     threshold: float | None = None
     threshold_method: str | None = None
+    flag: Flag
     n_features: int
     data: dict[str, int | float | None]
