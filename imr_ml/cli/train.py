@@ -114,7 +114,7 @@ def train_summary(path: str, m: dict) -> dict:
 
 def summary_lines(summary: dict, m: dict) -> list[str]:
     """The summary as the terminal shows it: data, choice, fold and pooled metrics."""
-    from imr_ml.modeling.metrics import fmt, fmt_ci
+    from imr_ml.modeling.card import fmt, fmt_ci
 
     chosen = summary["hyperparameters"] or "the pipeline defaults (too few overturned items to search)"
     lines = [f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "
