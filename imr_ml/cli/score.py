@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, progress_bar, writing
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, writing
+from imr_ml.cli.display import progress_bar
 from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, takes_request
 
 SCORE_EXAMPLES = """Examples:

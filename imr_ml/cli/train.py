@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, progress, read_inputs, writing
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, read_inputs, writing
+from imr_ml.cli.display import progress
 
 EXAMPLES = """Examples:
 
