@@ -102,21 +102,8 @@ def _read_file(path: str | Path, max_mb: float) -> tuple[list[dict], str]:
 
 def read_record(path: str, max_mb: float = MAX_LETTER_MB) -> dict:
     """What `ingest_paths` reads of one file by default (in a worker process when it runs
-    several): never raises, so one bad file cannot take down a pool.
-
-    Parameters
-    ----------
-    path : str
-        The letter file.
-    max_mb : float
-        Size budget of the file.
-
-    Returns
-    -------
-    dict
-        The record the journal keeps: ``path``, ``rows`` or the ``reason`` there are none,
-        and the letter's key (``dup``).
-    """
+    several); never raises, so one bad file cannot take down a pool. The record the journal
+    keeps: `path`, `rows` or the `reason` there are none, and the letter's key (`dup`)."""
     try:
         rows, key = _read_file(path, max_mb)
         return {"path": path, "rows": rows, "reason": None, "dup": key}
