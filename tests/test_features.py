@@ -156,7 +156,8 @@ def test_signal_values_reach_the_matrix():
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
     col = {n: X[:, i] for i, n in enumerate(names)}
     assert col["signal__opioid_use"][0] == 1  # "Current medications include Norco"
-    assert col["signal__opioid_use"][3] == 0  # "denies opioid use"
+    assert col["signal__opioid_use"][7] == 0  # "denies opioid use", physical therapy requested
+    assert col["signal__opioid_use"][3] == 1  # the same summary, but Norco is the request itself
     assert col["signal__functional_improvement"][1] == 1
     assert col["signal__no_functional_improvement"][3] == 1
     assert col["signal__functional_improvement"][3] == 0

@@ -198,6 +198,8 @@ MISTAKES = [
     ("signals.toml", 'exclude = ["negation"]', 'exclude = ["negaton"]',
      "signal 'red_flags': unknown cue set 'negaton' (did you mean 'negation'?)"),
     ("signals.toml", 'role = "negation"', 'role = "negaton"', "unknown role 'negaton' (did you mean 'negation'?)"),
+    ("signals.toml", "default_window = 6\n", "default_window = 6\nsentence_final_abbreviations = ['pt']\n",
+     "[settings] unknown abbreviation 'pt'"),  # one that ends sentences is an abbreviation first
     ("signals.toml", "window = 8", 'window = "8"', "[cues.negation] window: input should be a valid integer"),
     ("signals.toml", 'name = "red_flags"', 'name = "smoker"', "duplicate name 'smoker'"),
     ("signals.toml", "patterns = ['\\bfracture\\b']", "patterns = ['\\b(fracture\\b']",

@@ -100,6 +100,7 @@ class Settings(Strict):
     headings: list[Regex] = []  # headings and list labels that open a clause
     forward_terminators: list[Regex] = []  # end the reach of cues before them only ("due to")
     abbreviations: list[str] = []
+    sentence_final_abbreviations: list[str] = []  # of those, the ones whose period ends a sentence before a capital
 
 
 class CueSet(Strict):
@@ -180,6 +181,11 @@ def _signals_checks(data: dict) -> Iterator[Problem]:
                     yield ("signal", i, key), unknown("cue set", ref, cues)
         if not any(spec.get(k) for k in ("patterns", "standalone", "negated")):
             yield ("signal", i, "name"), "has no patterns, standalone or negated patterns: it can never fire"
+    settings = data.get("settings", {})
+    for word in settings.get("sentence_final_abbreviations", ()):
+        if word not in settings.get("abbreviations", ()):
+            yield ("settings", "sentence_final_abbreviations"), unknown("abbreviation", word,
+                                                                         settings.get("abbreviations", ()))
     for key in ("history_cues", "exclude_cues", "count_exclude_cues"):
         for ref in data.get("prior", {}).get(key, ()):
             if ref not in cues:

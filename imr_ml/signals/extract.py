@@ -150,6 +150,26 @@ def _text(row: Mapping, key: str) -> str:
     return as_text(row.get(key))
 
 
+def _also_in_fields(row: dict, r: SignalRules, out: dict[str, Signal]) -> None:
+    """Signals whose rule reads other fields too (`also_fields`): a `standalone` target in
+    the disputed item or the other items of the letter makes the signal when the summary did
+    not ("Norco 10/325 #90" requested for a worker whose summary names no drug)."""
+    for rule in r.text_rules:
+        if not rule.also_fields or rule.standalone is None or out[rule.name].value:
+            continue
+        for field in rule.also_fields:
+            text = _text(row, field)
+            if not text:
+                continue
+            key = ("also", rule.name, text)  # items repeat from letter to letter
+            span = r.memos.items.get(key)
+            if span is None:
+                span = r.memos.items.put(key, rule.standalone.first(lower_text(text)) or ())
+            if span:
+                out[rule.name] = Signal(True, [(field, *span)])
+                break
+
+
 def _same_modality(row: dict, sdoc: Document, r: SignalRules, out: dict[str, Signal], term, taxonomy) -> None:
     """The item-level reading of the response signals: did the prior trial / improvement
     concern the disputed item's own modality (or drug)? True when the treatment the finding
@@ -221,6 +241,8 @@ def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:
         if rule.field not in docs:
             docs[rule.field] = r.engine.document(_text(row, rule.field))
         out[rule.name] = _text_signal(docs[rule.field], rule, rule.field)
+
+    _also_in_fields(row, r, out)
 
     # The disputed item (its own analysis is shared by every row naming the same item).
     category, item_signals, term = _item_analysis(item, r, taxonomy)

@@ -24,7 +24,14 @@ from typing import Any, NamedTuple
 from imr_ml.dates import as_date
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import ITEM_SEPARATOR, as_text, is_missing
-from imr_ml.signals.readers import Evidence, category_prior, cited_guidelines, recent_dated_surgery
+from imr_ml.signals.readers import (
+    POST_SURGICAL_DAYS,
+    Evidence,
+    category_prior,
+    cited_guidelines,
+    reference_date,
+    surgery_days,
+)
 from imr_ml.signals.surgeries import named_surgery
 
 # Numbers are centred on a typical claim (3 years from injury to the UR denial, age 45): a
@@ -124,6 +131,18 @@ def _read_chronicity(ctx: FieldContext) -> tuple[int | None, Evidence]:
     if days is None or days < 0:
         return None, []
     return days, [(f, 0, len(str(ctx.row[f]))) for f in ("date_of_injury", "ur_denial_date")]
+
+
+def _read_days_since_surgery(ctx: FieldContext) -> tuple[int | None, Evidence]:
+    """Days from the latest operation the summary times ("5 days ago", "this week", "POD 3",
+    "on 10-22-2016") to the UR denial date, or to the scoring date for a request without one."""
+    spans = tuple((a, b) for name in ("prior_surgery", "recent_surgery") if name in ctx.signals
+                  for f, a, b in ctx.signals[name].evidence if f == "summary")
+    if not spans:
+        return None, []
+    days, ev = surgery_days(as_text(ctx.row.get("summary")), spans, reference_date(ctx.row.get("ur_denial_date")),
+                            ctx.rules.engine.abbreviations, ctx.rules.engine.sentence_final)
+    return days, list(ev)
 
 
 def _read_guideline(ctx: FieldContext) -> tuple[list[str], Evidence]:
@@ -315,6 +334,11 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("exceeds_los_target", "exceeds_los_target",
               "an inpatient stay longer than `los_target_days` (no feature)",
               "item (`[item] hospital_stay`), its quantity and `los_target_days`", _read_exceeds_los),
+    FieldSpec("days_since_surgery", "days_since_surgery",
+              "days from the latest timed operation to the UR denial date, or to the scoring date without one "
+              "(no feature; rules may use it, e.g. `\">7\"`)",
+              "summary: \"TKA 5 days ago\", \"done this week\", \"POD 3\", \"s/p fusion 10/2016\"",
+              _read_days_since_surgery),
 )
 _BY_NAME = {f.name: f for f in FIELDS}
 
@@ -327,8 +351,8 @@ _BY_NAME = {f.name: f for f in FIELDS}
 def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None = None) -> dict:
     """The structured signals of one row, as `{signal: (value, evidence)}`.
 
-    Also the dated-surgery reading of `recent_surgery` (an operation dated within the
-    post-surgical period) when the text rule did not fire.
+    Also the timed reading of `recent_surgery` (an operation dated or timed within the
+    post-surgical period, `days_since_surgery`) when the text rule did not fire.
 
     Parameters
     ----------
@@ -350,10 +374,10 @@ def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None
     ctx = FieldContext(row, signals, rules, taxonomy, _other_categories(row, taxonomy),
                        _surgery_of(row, signals, rules))
     out = {spec.signal: spec.read(ctx) for spec in FIELDS if spec.read is not None}
-    if "recent_surgery" in signals and not signals["recent_surgery"].value:
-        dated = recent_dated_surgery(as_text(row.get("summary")), row.get("ur_denial_date"))
-        if dated:
-            out["recent_surgery"] = (True, list(dated))  # the memo's list stays unshared
+    days, timed = out.get("days_since_surgery", (None, []))
+    if "recent_surgery" in signals and not signals["recent_surgery"].value and days is not None \
+            and days <= POST_SURGICAL_DAYS:
+        out["recent_surgery"] = (True, list(timed))  # the memo's list stays unshared
     return out
 
 

@@ -153,15 +153,21 @@ def prior_modality(doc: Document, rules: SignalRules, category: str, item: str) 
 
 
 def _prior_count(doc: Document, rules: SignalRules, term: re.Pattern) -> tuple[int | None, Evidence]:
-    """The largest count of prior sessions of `term` and its evidence."""
+    """The largest count of prior sessions of `term` and its evidence. A count a request or
+    plan reaches is dropped ("Req initial acu x6"), unless a history cue is closer ("req PT
+    x6 after PT x12" keeps the 12)."""
     count, evidence = None, []
     cancel = rules.cue_sets(rules.prior.count_exclude)
+    history = rules.cue_sets(rules.prior.history)
     # Every count pattern holds a number: stretches without one cannot match.
     segments = [seg for seg in _segments_naming(doc.low, mentions(doc, term)) if _ANY_NUMBER.search(doc.low, *seg)]
     for pat, (ss, se) in ((p, seg) for p in _count_patterns(rules, term.pattern) for seg in segments):
         for m in pat.finditer(doc.low, ss, se):
-            if nearest_of(doc, cancel, m.start(), m.end()) is not None:
-                continue
+            asked = nearest_of(doc, cancel, m.start(), m.end())
+            if asked is not None:
+                had = nearest_of(doc, history, m.start(), m.end())
+                if had is None or had.distance >= asked.distance:
+                    continue
             n = parse_number(m.group("n"))
             if n is None or n > 100:
                 continue

@@ -6,14 +6,17 @@ that both the text analysis and the field registry (`imr_ml.signals.fields`) can
 from __future__ import annotations
 
 import math
-import re
+from bisect import bisect_right
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from imr_ml.dates import as_date
 from imr_ml.knowledge.taxonomy import load_taxonomy
+from imr_ml.text.document import sentence_ends
+from imr_ml.text.matcher import lower_text
 from imr_ml.text.numbers import parse_number
+from imr_ml.text.timex import time_expressions
 
 Evidence = list[tuple[str, int, int]]
 
@@ -27,7 +30,7 @@ def parse_quantity(item: str, rules: Any) -> tuple[int | None, tuple[int, int] |
     ----------
     item : str
         The disputed item's text.
-    rules : SignalRules
+    rules : Rules
         Compiled rules; their `[item] quantity` patterns are tried in order.
 
     Returns
@@ -61,7 +64,7 @@ def guideline_tags(text: str | None, rules: Any) -> tuple[list[str], Evidence]:
     ----------
     text : str or None
         The `claims_admin_guideline` field.
-    rules : SignalRules
+    rules : Rules
         Compiled rules; their `[guideline]` patterns name the tags.
 
     Returns
@@ -91,7 +94,7 @@ def cited_guidelines(text: str, rules: Any) -> tuple[tuple[str, ...], tuple[tupl
     ----------
     text : str
         The `claims_admin_guideline` field.
-    rules : SignalRules
+    rules : Rules
         Compiled rules (hashable by identity).
 
     Returns
@@ -126,48 +129,82 @@ def category_prior(category: str, taxonomy: str | None = None) -> float:
     return 0.0
 
 
-# A dated operation: "underwent ... on 09-14-2016", "s/p L4-5 fusion 10/2016".
-_DATED_SURGERY = re.compile(
-    r"\b(?:underwent|s/p|status[- ]post|had (?:an? |the |his |her )?(?:\w+ ){0,3}"
-    r"(?:surgery|repair|release|fusion|arthroscopy|replacement|decompression|discectomy|microdiscectomy|laminectomy|meniscectomy|reconstruction)|surgery)\b"
-    r"[^.;]{0,80}?\b(?:on|in|dated|of)?\s*(\d{1,2})[-/](?:(\d{1,2})[-/])?((?:19|20)\d\d)\b", re.IGNORECASE)
-_SUMMARY_DATE = re.compile(r"\b(\d{1,2})[-/](\d{1,2})[-/]((?:19|20)\d\d)\b")
+def reference_date(ur_denial) -> date:
+    """The date a request is judged at: the UR denial date, or today for a request typed
+    without one (a provider's office checking a request before submitting it).
+
+    Parameters
+    ----------
+    ur_denial : date, str or None
+        The UR denial date.
+
+    Returns
+    -------
+    datetime.date
+        The reference date.
+    """
+    return as_date(ur_denial) or date.today()
+
+
+_GAP = 60  # the most characters between an operation and the time expression that dates it
+
+
+def _nearest(expressions, a: int, b: int, lo: int, hi: int):
+    """The expression in [lo, hi) closest to the span (a, b), within _GAP characters."""
+    best, best_gap = None, _GAP + 1
+    for x in expressions:
+        if x.start < lo or x.end > hi:
+            continue
+        gap = max(x.start - b, a - x.end, 0)
+        if gap < best_gap:
+            best, best_gap = x, gap
+    return best
 
 
 @lru_cache(maxsize=1024)  # the items of a letter share its summary and dates
-def recent_dated_surgery(summary: str, ur_denial) -> Evidence:
-    """Evidence of an operation dated within POST_SURGICAL_DAYS before the UR denial.
+def surgery_days(summary: str, operations: tuple[tuple[int, int], ...], ref: date,
+                 abbreviations: frozenset[str] = frozenset(),
+                 final: frozenset[str] = frozenset()) -> tuple[int | None, tuple[tuple[str, int, int], ...]]:
+    """Days from the latest operation the summary times to the reference date.
+
+    Each operation mention (the `prior_surgery` / `recent_surgery` evidence) takes the
+    nearest time expression of its sentence ("TKA 5 days ago", "a knee reconstruction done
+    this week", "s/p fusion 10/2016", "POD 3", "6 weeks post-op"); a year alone counts from
+    its last day.
 
     Parameters
     ----------
     summary : str
         The case summary.
-    ur_denial : date, str or None
-        The UR denial date; without it, the latest date the summary names is used.
+    operations : tuple of (int, int)
+        Spans of the operation mentions.
+    ref : datetime.date
+        The reference date (`reference_date`).
+    abbreviations : frozenset of str
+        Abbreviations whose period ends no sentence.
+    final : frozenset of str
+        Of those, the ones whose period ends a sentence before a capital (`sentence_ends`).
 
     Returns
     -------
-    list
-        The `(field, start, end)` spans of the recent dated operations (empty: none).
+    tuple
+        (days or None, the `(field, start, end)` spans of the operation and its time).
     """
-    found = []
-    for m in _DATED_SURGERY.finditer(summary):
-        month, day, year = int(m.group(1)), int(m.group(2) or 1), int(m.group(3))
-        try:
-            found.append((date(year, month, day), m.start(), m.end()))
-        except ValueError:  # no such day (13/40/2015): not a date, so not a dated operation
-            continue
-    if not found:
-        return []
-    ref = as_date(ur_denial)
-    if ref is None:
-        dates = []
-        for m in _SUMMARY_DATE.finditer(summary):
-            try:
-                dates.append(date(int(m.group(3)), int(m.group(1)), int(m.group(2))))
-            except ValueError:  # no such day: it cannot date the letter
-                continue
-        ref = max(dates, default=None)
-    if ref is None:
-        return []
-    return [("summary", a, b) for d, a, b in found if 0 <= (ref - d).days <= POST_SURGICAL_DAYS]
+    if not operations:
+        return None, ()
+    low = lower_text(summary)
+    ends = sentence_ends(summary, abbreviations, final)
+    best: tuple[int | None, tuple] = (None, ())
+    sentences: dict[tuple[int, int], list] = {}  # only the operations' sentences are read
+    for a, b in operations:
+        i = bisect_right(ends, a)
+        lo, hi = (ends[i - 1] + 1 if i else 0), (ends[i] + 1 if i < len(ends) else len(summary))
+        expressions = sentences.get((lo, hi))
+        if expressions is None:
+            expressions = sentences[(lo, hi)] = time_expressions(low, ref, lo, hi)
+        x = _nearest(expressions, a, b, lo, hi)
+        days = x.days_before(ref) if x is not None else None
+        if x is not None and days is not None and (best[0] is None or days < best[0]):
+            best = (days, (("summary", a, b), ("summary", x.start, x.end)) if (x.start, x.end) != (a, b)
+                    else (("summary", a, b),))
+    return best

@@ -12,7 +12,7 @@ from typing import Any
 
 from imr_ml.knowledge.taxonomy import categorize, load_toml
 from imr_ml.knowledge.validate import compiling, source_name
-from imr_ml.signals.readers import cited_guidelines, recent_dated_surgery
+from imr_ml.signals.readers import cited_guidelines, surgery_days
 from imr_ml.signals.surgeries import Surgery, clear_surgery_memo, compile_surgeries
 from imr_ml.text.anycase import AnyCase, lower_pattern
 from imr_ml.text.engine import Engine, compile_engine
@@ -295,5 +295,5 @@ def clear_caches() -> None:
     categorize.cache_clear()
     required_literals.cache_clear()
     cited_guidelines.cache_clear()
-    recent_dated_surgery.cache_clear()
+    surgery_days.cache_clear()
     clear_surgery_memo()

@@ -13,6 +13,10 @@ from imr_ml.text.matcher import LiteralPositions, Matcher, Span, lower_text
 from imr_ml.text.wordindex import WordIndex
 
 _SENT_END = re.compile(r"[.!?][\"')\]]*(?:\s+|(?=[A-Z][a-z]))")
+# A list label or heading written with a capital and a colon ("Allergies: None Medications:
+# Norco"): the capitalised word before the colon opens a new clause, so "None" cannot reach
+# "Norco". Only the word before the colon: "No evidence of: ..." stays one clause.
+_LABEL = re.compile(r"\b[A-Z][A-Za-z]*(?=:(?:\s|$))")
 _LETTERS_DOT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz."
 
 
@@ -32,10 +36,22 @@ class DocumentRules(Protocol):
     def matchers(self) -> tuple[Matcher, ...]: ...
 
     @property
+    def indexed(self) -> frozenset[Matcher]: ...
+
+    @property
     def terminators(self) -> Matcher | None: ...
 
     @property
+    def headings(self) -> Matcher | None: ...
+
+    @property
+    def forward_terminators(self) -> Matcher | None: ...
+
+    @property
     def abbreviations(self) -> frozenset[str]: ...
+
+    @property
+    def sentence_final(self) -> frozenset[str]: ...
 
 
 def _word_before(text: str, end: int) -> str:
@@ -47,8 +63,9 @@ def _word_before(text: str, end: int) -> str:
     return tail[len(tail.rstrip(_LETTERS_DOT)):]
 
 
-def sentence_ends(text: str, abbreviations: frozenset[str]) -> list[int]:
-    """Where sentences end: a full stop, `!` or `?` not closing an abbreviation.
+def sentence_ends(text: str, abbreviations: frozenset[str], final: frozenset[str] = frozenset()) -> list[int]:
+    """Where sentences end: a full stop, `!` or `?` not closing an abbreviation, or closing
+    one of `final` before a capitalised word ("12 sessions of PT. He reports ...").
 
     Parameters
     ----------
@@ -56,14 +73,21 @@ def sentence_ends(text: str, abbreviations: frozenset[str]) -> list[int]:
         The text (original case).
     abbreviations : frozenset of str
         Lower-case abbreviations whose period ends no sentence ("dr", "e.g").
+    final : frozenset of str
+        Of those, the ones that are also words ending a sentence ("pt" for physical therapy,
+        "mg"): their period ends one when the next word is capitalised ("Pt. reports" stays).
 
     Returns
     -------
     list of int
         The position of each sentence's final mark, in order.
     """
-    return [m.start() for m in _SENT_END.finditer(text)
-            if _word_before(text, m.start()).lower().rstrip(".") not in abbreviations]
+    out = []
+    for m in _SENT_END.finditer(text):
+        word = _word_before(text, m.start()).lower().rstrip(".")
+        if word not in abbreviations or (word in final and m.end() < len(text) and text[m.end()].isupper()):
+            out.append(m.start())
+    return out
 
 
 class Document:
@@ -85,7 +109,13 @@ class Document:
     sentences : list of int
         Sentence ends (`sentence_ends`).
     bounds : list of int
-        Clause bounds: sentence ends and the starts of the rules' terminators.
+        Clause bounds: sentence ends, the starts of the rules' terminators, of their headings
+        and of capitalised list labels ("Medications:").
+    pre_bounds : list of int
+        The bounds a cue reaching forward may not cross: `bounds` and the starts of the
+        rules' forward terminators ("due to", "secondary to": a cause is asserted on its own,
+        "unable to work due to radicular pain" does not deny the radicular pain, while a cue
+        after it still reaches back, "radiculopathy due to a disc herniation was ruled out").
     cue_spans : dict
         Each cue set's spans in this text, filled by `imr_ml.text.negex`.
     memo : dict
@@ -93,21 +123,31 @@ class Document:
         letter share its summary's).
     """
 
-    __slots__ = ("text", "low", "rules", "words", "sentences", "bounds", "positions", "_spans", "cue_spans", "memo")
+    __slots__ = ("text", "low", "rules", "words", "sentences", "bounds", "pre_bounds", "positions", "_spans",
+                 "_keyed", "cue_spans", "memo")
 
     def __init__(self, text: str, rules: DocumentRules):
         self.text = text
         self.low = low = lower_text(text)
         self.rules = rules
         self.positions = LiteralPositions(low)
-        self.words, keyed = rules.index.find(low)
-        self._spans = {m: m.spans(self.positions, keyed.get(m, [])) for m in rules.matchers}
-        self.sentences = sentence_ends(text, rules.abbreviations)
+        # the word-keyed matches of every matcher are found in one pass; each matcher's
+        # spans are completed (literal and scanned patterns, merging) when first asked for:
+        # most cue sets and vetoes are never asked for in a text without their signal's targets
+        self.words, self._keyed = rules.index.find(low)
+        self._spans: dict[Matcher, list[Span]] = {}
+        self.sentences = sentence_ends(text, rules.abbreviations, rules.sentence_final)
         bounds = list(self.sentences)
         if rules.terminators is not None:
             bounds.extend(s for s, _ in self.spans(rules.terminators))
+        if ":" in text or "- " in text:  # headings end in one (most letters' summaries have none)
+            if rules.headings is not None:
+                bounds.extend(rules.headings.starts(low))
+            bounds.extend(m.start() for m in _LABEL.finditer(text))
         bounds.sort()
         self.bounds = bounds
+        forward = self.spans(rules.forward_terminators) if rules.forward_terminators is not None else []
+        self.pre_bounds = sorted(bounds + [s for s, _ in forward]) if forward else bounds
         self.cue_spans: dict[str, Any] = {}
         self.memo: dict[Any, Any] = {}
 
@@ -126,7 +166,10 @@ class Document:
         """
         found = self._spans.get(matcher)
         if found is None:
-            found = self._spans[matcher] = matcher.spans(self.positions)
+            keyed = self._keyed.get(matcher)
+            if keyed is None and matcher in self.rules.indexed:
+                keyed = []  # indexed, and none of its word-keyed patterns matched
+            found = self._spans[matcher] = matcher.spans(self.positions, keyed)
         return found
 
     def finditer(self, rx: re.Pattern, start: int = 0, end: int | None = None) -> Iterator[re.Match]:
@@ -192,6 +235,21 @@ class Document:
             The clause's number (clauses are numbered in text order).
         """
         return bisect_right(self.bounds, pos)
+
+    def pre_clause(self, pos: int) -> int:
+        """The stretch holding `pos` that a cue before it may reach across (`pre_bounds`).
+
+        Parameters
+        ----------
+        pos : int
+            A position.
+
+        Returns
+        -------
+        int
+            The stretch's number (in text order).
+        """
+        return bisect_right(self.pre_bounds, pos)
 
     def sentence_span(self, pos: int) -> Span:
         """The sentence holding `pos`.

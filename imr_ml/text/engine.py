@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from imr_ml.text.document import Document
@@ -42,12 +43,18 @@ class Engine:
         Clause terminators.
     abbreviations : frozenset of str
         Abbreviations whose period ends no sentence.
+    sentence_final : frozenset of str
+        Of those, the ones whose period ends a sentence before a capitalised word ("PT").
     text_rules : tuple of TextRule
         The text signals' rules, in order.
     matchers : tuple of Matcher
         Every matcher a document finds at once (the rules' and any extra ones).
     index : WordIndex
         Their word-keyed patterns; it remembers words seen (`clear` forgets).
+    headings : Matcher or None
+        Headings and list labels ("current meds:", "work status:") that open a clause.
+    forward_terminators : Matcher or None
+        Words that end the reach of cues before them, not of cues after them ("due to").
     """
 
     cues: dict[str, CueSet]
@@ -56,6 +63,14 @@ class Engine:
     text_rules: tuple[TextRule, ...]
     matchers: tuple[Matcher, ...]
     index: WordIndex
+    headings: Matcher | None = None
+    forward_terminators: Matcher | None = None
+    sentence_final: frozenset[str] = frozenset()
+
+    @cached_property
+    def indexed(self) -> frozenset[Matcher]:
+        """The matchers whose word-keyed patterns the word index finds."""
+        return frozenset(self.matchers)
 
     def document(self, text: str) -> Document:
         """A text indexed with these rules.
@@ -95,7 +110,8 @@ def _text_rule(spec: Mapping[str, Any], cues: dict[str, CueSet]) -> TextRule:
     return TextRule(name=spec["name"], description=spec.get("description", ""), field=spec.get("field", "summary"),
                     patterns=matcher_of(spec.get("patterns")), standalone=matcher_of(spec.get("standalone")),
                     negated=matcher_of(spec.get("negated")), exclude=sets("exclude"), require=sets("require"),
-                    unless=matcher_of(spec.get("unless")), negated_by=sets("negated_by", negation_sets))
+                    unless=matcher_of(spec.get("unless")), negated_by=sets("negated_by", negation_sets),
+                    also_fields=tuple(spec.get("also_fields", ())))
 
 
 def compile_engine(data: Mapping[str, Any], extra_matchers: Iterable[Matcher] = ()) -> Engine:
@@ -118,11 +134,18 @@ def compile_engine(data: Mapping[str, Any], extra_matchers: Iterable[Matcher] = 
     cues = {name: _cue_set(name, table, default_window) for name, table in data.get("cues", {}).items()}
     text_rules = tuple(_text_rule(spec, cues) for spec in data.get("signal", []))
     terminators = matcher_of(settings.get("terminators"))
+    headings = matcher_of(settings.get("headings"))
+    forward = matcher_of(settings.get("forward_terminators"))
     extra = list(extra_matchers)
-    found = [terminators, *extra]
+    found = [terminators, forward, *extra]  # headings are looked for only in a text with a colon or dash
     found += [m for c in cues.values() for m in (c.pre, c.post, c.pseudo, c.clause_pre)]
     found += [m for t in text_rules for m in (t.patterns, t.standalone, t.negated, t.unless)]
     matchers = tuple(dict.fromkeys(m for m in found if m is not None))
-    return Engine(cues=cues, terminators=terminators,
-                  abbreviations=frozenset(a.replace("\\", "") for a in settings.get("abbreviations", ())),
-                  text_rules=text_rules, matchers=matchers, index=WordIndex(matchers))
+
+    def words(key: str) -> frozenset[str]:  # abbreviations are written as regexes ('e\\.g')
+        return frozenset(a.replace("\\", "") for a in settings.get(key, ()))
+
+    return Engine(cues=cues, terminators=terminators, abbreviations=words("abbreviations"),
+                  text_rules=text_rules, matchers=matchers, index=WordIndex(matchers), headings=headings,
+                  forward_terminators=forward,
+                  sentence_final=words("sentence_final_abbreviations"))

@@ -134,10 +134,20 @@ def merged_spans(spans: list[Span]) -> list[Span]:
     """
     if len(spans) < 2:
         return spans
-    spans.sort(key=lambda t: (t[0], -t[1]))
-    merged, last = [], -1
+    prev = -1
+    for s, _ in spans:  # the word index gives them in order of start already: no sort then
+        if s < prev:
+            spans.sort(key=lambda t: (t[0], -t[1]))
+            break
+        prev = s
+    merged: list[Span] = []
+    last = -1
     for s, e in spans:
-        if s >= last:
+        if merged and s == merged[-1][0]:
+            if e > merged[-1][1]:  # the longer of two matches at one start
+                merged[-1] = (s, e)
+                last = e
+        elif s >= last:
             merged.append((s, e))
             last = e
     return merged
@@ -210,7 +220,7 @@ class Matcher:
     A leading ``\\b`` is checked in Python.
     """
 
-    __slots__ = ("patterns", "keyed", "literal", "scanned", "single")
+    __slots__ = ("patterns", "keyed", "literal", "scanned", "single", "_union")
 
     def __init__(self, patterns: Iterable[str]):
         self.patterns = tuple(patterns)
@@ -234,6 +244,7 @@ class Matcher:
         self.scanned = tuple(scanned)
         # one pattern searched in a short text of its own (an item): one regex search
         self.single = re.compile(lower_pattern(self.patterns[0])) if len(self.patterns) == 1 else None
+        self._union: re.Pattern | None = None
 
     @staticmethod
     def _boundary_ok(s: int, e: int, low: str, need_b: bool) -> bool:
@@ -284,6 +295,44 @@ class Matcher:
                     if m is not None and m.end() > i:
                         out.append((i, m.end()))
         return out
+
+    def _union_rx(self) -> re.Pattern:
+        if self._union is None:
+            self._union = re.compile("|".join(f"(?:{lower_pattern(p)})" for p in self.patterns))
+        return self._union
+
+    def first(self, low: str) -> Span | None:
+        """A match in a short text of its own, by one regex search of all the patterns (the
+        first pattern to match at the leftmost place wins, not the longest).
+
+        Parameters
+        ----------
+        low : str
+            A lower-cased text.
+
+        Returns
+        -------
+        (int, int) or None
+            A match span, if any.
+        """
+        m = self._union_rx().search(low)
+        return m.span() if m is not None and m.end() > m.start() else None
+
+    def starts(self, low: str) -> list[int]:
+        """Where matches start, by one regex scan of all the patterns: for a matcher looked
+        for in few texts, outside the word index (headings, in texts with a colon).
+
+        Parameters
+        ----------
+        low : str
+            A lower-cased text.
+
+        Returns
+        -------
+        list of int
+            The start of every match, in order.
+        """
+        return [m.start() for m in self._union_rx().finditer(low) if m.end() > m.start()]
 
     def search(self, low: str) -> Span | None:
         """The first match in a text of its own.

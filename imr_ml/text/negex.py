@@ -3,8 +3,9 @@
 As in negspacy's `negex`: a target span is found; a window of words before it is searched
 for the cue set's `pre` cues and a window after it for its `post` cues; `pseudo` cues
 ("no further", "not only") contain a cue word but cancel it; a clause terminator ("but",
-"however", ";") or a sentence end closes the scope. `clause_pre` cues reach to the end of
-their clause, whatever the window.
+"however", ";"), a heading or list label ("Medications:") or a sentence end closes the scope;
+a forward terminator ("due to", "secondary to") closes it for cues before the target only.
+`clause_pre` cues reach to the end of their clause, whatever the window.
 
 A rule's `exclude` cue sets drop a target: those whose role is ``"negation"`` always, the
 others (e.g. ``"hypothetical"``) unless a `require` cue is closer to the target. The roles
@@ -92,6 +93,9 @@ class TextRule:
         The cue sets that drop, are required by, and confirm the targets.
     unless : Matcher or None
         Targets overlapping these spans are ignored.
+    also_fields : tuple of str
+        Other fields where a `standalone` target alone makes the signal (an opioid named by
+        the disputed item itself); read by the signals stage, not by NegEx.
     """
 
     name: str
@@ -104,6 +108,7 @@ class TextRule:
     require: tuple[CueSet, ...]
     unless: Matcher | None
     negated_by: tuple[CueSet, ...] = ()
+    also_fields: tuple[str, ...] = ()
 
     @cached_property
     def negating(self) -> tuple[CueSet, ...]:
@@ -116,6 +121,18 @@ class TextRule:
         return tuple(c for c in self.exclude if c.role != NEGATION)
 
 
+def _outside(spans: list[Span], others: list[Span]) -> list[Span]:
+    """The `spans` that overlap none of `others` (both in text order, neither overlapping
+    itself): one pass over the two."""
+    kept, j, n = [], 0, len(others)
+    for s, e in spans:
+        while j < n and others[j][1] <= s:
+            j += 1
+        if j == n or others[j][0] >= e:
+            kept.append((s, e))
+    return kept
+
+
 def _cue_spans(doc: Document, cue: CueSet) -> _CueSpans:
     """A cue set's spans in a document, found once, with pseudo cues taken out (matcher
     spans never overlap, so they are in order of both start and end)."""
@@ -125,19 +142,21 @@ def _cue_spans(doc: Document, cue: CueSet) -> _CueSpans:
 
         def real(pat: Matcher | None) -> list[Span]:
             spans = doc.spans(pat) if pat is not None else []
-            return [s for s in spans if not overlaps(*s, pseudo)] if spans and pseudo else spans
+            return _outside(spans, pseudo) if spans and pseudo else spans
 
         found = doc.cue_spans[cue.name] = _CueSpans(real(cue.pre), real(cue.clause_pre), real(cue.post))
     return found
 
 
 def _cue_before(doc: Document, spans: list[Span], start: int) -> CueHit | None:
-    """The last of `spans` ending before `start`, if in the target's clause."""
+    """The last of `spans` ending before `start`, if no bound a forward cue may not cross
+    (a clause bound, "due to") lies between the cue's start and the target (a cue that runs
+    over one, "requested due to", stops there)."""
     i = bisect_right(spans, start, key=lambda t: t[1]) - 1
     if i < 0:
         return None
     cs, ce = spans[i]
-    if doc.clause(ce - 1) != doc.clause(start):
+    if doc.pre_clause(cs) != doc.pre_clause(start):
         return None
     return CueHit(doc.word_distance(ce, start), (cs, ce))
 

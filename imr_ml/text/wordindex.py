@@ -23,8 +23,9 @@ from imr_ml.text.matcher import Matcher, Span
 _WORD_SPLIT = re.compile(r"(\w+)")
 _MEMO_SIZE = 200_000  # words (and word pairs) remembered, at most
 
-# (matcher, compiled pattern, what the next word must start with or None) under one opening word
-Candidate = tuple[Matcher, re.Pattern, tuple[str, ...] | None]
+# (matchers, compiled pattern, what the next word must start with or None) under one opening
+# word: a pattern several matchers share (a cue "no" of several cue sets) is tried once.
+Candidate = tuple[tuple[Matcher, ...], re.Pattern, tuple[str, ...] | None]
 
 
 class WordIndex:
@@ -37,12 +38,14 @@ class WordIndex:
     """
 
     def __init__(self, matchers: Iterable[Matcher]):
-        by_key: dict[str, list[Candidate]] = {}
+        by_key: dict[str, dict[tuple, list[Matcher]]] = {}
         for m in matchers:
             for pattern in m.keyed:
                 for word in pattern.words:
-                    by_key.setdefault(word, []).append((m, pattern.rx, pattern.gates.get(word)))
-        self.by_key = {w: tuple(v) for w, v in by_key.items()}
+                    shared = by_key.setdefault(word, {}).setdefault((pattern.rx, pattern.gates.get(word)), [])
+                    if m not in shared:
+                        shared.append(m)
+        self.by_key = {w: tuple((tuple(ms), rx, gate) for (rx, gate), ms in v.items()) for w, v in by_key.items()}
         self.key_lengths = tuple(sorted({len(w) for w in self.by_key}))
         self.candidates: dict[str, tuple[Candidate, ...]] = {}  # word -> patterns it may open
         self.plain_words: set[str] = set()  # words that open none
@@ -80,16 +83,17 @@ class WordIndex:
             candidates = memo.get(w)
             if candidates is None:
                 candidates = self._candidates(w)
-            for m, rx, gate in candidates:
+            for ms, rx, gate in candidates:
                 if gate is not None and not nxt.startswith(gate):
                     continue
                 hit = rx.match(low, s)
                 if hit is not None and hit.end() > s:
-                    spans = found.get(m)
-                    if spans is None:
-                        found[m] = [(s, hit.end())]
-                    else:
-                        spans.append((s, hit.end()))
+                    for m in ms:
+                        spans = found.get(m)
+                        if spans is None:
+                            found[m] = [(s, hit.end())]
+                        else:
+                            spans.append((s, hit.end()))
         return starts, found
 
     def _candidates(self, word: str) -> tuple[Candidate, ...]:
