@@ -9,7 +9,7 @@ signal holds its value and evidence (`signal`), its feature name(s) and numeric 
 (`evidence_signal`) and the table in `features/README.md` (`readme_table`) all follow it,
 so a new structured field is one entry here.
 
-The fields read compiled rules (`imr_ml.signals.extract.load_rules`) but never load them:
+The fields read compiled rules (`imr_ml.signals.rules.load_rules`) but never load them:
 this module sits below the extraction that calls it; the value parsers are in
 `imr_ml.signals.readers`.
 """
