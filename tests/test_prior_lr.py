@@ -80,6 +80,22 @@ def test_posterior_has_the_same_shape_at_any_width(n_features):
     np.testing.assert_allclose(clf.logit_sd(X), want, rtol=1e-10)
 
 
+@pytest.mark.parametrize("n_features", [3, DENSE_COVARIANCE_MAX + 1])
+def test_a_model_saved_before_posterior_var_scores_with_the_same_intervals(n_features):
+    from imr_ml.modeling.modeltrust import dumps, load_trusted
+
+    X = sparse.random(40, n_features, density=0.02, random_state=3, format="csr")
+    y = np.r_[np.zeros(20, int), np.ones(20, int)]
+    clf = PriorLogisticRegression().fit(X, y)
+    old = PriorLogisticRegression().fit(X, y)
+    old.covariance_ = clf.covariance_ if clf.covariance_ is not None else clf.posterior_var_  # as saved before
+    del old.posterior_var_
+    back = load_trusted(dumps(old), "model.skops")
+    np.testing.assert_array_equal(back.posterior_var_, clf.posterior_var_)
+    assert (back.covariance_ is None) == (clf.covariance_ is None)
+    np.testing.assert_array_equal(back.logit_sd(X), clf.logit_sd(X))
+
+
 def test_an_optimizer_stopped_early_warns():
     X, y = _data()
     with pytest.warns(ConvergenceWarning, match="did not converge in 1 iterations"):

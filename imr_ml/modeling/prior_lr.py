@@ -287,6 +287,17 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         positive = self.decision_function(X) > 0
         return self.classes_[positive.astype(int)]
 
+    def __setstate__(self, state):
+        """Restore a saved model; one saved before `posterior_var_` existed (its `covariance_`
+        a matrix, or the variances above DENSE_COVARIANCE_MAX features) gets the same
+        attributes a fit makes now, so it scores with the same intervals."""
+        cov = state.get("covariance_")
+        if "posterior_var_" not in state and cov is not None:
+            cov = np.asarray(cov)
+            state = {**state, "covariance_": cov if cov.ndim == 2 else None,
+                     "posterior_var_": np.diag(cov).copy() if cov.ndim == 2 else cov}
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
