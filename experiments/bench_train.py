@@ -68,10 +68,10 @@ def rows_of_size(pool: str, n: int) -> list[dict]:
 
 def child(pool: str, n: int, mode: str) -> dict:
     """One measurement in this (fresh) process."""
+    from imr_ml.cli._app import fewer_gc_pauses
     from imr_ml.featurize import to_frame
     from imr_ml.modeling.data import canonical_rows, labels
     from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.cli._app import fewer_gc_pauses
     from imr_ml.modeling.train import train
 
     t0 = time.perf_counter()

@@ -147,7 +147,7 @@ def die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
+        except (OSError, AttributeError):  # no prctl (musl, a sandbox): the parent check below still holds
             pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)

@@ -26,6 +26,7 @@ from imr_ml.letters.ingest import (
     parse_file,
     parse_text,
     read_corpus,
+    read_record,
 )
 from imr_ml.pool import WorkerCrashed, ordered_map
 from imr_ml.textio import atomic_write_text
@@ -174,19 +175,15 @@ def test_a_crashed_worker_costs_only_its_task():
 def _crashing_reader(path, max_mb=20):
     if path.endswith("crash.txt"):
         os._exit(9)
-    return _real_reader(path, max_mb)
+    return read_record(path, max_mb)
 
 
-from imr_ml.letters.ingest import _parse_one as _real_reader  # noqa: E402
-
-
-def test_ingest_skips_a_file_whose_reader_crashes(tmp_path, monkeypatch):
-    monkeypatch.setattr("imr_ml.letters.ingest._parse_one", _crashing_reader)  # forked workers inherit it
+def test_ingest_skips_a_file_whose_reader_crashes(tmp_path):
     samples = (letters.LETTER_2016, letters.LETTER_2013, letters.LETTER_2014, letters.LETTER_NOTICE_2013)
     for i, text in enumerate(samples):
         (tmp_path / f"l{i}.txt").write_text(text)
     (tmp_path / "crash.txt").write_text("anything")
-    rows, skipped = ingest_paths([tmp_path], jobs=2)
+    rows, skipped = ingest_paths([tmp_path], jobs=2, reader=_crashing_reader)
     assert len({r["letter_id"] for r in rows}) == 4
     assert skipped == [{"source": str(tmp_path / "crash.txt"), "reason": "reader crashed"}]
 

@@ -15,7 +15,6 @@ import typer
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
-from imr_ml.cli._app import ROOT_EXAMPLES
 
 COMMANDS = ["ingest", "synth", "train", "index", "similar", "search", "evaluate", "score", "explain", "report",
             "reasons", "signals", "serve", "demo"]
@@ -27,7 +26,7 @@ def examples() -> list[list[str]]:
     ingest and train examples make the corpus and model the others read)."""
     group = typer.main.get_command(app)
     assert sorted(group.commands) == sorted(COMMANDS)  # a new command's examples join this test
-    texts = [group.commands[c].epilog or "" for c in COMMANDS] + [ROOT_EXAMPLES]
+    texts = [group.commands[c].epilog or "" for c in COMMANDS] + [group.epilog or ""]
     lines = [shlex.split(line.strip())[1:] for text in texts for line in text.splitlines()
              if line.strip().startswith("imr-ml ")]
     return [["score", "--help"] if args == ["COMMAND", "--help"] else args for args in lines]

@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
+from imr_ml.modeling.card import fmt
 from imr_ml.modeling.metrics import (
     expected_calibration_error,
-    fmt,
     reliability_table,
     score,
     score_by_group,

@@ -258,7 +258,7 @@ def test_too_few_overturned_items_keep_the_pipeline_defaults():
 
 
 def test_cli_progress_display_is_a_training_reporter():
-    from imr_ml.cli._app import progress
+    from imr_ml.cli.display import progress
 
     with progress(True) as bar:
         T.train(make_rows(), TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), n_splits=3, baselines=False),
@@ -270,7 +270,8 @@ def test_cli_progress_display_is_a_training_reporter():
 
 
 def test_evaluate_reports_letter_bootstrap_intervals_and_paired_differences(trained):
-    from imr_ml.modeling.metrics import METRICS, format_evaluation
+    from imr_ml.modeling.metrics import METRICS
+    from imr_ml.reporting.evaluation_text import format_evaluation
 
     _, _, d = trained
     rep = T.evaluate(d, make_rows(30, seed=7))

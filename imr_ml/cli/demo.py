@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import check_out, command, fail, progress
+from imr_ml.cli._app import check_out, command, fail
+from imr_ml.cli.display import progress
 
 EXAMPLES = """Examples:
 

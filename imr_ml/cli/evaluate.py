@@ -60,7 +60,7 @@ def evaluate(
         typer.echo(json.dumps(report, indent=2))
         typer.echo(f"report -> {target}", err=True)
         return
-    from imr_ml.modeling.metrics import format_evaluation
+    from imr_ml.reporting.evaluation_text import format_evaluation
 
     typer.echo(format_evaluation(report))
     if report["letters_seen_in_training"]:

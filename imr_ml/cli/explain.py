@@ -13,21 +13,7 @@ from typing import Annotated
 import typer
 
 from imr_ml.cli._app import check_out, command, fail, load_model, writing
-from imr_ml.cli.request_options import (
-    Columns,
-    DateOfInjury,
-    Encoding,
-    Guideline,
-    IdCol,
-    Item,
-    ModelDir,
-    OtherItem,
-    SummaryFile,
-    UrDecision,
-    UrDenialDate,
-    UrReason,
-    request_inputs,
-)
+from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, takes_request
 from imr_ml.cli.score import SIMILAR, shown_precedents
 from imr_ml.cli.similar import precedent_lines
 from imr_ml.schema import GROUP_TITLES
@@ -42,18 +28,12 @@ EXAMPLES = """Examples:
 
 
 @command(EXAMPLES)
+@takes_request
 def explain(
     model_dir: ModelDir,
     inputs: Annotated[list[Path] | None, typer.Argument(
         metavar="INPUT...", help="A letter, corpus or CSV (every item is explained).")] = None,
-    summary_file: SummaryFile = None,
-    item: Item = None,
-    guideline: Guideline = None,
-    date_of_injury: DateOfInjury = None,
-    ur_denial_date: UrDenialDate = None,
-    other_item: OtherItem = None,
-    ur_decision: UrDecision = None,
-    ur_reason: UrReason = None,
+    request: Request = Request(),
     html_out: Path | None = typer.Option(None, "--html", metavar="FILE", help=(
         "Also write an HTML page: the path to P, the evidence highlighted, a checklist.")),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
@@ -71,8 +51,7 @@ def explain(
 
     if html_out:
         check_out(html_out)
-    requests = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                              encoding, columns, (ur_decision, ur_reason), id_col)
+    requests = request.rows(inputs, encoding, columns, id_col)
     if len(requests) > EXPLAINED:  # an explanation is read, not filed: say what was left out
         typer.echo(f"warning: explaining the first {EXPLAINED} of {len(requests)} items; "
                    "`imr-ml score --out FILE` scores them all", err=True)

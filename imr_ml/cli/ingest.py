@@ -12,7 +12,8 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import command, fail, jobs_option, progress_bar
+from imr_ml.cli._app import command, fail, jobs_option
+from imr_ml.cli.display import progress_bar
 
 MAX_LETTER_MB = 20  # imr_ml.letters.ingest.MAX_LETTER_MB, not imported so that --help stays instant
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import command, fail, progress_bar, read_inputs
+from imr_ml.cli._app import command, fail, read_inputs
+from imr_ml.cli.display import progress_bar
 
 
 def run_reasons(inputs: list[str], out: str, rules: str | None = None, show_progress: bool = False) -> dict:

@@ -1,13 +1,17 @@
-"""The options of a request to score, declared once for `imr-ml score` and `imr-ml explain`
-(typer reads the `Annotated` aliases), and the rows they describe.
+"""The options of a request to score, declared once for `imr-ml score`, `explain` and `signals`
+(typer reads the `Annotated` aliases; `takes_request` puts them in a command), and the rows they
+describe.
 
 Library imports sit inside the functions, as in every command module: `imr-ml --help` must
 not load pandas or scikit-learn."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Annotated
@@ -175,3 +179,49 @@ def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_den
         fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
     except ValueError as exc:
         fail(str(exc))
+
+
+@dataclass(frozen=True)
+class Request:
+    """A new request as typed on the command line (`--item`, `--summary-file`, ...), the same
+    options for every command that reads requests: `takes_request` declares them."""
+
+    summary_file: Path | None = None
+    item: str | None = None
+    guideline: str | None = None
+    date_of_injury: str | None = None
+    ur_denial_date: str | None = None
+    other_item: list[str] | None = None
+    ur_decision: str | None = None
+    ur_reason: str | None = None
+
+    def rows(self, inputs, encoding=None, columns=None, id_col=None) -> RequestRows:
+        """The rows a command was given: this request, or else the letters, corpora and CSVs
+        in `inputs` (`request_inputs`)."""
+        return request_inputs(inputs, self.summary_file, self.item, self.guideline, self.date_of_injury,
+                              self.ur_denial_date, self.other_item, encoding, columns,
+                              (self.ur_decision, self.ur_reason), id_col)
+
+
+REQUEST_OPTIONS = {"summary_file": SummaryFile, "item": Item, "guideline": Guideline, "date_of_injury": DateOfInjury,
+                   "ur_denial_date": UrDenialDate, "other_item": OtherItem, "ur_decision": UrDecision,
+                   "ur_reason": UrReason}
+
+
+def takes_request(command: Callable) -> Callable:
+    """`command` with the request's options (`REQUEST_OPTIONS`) in place of its `request`
+    parameter: typer reads them from the signature, in that place of --help, and the command
+    receives them as one `Request`."""
+    sig = inspect.signature(command, eval_str=True)
+    params: list[inspect.Parameter] = []
+    for p in sig.parameters.values():
+        params += ([inspect.Parameter(name, p.kind, default=None, annotation=alias)
+                    for name, alias in REQUEST_OPTIONS.items()] if p.name == "request" else [p])
+
+    @functools.wraps(command)
+    def with_request(**kwargs):
+        request = Request(**{name: kwargs.pop(name) for name in REQUEST_OPTIONS})
+        return command(**kwargs, request=request)
+
+    with_request.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return with_request

@@ -14,23 +14,9 @@ from typing import Annotated
 
 import typer
 
-from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, progress_bar, writing
-from imr_ml.cli.request_options import (
-    Columns,
-    DateOfInjury,
-    Encoding,
-    Guideline,
-    IdCol,
-    Item,
-    ModelDir,
-    OtherItem,
-    RequestRows,
-    SummaryFile,
-    UrDecision,
-    UrDenialDate,
-    UrReason,
-    request_inputs,
-)
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, writing
+from imr_ml.cli.display import progress_bar
+from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, RequestRows, takes_request
 from imr_ml.cli.similar import precedent_lines
 
 SCORE_EXAMPLES = """Examples:
@@ -47,18 +33,12 @@ SIMILAR = typer.Option(5, "--similar", metavar="K", min=0, max=50, help=(
 
 
 @command(SCORE_EXAMPLES)
+@takes_request
 def score(
     model_dir: ModelDir,
     inputs: Annotated[list[Path] | None, typer.Argument(
         metavar="INPUT...", help="Letters, a corpus (.jsonl/.parquet) or a CSV.")] = None,
-    summary_file: SummaryFile = None,
-    item: Item = None,
-    guideline: Guideline = None,
-    date_of_injury: DateOfInjury = None,
-    ur_denial_date: UrDenialDate = None,
-    other_item: OtherItem = None,
-    ur_decision: UrDecision = None,
-    ur_reason: UrReason = None,
+    request: Request = Request(),
     top: int = typer.Option(5, "--top", metavar="N", help="Reasons to show per item."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
                              help="Processes for a large batch (0 = one per core)."),
@@ -80,8 +60,7 @@ def score(
 
     if out:
         check_out(out)
-    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns, (ur_decision, ur_reason), id_col)
+    rows = request.rows(inputs, encoding, columns, id_col)
     loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
@@ -89,7 +68,7 @@ def score(
     n_jobs = jobs_option(jobs)
     n_jobs = n_jobs if total >= 4 * BATCH else 1  # worker processes pay for themselves from a few batches on
     summary = BatchSummary()
-    one = total == 1 and item is not None  # a single request's JSON is the result, not a list of one
+    one = total == 1 and request.item is not None  # a single request's JSON is the result, not a list of one
     results = _score_all(loaded, rows, top, n_jobs, (out, id_col, as_json and not one, similar), summary)
     _warn(summary)
     if as_json:

@@ -14,20 +14,7 @@ from typing import Annotated
 import typer
 
 from imr_ml.cli._app import command, fail
-from imr_ml.cli.request_options import (
-    Columns,
-    DateOfInjury,
-    Encoding,
-    Guideline,
-    IdCol,
-    Item,
-    OtherItem,
-    SummaryFile,
-    UrDecision,
-    UrDenialDate,
-    UrReason,
-    request_inputs,
-)
+from imr_ml.cli.request_options import Columns, Encoding, IdCol, Request, takes_request
 
 
 def signals_for_rows(rows: Iterable[dict], rules: str | None = None) -> list[dict]:
@@ -99,17 +86,11 @@ EXAMPLES = """Examples:
 
 
 @command(EXAMPLES)
+@takes_request
 def signals(
     inputs: Annotated[list[Path] | None, typer.Argument(metavar="INPUT...", help=(
         "Letter files (PDF/text) or folders of them, corpus files (.jsonl/.parquet), or a CSV of requests."))] = None,
-    summary_file: SummaryFile = None,
-    item: Item = None,
-    guideline: Guideline = None,
-    date_of_injury: DateOfInjury = None,
-    ur_denial_date: UrDenialDate = None,
-    other_item: OtherItem = None,
-    ur_decision: UrDecision = None,
-    ur_reason: UrReason = None,
+    request: Request = Request(),
     encoding: Encoding = None,
     columns: Columns = None,
     id_col: IdCol = None,
@@ -123,8 +104,7 @@ def signals(
 
     if rules is not None and not rules.is_file():
         fail(f"no such rules file: {rules}")
-    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns, (ur_decision, ur_reason), id_col)
+    rows = request.rows(inputs, encoding, columns, id_col)
     records = signals_for_rows(rows, str(rules) if rules else None)  # a bad rules file: one line, file:line
     if as_json:
         typer.echo(json.dumps([named_id(r, id_col) for r in records], indent=2, default=str))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import command, fail, progress_bar
+from imr_ml.cli._app import command, fail
+from imr_ml.cli.display import progress_bar
 
 
 def run_synth(n_letters: int, out_dir: str, seed: int = 0, pdf: bool = False, start: int = 0,

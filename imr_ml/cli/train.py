@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, progress, read_inputs, writing
+from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, read_inputs, writing
+from imr_ml.cli.display import progress
 
 EXAMPLES = """Examples:
 
@@ -21,7 +22,7 @@ EXAMPLES = """Examples:
 """
 
 
-# imr_ml.modeling.train.DEFAULT_GRID, written out so that --help stays instant (a test keeps them equal)
+# imr_ml.modeling.fitting.DEFAULT_GRID, written out so that --help stays instant (a test keeps them equal)
 PRIOR_WEIGHTS = "0.1,0.25,0.5,1,2,4"
 
 
@@ -117,7 +118,7 @@ def train_summary(path: str, m: dict) -> dict:
 
 def summary_lines(summary: dict, m: dict) -> list[str]:
     """The summary as the terminal shows it: data, choice, fold and pooled metrics."""
-    from imr_ml.modeling.metrics import fmt, fmt_ci
+    from imr_ml.modeling.card import fmt, fmt_ci
 
     chosen = summary["hyperparameters"] or "the pipeline defaults (too few overturned items to search)"
     lines = [f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "

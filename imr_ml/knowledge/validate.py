@@ -168,6 +168,7 @@ def refusal(problems: list[Problem], data: dict, text: str, source: str) -> Know
 
 
 def _value(data: Any, loc: Loc) -> Any:
+    """The value at `loc` in the parsed file, or None where the problem is that it is missing."""
     for part in loc:
         try:
             data = data[part]

@@ -100,9 +100,10 @@ def _read_file(path: str | Path, max_mb: float) -> tuple[list[dict], str]:
     return read_letter(text, str(path))
 
 
-def _parse_one(path: str, max_mb: float = MAX_LETTER_MB) -> dict:
-    """Worker: never raises, so one bad file cannot take down a pool. The record the journal
-    keeps: rows or the reason there are none, and the letter's key."""
+def read_record(path: str, max_mb: float = MAX_LETTER_MB) -> dict:
+    """What `ingest_paths` reads of one file by default (in a worker process when it runs
+    several); never raises, so one bad file cannot take down a pool. The record the journal
+    keeps: `path`, `rows` or the `reason` there are none, and the letter's key (`dup`)."""
     try:
         rows, key = _read_file(path, max_mb)
         return {"path": path, "rows": rows, "reason": None, "dup": key}
@@ -200,9 +201,9 @@ def _read_journal(journal: Path) -> dict[str, dict]:
     return done
 
 
-def _results(files: list[str], jobs: int, max_mb: float) -> Generator[dict, None, None]:
+def _results(files: list[str], jobs: int, max_mb: float, reader: Callable[..., dict]) -> Generator[dict, None, None]:
     """Records in the files' order; a file whose reader process dies is skipped alone."""
-    read = partial(_parse_one, max_mb=max_mb)
+    read = partial(reader, max_mb=max_mb)
     if jobs <= 1 or len(files) < 4:
         yield from map(read, files)
         return
@@ -240,11 +241,14 @@ def ingest_paths(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     max_mb: float = MAX_LETTER_MB,
+    reader: Callable[..., dict] = read_record,
 ) -> tuple[list[dict], list[dict]]:
     """Read letters into rows. With `out`, write the corpus (JSONL, or Parquet for
     `.parquet`) and `<out>.skipped.jsonl` atomically, journaling progress in
     `<out>.journal` so that an interrupted run resumes. When no letter could be read,
-    nothing is written and existing outputs stay as they were. Returns (rows, skipped)."""
+    nothing is written and existing outputs stay as they were. `reader(path, max_mb=...)`
+    reads one file (`read_record`; a module-level function, as worker processes call it).
+    Returns (rows, skipped)."""
     paths = [str(p) for p in paths]
     if out:
         check_out(out, paths)
@@ -254,7 +258,7 @@ def ingest_paths(
     try:
         done = _read_journal(journal) if journal else {}
         resumed = bool(done)
-        _read_new(files, done, fh, partial(_results, jobs=jobs, max_mb=max_mb), progress)
+        _read_new(files, done, fh, partial(_results, jobs=jobs, max_mb=max_mb, reader=reader), progress)
         rows_out = _keep_best(files, done, skipped)
         if out and rows_out:
             write_corpus(rows_out, out)

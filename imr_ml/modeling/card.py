@@ -2,11 +2,64 @@
 
 Written from the manifest alone (`model_card(manifest)`), so a card can be rebuilt from any
 saved model directory. The weights shown are those of `imr_ml.modeling.model.ScoringModel.weights`.
+Its two number formats (`fmt`, `fmt_ci`) are also those of `imr-ml train` and `evaluate`.
 """
 
 from __future__ import annotations
 
-from imr_ml.modeling.metrics import METRICS, fmt, fmt_ci
+from imr_ml.modeling.metrics import METRICS
+
+
+def fmt(summary: dict, metric: str, digits: int = 3) -> str:
+    """'0.812 ± 0.041' for a `summarize_folds` entry.
+
+    Parameters
+    ----------
+    summary : dict
+        What `summarize_folds` returned.
+    metric : str
+        The metric shown.
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    str
+        '0.812' from one fold, '—' when undefined.
+    """
+    s = summary.get(metric) or {}
+    if s.get("mean") is None:
+        return "—"
+    if s.get("sd") is None:
+        return f"{s['mean']:.{digits}f}"
+    return f"{s['mean']:.{digits}f} ± {s['sd']:.{digits}f}"
+
+
+def fmt_ci(s: dict, metric: str, digits: int = 3, signed: bool = False) -> str:
+    """'0.781 [0.69, 0.86]': a value and its interval.
+
+    Parameters
+    ----------
+    s : dict
+        A `score` with ``<metric>_ci`` entries.
+    metric : str
+        The metric shown.
+    digits : int
+        Decimals of the value (one fewer for the interval).
+    signed : bool
+        Show the sign (for differences).
+
+    Returns
+    -------
+    str
+        '0.781' without an interval, '—' when undefined.
+    """
+    v, ci = s.get(metric), s.get(f"{metric}_ci")
+    if v is None:
+        return "—"
+    sign = "+" if signed else ""
+    out = f"{v:{sign}.{digits}f}"
+    return out if not ci else f"{out} [{ci[0]:{sign}.{digits - 1}f}, {ci[1]:{sign}.{digits - 1}f}]"
 
 
 def _num(x, d=3) -> str:

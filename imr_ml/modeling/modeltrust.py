@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import io
 import math
+import warnings
 import zipfile
 from typing import Any
 
@@ -233,7 +234,9 @@ def check_scorable(model: Any, what: str) -> None:
     except TypeError as exc:
         raise ModelLoadError(f"{what} holds a model imr-ml cannot score: {exc}") from None
     try:
-        pipe[:-1].transform(to_frame([{}]))
+        with warnings.catch_warnings():  # a foreign file's complaints are not the user's: it is refused or scored
+            warnings.simplefilter("ignore")
+            pipe[:-1].transform(to_frame([{}]))
     except (ValueError, KeyError, AttributeError) as exc:
         raise ModelLoadError(f"{what} was trained with other features than this imr-ml computes ({exc}); "
                              "retrain it with `imr-ml train`") from None

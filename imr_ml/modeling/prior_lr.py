@@ -11,10 +11,13 @@ gives each prediction an interval.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import optimize, sparse
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -60,7 +63,53 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
     fit_data : bool
         False gives the knowledge-only model: the prior means, no parameter learnt from data.
     max_iter, tol : int, float
-        L-BFGS-B limits.
+        L-BFGS-B limits; a fit that stops before converging warns (``ConvergenceWarning``).
+
+    Attributes
+    ----------
+    classes_ : numpy.ndarray of shape (2,)
+        The two class labels, sorted; the second is the one whose log-odds are modelled.
+    coef_ : numpy.ndarray of shape (1, n_features_in_)
+        MAP coefficients (the prior means when ``fit_data`` is False).
+    intercept_ : numpy.ndarray of shape (1,)
+        MAP intercept.
+    posterior_var_ : numpy.ndarray of shape (n_features_in_ + 1,)
+        Posterior variance of the intercept and of each coefficient (Laplace): the diagonal of
+        ``covariance_``, or above ``DENSE_COVARIANCE_MAX`` features the inverse of the
+        Hessian's diagonal (correlations between coefficients ignored).
+    covariance_ : numpy.ndarray of shape (n_features_in_ + 1, n_features_in_ + 1) or None
+        Posterior covariance of [intercept, coefficients] (Laplace); None above
+        ``DENSE_COVARIANCE_MAX`` features, where a dense matrix would not fit in memory.
+    n_iter_ : numpy.ndarray of shape (1,)
+        L-BFGS-B iterations (0 when ``fit_data`` is False).
+    n_features_in_ : int
+        Number of features seen in `fit`.
+    feature_names_in_ : numpy.ndarray of shape (n_features_in_,)
+        Names of the features seen in `fit`, when X had string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same model with one prior, N(0, C), for all.
+
+    Examples
+    --------
+    A guideline says the finding raises the odds of an overturn (prior mean 1, sd 2); these
+    eight items say it lowers them. Without data the model is the prior; with data the
+    coefficient follows the data, unless the guideline's sign is fixed:
+
+    >>> import numpy as np
+    >>> from imr_ml.modeling.prior_lr import PriorLogisticRegression
+    >>> X = np.array([[0.0], [0.0], [0.0], [0.0], [1.0], [1.0], [1.0], [1.0]])
+    >>> y = np.array([0, 1, 1, 1, 0, 0, 0, 1])
+    >>> PriorLogisticRegression(prior_mean=[1.0], prior_sd=[2.0], fit_data=False).fit(X, y).coef_
+    array([[1.]])
+    >>> PriorLogisticRegression(prior_mean=[1.0], prior_sd=[2.0]).fit(X, y).coef_.round(2)
+    array([[-0.83]])
+    >>> clf = PriorLogisticRegression(prior_mean=[1.0], prior_sd=[2.0], lower=[0.0]).fit(X, y)
+    >>> clf.coef_.round(2)
+    array([[0.]])
+    >>> clf.predict_proba([[1.0]]).round(2)
+    array([[0.5, 0.5]])
     """
 
     def __init__(self, prior_mean=None, prior_sd=None, lower=None, upper=None, default_sd=1.0,
@@ -121,17 +170,18 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         mean, precision, bounds = self._prior(d)
         start = np.clip(mean, [b[0] if b[0] is not None else -np.inf for b in bounds],
                         [b[1] if b[1] is not None else np.inf for b in bounds])
+        theta, n_iter = (start, 0)
         if self.fit_data:
-            theta = self._map(X, yi.astype(float), w, mean, precision, bounds, start)
-        else:
-            theta = start
+            theta, n_iter = self._map(X, yi.astype(float), w, mean, precision, bounds, start)
         self.intercept_ = np.array([theta[0]])
         self.coef_ = theta[1:].reshape(1, -1)
-        self.covariance_ = self._posterior_covariance(X, w if self.fit_data else np.zeros(n), theta, precision)
-        self.n_iter_ = np.array([getattr(self, "_n_iter", 0)])
+        self.covariance_, self.posterior_var_ = self._posterior_covariance(
+            X, w if self.fit_data else np.zeros(n), theta, precision)
+        self.n_iter_ = np.array([n_iter])
         return self
 
-    def _map(self, X, y, w, mean, precision, bounds, start) -> np.ndarray:
+    def _map(self, X, y, w, mean, precision, bounds, start) -> tuple[np.ndarray, int]:
+        """The MAP estimate and the optimizer's iterations; warns when L-BFGS-B did not converge."""
         def loss(theta):
             z = X @ theta[1:] + theta[0]
             # log(1 + e^z) - y z, stably
@@ -143,22 +193,26 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
 
         res = optimize.minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds,
                                 options={"maxiter": self.max_iter, "gtol": self.tol, "ftol": 1e-12})
-        self._n_iter = int(res.nit)
-        return res.x
+        if res.status != 0:
+            warnings.warn(f"L-BFGS-B did not converge in {res.nit} iterations ({res.message}); "
+                          "increase max_iter or loosen tol", ConvergenceWarning, stacklevel=3)
+        return res.x, int(res.nit)
 
-    def _posterior_covariance(self, X, w, theta, precision) -> np.ndarray:
-        """Inverse Hessian of the negative log posterior at the optimum (Laplace). A full
-        matrix for up to DENSE_COVARIANCE_MAX features, else its diagonal only."""
+    def _posterior_covariance(self, X, w, theta, precision) -> tuple[np.ndarray | None, np.ndarray]:
+        """(covariance, variances) of the posterior at the optimum (Laplace: the inverse Hessian
+        of the negative log posterior). Above DENSE_COVARIANCE_MAX features no covariance, and
+        the variances are the inverse of the Hessian's diagonal."""
         z = X @ theta[1:] + theta[0]
         s = w * expit(z) * (1 - expit(z))
         d = X.shape[1]
         if d > DENSE_COVARIANCE_MAX:
             xs = X.multiply(X).T @ s if sparse.issparse(X) else (X ** 2).T @ s
-            return 1.0 / (np.concatenate(([s.sum()], np.asarray(xs).ravel())) + precision)
+            return None, 1.0 / (np.concatenate(([s.sum()], np.asarray(xs).ravel())) + precision)
         A = _with_intercept(X)
         H = A.T @ (A.multiply(s[:, None]) if sparse.issparse(A) else A * s[:, None])
         H = np.asarray(H.todense() if sparse.issparse(H) else H) + np.diag(precision)
-        return np.linalg.inv(H)
+        C = np.linalg.inv(H)
+        return C, np.diag(C).copy()
 
     def decision_function(self, X) -> np.ndarray:
         """Log-odds of class 1.
@@ -190,12 +244,13 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         numpy.ndarray
             One value per row.
         """
-        check_is_fitted(self, "covariance_")
+        check_is_fitted(self, "posterior_var_")
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         A = _with_intercept(X)
         C = self.covariance_
-        if C.ndim == 1:
-            sq = A.multiply(A) @ C if sparse.issparse(A) else (A ** 2) @ C
+        if C is None:
+            v = self.posterior_var_
+            sq = A.multiply(A) @ v if sparse.issparse(A) else (A ** 2) @ v
         else:
             sq = np.asarray((A @ C) * (A.toarray() if sparse.issparse(A) else A)).sum(axis=1)
         return np.sqrt(np.maximum(np.asarray(sq).ravel(), 0.0))
@@ -231,6 +286,17 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         """
         positive = self.decision_function(X) > 0
         return self.classes_[positive.astype(int)]
+
+    def __setstate__(self, state):
+        """Restore a saved model; one saved before `posterior_var_` existed (its `covariance_`
+        a matrix, or the variances above DENSE_COVARIANCE_MAX features) gets the same
+        attributes a fit makes now, so it scores with the same intervals."""
+        cov = state.get("covariance_")
+        if "posterior_var_" not in state and cov is not None:
+            cov = np.asarray(cov)
+            state = {**state, "covariance_": cov if cov.ndim == 2 else None,
+                     "posterior_var_": np.diag(cov).copy() if cov.ndim == 2 else cov}
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -40,7 +40,7 @@ N_EFFECTS = 15
 
 def effects(loaded) -> list[dict]:
     """Guideline-rule, signal and field coefficients (log-odds of one finding, all else equal)
-    with 95% intervals from the classifier's posterior covariance, as odds ratios too, each
+    with 95% intervals from the classifier's posterior variances, as odds ratios too, each
     with the guideline's prior, the letters' adjustment, the training items it fired on and
     what that makes it; the strongest first.
 
@@ -50,8 +50,8 @@ def effects(loaded) -> list[dict]:
     clf = fitted_pipeline(loaded.model)[-1]
     scorer = scoring_model(loaded.model)
     coefs, prior = scorer.weights(), scorer.prior_coef()
-    cov = getattr(clf, "covariance_", None)
-    sd = None if cov is None else np.sqrt(np.diag(cov)[1:] if np.ndim(cov) == 2 else np.asarray(cov)[1:])
+    var = getattr(clf, "posterior_var_", None)
+    sd = None if var is None else np.sqrt(np.asarray(var)[1:])
     counts = training_counts(loaded.manifest)
     out = []
     for j, (name, coef) in enumerate(coefs.items()):

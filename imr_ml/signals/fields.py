@@ -9,7 +9,7 @@ signal holds its value and evidence (`signal`), its feature name(s) and numeric 
 (`evidence_signal`) and the table in `features/README.md` (`readme_table`) all follow it,
 so a new structured field is one entry here.
 
-The fields read compiled rules (`imr_ml.signals.extract.load_rules`) but never load them:
+The fields read compiled rules (`imr_ml.signals.rules.load_rules`) but never load them:
 this module sits below the extraction that calls it; the value parsers are in
 `imr_ml.signals.readers`.
 """
@@ -49,8 +49,8 @@ class FieldContext(NamedTuple):
         The row's PRE_DECISION fields.
     signals : Mapping
         The signals found so far (`{name: Signal}`: text rules, item, summary).
-    rules : Rules
-        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    rules : SignalRules
+        The compiled signal rules (`imr_ml.signals.rules.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
     other_categories : tuple of str
@@ -397,8 +397,8 @@ def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None
     signals : Mapping
         `{name: Signal}` found so far (needs `category`, `retrospective` and, when the rules
         define it, `recent_surgery`).
-    rules : Rules
-        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    rules : SignalRules
+        The compiled signal rules (`imr_ml.signals.rules.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
 
@@ -422,7 +422,7 @@ def feature_names(rules: Any) -> list[str]:
 
     Parameters
     ----------
-    rules : Rules
+    rules : SignalRules
         The compiled signal rules (they name the guideline tags and regions).
 
     Returns
@@ -441,8 +441,8 @@ def feature_values(signals: Mapping, rules: Any, taxonomy: str | None = None) ->
     ----------
     signals : Mapping
         `{name: Signal}` of the row (`extract_signals`).
-    rules : Rules
-        The compiled signal rules (`imr_ml.signals.extract.load_rules`).
+    rules : SignalRules
+        The compiled signal rules (`imr_ml.signals.rules.load_rules`).
     taxonomy : str or None
         Path of the taxonomy TOML (None: the shipped one).
 

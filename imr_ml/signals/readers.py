@@ -1,5 +1,5 @@
 """Readers of structured values in a row's text: counts, dates, guideline tags, a category's
-prior. They take compiled rules (`imr_ml.signals.extract.load_rules`) and never load them, so
+prior. They take compiled rules (`imr_ml.signals.rules.load_rules`) and never load them, so
 that both the text analysis and the field registry (`imr_ml.signals.fields`) can use them.
 """
 
@@ -30,7 +30,7 @@ def parse_quantity(item: str, rules: Any) -> tuple[int | None, tuple[int, int] |
     ----------
     item : str
         The disputed item's text.
-    rules : Rules
+    rules : SignalRules
         Compiled rules; their `[item] quantity` patterns are tried in order.
 
     Returns
@@ -64,7 +64,7 @@ def guideline_tags(text: str | None, rules: Any) -> tuple[list[str], Evidence]:
     ----------
     text : str or None
         The `claims_admin_guideline` field.
-    rules : Rules
+    rules : SignalRules
         Compiled rules; their `[guideline]` patterns name the tags.
 
     Returns
@@ -94,7 +94,7 @@ def cited_guidelines(text: str, rules: Any) -> tuple[tuple[str, ...], tuple[tupl
     ----------
     text : str
         The `claims_admin_guideline` field.
-    rules : Rules
+    rules : SignalRules
         Compiled rules (hashable by identity).
 
     Returns

@@ -108,6 +108,7 @@ def _count(word: str) -> int | None:
 
 
 def _date(y: int, m: int, d: int) -> date | None:
+    """The day, or None when there is no such day (2/30/2015 is not a date to reckon from)."""
     try:
         return date(y, m, d)
     except ValueError:
