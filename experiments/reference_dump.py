@@ -1,10 +1,10 @@
 """Byte-for-byte reference of what the tool produces from synthetic letters, to keep a
-restructure honest: `--write` records it, `--check` reproduces it and lists every difference.
+restructure honest: `--write` records it; without it, the run reproduces it and lists every difference.
 
 Everything goes through the command line (the interface a restructure must keep) except the
 feature matrix, which has no command and is read through the library's public pipeline.
 Volatile values (timings, the temporary folder, package versions) are normalised away; the
-rest must match exactly. Run: python experiments/reference_dump.py --check
+rest must match exactly. Run: python experiments/reference_dump.py
 """
 
 from __future__ import annotations
