@@ -23,7 +23,7 @@ __all__ = ["TOPICAL_STATUSES", "Drug", "DrugClass", "Entry", "Form", "Term", "Vo
 
 # What each table may hold (anything else is refused: a misspelt key would silently change
 # nothing, or everything).
-_PLACEHOLDER = re.compile(r"\{(drugs|service|qualifier):([a-z0-9_*,]+)\}")
+_PLACEHOLDER = re.compile(r"\{(drugs|service|qualifier|change):([a-z0-9_*,]+)\}")
 _CHUNK = 50  # names per generated alternation: more would defeat the matcher's literal prefilter
 _SEPARATORS = re.compile(r"[\s/\-]+")
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -201,6 +201,8 @@ class Vocabulary:
 
     def _alternatives(self, kind: str, names: str) -> list[str]:
         keys = names.split(",")
+        if kind == "change":
+            return number_change(names)
         if kind == "drugs":
             return [name_regex(n) for n in self.names_of(keys)]
         table = self.services if kind == "service" else self.qualifiers
@@ -208,6 +210,36 @@ class Vocabulary:
         if missing:
             raise VocabularyError(f"abbreviations.toml: no {kind} {missing[0]!r} (known: {', '.join(table)})")
         return [table[k].words for k in keys]
+
+
+# "20 -> 60", "10 lb -> 25 lb", "50 deg --> 70": a measure written before and after, with an arrow
+_UNIT = r"(?:\s?(?:/\s?10|%|[a-z]{1,7}\.?))?"
+_ARROW = r"\s?(?:-+>|\u2192|=>)\s?"
+
+
+def number_change(direction: str) -> list[str]:
+    """`{change:rise}` / `{change:fall}`: a measure written as two whole numbers of up to three
+    digits with an arrow between them ("sitting 20 -> 60 min"), the second larger (rise) or
+    smaller (fall). A regular expression cannot compare numbers, so the comparison is spelt out:
+    more digits, or as many digits and a larger first digit (20 -> 25 is not read).
+
+    Parameters
+    ----------
+    direction : str
+        "rise" or "fall".
+
+    Returns
+    -------
+    list of str
+        The alternatives.
+    """
+    if direction not in ("rise", "fall"):
+        raise VocabularyError(f"{{change:{direction}}}: a change is 'rise' or 'fall'")
+    pairs = [(r"\d", r"[1-9]\d\d?"), (r"[1-9]\d", r"[1-9]\d\d")]  # (fewer digits, more digits)
+    for rest in ("", r"\d", r"\d\d"):
+        pairs += [(f"{d}{rest}", f"[{d + 1}-9]{rest}") for d in range(0 if not rest else 1, 9)]
+    return [rf"(?<![/\d.]){a}{_UNIT}{_ARROW}{b}\b" if direction == "rise" else rf"(?<![/\d.]){b}{_UNIT}{_ARROW}{a}\b"
+            for a, b in pairs]
 
 
 def name_regex(name: str) -> str:

@@ -222,12 +222,13 @@ def _read_postsurgical_initial(ctx: FieldContext) -> tuple[int | None, Evidence]
     return max(1, surgery.postsurgical_visits // 2), list(ev)
 
 
-def _read_exceeds_postsurgical(ctx: FieldContext) -> tuple[bool, Evidence]:
-    """More visits requested than the initial post-surgical course of the surgery."""
+def _read_exceeds_postsurgical(ctx: FieldContext, general: bool = False) -> tuple[bool, Evidence]:
+    """More visits requested than the initial (`general`: the whole) post-surgical course of the surgery."""
     initial, ev = _read_postsurgical_initial(ctx)
+    limit = _surgery(ctx)[0].postsurgical_visits if general and initial is not None else initial  # type: ignore[union-attr]
     qty = ctx.signals["requested_quantity"]
     visits = ctx.signals["category"].value in ctx.rules.trial_max or ctx.signals["category"].value == "perioperative"
-    over = visits and initial is not None and qty.value is not None and qty.value > initial
+    over = visits and limit is not None and qty.value is not None and qty.value > limit
     return over, (list(qty.evidence) + ev) if over else []
 
 
@@ -365,6 +366,9 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("exceeds_postsurgical_course", "exceeds_postsurgical_course",
               "more visits requested than the initial post-surgical course (no feature)",
               "item quantity and `postsurgical_initial_visits`", _read_exceeds_postsurgical),
+    FieldSpec("exceeds_postsurgical_general_course", "exceeds_postsurgical_general_course",
+              "more visits requested than the whole general post-surgical course (no feature)",
+              "item quantity and `[surgery]` `postsurgical_visits`", lambda ctx: _read_exceeds_postsurgical(ctx, True)),
     FieldSpec("los_target_days", "los_target_days", "ODG's best-practice hospital stay for that surgery (no feature)",
               "`[surgery]` `los_days`", _read_los_target),
     FieldSpec("exceeds_los_target", "exceeds_los_target",
