@@ -176,6 +176,8 @@ CASES = [
      "Spondylolisthesis. || L5-S1 microdiscectomy"),
     ("postsurgical_therapy_beyond_initial_course", "Post-op physical therapy x12",
      "S/p right carpal tunnel release 2 weeks ago.", "S/p right rotator cuff repair 2 weeks ago."),
+    ("postsurgical_therapy_beyond_general_course", "Post-op physical therapy x12",
+     "S/p right carpal tunnel release 2 weeks ago.", "S/p right total knee replacement 2 weeks ago."),
     ("dvt_prophylaxis_with_risk", "Associated surgical service: pneumatic compression device",
      "History of DVT in 2012; shoulder arthroscopy planned.", "Healthy 35F; shoulder arthroscopy planned."),
     ("dvt_prophylaxis_without_risk", "Associated surgical service: pneumatic compression device",
@@ -321,6 +323,9 @@ CASES = [
      "Failed PT, injections and medications.",
      "Multidisciplinary evaluation completed; failed PT, injections and medications."),
     ("functional_restoration_beyond_20_days", "Functional restoration program 240 hours", "Chronic pain.", None),
+    ("functional_restoration_continued_without_gains", "Functional restoration program, 2 more weeks",
+     "Finished FRP weeks 1-2; lifting and walking tolerance unchanged.",
+     "Finished FRP weeks 1-2; walking tolerance 10 -> 30 min."),
     # evaluations
     ("fce_when_return_to_work_is_planned", "Functional capacity evaluation",
      "Off work; P&S; employer has a job offer pending.", "Off work; recent injury, improving."),
