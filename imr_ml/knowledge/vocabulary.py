@@ -220,21 +220,25 @@ _ARROW = r"\s?(?:-+>|\u2192|=>)\s?"
 def number_change(direction: str) -> list[str]:
     """`{change:rise}` / `{change:fall}`: a measure written as two whole numbers of up to three
     digits with an arrow between them ("sitting 20 -> 60 min"), the second larger (rise) or
-    smaller (fall). A regular expression cannot compare numbers, so the comparison is spelt out:
+    smaller (fall); `{change:halved}`: a 0-10 score that fell to half or less ("8/10 -> 3/10",
+    "from 9 to 4"). A regular expression cannot compare numbers, so the comparison is spelt out:
     more digits, or as many digits and a larger first digit (20 -> 25 is not read).
 
     Parameters
     ----------
     direction : str
-        "rise" or "fall".
+        "rise", "fall" or "halved".
 
     Returns
     -------
     list of str
         The alternatives.
     """
+    if direction == "halved":  # a 0-10 pain score at most half what it was ("8/10 -> 3/10", "from 9 to 4")
+        return [rf"(?<![/\d.]){a}{_UNIT}(?:{_ARROW}|\s(?:to|down to)\s){b}(?![\d.])" for a in range(2, 11)
+                for b in range(0, a // 2 + 1)]
     if direction not in ("rise", "fall"):
-        raise VocabularyError(f"{{change:{direction}}}: a change is 'rise' or 'fall'")
+        raise VocabularyError(f"{{change:{direction}}}: a change is 'rise', 'fall' or 'halved'")
     pairs = [(r"\d", r"[1-9]\d\d?"), (r"[1-9]\d", r"[1-9]\d\d")]  # (fewer digits, more digits)
     for rest in ("", r"\d", r"\d\d"):
         pairs += [(f"{d}{rest}", f"[{d + 1}-9]{rest}") for d in range(0 if not rest else 1, 9)]
