@@ -178,6 +178,22 @@ CASES = {
         ("Low testosterone. Current medications include Norco.", "AndroGel 1% 5 g"),
         ("Low testosterone.", "AndroGel 1% 5 g")),
     "testosterone_without_hypogonadism": (("Fatigue.", "AndroGel 1% 5 g"), ("Hypogonadism documented.", "AndroGel 1%")),
+    "vitamin_b12_for_deficiency": (("Labs show vitamin B12 deficiency.", "Cyanocobalamin 1000 mcg IM"),
+                                   ("Chronic neck pain.", "Cyanocobalamin 1000 mcg IM")),
+    "taper_supply_for_a_planned_wean": (("On Norco 4 years, no gain. Plan: written taper, one tablet less every 2 weeks.",
+                                         "Norco 10/325 #45"), ("On Norco 4 years, no gain. Plan: continue.", "Norco 10/325 #90")),
+    "benzodiazepine_short_course_for_acute_spasm": (("Acute low back spasm after lifting yesterday.", "Diazepam 5 mg #7"),
+                                                    ("Diazepam nightly since 2016 for back spasm.", "Diazepam 5 mg #30")),
+    "tricyclic_with_cardiac_conduction_disease": (("Neuropathic foot pain; EKG shows left bundle branch block.", "Nortriptyline 10 mg"),
+                                                  ("Neuropathic foot pain; EKG normal.", "Nortriptyline 10 mg")),
+    "hypnotic_after_sleep_hygiene": (("Insomnia; sleep hygiene tried for 6 weeks without change.", "Zolpidem 5 mg #14"),
+                                     ("Insomnia; no sleep history taken.", "Zolpidem 5 mg #14")),
+    "second_line_anticonvulsant_after_first_line_failed": (("Radiculopathy; gabapentin gave no relief.", "Topiramate 25 mg"),
+                                                           ("Radiculopathy; no anticonvulsant tried.", "Topiramate 25 mg")),
+    "second_line_anticonvulsant_first": (("Radiculopathy; no anticonvulsant tried.", "Carbamazepine 200 mg"),
+                                         ("Radiculopathy; pregabalin not tolerated (edema).", "Carbamazepine 200 mg")),
+    "capsaicin_after_other_treatments_failed": (("Knee pain; NSAIDs and acetaminophen failed.", "Capsaicin 0.025% cream"),
+                                                ("Knee pain; no medication tried yet.", "Capsaicin 0.025% cream")),
 }
 
 
