@@ -28,6 +28,14 @@ SIGNAL_CASES = [
     ("psych_comorbidity", "PHQ-9 of 3, socially active.", False),
     ("prior_steroid_injection", "Two steroid injections gave a week of relief each.", True),
     ("prior_steroid_injection", "No steroid injections tried.", False),
+    ("head_injury_ct_criteria", "He lost consciousness for a minute and vomited twice.", True),
+    ("head_injury_ct_criteria", "No loss of consciousness, no vomiting; GCS 15.", False),
+    ("pseudarthrosis_suspected", "Films show lucency around the S1 screws.", True),
+    ("pseudarthrosis_suspected", "Films show a solid fusion with intact hardware.", False),
+    ("large_cuff_tear", "MRI: massive retracted two-tendon tear.", True),
+    ("large_cuff_tear", "MRI: small 1 cm partial supraspinatus tear.", False),
+    ("recent_surgery", "24F s/p R ACL recon 3 wks, quad lag.", True),
+    ("recent_surgery", "24F s/p fall 3 wks, knee sprain.", False),
 ]
 
 
