@@ -53,3 +53,15 @@ def test_fresh_gap_signal(name, text, fires):
 ])
 def test_items_the_suite_named_have_a_category(item, category):
     assert extract_signals({"item": item, "summary": "x"})["category"].value == category
+
+
+def test_the_treatment_being_requested_is_no_earlier_course():
+    """A failure read with the sentence before it is not credited to the injection that sentence asks for."""
+    item = "Lumbar epidural steroid injection L5-S1"
+
+    def same(summary):
+        row = {"item": item, "summary": summary}
+        return bool(extract_signals(row)["prior_trial_without_benefit_same_modality"])
+
+    assert not same("An L5-S1 epidural injection was requested. Eight weeks of therapy and medications have failed.")
+    assert same("She had an L5-S1 epidural injection in May. It did not help.")

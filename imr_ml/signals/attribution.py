@@ -33,6 +33,11 @@ _REDUCED_BEFORE = re.compile(r"\b(?:cut|cutting|reduced|reducing|decreased|decre
 _REDUCED_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}(?:was |were |has been |is )?"
                             r"(?:cut|reduced|decreased|lowered|tapered|stopped)\b")
 
+# A treatment named as what is asked for now ("an epidural injection was requested") is no
+# earlier course: a finding read with that sentence is not about it.
+_REQUESTED_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}(?:was|were|is|are|has been|have been|being)\s+"
+                              r"(?:requested|ordered|proposed|sought)\b")
+
 
 # How far an item mention overlapping a treatment span may reach beyond it (a drug's longest
 # name, "hydrocodone bitartrate/acetaminophen").
@@ -40,7 +45,9 @@ _NAME_REACH = 60
 
 
 def _reduced(doc: Document, window_start: int, s: int, e: int) -> bool:
-    return bool(_REDUCED_BEFORE.search(doc.low, max(window_start, s - 40), s) or _REDUCED_AFTER.match(doc.low, e))
+    """The mention is what was reduced, or what is being requested: not the subject of a finding."""
+    return bool(_REDUCED_BEFORE.search(doc.low, max(window_start, s - 40), s) or _REDUCED_AFTER.match(doc.low, e)
+                or _REQUESTED_AFTER.match(doc.low, e))
 
 
 def treatment_term(rules: SignalRules, taxonomy: str | None = None) -> re.Pattern:
