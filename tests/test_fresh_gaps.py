@@ -36,6 +36,8 @@ SIGNAL_CASES = [
     ("large_cuff_tear", "MRI: small 1 cm partial supraspinatus tear.", False),
     ("recent_surgery", "24F s/p R ACL recon 3 wks, quad lag.", True),
     ("recent_surgery", "24F s/p fall 3 wks, knee sprain.", False),
+    ("benzodiazepine_use", "CURES also shows alprazolam 1 mg three times daily from another prescriber.", True),
+    ("benzodiazepine_use", "She takes no sedatives or benzodiazepines.", False),
 ]
 
 
