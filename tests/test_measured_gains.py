@@ -96,7 +96,8 @@ def test_cold_unit_for_a_scheduled_surgery_and_not_weeks_after_one():
 
 def test_hyaluronic_acid_reads_osteoarthritis_of_the_knee_item_and_not_chondromalacia():
     item = "Synvisc injection, right knee"
-    oa = rules_for("Films show severe joint space narrowing and osteophytes: osteoarthritis. Failed NSAIDs and PT.", item)
+    oa = rules_for("Films show severe joint space narrowing and osteophytes: osteoarthritis. Failed NSAIDs and PT.",
+        item)
     cm = rules_for("MRI shows chondromalacia patellae, no arthritis. Failed NSAIDs and PT.", item)
     assert "hyaluronic_acid_knee_oa_after_failed_care" in oa and "hyaluronic_acid_without_knee_oa" not in oa
     assert "hyaluronic_acid_without_knee_oa" in cm and "hyaluronic_acid_knee_oa_after_failed_care" not in cm
@@ -106,7 +107,8 @@ def test_hyaluronic_acid_reads_osteoarthritis_of_the_knee_item_and_not_chondroma
 
 def test_frp_with_surgery_still_considered_and_continued_without_gains():
     item = "Functional restoration program x10 days"
-    base = "Chronic LBP, failed PT, medications and injections. The program was requested after a multidisciplinary evaluation."
+    base = ("Chronic LBP, failed PT, medications and injections. "
+            "The program was requested after a multidisciplinary evaluation.")
     assert "functional_restoration_after_evaluation" in rules_for(base, item)
     pending = rules_for(base + " The spine surgeon recommended a fusion and she is considering it.", item)
     assert "functional_restoration_without_evaluation_or_with_surgery_pending" in pending
@@ -124,7 +126,8 @@ def test_device_kept_after_a_trial_without_gain():
     assert "device_kept_after_trial_without_gain" not in rules_for(
         "Failed PT and TENS. Completed a 30-day H-wave trial: sitting tolerance 20 -> 60 min.", item)
     assert "device_kept_after_trial_without_gain" not in rules_for(
-        "Failed PT and TENS. Completed a 30-day H-wave trial: pain and sitting unchanged.", "H-wave 30-day trial rental")
+        "Failed PT and TENS. Completed a 30-day H-wave trial: pain and sitting unchanged.",
+            "H-wave 30-day trial rental")
 
 
 def test_postsurgical_therapy_beyond_the_whole_general_course():

@@ -28,7 +28,8 @@ _LIST_GLUE = re.compile(r"(?:[\s,/&+()#.\-]|\d+|\b(?:x|sessions?|visits?|treatme
 # A treatment named as what was reduced ("Mobic cut from daily to twice a week", "less Norco")
 # is the object of a functional improvement (less dependency on treatment), not its subject.
 _REDUCED_BEFORE = re.compile(r"\b(?:cut|cutting|reduced|reducing|decreased|decreasing|less|fewer|lowered|lowering|"
-                             r"tapered|tapering|weaned|weaned off|stopped|stopped needing|no longer (?:needs?|requires?|takes?))\b"
+                             r"tapered|tapering|weaned|weaned off|stopped|stopped needing|"
+                             r"no longer (?:needs?|requires?|takes?))\b"
                              r"(?:\s+[\w-]+){0,3}\s*$")
 _REDUCED_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}(?:was |were |has been |is )?"
                             r"(?:cut|reduced|decreased|lowered|tapered|stopped)\b")

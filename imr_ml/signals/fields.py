@@ -225,7 +225,7 @@ def _read_postsurgical_initial(ctx: FieldContext) -> tuple[int | None, Evidence]
 def _read_exceeds_postsurgical(ctx: FieldContext, general: bool = False) -> tuple[bool, Evidence]:
     """More visits requested than the initial (`general`: the whole) post-surgical course of the surgery."""
     initial, ev = _read_postsurgical_initial(ctx)
-    limit = _surgery(ctx)[0].postsurgical_visits if general and initial is not None else initial  # type: ignore[union-attr]
+    limit = _surgery(ctx)[0].postsurgical_visits if general and initial is not None else initial
     qty = ctx.signals["requested_quantity"]
     visits = ctx.signals["category"].value in ctx.rules.trial_max or ctx.signals["category"].value == "perioperative"
     over = visits and limit is not None and qty.value is not None and qty.value > limit
