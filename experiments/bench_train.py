@@ -254,6 +254,8 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        if r["mode"] == "agree" and "error" not in r:
+            continue
         if "error" in r:
             lines.append(f"| {r['n_items']:,} | {r['mode']} | {r['error']} | | | | | | |")
         else:
@@ -264,6 +266,14 @@ def main() -> None:
         if r.get("stages"):
             lines += ["", f"Stages of the {r['n_items']:,}-item streaming run (time since start, parent RSS "
                       f"then): " + "; ".join(r["stages"]) + f"; done at {r['fit_s']:.0f} s."]
+    for r in results:
+        if r["mode"] == "agree" and "error" not in r:
+            lines += ["", f"Streaming vs in-memory fit, {r['n_items']:,} items: both trained on the same "
+                      f"{r['n_fit']:,} items (80% of the letters; prior weight {r['hyperparameters']}, the "
+                      f"streaming run's choice), compared on the other {r['n_test']:,}: Pearson r of P "
+                      f"{r['pearson_p']}, mean |dP| {r['mean_abs_diff']}, 95th percentile {r['p95_abs_diff']}; "
+                      f"ROC AUC {r['auc_stream']} (streaming) vs {r['auc_in_memory']} (in memory), Brier "
+                      f"{r['brier_stream']} vs {r['brier_in_memory']}; {r['stream_s']} s vs {r['in_memory_s']} s."]
     lines.append("")
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
