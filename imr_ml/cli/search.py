@@ -31,7 +31,8 @@ def search(
     region: str | None = typer.Option(None, "--region", metavar="NAME", help="Only this body region (e.g. lumbar)."),
     since: str | None = typer.Option(None, "--since", metavar="DATE", help="Decisions from this date on."),
     until: str | None = typer.Option(None, "--until", metavar="DATE", help="Decisions up to this date."),
-    page: int = typer.Option(1, "--page", metavar="N", min=1, help="Page of results (a search ranks and pages through 2,000 hits at most)."),
+    page: int = typer.Option(1, "--page", metavar="N", min=1,
+                             help="Page of results (a search ranks and pages through 2,000 hits at most)."),
     per_page: int = typer.Option(10, "--per-page", metavar="N", min=1, max=100, help="Results per page."),
     as_json: bool = typer.Option(False, "--json", help="Print the page as JSON."),
 ):

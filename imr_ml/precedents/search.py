@@ -119,9 +119,10 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
                 break
     else:
         found = _filtered(index, filters)
-    total = min(len(found), MAX_RANKED)
+    more, found = len(found) > MAX_RANKED, found[:MAX_RANKED]  # one more than the cap only says there are more
+    total = len(found)
     return {"query": text, "terms": terms, "mode": mode, "filters": vars(filters), "total": total,
-            "more": len(found) > MAX_RANKED, "page": page, "per_page": per_page, "pages": -(-total // per_page),
+            "more": more, "page": page, "per_page": per_page, "pages": -(-total // per_page),
             "hits": _hits(index, found[(page - 1) * per_page: page * per_page], terms)}
 
 
