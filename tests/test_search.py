@@ -70,7 +70,7 @@ def test_a_capped_search_ranks_the_matches_added_last_and_says_so(index, monkeyp
     assert capped["total"] == 12 and capped["more"] and capped["pages"] == 3
     assert [h["id"] for p in (1, 2, 3) for h in search(index, "acupuncture", page=p, per_page=5)["hits"]] == ranked
     assert headline(capped) == ("more than 12 items with every word: the 12 added to the index last are ranked; "
-                                "narrow the search with more words or filters")
+                                "narrow the search with more words or filters.")
     with pytest.raises(PrecedentsError, match="page 4 is past the first 12 hits"):
         search(index, "acupuncture", page=4, per_page=4)
     assert headline(search(index, "", per_page=5)).startswith("more than 12 items kept by the filters: the 12 added")
@@ -109,7 +109,8 @@ def test_search_page_says_more_than_and_refuses_a_page_past_the_cap(demo_model, 
     client = _client(load_model_dir(demo_model[0]))
     monkeypatch.setattr(search_module, "MAX_RANKED", 6)
     r = client.get("/search", params={"q": "acupuncture"})
-    assert r.status_code == 200 and "more than 6 items with every word" in r.text
+    assert r.status_code == 200 and "more than 6 items with every word</h2>" in r.text
+    assert "The 6 added to the index last are ranked" in r.text
     r = client.get("/search", params={"q": "acupuncture", "page": "9"})
     assert r.status_code == 422 and "page 9 is past the first 6 hits" in r.text
 

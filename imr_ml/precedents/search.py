@@ -127,8 +127,8 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
 
 
 def headline(found: dict) -> str:
-    """A search's count as the CLI and the web page say it: exact up to `MAX_RANKED`, else
-    "more than", and which hits were ranked.
+    """A search's count as the CLI and the JSON API say it, on one line: exact up to
+    `MAX_RANKED`, else "more than", and which hits were ranked (`counted`, `cap_note`).
 
     Parameters
     ----------
@@ -140,13 +140,26 @@ def headline(found: dict) -> str:
     str
         One line.
     """
+    note = cap_note(found)
+    return counted(found) + (f": {note[0].lower()}{note[1:]}" if note else "")
+
+
+def counted(found: dict) -> str:
+    """How many items a search found (the web page's heading): "more than" past the cap."""
     how = {"all": "with every word", "any": "with any of the words (none has them all)",
            "filters": "kept by the filters"}[found["mode"]]
+    if found["more"]:
+        return f"more than {found['total']:,} items {how}"
+    return f"{found['total']:,} item{'' if found['total'] == 1 else 's'} {how}"
+
+
+def cap_note(found: dict) -> str:
+    """Which hits a search past the cap ranked and what to do ("" below the cap)."""
     if not found["more"]:
-        return f"{found['total']:,} item{'' if found['total'] == 1 else 's'} {how}"
-    which = "ranked" if found["mode"] != "filters" else "shown, newest decision first"
-    return (f"more than {MAX_RANKED:,} items {how}: the {MAX_RANKED:,} added to the index last are {which}; "
-            "narrow the search with more words or filters")
+        return ""
+    which = "ranked" if found["mode"] != "filters" else "listed, newest decision first"
+    return (f"The {found['total']:,} added to the index last are {which}; narrow the search with more words "
+            "or filters.")
 
 
 def max_page(per_page: int) -> int:
