@@ -160,3 +160,12 @@ def test_similar_api(demo_model):
         assert r.status_code == status and words in r.json()["error"], (url, r.text)
     assert client.post("/v1/similar", content=b"{", headers={"content-type": "application/json"}).status_code == 400
     assert _client("builtin").post("/v1/similar", json=ESI).status_code == 404
+
+
+def test_words_in_half_the_items_are_not_looked_for_unless_all_are(index):
+    plain, with_the = search(index, "acupuncture", per_page=50), search(index, "the acupuncture for", per_page=50)
+    assert with_the["ignored"] == ["for", "the"] and with_the["terms"] == plain["terms"] == ["acupunctur"]
+    assert [h["id"] for h in with_the["hits"]] == [h["id"] for h in plain["hits"]]
+    assert headline(with_the).endswith("(not looked for, in half the items or more: for, the)")
+    alone = search(index, "the")
+    assert alone["terms"] == ["the"] and alone["ignored"] == [] and alone["total"] > index.n_items / 2

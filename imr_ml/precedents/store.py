@@ -249,6 +249,17 @@ class Index:
             raise PrecedentsError(f"{self.path} is not a precedents index ({exc})") from None
         return conn
 
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many items hold each of `terms` (as the index cuts words); a term no item
+        holds is left out."""
+        conn = self.connection()
+        found: dict[str, int] = {}
+        for start in range(0, len(terms), 500):  # SQLite's default limit of bound parameters is far above
+            chunk = terms[start:start + 500]
+            found.update(conn.execute(f"SELECT term, items FROM df WHERE term IN ({','.join('?' * len(chunk))})",
+                                      chunk).fetchall())
+        return found
+
     @property
     def n_items(self) -> int:
         """Items it holds."""
