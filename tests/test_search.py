@@ -163,9 +163,10 @@ def test_similar_api(demo_model):
 
 
 def test_words_in_half_the_items_are_not_looked_for_unless_all_are(index):
-    plain, with_the = search(index, "acupuncture", per_page=50), search(index, "the acupuncture for", per_page=50)
-    assert with_the["ignored"] == ["for", "the"] and with_the["terms"] == plain["terms"] == ["acupunctur"]
+    plain, with_the = search(index, "acupuncture", per_page=50), search(index, "The acupuncture, for", per_page=50)
+    assert with_the["terms"] == plain["terms"] == ["acupunctur"]
     assert [h["id"] for h in with_the["hits"]] == [h["id"] for h in plain["hits"]]
-    assert headline(with_the).endswith("(not looked for, in half the items or more: for, the)")
+    assert with_the["ignored"] == ["The", "for"] and headline(with_the).endswith(
+        "(not looked for, in half the items or more: The, for)")
     alone = search(index, "the")
     assert alone["terms"] == ["the"] and alone["ignored"] == [] and alone["total"] > index.n_items / 2

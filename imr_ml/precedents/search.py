@@ -9,6 +9,7 @@ newest first. `letter` lists one letter's items, which every hit links to.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from imr_ml.dates import DateError, read_date
@@ -111,7 +112,8 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
     if (page - 1) * per_page >= MAX_RANKED:
         raise PrecedentsError(f"page {page} is past the first {MAX_RANKED:,} hits ({max_page(per_page):,} pages of "
                               f"{per_page}): narrow the search with more words or filters")
-    terms, ignored = _weighed(index, sorted(t for t in term_counts(text)[0] if t)[:MAX_QUERY_TERMS])
+    terms, common = _weighed(index, sorted(t for t in term_counts(text)[0] if t)[:MAX_QUERY_TERMS])
+    ignored = _as_typed(text, common)
     mode, found = "filters", list[int]()
     if terms:
         for mode in ("all", "any"):
@@ -137,6 +139,15 @@ def _weighed(index: Index, terms: list[str]) -> tuple[list[str], list[str]]:
     if not common or len(common) == len(terms):
         return terms, []
     return [t for t in terms if t not in common], common
+
+
+def _as_typed(text: str, terms: list[str]) -> list[str]:
+    """The words of `text` that the index cuts into one of `terms` (a reader knows
+    "improvement", not the stem "improv"), each once, in the order typed."""
+    if not terms:
+        return []
+    words = list(dict.fromkeys(w for w in re.findall(r"\w+", text)))
+    return [w for w, cut in zip(words, term_counts(*words)) if set(cut) & set(terms)]
 
 
 def headline(found: dict) -> str:
