@@ -76,15 +76,17 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
 
     At most `MAX_RANKED` hits are ranked (bm25 costs a few microseconds a hit: ranking every
     item holding a common word of a large archive would take a second); when more items hold
-    the words, the `MAX_RANKED` added to the index last are ranked, ``more`` is True and the
-    answer says so. Pages end there too.
+    the words, the `MAX_RANKED` added to the index last are ranked (with no words: the
+    `MAX_RANKED` most recent decisions are listed), ``more`` is True and the answer says so.
+    Pages end there too.
 
     Parameters
     ----------
     index : Index
         The index.
     text : str
-        Words to look for (every one; any of them when no item holds all).
+        Words to look for (every one; any of them when no item holds all); words held by half
+        the items or more are left out unless every word is (bm25 gives them no weight).
     filters : Filters
         What to keep.
     page : int
@@ -110,8 +112,8 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
     filters = filters.checked()
     page, per_page = max(1, int(page)), max(1, min(int(per_page), MAX_PER_PAGE))
     if (page - 1) * per_page >= MAX_RANKED:
-        raise PrecedentsError(f"page {page} is past the first {MAX_RANKED:,} hits ({max_page(per_page):,} pages of "
-                              f"{per_page}): narrow the search with more words or filters")
+        raise PrecedentsError(f"page {page} is past the first {MAX_RANKED:,} hits ({-(-MAX_RANKED // per_page):,} "
+                              f"pages of {per_page}): narrow the search with more words or filters")
     terms, common = _weighed(index, sorted(t for t in term_counts(text)[0] if t)[:MAX_QUERY_TERMS])
     ignored = _as_typed(text, common)
     mode, found = "filters", list[int]()
@@ -189,14 +191,9 @@ def cap_note(found: dict) -> str:
     """Which hits a search past the cap ranked and what to do ("" below the cap)."""
     if not found["more"]:
         return ""
-    which = "ranked" if found["mode"] != "filters" else "listed, newest decision first"
-    return (f"The {found['total']:,} added to the index last are {which}; narrow the search with more words "
-            "or filters.")
-
-
-def max_page(per_page: int) -> int:
-    """The last page a search shows, `per_page` hits a page."""
-    return -(-MAX_RANKED // max(1, min(int(per_page), MAX_PER_PAGE)))
+    which = ("most recent decisions are listed" if found["mode"] == "filters"
+             else "added to the index last are ranked")
+    return f"The {found['total']:,} {which}; narrow the search with more words or filters."
 
 
 def _ranked(index: Index, query: str, filters: Filters) -> list[int]:
