@@ -24,7 +24,7 @@ from imr_ml.modeling.modelio import LoadedModel, load_model_dir
 from imr_ml.reporting.result_view import STYLESHEET
 from imr_ml.scoring.score import model_flag, model_name
 from imr_ml.signals import clear_caches
-from imr_ml.web import pages
+from imr_ml.web import pages, precedent_api
 from imr_ml.web.middleware import (
     LOOPBACK_HOSTS,
     AllowedHosts,
@@ -128,6 +128,7 @@ def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None =
     _error_handlers(app)
     scorer = Scorer(loaded, max_batch, log_inputs, request_timeout, cache_rows)
     _api_routes(app, scorer)
+    precedent_api.add_routes(app, scorer)
     pages.add_routes(app, scorer, pages.FormToken(form_secret))
     # The last added is the outermost: the request log sees every answer, the security
     # headers go on all of them (400, 401, 408 and 413 included), the Host is checked first.
