@@ -21,11 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-from imr_ml.modeling.card import fmt
-from imr_ml.modeling.data import canonical_rows
-from imr_ml.modeling.estimate import estimate
-from imr_ml.modeling.fitting import TrainOptions, default_factory
-from imr_ml.modeling.metrics import METRICS
+from imr_ml.modeling.evaluation.metrics import METRICS
+from imr_ml.modeling.training.card import fmt
+from imr_ml.modeling.training.data import canonical_rows
+from imr_ml.modeling.training.estimate import estimate
+from imr_ml.modeling.training.fitting import TrainOptions, default_factory
 
 HERE = Path(__file__).parent
 LETTERS = "/work/shared/data/dwc-imr-letters/pdf"

@@ -52,7 +52,7 @@ def _features(d: Path) -> None:
     import numpy as np
 
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.pipeline import build_pipeline
+    from imr_ml.modeling.estimator.pipeline import build_pipeline
     rows = [json.loads(line) for line in (d / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     feats = build_pipeline()[:-1]
     Z = feats.fit_transform(to_frame(rows), np.array([int(r["label"]) for r in rows]))

@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "imr_ml"
 # Earlier stages first. Shared leaves (schema, dates, textio, pool) come before everything; "" is the
 # package root, whose lazy `load_model` reaches the API.
+# modeling is four rooms in order (the estimator, its evaluation, model files, training), so scoring, which
+# may read model files and the estimator, never depends on training through them.
 STAGES = ["schema", "dates", "textio", "pool", "text", "knowledge", "letters", "synth", "signals", "featurize",
-          "precedents", "modeling", "scoring", "reporting", "api", "demo", "web", "cli", "__main__", ""]
+          "precedents", "modeling.estimator", "modeling.evaluation", "modeling.modelfiles", "modeling.training",
+          "modeling", "scoring", "reporting", "api", "demo", "web", "cli", "__main__", ""]
+ROOMS = {"modeling"}  # stages whose subpackages are stages of their own
 
 
 def _module_name(path: Path) -> str:
@@ -67,6 +71,8 @@ def _graph() -> dict[str, set[str]]:
 
 def _stage(module: str) -> str:
     parts = module.split(".")
+    if len(parts) > 2 and parts[1] in ROOMS:
+        return f"{parts[1]}.{parts[2]}"
     return parts[1] if len(parts) > 1 else ""
 
 
@@ -217,7 +223,7 @@ def _public_objects():
     import inspect
 
     for name in sorted(_MODULES):
-        if _stage(name) not in NUMPYDOC_PACKAGES or name.rsplit(".", 1)[-1].startswith("_"):
+        if _stage(name).split(".")[0] not in NUMPYDOC_PACKAGES or name.rsplit(".", 1)[-1].startswith("_"):
             continue
         module = importlib.import_module(name)
         for attr, obj in vars(module).items():

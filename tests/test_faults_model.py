@@ -19,9 +19,9 @@ from confined import full_folder, read_only_folder
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
-from imr_ml.modeling import modelio
-from imr_ml.modeling.manifest import seal
-from imr_ml.modeling.modelio import ModelLoadError, load_model_dir, write_model_dir
+from imr_ml.modeling.modelfiles import modelio
+from imr_ml.modeling.modelfiles.manifest import seal
+from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir, write_model_dir
 
 pytestmark = pytest.mark.faults
 
@@ -246,7 +246,7 @@ def test_symlink_out_of_the_model_is_refused(model_copy):
 def test_allow_list_judges_names_before_importing_them(model_copy):
     data = modelio.dumps(modelio.LoadedModel(model=None, manifest={}, path=Path(".")))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        schema = z.read("schema.json").decode().replace('"imr_ml.modeling.loaded"', '"imr_ml.__main__"')
+        schema = z.read("schema.json").decode().replace('"imr_ml.modeling.modelfiles.loaded"', '"imr_ml.__main__"')
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("schema.json", schema)

@@ -359,7 +359,7 @@ REQUEST = ("The injured worker completed 12 acupuncture visits for chronic low b
 def own_knowledge_model(synth_rows, tmp_path_factory):
     """A model trained with a copy of guidelines.toml whose label of one rule differs, saved;
     that copy is then changed again, as the shipped files change after a model is trained."""
-    from imr_ml.modeling.train import TrainOptions, save, train
+    from imr_ml.modeling.training.train import TrainOptions, save, train
 
     folder = tmp_path_factory.mktemp("own")
     guidelines = folder / "guidelines.toml"
@@ -375,8 +375,8 @@ def own_knowledge_model(synth_rows, tmp_path_factory):
 
 
 def test_a_model_explains_with_the_knowledge_it_was_trained_with(own_knowledge_model):
-    from imr_ml.modeling.knowledge_files import knowledge_steps
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.knowledge_files import knowledge_steps
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.reporting.report_data import rule_knowledge
     from imr_ml.scoring.score import request_row, score_rows
 
@@ -401,7 +401,7 @@ def test_a_model_whose_knowledge_copy_was_edited_is_refused(own_knowledge_model,
     from typer.testing import CliRunner
 
     from imr_ml.cli import app
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir
 
     model = tmp_path / "model"
     shutil.copytree(own_knowledge_model[0], model, symlinks=True)
@@ -416,8 +416,8 @@ def test_a_model_whose_knowledge_copy_was_edited_is_refused(own_knowledge_model,
 def test_a_model_directory_without_its_knowledge_is_refused(own_knowledge_model, tmp_path):
     import shutil
 
-    from imr_ml.modeling.manifest import seal
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+    from imr_ml.modeling.modelfiles.manifest import seal
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir
 
     model = tmp_path / "model"
     shutil.copytree(own_knowledge_model[0], model, symlinks=True)
@@ -430,8 +430,8 @@ def test_a_model_directory_without_its_knowledge_is_refused(own_knowledge_model,
 
 
 def test_a_model_trained_with_another_drug_vocabulary_is_refused(own_knowledge_model, monkeypatch):
-    from imr_ml.modeling import knowledge_files
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+    from imr_ml.modeling.modelfiles import knowledge_files
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir
 
     manifest = json.loads((own_knowledge_model[0] / "manifest.json").read_text())
     assert {"drugs", "abbreviations"} <= set(manifest["knowledge"])  # kept with the model, hashed
@@ -447,6 +447,6 @@ def test_a_model_trained_with_another_drug_vocabulary_is_refused(own_knowledge_m
 
 
 def test_the_builtin_model_reads_the_shipped_files():
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
 
     assert load_model_dir("builtin").knowledge == SHIPPED

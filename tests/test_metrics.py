@@ -4,14 +4,14 @@ import math
 import numpy as np
 import pytest
 
-from imr_ml.modeling.card import fmt
-from imr_ml.modeling.metrics import (
+from imr_ml.modeling.evaluation.metrics import (
     expected_calibration_error,
     reliability_table,
     score,
     score_by_group,
     summarize_folds,
 )
+from imr_ml.modeling.training.card import fmt
 
 
 def test_ece_zero_when_each_bin_matches_its_rate():
@@ -82,7 +82,7 @@ def test_summarize_folds_mean_sd_and_skips_undefined():
 
 # ----------------------------------------------------------------------------- bootstrap
 
-from imr_ml.modeling.bootstrap import (  # noqa: E402
+from imr_ml.modeling.evaluation.bootstrap import (  # noqa: E402
     bootstrap_ci,
     bootstrap_diff_ci,
     bootstrap_distribution,

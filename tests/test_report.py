@@ -22,7 +22,7 @@ def _report(*args) -> str:
 
 
 def test_cv_predictions_are_saved_listed_and_hashed(cv_model):
-    from imr_ml.modeling.modelio import load_cv_predictions, load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_cv_predictions, load_model_dir
 
     loaded = load_model_dir(cv_model)
     assert "cv_predictions.json" in loaded.manifest["files"]
@@ -113,7 +113,7 @@ def test_caveats_name_synthetic_letters_and_the_letters_the_knowledge_was_develo
 
 
 def test_report_of_synthetic_training_says_so(cv_model, tmp_path):
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.reporting.report import build_report, write_report
 
     loaded = load_model_dir(cv_model)

@@ -5,11 +5,11 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_ml.featurize import to_frame
-from imr_ml.modeling import train as T
-from imr_ml.modeling.data import TrainError, canonical_rows, fingerprint, labels, letter_groups
-from imr_ml.modeling.fitting import TrainOptions, calibration_method, select_params
-from imr_ml.modeling.model import fitted_pipeline
-from imr_ml.modeling.splits import grouped_folds, temporal_split
+from imr_ml.modeling.estimator.model import fitted_pipeline
+from imr_ml.modeling.training import train as T
+from imr_ml.modeling.training.data import TrainError, canonical_rows, fingerprint, labels, letter_groups
+from imr_ml.modeling.training.fitting import TrainOptions, calibration_method, select_params
+from imr_ml.modeling.training.splits import grouped_folds, temporal_split
 from imr_ml.schema import PRE_DECISION
 
 ITEMS = ["Acupuncture x6", "Norco 10/325 #60", "MRI of the lumbar spine", "Physical therapy 12 sessions"]
@@ -221,8 +221,8 @@ def test_cli_train_bad_input(tmp_path):
 
 
 def test_real_pipeline_trains_saves_and_loads_under_the_allow_list(tmp_path):
-    from imr_ml.modeling.modelio import load_model_dir
-    from imr_ml.modeling.pipeline import build_pipeline
+    from imr_ml.modeling.estimator.pipeline import build_pipeline
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
 
     rows = make_rows(16, seed=3)
     res = T.train(rows, TrainOptions(n_splits=3, grid=({"prior_weight": 1.0},), estimate=False, calibration="sigmoid"))
@@ -270,7 +270,7 @@ def test_cli_progress_display_is_a_training_reporter():
 
 
 def test_evaluate_reports_letter_bootstrap_intervals_and_paired_differences(trained):
-    from imr_ml.modeling.metrics import METRICS
+    from imr_ml.modeling.evaluation.metrics import METRICS
     from imr_ml.reporting.evaluation_text import format_evaluation
 
     _, _, d = trained

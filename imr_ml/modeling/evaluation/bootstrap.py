@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imr_ml.modeling.metrics import checked, none_if_nan
+from imr_ml.modeling.evaluation.metrics import checked, none_if_nan
 
 BOOT_METRICS = ("roc_auc", "average_precision", "brier", "log_loss", "ece")
 _CHUNK_CELLS = 4_000_000  # resamples x items held in memory at once

@@ -1,6 +1,6 @@
 """5. How well the whole training procedure does on letters it did not see.
 
-The procedure (prior-weight search + calibrated fit, `imr_ml.modeling.fitting`) is refitted
+The procedure (prior-weight search + calibrated fit, `imr_ml.modeling.training.fitting`) is refitted
 inside every training fold of an outer grouped CV (or on all but the latest letters, for
 the temporal split) and scored on the held-out letters, beside the baselines fitted on the
 same folds.
@@ -17,14 +17,14 @@ import pandas as pd
 
 from imr_ml.featurize import to_frame
 from imr_ml.knowledge.taxonomy import categorize
-from imr_ml.modeling.baselines import categories, fit_baselines, predict_baselines
-from imr_ml.modeling.bootstrap import with_intervals
-from imr_ml.modeling.data import canonical_rows, labels, letter_groups, letter_hash
-from imr_ml.modeling.fitting import TrainOptions, default_factory, fit_procedure, operating_threshold, proba
-from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds
-from imr_ml.modeling.operating_point import operating_point
-from imr_ml.modeling.progress import NULL_REPORTER, Reporter
-from imr_ml.modeling.splits import grouped_folds, temporal_split
+from imr_ml.modeling.evaluation.bootstrap import with_intervals
+from imr_ml.modeling.evaluation.metrics import reliability_table, score, score_all, summarize_folds
+from imr_ml.modeling.evaluation.operating_point import operating_point, operating_threshold
+from imr_ml.modeling.training.baselines import categories, fit_baselines, predict_baselines
+from imr_ml.modeling.training.data import canonical_rows, labels, letter_groups, letter_hash
+from imr_ml.modeling.training.fitting import TrainOptions, default_factory, fit_procedure, proba
+from imr_ml.modeling.training.progress import NULL_REPORTER, Reporter
+from imr_ml.modeling.training.splits import grouped_folds, temporal_split
 
 ExtraModel = Callable[[list[dict], list[dict]], Any]
 
@@ -185,7 +185,7 @@ def as_saved(p: np.ndarray) -> np.ndarray:
 
 def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None = None) -> dict | None:
     """The operating threshold from the estimate's held-out predictions, and what flagging
-    at it meant on them (`imr_ml.modeling.operating_point`).
+    at it meant on them (`imr_ml.modeling.evaluation.operating_point`).
 
     Parameters
     ----------

@@ -334,4 +334,4 @@ def scoring_model(model: Any) -> ScoringModel:
     if hasattr(fitted_pipeline(model)[-1], "coef_"):
         return LinearModel(model)
     raise TypeError(f"no scoring adapter for {type(fitted_pipeline(model)[-1]).__name__}: "
-                    "add one in imr_ml.modeling.model")
+                    "add one in imr_ml.modeling.estimator.model")
