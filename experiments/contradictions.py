@@ -117,7 +117,7 @@ def cost(rows: list[dict]) -> list[str]:
     letter-grouped 5-fold CV, both ways on the same folds, and the paired differences of the
     pooled out-of-fold predictions with 95% letter-bootstrap intervals."""
     from imr_ml.modeling.evaluation.bootstrap import bootstrap_diff_ci
-    from imr_ml.modeling.evaluation.metrics import score
+    from imr_ml.modeling.evaluation.metrics import metrics_of
     from imr_ml.modeling.training.data import labels, letter_groups
     from imr_ml.modeling.training.estimate import estimate
     from imr_ml.modeling.training.fitting import TrainOptions
@@ -129,7 +129,7 @@ def cost(rows: list[dict]) -> list[str]:
            "The whole training procedure in a letter-grouped 5-fold CV, both ways on the same folds; pooled "
            "out-of-fold predictions; the difference now minus before, paired on 1,000 letter resamples.", "",
            "| metric | before | now | now minus before [95%] |", "|---|---|---|---|"]
-    before, now = score(y, p[False]), score(y, p[True])
+    before, now = metrics_of(y, p[False]), metrics_of(y, p[True])
     for m in ("roc_auc", "average_precision", "brier"):
         d = bootstrap_diff_ci(y, p[True], p[False], g, m)
         lo, hi = d[f"{m}_diff_ci"]

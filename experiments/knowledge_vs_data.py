@@ -42,7 +42,7 @@ def _fmt_ci(value, ci) -> str:
 def builtin_on_letters(rows: list[dict]) -> list[str]:
     from imr_ml.featurize import to_frame
     from imr_ml.modeling.evaluation.bootstrap import bootstrap_ci
-    from imr_ml.modeling.evaluation.metrics import score
+    from imr_ml.modeling.evaluation.metrics import metrics_of
     from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.modeling.training.baselines import categories
     from imr_ml.modeling.training.data import canonical_rows, labels, letter_groups
@@ -59,7 +59,7 @@ def builtin_on_letters(rows: list[dict]) -> list[str]:
     for name, p in (("built-in (guideline rules + published category rates)", p_builtin),
                     ("published/assumed category rates alone", p_cat),
                     (f"base rate of these letters ({y.mean():.3f}, known only afterwards)", np.full(len(y), y.mean()))):
-        s, ci = score(y, p), bootstrap_ci(y, p, g)
+        s, ci = metrics_of(y, p), bootstrap_ci(y, p, g)
         out.append(f"| {name} | " + " | ".join(_fmt_ci(s[m], ci[f"{m}_ci"])
                                                for m in ("roc_auc", "average_precision", "brier", "ece")) + " |")
     return out + ["", "The signal patterns and the rules were written by people who had read these letters, so this "

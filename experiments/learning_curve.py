@@ -29,7 +29,7 @@ import numpy as np
 
 from imr_ml.featurize import to_frame
 from imr_ml.modeling.evaluation.bootstrap import bootstrap_ci
-from imr_ml.modeling.evaluation.metrics import score
+from imr_ml.modeling.evaluation.metrics import metrics_of
 from imr_ml.modeling.training.data import TrainError, canonical_rows, labels, letter_groups
 from imr_ml.modeling.training.fitting import TrainOptions
 from imr_ml.modeling.training.splits import grouped_folds
@@ -66,7 +66,7 @@ def fit_predict(train_rows: list[dict], test_rows: list[dict], opts: TrainOption
 
 
 def scored(y, p, groups, n_boot: int) -> dict:
-    s = score(y, p)
+    s = metrics_of(y, p)
     return {**{m: s[m] for m in CURVE_METRICS}, **bootstrap_ci(y, p, groups, CURVE_METRICS, n_boot=n_boot)}
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from imr_ml.featurize import to_frame
 from imr_ml.modeling.estimator.model import scoring_model
-from imr_ml.modeling.evaluation.metrics import score
+from imr_ml.modeling.evaluation.metrics import metrics_of
 from imr_ml.modeling.training.data import canonical_rows, labels
 from imr_ml.modeling.training.fitting import TrainOptions
 from imr_ml.modeling.training.train import train
@@ -142,10 +142,10 @@ def main() -> None:
     from imr_ml.modeling.training.baselines import predict_baselines
 
     base = predict_baselines(res.baselines, res.tables, Xte)
-    s_model, s_bayes = score(y_test, p_model), score(y_test, p_true)
+    s_model, s_bayes = metrics_of(y_test, p_model), metrics_of(y_test, p_true)
     sig = train(train_rows, TrainOptions(seed=args.seed, estimate=False, baselines=False, grid=opts.grid,
                                              pipeline={"use_rules": False}))
-    s_sig = score(y_test, sig.model.predict_proba(Xte)[:, 1])
+    s_sig = metrics_of(y_test, sig.model.predict_proba(Xte)[:, 1])
     covered, width = interval_coverage(res.model, Xte, p_true)
     coef_full, coef_sig = scoring_model(res.model).weights(), scoring_model(sig.model).weights()
 
@@ -175,7 +175,7 @@ def main() -> None:
     lines.append(row("**imr-ml model**", s_model))
     lines.append(row("without the guideline rules (use_rules=False), same procedure", s_sig))
     for n, p in base.items():
-        lines.append(row(f"baseline: {n}", score(y_test, p)))
+        lines.append(row(f"baseline: {n}", metrics_of(y_test, p)))
     lines += [
         "",
         f"Model AUC / Bayes AUC = **{ratio:.3f}** (goal ≥ 0.95).",

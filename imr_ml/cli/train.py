@@ -57,7 +57,13 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ):
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
-    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, ModelOutError, check_model_out, manifest_digest
+    from imr_ml.modeling.modelfiles.modelio import (
+        ModelLoadError,
+        ModelOutError,
+        check_model_out,
+        manifest_digest,
+        read_manifest,
+    )
     from imr_ml.modeling.training.data import TrainError
     from imr_ml.modeling.training.fitting import DEFAULT_GRID, TrainOptions
     from imr_ml.modeling.training.train import save
@@ -89,11 +95,12 @@ def train(
             path = save(result, out, precedents=precedents)
     except (TrainError, ModelLoadError, ModelOutError) as exc:
         fail(str(exc))
-    summary = train_summary(str(path), result.manifest) | {"manifest_sha256": manifest_digest(path)}
+    manifest = read_manifest(path)  # as saved: with the files' hashes
+    summary = train_summary(str(path), manifest) | {"manifest_sha256": manifest_digest(path)}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    for line in summary_lines(summary, result.manifest):
+    for line in summary_lines(summary, manifest):
         typer.echo(line)
 
 

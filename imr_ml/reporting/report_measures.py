@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from imr_ml.modeling.evaluation.bootstrap import bootstrap_ci, bootstrap_diff_ci, letter_counts, percentile_interval
-from imr_ml.modeling.evaluation.metrics import score
+from imr_ml.modeling.evaluation.metrics import metrics_of
 from imr_ml.modeling.evaluation.operating_point import operating_points
 from imr_ml.modeling.modelfiles.builtin import builtin_pipeline
 from imr_ml.modeling.modelfiles.modelio import load_model_dir
@@ -88,7 +88,7 @@ def versus_baselines(y: np.ndarray, p: np.ndarray, letters, others: dict[str, di
     """
     out = []
     for name, b in others.items():
-        metrics = {m: v for m, v in score(y, b["p"]).items() if m in COMPARED}
+        metrics = {m: v for m, v in metrics_of(y, b["p"]).items() if m in COMPARED}
         metrics |= bootstrap_ci(y, b["p"], letters, COMPARED, n_boot=N_BOOT, seed=seed)
         diff = {}
         for m in COMPARED:

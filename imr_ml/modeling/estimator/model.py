@@ -62,7 +62,7 @@ class ScoringModel(ABC):
         self.classifier = self.pipeline[-1] if hasattr(self.pipeline, "steps") else self.pipeline
         try:
             self.feature_names = [str(n) for n in self.pipeline[:-1].get_feature_names_out()]
-        except Exception:  # a pipeline whose steps cannot name their columns
+        except AttributeError:  # a step without names (scikit-learn's answer): no weights by name, see `weights`
             self.feature_names = []
 
     def features(self, X: pd.DataFrame) -> Any:

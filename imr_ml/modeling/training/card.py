@@ -41,7 +41,7 @@ def fmt_ci(s: dict, metric: str, digits: int = 3, signed: bool = False) -> str:
     Parameters
     ----------
     s : dict
-        A `score` with ``<metric>_ci`` entries.
+        A `metrics_of` result with ``<metric>_ci`` entries.
     metric : str
         The metric shown.
     digits : int

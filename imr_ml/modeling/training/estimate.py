@@ -18,7 +18,7 @@ import pandas as pd
 from imr_ml.featurize import to_frame
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.modeling.evaluation.bootstrap import with_intervals
-from imr_ml.modeling.evaluation.metrics import reliability_table, score, score_all, summarize_folds
+from imr_ml.modeling.evaluation.metrics import metrics_of, reliability_table, score_all, summarize_folds
 from imr_ml.modeling.evaluation.operating_point import operating_point, operating_threshold
 from imr_ml.modeling.training.baselines import categories, fit_baselines, predict_baselines
 from imr_ml.modeling.training.data import canonical_rows, labels, letter_groups, letter_hash
@@ -112,7 +112,7 @@ def estimate(rows: Sequence[dict], opts: TrainOptions, factory: Callable | None 
             params, preds = _fold_predictions(rows, X, y, g, tr, te, sub, opts, factory, reporter, extra_models or {})
             chosen.append(params)
             folds.append({"repeat": r, "fold": f, "n_test": int(len(te)), "params": params,
-                          "scores": {n: score(y[te], p) for n, p in preds.items()}})
+                          "scores": {n: metrics_of(y[te], p) for n, p in preds.items()}})
             if r == 0:
                 for n, p in preds.items():
                     pooled.setdefault(n, np.full(len(y), np.nan))[te] = p

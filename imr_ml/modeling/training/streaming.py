@@ -40,7 +40,7 @@ from imr_ml.featurize import build_features, to_frame
 from imr_ml.modeling.estimator.model import scoring_model
 from imr_ml.modeling.estimator.pipeline import build_pipeline
 from imr_ml.modeling.evaluation.bootstrap import with_intervals
-from imr_ml.modeling.evaluation.metrics import reliability_table, score, score_all, summarize_folds
+from imr_ml.modeling.evaluation.metrics import metrics_of, reliability_table, score_all, summarize_folds
 from imr_ml.modeling.training.baselines import categories, fit_baselines, fit_tables, predict_baselines
 from imr_ml.modeling.training.data import TrainError
 from imr_ml.modeling.training.fitting import TrainOptions, best_params, calibration_method, grid_entry
@@ -288,7 +288,7 @@ def _measured(c: _Corpus, model: Any, params: dict, opts: TrainOptions) -> tuple
     X_meas = c.known(c.meas)
     y_meas = c.y[c.meas]
     preds.update(predict_baselines(baselines, tables, X_meas))
-    scores = {n: score(y_meas, p) for n, p in preds.items()}
+    scores = {n: metrics_of(y_meas, p) for n, p in preds.items()}
     held_out = np.full(len(c.order), np.nan)
     held_out[c.order[c.meas]] = preds["model"]  # in the caller's row order
     pooled = score_all(y_meas, preds, categories(X_meas))

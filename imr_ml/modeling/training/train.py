@@ -36,7 +36,7 @@ from imr_ml.modeling.evaluation.metrics import score_all
 from imr_ml.modeling.evaluation.operating_point import fallback_threshold
 from imr_ml.modeling.modelfiles.knowledge_files import model_knowledge
 from imr_ml.modeling.modelfiles.loaded import environment
-from imr_ml.modeling.modelfiles.modelio import CV_PREDICTIONS_FILE, load_model_dir, read_manifest, write_model_dir
+from imr_ml.modeling.modelfiles.modelio import CV_PREDICTIONS_FILE, load_model_dir, write_model_dir
 from imr_ml.modeling.modelfiles.precedent_files import PRECEDENTS_FILE, index_writer
 from imr_ml.modeling.modelfiles.ranges import training_ranges
 from imr_ml.modeling.training.baselines import categories, fit_baselines, predict_baselines
@@ -317,7 +317,8 @@ def save(result: TrainResult, out: str | Path, precedents: bool = True) -> Path:
     Parameters
     ----------
     result : TrainResult
-        What `train` returned; its manifest gains the file hashes.
+        What `train` returned (left as it is: the saved manifest, with the file hashes, is
+        `imr_ml.modeling.modelfiles.modelio.read_manifest` of the returned path).
     out : str or pathlib.Path
         The model directory.
     precedents : bool
@@ -338,7 +339,6 @@ def save(result: TrainResult, out: str | Path, precedents: bool = True) -> Path:
         out, model=result.model, manifest=manifest, baselines=result.baselines,
         tables=result.tables, card=result.card, json_files=extra, built=built,
     )
-    result.manifest = read_manifest(path)  # now with file hashes and model_sha256
     return path
 
 
