@@ -429,21 +429,27 @@ def test_a_model_directory_without_its_knowledge_is_refused(own_knowledge_model,
         load_model_dir(model)
 
 
-def test_a_model_trained_with_another_drug_vocabulary_is_refused(own_knowledge_model, monkeypatch):
-    from imr_ml.modeling.modelfiles import knowledge_files
+def test_a_model_trained_with_another_drug_vocabulary_is_refused(own_knowledge_model, tmp_path):
+    import hashlib
+    import shutil
+
+    from imr_ml.modeling.modelfiles.manifest import seal
     from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir
 
-    manifest = json.loads((own_knowledge_model[0] / "manifest.json").read_text())
+    model = tmp_path / "model"
+    shutil.copytree(own_knowledge_model[0], model, symlinks=True)
+    manifest = json.loads((model / "manifest.json").read_text())
     assert {"drugs", "abbreviations"} <= set(manifest["knowledge"])  # kept with the model, hashed
-    installed = knowledge_files.knowledge_bytes
-
-    def newer(name, path=None):  # as if drugs.toml had been edited since the model was trained
-        data = installed(name, path)
-        return data + b"\n# a later edit\n" if name == "drugs.toml" and path is None else data
-
-    monkeypatch.setattr(knowledge_files, "knowledge_bytes", newer)
+    # the model's copy as it would be had drugs.toml been edited between training and now: its
+    # files hashed and sealed as training writes them, so only the vocabulary check can refuse it
+    rel = manifest["knowledge"]["drugs"]["file"]
+    copy = model / "current" / rel
+    copy.write_bytes(copy.read_bytes() + b"\n# an edit the installed file does not have\n")
+    manifest["files"][rel] = hashlib.sha256(copy.read_bytes()).hexdigest()
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    (model / "manifest.sha256").write_text(seal((model / "manifest.json").read_bytes()))
     with pytest.raises(ModelLoadError, match=r"trained with another drugs.toml than the installed one"):
-        load_model_dir(own_knowledge_model[0])
+        load_model_dir(model)
 
 
 def test_the_builtin_model_reads_the_shipped_files():

@@ -142,9 +142,7 @@ def test_report_with_a_corpus_checks_each_rule_against_its_outcomes(synth_rows, 
 
 
 def test_report_pdf_without_a_browser_is_one_line(monkeypatch, tmp_path):
-    import imr_ml.cli.report as cli_report
-
-    monkeypatch.setattr(cli_report, "browser", lambda: None)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine where no browser is installed
     res = runner.invoke(app, ["report", "builtin", "--out", str(tmp_path / "b.html"), "--pdf"])
     assert res.exit_code == 2 and "chromium" in res.output and not (tmp_path / "b.html").exists()
 

@@ -17,12 +17,13 @@ import pandas as pd
 
 from imr_ml.featurize import to_frame
 from imr_ml.knowledge.taxonomy import categorize
+from imr_ml.modeling.estimator.pipeline import build_pipeline
 from imr_ml.modeling.evaluation.bootstrap import with_intervals
 from imr_ml.modeling.evaluation.metrics import metrics_of, reliability_table, score_all, summarize_folds
 from imr_ml.modeling.evaluation.operating_point import operating_point, operating_threshold
 from imr_ml.modeling.training.baselines import categories, fit_baselines, predict_baselines
 from imr_ml.modeling.training.data import canonical_rows, labels, letter_groups, letter_hash
-from imr_ml.modeling.training.fitting import TrainOptions, default_factory, fit_procedure, proba
+from imr_ml.modeling.training.fitting import TrainOptions, fit_procedure, proba
 from imr_ml.modeling.training.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.training.splits import grouped_folds, temporal_split
 
@@ -97,7 +98,7 @@ def estimate(rows: Sequence[dict], opts: TrainOptions, factory: Callable | None 
         Per-fold scores, their summary (mean ± sd), the pooled out-of-fold predictions of the
         first repeat (``_pooled_predictions``) and their scores.
     """
-    factory = factory or default_factory()
+    factory = factory or build_pipeline
     rows = canonical_rows(rows)
     X, y, g = to_frame(rows), labels(rows), letter_groups(rows)
     plans = _plans(rows, y, g, opts)

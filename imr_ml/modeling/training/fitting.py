@@ -29,7 +29,6 @@ from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 from sklearn.model_selection import PredefinedSplit
 
 from imr_ml.modeling.estimator.model import fitted_pipeline
-from imr_ml.modeling.estimator.pipeline import build_pipeline
 from imr_ml.modeling.training.data import TrainError
 from imr_ml.modeling.training.progress import NULL_REPORTER, Reporter
 from imr_ml.modeling.training.splits import grouped_folds, predefined_folds
@@ -137,17 +136,6 @@ def calibration_method(opts: TrainOptions, y: np.ndarray) -> str:
     if opts.calibration != "auto":
         return opts.calibration
     return "sigmoid" if int(np.sum(y)) >= CALIBRATE_MIN_POSITIVES else "none"
-
-
-def default_factory() -> Callable:
-    """The pipeline factory `train` uses unless given another (tests pass stand-ins).
-
-    Returns
-    -------
-    callable
-        `build_pipeline`.
-    """
-    return build_pipeline
 
 
 class FeatureCache:

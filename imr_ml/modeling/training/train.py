@@ -31,6 +31,7 @@ import pandas as pd
 from imr_ml.featurize import build_features, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.modeling.estimator.model import scoring_model
+from imr_ml.modeling.estimator.pipeline import build_pipeline
 from imr_ml.modeling.evaluation.bootstrap import versus_baselines, with_intervals
 from imr_ml.modeling.evaluation.metrics import score_all
 from imr_ml.modeling.evaluation.operating_point import fallback_threshold
@@ -54,7 +55,6 @@ from imr_ml.modeling.training.estimate import choose_threshold, cv_predictions, 
 from imr_ml.modeling.training.fitting import (
     TrainOptions,
     calibration_method,
-    default_factory,
     fit_procedure,
     proba,
 )
@@ -230,7 +230,7 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
     opts = opts or TrainOptions()
     t0 = time.perf_counter()
     canonical, y, g = _checked_rows(rows, opts)
-    fit = _fit(canonical, y, g, opts, factory or default_factory(), reporter)
+    fit = _fit(canonical, y, g, opts, factory or build_pipeline, reporter)
     manifest = _manifest(fit, canonical, y, g, opts, inputs, t0, synthetic)
     return TrainResult(model=fit.model, manifest=manifest, card=model_card(manifest), baselines=fit.baselines,
                        tables=fit.tables, estimate=fit.estimate,
