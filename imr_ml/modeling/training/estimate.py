@@ -1,4 +1,5 @@
-"""5. How well the whole training procedure does on letters it did not see.
+"""How well the whole training procedure does on letters it did not see (step 5 of the
+procedure `imr_ml.modeling.training.train` lists).
 
 The procedure (prior-weight search + calibrated fit, `imr_ml.modeling.training.fitting`) is refitted
 inside every training fold of an outer grouped CV (or on all but the latest letters, for

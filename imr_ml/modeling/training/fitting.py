@@ -1,14 +1,12 @@
-"""Fitting one model: the options, the prior-weight search, the calibrated fit.
+"""Fitting one model: the options, the prior-weight search, the calibrated fit (steps 3 and 4
+of the procedure `imr_ml.modeling.training.train` lists).
 
-3. The weight of the guideline prior (a small grid over ``prior_weight``) is chosen by
-   cross-validation grouped by letter: the items of one letter are never split across
-   train and test.
-4. The chosen pipeline (logistic regression shrunk toward the guideline priors) is calibrated
-   with Platt scaling fitted on its *out-of-fold* decision scores, folds grouped by letter,
-   then refitted on all rows (``CalibratedClassifierCV(ensemble=False)``): every training
-   item is used both for the classifier and, out of fold, for the calibration map.
-
-(Steps 1-2 are `imr_ml.modeling.training.data`, step 5 `imr_ml.modeling.training.estimate`.)
+The weight of the guideline prior (a small grid over ``prior_weight``) is chosen by
+cross-validation grouped by letter: the items of one letter are never split across train and
+test. The chosen pipeline (logistic regression shrunk toward the guideline priors) is then
+calibrated with Platt scaling fitted on its *out-of-fold* decision scores, folds grouped by
+letter, and refitted on all rows (``CalibratedClassifierCV(ensemble=False)``): every training
+item is used both for the classifier and, out of fold, for the calibration map.
 """
 
 from __future__ import annotations
