@@ -166,4 +166,4 @@ def builtin_card() -> str:
 
 
 if __name__ == "__main__":
-    atomic_write_text(builtin_card(), Path(__file__).resolve().parents[2] / "models" / "builtin" / "MODEL_CARD.md")
+    atomic_write_text(builtin_card(), Path(__file__).resolve().parents[3] / "models" / "builtin" / "MODEL_CARD.md")
