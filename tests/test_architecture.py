@@ -88,6 +88,17 @@ def test_stages_import_only_earlier_stages():
     assert not wrong, "\n".join(sorted(wrong))
 
 
+# Later stages that must not lean on an earlier one all the same: scoring runs a saved model, so it
+# reads model files and the estimator, never the training procedure.
+NOT_IMPORTED = {"scoring": ("modeling.training",), "web": ("modeling.training",)}
+
+
+def test_scoring_does_not_depend_on_training():
+    wrong = [f"{name} imports {t}" for name, targets in _graph().items() for t in targets
+             if _stage(t) in NOT_IMPORTED.get(_stage(name), ())]
+    assert not wrong, "\n".join(sorted(wrong))
+
+
 def test_no_import_cycle_between_modules():
     graph = _graph()
     state: dict[str, int] = {}
