@@ -11,10 +11,10 @@ signal extraction here: these are the library's own costs.
 
 Measurements per size (`--modes`):
 * ``fit``   — one `build_pipeline()` fit (features + logistic regression with guideline priors);
-* ``train`` — `imr_ml.modeling.train.train` as `imr-ml train --no-estimate --prior-weight 1` runs it:
+* ``train`` — `imr_ml.modeling.training.train.train` as `imr-ml train --no-estimate --prior-weight 1` runs it:
   the pipeline fitted on all rows (calibration "auto": a sigmoid map from out-of-fold scores
   over 5 letter-grouped folds from 100 overturned items) and the baselines;
-* ``stream`` — what `imr-ml train` does from 200k items (`imr_ml.modeling.streaming`);
+* ``stream`` — what `imr-ml train` does from 200k items (`imr_ml.modeling.training.streaming`);
 * ``agree``  — the streaming model against the in-memory fit on the same 80% of the letters,
   compared on the other 20% (`agreement`).
 """
@@ -73,9 +73,9 @@ def child(pool: str, n: int, mode: str) -> dict:
     """One measurement in this (fresh) process."""
     from imr_ml.cli._app import fewer_gc_pauses
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.data import canonical_rows, labels
-    from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.modeling.train import train
+    from imr_ml.modeling.training.data import canonical_rows, labels
+    from imr_ml.modeling.training.fitting import TrainOptions
+    from imr_ml.modeling.training.train import train
 
     t0 = time.perf_counter()
     rows = rows_of_size(pool, n)
@@ -85,7 +85,7 @@ def child(pool: str, n: int, mode: str) -> dict:
     t1 = time.perf_counter()
     with fewer_gc_pauses():  # as `imr-ml train` runs it: the CLI, not the library, tunes the GC
         if mode == "fit":
-            from imr_ml.modeling.pipeline import build_pipeline
+            from imr_ml.modeling.estimator.pipeline import build_pipeline
 
             crow = canonical_rows(rows)
             X, y = to_frame(crow), labels(crow)
@@ -124,9 +124,9 @@ def agreement(rows: list[dict]) -> dict:
     from sklearn.model_selection import GroupShuffleSplit
 
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.data import canonical_rows, labels
-    from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.modeling.train import train
+    from imr_ml.modeling.training.data import canonical_rows, labels
+    from imr_ml.modeling.training.fitting import TrainOptions
+    from imr_ml.modeling.training.train import train
 
     crow = canonical_rows(rows)
     y, g = labels(crow), np.array([r["letter_id"] for r in crow])
@@ -243,7 +243,7 @@ def main() -> None:
         "(proportional set size) of all processes, sampled every second. "
         "Modes: `fit` = one `build_pipeline()` fit (guideline-prior logistic regression); `train` = the "
         "cross-validated procedure with one prior weight (calibration folds from 100 overturned items + refit "
-        "+ baselines); `stream` = what `imr-ml train` does from 200,000 items (`imr_ml.modeling.streaming`: features "
+        "+ baselines); `stream` = what `imr-ml train` does from 200,000 items (`imr_ml.modeling.training.streaming`: features "
         "once in one process per core, the default prior-weight grid compared on a 100,000-item letter "
         "sample, the classifier fitted once on the training letters, calibration, measurement and baselines "
         "on held-out letters). "

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
-from imr_ml.modeling.modelio import load_model_dir
-from imr_ml.modeling.precedent_files import write_index_folder
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
+from imr_ml.modeling.modelfiles.precedent_files import write_index_folder
 from imr_ml.precedents import search as search_module
 from imr_ml.precedents.search import MAX_RANKED, Filters, headline, search
 from imr_ml.precedents.store import Index, PrecedentsError, build_index
@@ -141,7 +141,7 @@ def test_search_api(demo_model, caplog):
 
 
 def _index(demo_model):
-    from imr_ml.modeling.precedent_files import open_precedents
+    from imr_ml.modeling.modelfiles.precedent_files import open_precedents
 
     return open_precedents(load_model_dir(demo_model[0]))
 

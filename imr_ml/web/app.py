@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+from imr_ml.modeling.modelfiles.modelio import LoadedModel, load_model_dir
 from imr_ml.reporting.result_view import STYLESHEET
 from imr_ml.scoring.score import model_flag, model_name
 from imr_ml.signals import clear_caches
@@ -113,7 +113,7 @@ def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None =
                form_secret: str | None = None, cache_rows: int = CACHE_ROWS) -> FastAPI:
     """The app around one model, loaded here, once (per worker process). `model_spec` is a
     model directory, `builtin`, or an already loaded model; an unsafe directory raises
-    `imr_ml.modeling.modelio.ModelLoadError`. Requests must name one of `allowed_hosts` in
+    `imr_ml.modeling.modelfiles.modelio.ModelLoadError`. Requests must name one of `allowed_hosts` in
     their Host header (`*`: any); each has `request_timeout` seconds from its headers to its
     answer. `form_secret` is the pages' CSRF token (one for all `--workers`; random if None).
     The text analyses' memos are emptied every `cache_rows` rows scored (`Scorer.trim_caches`)."""

@@ -11,7 +11,7 @@ import json
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from imr_ml.modeling.precedent_files import NoPrecedents, open_precedents
+from imr_ml.modeling.modelfiles.precedent_files import NoPrecedents, open_precedents
 from imr_ml.precedents.search import MAX_PER_PAGE, Filters, headline, search
 from imr_ml.precedents.store import PrecedentsError
 from imr_ml.scoring.precedents import precedents_section

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
 
-from imr_ml.modeling.precedent_files import IndexRefused, NoPrecedents, open_precedents
+from imr_ml.modeling.modelfiles.precedent_files import IndexRefused, NoPrecedents, open_precedents
 from imr_ml.precedents.search import OUTCOMES, Filters, cap_note, categories, counted, ignored_note, letter, search
 from imr_ml.precedents.store import PrecedentsError
 from imr_ml.scoring.precedents import section_for, unavailable
