@@ -172,6 +172,33 @@ class Document:
             found = self._spans[matcher] = matcher.spans(self.positions, keyed)
         return found
 
+    def may_match(self, matcher: Matcher) -> bool:
+        """Whether a matcher may have a span in this text, told without searching it: False
+        only when it has none (no word-keyed match was found, none of its literal patterns'
+        literals occurs, and it has no scanned pattern). Most rules' targets occur in few
+        texts: this check rules a rule out for a fraction of what finding its spans costs.
+
+        Parameters
+        ----------
+        matcher : Matcher
+            Any matcher.
+
+        Returns
+        -------
+        bool
+            False when `spans(matcher)` is surely empty.
+        """
+        found = self._spans.get(matcher)
+        if found is not None:
+            return bool(found)
+        if matcher.scanned or matcher in self._keyed or matcher not in self.rules.indexed:
+            return True
+        low = self.low
+        for lit in matcher.literals:
+            if lit in low:
+                return True
+        return False
+
     def finditer(self, rx: re.Pattern, start: int = 0, end: int | None = None) -> Iterator[re.Match]:
         """The matches `rx.finditer(low, start, end)` gives, with `rx` tried only where one
         of its required literals occurs.

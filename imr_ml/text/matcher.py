@@ -226,7 +226,7 @@ class Matcher:
     A leading ``\\b`` is checked in Python.
     """
 
-    __slots__ = ("patterns", "keyed", "literal", "scanned", "single", "alone")
+    __slots__ = ("patterns", "keyed", "literal", "scanned", "literals", "single", "alone")
 
     def __init__(self, patterns: Iterable[str]):
         self.patterns = tuple(patterns)
@@ -249,6 +249,8 @@ class Matcher:
         self.keyed = tuple(keyed)
         self.literal = tuple(literal)
         self.scanned = tuple(scanned)
+        # every literal some literal pattern's match opens with: none in a text, no match there
+        self.literals = tuple(dict.fromkeys(lit for _, lits, _ in literal for lit in lits))
         # a short text of its own (an item) is searched with one regex: the patterns as one
         # alternation finds the leftmost start, each pattern alone the longest end there
         self.single = _alternation(self.patterns)
