@@ -226,7 +226,7 @@ class Matcher:
     A leading ``\\b`` is checked in Python.
     """
 
-    __slots__ = ("patterns", "keyed", "literal", "scanned", "literals", "single", "alone")
+    __slots__ = ("patterns", "keyed", "literal", "scanned", "literals", "_single", "_alone")
 
     def __init__(self, patterns: Iterable[str]):
         self.patterns = tuple(patterns)
@@ -251,10 +251,26 @@ class Matcher:
         self.scanned = tuple(scanned)
         # every literal some literal pattern's match opens with: none in a text, no match there
         self.literals = tuple(dict.fromkeys(lit for _, lits, _ in literal for lit in lits))
-        # a short text of its own (an item) is searched with one regex: the patterns as one
-        # alternation finds the leftmost start, each pattern alone the longest end there
-        self.single = _alternation(self.patterns)
-        self.alone = tuple(re.compile(lower_pattern(p)) for p in self.patterns) if len(self.patterns) > 1 else ()
+        self._single: re.Pattern | None | bool = False  # compiled when first searched (`single`)
+        self._alone: tuple[re.Pattern, ...] | None = None
+
+    @property
+    def single(self) -> re.Pattern | None:
+        """The patterns as one lower-case regex (None when they cannot be joined: a group name
+        used twice), for a short text of its own (an item): the alternation finds the
+        leftmost start, each pattern alone (`alone`) the longest end there. Compiled when
+        first asked for: most matchers are only ever searched in indexed documents, and
+        compiling every one of them twice more took a third of the start-up."""
+        if self._single is False:
+            self._single = _alternation(self.patterns)
+        return self._single  # type: ignore[return-value]
+
+    @property
+    def alone(self) -> tuple[re.Pattern, ...]:
+        """Each pattern compiled alone (none for a single pattern), compiled when first asked for."""
+        if self._alone is None:
+            self._alone = tuple(re.compile(lower_pattern(p)) for p in self.patterns) if len(self.patterns) > 1 else ()
+        return self._alone
 
     @staticmethod
     def _boundary_ok(s: int, e: int, low: str, need_b: bool) -> bool:
@@ -358,8 +374,9 @@ class Matcher:
         (int, int) or None
             The first match span, if any.
         """
-        if self.single is not None:
-            m = self.single.search(low)
+        single = self.single
+        if single is not None:
+            m = single.search(low)
             if m is None:
                 return None
             if m.end() > m.start():  # an empty match: let the full search judge
