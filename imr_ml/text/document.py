@@ -175,7 +175,7 @@ class Document:
     def may_match(self, matcher: Matcher) -> bool:
         """Whether a matcher may have a span in this text, told without searching it: False
         only when it has none (no word-keyed match was found, none of its literal patterns'
-        literals occurs, and it has no scanned pattern). Most rules' targets occur in few
+        literals occurs, nor any scanned pattern's inner literals). Most rules' targets occur in few
         texts: this check rules a rule out for a fraction of what finding its spans costs.
 
         Parameters
@@ -191,9 +191,11 @@ class Document:
         found = self._spans.get(matcher)
         if found is not None:
             return bool(found)
-        if matcher.scanned or matcher in self._keyed or matcher not in self.rules.indexed:
+        if matcher in self._keyed or matcher not in self.rules.indexed:
             return True
         low = self.low
+        if matcher.scanned and matcher.may_scan(low):
+            return True
         for lit in matcher.literals:
             if lit in low:
                 return True

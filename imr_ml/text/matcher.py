@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from imr_ml.text.anycase import lower_pattern
-from imr_ml.text.literals import required_literals
+from imr_ml.text.literals import inner_literals, required_literals
 
 Span = tuple[int, int]
 
@@ -222,7 +222,8 @@ class Matcher:
     -----
     Each pattern is one of three kinds: *word-keyed* (it opens with ``\\b`` and a known
     word: tried only at word starts that begin that word, see `imr_ml.text.wordindex`),
-    *literal* (tried only where one of its required literals occurs) or *scanned*.
+    *literal* (tried only where one of its required literals occurs) or *scanned* (only in a
+    text holding one of its `inner_literals`, when it has some).
     A leading ``\\b`` is checked in Python.
     """
 
@@ -239,7 +240,7 @@ class Matcher:
             lits = required_literals(lp)
             rx = re.compile(lp)
             if lits is None:
-                scanned.append((rx, need_b))
+                scanned.append((rx, need_b, inner_literals(lp)))
             elif need_b and all(re.match(r"\w\w", x) for x in lits):
                 words = tuple(sorted({re.match(r"\w+", x).group() for x in lits}))  # type: ignore[union-attr]
                 keyed.append(WordKeyed(rx, words, {w: next_word_gate(w, lits) for w in words},
@@ -253,6 +254,22 @@ class Matcher:
         self.literals = tuple(dict.fromkeys(lit for _, lits, _ in literal for lit in lits))
         self._single: re.Pattern | None | bool = False  # compiled when first searched (`single`)
         self._alone: tuple[re.Pattern, ...] | None = None
+
+    def may_scan(self, low: str) -> bool:
+        """Whether a scanned pattern may match in a text: one has no inner literals, or one
+        of its inner literals occurs.
+
+        Parameters
+        ----------
+        low : str
+            A lower-cased text.
+
+        Returns
+        -------
+        bool
+            False when no scanned pattern can match.
+        """
+        return any(inner is None or any(lit in low for lit in inner) for _, _, inner in self.scanned)
 
     @property
     def single(self) -> re.Pattern | None:
@@ -304,7 +321,9 @@ class Matcher:
                     m = rx.match(low, i)
                     if m is not None and self._boundary_ok(i, m.end(), low, need_b):
                         out.append((i, m.end()))
-        for rx, need_b in self.scanned:
+        for rx, need_b, inner in self.scanned:
+            if inner is not None and not any(lit in low for lit in inner):
+                continue  # a stretch every match holds is not in the text: no match
             for m in rx.finditer(low):
                 s, e = m.span()
                 if self._boundary_ok(s, e, low, need_b):
