@@ -3,6 +3,7 @@ at 10k, 100k and 1M indexed items of synthetic letters.
 
     .venv/bin/python experiments/bench_precedents.py --corpus rows.jsonl          # writes bench_precedents.md
     .venv/bin/python experiments/bench_precedents.py --make-corpus 580000 --corpus rows.jsonl
+    .venv/bin/python experiments/bench_precedents.py --indexes i10k.sqlite,i100k.sqlite --out x.md  # no build
 
 The corpus is synthetic letters (`imr_ml.synth`) parsed by the real reader, one row per item
 (`--make-corpus N` writes N letters' rows, over two processes). Each size indexes the first N
@@ -11,7 +12,8 @@ rows with two processes profiling the items (`imr-ml index --jobs 2`). Queries a
 guideline): `similar` is timed whole (the request's signals, the word queries, the ranking and
 the highlighted display of 5 precedents), one query at a time on one core, with wall clock and
 the thread's CPU time (the machine is shared: CPU time is the steadier figure); `search` is
-timed for typed word queries with and without filters.
+timed for word queries with and without filters and for
+each query's item typed as words.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import itertools
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -84,48 +85,66 @@ def bench_size(corpus: Path, n: int, work: Path, queries: list[dict]) -> dict:
     path = work / f"index-{n}.sqlite"
     t0, c0 = time.perf_counter(), time.process_time()
     counts = build_index(_rows(corpus, n), path, profiled=parallel_profiles(2))
-    build = time.perf_counter() - t0
+    built = {"n_items": counts["n_items"], "n_letters": counts["n_letters"], "build_s": time.perf_counter() - t0,
+             "build_cpu_parent_s": time.process_time() - c0}
+    return built | bench_queries(path, queries)
+
+
+def bench_queries(path: Path, queries: list[dict]) -> dict:
+    """Time `similar` for each query and `search` for the filtered word queries (`SEARCHES`, 5
+    times each) and for each query's item typed as words, on the index at `path`."""
     index = Index(path)
     for q in queries[:10]:  # warm: rules compiled, pages cached
         similar(index, q)
+        search(index, q["item"])
     lat = [_timed(lambda q=q: similar(index, q)) for q in queries[10:]]
     found = [search(index, text, f) for text, f in SEARCHES]
     srch = [_timed(lambda t=t, f=f: search(index, t, f)) for _ in range(5) for t, f in SEARCHES]
-    return {"n_items": counts["n_items"], "n_letters": counts["n_letters"], "build_s": build,
-            "build_cpu_parent_s": time.process_time() - c0, "mb": path.stat().st_size / 2**20,
-            "queries": len(lat), "similar_wall_p50": _pct([w for w, _ in lat], 0.5),
-            "similar_wall_p95": _pct([w for w, _ in lat], 0.95), "similar_cpu_p50": _pct([c for _, c in lat], 0.5),
-            "similar_cpu_p95": _pct([c for _, c in lat], 0.95),
-            "search_wall_p50": _pct([w for w, _ in srch], 0.5), "search_wall_p95": _pct([w for w, _ in srch], 0.95),
-            "search_cpu_p95": _pct([c for _, c in srch], 0.95), "search_totals": [f["total"] for f in found]}
+    typed = [_timed(lambda q=q: search(index, q["item"])) for q in queries[10:]]
+    out = {"n_items": index.n_items, "n_letters": index.n_letters, "mb": path.stat().st_size / 2**20,
+           "queries": len(lat), "search_typed": len(typed)}
+    for name, times in (("similar", lat), ("search", srch), ("search_typed", typed)):
+        for clock, k in (("wall", 0), ("cpu", 1)):
+            for q in (0.5, 0.95):
+                out[f"{name}_{clock}_p{int(q * 100)}"] = _pct([t[k] for t in times], q)
+    return out | {"search_totals": [f["total"] for f in found], "search_more": [f.get("more") for f in found]}
 
 
 def table(results: list[dict]) -> str:
     lines = ["| indexed items (letters) | build | file | similar p50 / p95 (wall) | similar p50 / p95 (CPU) "
-             "| search p50 / p95 (wall) | search p95 (CPU) |", "|---|---|---|---|---|---|---|"]
+             "| search p50 / p95 (wall) | search p50 / p95 (CPU) | typed item p50 / p95 (wall) "
+             "| typed item p50 / p95 (CPU) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"| {r['n_items']:,} ({r['n_letters']:,}) | {r['build_s']:.0f} s | {r['mb']:.0f} MB "
-                     f"| {r['similar_wall_p50']:.0f} / {r['similar_wall_p95']:.0f} ms "
-                     f"| {r['similar_cpu_p50']:.0f} / {r['similar_cpu_p95']:.0f} ms "
-                     f"| {r['search_wall_p50']:.0f} / {r['search_wall_p95']:.0f} ms | {r['search_cpu_p95']:.0f} ms |")
+        build = f"{r['build_s']:.0f} s" if "build_s" in r else "not rebuilt"
+        cells = [f"{r[f'{k}_p50']:.0f} / {r[f'{k}_p95']:.0f} ms" for k in (
+            "similar_wall", "similar_cpu", "search_wall", "search_cpu", "search_typed_wall", "search_typed_cpu")]
+        head = f"| {r['n_items']:,} ({r['n_letters']:,}) | {build} | {r['mb']:.0f} MB | "
+        lines.append(head + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--corpus", type=Path, required=True)
+    ap.add_argument("--corpus", type=Path)
+    ap.add_argument("--indexes", default="", metavar="FILE,...",
+                    help="time queries on these index files (built before) instead of building")
     ap.add_argument("--make-corpus", type=int, default=0, metavar="LETTERS")
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=HERE / "bench_precedents.md")
     ap.add_argument("--keep", action="store_true", help="keep the index files in --work")
     args = ap.parse_args()
+    if not args.corpus and not args.indexes:
+        ap.error("--corpus (to build) or --indexes (to query) is required")
     if args.make_corpus:
         make_corpus(args.make_corpus, args.corpus)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_precedents_"))
     queries = _queries()
     results = []
-    for n in [int(s) for s in args.sizes.split(",")]:
+    for path in [Path(p) for p in args.indexes.split(",") if p]:
+        results.append(bench_queries(path, queries))
+        print(json.dumps(results[-1]), flush=True)
+    for n in [] if args.indexes else [int(s) for s in args.sizes.split(",")]:
         results.append(bench_size(args.corpus, n, work, queries))
         print(json.dumps(results[-1]), flush=True)
         if not args.keep:
@@ -134,7 +153,9 @@ def main() -> None:
             f"{platform.platform()}, Python {platform.python_version()}, SQLite "
             f"{__import__('sqlite3').sqlite_version}, {os.cpu_count()} cores shared with other work "
             f"(load average {os.getloadavg()[0]:.1f} at the end). Synthetic letters' items; {results[0]['queries']} "
-            "queries (items of 200 other letters typed in as requests), one at a time; 5 precedents each.\n\n")
+            "queries (items of 200 other letters typed in as requests), one at a time; 5 precedents each. `search`: "
+            "5 word queries with filters, 5 times each (n = 25), and each query's item typed as words "
+            f"(n = {results[0]['search_typed']}); a page of 10 hits, highlighted.\n\n")
     args.out.write_text(head + table(results) + "\n\n```\n" + "\n".join(json.dumps(r) for r in results) + "\n```\n")
 
 

@@ -136,10 +136,10 @@ def corpus_figure(train_letters: int = 1500, score_letters: int = 3000, repeat: 
     from imr_ml.cli._app import fewer_gc_pauses
     from imr_ml.featurize import feature_blocks
     from imr_ml.letters.ingest import parse_text
-    from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.modeling.model import fitted_pipeline
-    from imr_ml.modeling.modelio import load_model_dir
-    from imr_ml.modeling.train import save, train
+    from imr_ml.modeling.estimator.model import fitted_pipeline
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
+    from imr_ml.modeling.training.fitting import TrainOptions
+    from imr_ml.modeling.training.train import save, train
     from imr_ml.scoring.examples import EXAMPLES
     from imr_ml.scoring.score import request_row, score_rows
     from imr_ml.synth.generate import iter_letters

@@ -9,11 +9,14 @@ synthetic letters; only the vocabulary stops growing after the pool). Each size 
 fresh subprocess, so ``ru_maxrss`` is that run's peak resident memory. No caching of
 signal extraction here: these are the library's own costs.
 
-Two measurements per size:
+Measurements per size (`--modes`):
 * ``fit``   — one `build_pipeline()` fit (features + logistic regression with guideline priors);
-* ``train`` — `imr_ml.modeling.train.train` as `imr-ml train --no-estimate --prior-weight 1` runs it:
+* ``train`` — `imr_ml.modeling.training.train.train` as `imr-ml train --no-estimate --prior-weight 1` runs it:
   the pipeline fitted on all rows (calibration "auto": a sigmoid map from out-of-fold scores
-  over 5 letter-grouped folds from 100 overturned items) and the baselines.
+  over 5 letter-grouped folds from 100 overturned items) and the baselines;
+* ``stream`` — what `imr-ml train` does from 200k items (`imr_ml.modeling.training.streaming`);
+* ``agree``  — the streaming model against the in-memory fit on the same 80% of the letters,
+  compared on the other 20% (`agreement`).
 """
 
 from __future__ import annotations
@@ -70,9 +73,9 @@ def child(pool: str, n: int, mode: str) -> dict:
     """One measurement in this (fresh) process."""
     from imr_ml.cli._app import fewer_gc_pauses
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.data import canonical_rows, labels
-    from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.modeling.train import train
+    from imr_ml.modeling.training.data import canonical_rows, labels
+    from imr_ml.modeling.training.fitting import TrainOptions
+    from imr_ml.modeling.training.train import train
 
     t0 = time.perf_counter()
     rows = rows_of_size(pool, n)
@@ -82,7 +85,7 @@ def child(pool: str, n: int, mode: str) -> dict:
     t1 = time.perf_counter()
     with fewer_gc_pauses():  # as `imr-ml train` runs it: the CLI, not the library, tunes the GC
         if mode == "fit":
-            from imr_ml.modeling.pipeline import build_pipeline
+            from imr_ml.modeling.estimator.pipeline import build_pipeline
 
             crow = canonical_rows(rows)
             X, y = to_frame(crow), labels(crow)
@@ -92,6 +95,8 @@ def child(pool: str, n: int, mode: str) -> dict:
             opts = TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), streaming=False)
             res = train(rows, opts)
             n_features = res.manifest["features"]["n_features"]
+        elif mode == "agree":
+            return agreement(rows)
         else:  # stream: what `imr-ml train` does from 200k items on, default prior-weight grid, every core
             log = StageLog()
             res = train(rows, TrainOptions(streaming=True), reporter=log)
@@ -108,6 +113,44 @@ def child(pool: str, n: int, mode: str) -> dict:
         "stages": log.lines if mode == "stream" else [],
         "pss_peak_mb": round(pss.peak),
     }
+
+
+def agreement(rows: list[dict]) -> dict:
+    """The streaming model against the in-memory fit on the same training letters: both trained
+    on 80% of the letters (the in-memory one with the prior weight the streaming one chose),
+    compared on the other 20% (P agreement, and each one's ROC AUC and Brier on the labels)."""
+    import numpy as np
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+    from sklearn.model_selection import GroupShuffleSplit
+
+    from imr_ml.featurize import to_frame
+    from imr_ml.modeling.training.data import canonical_rows, labels
+    from imr_ml.modeling.training.fitting import TrainOptions
+    from imr_ml.modeling.training.train import train
+
+    crow = canonical_rows(rows)
+    y, g = labels(crow), np.array([r["letter_id"] for r in crow])
+    tr, te = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(crow, y, g))
+    fit_rows, test_rows = [crow[i] for i in tr], [crow[i] for i in te]
+    t = time.perf_counter()
+    streamed = train(fit_rows, TrainOptions(streaming=True))
+    t_stream = time.perf_counter() - t
+    weight = streamed.manifest["hyperparameters"]
+    t = time.perf_counter()
+    in_memory = train(fit_rows, TrainOptions(streaming=False, estimate=False, grid=(dict(weight),)))
+    t_memory = time.perf_counter() - t
+    X = to_frame(test_rows)
+    p_s, p_m = streamed.model.predict_proba(X)[:, 1], in_memory.model.predict_proba(X)[:, 1]
+    y_te = y[te]
+    return {"n_items": len(rows), "mode": "agree", "n_fit": len(fit_rows), "n_test": len(test_rows),
+            "hyperparameters": weight, "stream_s": round(t_stream, 1), "in_memory_s": round(t_memory, 1),
+            "pearson_p": round(float(np.corrcoef(p_s, p_m)[0, 1]), 4),
+            "mean_abs_diff": round(float(np.mean(np.abs(p_s - p_m))), 4),
+            "p95_abs_diff": round(float(np.quantile(np.abs(p_s - p_m), 0.95)), 4),
+            "auc_stream": round(float(roc_auc_score(y_te, p_s)), 4),
+            "auc_in_memory": round(float(roc_auc_score(y_te, p_m)), 4),
+            "brier_stream": round(float(brier_score_loss(y_te, p_s)), 4),
+            "brier_in_memory": round(float(brier_score_loss(y_te, p_m)), 4)}
 
 
 class PssPeak:
@@ -200,7 +243,7 @@ def main() -> None:
         "(proportional set size) of all processes, sampled every second. "
         "Modes: `fit` = one `build_pipeline()` fit (guideline-prior logistic regression); `train` = the "
         "cross-validated procedure with one prior weight (calibration folds from 100 overturned items + refit "
-        "+ baselines); `stream` = what `imr-ml train` does from 200,000 items (`imr_ml.modeling.streaming`: features "
+        "+ baselines); `stream` = what `imr-ml train` does from 200,000 items (`imr_ml.modeling.training.streaming`: features "
         "once in one process per core, the default prior-weight grid compared on a 100,000-item letter "
         "sample, the classifier fitted once on the training letters, calibration, measurement and baselines "
         "on held-out letters). "
@@ -211,6 +254,8 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        if r["mode"] == "agree" and "error" not in r:
+            continue
         if "error" in r:
             lines.append(f"| {r['n_items']:,} | {r['mode']} | {r['error']} | | | | | | |")
         else:
@@ -221,6 +266,14 @@ def main() -> None:
         if r.get("stages"):
             lines += ["", f"Stages of the {r['n_items']:,}-item streaming run (time since start, parent RSS "
                       f"then): " + "; ".join(r["stages"]) + f"; done at {r['fit_s']:.0f} s."]
+    for r in results:
+        if r["mode"] == "agree" and "error" not in r:
+            lines += ["", f"Streaming vs in-memory fit, {r['n_items']:,} items: both trained on the same "
+                      f"{r['n_fit']:,} items (80% of the letters; prior weight {r['hyperparameters']}, the "
+                      f"streaming run's choice), compared on the other {r['n_test']:,}: Pearson r of P "
+                      f"{r['pearson_p']}, mean |dP| {r['mean_abs_diff']}, 95th percentile {r['p95_abs_diff']}; "
+                      f"ROC AUC {r['auc_stream']} (streaming) vs {r['auc_in_memory']} (in memory), Brier "
+                      f"{r['brier_stream']} vs {r['brier_in_memory']}; {r['stream_s']} s vs {r['in_memory_s']} s."]
     lines.append("")
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

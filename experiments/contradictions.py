@@ -75,16 +75,16 @@ def measure(loaded, suites: dict) -> dict:
 
 
 def _train(rows: list[dict], share: bool):
-    from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.modeling.loaded import LoadedModel
-    from imr_ml.modeling.train import train
+    from imr_ml.modeling.modelfiles.loaded import LoadedModel
+    from imr_ml.modeling.training.fitting import TrainOptions
+    from imr_ml.modeling.training.train import train
 
     fit = train(rows, TrainOptions(estimate=False, baselines=False, pipeline={"share_directions": share}))
     return LoadedModel(fit.model, fit.manifest, Path("-"))
 
 
 def _share(k: int, n: int) -> str:
-    from imr_ml.modeling.metrics import wilson_interval
+    from imr_ml.modeling.evaluation.metrics import wilson_interval
 
     lo, hi = wilson_interval(k, n)
     return f"{k}/{n} ({k / n:.1%}; 95% {lo:.1%}-{hi:.1%})"
@@ -116,11 +116,11 @@ def cost(rows: list[dict]) -> list[str]:
     """What sharing the directions costs on the letters: the whole training procedure in a
     letter-grouped 5-fold CV, both ways on the same folds, and the paired differences of the
     pooled out-of-fold predictions with 95% letter-bootstrap intervals."""
-    from imr_ml.modeling.bootstrap import bootstrap_diff_ci
-    from imr_ml.modeling.data import labels, letter_groups
-    from imr_ml.modeling.estimate import estimate
-    from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.modeling.metrics import score
+    from imr_ml.modeling.evaluation.bootstrap import bootstrap_diff_ci
+    from imr_ml.modeling.evaluation.metrics import metrics_of
+    from imr_ml.modeling.training.data import labels, letter_groups
+    from imr_ml.modeling.training.estimate import estimate
+    from imr_ml.modeling.training.fitting import TrainOptions
 
     y, g = labels(rows), letter_groups(rows)
     p = {share: estimate(rows, TrainOptions(baselines=False, pipeline={"share_directions": share}))
@@ -129,7 +129,7 @@ def cost(rows: list[dict]) -> list[str]:
            "The whole training procedure in a letter-grouped 5-fold CV, both ways on the same folds; pooled "
            "out-of-fold predictions; the difference now minus before, paired on 1,000 letter resamples.", "",
            "| metric | before | now | now minus before [95%] |", "|---|---|---|---|"]
-    before, now = score(y, p[False]), score(y, p[True])
+    before, now = metrics_of(y, p[False]), metrics_of(y, p[True])
     for m in ("roc_auc", "average_precision", "brier"):
         d = bootstrap_diff_ci(y, p[True], p[False], g, m)
         lo, hi = d[f"{m}_diff_ci"]
@@ -141,7 +141,7 @@ def directions_table(models: dict, shared: dict[str, int], rows: list[dict]) -> 
     """Each shared feature: its direction, the training items it fired on and how many of them
     were overturned, and its weight learnt free and now (at 0 where the letters pull against
     the guideline)."""
-    from imr_ml.modeling.model import scoring_model
+    from imr_ml.modeling.estimator.model import scoring_model
 
     free, now = (scoring_model(models[s].model).weights() for s in (False, True))
     counts = models[True].manifest["training_counts"]
@@ -160,8 +160,8 @@ def _overturned_when_fired(loaded, names: list[str], rows: list[dict]) -> dict[s
     import numpy as np
 
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.data import labels
-    from imr_ml.modeling.model import scoring_model
+    from imr_ml.modeling.estimator.model import scoring_model
+    from imr_ml.modeling.training.data import labels
 
     scorer = scoring_model(loaded.model)
     Z = scorer.features(to_frame(rows))
@@ -180,8 +180,8 @@ def main() -> None:
         print(f"skipped: {LETTERS} is absent (the real letters are not part of the project)", file=sys.stderr)
         return
     from imr_ml.featurize import build_features, feature_blocks
-    from imr_ml.modeling.data import canonical_rows
-    from imr_ml.modeling.directions import direction_conflicts, rule_directions
+    from imr_ml.modeling.estimator.directions import direction_conflicts, rule_directions
+    from imr_ml.modeling.training.data import canonical_rows
     from imr_ml.reporting.sense import load_suite
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,

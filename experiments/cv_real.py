@@ -21,11 +21,12 @@ import sys
 import time
 from pathlib import Path
 
-from imr_ml.modeling.card import fmt
-from imr_ml.modeling.data import canonical_rows
-from imr_ml.modeling.estimate import estimate
-from imr_ml.modeling.fitting import TrainOptions, default_factory
-from imr_ml.modeling.metrics import METRICS
+from imr_ml.modeling.estimator.pipeline import build_pipeline
+from imr_ml.modeling.evaluation.metrics import METRICS
+from imr_ml.modeling.training.card import fmt
+from imr_ml.modeling.training.data import canonical_rows
+from imr_ml.modeling.training.estimate import estimate
+from imr_ml.modeling.training.fitting import TrainOptions
 
 HERE = Path(__file__).parent
 LETTERS = "/work/shared/data/dwc-imr-letters/pdf"
@@ -85,7 +86,7 @@ def main() -> None:
     args = ap.parse_args()
 
     rows = load(args.corpus)
-    factory = default_factory()
+    factory = build_pipeline
     base = dict(seed=args.seed, cv_repeats=args.repeats)
     t0 = time.perf_counter()
     runs: dict[str, dict] = {}

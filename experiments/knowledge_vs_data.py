@@ -41,11 +41,11 @@ def _fmt_ci(value, ci) -> str:
 
 def builtin_on_letters(rows: list[dict]) -> list[str]:
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.baselines import categories
-    from imr_ml.modeling.bootstrap import bootstrap_ci
-    from imr_ml.modeling.data import canonical_rows, labels, letter_groups
-    from imr_ml.modeling.metrics import score
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.evaluation.bootstrap import bootstrap_ci
+    from imr_ml.modeling.evaluation.metrics import metrics_of
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
+    from imr_ml.modeling.training.baselines import categories
+    from imr_ml.modeling.training.data import canonical_rows, labels, letter_groups
     from imr_ml.scoring.explanation import category_rate
 
     rows = canonical_rows(rows)
@@ -59,7 +59,7 @@ def builtin_on_letters(rows: list[dict]) -> list[str]:
     for name, p in (("built-in (guideline rules + published category rates)", p_builtin),
                     ("published/assumed category rates alone", p_cat),
                     (f"base rate of these letters ({y.mean():.3f}, known only afterwards)", np.full(len(y), y.mean()))):
-        s, ci = score(y, p), bootstrap_ci(y, p, g)
+        s, ci = metrics_of(y, p), bootstrap_ci(y, p, g)
         out.append(f"| {name} | " + " | ".join(_fmt_ci(s[m], ci[f"{m}_ci"])
                                                for m in ("roc_auc", "average_precision", "brier", "ece")) + " |")
     return out + ["", "The signal patterns and the rules were written by people who had read these letters, so this "
@@ -68,11 +68,11 @@ def builtin_on_letters(rows: list[dict]) -> list[str]:
 
 def sense_of_trained(rows: list[dict]) -> list[str]:
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.baselines import data_only
-    from imr_ml.modeling.data import canonical_rows, labels
-    from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.modeling.modelio import LoadedModel, load_model_dir
-    from imr_ml.modeling.train import train
+    from imr_ml.modeling.modelfiles.modelio import LoadedModel, load_model_dir
+    from imr_ml.modeling.training.baselines import data_only
+    from imr_ml.modeling.training.data import canonical_rows, labels
+    from imr_ml.modeling.training.fitting import TrainOptions
+    from imr_ml.modeling.training.train import train
     from imr_ml.reporting.sense import evaluate_suite, load_suite
     from imr_ml.scoring.score import score_rows
 

@@ -5,14 +5,14 @@
 Synthetic: a fixed test set of letters from `imr_ml.synth.generate` (parsed back with
 `imr_ml.letters.ingest.parse_text`, as in synthetic_recovery.py) and nested training sets of growing
 size (each draw is a different synthetic run; a size is the first N letters of its run). The
-model is fitted with `imr_ml.modeling.train.train(rows, TrainOptions(estimate=False, baselines=False,
+model is fitted with `imr_ml.modeling.training.train.train(rows, TrainOptions(estimate=False, baselines=False,
 pipeline=...))`, so the script measures whatever the current model is. The Bayes line is the
 AUC/AP of the true probabilities on the same test letters.
 
 Real: the DWC letters (read as cv_real.py reads them; skipped when absent), letter-grouped
 5-fold CV repeated with different shuffles; each training fold is subsampled to N letters;
 the out-of-fold predictions of all folds are pooled per size and scored. Intervals are 95%
-letter-bootstrap intervals (`imr_ml.modeling.metrics.bootstrap_ci`). Only numbers are written.
+letter-bootstrap intervals (`imr_ml.modeling.evaluation.bootstrap.bootstrap_ci`). Only numbers are written.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from imr_ml.featurize import to_frame
-from imr_ml.modeling.bootstrap import bootstrap_ci
-from imr_ml.modeling.data import TrainError, canonical_rows, labels, letter_groups
-from imr_ml.modeling.fitting import TrainOptions
-from imr_ml.modeling.metrics import score
-from imr_ml.modeling.splits import grouped_folds
-from imr_ml.modeling.train import train
+from imr_ml.modeling.evaluation.bootstrap import bootstrap_ci
+from imr_ml.modeling.evaluation.metrics import metrics_of
+from imr_ml.modeling.training.data import TrainError, canonical_rows, labels, letter_groups
+from imr_ml.modeling.training.fitting import TrainOptions
+from imr_ml.modeling.training.splits import grouped_folds
+from imr_ml.modeling.training.train import train
 
 HERE = Path(__file__).parent
 REAL = Path("/work/shared/data/dwc-imr-letters/pdf")
@@ -66,7 +66,7 @@ def fit_predict(train_rows: list[dict], test_rows: list[dict], opts: TrainOption
 
 
 def scored(y, p, groups, n_boot: int) -> dict:
-    s = score(y, p)
+    s = metrics_of(y, p)
     return {**{m: s[m] for m in CURVE_METRICS}, **bootstrap_ci(y, p, groups, CURVE_METRICS, n_boot=n_boot)}
 
 

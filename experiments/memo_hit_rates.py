@@ -44,7 +44,7 @@ def _distinct_rows(n_items: int) -> list[dict]:
 def counts(rows: list[dict]) -> dict[str, tuple[int, int, int, int]]:
     """{memo: (size, entries, hits, misses)} after scoring `rows` cold."""
     from imr_ml.knowledge.taxonomy import categorize
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.scoring import score
     from imr_ml.scoring.explanation import feature_label
     from imr_ml.signals import clear_caches, load_rules

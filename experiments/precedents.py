@@ -12,7 +12,7 @@
 2. **The share of the top K overturned as a predictor** (K = 5, 10, 20): ROC AUC and AP of the
    pooled held-out items with 95% letter-bootstrap intervals, beside the model, the built-in
    model (knowledge only), the category rates of the training folds and the notebook baseline,
-   all scored on the same folds by `imr_ml.modeling.estimate`.
+   all scored on the same folds by `imr_ml.modeling.training.estimate`.
 3. **Hand-judged relevance** of 32 typed requests (`precedents_queries.toml`, written for this
    project) against an index of all 111 letters: the top 5 of both rankings, pooled and judged
    without knowing which ranking found them (`precedents_judgments.jsonl`: letters named by a
@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cv_real import load  # noqa: E402
 
-from imr_ml.modeling.data import letter_hash  # noqa: E402
-from imr_ml.modeling.estimate import estimate  # noqa: E402
-from imr_ml.modeling.fitting import TrainOptions  # noqa: E402
-from imr_ml.modeling.metrics import wilson_interval  # noqa: E402
+from imr_ml.modeling.evaluation.metrics import wilson_interval  # noqa: E402
+from imr_ml.modeling.training.data import letter_hash  # noqa: E402
+from imr_ml.modeling.training.estimate import estimate  # noqa: E402
+from imr_ml.modeling.training.fitting import TrainOptions  # noqa: E402
 from imr_ml.precedents.profile import profile  # noqa: E402
 from imr_ml.precedents.similar import candidates, query_terms, ranked  # noqa: E402
 from imr_ml.precedents.store import Index, build_index  # noqa: E402

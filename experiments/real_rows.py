@@ -27,7 +27,7 @@ LETTERS = next((p for p in (HERE.parent.parent / "shared" / "data" / "dwc-imr-le
 def load_rows(letters: Path = LETTERS) -> list[dict]:
     """Every disputed item of the real letters, labelled, with `half` set."""
     from imr_ml.letters.ingest import ingest_paths
-    from imr_ml.modeling.data import canonical_rows
+    from imr_ml.modeling.training.data import canonical_rows
 
     rows, _ = ingest_paths([letters], jobs=2)
     return [{**r, "half": half(str(r["letter_id"]))} for r in canonical_rows(rows)]

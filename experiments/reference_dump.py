@@ -1,10 +1,11 @@
 """Byte-for-byte reference of what the tool produces from synthetic letters, to keep a
-restructure honest: `--write` records it; without it, the run reproduces it and lists every difference.
+restructure honest: `--write` records it; `--check` (also the default) reproduces it, lists every
+difference and exits 1 when there is any.
 
 Everything goes through the command line (the interface a restructure must keep) except the
 feature matrix, which has no command and is read through the library's public pipeline.
 Volatile values (timings, the temporary folder, package versions) are normalised away; the
-rest must match exactly. Run: python experiments/reference_dump.py
+rest must match exactly. Run: python experiments/reference_dump.py --check
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def _features(d: Path) -> None:
     import numpy as np
 
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.pipeline import build_pipeline
+    from imr_ml.modeling.estimator.pipeline import build_pipeline
     rows = [json.loads(line) for line in (d / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     feats = build_pipeline()[:-1]
     Z = feats.fit_transform(to_frame(rows), np.array([int(r["label"]) for r in rows]))
@@ -137,7 +138,10 @@ def compare(got: Path, want: Path) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="record the reference instead of checking it")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="reproduce the reference and exit 1 on any difference (the default)")
+    mode.add_argument("--write", action="store_true", help="record the reference instead of checking it")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="imr-ref-") as tmp:
         got = produce(Path(tmp))

@@ -4,7 +4,7 @@
         [--suite experiments/sense_pairs.toml] [--out experiments/sense_pairs.md] [--json out.json]
         [--base-rate 0.104]
 
-PATH is a model directory for imr_ml.modeling.modelio.load_model_dir, or the string ``builtin``.
+PATH is a model directory for imr_ml.modeling.modelfiles.modelio.load_model_dir, or the string ``builtin``.
 Writes a Markdown table per model (directional ordered right with a 95% Wilson interval,
 invariance within 0.05 and the max gap, textbook denials' mean P against the base rate,
 a per-dimension breakdown and the failing pairs).
@@ -30,7 +30,7 @@ def scorer(loaded):
 
 
 def load(name: str, path: str):
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
 
     try:
         return load_model_dir(path)

@@ -4,7 +4,7 @@
 
 Letters come from `imr_ml.synth.generate` (known P(overturned) per item, planted effects in
 `imr_ml.synth.generate.EFFECTS`), are read back with `imr_ml.letters.ingest.parse_text` exactly as real
-letters are, split 80/20 *by letter*, and the model is trained with `imr_ml.modeling.train.train`
+letters are, split 80/20 *by letter*, and the model is trained with `imr_ml.modeling.training.train.train`
 on the 80%. On the held-out 20% we compare its ROC AUC with the Bayes-optimal AUC (the AUC
 of the true probabilities), and for every planted effect the sign of the coefficient of the
 matching feature (full model and signals-only model).
@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from imr_ml.featurize import to_frame
-from imr_ml.modeling.data import canonical_rows, labels
-from imr_ml.modeling.fitting import TrainOptions
-from imr_ml.modeling.metrics import score
-from imr_ml.modeling.model import scoring_model
-from imr_ml.modeling.train import train
+from imr_ml.modeling.estimator.model import scoring_model
+from imr_ml.modeling.evaluation.metrics import metrics_of
+from imr_ml.modeling.training.data import canonical_rows, labels
+from imr_ml.modeling.training.fitting import TrainOptions
+from imr_ml.modeling.training.train import train
 
 HERE = Path(__file__).parent
 
@@ -139,13 +139,13 @@ def main() -> None:
     t_train = time.perf_counter() - t1
     Xte = to_frame(test_rows)
     p_model = res.model.predict_proba(Xte)[:, 1]
-    from imr_ml.modeling.baselines import predict_baselines
+    from imr_ml.modeling.training.baselines import predict_baselines
 
     base = predict_baselines(res.baselines, res.tables, Xte)
-    s_model, s_bayes = score(y_test, p_model), score(y_test, p_true)
+    s_model, s_bayes = metrics_of(y_test, p_model), metrics_of(y_test, p_true)
     sig = train(train_rows, TrainOptions(seed=args.seed, estimate=False, baselines=False, grid=opts.grid,
                                              pipeline={"use_rules": False}))
-    s_sig = score(y_test, sig.model.predict_proba(Xte)[:, 1])
+    s_sig = metrics_of(y_test, sig.model.predict_proba(Xte)[:, 1])
     covered, width = interval_coverage(res.model, Xte, p_true)
     coef_full, coef_sig = scoring_model(res.model).weights(), scoring_model(sig.model).weights()
 
@@ -175,7 +175,7 @@ def main() -> None:
     lines.append(row("**imr-ml model**", s_model))
     lines.append(row("without the guideline rules (use_rules=False), same procedure", s_sig))
     for n, p in base.items():
-        lines.append(row(f"baseline: {n}", score(y_test, p)))
+        lines.append(row(f"baseline: {n}", metrics_of(y_test, p)))
     lines += [
         "",
         f"Model AUC / Bayes AUC = **{ratio:.3f}** (goal ≥ 0.95).",

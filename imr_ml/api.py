@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from imr_ml.modeling.modelio import load_model_dir
-from imr_ml.modeling.precedent_files import open_precedents
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
+from imr_ml.modeling.modelfiles.precedent_files import open_precedents
 from imr_ml.precedents.search import Filters, search
 from imr_ml.reporting.explain import explain_rows
 from imr_ml.schema import is_missing
@@ -71,7 +71,7 @@ class Model:
                 id_col: str | None = None) -> list[dict]:
         """The `top` past decisions most like each request (same service, body region and
         findings first, then words), each with why it matched and its outcome, and the share
-        of them overturned. Raises `imr_ml.modeling.precedent_files.NoPrecedents` (a
+        of them overturned. Raises `imr_ml.modeling.modelfiles.precedent_files.NoPrecedents` (a
         ValueError) for a model without an index (the built-in model holds no letters)."""
         index = open_precedents(self._loaded)
         rows, _ = _rows(requests, columns, id_col)
@@ -87,7 +87,7 @@ class Model:
 
 def load_model(path: str = "builtin", precedents: str | None = None) -> Model:
     """A model directory written by `imr-ml train`, or "builtin"; raises
-    `imr_ml.modeling.modelio.ModelLoadError` with a one-line reason. `precedents` names an
+    `imr_ml.modeling.modelfiles.modelio.ModelLoadError` with a one-line reason. `precedents` names an
     index folder (`imr-ml index`) whose past decisions the model shows instead of its own
     (the built-in model has none)."""
     loaded = load_model_dir(path)

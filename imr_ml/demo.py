@@ -14,9 +14,9 @@ from pathlib import Path
 from sklearn.metrics import roc_auc_score
 
 from imr_ml.letters.ingest import ingest_paths
-from imr_ml.modeling.fitting import TrainOptions
-from imr_ml.modeling.modelio import load_model_dir
-from imr_ml.modeling.train import evaluate, save, train
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
+from imr_ml.modeling.training.fitting import TrainOptions
+from imr_ml.modeling.training.train import evaluate, save, train
 from imr_ml.reporting.evaluation_text import format_evaluation
 from imr_ml.reporting.report import build_report, write_report
 from imr_ml.scoring.examples import EXAMPLES

@@ -36,7 +36,7 @@ def synth_rows():
 def demo_model(synth_rows, tmp_path_factory):
     """A small model trained on the synthetic rows, saved, and the held-out rows."""
     from imr_ml.demo import split_by_letter
-    from imr_ml.modeling.train import TrainOptions, save, train
+    from imr_ml.modeling.training.train import TrainOptions, save, train
 
     train_rows, test_rows = split_by_letter(synth_rows)
     out = tmp_path_factory.mktemp("model") / "model"
@@ -49,7 +49,7 @@ def cv_model(synth_rows, tmp_path_factory):
     """A model trained with its cross-validated estimate, so cv_predictions.json is saved (and
     its flag's precision and recall are measured)."""
     from imr_ml.demo import split_by_letter
-    from imr_ml.modeling.train import TrainOptions, save, train
+    from imr_ml.modeling.training.train import TrainOptions, save, train
 
     train_rows, _ = split_by_letter(synth_rows)
     out = tmp_path_factory.mktemp("cv") / "model"

@@ -160,7 +160,7 @@ def test_help_names_values_as_people_do_and_ends_with_examples(command):
 
 def test_train_help_states_the_prior_weights_training_tries():
     from imr_ml.cli.train import PRIOR_WEIGHTS
-    from imr_ml.modeling.fitting import DEFAULT_GRID
+    from imr_ml.modeling.training.fitting import DEFAULT_GRID
 
     assert [float(w) for w in PRIOR_WEIGHTS.split(",")] == [g["prior_weight"] for g in DEFAULT_GRID]
     assert PRIOR_WEIGHTS in CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "400"}).output

@@ -27,10 +27,11 @@ def test_demo_runs_end_to_end(tmp_path):
 
 
 def test_the_committed_builtin_model_card_is_current():
-    """models/builtin/MODEL_CARD.md is what `python -m imr_ml.modeling.builtin` writes from the knowledge files."""
+    """models/builtin/MODEL_CARD.md is what `python -m imr_ml.modeling.modelfiles.builtin` writes from the
+    knowledge files."""
     from pathlib import Path
 
-    from imr_ml.modeling.builtin import builtin_card
+    from imr_ml.modeling.modelfiles.builtin import builtin_card
 
     card = Path(__file__).resolve().parent.parent / "models" / "builtin" / "MODEL_CARD.md"
-    assert card.read_text() == builtin_card(), "regenerate it: python -m imr_ml.modeling.builtin"
+    assert card.read_text() == builtin_card(), "regenerate it: python -m imr_ml.modeling.modelfiles.builtin"

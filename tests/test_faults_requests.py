@@ -490,7 +490,7 @@ def test_conflicting_rows_of_one_item_are_refused(corpus_rows, tmp_path):
 
 
 def test_a_threshold_outside_0_1_is_refused():
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.scoring.operating import with_threshold
 
     loaded = load_model_dir("builtin")

@@ -20,7 +20,7 @@ from imr_ml.featurize import (
     feature_groups,
     to_frame,
 )
-from imr_ml.modeling.pipeline import build_pipeline
+from imr_ml.modeling.estimator.pipeline import build_pipeline
 from imr_ml.schema import POST_DECISION, PRE_DECISION
 
 SUMMARIES = [

@@ -8,9 +8,9 @@ import pytest
 
 from imr_ml.featurize import build_features, feature_blocks
 from imr_ml.knowledge.taxonomy import condition
-from imr_ml.modeling.directions import condition_polarity, direction_conflicts, rule_directions
-from imr_ml.modeling.modelio import load_model_dir
-from imr_ml.modeling.pipeline import knowledge_prior
+from imr_ml.modeling.estimator.directions import condition_polarity, direction_conflicts, rule_directions
+from imr_ml.modeling.estimator.pipeline import knowledge_prior
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
 from imr_ml.scoring.findings import MIN_LEARNT, counted_both_ways, findings, source_words
 from imr_ml.scoring.score import request_row, score_rows
 
@@ -145,9 +145,9 @@ def test_the_built_in_model_explains_with_the_guideline_alone():
 def test_on_the_real_letters_few_typed_requests_count_evidence_both_ways(real_rows):
     """A model trained on the 111 letters: at most 5% of the held-out sense suite's results count the
     same evidence both ways, in their per-feature contributions (experiments/contradictions.md)."""
-    from imr_ml.modeling.fitting import TrainOptions
-    from imr_ml.modeling.loaded import LoadedModel
-    from imr_ml.modeling.train import train
+    from imr_ml.modeling.modelfiles.loaded import LoadedModel
+    from imr_ml.modeling.training.fitting import TrainOptions
+    from imr_ml.modeling.training.train import train
     from imr_ml.reporting.sense import build_row, load_suite
     from imr_ml.scoring.evidence import evidence_spans, quoted
     from imr_ml.signals import extract_signals

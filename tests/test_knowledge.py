@@ -359,7 +359,7 @@ REQUEST = ("The injured worker completed 12 acupuncture visits for chronic low b
 def own_knowledge_model(synth_rows, tmp_path_factory):
     """A model trained with a copy of guidelines.toml whose label of one rule differs, saved;
     that copy is then changed again, as the shipped files change after a model is trained."""
-    from imr_ml.modeling.train import TrainOptions, save, train
+    from imr_ml.modeling.training.train import TrainOptions, save, train
 
     folder = tmp_path_factory.mktemp("own")
     guidelines = folder / "guidelines.toml"
@@ -375,8 +375,8 @@ def own_knowledge_model(synth_rows, tmp_path_factory):
 
 
 def test_a_model_explains_with_the_knowledge_it_was_trained_with(own_knowledge_model):
-    from imr_ml.modeling.knowledge_files import knowledge_steps
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.knowledge_files import knowledge_steps
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.reporting.report_data import rule_knowledge
     from imr_ml.scoring.score import request_row, score_rows
 
@@ -401,7 +401,7 @@ def test_a_model_whose_knowledge_copy_was_edited_is_refused(own_knowledge_model,
     from typer.testing import CliRunner
 
     from imr_ml.cli import app
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir
 
     model = tmp_path / "model"
     shutil.copytree(own_knowledge_model[0], model, symlinks=True)
@@ -416,8 +416,8 @@ def test_a_model_whose_knowledge_copy_was_edited_is_refused(own_knowledge_model,
 def test_a_model_directory_without_its_knowledge_is_refused(own_knowledge_model, tmp_path):
     import shutil
 
-    from imr_ml.modeling.manifest import seal
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+    from imr_ml.modeling.modelfiles.manifest import seal
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir
 
     model = tmp_path / "model"
     shutil.copytree(own_knowledge_model[0], model, symlinks=True)
@@ -429,24 +429,30 @@ def test_a_model_directory_without_its_knowledge_is_refused(own_knowledge_model,
         load_model_dir(model)
 
 
-def test_a_model_trained_with_another_drug_vocabulary_is_refused(own_knowledge_model, monkeypatch):
-    from imr_ml.modeling import knowledge_files
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+def test_a_model_trained_with_another_drug_vocabulary_is_refused(own_knowledge_model, tmp_path):
+    import hashlib
+    import shutil
 
-    manifest = json.loads((own_knowledge_model[0] / "manifest.json").read_text())
+    from imr_ml.modeling.modelfiles.manifest import seal
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir
+
+    model = tmp_path / "model"
+    shutil.copytree(own_knowledge_model[0], model, symlinks=True)
+    manifest = json.loads((model / "manifest.json").read_text())
     assert {"drugs", "abbreviations"} <= set(manifest["knowledge"])  # kept with the model, hashed
-    installed = knowledge_files.knowledge_bytes
-
-    def newer(name, path=None):  # as if drugs.toml had been edited since the model was trained
-        data = installed(name, path)
-        return data + b"\n# a later edit\n" if name == "drugs.toml" and path is None else data
-
-    monkeypatch.setattr(knowledge_files, "knowledge_bytes", newer)
+    # the model's copy as it would be had drugs.toml been edited between training and now: its
+    # files hashed and sealed as training writes them, so only the vocabulary check can refuse it
+    rel = manifest["knowledge"]["drugs"]["file"]
+    copy = model / "current" / rel
+    copy.write_bytes(copy.read_bytes() + b"\n# an edit the installed file does not have\n")
+    manifest["files"][rel] = hashlib.sha256(copy.read_bytes()).hexdigest()
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    (model / "manifest.sha256").write_text(seal((model / "manifest.json").read_bytes()))
     with pytest.raises(ModelLoadError, match=r"trained with another drugs.toml than the installed one"):
-        load_model_dir(own_knowledge_model[0])
+        load_model_dir(model)
 
 
 def test_the_builtin_model_reads_the_shipped_files():
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
 
     assert load_model_dir("builtin").knowledge == SHIPPED

@@ -4,14 +4,14 @@ import math
 import numpy as np
 import pytest
 
-from imr_ml.modeling.card import fmt
-from imr_ml.modeling.metrics import (
+from imr_ml.modeling.evaluation.metrics import (
     expected_calibration_error,
+    metrics_of,
     reliability_table,
-    score,
     score_by_group,
     summarize_folds,
 )
+from imr_ml.modeling.training.card import fmt
 
 
 def test_ece_zero_when_each_bin_matches_its_rate():
@@ -36,7 +36,7 @@ def test_ece_puts_probability_one_in_last_bin():
 def test_score_values_and_json_safety():
     y = [0, 0, 1, 1]
     p = [0.1, 0.4, 0.35, 0.8]
-    s = score(y, p)
+    s = metrics_of(y, p)
     assert s["n_items"] == 4 and s["n_overturned"] == 2 and s["base_rate"] == 0.5
     assert s["roc_auc"] == pytest.approx(0.75)
     assert s["brier"] == pytest.approx(np.mean((np.array(p) - np.array(y)) ** 2))
@@ -45,7 +45,7 @@ def test_score_values_and_json_safety():
 
 
 def test_score_single_class_gives_none_not_nan():
-    s = score([0, 0, 0], [0.1, 0.2, 0.3])
+    s = metrics_of([0, 0, 0], [0.1, 0.2, 0.3])
     assert s["roc_auc"] is None and s["average_precision"] is None
     assert s["brier"] == pytest.approx((0.01 + 0.04 + 0.09) / 3)
     json.dumps(s, allow_nan=False)
@@ -53,11 +53,11 @@ def test_score_single_class_gives_none_not_nan():
 
 def test_score_rejects_bad_input():
     with pytest.raises(ValueError):
-        score([0, 1], [0.5])
+        metrics_of([0, 1], [0.5])
     with pytest.raises(ValueError):
-        score([0, 2], [0.5, 0.5])
+        metrics_of([0, 2], [0.5, 0.5])
     with pytest.raises(ValueError):
-        score([0, 1], [0.5, 1.5])
+        metrics_of([0, 1], [0.5, 1.5])
 
 
 def test_score_by_group_splits_and_orders_by_size():
@@ -82,7 +82,7 @@ def test_summarize_folds_mean_sd_and_skips_undefined():
 
 # ----------------------------------------------------------------------------- bootstrap
 
-from imr_ml.modeling.bootstrap import (  # noqa: E402
+from imr_ml.modeling.evaluation.bootstrap import (  # noqa: E402
     bootstrap_ci,
     bootstrap_diff_ci,
     bootstrap_distribution,
@@ -109,7 +109,7 @@ def test_weighted_metrics_equal_score_on_the_materialised_resamples():
     fast = weighted_metrics(y, p, W, ALL)
     for b in range(W.shape[0]):
         idx = np.repeat(np.arange(y.size), W[b])  # the items of every drawn letter, k times if drawn k times
-        naive = score(y[idx], p[idx])
+        naive = metrics_of(y[idx], p[idx])
         for m in ALL:
             if naive[m] is None:
                 assert np.isnan(fast[m][b])
@@ -120,7 +120,7 @@ def test_weighted_metrics_equal_score_on_the_materialised_resamples():
 def test_bootstrap_ci_contains_the_estimate_and_is_deterministic():
     y, p, g = _letters(150)
     ci = bootstrap_ci(y, p, g, ALL, n_boot=300, seed=1)
-    s = score(y, p)
+    s = metrics_of(y, p)
     for m in ALL:
         lo, hi = ci[f"{m}_ci"]
         assert lo <= s[m] <= hi and lo < hi
@@ -158,7 +158,7 @@ def test_bootstrap_diff_is_paired():
     rng = np.random.default_rng(0)
     p2 = np.clip(p + rng.normal(0, 0.05, p.size), 0, 1)
     d = bootstrap_diff_ci(y, p, p2, g, "roc_auc", n_boot=300, seed=4)
-    assert d["roc_auc_diff"] == pytest.approx(score(y, p)["roc_auc"] - score(y, p2)["roc_auc"])
+    assert d["roc_auc_diff"] == pytest.approx(metrics_of(y, p)["roc_auc"] - metrics_of(y, p2)["roc_auc"])
     lo, hi = d["roc_auc_diff_ci"]
     assert lo <= d["roc_auc_diff"] <= hi
     # a predictor against itself differs by exactly 0 on every resample

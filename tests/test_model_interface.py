@@ -1,4 +1,4 @@
-"""Scoring goes through the model interface (`imr_ml.modeling.model`), not through a
+"""Scoring goes through the model interface (`imr_ml.modeling.estimator.model`), not through a
 particular estimator: a pipeline ending in plain scikit-learn LogisticRegression, with or
 without a calibration map, scores and explains like the trained model, and an estimator
 without an adapter is refused with a one-line reason."""
@@ -13,9 +13,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from imr_ml.featurize import build_features, to_frame
-from imr_ml.modeling.data import canonical_rows, labels
-from imr_ml.modeling.loaded import LoadedModel
-from imr_ml.modeling.model import scoring_model
+from imr_ml.modeling.estimator.model import scoring_model
+from imr_ml.modeling.modelfiles.loaded import LoadedModel
+from imr_ml.modeling.training.data import canonical_rows, labels
 from imr_ml.scoring.score import score_rows
 
 

@@ -1,6 +1,8 @@
 import hashlib
+import io
 import json
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -11,10 +13,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from imr_ml.featurize import to_frame
-from imr_ml.modeling import modelio
-from imr_ml.modeling.manifest import seal
-from imr_ml.modeling.modelio import ModelLoadError, load_model_dir, write_model_dir
-from imr_ml.modeling.pipeline import build_pipeline
+from imr_ml.modeling.estimator.pipeline import build_pipeline
+from imr_ml.modeling.modelfiles import modelio, modeltrust
+from imr_ml.modeling.modelfiles.manifest import seal
+from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir, write_model_dir
 
 
 class NotAllowed:
@@ -138,6 +140,30 @@ def test_allow_list_rules():
     assert not modelio.is_allowed_type("posix.system")
     assert not modelio.is_allowed_type("builtins.eval")
     assert not modelio.is_allowed_type("imr_ml.no_such_module.Thing")
+
+
+def _saved_before_the_move(data: bytes) -> bytes:
+    """The skops file as imr-ml wrote it while the estimator lived in `imr_ml.modeling.prior_lr`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as z, zipfile.ZipFile(out, "w") as w:
+        for info in z.infolist():
+            member = z.read(info)
+            if info.filename == "schema.json":
+                member = member.replace(b'"imr_ml.modeling.estimator.prior_lr"', b'"imr_ml.modeling.prior_lr"')
+            w.writestr(info, member)
+    return out.getvalue()
+
+
+def test_a_file_saved_before_the_estimator_moved_loads(fitted):
+    model, X = fitted
+    data = modeltrust.dumps(model)
+    old = _saved_before_the_move(data)
+    assert b'"imr_ml.modeling.prior_lr"' in old and b'"imr_ml.modeling.estimator.prior_lr"' not in old
+    loaded = modeltrust.load_trusted(old)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert modeltrust.renamed(data) is data  # a current file is read as it is
+    # the old name is read as the new one, and trusted for nothing else
+    assert not modelio.is_allowed_type("imr_ml.modeling.prior_lr.PriorLogisticRegression")
 
 
 def test_missing_or_bad_manifest(tmp_path, fitted):

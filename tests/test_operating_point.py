@@ -1,11 +1,11 @@
-"""The flag's measured precision and recall (imr_ml.modeling.operating_point)."""
+"""The flag's measured precision and recall (imr_ml.modeling.evaluation.operating_point)."""
 
 import numpy as np
 import pytest
 
-from imr_ml.modeling.bootstrap import letter_counts
-from imr_ml.modeling.metrics import wilson_interval
-from imr_ml.modeling.operating_point import operating_point, operating_points
+from imr_ml.modeling.evaluation.bootstrap import letter_counts
+from imr_ml.modeling.evaluation.metrics import wilson_interval
+from imr_ml.modeling.evaluation.operating_point import operating_point, operating_points
 
 
 def _data(n_letters=60, seed=3):

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
-from imr_ml.modeling.modelio import load_model_dir
-from imr_ml.modeling.precedent_files import (
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
+from imr_ml.modeling.modelfiles.precedent_files import (
     PRECEDENTS_FILE,
     IndexRefused,
     NoPrecedents,

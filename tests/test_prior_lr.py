@@ -13,8 +13,8 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from imr_ml.modeling import prior_lr
-from imr_ml.modeling.prior_lr import DENSE_COVARIANCE_MAX, PriorLogisticRegression
+from imr_ml.modeling.estimator import prior_lr
+from imr_ml.modeling.estimator.prior_lr import DENSE_COVARIANCE_MAX, PriorLogisticRegression
 
 
 @parametrize_with_checks([PriorLogisticRegression()])
@@ -82,7 +82,7 @@ def test_posterior_has_the_same_shape_at_any_width(n_features):
 
 @pytest.mark.parametrize("n_features", [3, DENSE_COVARIANCE_MAX + 1])
 def test_a_model_saved_before_posterior_var_scores_with_the_same_intervals(n_features):
-    from imr_ml.modeling.modeltrust import dumps, load_trusted
+    from imr_ml.modeling.modelfiles.modeltrust import dumps, load_trusted
 
     X = sparse.random(40, n_features, density=0.02, random_state=3, format="csr")
     y = np.r_[np.zeros(20, int), np.ones(20, int)]

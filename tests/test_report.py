@@ -22,7 +22,7 @@ def _report(*args) -> str:
 
 
 def test_cv_predictions_are_saved_listed_and_hashed(cv_model):
-    from imr_ml.modeling.modelio import load_cv_predictions, load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_cv_predictions, load_model_dir
 
     loaded = load_model_dir(cv_model)
     assert "cv_predictions.json" in loaded.manifest["files"]
@@ -113,7 +113,7 @@ def test_caveats_name_synthetic_letters_and_the_letters_the_knowledge_was_develo
 
 
 def test_report_of_synthetic_training_says_so(cv_model, tmp_path):
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.reporting.report import build_report, write_report
 
     loaded = load_model_dir(cv_model)
@@ -142,9 +142,7 @@ def test_report_with_a_corpus_checks_each_rule_against_its_outcomes(synth_rows, 
 
 
 def test_report_pdf_without_a_browser_is_one_line(monkeypatch, tmp_path):
-    import imr_ml.cli.report as cli_report
-
-    monkeypatch.setattr(cli_report, "browser", lambda: None)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine where no browser is installed
     res = runner.invoke(app, ["report", "builtin", "--out", str(tmp_path / "b.html"), "--pdf"])
     assert res.exit_code == 2 and "chromium" in res.output and not (tmp_path / "b.html").exists()
 

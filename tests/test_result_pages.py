@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
-from imr_ml.modeling.modelio import load_model_dir
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
 from imr_ml.reporting.explain import explain_rows
 from imr_ml.reporting.explain_page import explanation_html
 from imr_ml.reporting.result_view import word_span
@@ -79,7 +79,7 @@ def test_the_waterfall_ends_at_the_p_of_the_headline_and_adds_up():
 
 
 def test_a_calibrated_model_s_waterfall_ends_at_its_calibrated_p(demo_model):
-    from imr_ml.modeling.model import scoring_model
+    from imr_ml.modeling.estimator.model import scoring_model
 
     loaded = load_model_dir(demo_model[0])
     results = explain_rows(loaded, [request_row(e["summary"], e["item"]) for e in EXAMPLES])
@@ -174,7 +174,7 @@ def test_no_output_calls_a_flagged_request_below_half_likely_overturned(tmp_path
 
 
 def test_a_trained_model_s_flag_states_its_measured_precision_and_recall(cv_model, tmp_path):
-    from imr_ml.modeling.operating_point import operating_point
+    from imr_ml.modeling.evaluation.operating_point import operating_point
 
     manifest = json.loads((cv_model / "manifest.json").read_text())
     measured = manifest["threshold"]["operating_point"]

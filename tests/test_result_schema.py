@@ -12,7 +12,7 @@ import pytest
 from pydantic import TypeAdapter
 from typing_extensions import is_typeddict
 
-from imr_ml.modeling.modelio import load_model_dir
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
 from imr_ml.reporting.explain import explain_rows
 from imr_ml.schema import PRE_DECISION
 from imr_ml.scoring.examples import EXAMPLES

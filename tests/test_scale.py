@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from imr_ml.cli import app
 from imr_ml.featurize import feature_blocks
-from imr_ml.modeling.model import fitted_pipeline
-from imr_ml.modeling.modelio import load_model_dir
+from imr_ml.modeling.estimator.model import fitted_pipeline
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
 from imr_ml.scoring.requests_io import UnreadableInput, read_requests_csv
 from imr_ml.scoring.score import request_row, score_rows
 from imr_ml.signals import clear_caches, load_rules

@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_ml.cli import app
-from imr_ml.modeling.modelio import load_model_dir
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
 from imr_ml.scoring.examples import EXAMPLES
 from imr_ml.scoring.score import request_row, score_rows
 
@@ -100,7 +100,7 @@ def test_explain_groups_contributions_and_writes_html(demo_model, tmp_path):
     assert {"rule", "signal", "field", "item"} <= set(groups)
     # the baseline and the grouped contributions add up to the linear model's log-odds
     from imr_ml.featurize import to_frame
-    from imr_ml.modeling.model import fitted_pipeline
+    from imr_ml.modeling.estimator.model import fitted_pipeline
 
     pipe = fitted_pipeline(load_model_dir(demo_model[0]).model)
     row = request_row(EXAMPLES[0]["summary"], EXAMPLES[0]["item"])
@@ -114,7 +114,7 @@ def test_contributions_add_up_to_the_logit_and_the_interval_holds_p(demo_model):
     """For every scored item: baseline.logit + sum(contributions) == logit (1e-6), the
     calibrated P lies in its 90% interval, the baseline is the category's bare request and
     no feature that equals its baseline value is listed."""
-    from imr_ml.modeling.model import scoring_model
+    from imr_ml.modeling.estimator.model import scoring_model
 
     model_dir, rows = demo_model
     loaded = load_model_dir(model_dir)

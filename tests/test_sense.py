@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from imr_ml.modeling.metrics import wilson_interval as wilson
+from imr_ml.modeling.evaluation.metrics import wilson_interval as wilson
 from imr_ml.reporting.sense import SuiteError, evaluate_suite, load_suite, validate_suite
 
 SUITE = Path(__file__).resolve().parent.parent / "experiments" / "sense_pairs.toml"
@@ -153,7 +153,7 @@ def test_builtin_model_makes_clinical_sense(path, directional):
     first run on the merged knowledge, 101/128 = 78.9% [71.0, 85.1], is
     experiments/sense_pairs_holdout.md); the gaps its ties showed were then closed (121/128),
     so it is a second development suite now, held to the same bar."""
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.scoring.score import score_rows
 
     loaded = load_model_dir("builtin")

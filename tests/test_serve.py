@@ -18,7 +18,7 @@ with warnings.catch_warnings():  # Starlette asks for httpx2, which FastAPI's Te
     from fastapi.testclient import TestClient  # noqa: E402
 
 from imr_ml.cli import app as cli  # noqa: E402
-from imr_ml.modeling.modelio import load_model_dir  # noqa: E402
+from imr_ml.modeling.modelfiles.modelio import load_model_dir  # noqa: E402
 from imr_ml.scoring.examples import EXAMPLES  # noqa: E402
 from imr_ml.web.app import create_app  # noqa: E402
 

@@ -617,7 +617,7 @@ def test_library_leaves_garbage_collection_settings_alone():
     are the ones it finds after scoring (the CLI alone may tune them, for itself)."""
     import gc
 
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.scoring.score import request_row, score_rows
 
     before = gc.get_threshold()
@@ -631,7 +631,7 @@ def test_scoring_request_after_request_does_not_accumulate_garbage():
     without anyone calling gc.collect() (freezing the heap per call once leaked ~13 KB each)."""
     import gc
 
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.scoring.score import request_row, score_rows
 
     loaded = load_model_dir("builtin")

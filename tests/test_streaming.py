@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from imr_ml.featurize import to_frame
-from imr_ml.modeling import streaming as S
-from imr_ml.modeling.data import canonical_rows, labels, letter_groups
-from imr_ml.modeling.fitting import TrainOptions
-from imr_ml.modeling.model import scoring_model
-from imr_ml.modeling.splits import holdout_split
-from imr_ml.modeling.train import evaluate, save, train
+from imr_ml.modeling.estimator.model import scoring_model
+from imr_ml.modeling.training import streaming as S
+from imr_ml.modeling.training.data import canonical_rows, labels, letter_groups
+from imr_ml.modeling.training.fitting import TrainOptions
+from imr_ml.modeling.training.splits import holdout_split
+from imr_ml.modeling.training.train import evaluate, save, train
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_holdout_parts_are_disjoint_whole_letters(rows):
 
 
 def test_streaming_model_saves_loads_and_scores_like_its_features(rows, tmp_path):
-    from imr_ml.modeling.modelio import load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
 
     opts = TrainOptions(streaming=True, n_jobs=1, grid=({"prior_weight": 0.5}, {"prior_weight": 2.0}),
                         pipeline={"n_features": 2**12, "use_tfidf": True}, seed=1)

@@ -176,7 +176,7 @@ def refuse_overwrite(out, inputs) -> None:
 def load_model(model_dir: str | Path):
     """The model directory (or `builtin`) loaded, or the command ended with one line (an
     unsafe or broken model directory: exit 2)."""
-    from imr_ml.modeling.modelio import ModelLoadError, load_model_dir
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, load_model_dir
 
     try:
         return load_model_dir(model_dir)

@@ -32,8 +32,8 @@ def demo(
     """Run the whole job on a built-in synthetic corpus (no real data needed)."""
     from imr_ml.demo import DemoError, run_demo
     from imr_ml.letters.ingest import IngestError
-    from imr_ml.modeling.data import TrainError
-    from imr_ml.modeling.modelio import ModelLoadError, ModelOutError
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError, ModelOutError
+    from imr_ml.modeling.training.data import TrainError
 
     check_out(out, folder=True)
     try:

@@ -1,7 +1,7 @@
 """The CLI's progress display: one rich bar on stderr, shown only where someone watches.
 
 Public so that a test (or another front end) can hand it to long library work as its
-`imr_ml.modeling.progress.Reporter`; rich is imported only when a bar is made, as `imr-ml
+`imr_ml.modeling.training.progress.Reporter`; rich is imported only when a bar is made, as `imr-ml
 --help` must not pay for it."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from imr_ml.modeling.progress import NULL_REPORTER, Reporter
+from imr_ml.modeling.training.progress import NULL_REPORTER, Reporter
 
 
 class Bar:
-    """The CLI's one progress display, a rich bar on stderr. It is an `imr_ml.modeling.progress.Reporter`
+    """The CLI's one progress display, a rich bar on stderr. It is an `imr_ml.modeling.training.progress.Reporter`
     (`start` a stage, `advance` it) and also takes absolute counts (`update`)."""
 
     def __init__(self) -> None:

@@ -32,10 +32,10 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Metrics (ROC AUC, AP, Brier, log-loss, ECE), per category, beside the baselines."""
-    from imr_ml.modeling.builtin import is_builtin
-    from imr_ml.modeling.data import TrainError
-    from imr_ml.modeling.modelio import ModelLoadError
-    from imr_ml.modeling.train import evaluate as run
+    from imr_ml.modeling.modelfiles.builtin import is_builtin
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError
+    from imr_ml.modeling.training.data import TrainError
+    from imr_ml.modeling.training.train import evaluate as run
     from imr_ml.textio import atomic_write_json
 
     if not is_builtin(model_dir) and not model_dir.is_dir():

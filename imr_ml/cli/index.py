@@ -32,7 +32,7 @@ def index(
     as_json: bool = typer.Option(False, "--json", help="Print the index's manifest as JSON."),
 ):
     """Index past decisions for `imr-ml similar` and `imr-ml search`, without training a model."""
-    from imr_ml.modeling.precedent_files import write_index_folder
+    from imr_ml.modeling.modelfiles.precedent_files import write_index_folder
     from imr_ml.precedents.store import PrecedentsError
     from imr_ml.textio import OutputError
 

@@ -41,9 +41,9 @@ def print_pdf(page: Path, exe: str) -> Path:
 def run_report(model_dir: str, corpus: list[str] | None, out: Path, as_json: bool = False, pdf: bool = False) -> dict:
     """Write the report of `model_dir` (measured on `corpus`, else on the training CV's
     out-of-fold predictions) to `out`; returns its content. Bad input ends the command."""
-    from imr_ml.modeling.data import TrainError
-    from imr_ml.modeling.modelio import ModelLoadError
-    from imr_ml.modeling.rowcheck import check_labels, check_row_types
+    from imr_ml.modeling.modelfiles.modelio import ModelLoadError
+    from imr_ml.modeling.training.data import TrainError
+    from imr_ml.modeling.training.rowcheck import check_labels, check_row_types
     from imr_ml.reporting.report import build_report, write_report
 
     page = report_paths(out)

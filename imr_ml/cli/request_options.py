@@ -125,7 +125,7 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
     """Rows of CSV files (requests, read as they are used) and of letters or corpora;
     raises ValueError."""
     from imr_ml.letters.ingest import NoRows, load_rows
-    from imr_ml.modeling.rowcheck import check_row_types
+    from imr_ml.modeling.training.rowcheck import check_row_types
     from imr_ml.scoring.requests_io import mapped_rows, parse_columns, read_requests_csv
     from imr_ml.scoring.results_io import check_id_name
 

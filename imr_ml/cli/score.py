@@ -191,7 +191,7 @@ def batch_lines(summary, printed: int, out: Path | None, flag_note: str) -> list
 
 def _warn(summary) -> None:
     """One stderr line per kind of out-of-range request, with its count."""
-    from imr_ml.modeling.ranges import WARNING_TEXT
+    from imr_ml.modeling.modelfiles.ranges import WARNING_TEXT
 
     for kind, n in summary.warnings.items():
         typer.echo(f"warning: {n} of {summary.n} items {WARNING_TEXT.get(kind, kind)} "

@@ -31,7 +31,8 @@ def search(
     region: str | None = typer.Option(None, "--region", metavar="NAME", help="Only this body region (e.g. lumbar)."),
     since: str | None = typer.Option(None, "--since", metavar="DATE", help="Decisions from this date on."),
     until: str | None = typer.Option(None, "--until", metavar="DATE", help="Decisions up to this date."),
-    page: int = typer.Option(1, "--page", metavar="N", min=1, help="Page of results."),
+    page: int = typer.Option(1, "--page", metavar="N", min=1,
+                             help="Page of results (a search ranks and pages through 2,000 hits at most)."),
     per_page: int = typer.Option(10, "--per-page", metavar="N", min=1, max=100, help="Results per page."),
     as_json: bool = typer.Option(False, "--json", help="Print the page as JSON."),
 ):
@@ -53,9 +54,9 @@ def search(
 
 def format_page(found: dict) -> str:
     """A page of search results as the terminal shows them."""
-    how = {"all": "with every word", "any": "with any of the words (none has them all)",
-           "filters": "kept by the filters"}[found["mode"]]
-    lines = [f"{found['total']:,} items {how}; page {found['page']} of {max(found['pages'], 1)}"]
+    from imr_ml.precedents.search import headline
+
+    lines = [f"{headline(found)}; page {found['page']} of {max(found['pages'], 1)}"]
     for n, h in enumerate(found["hits"], (found["page"] - 1) * found["per_page"] + 1):
         words = ", ".join(h["words"])
         lines.append(f"{n:>4}. {h['decision']} {h['decision_date'] or 'undated'}  {h['item']}  "

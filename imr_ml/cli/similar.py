@@ -42,7 +42,7 @@ Top = Annotated[int, typer.Option("--top", metavar="K", min=1, max=50, help="Pre
 
 def open_index(source: Path):
     """The index of a model or index folder, or the command ended with its one line."""
-    from imr_ml.modeling.precedent_files import IndexRefused, NoPrecedents
+    from imr_ml.modeling.modelfiles.precedent_files import IndexRefused, NoPrecedents
     from imr_ml.scoring.precedents import open_source
 
     try:
@@ -55,7 +55,7 @@ def attach_precedents(loaded, precedents: Path | None) -> None:
     """The past decisions a model shows: those of the index folder `precedents` names, else
     its own index, checked now (a model without one shows none, and says why); an index that
     fails its check ends the command with one line."""
-    from imr_ml.modeling.precedent_files import IndexRefused, NoPrecedents, open_precedents
+    from imr_ml.modeling.modelfiles.precedent_files import IndexRefused, NoPrecedents, open_precedents
 
     if precedents is not None:
         loaded.precedents = open_index(precedents)

@@ -22,7 +22,7 @@ EXAMPLES = """Examples:
 """
 
 
-# imr_ml.modeling.fitting.DEFAULT_GRID, written out so that --help stays instant (a test keeps them equal)
+# imr_ml.modeling.training.fitting.DEFAULT_GRID, written out so that --help stays instant (a test keeps them equal)
 PRIOR_WEIGHTS = "0.1,0.25,0.5,1,2,4"
 
 
@@ -57,11 +57,17 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ):
     """Train a calibrated model from labelled letters and write MODEL_DIR (model, manifest, card)."""
-    from imr_ml.modeling.data import TrainError
-    from imr_ml.modeling.fitting import DEFAULT_GRID, TrainOptions
-    from imr_ml.modeling.modelio import ModelLoadError, ModelOutError, check_model_out, manifest_digest
-    from imr_ml.modeling.train import save
-    from imr_ml.modeling.train import train as train_model
+    from imr_ml.modeling.modelfiles.modelio import (
+        ModelLoadError,
+        ModelOutError,
+        check_model_out,
+        manifest_digest,
+        read_manifest,
+    )
+    from imr_ml.modeling.training.data import TrainError
+    from imr_ml.modeling.training.fitting import DEFAULT_GRID, TrainOptions
+    from imr_ml.modeling.training.train import save
+    from imr_ml.modeling.training.train import train as train_model
 
     try:
         grid = DEFAULT_GRID if not weights else tuple(
@@ -89,11 +95,12 @@ def train(
             path = save(result, out, precedents=precedents)
     except (TrainError, ModelLoadError, ModelOutError) as exc:
         fail(str(exc))
-    summary = train_summary(str(path), result.manifest) | {"manifest_sha256": manifest_digest(path)}
+    manifest = read_manifest(path)  # as saved: with the files' hashes
+    summary = train_summary(str(path), manifest) | {"manifest_sha256": manifest_digest(path)}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    for line in summary_lines(summary, result.manifest):
+    for line in summary_lines(summary, manifest):
         typer.echo(line)
 
 
@@ -118,7 +125,7 @@ def train_summary(path: str, m: dict) -> dict:
 
 def summary_lines(summary: dict, m: dict) -> list[str]:
     """The summary as the terminal shows it: data, choice, fold and pooled metrics."""
-    from imr_ml.modeling.card import fmt, fmt_ci
+    from imr_ml.modeling.training.card import fmt, fmt_ci
 
     chosen = summary["hyperparameters"] or "the pipeline defaults (too few overturned items to search)"
     lines = [f"{summary['n_letters']} letters, {summary['n_items']} items ({summary['n_overturned']} overturned); "
@@ -141,8 +148,8 @@ def summary_lines(summary: dict, m: dict) -> list[str]:
 
 def _say_forecast(rows: list[dict], opts, quiet: bool) -> None:
     """An honest forecast of the run's length on stderr, with the faster options when long."""
-    from imr_ml.modeling.streaming import STREAMING_MIN_ITEMS
-    from imr_ml.modeling.train import ESTIMATE_SAMPLE, forecast_seconds
+    from imr_ml.modeling.training.streaming import STREAMING_MIN_ITEMS
+    from imr_ml.modeling.training.train import ESTIMATE_SAMPLE, forecast_seconds
 
     if quiet or len(rows) < 5 * ESTIMATE_SAMPLE or (opts.streaming is None and len(rows) >= STREAMING_MIN_ITEMS):
         return

@@ -11,7 +11,7 @@ a FeatureUnion of
   (`text.TextFeatures`, off by default).
 
 Modules: `frame` (rows to the PRE_DECISION frame), `selector`, `text`, `structured`, `union`
-(assembly, feature groups). The classifier on top is `imr_ml.modeling.pipeline`.
+(assembly, feature groups). The classifier on top is `imr_ml.modeling.estimator.pipeline`.
 """
 
 from imr_ml.featurize.frame import to_frame

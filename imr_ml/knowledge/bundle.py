@@ -2,7 +2,7 @@
 
 A model scores, explains and hints with the files it was trained with: the shipped ones for
 the built-in model, the copies saved inside its directory for a trained one
-(`imr_ml.modeling.knowledge_files`). Passing this one object keeps the four in step.
+(`imr_ml.modeling.modelfiles.knowledge_files`). Passing this one object keeps the four in step.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 request, as model features (`rule__<name>`) whose coefficients start from a cited prior.
 
 A rule is a conjunction of conditions on a request's signals; its `strength` is the prior
-log-odds effect of an overturn, `sd` how sure that prior is. The model (`imr_ml.modeling.prior_lr`)
+log-odds effect of an overturn, `sd` how sure that prior is. The model (`imr_ml.modeling.estimator.prior_lr`)
 shrinks each coefficient toward its strength instead of toward zero, so a model trained on a
 hundred letters already knows what the guidelines say, and a large corpus can correct it.
 """

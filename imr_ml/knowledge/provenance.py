@@ -5,7 +5,7 @@ look for (`features/guidelines.toml`) were written by people who had read the 11
 letters of the development sample (decided 12/2016-02/2017). No rule strength was fitted on
 them, but a model measured on those letters is measured where its knowledge was tuned: the
 figures are optimistic for new letters. The letters are named here only by the hash a model
-manifest uses (`imr_ml.modeling.data.letter_hash`: sha256 of the case number, first 16 hex
+manifest uses (`imr_ml.modeling.training.data.letter_hash`: sha256 of the case number, first 16 hex
 digits), never by case number or text.
 """
 

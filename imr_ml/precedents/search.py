@@ -9,14 +9,16 @@ newest first. `letter` lists one letter's items, which every hit links to.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from imr_ml.dates import DateError, read_date
-from imr_ml.precedents.profile import MATCH_COLUMNS, label
+from imr_ml.precedents.profile import MATCH_COLUMNS, category_token, label
 from imr_ml.precedents.store import Index, PrecedentsError
 from imr_ml.precedents.terms import highlighted, quoted, surface_words, term_counts, window
 
 MAX_PER_PAGE = 100
+MAX_RANKED = 2000  # hits ranked (and paged through) at most: bm25 costs a few microseconds a hit
 MAX_QUERY_TERMS = 32  # words a query may hold: each one is a posting list to merge
 OUTCOMES = ("upheld", "overturned")
 
@@ -43,83 +45,178 @@ class Filters:
         except DateError as exc:
             raise PrecedentsError(str(exc)) from None
 
-    def sql(self) -> tuple[str, list]:
-        """The WHERE conditions on `items i` and `outcomes o`, and their parameters."""
-        where, params = [], []
-        for cond, value in (("o.decision = ?", self.outcome), ("i.category = ?", self.category),
-                            ("(' ' || i.regions || ' ') LIKE ?", f"% {self.region} %" if self.region else None),
-                            ("o.decision_date >= ?", self.since), ("o.decision_date <= ?", self.until)):
+    def sql(self, key: str) -> tuple[str, list[str], list]:
+        """The JOINs, the WHERE conditions and their parameters that keep, of a query over ids
+        `key` (e.g. ``w.rowid``), what these filters keep: `items i` and `outcomes o` are joined
+        only when a filter reads them (each join is a B-tree look-up per candidate)."""
+        where, params, tables = [], [], set()
+        for table, cond, value in (
+                ("o", "o.decision = ?", self.outcome), ("i", "i.category = ?", self.category),
+                ("i", "(' ' || i.regions || ' ') LIKE ?", f"% {self.region} %" if self.region else None),
+                ("o", "o.decision_date >= ?", self.since), ("o", "o.decision_date <= ?", self.until)):
             if value is not None:
                 where.append(cond)
                 params.append(value)
-        return " AND ".join(where), params
+                tables.add(table)
+        joins = "".join(f" JOIN {name} {t} ON {t}.id = {key}" for t, name in (("i", "items"), ("o", "outcomes"))
+                        if t in tables and not key.startswith(t + "."))
+        return joins, where, params
 
 
-def _query(terms: list[str], every: bool) -> str:
+def _query(terms: list[str], every: bool, category: str | None) -> str:
+    """The FTS5 query: the words in the matched columns, and the category's token in its
+    column (the SQL filter on `items` stays exact; this lets FTS5 skip other categories)."""
     joined = (" AND " if every else " OR ").join(quoted(t) for t in terms)
-    return "{" + " ".join(MATCH_COLUMNS) + "} : (" + joined + ")"
+    words = "{" + " ".join(MATCH_COLUMNS) + "} : (" + joined + ")"
+    return f"category : {quoted(category_token(category))} AND {words}" if category else words
 
 
 def search(index: Index, text: str = "", filters: Filters = Filters(), page: int = 1, per_page: int = 10) -> dict:
     """Items whose pre-decision text holds the words of `text`, filtered, best first.
+
+    At most `MAX_RANKED` hits are ranked (bm25 costs a few microseconds a hit: ranking every
+    item holding a common word of a large archive would take a second); when more items hold
+    the words, the `MAX_RANKED` added to the index last are ranked (with no words: the
+    `MAX_RANKED` most recent decisions are listed), ``more`` is True and the answer says so.
+    Pages end there too.
 
     Parameters
     ----------
     index : Index
         The index.
     text : str
-        Words to look for (every one; any of them when no item holds all).
+        Words to look for (every one; any of them when no item holds all); words held by half
+        the items or more are left out unless every word is (bm25 gives them no weight).
     filters : Filters
         What to keep.
     page : int
-        1-based page.
+        1-based page; its hits must lie within the first `MAX_RANKED`.
     per_page : int
         Hits per page (at most `MAX_PER_PAGE`).
 
     Returns
     -------
     dict
-        ``query``, ``terms``, ``mode`` (``all``, ``any`` or ``filters``), ``total`` hits,
-        ``page``, ``per_page``, ``pages`` and ``hits`` (each: the item, its letter, category,
-        outcome and date, the query's words it holds, the item and summary cut into
-        highlighted pieces).
+        ``query``, ``terms`` looked for, ``ignored`` (the words held by half the items or
+        more: bm25 gives them no weight), ``mode`` (``all``, ``any`` or ``filters``), ``total`` hits
+        (counted up to `MAX_RANKED`), ``more`` (more items than that hold the words or pass
+        the filters), ``page``, ``per_page``, ``pages`` and ``hits`` (each: the item, its
+        letter, category, outcome and date, the query's words it holds, the item and summary
+        cut into highlighted pieces).
+
+    Raises
+    ------
+    PrecedentsError
+        A bad filter, or a page past the first `MAX_RANKED` hits.
     """
     filters = filters.checked()
     page, per_page = max(1, int(page)), max(1, min(int(per_page), MAX_PER_PAGE))
-    terms = sorted(t for t in term_counts(text)[0] if t)[:MAX_QUERY_TERMS]
-    cond, params = filters.sql()
-    mode, total, ids = "filters", 0, list[int]()
+    if (page - 1) * per_page >= MAX_RANKED:
+        raise PrecedentsError(f"page {page} is past the first {MAX_RANKED:,} hits ({-(-MAX_RANKED // per_page):,} "
+                              f"pages of {per_page}): narrow the search with more words or filters")
+    terms, common = _weighed(index, sorted(t for t in term_counts(text)[0] if t)[:MAX_QUERY_TERMS])
+    ignored = _as_typed(text, common)
+    mode, found = "filters", list[int]()
     if terms:
         for mode in ("all", "any"):
-            total, ids = _matches(index, _query(terms, mode == "all"), cond, params, page, per_page)
-            if total:
+            found = _ranked(index, _query(terms, mode == "all", filters.category), filters)
+            if found:
                 break
     else:
-        total, ids = _filtered(index, cond, params, page, per_page)
-    return {"query": text, "terms": terms, "mode": mode, "filters": vars(filters), "total": total, "page": page,
-            "per_page": per_page, "pages": -(-total // per_page), "hits": _hits(index, ids, terms)}
+        found = _filtered(index, filters)
+    more, found = len(found) > MAX_RANKED, found[:MAX_RANKED]  # one more than the cap only says there are more
+    total = len(found)
+    return {"query": text, "terms": terms, "ignored": ignored, "mode": mode, "filters": vars(filters), "total": total,
+            "more": more, "page": page, "per_page": per_page, "pages": -(-total // per_page),
+            "hits": _hits(index, found[(page - 1) * per_page: page * per_page], terms)}
 
 
-def _matches(index: Index, query: str, cond: str, params: list, page: int, per_page: int) -> tuple[int, list[int]]:
-    """(how many items match, the ids of this page's) for a word query and filters."""
-    conn = index.connection()
-    joins = "FROM words w JOIN items i ON i.id = w.rowid JOIN outcomes o ON o.id = w.rowid WHERE words MATCH ?"
-    where = f" AND {cond}" if cond else ""
-    total = conn.execute(f"SELECT count(*) {joins}{where}", [query, *params]).fetchone()[0]
-    ids = [r for (r,) in conn.execute(f"SELECT w.rowid {joins}{where} ORDER BY w.rank LIMIT ? OFFSET ?",
-                                      [query, *params, per_page, (page - 1) * per_page])]
-    return int(total), ids
+def _weighed(index: Index, terms: list[str]) -> tuple[list[str], list[str]]:
+    """(the terms to look for, those left out): a term held by half the items or more is left
+    out unless every term is. bm25's idf, log((N - n + 0.5) / (n + 0.5)), is then at most
+    zero and FTS5 weighs it 1e-6, so it cannot move a rank; yet FTS5 reads all its postings to
+    count them ("the", "for" and "2" made a typed item's search 3 times slower)."""
+    df = index.document_frequencies(terms)
+    common = [t for t in terms if 2 * df.get(t, 0) >= index.n_items]
+    if not common or len(common) == len(terms):
+        return terms, []
+    return [t for t in terms if t not in common], common
 
 
-def _filtered(index: Index, cond: str, params: list, page: int, per_page: int) -> tuple[int, list[int]]:
-    """(how many items the filters keep, this page's ids), newest decision first."""
-    conn = index.connection()
-    where = f"WHERE {cond}" if cond else ""
-    total = conn.execute(f"SELECT count(*) FROM items i JOIN outcomes o ON o.id = i.id {where}", params).fetchone()[0]
-    ids = [r for (r,) in conn.execute(f"SELECT i.id FROM items i JOIN outcomes o ON o.id = i.id {where} "
-                                      "ORDER BY o.decision_date DESC, i.id LIMIT ? OFFSET ?",
-                                      [*params, per_page, (page - 1) * per_page])]
-    return int(total), ids
+def _as_typed(text: str, terms: list[str]) -> list[str]:
+    """The words of `text` that the index cuts into one of `terms` (a reader knows
+    "improvement", not the stem "improv"), each once, in the order typed."""
+    if not terms:
+        return []
+    words = list(dict.fromkeys(w for w in re.findall(r"\w+", text)))
+    return [w for w, cut in zip(words, term_counts(*words)) if set(cut) & set(terms)]
+
+
+def headline(found: dict) -> str:
+    """A search's count as the CLI and the JSON API say it, on one line: exact up to
+    `MAX_RANKED`, else "more than", and which hits were ranked (`counted`, `cap_note`).
+
+    Parameters
+    ----------
+    found : dict
+        What `search` returned.
+
+    Returns
+    -------
+    str
+        One line.
+    """
+    note = cap_note(found)
+    line = counted(found) + (f": {note[0].lower()}{note[1:]}" if note else "")
+    return line + (f" ({ignored_note(found)})" if found.get("ignored") else "")
+
+
+def counted(found: dict) -> str:
+    """How many items a search found (the web page's heading): "more than" past the cap."""
+    how = {"all": "with every word", "any": "with any of the words (none has them all)",
+           "filters": "kept by the filters"}[found["mode"]]
+    if found["more"]:
+        return f"more than {found['total']:,} items {how}"
+    return f"{found['total']:,} item{'' if found['total'] == 1 else 's'} {how}"
+
+
+def ignored_note(found: dict) -> str:
+    """The words a search left out, as a reader sees them ("" when none)."""
+    if not found.get("ignored"):
+        return ""
+    return f"not looked for, in half the items or more: {', '.join(found['ignored'])}"
+
+
+def cap_note(found: dict) -> str:
+    """Which hits a search past the cap ranked and what to do ("" below the cap)."""
+    if not found["more"]:
+        return ""
+    which = ("most recent decisions are listed" if found["mode"] == "filters"
+             else "added to the index last are ranked")
+    return f"The {found['total']:,} {which}; narrow the search with more words or filters."
+
+
+def _ranked(index: Index, query: str, filters: Filters) -> list[int]:
+    """The ids of the items matching a word query and the filters, best first (bm25, then
+    id): all of them up to `MAX_RANKED`; else the `MAX_RANKED` added last, and one more id
+    (unranked) to say there are more. FTS5 walks its matches by rowid, newest first, and
+    stops there, so the cost is bounded by the cap, not by how common the words are."""
+    joins, where, params = filters.sql("w.rowid")
+    rows = index.connection().execute(
+        f"SELECT w.rowid, w.rank FROM words w{joins} WHERE {' AND '.join(['words MATCH ?', *where])} "
+        "ORDER BY w.rowid DESC LIMIT ?", [query, *params, MAX_RANKED + 1]).fetchall()
+    best = sorted(rows[:MAX_RANKED], key=lambda r: (r[1], r[0]))
+    return [i for i, _ in best] + [i for i, _ in rows[MAX_RANKED:]]
+
+
+def _filtered(index: Index, filters: Filters) -> list[int]:
+    """The ids of the items the filters keep, newest decision first (then the highest id,
+    so the date's index gives the order), up to `MAX_RANKED` + 1 (one more says there are more)."""
+    joins, where, params = filters.sql("o.id")
+    where_sql = " WHERE " + " AND ".join(where) if where else ""
+    return [r for (r,) in index.connection().execute(
+        f"SELECT o.id FROM outcomes o{joins}{where_sql} ORDER BY o.decision_date DESC, o.id DESC LIMIT ?",
+        [*params, MAX_RANKED + 1])]
 
 
 def _hits(index: Index, ids: list[int], terms: list[str]) -> list[dict]:

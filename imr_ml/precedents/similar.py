@@ -78,7 +78,7 @@ def query_terms(index: Index, row: dict) -> list[str]:
     terms = [t for t in counts if len(t) > 1 and not t.isdigit()]
     if not terms:
         return []
-    df = _document_frequencies(index, terms)
+    df = index.document_frequencies(terms)
     n_docs = max(index.n_items, 1)
     scored = [(counts[t] * math.log(1 + (n_docs - df[t] + 0.5) / (df[t] + 0.5)), t)
               for t in terms if 0 < df.get(t, 0) <= COMMON * n_docs]
@@ -89,16 +89,6 @@ def query_terms(index: Index, row: dict) -> list[str]:
             chosen.append(t)
             postings += df[t]
     return chosen
-
-
-def _document_frequencies(index: Index, terms: list[str]) -> dict[str, int]:
-    conn = index.connection()
-    found: dict[str, int] = {}
-    for start in range(0, len(terms), 500):  # SQLite's default limit of bound parameters is far above
-        chunk = terms[start:start + 500]
-        found.update(conn.execute(f"SELECT term, items FROM df WHERE term IN ({','.join('?' * len(chunk))})",
-                                  chunk).fetchall())
-    return found
 
 
 def word_query(terms: list[str], category: str | None = None) -> str:

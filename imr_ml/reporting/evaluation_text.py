@@ -1,10 +1,10 @@
 """The terminal table of an evaluation (`imr-ml evaluate`, the demo): text for a reader,
-apart from the numbers `imr_ml.modeling.train.evaluate` computes."""
+apart from the numbers `imr_ml.modeling.training.train.evaluate` computes."""
 
 from __future__ import annotations
 
-from imr_ml.modeling.card import fmt_ci
-from imr_ml.modeling.metrics import METRICS
+from imr_ml.modeling.evaluation.metrics import METRICS
+from imr_ml.modeling.training.card import fmt_ci
 
 
 def format_evaluation(report: dict, per_category: bool = True) -> str:
@@ -16,7 +16,7 @@ def format_evaluation(report: dict, per_category: bool = True) -> str:
     Parameters
     ----------
     report : dict
-        What `imr_ml.modeling.train.evaluate` returned.
+        What `imr_ml.modeling.training.train.evaluate` returned.
     per_category : bool
         Add the model's scores per treatment category.
 

@@ -17,13 +17,13 @@ from sklearn.metrics import roc_auc_score
 from imr_ml.featurize import feature_groups, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
-from imr_ml.modeling.baselines import categories
-from imr_ml.modeling.bootstrap import bootstrap_ci
-from imr_ml.modeling.builtin import is_builtin
-from imr_ml.modeling.data import canonical_rows, labels, letter_hash
-from imr_ml.modeling.metrics import calibration_bins, score, wilson_interval
-from imr_ml.modeling.model import fitted_pipeline, scoring_model
-from imr_ml.modeling.modelio import load_cv_predictions
+from imr_ml.modeling.estimator.model import fitted_pipeline, scoring_model
+from imr_ml.modeling.evaluation.bootstrap import bootstrap_ci
+from imr_ml.modeling.evaluation.metrics import calibration_bins, metrics_of, wilson_interval
+from imr_ml.modeling.modelfiles.builtin import is_builtin
+from imr_ml.modeling.modelfiles.modelio import load_cv_predictions
+from imr_ml.modeling.training.baselines import categories
+from imr_ml.modeling.training.data import canonical_rows, labels, letter_hash
 from imr_ml.reporting.report_measures import comparators, operating_table, top_fifth, versus_baselines
 from imr_ml.reporting.report_words import MIN_OVERTURNED_FOR_METRICS, caveats, findings
 from imr_ml.reporting.rule_outcomes import rule_outcomes
@@ -237,7 +237,7 @@ def performance(loaded, ev: dict, seed: int = 0) -> dict:
     y, p = ev["y"], ev["p"]
     metrics = ((loaded.manifest.get("cv") or {}).get("pooled") or {}).get("overall", {}).get("model")
     if ev["kind"] != "cv" or not metrics or "roc_auc_ci" not in metrics:
-        metrics = score(y, p) | bootstrap_ci(y, p, ev["letters"], ("roc_auc", "average_precision", "brier"))
+        metrics = metrics_of(y, p) | bootstrap_ci(y, p, ev["letters"], ("roc_auc", "average_precision", "brier"))
     keep = ("roc_auc", "average_precision", "brier")
     return {"source": ev["source"], "kind": ev["kind"], "n_items": int(len(y)), "n_letters": len(set(ev["letters"])),
             "n_overturned": int(y.sum()), "base_rate": round(float(y.mean()), 4),

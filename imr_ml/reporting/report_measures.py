@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from imr_ml.modeling.bootstrap import bootstrap_ci, bootstrap_diff_ci, letter_counts, percentile_interval
-from imr_ml.modeling.builtin import builtin_pipeline
-from imr_ml.modeling.metrics import score
-from imr_ml.modeling.modelio import load_model_dir
-from imr_ml.modeling.operating_point import operating_points
+from imr_ml.modeling.evaluation.bootstrap import bootstrap_ci, bootstrap_diff_ci, letter_counts, percentile_interval
+from imr_ml.modeling.evaluation.metrics import metrics_of
+from imr_ml.modeling.evaluation.operating_point import operating_points
+from imr_ml.modeling.modelfiles.builtin import builtin_pipeline
+from imr_ml.modeling.modelfiles.modelio import load_model_dir
 from imr_ml.scoring.explanation import category_rate
 
 COMPARED = ("roc_auc", "average_precision", "brier")
@@ -88,7 +88,7 @@ def versus_baselines(y: np.ndarray, p: np.ndarray, letters, others: dict[str, di
     """
     out = []
     for name, b in others.items():
-        metrics = {m: v for m, v in score(y, b["p"]).items() if m in COMPARED}
+        metrics = {m: v for m, v in metrics_of(y, b["p"]).items() if m in COMPARED}
         metrics |= bootstrap_ci(y, b["p"], letters, COMPARED, n_boot=N_BOOT, seed=seed)
         diff = {}
         for m in COMPARED:
@@ -116,7 +116,7 @@ def operating_table(y: np.ndarray, p: np.ndarray, letters, flag: float | None, s
     Returns
     -------
     list of dict
-        `imr_ml.modeling.operating_point.operating_point` rows with a ``name``.
+        `imr_ml.modeling.evaluation.operating_point.operating_point` rows with a ``name``.
     """
     cuts = [] if flag is None else [("the model's flag", float(flag))]
     cuts += [("P at least 50% (\"likely\")", 0.5)]

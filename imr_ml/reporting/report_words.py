@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from imr_ml.knowledge.provenance import DEVELOPMENT_LETTERS, developed_on
-from imr_ml.modeling.metrics import wilson_interval
+from imr_ml.modeling.evaluation.metrics import wilson_interval
 from imr_ml.scoring.findings import MIN_LEARNT
 
 MIN_OVERTURNED_FOR_METRICS = 5  # fewer overturned items in a category: its metrics are noise

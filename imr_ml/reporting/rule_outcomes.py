@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from imr_ml.knowledge.guidelines import Guidelines, fired_rules, load_guidelines
-from imr_ml.modeling.metrics import wilson_interval
+from imr_ml.modeling.evaluation.metrics import wilson_interval
 from imr_ml.signals import extract_signals
 from imr_ml.signals.extract import SignalValues
 

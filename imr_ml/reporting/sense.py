@@ -19,7 +19,7 @@ import tomllib
 from collections import OrderedDict
 from pathlib import Path
 
-from imr_ml.modeling.metrics import wilson_interval
+from imr_ml.modeling.evaluation.metrics import wilson_interval
 from imr_ml.scoring.score import request_row
 
 DEFAULT_BASE_RATE = 0.104     # overturn rate of the 111 real letters in the shared data

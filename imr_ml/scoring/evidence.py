@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 
 from imr_ml.knowledge.guidelines import load_guidelines
-from imr_ml.modeling.directions import condition_polarity
+from imr_ml.modeling.estimator.directions import condition_polarity
 from imr_ml.signals.fields import evidence_signal
 from imr_ml.text.anycase import AnyCase
 

@@ -5,7 +5,7 @@ The baseline is a bare request of the same treatment category: its category (and
 published base rate behind it) with no signal, no guideline rule, no word, and the typical
 claim's numbers (every other feature 0: numbers are centred on the typical claim). A
 feature's contribution is what the model credits it with against that baseline
-(`imr_ml.modeling.model.ScoringModel.contributions`: for the linear models trained today,
+(`imr_ml.modeling.estimator.model.ScoringModel.contributions`: for the linear models trained today,
 its coefficient times its change), so that ``baseline.logit + sum(contributions) == logit``
 exactly, and an explanation never lists a feature that did not change (summary length, age
 at the reference).
@@ -20,7 +20,7 @@ from functools import lru_cache
 from imr_ml.knowledge.bundle import SHIPPED, Knowledge
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
-from imr_ml.modeling.model import ScoringModel
+from imr_ml.modeling.estimator.model import ScoringModel
 from imr_ml.signals import category_prior, load_rules
 
 FIELD_LABELS = {
@@ -123,7 +123,7 @@ class Explainer:
     Parameters
     ----------
     model : ScoringModel
-        The fitted model's adapter (`imr_ml.modeling.model.scoring_model`).
+        The fitted model's adapter (`imr_ml.modeling.estimator.model.scoring_model`).
     knowledge : Knowledge
         The knowledge files the model reads (labels, category rates and priors).
     counts : mapping of str to int, or None

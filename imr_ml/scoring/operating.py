@@ -5,7 +5,7 @@ scored request.
 The threshold is not a verdict: it is where a request is flagged "better chance than most"
 (`imr_ml.scoring.wording.FLAG_NAME`), chosen at training time (F1 on out-of-fold
 predictions) or by the user (`score --threshold`), and measured by
-`imr_ml.modeling.operating_point` on the model's cross-validated predictions.
+`imr_ml.modeling.evaluation.operating_point` on the model's cross-validated predictions.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import json
 import time
 from dataclasses import replace
 
-from imr_ml.modeling.fitting import fallback_threshold
-from imr_ml.modeling.loaded import LoadedModel
-from imr_ml.modeling.modelio import load_cv_predictions
-from imr_ml.modeling.operating_point import operating_point
+from imr_ml.modeling.evaluation.operating_point import fallback_threshold, operating_point
+from imr_ml.modeling.modelfiles.loaded import LoadedModel
+from imr_ml.modeling.modelfiles.modelio import load_cv_predictions
 from imr_ml.schema import PRE_DECISION
 from imr_ml.scoring.wording import FLAG_NAME, flag_meaning
 

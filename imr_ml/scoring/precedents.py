@@ -15,9 +15,9 @@ from typing import Literal, NotRequired
 # typing_extensions' TypedDict, not typing's: pydantic (the web API's schema) needs it before Python 3.12
 from typing_extensions import TypedDict
 
-from imr_ml.modeling.metrics import wilson_interval
-from imr_ml.modeling.modelio import MANIFEST_FILE, ModelLoadError, load_model_dir
-from imr_ml.modeling.precedent_files import INDEX_MANIFEST, IndexRefused, NoPrecedents, open_precedents
+from imr_ml.modeling.evaluation.metrics import wilson_interval
+from imr_ml.modeling.modelfiles.modelio import MANIFEST_FILE, ModelLoadError, load_model_dir
+from imr_ml.modeling.modelfiles.precedent_files import INDEX_MANIFEST, IndexRefused, NoPrecedents, open_precedents
 from imr_ml.precedents.similar import similar
 from imr_ml.precedents.store import Index
 

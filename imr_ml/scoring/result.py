@@ -83,7 +83,7 @@ class CheckLine(TypedDict):
 
 class OperatingPoint(TypedDict):
     """What flagging at the threshold meant on held-out predictions
-    (`imr_ml.modeling.operating_point`)."""
+    (`imr_ml.modeling.evaluation.operating_point`)."""
 
     threshold: float
     n_items: int

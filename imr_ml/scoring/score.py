@@ -16,9 +16,9 @@ import numpy as np
 from imr_ml.dates import date_warnings, read_date
 from imr_ml.featurize import feature_groups, rows_seen_once, to_frame
 from imr_ml.letters import RETRO_RE
-from imr_ml.modeling.loaded import LoadedModel
-from imr_ml.modeling.model import scoring_model
-from imr_ml.modeling.ranges import model_ranges, range_warnings
+from imr_ml.modeling.estimator.model import scoring_model
+from imr_ml.modeling.modelfiles.loaded import LoadedModel
+from imr_ml.modeling.modelfiles.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.schema import ITEM_SEPARATOR
 from imr_ml.scoring.evidence import evidence_spans

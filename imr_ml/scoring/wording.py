@@ -181,7 +181,7 @@ def flag_meaning(measured: dict | None, threshold: float) -> str:
     Parameters
     ----------
     measured : dict or None
-        `imr_ml.modeling.operating_point.operating_point` at the threshold (with
+        `imr_ml.modeling.evaluation.operating_point.operating_point` at the threshold (with
         ``measured_on``), or None when it was never measured.
     threshold : float
         The flag's cut-off.

@@ -20,11 +20,11 @@ from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+from imr_ml.modeling.modelfiles.modelio import LoadedModel, load_model_dir
 from imr_ml.reporting.result_view import STYLESHEET
 from imr_ml.scoring.score import model_flag, model_name
 from imr_ml.signals import clear_caches
-from imr_ml.web import pages
+from imr_ml.web import pages, precedent_api
 from imr_ml.web.middleware import (
     LOOPBACK_HOSTS,
     AllowedHosts,
@@ -113,7 +113,7 @@ def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None =
                form_secret: str | None = None, cache_rows: int = CACHE_ROWS) -> FastAPI:
     """The app around one model, loaded here, once (per worker process). `model_spec` is a
     model directory, `builtin`, or an already loaded model; an unsafe directory raises
-    `imr_ml.modeling.modelio.ModelLoadError`. Requests must name one of `allowed_hosts` in
+    `imr_ml.modeling.modelfiles.modelio.ModelLoadError`. Requests must name one of `allowed_hosts` in
     their Host header (`*`: any); each has `request_timeout` seconds from its headers to its
     answer. `form_secret` is the pages' CSRF token (one for all `--workers`; random if None).
     The text analyses' memos are emptied every `cache_rows` rows scored (`Scorer.trim_caches`)."""
@@ -128,6 +128,7 @@ def create_app(model_spec: str | LoadedModel = "builtin", *, token: str | None =
     _error_handlers(app)
     scorer = Scorer(loaded, max_batch, log_inputs, request_timeout, cache_rows)
     _api_routes(app, scorer)
+    precedent_api.add_routes(app, scorer)
     pages.add_routes(app, scorer, pages.FormToken(form_secret))
     # The last added is the outermost: the request log sees every answer, the security
     # headers go on all of them (400, 401, 408 and 413 included), the Host is checked first.

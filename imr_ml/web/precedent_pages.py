@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
 
-from imr_ml.modeling.precedent_files import IndexRefused, NoPrecedents, open_precedents
-from imr_ml.precedents.search import OUTCOMES, Filters, categories, letter, search
+from imr_ml.modeling.modelfiles.precedent_files import IndexRefused, NoPrecedents, open_precedents
+from imr_ml.precedents.search import OUTCOMES, Filters, cap_note, categories, counted, ignored_note, letter, search
 from imr_ml.precedents.store import PrecedentsError
 from imr_ml.scoring.precedents import section_for, unavailable
 from imr_ml.web.work import ApiError, Job
@@ -69,7 +69,9 @@ def _searched(scorer, asked: dict[str, str], job: Job) -> dict:
         found = search(index, asked["q"], filters, page, PER_PAGE)
     except ValueError as exc:  # a page that is no number, a date that is no day
         raise ApiError(422, str(exc) if isinstance(exc, PrecedentsError) else "page must be a number") from None
-    return {"found": found, "categories": categories(index), "outcomes": OUTCOMES,
+    return {"found": found, "counted": counted(found), "cap_note": cap_note(found),
+            "ignored_note": ignored_note(found),
+            "categories": categories(index), "outcomes": OUTCOMES,
             "n_items": index.n_items, "n_letters": index.n_letters,
             "pages": _pages(found["page"], found["pages"])}
 

@@ -26,7 +26,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 
-from imr_ml.modeling.modelio import LoadedModel, load_model_dir
+from imr_ml.modeling.modelfiles.modelio import LoadedModel, load_model_dir
 from imr_ml.pool import die_with_parent
 from imr_ml.web.app import MAX_BATCH, create_app
 from imr_ml.web.protocol import FD_RESERVE, HEADER_TIMEOUT, MAX_CONNECTIONS, GuardedH11Protocol, ServeConfig

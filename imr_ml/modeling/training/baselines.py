@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline
 
 from imr_ml.featurize import build_features
 from imr_ml.knowledge.taxonomy import categorize, load_taxonomy
-from imr_ml.modeling.pipeline import build_pipeline
+from imr_ml.modeling.estimator.pipeline import build_pipeline
 
 ESTIMATOR_BASELINES = ("tfidf_lr", "knowledge_only", "data_only")
 

@@ -29,8 +29,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from imr_ml.featurize import to_frame
-from imr_ml.modeling.model import fitted_pipeline, scoring_model
-from imr_ml.modeling.modelerrors import ModelLoadError
+from imr_ml.modeling.estimator.model import fitted_pipeline, scoring_model
+from imr_ml.modeling.modelfiles.modelerrors import ModelLoadError
 
 # The largest model file trained here (streaming, words, 2^18 hashed columns) unpacks to 15 MB.
 MAX_UNPACKED_BYTES = 256 * 2**20
@@ -55,8 +55,13 @@ ALLOWED_TYPES: frozenset[str] = frozenset({
 })
 OWN_MODEL_MODULES: frozenset[str] = frozenset({
     "imr_ml.featurize.selector", "imr_ml.featurize.text", "imr_ml.featurize.structured",
-    "imr_ml.modeling.prior_lr", "imr_ml.modeling.streaming", "imr_ml.modeling.baselines",
+    "imr_ml.modeling.estimator.prior_lr",
 })
+# Where a class saved in model files used to live. A file names its classes' modules, so a file
+# saved before a move names the old one; its schema is read with the new name (`renamed`) before
+# its types are judged, and the old name is trusted for nothing else.
+MOVED_MODULES: dict[str, str] = {"imr_ml.modeling.prior_lr": "imr_ml.modeling.estimator.prior_lr"}
+SCHEMA_MEMBER = "schema.json"
 
 
 def _skops_io():
@@ -175,6 +180,7 @@ def load_trusted(data: bytes, what: str = "file") -> Any:
         What the file holds (not yet known to be a model: see `check_scorable`).
     """
     check_archive(data, what)
+    data = renamed(data)
     try:
         untrusted = _skops_io().get_untrusted_types(data=data)
     except Exception as exc:  # not a skops file at all
@@ -187,6 +193,36 @@ def load_trusted(data: bytes, what: str = "file") -> Any:
         return _skops_io().loads(data, trusted=list(untrusted))
     except Exception as exc:  # a well-formed zip whose contents do not build an object
         raise ModelLoadError(f"{what} cannot be loaded ({type(exc).__name__}: {exc})") from None
+
+
+def renamed(data: bytes) -> bytes:
+    """A skops file whose schema names a module of `MOVED_MODULES` by its new name; any other
+    file unchanged (the same bytes). Called after `check_archive`, so the schema is budgeted.
+
+    Parameters
+    ----------
+    data : bytes
+        The skops file's contents.
+
+    Returns
+    -------
+    bytes
+        The file as this imr-ml reads it.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if SCHEMA_MEMBER not in archive.namelist():
+            return data  # not a skops file: skops says so next
+        schema = archive.read(SCHEMA_MEMBER).decode("utf-8", "replace")
+    now = schema
+    for old, new in MOVED_MODULES.items():
+        now = now.replace(f'"{old}"', f'"{new}"')
+    if now == schema:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, zipfile.ZipFile(out, "w") as copy:
+        for info in archive.infolist():
+            copy.writestr(info, now.encode("utf-8") if info.filename == SCHEMA_MEMBER else archive.read(info))
+    return out.getvalue()
 
 
 def check_fitted(obj: Any, what: str) -> None:

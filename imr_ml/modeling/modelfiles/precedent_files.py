@@ -5,7 +5,7 @@
 hashed in the manifest like every other file; the manifest's ``precedents`` gives its
 counts). `imr-ml index CORPUS --out DIR` writes the same file into a folder of its own with
 ``index.json`` (counts, versions, the sha256 of each file) and ``knowledge/``: the copies of
-the knowledge files its items were profiled with (`imr_ml.modeling.knowledge_files`), which
+the knowledge files its items were profiled with (`imr_ml.modeling.modelfiles.knowledge_files`), which
 requests are profiled with too.
 
 `open_precedents` opens either, after checking the file against the sha256 its manifest
@@ -24,9 +24,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 from imr_ml.knowledge.bundle import SHIPPED, Knowledge
-from imr_ml.modeling.builtin import BUILTIN_KIND, is_builtin
-from imr_ml.modeling.knowledge_files import knowledge_copies, read_knowledge_copies
-from imr_ml.modeling.loaded import LoadedModel
+from imr_ml.modeling.modelfiles.builtin import BUILTIN_KIND, is_builtin
+from imr_ml.modeling.modelfiles.knowledge_files import knowledge_copies, read_knowledge_copies
+from imr_ml.modeling.modelfiles.loaded import LoadedModel
 from imr_ml.precedents.store import FORMAT, Index, PrecedentsError, Profiler, build_index
 from imr_ml.textio import new_folder, to_json
 
@@ -68,7 +68,7 @@ def sha256_file(path: Path) -> str:
 
 def index_writer(rows: list[dict], knowledge: Knowledge) -> tuple[Callable[[Path], None], dict]:
     """A model directory's index of its training rows: the function that writes the file
-    (`imr_ml.modeling.modelio.write_model_dir` calls it inside the new folder) and the
+    (`imr_ml.modeling.modelfiles.modelio.write_model_dir` calls it inside the new folder) and the
     manifest's ``precedents`` record, which it fills in.
 
     Parameters

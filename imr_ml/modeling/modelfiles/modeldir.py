@@ -36,8 +36,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from imr_ml.modeling.manifest import MANIFEST_FILE, MAX_MANIFEST_BYTES, SEAL_FILE
-from imr_ml.modeling.modelerrors import ModelLoadError, ModelOutError
+from imr_ml.modeling.modelfiles.manifest import MANIFEST_FILE, MAX_MANIFEST_BYTES, SEAL_FILE
+from imr_ml.modeling.modelfiles.modelerrors import ModelLoadError, ModelOutError
 
 CURRENT = "current"
 CARD_FILE = "MODEL_CARD.md"

@@ -6,7 +6,7 @@ whole model; `manifest.sha256` beside it records that digest in `sha256sum` form
 edited or damaged after training; it cannot stop someone who can write the folder from
 writing a new manifest and a new seal (see the README's section on model files). What makes
 such a forgery harmless is what is checked on every load: the allow-list of types, the
-budgets on the model file (`imr_ml.modeling.modeltrust`), and this module's schema: every
+budgets on the model file (`imr_ml.modeling.modelfiles.modeltrust`), and this module's schema: every
 value a command reads from a manifest has its type and range (a threshold is a number in
 [0, 1], counts are whole numbers >= 0, file names are plain names inside the folder), and
 no manifest is larger than `MAX_MANIFEST_BYTES` or nested deeper than `MAX_DEPTH`.
@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from imr_ml.modeling.modelerrors import ModelLoadError
+from imr_ml.modeling.modelfiles.modelerrors import ModelLoadError
 
 MANIFEST_FILE = "manifest.json"
 SEAL_FILE = "manifest.sha256"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
-from imr_ml.modeling.data import TrainError
+from imr_ml.modeling.training.data import TrainError
 
 # The streaming procedure's held-out letters: a share of them, for calibration and again for
 # measurement, each half capped (plenty for a 2-parameter map and a tight AUC).

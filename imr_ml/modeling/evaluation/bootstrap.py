@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imr_ml.modeling.metrics import checked, none_if_nan
+from imr_ml.modeling.evaluation.metrics import checked, none_if_nan
 
 BOOT_METRICS = ("roc_auc", "average_precision", "brier", "log_loss", "ece")
 _CHUNK_CELLS = 4_000_000  # resamples x items held in memory at once
@@ -54,7 +54,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def weighted_metrics(y, p, W: np.ndarray, metrics=BOOT_METRICS, n_bins: int = 10) -> dict[str, np.ndarray]:
     """Each metric under each row of item weights ``W`` [resamples x items].
 
-    Equals `score` on the data with item i repeated W[b, i] times (tested against it).
+    Equals `metrics_of` on the data with item i repeated W[b, i] times (tested against it).
 
     Parameters
     ----------
@@ -239,8 +239,8 @@ def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 
     return {f"{metric}_diff": none_if_nan(point), f"{metric}_diff_ci": percentile_interval(boots, level)}
 
 
-def with_intervals(scores: dict[str, dict], y, preds: dict, groups, **kw) -> dict[str, dict]:
-    """Add ``<metric>_ci`` beside every metric of every predictor's `score`.
+def with_intervals(scores: dict[str, dict], y, preds: dict, groups, **kw) -> None:
+    """Add ``<metric>_ci`` beside every metric of every predictor's `metrics_of`, in place.
 
     The same letter resamples serve every predictor, as the seed is shared.
 
@@ -256,15 +256,9 @@ def with_intervals(scores: dict[str, dict], y, preds: dict, groups, **kw) -> dic
         The letter of every item: resamples draw whole letters.
     **kw : dict
         Passed to `bootstrap_ci` (``n_boot``, ``level``, ``seed``).
-
-    Returns
-    -------
-    dict
-        `scores`.
     """
     for name, p in preds.items():
         scores[name].update(bootstrap_ci(y, p, groups, BOOT_METRICS, **kw))
-    return scores
 
 
 def versus_baselines(y, preds: dict, groups, metrics=("roc_auc", "average_precision"), **kw) -> dict[str, dict]:

@@ -47,39 +47,20 @@ class Reporter(Protocol):
         """
 
 
-class NullReporter:
+class NullReporter(Reporter):
     """A `Reporter` that shows nothing (no progress display asked for)."""
 
-    def start(self, description: str, total: int | None = None) -> None:
-        """Ignore the start of a stage.
+    def __init__(self) -> None:
+        return None
 
-        Parameters
-        ----------
-        description : str
-            What the stage does.
-        total : int or None
-            Steps in the stage.
-        """
+    def start(self, description: str, total: int | None = None) -> None:
+        return None
 
     def advance(self, n: int = 1) -> None:
-        """Ignore progress.
-
-        Parameters
-        ----------
-        n : int
-            Steps just done.
-        """
+        return None
 
     def update(self, done: int, total: int | None = None) -> None:
-        """Ignore progress.
-
-        Parameters
-        ----------
-        done : int
-            Steps done so far.
-        total : int or None
-            A new total.
-        """
+        return None
 
 
 NULL_REPORTER = NullReporter()

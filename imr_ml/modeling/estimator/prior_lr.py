@@ -59,7 +59,7 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
         Prior of the intercept.
     prior_weight : float
         Multiplies every prior precision: > 1 trusts the knowledge more, < 1 the data more.
-        Chosen by letter-grouped cross-validation in `imr_ml.modeling.fitting`.
+        Chosen by letter-grouped cross-validation in `imr_ml.modeling.training.fitting`.
     fit_data : bool
         False gives the knowledge-only model: the prior means, no parameter learnt from data.
     max_iter, tol : int, float
@@ -98,7 +98,7 @@ class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
     coefficient follows the data, unless the guideline's sign is fixed:
 
     >>> import numpy as np
-    >>> from imr_ml.modeling.prior_lr import PriorLogisticRegression
+    >>> from imr_ml.modeling.estimator.prior_lr import PriorLogisticRegression
     >>> X = np.array([[0.0], [0.0], [0.0], [0.0], [1.0], [1.0], [1.0], [1.0]])
     >>> y = np.array([0, 1, 1, 1, 0, 0, 0, 1])
     >>> PriorLogisticRegression(prior_mean=[1.0], prior_sd=[2.0], fit_data=False).fit(X, y).coef_

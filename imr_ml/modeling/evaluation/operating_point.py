@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
+from sklearn.metrics import precision_recall_curve
 
-from imr_ml.modeling.bootstrap import letter_counts, percentile_interval
-from imr_ml.modeling.metrics import checked, wilson_interval
+from imr_ml.modeling.evaluation.bootstrap import letter_counts, percentile_interval
+from imr_ml.modeling.evaluation.metrics import checked, wilson_interval
 
 LEVEL = 0.95  # coverage of the intervals of measured figures (as the report's metrics)
 N_BOOT = 1000
@@ -129,3 +130,40 @@ def _letter_intervals(y: np.ndarray, flags: np.ndarray, hits: np.ndarray, groups
     return out
 
 
+def operating_threshold(y: np.ndarray, p: np.ndarray) -> float | None:
+    """The probability from which a request is flagged "better chance than most" (a flag with
+    its measured precision, `operating_point`; not a verdict).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        0/1 labels of held-out items.
+    p : numpy.ndarray
+        Their out-of-fold predictions.
+
+    Returns
+    -------
+    float or None
+        The threshold that maximises F1 (None when there is no overturned item).
+    """
+    if y.sum() == 0 or y.min() == y.max():
+        return None
+    prec, rec, thr = precision_recall_curve(y, p)
+    f1 = 2 * prec[:-1] * rec[:-1] / np.maximum(prec[:-1] + rec[:-1], 1e-12)
+    return float(thr[int(np.argmax(f1))])
+
+
+def fallback_threshold(base_rate: float) -> float:
+    """The operating threshold without held-out predictions.
+
+    Parameters
+    ----------
+    base_rate : float
+        The overturn rate of the training items (or the published one).
+
+    Returns
+    -------
+    float
+        Twice the base rate, at most 0.5.
+    """
+    return min(2 * base_rate, 0.5)

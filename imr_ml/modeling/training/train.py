@@ -2,19 +2,19 @@
 
 The procedure, in order:
 
-1. Rows are put in canonical order and fingerprinted (`imr_ml.modeling.data`).
+1. Rows are put in canonical order and fingerprinted (`imr_ml.modeling.training.data`).
 2. Only PRE_DECISION columns reach the model (`imr_ml.featurize.to_frame`). ``decision_date``
-   is read only to make the temporal split (`imr_ml.modeling.splits`).
+   is read only to make the temporal split (`imr_ml.modeling.training.splits`).
 3. The weight of the guideline prior is chosen by cross-validation grouped by letter, and
 4. the chosen pipeline is calibrated on out-of-fold scores and refitted on all rows
-   (`imr_ml.modeling.fitting`); from `STREAMING_MIN_ITEMS` items the large-corpus
-   procedure does both on held-out letters instead (`imr_ml.modeling.streaming`).
+   (`imr_ml.modeling.training.fitting`); from `STREAMING_MIN_ITEMS` items the large-corpus
+   procedure does both on held-out letters instead (`imr_ml.modeling.training.streaming`).
 5. The whole procedure (3 + 4) is scored by an outer grouped CV (or by a temporal
    hold-out of the latest letters), against the baselines fitted on the same folds
-   (`imr_ml.modeling.estimate`).
+   (`imr_ml.modeling.training.estimate`).
 
-`train` returns the model with its manifest and card (`imr_ml.modeling.card`); `save` writes
-the model directory (`imr_ml.modeling.modelio`); `evaluate` scores a saved model.
+`train` returns the model with its manifest and card (`imr_ml.modeling.training.card`); `save` writes
+the model directory (`imr_ml.modeling.modelfiles.modelio`); `evaluate` scores a saved model.
 """
 
 from __future__ import annotations
@@ -30,10 +30,19 @@ import pandas as pd
 
 from imr_ml.featurize import build_features, to_frame
 from imr_ml.knowledge.guidelines import load_guidelines
-from imr_ml.modeling.baselines import categories, fit_baselines, predict_baselines
-from imr_ml.modeling.bootstrap import versus_baselines, with_intervals
-from imr_ml.modeling.card import model_card
-from imr_ml.modeling.data import (
+from imr_ml.modeling.estimator.model import scoring_model
+from imr_ml.modeling.estimator.pipeline import build_pipeline
+from imr_ml.modeling.evaluation.bootstrap import versus_baselines, with_intervals
+from imr_ml.modeling.evaluation.metrics import score_all
+from imr_ml.modeling.evaluation.operating_point import fallback_threshold
+from imr_ml.modeling.modelfiles.knowledge_files import model_knowledge
+from imr_ml.modeling.modelfiles.loaded import environment
+from imr_ml.modeling.modelfiles.modelio import CV_PREDICTIONS_FILE, load_model_dir, write_model_dir
+from imr_ml.modeling.modelfiles.precedent_files import PRECEDENTS_FILE, index_writer
+from imr_ml.modeling.modelfiles.ranges import training_ranges
+from imr_ml.modeling.training.baselines import categories, fit_baselines, predict_baselines
+from imr_ml.modeling.training.card import model_card
+from imr_ml.modeling.training.data import (
     TrainError,
     canonical_rows,
     corpus_profile,
@@ -42,25 +51,16 @@ from imr_ml.modeling.data import (
     letter_groups,
     letter_hash,
 )
-from imr_ml.modeling.estimate import choose_threshold, cv_predictions, estimate, public_estimate
-from imr_ml.modeling.fitting import (
+from imr_ml.modeling.training.estimate import choose_threshold, cv_predictions, estimate, public_estimate
+from imr_ml.modeling.training.fitting import (
     TrainOptions,
     calibration_method,
-    default_factory,
-    fallback_threshold,
     fit_procedure,
     proba,
 )
-from imr_ml.modeling.knowledge_files import model_knowledge
-from imr_ml.modeling.loaded import environment
-from imr_ml.modeling.metrics import score_all
-from imr_ml.modeling.model import scoring_model
-from imr_ml.modeling.modelio import CV_PREDICTIONS_FILE, load_model_dir, read_manifest, write_model_dir
-from imr_ml.modeling.precedent_files import PRECEDENTS_FILE, index_writer
-from imr_ml.modeling.progress import NULL_REPORTER, Reporter
-from imr_ml.modeling.ranges import training_ranges
-from imr_ml.modeling.rowcheck import check_classes, check_labels, check_row_types, check_summaries
-from imr_ml.modeling.streaming import STREAMING_MIN_ITEMS, fit_streaming
+from imr_ml.modeling.training.progress import NULL_REPORTER, Reporter
+from imr_ml.modeling.training.rowcheck import check_classes, check_labels, check_row_types, check_summaries
+from imr_ml.modeling.training.streaming import STREAMING_MIN_ITEMS, fit_streaming
 from imr_ml.schema import PRE_DECISION
 from imr_ml.signals import clear_caches
 
@@ -230,7 +230,7 @@ def train(rows: Sequence[dict], opts: TrainOptions | None = None, factory: Calla
     opts = opts or TrainOptions()
     t0 = time.perf_counter()
     canonical, y, g = _checked_rows(rows, opts)
-    fit = _fit(canonical, y, g, opts, factory or default_factory(), reporter)
+    fit = _fit(canonical, y, g, opts, factory or build_pipeline, reporter)
     manifest = _manifest(fit, canonical, y, g, opts, inputs, t0, synthetic)
     return TrainResult(model=fit.model, manifest=manifest, card=model_card(manifest), baselines=fit.baselines,
                        tables=fit.tables, estimate=fit.estimate,
@@ -317,7 +317,8 @@ def save(result: TrainResult, out: str | Path, precedents: bool = True) -> Path:
     Parameters
     ----------
     result : TrainResult
-        What `train` returned; its manifest gains the file hashes.
+        What `train` returned (left as it is: the saved manifest, with the file hashes, is
+        `imr_ml.modeling.modelfiles.modelio.read_manifest` of the returned path).
     out : str or pathlib.Path
         The model directory.
     precedents : bool
@@ -338,7 +339,6 @@ def save(result: TrainResult, out: str | Path, precedents: bool = True) -> Path:
         out, model=result.model, manifest=manifest, baselines=result.baselines,
         tables=result.tables, card=result.card, json_files=extra, built=built,
     )
-    result.manifest = read_manifest(path)  # now with file hashes and model_sha256
     return path
 
 

@@ -1,6 +1,7 @@
-"""5. How well the whole training procedure does on letters it did not see.
+"""How well the whole training procedure does on letters it did not see (step 5 of the
+procedure `imr_ml.modeling.training.train` lists).
 
-The procedure (prior-weight search + calibrated fit, `imr_ml.modeling.fitting`) is refitted
+The procedure (prior-weight search + calibrated fit, `imr_ml.modeling.training.fitting`) is refitted
 inside every training fold of an outer grouped CV (or on all but the latest letters, for
 the temporal split) and scored on the held-out letters, beside the baselines fitted on the
 same folds.
@@ -17,14 +18,15 @@ import pandas as pd
 
 from imr_ml.featurize import to_frame
 from imr_ml.knowledge.taxonomy import categorize
-from imr_ml.modeling.baselines import categories, fit_baselines, predict_baselines
-from imr_ml.modeling.bootstrap import with_intervals
-from imr_ml.modeling.data import canonical_rows, labels, letter_groups, letter_hash
-from imr_ml.modeling.fitting import TrainOptions, default_factory, fit_procedure, operating_threshold, proba
-from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds
-from imr_ml.modeling.operating_point import operating_point
-from imr_ml.modeling.progress import NULL_REPORTER, Reporter
-from imr_ml.modeling.splits import grouped_folds, temporal_split
+from imr_ml.modeling.estimator.pipeline import build_pipeline
+from imr_ml.modeling.evaluation.bootstrap import with_intervals
+from imr_ml.modeling.evaluation.metrics import metrics_of, reliability_table, score_all, summarize_folds
+from imr_ml.modeling.evaluation.operating_point import operating_point, operating_threshold
+from imr_ml.modeling.training.baselines import categories, fit_baselines, predict_baselines
+from imr_ml.modeling.training.data import canonical_rows, labels, letter_groups, letter_hash
+from imr_ml.modeling.training.fitting import TrainOptions, fit_procedure, proba
+from imr_ml.modeling.training.progress import NULL_REPORTER, Reporter
+from imr_ml.modeling.training.splits import grouped_folds, temporal_split
 
 ExtraModel = Callable[[list[dict], list[dict]], Any]
 
@@ -97,7 +99,7 @@ def estimate(rows: Sequence[dict], opts: TrainOptions, factory: Callable | None 
         Per-fold scores, their summary (mean ± sd), the pooled out-of-fold predictions of the
         first repeat (``_pooled_predictions``) and their scores.
     """
-    factory = factory or default_factory()
+    factory = factory or build_pipeline
     rows = canonical_rows(rows)
     X, y, g = to_frame(rows), labels(rows), letter_groups(rows)
     plans = _plans(rows, y, g, opts)
@@ -112,7 +114,7 @@ def estimate(rows: Sequence[dict], opts: TrainOptions, factory: Callable | None 
             params, preds = _fold_predictions(rows, X, y, g, tr, te, sub, opts, factory, reporter, extra_models or {})
             chosen.append(params)
             folds.append({"repeat": r, "fold": f, "n_test": int(len(te)), "params": params,
-                          "scores": {n: score(y[te], p) for n, p in preds.items()}})
+                          "scores": {n: metrics_of(y[te], p) for n, p in preds.items()}})
             if r == 0:
                 for n, p in preds.items():
                     pooled.setdefault(n, np.full(len(y), np.nan))[te] = p
@@ -185,7 +187,7 @@ def as_saved(p: np.ndarray) -> np.ndarray:
 
 def choose_threshold(est: dict | None, y: np.ndarray, groups: np.ndarray | None = None) -> dict | None:
     """The operating threshold from the estimate's held-out predictions, and what flagging
-    at it meant on them (`imr_ml.modeling.operating_point`).
+    at it meant on them (`imr_ml.modeling.evaluation.operating_point`).
 
     Parameters
     ----------

@@ -1,13 +1,13 @@
 """The model card: what a trained model is, how it was measured, what it cannot do.
 
 Written from the manifest alone (`model_card(manifest)`), so a card can be rebuilt from any
-saved model directory. The weights shown are those of `imr_ml.modeling.model.ScoringModel.weights`.
+saved model directory. The weights shown are those of `imr_ml.modeling.estimator.model.ScoringModel.weights`.
 Its two number formats (`fmt`, `fmt_ci`) are also those of `imr-ml train` and `evaluate`.
 """
 
 from __future__ import annotations
 
-from imr_ml.modeling.metrics import METRICS
+from imr_ml.modeling.evaluation.metrics import METRICS
 
 
 def fmt(summary: dict, metric: str, digits: int = 3) -> str:
@@ -41,7 +41,7 @@ def fmt_ci(s: dict, metric: str, digits: int = 3, signed: bool = False) -> str:
     Parameters
     ----------
     s : dict
-        A `score` with ``<metric>_ci`` entries.
+        A `metrics_of` result with ``<metric>_ci`` entries.
     metric : str
         The metric shown.
     digits : int
@@ -124,8 +124,8 @@ def _procedure(m: dict, streaming: bool) -> list[str]:
     lines = []
     if streaming:
         lines.append(
-            f"- Large-corpus (streaming) procedure, `imr_ml.modeling.streaming`: hashed TF-IDF (columns named after "
-            f"their most frequent term), features computed once in parallel; logistic regression with "
+            f"- Large-corpus (streaming) procedure, `imr_ml.modeling.training.streaming`: hashed TF-IDF (columns "
+            f"named after their most frequent term), features computed once in parallel; logistic regression with "
             f"{m['hyperparameters']} shrunk toward the guideline priors, fitted once on the training letters; "
             "calibration "
             f"({m['calibration']['method']}, `CalibratedClassifierCV(FrozenEstimator(...))`) on held-out letters; "
@@ -196,7 +196,7 @@ def _baselines(streaming: bool) -> list[str]:
         "these rows); `data_only` (TF-IDF + signals + fields, logistic regression shrunk toward zero, "
         "uncalibrated: the data without the knowledge)."
         + (" Streaming procedure: `tfidf_lr` and `data_only` were fitted on a letter sample of the "
-           "training rows (`imr_ml.modeling.streaming.BASELINE_ITEMS` items)." if streaming else ""),
+           "training rows (`imr_ml.modeling.training.streaming.BASELINE_ITEMS` items)." if streaming else ""),
         "",
     ]
 

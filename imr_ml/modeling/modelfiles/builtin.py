@@ -18,9 +18,9 @@ import pandas as pd
 
 from imr_ml.knowledge.guidelines import load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
-from imr_ml.modeling.fitting import fallback_threshold
-from imr_ml.modeling.loaded import LoadedModel, environment
-from imr_ml.modeling.pipeline import build_pipeline
+from imr_ml.modeling.estimator.pipeline import build_pipeline
+from imr_ml.modeling.evaluation.operating_point import fallback_threshold
+from imr_ml.modeling.modelfiles.loaded import LoadedModel, environment
 from imr_ml.textio import atomic_write_text
 
 BUILTIN = "builtin"
@@ -126,7 +126,7 @@ def builtin_card() -> str:
         "# The built-in guideline model: model card",
         "",
         "`imr-ml score builtin ...` (also `explain`, `report`, the demo). Generated from "
-        "`features/guidelines.toml` and `features/taxonomy.toml` by `python -m imr_ml.modeling.builtin`.",
+        "`features/guidelines.toml` and `features/taxonomy.toml` by `python -m imr_ml.modeling.modelfiles.builtin`.",
         "",
         "## What it is",
         "",
@@ -166,4 +166,4 @@ def builtin_card() -> str:
 
 
 if __name__ == "__main__":
-    atomic_write_text(builtin_card(), Path(__file__).resolve().parents[2] / "models" / "builtin" / "MODEL_CARD.md")
+    atomic_write_text(builtin_card(), Path(__file__).resolve().parents[3] / "models" / "builtin" / "MODEL_CARD.md")

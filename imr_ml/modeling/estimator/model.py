@@ -62,7 +62,7 @@ class ScoringModel(ABC):
         self.classifier = self.pipeline[-1] if hasattr(self.pipeline, "steps") else self.pipeline
         try:
             self.feature_names = [str(n) for n in self.pipeline[:-1].get_feature_names_out()]
-        except Exception:  # a pipeline whose steps cannot name their columns
+        except AttributeError:  # a step without names (scikit-learn's answer): no weights by name, see `weights`
             self.feature_names = []
 
     def features(self, X: pd.DataFrame) -> Any:
@@ -198,6 +198,14 @@ class ScoringModel(ABC):
 class LinearModel(ScoringModel):
     """`ScoringModel` of a pipeline whose last step is linear (``coef_``, ``intercept_``).
 
+    The log-odds are the classifier's decision function, with its posterior standard
+    deviation when it has one (`logit_sd`); a reference row's are the intercept plus its
+    weighted features, and a feature's contribution is its weight times its change from the
+    reference row (features whose contribution is 0 are left out). The prior weights are a
+    `PriorLogisticRegression`'s prior means within its sign bounds (what it fits with no
+    letters), zeros for a classifier shrunk toward zero; the weights by name are empty when
+    names and coefficients do not match.
+
     Parameters
     ----------
     model : estimator
@@ -210,70 +218,18 @@ class LinearModel(ScoringModel):
         self.intercept = float(np.ravel(self.classifier.intercept_)[0])
 
     def logits(self, Z: Any) -> np.ndarray:
-        """The classifier's log-odds, before calibration.
-
-        Parameters
-        ----------
-        Z : matrix
-            Rows of `features`.
-
-        Returns
-        -------
-        numpy.ndarray
-            One float per row.
-        """
         return np.asarray(self.classifier.decision_function(Z), dtype=float).ravel()
 
     def logit_sd(self, Z: Any) -> np.ndarray:
-        """The log-odds' standard deviation, from the classifier's posterior when it has one.
-
-        Parameters
-        ----------
-        Z : matrix
-            Rows of `features`.
-
-        Returns
-        -------
-        numpy.ndarray
-            One float per row (zeros for a classifier without `logit_sd`).
-        """
         if hasattr(self.classifier, "logit_sd"):
             return self.classifier.logit_sd(Z)
         return super().logit_sd(Z)
 
     def reference_logit(self, reference: Mapping[int, float]) -> float:
-        """The log-odds of a reference row: intercept plus its weighted features.
-
-        Parameters
-        ----------
-        reference : mapping of int to float
-            The reference row's non-zero features by column.
-
-        Returns
-        -------
-        float
-            Its log-odds.
-        """
         return self.intercept + sum(self.coef[j] * v for j, v in reference.items())
 
     def contributions(self, idx: Iterable[int], values: Iterable[float],
                       reference: Mapping[int, float]) -> list[tuple[int, float, float]]:
-        """Each feature's weight times its change from the reference row.
-
-        Parameters
-        ----------
-        idx : iterable of int
-            Columns of the row's non-zero features.
-        values : iterable of float
-            Their values.
-        reference : mapping of int to float
-            The reference row's non-zero features by column.
-
-        Returns
-        -------
-        list of (int, float, float)
-            (column, value, contribution) of every feature whose contribution is not 0.
-        """
         row = dict(zip(np.asarray(idx).tolist(), np.asarray(values, dtype=float).tolist()))
         out = []
         for j in row.keys() | reference.keys():
@@ -284,14 +240,6 @@ class LinearModel(ScoringModel):
         return out
 
     def prior_coef(self) -> np.ndarray:
-        """The prior means of a `PriorLogisticRegression` (within its sign bounds: what it
-        fits with no letters), zeros for a classifier shrunk toward zero.
-
-        Returns
-        -------
-        numpy.ndarray
-            One float per coefficient.
-        """
         clf = self.classifier
         out = np.zeros(self.coef.shape[0])
         mean = getattr(clf, "prior_mean", None)
@@ -306,13 +254,6 @@ class LinearModel(ScoringModel):
         return out
 
     def weights(self) -> dict[str, float]:
-        """Feature name -> coefficient of the linear step.
-
-        Returns
-        -------
-        dict
-            Empty when the names and coefficients do not match.
-        """
         if not self.feature_names or self.coef.shape[0] != len(self.feature_names):
             return {}
         return {n: float(c) for n, c in zip(self.feature_names, self.coef)}
@@ -334,4 +275,4 @@ def scoring_model(model: Any) -> ScoringModel:
     if hasattr(fitted_pipeline(model)[-1], "coef_"):
         return LinearModel(model)
     raise TypeError(f"no scoring adapter for {type(fitted_pipeline(model)[-1]).__name__}: "
-                    "add one in imr_ml.modeling.model")
+                    "add one in imr_ml.modeling.estimator.model")

@@ -49,7 +49,7 @@ class LoadedModel:
     model : estimator
         The fitted (calibrated) model.
     manifest : dict
-        The model directory's manifest (`imr_ml.modeling.modelio`).
+        The model directory's manifest (`imr_ml.modeling.modelfiles.modelio`).
     path : pathlib.Path
         Where it was loaded from (``builtin`` for the built-in model).
     baselines : dict
@@ -60,7 +60,7 @@ class LoadedModel:
         The knowledge files it reads: the copies in its directory (`SHIPPED` for the
         built-in model). Scoring, explanations, hints and reports read these.
     precedents : object or None
-        Its index of past decisions once opened (`imr_ml.modeling.precedent_files`).
+        Its index of past decisions once opened (`imr_ml.modeling.modelfiles.precedent_files`).
     version : pathlib.Path or None
         The folder its files were read from (the version that was current); None: `path`.
     """

@@ -8,15 +8,15 @@ One version of a model is a folder holding::
     cv_predictions.json    the training CV's out-of-fold predictions (y, p, category, letter
                            hash), when the procedure was estimated: what `report` plots
     knowledge/*.toml       the knowledge files it was trained with, which it reads when it
-                           scores (`imr_ml.modeling.knowledge_files`)
+                           scores (`imr_ml.modeling.modelfiles.knowledge_files`)
     precedents.sqlite      the index of its training items, past decisions shown as precedents
-                           (`imr_ml.modeling.precedent_files`)
+                           (`imr_ml.modeling.modelfiles.precedent_files`)
     manifest.json          versions, data fingerprint, options, metrics, sha256 of every file
-    manifest.sha256        the manifest's own sha256 (`imr_ml.modeling.manifest`)
+    manifest.sha256        the manifest's own sha256 (`imr_ml.modeling.modelfiles.manifest`)
     MODEL_CARD.md          the human-readable account of the above
 
 and a model directory holds its versions, ``current`` pointing at one
-(`imr_ml.modeling.modeldir`): a new model is written beside the current one and made current
+(`imr_ml.modeling.modelfiles.modeldir`): a new model is written beside the current one and made current
 in one rename, so nothing ever sees half a model or none.
 
 Writing refuses (`ModelOutError`) to replace a folder that is not a model directory or that
@@ -29,7 +29,7 @@ version; a file whose sha256 differs from the manifest (a knowledge file edited 
 among them); knowledge files that break their schema or disagree; a model file that would
 unpack beyond its budget, that contains a type outside the allow-list (judged by name, before
 anything is imported), or that does not hold a model imr-ml can score
-(`imr_ml.modeling.modeltrust`).
+(`imr_ml.modeling.modelfiles.modeltrust`).
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ from typing import Any
 
 import sklearn
 
-from imr_ml.modeling.builtin import is_builtin, load_builtin
-from imr_ml.modeling.knowledge_files import attach_knowledge, knowledge_record, point_at
-from imr_ml.modeling.loaded import LoadedModel, environment
-from imr_ml.modeling.manifest import (
+from imr_ml.modeling.modelfiles.builtin import is_builtin, load_builtin
+from imr_ml.modeling.modelfiles.knowledge_files import attach_knowledge, knowledge_record, point_at
+from imr_ml.modeling.modelfiles.loaded import LoadedModel, environment
+from imr_ml.modeling.modelfiles.manifest import (
     FORMAT_VERSION,
     MANIFEST_FILE,
     MODEL_FILE,
@@ -55,9 +55,9 @@ from imr_ml.modeling.manifest import (
     read_sealed,
     seal,
 )
-from imr_ml.modeling.modeldir import CARD_FILE, CURRENT, check_model_out, replacing, version_dir
-from imr_ml.modeling.modelerrors import ModelLoadError, ModelOutError
-from imr_ml.modeling.modeltrust import (
+from imr_ml.modeling.modelfiles.modeldir import CARD_FILE, CURRENT, check_model_out, replacing, version_dir
+from imr_ml.modeling.modelfiles.modelerrors import ModelLoadError, ModelOutError
+from imr_ml.modeling.modelfiles.modeltrust import (
     ALLOWED_TYPES,
     OWN_MODEL_MODULES,
     check_fitted,
@@ -67,7 +67,7 @@ from imr_ml.modeling.modeltrust import (
     is_allowed_type,
     load_trusted,
 )
-from imr_ml.modeling.precedent_files import sha256_file
+from imr_ml.modeling.modelfiles.precedent_files import sha256_file
 from imr_ml.textio import to_json
 
 BASELINE_DIR = "baselines"
@@ -227,7 +227,7 @@ def load_model_dir(model_dir: str | Path, *, with_baselines: bool = False) -> Lo
     ----------
     model_dir : str or pathlib.Path
         The model directory; ``builtin`` is the built-in guideline model
-        (`imr_ml.modeling.builtin`).
+        (`imr_ml.modeling.modelfiles.builtin`).
     with_baselines : bool
         Load the baselines too (for `evaluate`).
 

@@ -8,8 +8,8 @@ from sklearn.pipeline import Pipeline
 
 from imr_ml.featurize import build_features, feature_blocks
 from imr_ml.knowledge.guidelines import load_guidelines
-from imr_ml.modeling.directions import rule_directions
-from imr_ml.modeling.prior_lr import PriorLogisticRegression
+from imr_ml.modeling.estimator.directions import rule_directions
+from imr_ml.modeling.estimator.prior_lr import PriorLogisticRegression
 
 
 def knowledge_prior(names, guidelines=None, share_directions=True) -> dict[str, np.ndarray | float]:
@@ -18,7 +18,7 @@ def knowledge_prior(names, guidelines=None, share_directions=True) -> dict[str, 
     A rule's coefficient starts at its stated strength (sign fixed where the guideline fixes
     the direction), `field__category_prior` near 1 (the published base rate of the
     category), everything else at 0. A signal or field that a fixed-direction rule reads
-    shares that rule's direction (`imr_ml.modeling.directions`): the letters may weaken it to
+    shares that rule's direction (`imr_ml.modeling.estimator.directions`): the letters may weaken it to
     0, never turn it against the guideline that reads the same evidence; one that rules read
     in opposite directions (by service) is held at 0 and counts through those rules.
 

@@ -186,7 +186,7 @@ def none_if_nan(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
-def score(y, p, n_bins: int = 10) -> dict:
+def metrics_of(y, p, n_bins: int = 10) -> dict:
     """All metrics for one set of predictions, plus counts. JSON-ready.
 
     Parameters
@@ -222,7 +222,7 @@ def score(y, p, n_bins: int = 10) -> dict:
 
 
 def score_by_group(y, p, groups: Sequence[str], min_items: int = 1) -> dict[str, dict]:
-    """`score` for each distinct value of ``groups`` (e.g. treatment category), sorted by size.
+    """`metrics_of` for each distinct value of ``groups`` (e.g. treatment category), sorted by size.
 
     Parameters
     ----------
@@ -249,12 +249,12 @@ def score_by_group(y, p, groups: Sequence[str], min_items: int = 1) -> dict[str,
     for name in [n for _, n in sorted(zip(-counts, names))]:
         mask = g.astype(str) == name
         if mask.sum() >= min_items:
-            out[str(name)] = score(y[mask], p[mask])
+            out[str(name)] = metrics_of(y[mask], p[mask])
     return out
 
 
 def score_all(y, preds: dict[str, np.ndarray], cats: Sequence[str] | None = None) -> dict:
-    """`score` of several predictors on the same items, overall and per category.
+    """`metrics_of` of several predictors on the same items, overall and per category.
 
     Parameters
     ----------
@@ -270,7 +270,7 @@ def score_all(y, preds: dict[str, np.ndarray], cats: Sequence[str] | None = None
     dict
         ``overall`` ({name: score}) and, with `cats`, ``by_category`` ({name: {category: score}}).
     """
-    out = {"overall": {n: score(y, p) for n, p in preds.items()}}
+    out = {"overall": {n: metrics_of(y, p) for n, p in preds.items()}}
     if cats is not None:
         out["by_category"] = {n: score_by_group(y, p, cats) for n, p in preds.items()}
     return out
@@ -282,7 +282,7 @@ def summarize_folds(fold_scores: Sequence[dict]) -> dict[str, dict]:
     Parameters
     ----------
     fold_scores : sequence of dict
-        `score` of every fold; a fold where a metric is undefined is left out of that metric.
+        `metrics_of` of every fold; a fold where a metric is undefined is left out of that metric.
 
     Returns
     -------

@@ -2,7 +2,7 @@
 of items and up): what `train` does when `TrainOptions.streaming` is on (automatically from
 `STREAMING_MIN_ITEMS` items).
 
-What changes, and why, against `imr_ml.modeling.fitting.fit_procedure`:
+What changes, and why, against `imr_ml.modeling.training.fitting.fit_procedure`:
 
 * **Features are computed once**, chunk by chunk in worker processes: signal extraction is
   pure Python (~1-2 ms per letter), so it is spread over the cores. TF-IDF is hashed (no
@@ -37,15 +37,15 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 from imr_ml.featurize import build_features, to_frame
-from imr_ml.modeling.baselines import categories, fit_baselines, fit_tables, predict_baselines
-from imr_ml.modeling.bootstrap import with_intervals
-from imr_ml.modeling.data import TrainError
-from imr_ml.modeling.fitting import TrainOptions, best_params, calibration_method, grid_entry
-from imr_ml.modeling.metrics import reliability_table, score, score_all, summarize_folds
-from imr_ml.modeling.model import scoring_model
-from imr_ml.modeling.pipeline import build_pipeline
-from imr_ml.modeling.progress import NULL_REPORTER, Reporter
-from imr_ml.modeling.splits import holdout_split, letter_sample
+from imr_ml.modeling.estimator.model import scoring_model
+from imr_ml.modeling.estimator.pipeline import build_pipeline
+from imr_ml.modeling.evaluation.bootstrap import with_intervals
+from imr_ml.modeling.evaluation.metrics import metrics_of, reliability_table, score_all, summarize_folds
+from imr_ml.modeling.training.baselines import categories, fit_baselines, fit_tables, predict_baselines
+from imr_ml.modeling.training.data import TrainError
+from imr_ml.modeling.training.fitting import TrainOptions, best_params, calibration_method, grid_entry
+from imr_ml.modeling.training.progress import NULL_REPORTER, Reporter
+from imr_ml.modeling.training.splits import holdout_split, letter_sample
 from imr_ml.pool import ordered_map
 from imr_ml.schema import pre_decision
 
@@ -288,7 +288,7 @@ def _measured(c: _Corpus, model: Any, params: dict, opts: TrainOptions) -> tuple
     X_meas = c.known(c.meas)
     y_meas = c.y[c.meas]
     preds.update(predict_baselines(baselines, tables, X_meas))
-    scores = {n: score(y_meas, p) for n, p in preds.items()}
+    scores = {n: metrics_of(y_meas, p) for n, p in preds.items()}
     held_out = np.full(len(c.order), np.nan)
     held_out[c.order[c.meas]] = preds["model"]  # in the caller's row order
     pooled = score_all(y_meas, preds, categories(X_meas))

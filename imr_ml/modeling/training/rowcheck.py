@@ -10,7 +10,7 @@ from numbers import Real
 
 import numpy as np
 
-from imr_ml.modeling.data import TrainError
+from imr_ml.modeling.training.data import TrainError
 from imr_ml.schema import TEXT_COLUMNS
 
 _TEXT_FIELDS = (*TEXT_COLUMNS, "date_of_injury", "ur_denial_date", "decision", "decision_date")

@@ -1,14 +1,12 @@
-"""Fitting one model: the options, the prior-weight search, the calibrated fit.
+"""Fitting one model: the options, the prior-weight search, the calibrated fit (steps 3 and 4
+of the procedure `imr_ml.modeling.training.train` lists).
 
-3. The weight of the guideline prior (a small grid over ``prior_weight``) is chosen by
-   cross-validation grouped by letter: the items of one letter are never split across
-   train and test.
-4. The chosen pipeline (logistic regression shrunk toward the guideline priors) is calibrated
-   with Platt scaling fitted on its *out-of-fold* decision scores, folds grouped by letter,
-   then refitted on all rows (``CalibratedClassifierCV(ensemble=False)``): every training
-   item is used both for the classifier and, out of fold, for the calibration map.
-
-(Steps 1-2 are `imr_ml.modeling.data`, step 5 `imr_ml.modeling.estimate`.)
+The weight of the guideline prior (a small grid over ``prior_weight``) is chosen by
+cross-validation grouped by letter: the items of one letter are never split across train and
+test. The chosen pipeline (logistic regression shrunk toward the guideline priors) is then
+calibrated with Platt scaling fitted on its *out-of-fold* decision scores, folds grouped by
+letter, and refitted on all rows (``CalibratedClassifierCV(ensemble=False)``): every training
+item is used both for the classifier and, out of fold, for the calibration map.
 """
 
 from __future__ import annotations
@@ -25,14 +23,13 @@ import pandas as pd
 from joblib import Memory
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.metrics import average_precision_score, log_loss, precision_recall_curve, roc_auc_score
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 from sklearn.model_selection import PredefinedSplit
 
-from imr_ml.modeling.data import TrainError
-from imr_ml.modeling.model import fitted_pipeline
-from imr_ml.modeling.pipeline import build_pipeline
-from imr_ml.modeling.progress import NULL_REPORTER, Reporter
-from imr_ml.modeling.splits import grouped_folds, predefined_folds
+from imr_ml.modeling.estimator.model import fitted_pipeline
+from imr_ml.modeling.training.data import TrainError
+from imr_ml.modeling.training.progress import NULL_REPORTER, Reporter
+from imr_ml.modeling.training.splits import grouped_folds, predefined_folds
 
 # How much the guideline priors weigh against the letters (a multiplier of every prior
 # precision): above 1 the knowledge holds firmer, below 1 the data move it more.
@@ -79,7 +76,7 @@ class TrainOptions:
     cache : bool
         Reuse fitted feature steps across grid points and calibration folds.
     streaming : bool or None
-        The large-corpus procedure (`imr_ml.modeling.streaming`); None: from the corpus size.
+        The large-corpus procedure (`imr_ml.modeling.training.streaming`); None: from the corpus size.
     n_jobs : int
         Processes computing features in the streaming procedure (0: every core).
     labels_from : str
@@ -137,17 +134,6 @@ def calibration_method(opts: TrainOptions, y: np.ndarray) -> str:
     if opts.calibration != "auto":
         return opts.calibration
     return "sigmoid" if int(np.sum(y)) >= CALIBRATE_MIN_POSITIVES else "none"
-
-
-def default_factory() -> Callable:
-    """The pipeline factory `train` uses unless given another (tests pass stand-ins).
-
-    Returns
-    -------
-    callable
-        `build_pipeline`.
-    """
-    return build_pipeline
 
 
 class FeatureCache:
@@ -428,42 +414,3 @@ def fit_procedure(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, opts: Trai
         model = fit_model(X, y, groups, params, opts, factory, cache)
     reporter.advance()
     return model, params, table
-
-
-def operating_threshold(y: np.ndarray, p: np.ndarray) -> float | None:
-    """The probability from which a request is flagged "better chance than most" (a flag with
-    its measured precision, `imr_ml.modeling.operating_point`; not a verdict).
-
-    Parameters
-    ----------
-    y : numpy.ndarray
-        0/1 labels of held-out items.
-    p : numpy.ndarray
-        Their out-of-fold predictions.
-
-    Returns
-    -------
-    float or None
-        The threshold that maximises F1 (None when there is no overturned item).
-    """
-    if y.sum() == 0 or y.min() == y.max():
-        return None
-    prec, rec, thr = precision_recall_curve(y, p)
-    f1 = 2 * prec[:-1] * rec[:-1] / np.maximum(prec[:-1] + rec[:-1], 1e-12)
-    return float(thr[int(np.argmax(f1))])
-
-
-def fallback_threshold(base_rate: float) -> float:
-    """The operating threshold without held-out predictions.
-
-    Parameters
-    ----------
-    base_rate : float
-        The overturn rate of the training items (or the published one).
-
-    Returns
-    -------
-    float
-        Twice the base rate, at most 0.5.
-    """
-    return min(2 * base_rate, 0.5)
