@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from imr_ml.signals import clear_caches, extract_signals, load_rules
+from imr_ml.text import document, matcher
 from imr_ml.text.anycase import lower_pattern
-from imr_ml.text.document import Document
 from imr_ml.text.literals import inner_literals
 from imr_ml.text.matcher import lower_text
 from imr_ml.text.negex import rule_spans
@@ -45,9 +45,8 @@ def _texts() -> list[str]:
 def unfiltered(monkeypatch):
     """The engine with both prefilters off: every rule evaluated, every scanned pattern scanned."""
     def off():
-        monkeypatch.setattr(Document, "may_match", lambda self, matcher: True)
-        for m in load_rules().matchers:
-            monkeypatch.setattr(m, "scanned", tuple((rx, b, None) for rx, b, _ in m.scanned))
+        monkeypatch.setattr(document, "PREFILTER", False)
+        monkeypatch.setattr(matcher, "SKIP_SCANS", False)
         clear_caches()
     return off
 

@@ -18,6 +18,9 @@ _SENT_END = re.compile(r"[.!?][\"')\]]*(?:\s+|(?=[A-Z][a-z]))")
 # "Norco". Only the word before the colon: "No evidence of: ..." stays one clause.
 _LABEL = re.compile(r"\b[A-Z][A-Za-z]*(?=:(?:\s|$))")
 _LETTERS_DOT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz."
+# Whether `Document.may_match` may rule a matcher out (a setting: the tests turn it off to
+# check that ruling out never changes a result).
+PREFILTER = True
 
 
 class DocumentRules(Protocol):
@@ -191,7 +194,7 @@ class Document:
         found = self._spans.get(matcher)
         if found is not None:
             return bool(found)
-        if matcher in self._keyed or matcher not in self.rules.indexed:
+        if not PREFILTER or matcher in self._keyed or matcher not in self.rules.indexed:
             return True
         low = self.low
         if matcher.scanned and matcher.may_scan(low):
