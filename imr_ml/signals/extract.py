@@ -89,7 +89,7 @@ def _regions(low: str, r: SignalRules, field: str, doc: Document | None = None) 
     found, ev = [], []
     for name, pat in r.region.items():
         if doc is not None:
-            spans = doc.spans(pat)
+            spans = doc.spans(pat) if doc.may_match(pat) else None
             sp = spans[0] if spans else None
         else:
             sp = pat.search(low)

@@ -88,7 +88,7 @@ def first_in_document(doc: Document, surgeries: tuple[Surgery, ...]) -> tuple[st
         (the row's name or None, its evidence span).
     """
     for surgery in surgeries:
-        spans = doc.spans(surgery.matcher)
+        spans = doc.spans(surgery.matcher) if doc.may_match(surgery.matcher) else None
         if spans:
             return surgery.name, [("summary", *spans[0])]
     return None, []

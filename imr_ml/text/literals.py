@@ -242,3 +242,42 @@ def required_literals(pattern: str) -> tuple[str, ...] | None:
         return None
     # "anticipate" already marks every place "anticipated" opens a match
     return tuple(sorted(x for x in found if not any(x != y and x.startswith(y) for y in found)))
+
+
+@lru_cache(maxsize=4096)
+def inner_literals(pattern: str) -> tuple[str, ...] | None:
+    """Strings one of which occurs somewhere in every match of a regex, or None.
+
+    A pattern no literal opens (an optional word first, "(focal )?tender ...") is scanned,
+    which is slow; but some stretch of it is still required ("tender"): where none of these
+    occurs the scan is skipped, and its result is the same.
+
+    Parameters
+    ----------
+    pattern : str
+        A regular expression, matched case-sensitively.
+
+    Returns
+    -------
+    tuple of str or None
+        The sorted literals, each at least two characters long; None when the scan does not
+        read the pattern or finds no such literals.
+    """
+    scan = _Scan(pattern)
+    try:
+        branches = scan.alternation()
+    except _GiveUp:
+        return None
+    if scan.i != len(pattern):
+        return None
+    out: set[str] = set()
+    for items in branches:
+        best = None
+        for k in range(len(items)):  # what opens the match of items[k:] occurs in the whole match
+            found, _ = _prefixes(items[k:])
+            if found and min(map(len, found)) >= 2 and (best is None or min(map(len, found)) > min(map(len, best))):
+                best = found
+        if best is None:
+            return None
+        out |= best
+    return tuple(sorted(out))

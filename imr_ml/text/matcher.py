@@ -11,9 +11,12 @@ import re
 from collections.abc import Iterable
 
 from imr_ml.text.anycase import lower_pattern
-from imr_ml.text.literals import required_literals
+from imr_ml.text.literals import inner_literals, required_literals
 
 Span = tuple[int, int]
+# Whether a scanned pattern is scanned only where one of its inner literals occurs (a setting:
+# the tests turn it off to check that skipping never changes a result).
+SKIP_SCANS = True
 
 
 def is_word(c: str) -> bool:
@@ -222,11 +225,12 @@ class Matcher:
     -----
     Each pattern is one of three kinds: *word-keyed* (it opens with ``\\b`` and a known
     word: tried only at word starts that begin that word, see `imr_ml.text.wordindex`),
-    *literal* (tried only where one of its required literals occurs) or *scanned*.
+    *literal* (tried only where one of its required literals occurs) or *scanned* (only in a
+    text holding one of its `inner_literals`, when it has some).
     A leading ``\\b`` is checked in Python.
     """
 
-    __slots__ = ("patterns", "keyed", "literal", "scanned", "single", "alone")
+    __slots__ = ("patterns", "keyed", "literal", "scanned", "literals", "_single", "_alone")
 
     def __init__(self, patterns: Iterable[str]):
         self.patterns = tuple(patterns)
@@ -239,7 +243,7 @@ class Matcher:
             lits = required_literals(lp)
             rx = re.compile(lp)
             if lits is None:
-                scanned.append((rx, need_b))
+                scanned.append((rx, need_b, inner_literals(lp)))
             elif need_b and all(re.match(r"\w\w", x) for x in lits):
                 words = tuple(sorted({re.match(r"\w+", x).group() for x in lits}))  # type: ignore[union-attr]
                 keyed.append(WordKeyed(rx, words, {w: next_word_gate(w, lits) for w in words},
@@ -249,10 +253,44 @@ class Matcher:
         self.keyed = tuple(keyed)
         self.literal = tuple(literal)
         self.scanned = tuple(scanned)
-        # a short text of its own (an item) is searched with one regex: the patterns as one
-        # alternation finds the leftmost start, each pattern alone the longest end there
-        self.single = _alternation(self.patterns)
-        self.alone = tuple(re.compile(lower_pattern(p)) for p in self.patterns) if len(self.patterns) > 1 else ()
+        # every literal some literal pattern's match opens with: none in a text, no match there
+        self.literals = tuple(dict.fromkeys(lit for _, lits, _ in literal for lit in lits))
+        self._single: re.Pattern | None | bool = False  # compiled when first searched (`single`)
+        self._alone: tuple[re.Pattern, ...] | None = None
+
+    def may_scan(self, low: str) -> bool:
+        """Whether a scanned pattern may match in a text: one has no inner literals, or one
+        of its inner literals occurs.
+
+        Parameters
+        ----------
+        low : str
+            A lower-cased text.
+
+        Returns
+        -------
+        bool
+            False when no scanned pattern can match.
+        """
+        return any(not SKIP_SCANS or inner is None or any(lit in low for lit in inner) for _, _, inner in self.scanned)
+
+    @property
+    def single(self) -> re.Pattern | None:
+        """The patterns as one lower-case regex (None when they cannot be joined: a group name
+        used twice), for a short text of its own (an item): the alternation finds the
+        leftmost start, each pattern alone (`alone`) the longest end there. Compiled when
+        first asked for: most matchers are only ever searched in indexed documents, and
+        compiling every one of them twice more took a third of the start-up."""
+        if self._single is False:
+            self._single = _alternation(self.patterns)
+        return self._single  # type: ignore[return-value]
+
+    @property
+    def alone(self) -> tuple[re.Pattern, ...]:
+        """Each pattern compiled alone (none for a single pattern), compiled when first asked for."""
+        if self._alone is None:
+            self._alone = tuple(re.compile(lower_pattern(p)) for p in self.patterns) if len(self.patterns) > 1 else ()
+        return self._alone
 
     @staticmethod
     def _boundary_ok(s: int, e: int, low: str, need_b: bool) -> bool:
@@ -286,7 +324,9 @@ class Matcher:
                     m = rx.match(low, i)
                     if m is not None and self._boundary_ok(i, m.end(), low, need_b):
                         out.append((i, m.end()))
-        for rx, need_b in self.scanned:
+        for rx, need_b, inner in self.scanned:
+            if SKIP_SCANS and inner is not None and not any(lit in low for lit in inner):
+                continue  # a stretch every match holds is not in the text: no match
             for m in rx.finditer(low):
                 s, e = m.span()
                 if self._boundary_ok(s, e, low, need_b):
@@ -356,8 +396,9 @@ class Matcher:
         (int, int) or None
             The first match span, if any.
         """
-        if self.single is not None:
-            m = self.single.search(low)
+        single = self.single
+        if single is not None:
+            m = single.search(low)
             if m is None:
                 return None
             if m.end() > m.start():  # an empty match: let the full search judge

@@ -111,6 +111,11 @@ class TextRule:
     also_fields: tuple[str, ...] = ()
 
     @cached_property
+    def targets(self) -> tuple[Matcher, ...]:
+        """The matchers whose spans are the rule's targets (`patterns`, `standalone`, `negated`)."""
+        return tuple(m for m in (self.patterns, self.standalone, self.negated) if m is not None)
+
+    @cached_property
     def negating(self) -> tuple[CueSet, ...]:
         """The `exclude` sets whose role is negation: they drop a target whatever else is near."""
         return tuple(c for c in self.exclude if c.role == NEGATION)
@@ -319,6 +324,11 @@ def rule_spans(doc: Document, rule: TextRule) -> list[Span]:
         The kept target spans, in text order: `patterns` first, then `standalone` and
         `negated` targets that overlap none kept before.
     """
+    for m in rule.targets:  # most rules have no target in a text: nothing else is looked for then
+        if doc.may_match(m):
+            break
+    else:
+        return []
     unless = doc.spans(rule.unless) if rule.unless is not None else []
     spans: list[Span] = []
     if rule.patterns is not None:

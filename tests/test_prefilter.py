@@ -1,0 +1,134 @@
+"""The engine's prefilters skip work, never change a result: a text rule none of whose target
+matchers can match (`Document.may_match`) is not evaluated, and a scanned pattern is scanned
+only where one of its `inner_literals` occurs. Compared here with the engine without them, on
+synthetic letters, distinct typed requests, hand-made texts that fire the scanned rules, and
+the real letters when ../shared is present."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from imr_ml.signals import clear_caches, extract_signals, load_rules
+from imr_ml.text import document, matcher
+from imr_ml.text.anycase import lower_pattern
+from imr_ml.text.literals import inner_literals
+from imr_ml.text.matcher import lower_text
+from imr_ml.text.negex import rule_spans
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
+
+# texts that reach the rules whose targets are scanned patterns (and near misses)
+HAND = [
+    "Focal tenderness over the navicular and anatomic snuffbox tenderness after a fall; no "
+    "tenderness at the base of the fifth metatarsal. +SLR on the left, + straight leg raise.",
+    "Ultrasound and massage only, no active therapy. Sleeps 4 hours a night, 3-4 hrs of sleep. "
+    "30 day TENS unit trial requested. ? carpal tunnel vs. cubital tunnel syndrome.",
+    "Tender over the patella? Not tender at the malleolus. Snuff box pain denied. E-stim only.",
+    "Xtender over the patella tender over the patella; only ultrasound; hours of sleep a night.",
+]
+
+
+def _texts() -> list[str]:
+    from distinct_requests import iter_requests
+
+    from imr_ml.synth.generate import iter_letters
+
+    return [*HAND, *(letter for _, letter, _ in iter_letters(6, seed=3)),
+            *(row["summary"] for row in iter_requests(120, seed=7))]
+
+
+@pytest.fixture
+def unfiltered(monkeypatch):
+    """The engine with both prefilters off: every rule evaluated, every scanned pattern scanned."""
+    def off():
+        monkeypatch.setattr(document, "PREFILTER", False)
+        monkeypatch.setattr(matcher, "SKIP_SCANS", False)
+        clear_caches()
+    return off
+
+
+def _all_rule_spans(texts: list[str]) -> list[list]:
+    engine = load_rules().engine
+    out = []
+    for text in texts:
+        doc = engine.document(text)
+        out.append([rule_spans(doc, rule) for rule in engine.text_rules])
+    return out
+
+
+def _signals(rows: list[dict]) -> list[dict]:
+    clear_caches()
+    return [{k: (repr(s.value), s.evidence) for k, s in extract_signals(row).items()} for row in rows]
+
+
+def test_prefilters_never_change_a_rule(unfiltered):
+    texts = _texts()
+    clear_caches()
+    fast = _all_rule_spans(texts)
+    assert sum(bool(s) for per_text in fast for s in per_text) > 300  # the rules do fire here
+    unfiltered()
+    assert _all_rule_spans(texts) == fast
+
+
+def test_prefilters_never_change_a_row_s_signals(unfiltered):
+    from distinct_requests import iter_requests
+
+    rows = [*({"summary": t, "item": "Acupuncture x6"} for t in HAND), *iter_requests(60, seed=9)]
+    fast = _signals(rows)
+    unfiltered()
+    assert _signals(rows) == fast
+
+
+def test_prefilters_never_change_real_letters(real_rows, unfiltered):
+    rows = real_rows[0][:150]
+    fast = _signals(rows)
+    unfiltered()
+    assert _signals(rows) == fast
+
+
+def test_the_prefilter_rules_out_most_rules():
+    """Where it matters: in a typed note most rules have no target, and are ruled out."""
+    engine = load_rules().engine
+    doc = engine.document("52F, low back pain since 2019, PT x12 helped. Requesting acupuncture x6.")
+    possible = [r for r in engine.text_rules if any(doc.may_match(m) for m in r.targets)]
+    assert len(possible) < len(engine.text_rules) / 3
+    for rule in engine.text_rules:  # a rule ruled out has no target spans indeed
+        if rule not in possible:
+            assert not any(doc.spans(m) for m in rule.targets), rule.name
+
+
+def test_inner_literals_occur_in_every_match():
+    """Every match of every shipped scanned pattern holds one of its inner literals."""
+    from imr_ml.synth.generate import iter_letters
+
+    texts = [lower_text(t) for t in [*HAND, *(letter for _, letter, _ in iter_letters(4, seed=5))]]
+    checked = 0
+    for m in load_rules().matchers:
+        for rx, _, inner in m.scanned:
+            if inner is None:
+                continue
+            for low in texts:
+                for hit in rx.finditer(low):
+                    if hit.end() > hit.start():
+                        checked += 1
+                        assert any(lit in hit.group() for lit in inner), (rx.pattern, hit.group(), inner)
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"(focal |bony )?tender\w* (over|at) the patella\b", (" at the patella", " over the patella")),
+    (r"\+ ?(slr|straight[- ]leg)\b", ("slr", "straight leg", "straight-leg")),
+    (r"(a|b)?x\w", None),  # no stretch of two characters every match holds
+    (r"\w+ing", ("ing",)),  # a stretch after the start
+    (r"(?i)abc", None),  # syntax the scan does not read
+])
+def test_inner_literals(pattern, expected):
+    assert inner_literals(lower_pattern(pattern)) == expected
+    if expected:
+        for text in ["focal tenderness over the patella", "+slr", "+ straight-leg", "walking"]:
+            for hit in re.finditer(pattern, text):
+                assert any(lit in hit.group() for lit in expected)
