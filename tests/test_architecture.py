@@ -202,10 +202,7 @@ def test_tests_use_only_public_names():
 
 
 # imr-ml functions and classes the tests still replace, each with why; the test fails when one goes.
-TESTS_STILL_PATCHING: dict[str, str] = {
-    "test_serve.py patches imr_ml.web.work.score_rows": "a failure inside scoring; web/ is being reworked (h26q)",
-    "test_serve.py patches imr_ml.web.work.explain_rows": "a failure inside explaining; as above",
-}
+TESTS_STILL_PATCHING: dict[str, str] = {}
 
 
 def _imr_ml_names(tree: ast.AST) -> dict[str, str]:

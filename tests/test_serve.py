@@ -4,6 +4,7 @@ token, logging), through FastAPI's TestClient; the model is loaded once for the 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 import re
@@ -90,14 +91,18 @@ def test_errors_are_one_json_line_with_the_right_status(client, kwargs, status, 
     assert message in r.json()["error"] and "\n" not in r.json()["error"]
 
 
-def test_a_failure_inside_scoring_is_a_500_without_a_stack_trace(client, monkeypatch, caplog):
-    import imr_ml.web.work
+class _FailingModel:
+    """A model whose first use inside scoring fails with a message holding an input's words."""
 
-    def broken(*args, **kwargs):
+    @property
+    def calibrated_classifiers_(self):
         raise RuntimeError("secret patient detail")
 
-    monkeypatch.setattr(imr_ml.web.work, "score_rows", broken)
-    monkeypatch.setattr(imr_ml.web.work, "explain_rows", broken)
+
+def test_a_failure_inside_scoring_is_a_500_without_a_stack_trace(loaded, caplog):
+    failing = dataclasses.replace(loaded, model=_FailingModel())
+    client = TestClient(create_app(failing, max_batch=5, max_body=200_000, form_secret=FORM), base_url=URL,
+                        raise_server_exceptions=False)
     for path in ("/v1/score", "/v1/explain"):
         r = client.post(path, json=REQUEST)
         assert r.status_code == 500 and "RuntimeError" in r.json()["error"]
