@@ -10,7 +10,7 @@ newest first. `letter` lists one letter's items, which every hit links to.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from imr_ml.dates import DateError, read_date
 from imr_ml.precedents.profile import MATCH_COLUMNS, category_token, label
@@ -61,6 +61,9 @@ class Filters:
         joins = "".join(f" JOIN {name} {t} ON {t}.id = {key}" for t, name in (("i", "items"), ("o", "outcomes"))
                         if t in tables and not key.startswith(t + "."))
         return joins, where, params
+
+
+FILTERS = tuple(f.name for f in fields(Filters))  # the filters as a page or route names them
 
 
 def _query(terms: list[str], every: bool, category: str | None) -> str:

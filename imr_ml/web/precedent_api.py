@@ -11,14 +11,13 @@ import json
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from imr_ml.modeling.modelfiles.precedent_files import NoPrecedents, open_precedents
-from imr_ml.precedents.search import MAX_PER_PAGE, Filters, headline, search
+from imr_ml.precedents.search import FILTERS, MAX_PER_PAGE, Filters, headline, search
 from imr_ml.precedents.store import PrecedentsError
 from imr_ml.scoring.precedents import precedents_section
 from imr_ml.web.schemas import BatchRequest
-from imr_ml.web.work import ApiError, Job, parse_api_body, request_as_row
+from imr_ml.web.work import ApiError, Job, parse_api_body, precedent_index, request_as_row
 
-SEARCH_PARAMS = ("q", "outcome", "category", "region", "since", "until", "page", "per_page")
+SEARCH_PARAMS = ("q", *FILTERS, "page", "per_page")
 MAX_QUERY = 2_000  # characters of a search's words or of one filter
 MAX_TOP = 50  # precedents per request
 
@@ -49,13 +48,6 @@ def _number(value: str | None, name: str, default: int, most: int) -> int:
     return int(value)
 
 
-def _index(scorer):
-    try:
-        return open_precedents(scorer.loaded)
-    except NoPrecedents as exc:
-        raise ApiError(404, str(exc)) from None
-
-
 def _searched(scorer, asked: dict[str, str], job: Job) -> bytes:
     """The JSON of one page of a search, with its one-line ``headline``."""
     unknown = sorted(set(asked) - set(SEARCH_PARAMS))
@@ -66,8 +58,8 @@ def _searched(scorer, asked: dict[str, str], job: Job) -> bytes:
         raise ApiError(422, f"{long}: at most {MAX_QUERY:,} characters")
     page = _number(asked.get("page"), "page", 1, 10**6)
     per_page = _number(asked.get("per_page"), "per_page", 10, MAX_PER_PAGE)
-    filters = Filters(*(asked.get(k) or None for k in ("outcome", "category", "region", "since", "until")))
-    index = _index(scorer)
+    filters = Filters(**{k: asked.get(k) or None for k in FILTERS})
+    index = precedent_index(scorer.loaded)
     job.check()
     try:
         found = search(index, asked.get("q", ""), filters, page, per_page)
@@ -83,7 +75,7 @@ def _similar(scorer, body: bytes, content_type: str, top: int, job: Job) -> byte
     if len(requests) > scorer.max_batch:
         raise ApiError(413, f"{len(requests)} requests in one call; at most {scorer.max_batch}")
     rows = [request_as_row(r) for r in requests]
-    index = _index(scorer)
+    index = precedent_index(scorer.loaded)
     results = []
     for row in rows:
         job.check()

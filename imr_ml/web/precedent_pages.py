@@ -9,13 +9,22 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
 
-from imr_ml.modeling.modelfiles.precedent_files import IndexRefused, NoPrecedents, open_precedents
-from imr_ml.precedents.search import OUTCOMES, Filters, cap_note, categories, counted, ignored_note, letter, search
+from imr_ml.modeling.modelfiles.precedent_files import IndexRefused
+from imr_ml.precedents.search import (
+    FILTERS,
+    OUTCOMES,
+    Filters,
+    cap_note,
+    categories,
+    counted,
+    ignored_note,
+    letter,
+    search,
+)
 from imr_ml.precedents.store import PrecedentsError
 from imr_ml.scoring.precedents import section_for, unavailable
-from imr_ml.web.work import ApiError, Job
+from imr_ml.web.work import ApiError, Job, precedent_index
 
-FILTERS = ("outcome", "category", "region", "since", "until")
 PER_PAGE = 10
 
 
@@ -52,17 +61,9 @@ def add_routes(app: FastAPI, scorer, templates: Jinja2Templates) -> None:
         return page(request, "letter.html", {"letter": found})
 
 
-def _index(scorer):
-    """The model's index, or the page's error (404: there is none, and why)."""
-    try:
-        return open_precedents(scorer.loaded)
-    except NoPrecedents as exc:
-        raise ApiError(404, str(exc)) from None
-
-
 def _searched(scorer, asked: dict[str, str], job: Job) -> dict:
     """The search page's context: the hits of one page, the filters' choices, the pages."""
-    index = _index(scorer)
+    index = precedent_index(scorer.loaded)
     filters = Filters(**{k: asked[k] or None for k in FILTERS})
     try:
         page = max(1, int(asked["page"] or 1))
@@ -89,7 +90,7 @@ def _pages(page: int, pages: int) -> list[int | None]:
 
 
 def _letter(scorer, number: int, job: Job) -> dict:
-    found = letter(_index(scorer), number)
+    found = letter(precedent_index(scorer.loaded), number)
     if found is None:
         raise ApiError(404, f"the index has no letter {number}")
     return found

@@ -26,6 +26,7 @@ import anyio
 from anyio import to_thread
 from pydantic import ValidationError
 
+from imr_ml.modeling.modelfiles.precedent_files import NoPrecedents, open_precedents
 from imr_ml.reporting.explain import explain_rows
 from imr_ml.scoring.score import request_row, score_rows
 from imr_ml.web.schemas import BatchRequest, ScoreRequest
@@ -105,6 +106,15 @@ class Worker:
     def over_budget(self) -> ApiError:
         return ApiError(503, f"the request took longer than the server's {self.timeout:g} s budget; "
                              "nothing was scored: send fewer requests at once")
+
+
+def precedent_index(loaded) -> Any:
+    """The model's index of past decisions for a page or a JSON route; a 404 naming why there
+    is none (the built-in model has no letters)."""
+    try:
+        return open_precedents(loaded)
+    except NoPrecedents as exc:
+        raise ApiError(404, str(exc)) from None
 
 
 def score_within(loaded, rows: list[dict], explained: bool, job: Job) -> list[dict]:
