@@ -19,7 +19,8 @@ NOTE = ("52M, low back pain since a lifting injury 2014 radiating to the left le
 ESI = {"summary": NOTE, "item": "Lumbar epidural steroid injection L5-S1"}
 QUERIES = [("acupuncture functional improvement", Filters()), ("acupuncture", Filters(outcome="overturned")),
            ("physical therapy", Filters(category="physical_therapy", since="2015-01-01")),
-           ("lumbar injection", Filters(region="lumbar", until="2017-12-31")), ("norco zzzqqq", Filters())]
+           ("lumbar injection", Filters(region="lumbar", until="2017-12-31")), ("norco zzzqqq", Filters()),
+           ('"functional improvement" acupuncture', Filters())]
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +79,33 @@ def test_a_capped_search_ranks_the_matches_added_last_and_says_so(index, monkeyp
 
 
 def test_headline_counts_exactly_below_the_cap(index):
-    assert headline(search(index, "norco zzzqqq")).endswith("items with any of the words (none has them all)")
+    assert headline(search(index, "norco zzzqqq")).endswith("items with every word (in no item, left out: zzzqqq)")
+    assert headline({"mode": "any", "total": 3, "more": False}) == "3 items with any of the words (none has them all)"
     one = {"mode": "all", "total": 1, "more": False}
     assert headline(one) == "1 item with every word"
+
+
+def test_a_word_no_item_holds_is_left_out_not_turned_into_any_word(index):
+    plain, typo = search(index, "acupuncture", per_page=50), search(index, "acupuncture Zzzqqq", per_page=50)
+    assert typo["terms"] == plain["terms"] and typo["mode"] == "all" and typo["absent"] == ["Zzzqqq"]
+    assert [h["id"] for h in typo["hits"]] == [h["id"] for h in plain["hits"]]
+    nothing = search(index, "zzzqqq qqqzzz", Filters(outcome="upheld"))
+    assert nothing["total"] == 0 and nothing["mode"] == "all" and nothing["absent"] == ["zzzqqq", "qqqzzz"]
+    assert headline(nothing) == "0 items with every word (in no item, left out: zzzqqq, qqqzzz)"
+
+
+def test_a_quoted_phrase_is_looked_for_as_typed_however_common(index):
+    common = search(index, "the acupuncture", per_page=100)
+    kept = search(index, '"the" acupuncture', per_page=100)
+    assert common["ignored"] == ["the"] and kept["ignored"] == [] and kept["terms"] == ["the", "acupunctur"]
+    assert {h["id"] for h in kept["hits"]} <= {h["id"] for h in common["hits"]}
+    phrase, reversed_ = (search(index, f'"{p}"', per_page=100) for p in ("functional improvement",
+                                                                         "improvement functional"))
+    both = search(index, "functional improvement", per_page=100)
+    assert phrase["terms"] == ["functional improvement"] and 0 < phrase["total"] <= both["total"]
+    assert reversed_["total"] < phrase["total"]
+    assert any(p["hit"] and p["text"].lower() == "functional improvement" for h in phrase["hits"]
+               for p in h["summary_pieces"])
 
 
 def test_cli_says_more_than_and_refuses_a_page_past_the_cap(synth_rows, tmp_path, monkeypatch):
@@ -168,6 +193,6 @@ def test_words_in_half_the_items_are_not_looked_for_unless_all_are(index):
     assert with_the["terms"] == plain["terms"] == ["acupunctur"]
     assert [h["id"] for h in with_the["hits"]] == [h["id"] for h in plain["hits"]]
     assert with_the["ignored"] == ["The", "for"] and headline(with_the).endswith(
-        "(not looked for, in half the items or more: The, for)")
+        "(not looked for, in half the items or more (quote them to keep them): The, for)")
     alone = search(index, "the")
     assert alone["terms"] == ["the"] and alone["ignored"] == [] and alone["total"] > index.n_items / 2

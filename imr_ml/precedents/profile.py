@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from imr_ml.knowledge.bundle import SHIPPED, Knowledge
 from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
+from imr_ml.precedents.terms import quoted
 from imr_ml.schema import PRE_DECISION, as_text
 from imr_ml.signals import SignalValues, extract_signals, load_rules
 
@@ -106,6 +107,30 @@ def category_token(category: str) -> str:
     """A category as the index's category column holds it: one token (FTS5 would cut
     "physical_therapy" in two)."""
     return category.replace("_", "")
+
+
+def match_query(terms: list[str], every: bool, category: str | None = None) -> str:
+    """The FTS5 query for `terms` in the pre-decision text columns (`MATCH_COLUMNS`): every
+    one of them or any, and, given a category, its token in the category column (an exact
+    filter stays with the caller; this lets FTS5 skip other categories' postings).
+
+    Parameters
+    ----------
+    terms : list of str
+        Terms or phrases (several words: matched in that order), as the index cuts words.
+    every : bool
+        Every term (AND) rather than any (OR).
+    category : str or None
+        A treatment category to keep to.
+
+    Returns
+    -------
+    str
+        The query, every term quoted (no operator or column name can hide in one).
+    """
+    joined = (" AND " if every else " OR ").join(quoted(t) for t in terms)
+    words = "{" + " ".join(MATCH_COLUMNS) + "} : (" + joined + ")"
+    return f"category : {quoted(category_token(category))} AND {words}" if category else words
 
 
 @lru_cache(maxsize=64)

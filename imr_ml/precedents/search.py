@@ -1,8 +1,9 @@
 """Full-text search over an index of past decisions, with filters, ranked by bm25 and paged.
 
 The words are looked for in each item's pre-decision text (the item, the case summary and
-the claims administrator's guideline), every word by default; when no item holds them all,
-items holding any are ranked instead, and the answer says so. Filters narrow by outcome,
+the claims administrator's guideline), every word by default (a word no item holds is left
+out, and said); when no item holds them all, items holding any are ranked instead, and the
+answer says so. A phrase in double quotes is looked for as typed. Filters narrow by outcome,
 treatment category, body region and decision date; with no words, the filtered items come
 newest first. `letter` lists one letter's items, which every hit links to.
 """
@@ -13,9 +14,9 @@ import re
 from dataclasses import dataclass, fields
 
 from imr_ml.dates import DateError, read_date
-from imr_ml.precedents.profile import MATCH_COLUMNS, category_token, label
+from imr_ml.precedents.profile import label, match_query
 from imr_ml.precedents.store import Index, PrecedentsError
-from imr_ml.precedents.terms import highlighted, quoted, surface_words, term_counts, window
+from imr_ml.precedents.terms import highlighted, surface_words, term_counts, window
 
 MAX_PER_PAGE = 100
 MAX_RANKED = 2000  # hits ranked (and paged through) at most: bm25 costs a few microseconds a hit
@@ -66,14 +67,6 @@ class Filters:
 FILTERS = tuple(f.name for f in fields(Filters))  # the filters as a page or route names them
 
 
-def _query(terms: list[str], every: bool, category: str | None) -> str:
-    """The FTS5 query: the words in the matched columns, and the category's token in its
-    column (the SQL filter on `items` stays exact; this lets FTS5 skip other categories)."""
-    joined = (" AND " if every else " OR ").join(quoted(t) for t in terms)
-    words = "{" + " ".join(MATCH_COLUMNS) + "} : (" + joined + ")"
-    return f"category : {quoted(category_token(category))} AND {words}" if category else words
-
-
 def search(index: Index, text: str = "", filters: Filters = Filters(), page: int = 1, per_page: int = 10) -> dict:
     """Items whose pre-decision text holds the words of `text`, filtered, best first.
 
@@ -88,8 +81,9 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
     index : Index
         The index.
     text : str
-        Words to look for (every one; any of them when no item holds all); words held by half
-        the items or more are left out unless every word is (bm25 gives them no weight).
+        Words to look for (every one; any of them when no item holds all); words no item holds
+        are left out, and so are words held by half the items or more unless every word is
+        (bm25 gives them no weight); a phrase in double quotes is looked for as typed, always.
     filters : Filters
         What to keep.
     page : int
@@ -100,12 +94,11 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
     Returns
     -------
     dict
-        ``query``, ``terms`` looked for, ``ignored`` (the words held by half the items or
-        more: bm25 gives them no weight), ``mode`` (``all``, ``any`` or ``filters``), ``total`` hits
-        (counted up to `MAX_RANKED`), ``more`` (more items than that hold the words or pass
-        the filters), ``page``, ``per_page``, ``pages`` and ``hits`` (each: the item, its
-        letter, category, outcome and date, the query's words it holds, the item and summary
-        cut into highlighted pieces).
+        ``query``, ``terms`` looked for, ``ignored`` (words in half the items or more),
+        ``absent`` (words in no item), ``mode`` (``all``, ``any`` or ``filters``), ``total``
+        hits (up to `MAX_RANKED`), ``more`` (more items hold the words or pass the filters),
+        ``page``, ``per_page``, ``pages`` and ``hits`` (each: the item, its letter, category,
+        outcome and date, the query's words it holds, its text cut into highlighted pieces).
 
     Raises
     ------
@@ -117,33 +110,54 @@ def search(index: Index, text: str = "", filters: Filters = Filters(), page: int
     if (page - 1) * per_page >= MAX_RANKED:
         raise PrecedentsError(f"page {page} is past the first {MAX_RANKED:,} hits ({-(-MAX_RANKED // per_page):,} "
                               f"pages of {per_page}): narrow the search with more words or filters")
-    terms, common = _weighed(index, sorted(t for t in term_counts(text)[0] if t)[:MAX_QUERY_TERMS])
-    ignored = _as_typed(text, common)
+    terms, ignored, absent = _looked_for(index, text)
     mode, found = "filters", list[int]()
     if terms:
         for mode in ("all", "any"):
-            found = _ranked(index, _query(terms, mode == "all", filters.category), filters)
+            found = _ranked(index, match_query(terms, mode == "all", filters.category), filters)
             if found:
                 break
+    elif absent:  # every word typed is in no item: nothing holds them, not "everything"
+        mode = "all"
     else:
         found = _filtered(index, filters)
     more, found = len(found) > MAX_RANKED, found[:MAX_RANKED]  # one more than the cap only says there are more
     total = len(found)
-    return {"query": text, "terms": terms, "ignored": ignored, "mode": mode, "filters": vars(filters), "total": total,
-            "more": more, "page": page, "per_page": per_page, "pages": -(-total // per_page),
+    return {"query": text, "terms": terms, "ignored": ignored, "absent": absent, "mode": mode,
+            "filters": vars(filters), "total": total, "more": more, "page": page, "per_page": per_page,
+            "pages": -(-total // per_page),
             "hits": _hits(index, found[(page - 1) * per_page: page * per_page], terms)}
 
 
-def _weighed(index: Index, terms: list[str]) -> tuple[list[str], list[str]]:
-    """(the terms to look for, those left out): a term held by half the items or more is left
-    out unless every term is. bm25's idf, log((N - n + 0.5) / (n + 0.5)), is then at most
-    zero and FTS5 weighs it 1e-6, so it cannot move a rank; yet FTS5 reads all its postings to
-    count them ("the", "for" and "2" made a typed item's search 3 times slower)."""
+def _looked_for(index: Index, text: str) -> tuple[list[str], list[str], list[str]]:
+    """(the terms and phrases to look for, the words left out as common, the words no item
+    holds), the words as typed."""
+    phrases, words = _phrases(text)
+    terms, common, absent = _weighed(index, sorted(t for t in term_counts(words)[0] if t))
+    return (phrases + terms)[:MAX_QUERY_TERMS], _as_typed(words, common), _as_typed(words, absent)
+
+
+def _phrases(text: str) -> tuple[list[str], str]:
+    """(the phrases typed in double quotes, each as its words in order, the rest of the text):
+    a quoted phrase is looked for as typed, words in that order, however common its words."""
+    phrases = [" ".join(words) for q in re.findall(r'"([^"]*)"', text) if (words := re.findall(r"\w+", q.lower()))]
+    return list(dict.fromkeys(phrases)), re.sub(r'"[^"]*"', " ", text)
+
+
+def _weighed(index: Index, terms: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(the terms to look for, those left out as common, those no item holds). A term no item
+    holds is left out (else one typo would make "every word" match nothing and the search fall
+    back to any word). A term held by half the items or more is left out unless every term is:
+    bm25's idf, log((N - n + 0.5) / (n + 0.5)), is then at most zero and FTS5 weighs it 1e-6,
+    so it cannot move a rank; yet FTS5 reads all its postings to count them ("the", "for" and
+    "2" made a typed item's search 3 times slower). Quoting a word keeps it (`_phrases`)."""
     df = index.document_frequencies(terms)
-    common = [t for t in terms if 2 * df.get(t, 0) >= index.n_items]
-    if not common or len(common) == len(terms):
-        return terms, []
-    return [t for t in terms if t not in common], common
+    absent = [t for t in terms if t not in df]
+    present = [t for t in terms if t in df]
+    common = [t for t in present if 2 * df[t] >= index.n_items]
+    if len(common) == len(present):
+        return present, [], absent
+    return [t for t in present if t not in common], common, absent
 
 
 def _as_typed(text: str, terms: list[str]) -> list[str]:
@@ -171,7 +185,8 @@ def headline(found: dict) -> str:
     """
     note = cap_note(found)
     line = counted(found) + (f": {note[0].lower()}{note[1:]}" if note else "")
-    return line + (f" ({ignored_note(found)})" if found.get("ignored") else "")
+    left = ignored_note(found)
+    return line + (f" ({left})" if left else "")
 
 
 def counted(found: dict) -> str:
@@ -184,10 +199,14 @@ def counted(found: dict) -> str:
 
 
 def ignored_note(found: dict) -> str:
-    """The words a search left out, as a reader sees them ("" when none)."""
-    if not found.get("ignored"):
-        return ""
-    return f"not looked for, in half the items or more: {', '.join(found['ignored'])}"
+    """The words a search left out and why, as a reader sees them ("" when none)."""
+    parts = []
+    if found.get("ignored"):
+        parts.append("not looked for, in half the items or more (quote them to keep them): "
+                     + ", ".join(found["ignored"]))
+    if found.get("absent"):
+        parts.append(f"in no item, left out: {', '.join(found['absent'])}")
+    return "; ".join(parts)
 
 
 def cap_note(found: dict) -> str:
@@ -276,20 +295,3 @@ def letter(index: Index, letter_key: int) -> dict | None:
                        "decision": dec, "decision_date": date, "reviewer_guideline": guideline,
                        "rationale_excerpt": rationale}
                       for i, k, item, cat, reg, rules, dec, date, guideline, rationale in items]}
-
-
-def categories(index: Index) -> list[tuple[str, int]]:
-    """The treatment categories of an index's items and how many each has (for a filter list).
-
-    Parameters
-    ----------
-    index : Index
-        The index.
-
-    Returns
-    -------
-    list of (str, int)
-        Category and count, most items first.
-    """
-    return [(c, int(n)) for c, n in index.connection().execute(
-        "SELECT category, count(*) FROM items GROUP BY category ORDER BY count(*) DESC, category")]

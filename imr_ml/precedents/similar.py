@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from imr_ml.precedents.profile import MATCH_COLUMNS, Profile, category_token, label, match_text, profile
+from imr_ml.precedents.profile import Profile, label, match_query, match_text, profile
 from imr_ml.precedents.store import Index
-from imr_ml.precedents.terms import highlighted, quoted, surface_words, term_counts, window
+from imr_ml.precedents.terms import highlighted, surface_words, term_counts, window
 from imr_ml.schema import as_text
 
 # Points of each part of a match (a precedent scores at most their sum, shown as 100%).
@@ -91,13 +91,6 @@ def query_terms(index: Index, row: dict) -> list[str]:
     return chosen
 
 
-def word_query(terms: list[str], category: str | None = None) -> str:
-    """The FTS5 query for `terms` (any of them, in the pre-decision text columns), within
-    `category` if given."""
-    words = "{" + " ".join(MATCH_COLUMNS) + "} : (" + " OR ".join(quoted(t) for t in terms) + ")"
-    return f"category : {quoted(category_token(category))} AND {words}" if category else words
-
-
 def candidates(index: Index, terms: list[str], category: str, n: int = CANDIDATES) -> list[Candidate]:
     """The best `n` items of `category` by words; when fewer than `n` of them share a word
     (a small index or a rare service), also the best `n` anywhere and the category's other
@@ -128,9 +121,9 @@ def candidates(index: Index, terms: list[str], category: str, n: int = CANDIDATE
                              (query, n)).fetchall()
         ranks.update((int(i), float(r)) for i, r in found)
         return len(found)
-    if not terms or best(word_query(terms, category)) < n:  # a small category: other services' too
+    if not terms or best(match_query(terms, False, category)) < n:  # a small category: other services' too
         if terms:
-            best(word_query(terms))
+            best(match_query(terms, False))
         for (i,) in conn.execute("SELECT id FROM items WHERE category = ? ORDER BY id LIMIT ?", (category, n)):
             ranks.setdefault(int(i), 0.0)  # and its items that share no word
     if not ranks:

@@ -25,6 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
+from functools import cached_property
 from pathlib import Path
 
 from imr_ml.knowledge.bundle import SHIPPED, Knowledge
@@ -259,6 +260,13 @@ class Index:
             found.update(conn.execute(f"SELECT term, items FROM df WHERE term IN ({','.join('?' * len(chunk))})",
                                       chunk).fetchall())
         return found
+
+    @cached_property
+    def category_counts(self) -> list[tuple[str, int]]:
+        """The treatment categories of its items and how many each has, most first (a search
+        page's filter list: counted once, the file is immutable)."""
+        return [(c, int(n)) for c, n in self.connection().execute(
+            "SELECT category, count(*) FROM items GROUP BY category ORDER BY count(*) DESC, category")]
 
     @property
     def n_items(self) -> int:

@@ -15,7 +15,6 @@ from imr_ml.precedents.search import (
     OUTCOMES,
     Filters,
     cap_note,
-    categories,
     counted,
     ignored_note,
     letter,
@@ -72,7 +71,7 @@ def _searched(scorer, asked: dict[str, str], job: Job) -> dict:
         raise ApiError(422, str(exc) if isinstance(exc, PrecedentsError) else "page must be a number") from None
     return {"found": found, "counted": counted(found), "cap_note": cap_note(found),
             "ignored_note": ignored_note(found),
-            "categories": categories(index), "outcomes": OUTCOMES,
+            "categories": index.category_counts, "outcomes": OUTCOMES,
             "n_items": index.n_items, "n_letters": index.n_letters,
             "pages": _pages(found["page"], found["pages"])}
 
