@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import platform
+import sqlite3
 import sys
 import tempfile
 import time
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from imr_ml.cli.index import parallel_profiles  # noqa: E402
 from imr_ml.letters.ingest import parse_text  # noqa: E402
 from imr_ml.pool import ordered_map  # noqa: E402
+from imr_ml.precedents.profile import Profile  # noqa: E402
 from imr_ml.precedents.search import Filters, search  # noqa: E402
 from imr_ml.precedents.similar import similar  # noqa: E402
 from imr_ml.precedents.store import Index, build_index  # noqa: E402
@@ -90,6 +92,38 @@ def bench_size(corpus: Path, n: int, work: Path, queries: list[dict]) -> dict:
     return built | bench_queries(path, queries)
 
 
+def replicated_rows(index_path: Path, times: int):
+    """The items of a built index, `times` over (letters renumbered "<id>#k"), each row with
+    its stored profile under ``"_profile"``: an index of `times` as many items whose profiles
+    are copied, not recomputed (profiling costs ~4.5 ms of CPU an item; inserting, tokenizing
+    and indexing are what is measured). Its tables and posting lists have the size of a
+    `times`-fold archive; its ranking, with every item `times` over, is no quality measure."""
+    conn = sqlite3.connect(f"file:{index_path}?mode=ro", uri=True)
+    query = ("SELECT l.letter_id, l.summary, l.date_of_injury, l.ur_denial_date, i.item_index, i.item, "
+             "i.claims_admin_guideline, i.category, i.regions, i.rules, i.findings, o.decision, o.decision_date, "
+             "o.reviewer_guideline, o.rationale FROM items i JOIN letters l ON l.id = i.letter "
+             "JOIN outcomes o ON o.id = i.id ORDER BY l.id, i.item_index")
+    keys = ("letter_id", "summary", "date_of_injury", "ur_denial_date", "item_index", "item", "claims_admin_guideline")
+    for k in range(times):
+        for r in conn.execute(query):
+            row = dict(zip(keys, r[:7])) | {"decision": r[11], "decision_date": r[12], "reviewer_guideline": r[13],
+                                            "rationale": r[14]}
+            row["letter_id"] = f"{row['letter_id']}#{k}"
+            row["_profile"] = Profile(r[7], tuple(r[8].split()), tuple(r[9].split()), tuple(r[10].split()))
+            yield row
+
+
+def bench_replicated(index_path: Path, times: int, work: Path, queries: list[dict]) -> dict:
+    """Build the `times`-fold index of `index_path` (`replicated_rows`) and time queries on it."""
+    path = work / f"replicated-{times}x.sqlite"
+    t0, c0 = time.perf_counter(), time.process_time()
+    counts = build_index(replicated_rows(index_path, times), path,
+                         profiled=lambda batches: ((b, [r["_profile"] for r in b]) for b in batches))
+    built = {"n_items": counts["n_items"], "n_letters": counts["n_letters"], "insert_s": time.perf_counter() - t0,
+             "insert_cpu_s": time.process_time() - c0, "replicated": f"{index_path.name} x {times}"}
+    return built | bench_queries(path, queries)
+
+
 def bench_queries(path: Path, queries: list[dict]) -> dict:
     """Time `similar` for each query and `search` for the filtered word queries (`SEARCHES`, 5
     times each) and for each query's item typed as words, on the index at `path`."""
@@ -115,7 +149,8 @@ def table(results: list[dict]) -> str:
              "| search p50 / p95 (wall) | search p50 / p95 (CPU) | typed item p50 / p95 (wall) "
              "| typed item p50 / p95 (CPU) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        build = f"{r['build_s']:.0f} s" if "build_s" in r else "not rebuilt"
+        build = (f"{r['build_s']:.0f} s" if "build_s" in r else
+                 f"{r['insert_s']:.0f} s, profiles copied" if "insert_s" in r else "not rebuilt")
         cells = [f"{r[f'{k}_p50']:.0f} / {r[f'{k}_p95']:.0f} ms" for k in (
             "similar_wall", "similar_cpu", "search_wall", "search_cpu", "search_typed_wall", "search_typed_cpu")]
         head = f"| {r['n_items']:,} ({r['n_letters']:,}) | {build} | {r['mb']:.0f} MB | "
@@ -133,9 +168,11 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=HERE / "bench_precedents.md")
     ap.add_argument("--keep", action="store_true", help="keep the index files in --work")
+    ap.add_argument("--replicate", default="", metavar="INDEX:TIMES",
+                    help="build an index of INDEX's items TIMES over, profiles copied (`replicated_rows`), and time it")
     args = ap.parse_args()
-    if not args.corpus and not args.indexes:
-        ap.error("--corpus (to build) or --indexes (to query) is required")
+    if not args.corpus and not args.indexes and not args.replicate:
+        ap.error("--corpus (to build), --indexes (to query) or --replicate is required")
     if args.make_corpus:
         make_corpus(args.make_corpus, args.corpus)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_precedents_"))
@@ -144,14 +181,18 @@ def main() -> None:
     for path in [Path(p) for p in args.indexes.split(",") if p]:
         results.append(bench_queries(path, queries))
         print(json.dumps(results[-1]), flush=True)
-    for n in [] if args.indexes else [int(s) for s in args.sizes.split(",")]:
+    if args.replicate:
+        source, times = args.replicate.rsplit(":", 1)
+        results.append(bench_replicated(Path(source), int(times), work, queries))
+        print(json.dumps(results[-1]), flush=True)
+    for n in [] if args.indexes or args.replicate else [int(s) for s in args.sizes.split(",")]:
         results.append(bench_size(args.corpus, n, work, queries))
         print(json.dumps(results[-1]), flush=True)
         if not args.keep:
             (work / f"index-{n}.sqlite").unlink()
     head = (f"# Precedents index: build, size and latency\n\n`python experiments/bench_precedents.py` on "
             f"{platform.platform()}, Python {platform.python_version()}, SQLite "
-            f"{__import__('sqlite3').sqlite_version}, {os.cpu_count()} cores shared with other work "
+            f"{sqlite3.sqlite_version}, {os.cpu_count()} cores shared with other work "
             f"(load average {os.getloadavg()[0]:.1f} at the end). Synthetic letters' items; {results[0]['queries']} "
             "queries (items of 200 other letters typed in as requests), one at a time; 5 precedents each. `search`: "
             "5 word queries with filters, 5 times each (n = 25), and each query's item typed as words "

@@ -18,13 +18,16 @@ EXAMPLES = """Examples:
   imr-ml search models/mine "lumbar fusion spondylolisthesis" --outcome overturned --category surgery
 
   imr-ml search archive-index/ "acupuncture" --since 2016-01-01 --page 2 --json
+
+  imr-ml search models/mine '"functional improvement" acupuncture'
 """
 
 
 @command(EXAMPLES)
 def search(
     source: Source,
-    text: str = typer.Argument("", metavar="WORDS", help="Words to find in the item, summary and cited guideline."),
+    text: str = typer.Argument("", metavar="WORDS", help="Words to find in the item, summary and cited guideline; a phrase in double quotes "
+                              "is looked for as typed."),
     outcome: str | None = typer.Option(None, "--outcome", metavar="upheld|overturned", help="Only this outcome."),
     category: str | None = typer.Option(None, "--category", metavar="NAME",
                                         help="Only this treatment category (e.g. surgery, acupuncture)."),
