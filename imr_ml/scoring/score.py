@@ -21,8 +21,8 @@ from imr_ml.modeling.modelfiles.loaded import LoadedModel
 from imr_ml.modeling.modelfiles.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.schema import ITEM_SEPARATOR
+from imr_ml.scoring.contributions import Explainer, category_rate
 from imr_ml.scoring.evidence import evidence_spans
-from imr_ml.scoring.explanation import Explainer, category_rate
 from imr_ml.scoring.findings import findings
 from imr_ml.scoring.hints import missing_documentation
 from imr_ml.scoring.operating import model_flag, model_key, model_name, record_id
