@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from itertools import islice
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from imr_ml.cli._app import check_out, command, fail, load_model, writing
-from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, takes_request
+from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, RequestInputs, takes_request
 from imr_ml.cli.score import SIMILAR, shown_precedents
 from imr_ml.cli.similar import precedent_lines
 from imr_ml.schema import GROUP_TITLES
@@ -31,8 +30,7 @@ EXAMPLES = """Examples:
 @takes_request
 def explain(
     model_dir: ModelDir,
-    inputs: Annotated[list[Path] | None, typer.Argument(
-        metavar="INPUT...", help="A letter, corpus or CSV (every item is explained).")] = None,
+    inputs: RequestInputs = None,
     request: Request = Request(),
     html_out: Path | None = typer.Option(None, "--html", metavar="FILE", help=(
         "Also write an HTML page: the path to P, the evidence highlighted, a checklist.")),

@@ -22,6 +22,8 @@ from imr_ml.cli._app import fail
 
 NO_SUMMARY = "no clinical summary for --item: pass --summary-file FILE or pipe the summary on stdin"
 
+RequestInputs = Annotated[list[Path] | None, typer.Argument(metavar="INPUT...", help=(
+    "Letters (PDF or text, or folders of them), corpora (.jsonl/.parquet) or a CSV of requests."))]
 ModelDir = Annotated[Path, typer.Argument(metavar="MODEL_DIR",
                                           help="Model directory written by `imr-ml train`, or builtin.")]
 SummaryFile = Annotated[Path | None, typer.Option(
@@ -165,22 +167,6 @@ def piped_stdin() -> str | None:
     return bounded_summary(sys.stdin.read(MAX_SUMMARY_CHARS + 1), "the summary on stdin")
 
 
-def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                   encoding=None, columns=None, ur=(None, None), id_col=None) -> RequestRows:
-    """The rows a scoring command was given (the summary of a new request may come on
-    stdin); bad input ends the command with one line, skipped letters and warnings about
-    the inputs are said on stderr."""
-    try:
-        stdin_text = piped_stdin() if item is not None and summary_file is None else None
-        return gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item, encoding, columns,
-                               ur, id_col, say=lambda line: typer.echo(line, err=True))
-    except UnicodeDecodeError as exc:
-        fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
-    except ValueError as exc:
-        fail(str(exc))
-
-
 @dataclass(frozen=True)
 class Request:
     """A new request as typed on the command line (`--item`, `--summary-file`, ...), the same
@@ -196,11 +182,20 @@ class Request:
     ur_reason: str | None = None
 
     def rows(self, inputs, encoding=None, columns=None, id_col=None) -> RequestRows:
-        """The rows a command was given: this request, or else the letters, corpora and CSVs
-        in `inputs` (`request_inputs`)."""
-        return request_inputs(inputs, self.summary_file, self.item, self.guideline, self.date_of_injury,
-                              self.ur_denial_date, self.other_item, encoding, columns,
-                              (self.ur_decision, self.ur_reason), id_col)
+        """The rows a command was given: this request (its summary may come on stdin), or
+        else the letters, corpora and CSVs in `inputs`; bad input ends the command with one
+        line, skipped letters and warnings about the inputs are said on stderr."""
+        summary_file = str(self.summary_file) if self.summary_file else None
+        try:
+            stdin_text = piped_stdin() if self.item is not None and summary_file is None else None
+            return gather_requests([str(p) for p in inputs or []], summary_file, self.item, self.guideline,
+                                   self.date_of_injury, self.ur_denial_date, stdin_text, self.other_item, encoding,
+                                   columns, (self.ur_decision, self.ur_reason), id_col,
+                                   say=lambda line: typer.echo(line, err=True))
+        except UnicodeDecodeError as exc:
+            fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
+        except ValueError as exc:
+            fail(str(exc))
 
 
 REQUEST_OPTIONS = {"summary_file": SummaryFile, "item": Item, "guideline": Guideline, "date_of_injury": DateOfInjury,

@@ -10,13 +10,21 @@ import json
 import sys
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, writing
 from imr_ml.cli.display import progress_bar
-from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, RequestRows, takes_request
+from imr_ml.cli.request_options import (
+    Columns,
+    Encoding,
+    IdCol,
+    ModelDir,
+    Request,
+    RequestInputs,
+    RequestRows,
+    takes_request,
+)
 from imr_ml.cli.similar import precedent_lines
 
 SCORE_EXAMPLES = """Examples:
@@ -36,8 +44,7 @@ SIMILAR = typer.Option(5, "--similar", metavar="K", min=0, max=50, help=(
 @takes_request
 def score(
     model_dir: ModelDir,
-    inputs: Annotated[list[Path] | None, typer.Argument(
-        metavar="INPUT...", help="Letters, a corpus (.jsonl/.parquet) or a CSV.")] = None,
+    inputs: RequestInputs = None,
     request: Request = Request(),
     top: int = typer.Option(5, "--top", metavar="N", help="Reasons to show per item."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from imr_ml.cli._app import command, fail
-from imr_ml.cli.request_options import Columns, Encoding, IdCol, Request, takes_request
+from imr_ml.cli.request_options import Columns, Encoding, IdCol, Request, RequestInputs, takes_request
 
 
 def signals_for_rows(rows: Iterable[dict], rules: str | None = None) -> list[dict]:
@@ -88,8 +87,7 @@ EXAMPLES = """Examples:
 @command(EXAMPLES)
 @takes_request
 def signals(
-    inputs: Annotated[list[Path] | None, typer.Argument(metavar="INPUT...", help=(
-        "Letter files (PDF/text) or folders of them, corpus files (.jsonl/.parquet), or a CSV of requests."))] = None,
+    inputs: RequestInputs = None,
     request: Request = Request(),
     encoding: Encoding = None,
     columns: Columns = None,
