@@ -99,30 +99,6 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def atomic_folder(target: str | Path):
-    """Yield a temp folder beside `target`; on success each file in it is renamed into
-    `target` (created if missing), so a failed run leaves `target` as it was and other
-    files already in `target` are kept."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
-        if not target.exists():
-            os.rename(tmp, target)
-            return
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, target / f.name)
-        tmp.rmdir()
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-@contextmanager
 def new_folder(target: str | Path):
     """Yield a temp folder beside `target`; on success it becomes `target` in one rename, so
     `target` appears whole or not at all (a stopped run leaves no half-written folder, and a
