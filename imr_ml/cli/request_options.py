@@ -168,10 +168,12 @@ def piped_stdin() -> str | None:
 
 
 @dataclass(frozen=True)
-class Request:
-    """A new request as typed on the command line (`--item`, `--summary-file`, ...), the same
-    options for every command that reads requests: `takes_request` declares them."""
+class Requests:
+    """What a command that reads requests was given, the same for every such command
+    (`takes_requests` declares it): letters, corpora or CSVs (`INPUT...`), or one new request
+    typed on the command line (`--item`, `--summary-file`, ...), and how CSVs are read."""
 
+    inputs: list[Path] | None = None
     summary_file: Path | None = None
     item: str | None = None
     guideline: str | None = None
@@ -180,17 +182,20 @@ class Request:
     other_item: list[str] | None = None
     ur_decision: str | None = None
     ur_reason: str | None = None
+    encoding: str | None = None
+    columns: str | None = None
+    id_col: str | None = None
 
-    def rows(self, inputs, encoding=None, columns=None, id_col=None) -> RequestRows:
-        """The rows a command was given: this request (its summary may come on stdin), or
-        else the letters, corpora and CSVs in `inputs`; bad input ends the command with one
-        line, skipped letters and warnings about the inputs are said on stderr."""
+    def rows(self) -> RequestRows:
+        """The rows: the typed request (its summary may come on stdin), or else those of the
+        inputs; bad input ends the command with one line, skipped letters and warnings
+        about the inputs are said on stderr."""
         summary_file = str(self.summary_file) if self.summary_file else None
         try:
             stdin_text = piped_stdin() if self.item is not None and summary_file is None else None
-            return gather_requests([str(p) for p in inputs or []], summary_file, self.item, self.guideline,
-                                   self.date_of_injury, self.ur_denial_date, stdin_text, self.other_item, encoding,
-                                   columns, (self.ur_decision, self.ur_reason), id_col,
+            return gather_requests([str(p) for p in self.inputs or []], summary_file, self.item, self.guideline,
+                                   self.date_of_injury, self.ur_denial_date, stdin_text, self.other_item,
+                                   self.encoding, self.columns, (self.ur_decision, self.ur_reason), self.id_col,
                                    say=lambda line: typer.echo(line, err=True))
         except UnicodeDecodeError as exc:
             fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
@@ -198,25 +203,26 @@ class Request:
             fail(str(exc))
 
 
-REQUEST_OPTIONS = {"summary_file": SummaryFile, "item": Item, "guideline": Guideline, "date_of_injury": DateOfInjury,
-                   "ur_denial_date": UrDenialDate, "other_item": OtherItem, "ur_decision": UrDecision,
-                   "ur_reason": UrReason}
+REQUESTS_PARAMETERS = {"inputs": RequestInputs, "summary_file": SummaryFile, "item": Item, "guideline": Guideline,
+                       "date_of_injury": DateOfInjury, "ur_denial_date": UrDenialDate, "other_item": OtherItem,
+                       "ur_decision": UrDecision, "ur_reason": UrReason, "encoding": Encoding, "columns": Columns,
+                       "id_col": IdCol}
 
 
-def takes_request(command: Callable) -> Callable:
-    """`command` with the request's options (`REQUEST_OPTIONS`) in place of its `request`
-    parameter: typer reads them from the signature, in that place of --help, and the command
-    receives them as one `Request`."""
+def takes_requests(command: Callable) -> Callable:
+    """`command` with the arguments and options of `REQUESTS_PARAMETERS` in place of its
+    `requests` parameter: typer reads them from the signature, in that place of --help, and
+    the command receives them as one `Requests`."""
     sig = inspect.signature(command, eval_str=True)
     params: list[inspect.Parameter] = []
     for p in sig.parameters.values():
         params += ([inspect.Parameter(name, p.kind, default=None, annotation=alias)
-                    for name, alias in REQUEST_OPTIONS.items()] if p.name == "request" else [p])
+                    for name, alias in REQUESTS_PARAMETERS.items()] if p.name == "requests" else [p])
 
     @functools.wraps(command)
-    def with_request(**kwargs):
-        request = Request(**{name: kwargs.pop(name) for name in REQUEST_OPTIONS})
-        return command(**kwargs, request=request)
+    def with_requests(**kwargs):
+        requests = Requests(**{name: kwargs.pop(name) for name in REQUESTS_PARAMETERS})
+        return command(**kwargs, requests=requests)
 
-    with_request.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    return with_request
+    with_requests.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return with_requests

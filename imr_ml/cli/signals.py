@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from imr_ml.cli._app import command, fail
-from imr_ml.cli.request_options import Columns, Encoding, IdCol, Request, RequestInputs, takes_request
+from imr_ml.cli.request_options import Requests, takes_requests
 
 
 def signals_for_rows(rows: Iterable[dict], rules: str | None = None) -> list[dict]:
@@ -85,13 +85,9 @@ EXAMPLES = """Examples:
 
 
 @command(EXAMPLES)
-@takes_request
+@takes_requests
 def signals(
-    inputs: RequestInputs = None,
-    request: Request = Request(),
-    encoding: Encoding = None,
-    columns: Columns = None,
-    id_col: IdCol = None,
+    requests: Requests = Requests(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),
     rules: Path | None = typer.Option(None, "--rules", metavar="FILE",
                                       help="Your own signals TOML instead of features/signals.toml."),
@@ -102,9 +98,9 @@ def signals(
 
     if rules is not None and not rules.is_file():
         fail(f"no such rules file: {rules}")
-    rows = request.rows(inputs, encoding, columns, id_col)
+    rows = requests.rows()
     records = signals_for_rows(rows, str(rules) if rules else None)  # a bad rules file: one line, file:line
     if as_json:
-        typer.echo(json.dumps([named_id(r, id_col) for r in records], indent=2, default=str))
+        typer.echo(json.dumps([named_id(r, requests.id_col) for r in records], indent=2, default=str))
     else:
         typer.echo(format_table(records, all_signals))

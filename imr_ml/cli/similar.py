@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from imr_ml.cli._app import command, fail, progress_bar
-from imr_ml.cli.request_options import Columns, Encoding, IdCol, Request, RequestInputs, takes_request
+from imr_ml.cli.request_options import Requests, takes_requests
 
 EXAMPLES = """Examples:
 
@@ -61,32 +61,29 @@ PrecedentsDir = Annotated[Path | None, typer.Option(
 
 
 @command(EXAMPLES)
-@takes_request
+@takes_requests
 def similar(
     source: Source,
-    inputs: RequestInputs = None,
-    request: Request = Request(),
+    requests: Requests = Requests(),
     top: Top = 5,
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per request)."),
-    encoding: Encoding = None,
-    columns: Columns = None,
-    id_col: IdCol = None,
 ):
     """Find the past decisions most like each request: same service, body region and findings, then words."""
     from imr_ml.scoring.precedents import precedents_section
     from imr_ml.scoring.results_io import named_id
 
-    rows = request.rows(inputs, encoding, columns, id_col)
+    rows = requests.rows()
     index = open_index(source)
     records = []
     with progress_bar(len(rows) > 20 and sys.stderr.isatty() and not as_json, "Finding precedents",
                       len(rows)) as update:
         for n, row in enumerate(rows, 1):
             rec = {k: row[k] for k in ("id", "letter_id", "item_index") if row.get(k) not in (None, "")}
-            records.append(named_id(rec | {"item": row.get("item")} | precedents_section(index, row, top), id_col))
+            found = precedents_section(index, row, top)
+            records.append(named_id(rec | {"item": row.get("item")} | found, requests.id_col))
             update(n)
     if as_json:
-        typer.echo(json.dumps(records if len(records) > 1 or not request.item else records[0], indent=2))
+        typer.echo(json.dumps(records if len(records) > 1 or not requests.item else records[0], indent=2))
         return
     for rec in records:
         typer.echo(format_similar(rec))
