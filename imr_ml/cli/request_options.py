@@ -128,7 +128,7 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
     raises ValueError."""
     from imr_ml.letters.ingest import NoRows, load_rows
     from imr_ml.modeling.training.rowcheck import check_row_types
-    from imr_ml.scoring.requests_io import mapped_rows, parse_columns, read_requests_csv
+    from imr_ml.scoring.requests_io import CsvRequests, mapped_rows, parse_columns
     from imr_ml.scoring.results_io import check_id_name
 
     if not inputs:
@@ -140,7 +140,7 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
     others = []
     for p in inputs:
         if p.lower().endswith(".csv"):
-            got = read_requests_csv(p, encoding, mapping, id_col)
+            got = CsvRequests(p, encoding, mapping, id_col)
             n = got.repeated
             if n:  # each row is a request, answered in its place; a copy is said, not dropped
                 say(f"warning: {n} row{'s' if n > 1 else ''} of {p} repeat an earlier request exactly "
