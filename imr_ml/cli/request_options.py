@@ -1,6 +1,6 @@
-"""The options of a request to score, declared once for `imr-ml score`, `explain` and `signals`
-(typer reads the `Annotated` aliases; `takes_request` puts them in a command), and the rows they
-describe.
+"""The inputs and options of the requests to read, declared once for `imr-ml score`,
+`explain`, `similar` and `signals` (typer reads the `Annotated` aliases; `takes_requests` puts
+them in a command), and the rows they describe.
 
 Library imports sit inside the functions, as in every command module: `imr-ml --help` must
 not load pandas or scikit-learn."""
