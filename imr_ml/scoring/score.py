@@ -35,21 +35,9 @@ MIN_SUMMARY_WORDS = 12
 BATCH = 512
 
 
-def abstain_reason(row: dict, signals: dict) -> str | None:
-    """Why the input is too thin to score, or None.
-
-    Parameters
-    ----------
-    row : dict
-        The request.
-    signals : dict
-        Its extracted signals.
-
-    Returns
-    -------
-    str or None
-        A one-line reason.
-    """
+def _abstain_reason(row: dict, signals: dict) -> str | None:
+    """Why a request (`row`, with its extracted `signals`) is too thin to score, in one line;
+    None when it can be scored."""
     words = len((row.get("summary") or "").split(None, MIN_SUMMARY_WORDS))  # enough to tell
     if not (row.get("item") or "").strip():
         return "no requested item"
@@ -229,7 +217,7 @@ def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
                   "category": category, "category_label": category_label(category, knowledge.taxonomy),
                   "abstained": False, "reason": None, **_unscored(), "flag": flag, "hints": hints,
                   "checklist": checklist, "warnings": range_warnings(row, category, ranges) + date_warnings(row)}
-        reason = abstain_reason(row, signals)
+        reason = _abstain_reason(row, signals)
         if reason:
             out.append(result | {"abstained": True, "reason": reason})
             continue
