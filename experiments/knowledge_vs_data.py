@@ -46,7 +46,7 @@ def builtin_on_letters(rows: list[dict]) -> list[str]:
     from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.modeling.training.baselines import categories
     from imr_ml.modeling.training.data import canonical_rows, labels, letter_groups
-    from imr_ml.scoring.explanation import category_rate
+    from imr_ml.scoring.contributions import category_rate
 
     rows = canonical_rows(rows)
     X, y, g = to_frame(rows), labels(rows), letter_groups(rows)

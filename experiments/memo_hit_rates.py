@@ -46,15 +46,15 @@ def counts(rows: list[dict]) -> dict[str, tuple[int, int, int, int]]:
     from imr_ml.knowledge.taxonomy import categorize
     from imr_ml.modeling.modelfiles.modelio import load_model_dir
     from imr_ml.scoring import score
-    from imr_ml.scoring.explanation import feature_label
+    from imr_ml.scoring.contributions import feature_label
     from imr_ml.signals import clear_caches, load_rules
-    from imr_ml.signals.readers import cited_guidelines, recent_dated_surgery
+    from imr_ml.signals.readers import cited_guidelines, surgery_days
     from imr_ml.text.literals import required_literals
 
     loaded = load_model_dir("builtin")
     clear_caches()
     caches = {"categorize (item text)": categorize, "cited_guidelines (citation text)": cited_guidelines,
-              "recent_dated_surgery (summary, date)": recent_dated_surgery,
+              "surgery_days (summary, operations, date)": surgery_days,
               "required_literals (pattern)": required_literals, "feature_label (feature)": feature_label}
     for f in caches.values():
         f.cache_clear()

@@ -18,20 +18,63 @@ def atomic_path(target: str | Path):
     """Yield a temp path beside `target`; on success it replaces `target`, on any exception
     it is removed. Temp names are unique (concurrent writers never share one) and carry the
     writer's pid, so those left by a killed writer are removed by the next one."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_orphans(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
+    with atomic_paths(target) as (tmp,):
+        yield tmp
+
+
+@contextmanager
+def atomic_paths(*targets: str | Path):
+    """`atomic_path` for files that go together (a page and its JSON): yield one temp path
+    beside each target; on success they replace their targets all or none. A write or a
+    rename that fails leaves every target as it was: the targets already replaced get their
+    old files back (kept as hard links until the last rename). Only a run killed between
+    two renames can leave a mixed pair."""
+    paths = [Path(t) for t in targets]
+    tmps: list[Path] = []
     try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        for target in paths:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_orphans(target)
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            tmps.append(Path(name))
+        umask = os.umask(0)
+        os.umask(umask)
+        yield tmps
+        for path in tmps:
+            os.chmod(path, 0o666 & ~umask)
+        _replace_together(tmps, paths)
+    finally:
+        for path in tmps:
+            path.unlink(missing_ok=True)
+
+
+def _replace_together(tmps: list[Path], targets: list[Path]) -> None:
+    """Rename each temp file onto its target; if one rename fails, undo those done before."""
+    done: list[tuple[Path, Path | None]] = []  # (target, its old file kept, or None: there was none)
+    kept: list[Path] = []
+    try:
+        for i, (tmp, target) in enumerate(zip(tmps, targets)):
+            old = None
+            if i < len(targets) - 1 and target.is_file():  # the last rename has nothing after it to undo
+                old = tmp.with_name(tmp.name.removesuffix(".tmp") + ".old.tmp")
+                kept.append(old)
+                try:
+                    os.link(target, old)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(target, old)
+            os.replace(tmp, target)
+            done.append((target, old))
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for target, old in reversed(done):
+            if old is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(old, target)
         raise
+    finally:
+        for old in kept:
+            old.unlink(missing_ok=True)
 
 
 def _remove_orphans(target: Path) -> None:
@@ -53,30 +96,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-@contextmanager
-def atomic_folder(target: str | Path):
-    """Yield a temp folder beside `target`; on success each file in it is renamed into
-    `target` (created if missing), so a failed run leaves `target` as it was and other
-    files already in `target` are kept."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
-        if not target.exists():
-            os.rename(tmp, target)
-            return
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, target / f.name)
-        tmp.rmdir()
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 @contextmanager

@@ -285,6 +285,21 @@ def test_model_files_that_hold_no_fitted_model_are_refused(model_copy, data, wor
     assert not (model_copy.parent / "rep").exists()
 
 
+@pytest.mark.parametrize("blocked", ["report.html", "report.json"])
+def test_a_report_whose_page_or_json_cannot_be_written_leaves_both_as_they_were(model, tmp_path, blocked):
+    rep = tmp_path / "rep"
+    assert invoke("report", model, "--out", rep, "--json").exit_code == 0
+    before = {p.name: p.read_bytes() for p in rep.iterdir()}
+    shutil.rmtree(rep)
+    rep.mkdir()
+    for name, data in before.items():  # an older report, one of its files a folder no file can replace
+        (rep / name).mkdir() if name == blocked else (rep / name).write_bytes(b"old " + data)
+    assert_refused(invoke("report", model, "--out", rep, "--json"), "cannot write")
+    assert sorted(p.name for p in rep.iterdir()) == sorted(before)  # no temp files left
+    for name, data in before.items():
+        assert (rep / name).is_dir() if name == blocked else (rep / name).read_bytes() == b"old " + data
+
+
 # ----------------------------------------------------------------------------- labels and rows
 
 

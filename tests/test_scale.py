@@ -15,7 +15,7 @@ from imr_ml.cli import app
 from imr_ml.featurize import feature_blocks
 from imr_ml.modeling.estimator.model import fitted_pipeline
 from imr_ml.modeling.modelfiles.modelio import load_model_dir
-from imr_ml.scoring.requests_io import UnreadableInput, read_requests_csv
+from imr_ml.scoring.requests_io import CsvRequests, UnreadableInput
 from imr_ml.scoring.score import request_row, score_rows
 from imr_ml.signals import clear_caches, load_rules
 from imr_ml.signals.rules import Memo
@@ -101,18 +101,18 @@ def test_scoring_reads_the_row_cache_but_does_not_fill_it():
 def test_csv_requests_are_counted_and_checked_before_they_are_read(tmp_path):
     rows = [(NOTE.format(n=n), "Acupuncture x6", "denied") for n in range(30, 33)]
     path = _write_csv(tmp_path / "claims.csv", rows[:2] + [(), rows[2]])  # a blank line, skipped
-    requests = read_requests_csv(str(path))
+    requests = CsvRequests(str(path))
     assert len(requests) == 3
     got = list(requests)
     assert [r["letter_id"] for r in got] == ["row1", "row2", "row3"] and got == list(requests)
     bad = _write_csv(tmp_path / "bad.csv", rows[:2] + [(NOTE.format(n=9), "MRI", "maybe")])
     with pytest.raises(ValueError, match=r"bad.csv row 3: UR decision 'maybe'"):
-        read_requests_csv(str(bad))
+        CsvRequests(str(bad))
 
 
 def test_csv_that_changes_while_it_is_read_is_one_line(tmp_path):
     path = _write_csv(tmp_path / "claims.csv", [(NOTE.format(n=30), "MRI", "")])
-    requests = read_requests_csv(str(path))
+    requests = CsvRequests(str(path))
     path.write_bytes(b"summary,item\n\xff\xfe,MRI\n")
     with pytest.raises(UnreadableInput, match="claims.csv is not utf-8-sig text"):
         list(requests)
@@ -124,7 +124,7 @@ def test_score_prints_a_json_list_as_results_come(tmp_path):
     assert res.exit_code == 0, res.output
     from imr_ml.scoring.precedents import with_precedents
 
-    loaded, rows = load_model_dir("builtin"), list(read_requests_csv(str(path)))
+    loaded, rows = load_model_dir("builtin"), list(CsvRequests(str(path)))
     expected = list(with_precedents(loaded, rows, score_rows(loaded, rows)))  # the JSON says why there are none
     assert res.stdout == json.dumps(expected, indent=2) + "\n"
 

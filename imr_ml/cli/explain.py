@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from itertools import islice
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from imr_ml.cli._app import check_out, command, fail, load_model, writing
-from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, takes_request
+from imr_ml.cli.request_options import ModelDir, Requests, takes_requests
 from imr_ml.cli.score import SIMILAR, shown_precedents
 from imr_ml.cli.similar import precedent_lines
 from imr_ml.schema import GROUP_TITLES
@@ -28,18 +27,13 @@ EXAMPLES = """Examples:
 
 
 @command(EXAMPLES)
-@takes_request
+@takes_requests
 def explain(
     model_dir: ModelDir,
-    inputs: Annotated[list[Path] | None, typer.Argument(
-        metavar="INPUT...", help="A letter, corpus or CSV (every item is explained).")] = None,
-    request: Request = Request(),
+    requests: Requests = Requests(),
     html_out: Path | None = typer.Option(None, "--html", metavar="FILE", help=(
         "Also write an HTML page: the path to P, the evidence highlighted, a checklist.")),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
-    encoding: Encoding = None,
-    columns: Columns = None,
-    id_col: IdCol = None,
     similar: int = SIMILAR,
 ):
     """Why the model scores a request as it does: contributions by group, with evidence."""
@@ -51,21 +45,21 @@ def explain(
 
     if html_out:
         check_out(html_out)
-    requests = request.rows(inputs, encoding, columns, id_col)
-    if len(requests) > EXPLAINED:  # an explanation is read, not filed: say what was left out
-        typer.echo(f"warning: explaining the first {EXPLAINED} of {len(requests)} items; "
+    given = requests.rows()
+    if len(given) > EXPLAINED:  # an explanation is read, not filed: say what was left out
+        typer.echo(f"warning: explaining the first {EXPLAINED} of {len(given)} items; "
                    "`imr-ml score --out FILE` scores them all", err=True)
     try:
-        rows = list(islice(requests, EXPLAINED))
+        rows = list(islice(given, EXPLAINED))
     except UnreadableInput as exc:
         fail(str(exc))
     loaded = load_model(model_dir)
     results = shown_precedents(loaded, rows, explain_rows(loaded, rows), similar)
     if html_out:
         with writing(html_out):
-            atomic_write_text(explanation_html(results, given=len(requests)), html_out)
+            atomic_write_text(explanation_html(results, given=len(given)), html_out)
     if as_json:
-        typer.echo(json.dumps([named_id(r, id_col) for r in results], indent=2))
+        typer.echo(json.dumps([named_id(r, requests.id_col) for r in results], indent=2))
         return
     for r in results:
         typer.echo(format_explanation(r))

@@ -1,6 +1,6 @@
-"""The options of a request to score, declared once for `imr-ml score`, `explain` and `signals`
-(typer reads the `Annotated` aliases; `takes_request` puts them in a command), and the rows they
-describe.
+"""The inputs and options of the requests to read, declared once for `imr-ml score`,
+`explain`, `similar` and `signals` (typer reads the `Annotated` aliases; `takes_requests` puts
+them in a command), and the rows they describe.
 
 Library imports sit inside the functions, as in every command module: `imr-ml --help` must
 not load pandas or scikit-learn."""
@@ -22,6 +22,8 @@ from imr_ml.cli._app import fail
 
 NO_SUMMARY = "no clinical summary for --item: pass --summary-file FILE or pipe the summary on stdin"
 
+RequestInputs = Annotated[list[Path] | None, typer.Argument(metavar="INPUT...", help=(
+    "Letters (PDF or text, or folders of them), corpora (.jsonl/.parquet) or a CSV of requests."))]
 ModelDir = Annotated[Path, typer.Argument(metavar="MODEL_DIR",
                                           help="Model directory written by `imr-ml train`, or builtin.")]
 SummaryFile = Annotated[Path | None, typer.Option(
@@ -126,7 +128,7 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
     raises ValueError."""
     from imr_ml.letters.ingest import NoRows, load_rows
     from imr_ml.modeling.training.rowcheck import check_row_types
-    from imr_ml.scoring.requests_io import mapped_rows, parse_columns, read_requests_csv
+    from imr_ml.scoring.requests_io import CsvRequests, mapped_rows, parse_columns
     from imr_ml.scoring.results_io import check_id_name
 
     if not inputs:
@@ -138,7 +140,7 @@ def _rows_from_inputs(inputs: list[str], encoding: str | None, columns: str | No
     others = []
     for p in inputs:
         if p.lower().endswith(".csv"):
-            got = read_requests_csv(p, encoding, mapping, id_col)
+            got = CsvRequests(p, encoding, mapping, id_col)
             n = got.repeated
             if n:  # each row is a request, answered in its place; a copy is said, not dropped
                 say(f"warning: {n} row{'s' if n > 1 else ''} of {p} repeat an earlier request exactly "
@@ -165,27 +167,13 @@ def piped_stdin() -> str | None:
     return bounded_summary(sys.stdin.read(MAX_SUMMARY_CHARS + 1), "the summary on stdin")
 
 
-def request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                   encoding=None, columns=None, ur=(None, None), id_col=None) -> RequestRows:
-    """The rows a scoring command was given (the summary of a new request may come on
-    stdin); bad input ends the command with one line, skipped letters and warnings about
-    the inputs are said on stderr."""
-    try:
-        stdin_text = piped_stdin() if item is not None and summary_file is None else None
-        return gather_requests([str(p) for p in inputs or []], str(summary_file) if summary_file else None, item,
-                               guideline, date_of_injury, ur_denial_date, stdin_text, other_item, encoding, columns,
-                               ur, id_col, say=lambda line: typer.echo(line, err=True))
-    except UnicodeDecodeError as exc:
-        fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
-    except ValueError as exc:
-        fail(str(exc))
-
-
 @dataclass(frozen=True)
-class Request:
-    """A new request as typed on the command line (`--item`, `--summary-file`, ...), the same
-    options for every command that reads requests: `takes_request` declares them."""
+class Requests:
+    """What a command that reads requests was given, the same for every such command
+    (`takes_requests` declares it): letters, corpora or CSVs (`INPUT...`), or one new request
+    typed on the command line (`--item`, `--summary-file`, ...), and how CSVs are read."""
 
+    inputs: list[Path] | None = None
     summary_file: Path | None = None
     item: str | None = None
     guideline: str | None = None
@@ -194,34 +182,47 @@ class Request:
     other_item: list[str] | None = None
     ur_decision: str | None = None
     ur_reason: str | None = None
+    encoding: str | None = None
+    columns: str | None = None
+    id_col: str | None = None
 
-    def rows(self, inputs, encoding=None, columns=None, id_col=None) -> RequestRows:
-        """The rows a command was given: this request, or else the letters, corpora and CSVs
-        in `inputs` (`request_inputs`)."""
-        return request_inputs(inputs, self.summary_file, self.item, self.guideline, self.date_of_injury,
-                              self.ur_denial_date, self.other_item, encoding, columns,
-                              (self.ur_decision, self.ur_reason), id_col)
+    def rows(self) -> RequestRows:
+        """The rows: the typed request (its summary may come on stdin), or else those of the
+        inputs; bad input ends the command with one line, skipped letters and warnings
+        about the inputs are said on stderr."""
+        summary_file = str(self.summary_file) if self.summary_file else None
+        try:
+            stdin_text = piped_stdin() if self.item is not None and summary_file is None else None
+            return gather_requests([str(p) for p in self.inputs or []], summary_file, self.item, self.guideline,
+                                   self.date_of_injury, self.ur_denial_date, stdin_text, self.other_item,
+                                   self.encoding, self.columns, (self.ur_decision, self.ur_reason), self.id_col,
+                                   say=lambda line: typer.echo(line, err=True))
+        except UnicodeDecodeError as exc:
+            fail(f"the summary on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})")
+        except ValueError as exc:
+            fail(str(exc))
 
 
-REQUEST_OPTIONS = {"summary_file": SummaryFile, "item": Item, "guideline": Guideline, "date_of_injury": DateOfInjury,
-                   "ur_denial_date": UrDenialDate, "other_item": OtherItem, "ur_decision": UrDecision,
-                   "ur_reason": UrReason}
+REQUESTS_PARAMETERS = {"inputs": RequestInputs, "summary_file": SummaryFile, "item": Item, "guideline": Guideline,
+                       "date_of_injury": DateOfInjury, "ur_denial_date": UrDenialDate, "other_item": OtherItem,
+                       "ur_decision": UrDecision, "ur_reason": UrReason, "encoding": Encoding, "columns": Columns,
+                       "id_col": IdCol}
 
 
-def takes_request(command: Callable) -> Callable:
-    """`command` with the request's options (`REQUEST_OPTIONS`) in place of its `request`
-    parameter: typer reads them from the signature, in that place of --help, and the command
-    receives them as one `Request`."""
+def takes_requests(command: Callable) -> Callable:
+    """`command` with the arguments and options of `REQUESTS_PARAMETERS` in place of its
+    `requests` parameter: typer reads them from the signature, in that place of --help, and
+    the command receives them as one `Requests`."""
     sig = inspect.signature(command, eval_str=True)
     params: list[inspect.Parameter] = []
     for p in sig.parameters.values():
         params += ([inspect.Parameter(name, p.kind, default=None, annotation=alias)
-                    for name, alias in REQUEST_OPTIONS.items()] if p.name == "request" else [p])
+                    for name, alias in REQUESTS_PARAMETERS.items()] if p.name == "requests" else [p])
 
     @functools.wraps(command)
-    def with_request(**kwargs):
-        request = Request(**{name: kwargs.pop(name) for name in REQUEST_OPTIONS})
-        return command(**kwargs, request=request)
+    def with_requests(**kwargs):
+        requests = Requests(**{name: kwargs.pop(name) for name in REQUESTS_PARAMETERS})
+        return command(**kwargs, requests=requests)
 
-    with_request.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    return with_request
+    with_requests.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return with_requests

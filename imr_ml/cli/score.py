@@ -10,13 +10,12 @@ import json
 import sys
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from imr_ml.cli._app import check_out, command, fail, fewer_gc_pauses, jobs_option, load_model, writing
 from imr_ml.cli.display import progress_bar
-from imr_ml.cli.request_options import Columns, Encoding, IdCol, ModelDir, Request, RequestRows, takes_request
+from imr_ml.cli.request_options import ModelDir, RequestRows, Requests, takes_requests
 from imr_ml.cli.similar import precedent_lines
 
 SCORE_EXAMPLES = """Examples:
@@ -33,21 +32,16 @@ SIMILAR = typer.Option(5, "--similar", metavar="K", min=0, max=50, help=(
 
 
 @command(SCORE_EXAMPLES)
-@takes_request
+@takes_requests
 def score(
     model_dir: ModelDir,
-    inputs: Annotated[list[Path] | None, typer.Argument(
-        metavar="INPUT...", help="Letters, a corpus (.jsonl/.parquet) or a CSV.")] = None,
-    request: Request = Request(),
+    requests: Requests = Requests(),
     top: int = typer.Option(5, "--top", metavar="N", help="Reasons to show per item."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
                              help="Processes for a large batch (0 = one per core)."),
     out: Path | None = typer.Option(None, "--out", "-o", metavar="FILE", help=(
         "Write every result here: .csv or .parquet (flat columns), else JSON lines (everything).")),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
-    encoding: Encoding = None,
-    columns: Columns = None,
-    id_col: IdCol = None,
     cut: float | None = typer.Option(None, "--threshold", metavar="P", min=0.0, max=1.0, help=(
         "Flag items \"better chance than most\" from this P on (default: the model's trained operating "
         "point). Verdicts do not move: \"likely overturned\" always needs P >= 0.5.")),
@@ -60,7 +54,7 @@ def score(
 
     if out:
         check_out(out)
-    rows = request.rows(inputs, encoding, columns, id_col)
+    rows = requests.rows()
     loaded = load_model(model_dir)
     if cut is not None:
         loaded = with_threshold(loaded, cut)
@@ -68,12 +62,12 @@ def score(
     n_jobs = jobs_option(jobs)
     n_jobs = n_jobs if total >= 4 * BATCH else 1  # worker processes pay for themselves from a few batches on
     summary = BatchSummary()
-    one = total == 1 and request.item is not None  # a single request's JSON is the result, not a list of one
-    results = _score_all(loaded, rows, top, n_jobs, (out, id_col, as_json and not one, similar), summary)
+    one = total == 1 and requests.item is not None  # a single request's JSON is the result, not a list of one
+    results = _score_all(loaded, rows, top, n_jobs, (out, requests.id_col, as_json and not one, similar), summary)
     _warn(summary)
     if as_json:
         if one:
-            typer.echo(json.dumps(named_id(results[0], id_col), indent=2))
+            typer.echo(json.dumps(named_id(results[0], requests.id_col), indent=2))
         return
     for r in results:
         typer.echo(format_result(r, with_meaning=total == 1))

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from imr_ml.cli._app import command, fail
-from imr_ml.cli.request_options import Columns, Encoding, IdCol, Request, takes_request
+from imr_ml.cli.request_options import Requests, takes_requests
 
 
 def signals_for_rows(rows: Iterable[dict], rules: str | None = None) -> list[dict]:
@@ -86,14 +85,9 @@ EXAMPLES = """Examples:
 
 
 @command(EXAMPLES)
-@takes_request
+@takes_requests
 def signals(
-    inputs: Annotated[list[Path] | None, typer.Argument(metavar="INPUT...", help=(
-        "Letter files (PDF/text) or folders of them, corpus files (.jsonl/.parquet), or a CSV of requests."))] = None,
-    request: Request = Request(),
-    encoding: Encoding = None,
-    columns: Columns = None,
-    id_col: IdCol = None,
+    requests: Requests = Requests(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per item) instead of a table."),
     rules: Path | None = typer.Option(None, "--rules", metavar="FILE",
                                       help="Your own signals TOML instead of features/signals.toml."),
@@ -104,9 +98,9 @@ def signals(
 
     if rules is not None and not rules.is_file():
         fail(f"no such rules file: {rules}")
-    rows = request.rows(inputs, encoding, columns, id_col)
+    rows = requests.rows()
     records = signals_for_rows(rows, str(rules) if rules else None)  # a bad rules file: one line, file:line
     if as_json:
-        typer.echo(json.dumps([named_id(r, id_col) for r in records], indent=2, default=str))
+        typer.echo(json.dumps([named_id(r, requests.id_col) for r in records], indent=2, default=str))
     else:
         typer.echo(format_table(records, all_signals))

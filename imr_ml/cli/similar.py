@@ -14,20 +14,7 @@ from typing import Annotated
 import typer
 
 from imr_ml.cli._app import command, fail, progress_bar
-from imr_ml.cli.request_options import (
-    Columns,
-    DateOfInjury,
-    Encoding,
-    Guideline,
-    IdCol,
-    Item,
-    OtherItem,
-    SummaryFile,
-    UrDecision,
-    UrDenialDate,
-    UrReason,
-    request_inputs,
-)
+from imr_ml.cli.request_options import Requests, takes_requests
 
 EXAMPLES = """Examples:
 
@@ -74,40 +61,29 @@ PrecedentsDir = Annotated[Path | None, typer.Option(
 
 
 @command(EXAMPLES)
+@takes_requests
 def similar(
     source: Source,
-    inputs: Annotated[list[Path] | None, typer.Argument(
-        metavar="INPUT...", help="Letters, a corpus (.jsonl/.parquet) or a CSV of requests.")] = None,
-    summary_file: SummaryFile = None,
-    item: Item = None,
-    guideline: Guideline = None,
-    date_of_injury: DateOfInjury = None,
-    ur_denial_date: UrDenialDate = None,
-    other_item: OtherItem = None,
-    ur_decision: UrDecision = None,
-    ur_reason: UrReason = None,
+    requests: Requests = Requests(),
     top: Top = 5,
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per request)."),
-    encoding: Encoding = None,
-    columns: Columns = None,
-    id_col: IdCol = None,
 ):
     """Find the past decisions most like each request: same service, body region and findings, then words."""
     from imr_ml.scoring.precedents import precedents_section
     from imr_ml.scoring.results_io import named_id
 
-    rows = request_inputs(inputs, summary_file, item, guideline, date_of_injury, ur_denial_date, other_item,
-                          encoding, columns, (ur_decision, ur_reason), id_col)
+    rows = requests.rows()
     index = open_index(source)
     records = []
     with progress_bar(len(rows) > 20 and sys.stderr.isatty() and not as_json, "Finding precedents",
                       len(rows)) as update:
         for n, row in enumerate(rows, 1):
             rec = {k: row[k] for k in ("id", "letter_id", "item_index") if row.get(k) not in (None, "")}
-            records.append(named_id(rec | {"item": row.get("item")} | precedents_section(index, row, top), id_col))
+            found = precedents_section(index, row, top)
+            records.append(named_id(rec | {"item": row.get("item")} | found, requests.id_col))
             update(n)
     if as_json:
-        typer.echo(json.dumps(records if len(records) > 1 or not item else records[0], indent=2))
+        typer.echo(json.dumps(records if len(records) > 1 or not requests.item else records[0], indent=2))
         return
     for rec in records:
         typer.echo(format_similar(rec))

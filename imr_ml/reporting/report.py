@@ -13,7 +13,7 @@ from pathlib import Path
 from imr_ml.reporting.plots import plots
 from imr_ml.reporting.report_data import report_content
 from imr_ml.reporting.report_html import report_page
-from imr_ml.textio import atomic_write_text, to_json
+from imr_ml.textio import atomic_paths, to_json
 
 
 def build_report(loaded, rows: list[dict] | None = None, seed: int = 0, corpus_name: str | None = None,
@@ -31,9 +31,9 @@ def report_json(d: dict) -> dict:
 
 
 def write_report(d: dict, html_path: Path, json_path: Path | None = None) -> None:
-    """Write the page (and the JSON), each atomically, the page last: a run that fails
-    before leaves both as they were."""
-    page = report_page(d)
-    if json_path:
-        atomic_write_text(to_json(report_json(d)), json_path)
-    atomic_write_text(page, html_path)
+    """Write the page (and the JSON) all or nothing: a run that fails leaves both as they
+    were, never a new JSON beside the old page."""
+    texts = {html_path: report_page(d)} | ({json_path: to_json(report_json(d))} if json_path else {})
+    with atomic_paths(*texts) as tmps:
+        for tmp, text in zip(tmps, texts.values()):
+            tmp.write_text(text, encoding="utf-8")

@@ -28,7 +28,7 @@ from imr_ml.reporting.report_measures import comparators, operating_table, top_f
 from imr_ml.reporting.report_words import MIN_OVERTURNED_FOR_METRICS, caveats, findings
 from imr_ml.reporting.rule_outcomes import rule_outcomes
 from imr_ml.schema import GROUP_TITLES
-from imr_ml.scoring.explanation import feature_label
+from imr_ml.scoring.contributions import feature_label
 from imr_ml.scoring.findings import DISAGREE, MIN_LEARNT
 from imr_ml.scoring.operating import threshold
 from imr_ml.scoring.score import training_counts

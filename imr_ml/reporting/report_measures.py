@@ -16,7 +16,7 @@ from imr_ml.modeling.evaluation.metrics import metrics_of
 from imr_ml.modeling.evaluation.operating_point import operating_points
 from imr_ml.modeling.modelfiles.builtin import builtin_pipeline
 from imr_ml.modeling.modelfiles.modelio import load_model_dir
-from imr_ml.scoring.explanation import category_rate
+from imr_ml.scoring.contributions import category_rate
 
 COMPARED = ("roc_auc", "average_precision", "brier")
 N_BOOT = 1000

@@ -126,37 +126,8 @@ class CsvRequests:
             raise ValueError(f"cannot read {self.path}: {exc.strerror or exc}") from None
 
 
-def read_requests_csv(path: str, encoding: str | None = None, columns: dict[str, str] | None = None,
-                      id_col: str | None = None) -> CsvRequests:
-    """Requests from a CSV file as people save them, read as they are used (`CsvRequests`).
-
-    Parameters
-    ----------
-    path : str
-        The CSV: columns summary, item and optionally the other ``CSV_FIELDS``.
-    encoding : str, optional
-        Its encoding (default UTF-8 with or without a byte-order mark).
-    columns : dict of str to str, optional
-        {field: column} for columns named otherwise (:func:`parse_columns`).
-    id_col : str, optional
-        A column whose value each row keeps as ``id``.
-
-    Returns
-    -------
-    CsvRequests
-        The file's requests, checked and counted; iterating gives one scoring row per CSV
-        row (``letter_id`` ``rowN`` when the CSV has none).
-
-    Raises
-    ------
-    ValueError
-        Unreadable, wrongly encoded or malformed, naming the file (and the row).
-    """
-    return CsvRequests(path, encoding, columns, id_col)
-
-
 def requests_from_text(text: str, name: str, columns: dict[str, str] | None = None) -> list[dict]:
-    """Requests from CSV text already in memory (an upload), as :func:`read_requests_csv`
+    """Requests from CSV text already in memory (an upload), as `CsvRequests`
     reads them from a file.
 
     Parameters

@@ -21,8 +21,8 @@ from imr_ml.modeling.modelfiles.loaded import LoadedModel
 from imr_ml.modeling.modelfiles.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.schema import ITEM_SEPARATOR
+from imr_ml.scoring.contributions import Explainer, category_rate
 from imr_ml.scoring.evidence import evidence_spans
-from imr_ml.scoring.explanation import Explainer, category_rate
 from imr_ml.scoring.findings import findings
 from imr_ml.scoring.hints import missing_documentation
 from imr_ml.scoring.operating import model_flag, model_key, model_name, record_id
@@ -35,21 +35,9 @@ MIN_SUMMARY_WORDS = 12
 BATCH = 512
 
 
-def abstain_reason(row: dict, signals: dict) -> str | None:
-    """Why the input is too thin to score, or None.
-
-    Parameters
-    ----------
-    row : dict
-        The request.
-    signals : dict
-        Its extracted signals.
-
-    Returns
-    -------
-    str or None
-        A one-line reason.
-    """
+def _abstain_reason(row: dict, signals: dict) -> str | None:
+    """Why a request (`row`, with its extracted `signals`) is too thin to score, in one line;
+    None when it can be scored."""
     words = len((row.get("summary") or "").split(None, MIN_SUMMARY_WORDS))  # enough to tell
     if not (row.get("item") or "").strip():
         return "no requested item"
@@ -229,7 +217,7 @@ def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
                   "category": category, "category_label": category_label(category, knowledge.taxonomy),
                   "abstained": False, "reason": None, **_unscored(), "flag": flag, "hints": hints,
                   "checklist": checklist, "warnings": range_warnings(row, category, ranges) + date_warnings(row)}
-        reason = abstain_reason(row, signals)
+        reason = _abstain_reason(row, signals)
         if reason:
             out.append(result | {"abstained": True, "reason": reason})
             continue

@@ -16,8 +16,8 @@ the rules, the taxonomy's drug categories and the item's drug fields once per pr
 model whose vocabulary copy differs from the installed vocabulary is refused in one line
 rather than scored with names it was not trained on.
 
-`modelio` calls `knowledge_record` when it writes a directory and `attach_knowledge` when it
-loads one; nothing else of the model files is here.
+`modelio` calls `knowledge_record` when it writes a directory, and `read_knowledge_copies`
+then `point_at` when it loads one; nothing else of the model files is here.
 """
 
 from __future__ import annotations
@@ -132,37 +132,6 @@ def knowledge_copies(knowledge: Knowledge) -> tuple[dict[str, bytes], dict]:
         files[rel] = data
         record[field] = {"file": rel, "from": source_name(name, path)}
     return files, record
-
-
-def attach_knowledge(model: Any, model_dir: Path, manifest: dict, read: Callable[[str], bytes]) -> Knowledge:
-    """Check a loaded model's knowledge copies and point its feature steps at them.
-
-    Parameters
-    ----------
-    model : estimator
-        The model just loaded.
-    model_dir : pathlib.Path
-        Its directory.
-    manifest : dict
-        Its manifest.
-    read : callable
-        ``read(relative name) -> bytes``, refusing a file whose sha256 is not the manifest's.
-
-    Returns
-    -------
-    Knowledge
-        The copies' paths.
-
-    Raises
-    ------
-    ValueError
-        A manifest without the record (written before models kept their knowledge), a
-        vocabulary other than the installed one, or copies that break their schema or
-        disagree with one another (`KnowledgeError`).
-    """
-    knowledge = read_knowledge_copies(model_dir, manifest, read)
-    point_at(model, knowledge)
-    return knowledge
 
 
 def read_knowledge_copies(folder: Path, manifest: dict, read: Callable[[str], bytes]) -> Knowledge:

@@ -43,7 +43,7 @@ from typing import Any
 import sklearn
 
 from imr_ml.modeling.modelfiles.builtin import is_builtin, load_builtin
-from imr_ml.modeling.modelfiles.knowledge_files import attach_knowledge, knowledge_record, point_at
+from imr_ml.modeling.modelfiles.knowledge_files import knowledge_record, point_at, read_knowledge_copies
 from imr_ml.modeling.modelfiles.loaded import LoadedModel, environment
 from imr_ml.modeling.modelfiles.manifest import (
     FORMAT_VERSION,
@@ -260,7 +260,8 @@ def _load_version(model_dir: Path, folder: Path, with_baselines: bool) -> Loaded
     # later version holding the same knowledge holds the same files).
     stable = model_dir.resolve() / CURRENT if folder != model_dir else folder.resolve()
     try:
-        knowledge = attach_knowledge(model, stable, manifest, lambda rel: _read_checked(folder, rel, manifest))
+        knowledge = read_knowledge_copies(stable, manifest, lambda rel: _read_checked(folder, rel, manifest))
+        point_at(model, knowledge)
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
     check_scorable(model, str(folder / MODEL_FILE))

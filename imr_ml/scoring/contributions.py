@@ -1,4 +1,4 @@
-"""Explanations that add up: the model's log-odds for a request split into a baseline and
+"""Contributions that add up (what an explanation shows): the model's log-odds for a request split into a baseline and
 one contribution per feature, in plain words.
 
 The baseline is a bare request of the same treatment category: its category (and the
