@@ -15,7 +15,8 @@ import pytest
 from imr_ml.signals import clear_caches, extract_signals, load_rules
 from imr_ml.text import document, matcher
 from imr_ml.text.anycase import lower_pattern
-from imr_ml.text.literals import inner_literals
+from imr_ml.text.literalindex import LiteralIndex
+from imr_ml.text.literals import inner_literals, required_literals
 from imr_ml.text.matcher import lower_text
 from imr_ml.text.negex import rule_spans
 
@@ -125,6 +126,10 @@ def test_inner_literals_occur_in_every_match():
     (r"(a|b)?x\w", None),  # no stretch of two characters every match holds
     (r"\w+ing", ("ing",)),  # a stretch after the start
     (r"(?i)abc", None),  # syntax the scan does not read
+    (r"\b(smoker|\d+ ?ppd)\b", ("ppd", "smoker")),  # inside each branch of a group every match passes
+    (r"(ab|\d+ ?ppd)+x", ("ab", "ppd")),  # a group repeated at least once
+    (r"(a|\d+ ?ppd)+x", None),  # a branch ("a") holds no stretch of two
+    (r"(ab|cd)?x\w", None),  # an optional group is not passed by every match
 ])
 def test_inner_literals(pattern, expected):
     assert inner_literals(lower_pattern(pattern)) == expected
@@ -132,3 +137,37 @@ def test_inner_literals(pattern, expected):
         for text in ["focal tenderness over the patella", "+slr", "+ straight-leg", "walking"]:
             for hit in re.finditer(pattern, text):
                 assert any(lit in hit.group() for lit in expected)
+
+
+def test_escaped_characters_are_literals():
+    """A character written by its code ("\\u2192", an arrow) is a literal like any other; a
+    malformed one gives the scan up."""
+    assert required_literals(r"pain\u21922") == ("pain\u21922",)
+    assert required_literals(r"\x41bc") == ("Abc",)
+    assert required_literals(r"\u21") is None
+    assert re.match(r"pain\u21922", "pain\u21922")
+
+
+def test_the_literal_index_finds_every_occurrence():
+    """One pass finds what `str.find` from each previous start + 1 finds, overlapping
+    occurrences and literals inside others included."""
+    lits = ["aa", "aaa", "ab", "no", "non", "on"]
+    index = LiteralIndex([*lits, ""])
+    for text in ["aaaab no nono non-", "", "xyz", "nonononaa"]:
+        found = index.find(text)
+        for lit in lits:
+            expected = [i for i in range(len(text)) if text.startswith(lit, i)]
+            assert found.get(lit, []) == expected, (text, lit)
+
+
+def test_live_rules_are_the_rules_that_may_match():
+    """`Engine.live_rules` leaves out only rules none of whose targets has a span in the text."""
+    engine = load_rules().engine
+    for text in [*HAND, "52F, low back pain since 2019, PT x12 helped. Smokes 1 ppd. Pain 6/10 -> 3/10."]:
+        doc = engine.document(text)
+        live = engine.live_rules(doc)
+        assert live is not None and len(live) < len(engine.text_rules)
+        for rule in engine.text_rules:
+            assert (rule in live) == any(doc.may_match(m) for m in rule.targets), rule.name
+            if rule not in live:
+                assert not any(doc.spans(m) for m in rule.targets), rule.name

@@ -83,6 +83,14 @@ def _text_signal(doc: Document, rule, field: str) -> Signal:
     return Signal(bool(spans), spans)
 
 
+def _text_signals(doc: Document, r: SignalRules, field: str) -> dict[str, Signal]:
+    """The text rules of one field in its document, in the rules' order; a rule none of whose
+    targets can match there (most of them, in a text) is not evaluated."""
+    live = r.engine.live_rules(doc)
+    return {rule.name: _text_signal(doc, rule, field) if live is None or rule in live else Signal(False, [])
+            for rule in r.text_rules if rule.field == field}
+
+
 def _regions(low: str, r: SignalRules, field: str, doc: Document | None = None) -> tuple[list[str], Evidence]:
     """(body regions named, evidence) of a lower-cased text (with its document, read from
     the matches it found in one pass)."""
@@ -133,7 +141,7 @@ def _summary_analysis(summary: str, r: SignalRules) -> tuple[Document, dict[str,
     if hit is not None:
         return hit
     doc = r.engine.document(summary)
-    res = {rule.name: _text_signal(doc, rule, "summary") for rule in r.text_rules if rule.field == "summary"}
+    res = _text_signals(doc, r, "summary")
     res["summary_regions"] = Signal(*_regions(doc.low, r, "summary", doc))
     res["summary_surgery"] = Signal(*first_in_document(doc, r.surgeries))
     m = _AGE.search(summary)

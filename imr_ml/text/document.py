@@ -8,6 +8,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from imr_ml.text import matcher as matching
+from imr_ml.text.literalindex import LiteralIndex
 from imr_ml.text.literals import required_literals
 from imr_ml.text.matcher import LiteralPositions, Matcher, Span, lower_text
 from imr_ml.text.wordindex import WordIndex
@@ -37,6 +39,18 @@ class DocumentRules(Protocol):
 
     @property
     def matchers(self) -> tuple[Matcher, ...]: ...
+
+    @property
+    def literals(self) -> LiteralIndex: ...
+
+    @property
+    def literal_owners(self) -> dict[str, tuple[Matcher, ...]]: ...
+
+    @property
+    def scanned_always(self) -> tuple[Matcher, ...]: ...
+
+    @property
+    def scanning(self) -> tuple[Matcher, ...]: ...
 
     @property
     def indexed(self) -> frozenset[Matcher]: ...
@@ -121,23 +135,26 @@ class Document:
         after it still reaches back, "radiculopathy due to a disc herniation was ruled out").
     cue_spans : dict
         Each cue set's spans in this text, filled by `imr_ml.text.negex`.
+    possible : set of Matcher
+        The rules' matchers that may have a span here (`may_match`).
     memo : dict
         Analyses of this text shared by its readers, keyed by the reader (items of one
         letter share its summary's).
     """
 
     __slots__ = ("text", "low", "rules", "words", "sentences", "bounds", "pre_bounds", "positions", "_spans",
-                 "_keyed", "cue_spans", "memo")
+                 "_keyed", "cue_spans", "memo", "possible")
 
     def __init__(self, text: str, rules: DocumentRules):
         self.text = text
         self.low = low = lower_text(text)
         self.rules = rules
-        self.positions = LiteralPositions(low)
+        self.positions = LiteralPositions(low, rules.literals.find(low), rules.literals.covered)
         # the word-keyed matches of every matcher are found in one pass; each matcher's
         # spans are completed (literal and scanned patterns, merging) when first asked for:
         # most cue sets and vetoes are never asked for in a text without their signal's targets
         self.words, self._keyed = rules.index.find(low)
+        self.possible = self._possible()
         self._spans: dict[Matcher, list[Span]] = {}
         self.sentences = sentence_ends(text, rules.abbreviations, rules.sentence_final)
         bounds = list(self.sentences)
@@ -153,6 +170,19 @@ class Document:
         self.pre_bounds = sorted(bounds + [s for s, _ in forward]) if forward else bounds
         self.cue_spans: dict[str, Any] = {}
         self.memo: dict[Any, Any] = {}
+
+    def _possible(self) -> set[Matcher]:
+        """The rules' matchers that may match here, told from what the word index and the
+        literal index found: a word-keyed match, a literal pattern's opening literal, a
+        scanned pattern's inner literal (or a scanned pattern without any)."""
+        rules = self.rules
+        found = set(self._keyed)
+        owners = rules.literal_owners
+        for lit, pos in self.positions.found().items():
+            if pos and lit in owners:
+                found.update(owners[lit])
+        found.update(rules.scanned_always if matching.SKIP_SCANS else rules.scanning)
+        return found
 
     def spans(self, matcher: Matcher) -> list[Span]:
         """A matcher's spans in this text.
@@ -189,20 +219,15 @@ class Document:
         Returns
         -------
         bool
-            False when `spans(matcher)` is surely empty.
+            False when `spans(matcher)` is surely empty (`possible` holds the rules'
+            matchers that may match).
         """
         found = self._spans.get(matcher)
         if found is not None:
             return bool(found)
-        if not PREFILTER or matcher in self._keyed or matcher not in self.rules.indexed:
+        if not PREFILTER or matcher not in self.rules.indexed:
             return True
-        low = self.low
-        if matcher.scanned and matcher.may_scan(low):
-            return True
-        for lit in matcher.literals:
-            if lit in low:
-                return True
-        return False
+        return matcher in self.possible
 
     def finditer(self, rx: re.Pattern, start: int = 0, end: int | None = None) -> Iterator[re.Match]:
         """The matches `rx.finditer(low, start, end)` gives, with `rx` tried only where one

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from imr_ml.text import document as indexing
 from imr_ml.text.document import Document
+from imr_ml.text.literalindex import LiteralIndex
 from imr_ml.text.matcher import Matcher
 from imr_ml.text.negex import NEGATION, CueSet, TextRule
 from imr_ml.text.wordindex import WordIndex
@@ -51,6 +53,9 @@ class Engine:
         Every matcher a document finds at once (the rules' and any extra ones).
     index : WordIndex
         Their word-keyed patterns; it remembers words seen (`clear` forgets).
+    literals : LiteralIndex
+        Their literal patterns' literals and scanned patterns' inner literals, found in a
+        text in one pass.
     headings : Matcher or None
         Headings and list labels ("current meds:", "work status:") that open a clause.
     forward_terminators : Matcher or None
@@ -63,6 +68,7 @@ class Engine:
     text_rules: tuple[TextRule, ...]
     matchers: tuple[Matcher, ...]
     index: WordIndex
+    literals: LiteralIndex
     headings: Matcher | None = None
     forward_terminators: Matcher | None = None
     sentence_final: frozenset[str] = frozenset()
@@ -71,6 +77,60 @@ class Engine:
     def indexed(self) -> frozenset[Matcher]:
         """The matchers whose word-keyed patterns the word index finds."""
         return frozenset(self.matchers)
+
+    @cached_property
+    def literal_owners(self) -> dict[str, tuple[Matcher, ...]]:
+        """For each literal of the literal index, the matchers it may make match: those with
+        a literal pattern it opens or a scanned pattern it is inside of."""
+        owners: dict[str, list[Matcher]] = {}
+        for m in self.matchers:
+            lits = [*m.literals, *(lit for _, _, inner in m.scanned for lit in inner or ())]
+            for lit in dict.fromkeys(lits):
+                owners.setdefault(lit, []).append(m)
+        return {lit: tuple(ms) for lit, ms in owners.items()}
+
+    @cached_property
+    def scanning(self) -> tuple[Matcher, ...]:
+        """The matchers with a scanned pattern."""
+        return tuple(m for m in self.matchers if m.scanned)
+
+    @cached_property
+    def scanned_always(self) -> tuple[Matcher, ...]:
+        """The matchers with a scanned pattern no literal rules out: they may match anywhere."""
+        return tuple(m for m in self.scanning if any(inner is None for _, _, inner in m.scanned))
+
+    @cached_property
+    def _triggers(self) -> dict[Matcher, tuple[TextRule, ...]]:
+        triggers: dict[Matcher, list[TextRule]] = {}
+        for rule in self.text_rules:
+            for m in rule.targets:
+                triggers.setdefault(m, []).append(rule)
+        return {m: tuple(rules) for m, rules in triggers.items()}
+
+    def live_rules(self, doc: Document) -> set[TextRule] | None:
+        """The text rules that may have a target in a document of these rules: one whose
+        every target matcher surely has no span there finds nothing (`rule_spans` is
+        empty), so it need not be evaluated; None when the document rules nothing out.
+
+        Parameters
+        ----------
+        doc : Document
+            A document of these rules.
+
+        Returns
+        -------
+        set of TextRule or None
+            The rules worth evaluating, or None for all of them.
+        """
+        if not indexing.PREFILTER:
+            return None
+        triggers = self._triggers
+        live: set[TextRule] = set()
+        for m in doc.possible:
+            rules = triggers.get(m)
+            if rules is not None:
+                live.update(rules)
+        return live
 
     def document(self, text: str) -> Document:
         """A text indexed with these rules.
@@ -146,6 +206,19 @@ def compile_engine(data: Mapping[str, Any], extra_matchers: Iterable[Matcher] = 
         return frozenset(a.replace("\\", "") for a in settings.get(key, ()))
 
     return Engine(cues=cues, terminators=terminators, abbreviations=words("abbreviations"),
-                  text_rules=text_rules, matchers=matchers, index=WordIndex(matchers), headings=headings,
+                  text_rules=text_rules, matchers=matchers, index=WordIndex(matchers),
+                  literals=LiteralIndex(_literals(matchers)), headings=headings,
                   forward_terminators=forward,
                   sentence_final=words("sentence_final_abbreviations"))
+
+
+def _literals(matchers: Iterable[Matcher]) -> list[str]:
+    """Every literal a document asks where or whether it occurs: those opening the literal
+    patterns and those inside the scanned ones."""
+    out: list[str] = []
+    for m in matchers:
+        for _, lits, _ in m.literal:
+            out.extend(lits)
+        for _, _, inner in m.scanned:
+            out.extend(inner or ())
+    return out

@@ -16,6 +16,8 @@ _CLASS_LIMIT = 12  # a character class of more characters is not worth expanding
 _PREFIX_LIMIT = 60  # nor a prefix with more alternatives than this
 _ZERO_WIDTH_ESCAPES = frozenset("bBAZ")
 _WIDE_ESCAPES = frozenset("wWsSD")  # classes too large to expand
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}  # a character by its code, of so many hex digits
+_HEX = frozenset("0123456789abcdefABCDEF")
 _CONTROL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}
 
 # The scan's items: ("lit", char), ("set", frozenset | None), ("zero",),
@@ -76,8 +78,15 @@ class _Scan:
             return ("set", None)
         if c in _CONTROL_ESCAPES:
             return ("lit", _CONTROL_ESCAPES[c])
+        width = _HEX_ESCAPES.get(c)
+        if width is not None:  # a character by its code ("\u2192", an arrow)
+            code = self.p[self.i:self.i + width]
+            if len(code) != width or not all(h in _HEX for h in code):
+                raise _GiveUp("\\" + c + code)
+            self.i += width
+            return ("lit", chr(int(code, 16)))
         if c.isalnum():
-            raise _GiveUp("\\" + c)  # back-references, \x.., \u...., \N{...}
+            raise _GiveUp("\\" + c)  # back-references, \N{...}
         return ("lit", c)
 
     def char_class(self) -> frozenset | None:
@@ -270,14 +279,27 @@ def inner_literals(pattern: str) -> tuple[str, ...] | None:
         return None
     if scan.i != len(pattern):
         return None
+    found = _inner(branches)
+    return tuple(sorted(found)) if found else None
+
+
+def _inner(branches: list[list[Item]]) -> set[str] | None:
+    """Literals one of which occurs in every match of any of the branches, or None."""
     out: set[str] = set()
     for items in branches:
         best = None
-        for k in range(len(items)):  # what opens the match of items[k:] occurs in the whole match
+        for k, item in enumerate(items):  # what opens the match of items[k:] occurs in the whole match
             found, _ = _prefixes(items[k:])
-            if found and min(map(len, found)) >= 2 and (best is None or min(map(len, found)) > min(map(len, best))):
+            if not found or min(map(len, found)) < 2:
+                # a group every match passes through ("(\\d+ ?ppd|smoker)"): what is inside
+                # each of its branches
+                group = item[1] if item[0] == "alt" else None
+                if item[0] == "repeat" and item[1] >= 1 and item[2][0][0] == "alt":
+                    group = item[2][0][1]
+                found = _inner(group) if group is not None else None
+            if found and (best is None or min(map(len, found)) > min(map(len, best))):
                 best = found
         if best is None:
             return None
         out |= best
-    return tuple(sorted(out))
+    return out

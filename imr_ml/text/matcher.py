@@ -59,6 +59,9 @@ def lower_text(text: str) -> str:
     return low
 
 
+_NOWHERE: list[int] = []  # what `anywhere` gives for a covered literal that does not occur (never modified)
+
+
 class LiteralPositions:
     """Where literals occur in one lower-cased text, found once for every matcher.
 
@@ -66,14 +69,46 @@ class LiteralPositions:
     ----------
     low : str
         The lower-cased text.
+    found : dict of str to list of int, optional
+        The positions of the literals a `LiteralIndex` found in the text at once.
+    covered : frozenset of str, optional
+        The literals that index looks for: one of them missing from `found` does not occur.
     """
 
-    __slots__ = ("low", "_anywhere", "_word_starts")
+    __slots__ = ("low", "_anywhere", "_word_starts", "covered")
 
-    def __init__(self, low: str):
+    def __init__(self, low: str, found: dict[str, list[int]] | None = None, covered: frozenset[str] = frozenset()):
         self.low = low
-        self._anywhere: dict[str, list[int]] = {}
+        self._anywhere: dict[str, list[int]] = found if found is not None else {}
         self._word_starts: dict[str, list[int]] = {}
+        self.covered = covered
+
+    def has(self, lit: str) -> bool:
+        """Whether a literal occurs in the text (`lit in low`, without a search for a covered one).
+
+        Parameters
+        ----------
+        lit : str
+            A lower-case literal.
+
+        Returns
+        -------
+        bool
+            True when it occurs.
+        """
+        if lit in self._anywhere:
+            return bool(self._anywhere[lit])
+        return lit not in self.covered and lit in self.low
+
+    def found(self) -> dict[str, list[int]]:
+        """The literals whose positions are known, with them (an empty list: it does not occur).
+
+        Returns
+        -------
+        dict of str to list of int
+            Literal to its starts (shared: do not modify).
+        """
+        return self._anywhere
 
     def anywhere(self, lit: str) -> list[int]:
         """Every start of `lit` in the text.
@@ -90,6 +125,8 @@ class LiteralPositions:
         """
         pos = self._anywhere.get(lit)
         if pos is None:
+            if lit in self.covered:
+                return _NOWHERE
             pos = self._anywhere[lit] = self._find(lit, False)
         return pos
 
@@ -258,21 +295,21 @@ class Matcher:
         self._single: re.Pattern | None | bool = False  # compiled when first searched (`single`)
         self._alone: tuple[re.Pattern, ...] | None = None
 
-    def may_scan(self, low: str) -> bool:
+    def may_scan(self, positions: LiteralPositions) -> bool:
         """Whether a scanned pattern may match in a text: one has no inner literals, or one
         of its inner literals occurs.
 
         Parameters
         ----------
-        low : str
-            A lower-cased text.
+        positions : LiteralPositions
+            The text's literal positions.
 
         Returns
         -------
         bool
             False when no scanned pattern can match.
         """
-        return any(not SKIP_SCANS or inner is None or any(lit in low for lit in inner) for _, _, inner in self.scanned)
+        return any(not SKIP_SCANS or inner is None or any(map(positions.has, inner)) for _, _, inner in self.scanned)
 
     @property
     def single(self) -> re.Pattern | None:
@@ -325,7 +362,7 @@ class Matcher:
                     if m is not None and self._boundary_ok(i, m.end(), low, need_b):
                         out.append((i, m.end()))
         for rx, need_b, inner in self.scanned:
-            if SKIP_SCANS and inner is not None and not any(lit in low for lit in inner):
+            if SKIP_SCANS and inner is not None and not any(map(positions.has, inner)):
                 continue  # a stretch every match holds is not in the text: no match
             for m in rx.finditer(low):
                 s, e = m.span()
