@@ -1,0 +1,151 @@
+"""Generic findings several services share (issue #22, experiments/service_walk.md): each new
+signal fires on a sentence stating its finding and not on one without it, and each new rule fires
+on a request with its documented finding and not on one without it.
+
+Every sentence is written for this test (no real letter text, none from the sense suites)."""
+
+import pytest
+
+from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
+from imr_ml.signals import extract_signals
+from imr_ml.signals.extract import SignalValues
+
+SIGNAL_CASES = [
+    ("opioids_stopped", "Her hydrocodone was discontinued last spring.", True),
+    ("opioids_stopped", "He was weaned off opioids in 2019 and takes ibuprofen now.", True),
+    ("opioids_stopped", "She continues hydrocodone 10 mg twice a day.", False),
+    ("function_restored", "He is back to full duty and walks normally.", True),
+    ("function_restored", "Knee range of motion is full and strength is symmetric.", True),
+    ("function_restored", "She limps, and knee flexion is 90 degrees.", False),
+    ("function_restored", "The goal is a return to full duty.", False),
+    ("imaging_confirms_radiculopathy", "MRI: L5-S1 herniation compressing the left S1 nerve root.", True),
+    ("imaging_confirms_radiculopathy", "MRI: mild bulges without root compression.", False),
+    ("peripheral_entrapment_suspected", "Tinel's positive at the left fibular head; peroneal neuropathy suspected.", True),
+    ("peripheral_entrapment_suspected", "Leg pain in the S1 dermatome; no signs of peripheral neuropathy.", False),
+    ("cognitive_symptoms", "Since the fall he has memory lapses and poor concentration.", True),
+    ("cognitive_symptoms", "She denies memory problems or poor concentration.", False),
+    ("fused_level_targeted", "The block is planned at the fused L5-S1 segment.", True),
+    ("fused_level_targeted", "Facet arthropathy at L3-4, the level above the fusion.", False),
+    ("drug_testing_frequent", "Urine drug screens have been done monthly since January.", True),
+    ("drug_testing_frequent", "His last urine drug screen was a year ago.", False),
+    ("drug_screen_unexpected", "The office urine screen was inconsistent with the prescriptions.", True),
+    ("drug_screen_unexpected", "The urine screen was consistent with the prescribed tramadol.", False),
+    ("poor_motivation", "He declined to agree to the program goals.", True),
+    ("poor_motivation", "She is motivated and agreed to the program goals.", False),
+    ("within_cbt_program", "Biofeedback would be part of her cognitive behavioral therapy.", True),
+    ("within_cbt_program", "He has had no cognitive behavioral therapy.", False),
+    ("nsaid_long_term", "He has taken naproxen twice daily for three years.", True),
+    ("nsaid_long_term", "Naproxen was started last week for the sprain.", False),
+    ("home_program_prescribed", "The therapist taught her a home exercise program for the wrist.", True),
+    ("home_program_prescribed", "No home exercise program has been given.", False),
+]
+
+
+@pytest.mark.parametrize("name, text, fires", SIGNAL_CASES)
+def test_breadth_signal(name, text, fires):
+    got = extract_signals({"item": "Office visit", "summary": text})
+    assert bool(got[name]) is fires
+
+
+def rules_for(item: str, summary: str) -> set[str]:
+    values = SignalValues(extract_signals({"item": item, "summary": summary}))
+    return {r.name for r in fired_rules(values, item, load_guidelines())}
+
+
+# (rule, item, a summary that fires it, a summary that must not)
+RULE_CASES = [
+    ("naloxone_after_opioids_stopped", "Narcan nasal spray",
+     "His oxycodone was stopped a year ago; he takes only gabapentin.",
+     "He takes oxycodone 20 mg three times daily and lives alone."),
+    ("naloxone_with_overdose_risk", "Narcan nasal spray",
+     "He takes oxycodone 20 mg three times daily and lives alone.",
+     "His oxycodone was stopped a year ago; he takes only gabapentin."),
+    ("medication_continued_with_documented_lack_of_gain", "Tramadol 50 mg #60",
+     "Tramadol for a year: no functional improvement with tramadol is documented.",
+     "With tramadol she walks a mile and has returned to modified duty."),
+    ("opioid_with_return_to_work", "Tramadol 50 mg #60",
+     "On tramadol he is working modified duty six hours a day.",
+     "On tramadol he remains off work on temporary total disability."),
+    ("antidepressant_response_documented", "Nortriptyline 25 mg #30",
+     "With nortriptyline her burning pain went from 8/10 to 4/10.",
+     "Nortriptyline has been taken for a year; the pain remains 8/10."),
+    ("antidepressant_continued_without_response", "Nortriptyline 25 mg #30",
+     "Nortriptyline has been taken for a year; the pain remains 8/10.",
+     "With nortriptyline her burning pain went from 8/10 to 4/10."),
+    ("lab_monitoring_on_long_term_nsaid", "Hepatic and renal function panel",
+     "She has taken meloxicam daily for two years.",
+     "She takes no medication and walks daily."),
+    ("lab_panel_without_indication", "Hepatic and renal function panel",
+     "She takes no medication and walks daily.",
+     "She has taken meloxicam daily for two years."),
+    ("electrodiagnostics_radiculopathy_already_confirmed", "EMG of the left leg",
+     "Left S1 radiculopathy with an absent ankle reflex; MRI shows a herniation compressing the S1 nerve root.",
+     "Leg tingling with a normal exam; MRI shows a small bulge without root compression."),
+    ("nerve_conduction_for_presumed_radiculopathy", "Nerve conduction study of both legs",
+     "Sciatica with radiculopathy in the L5 dermatome; no signs of peripheral nerve entrapment.",
+     "Foot numbness; tarsal tunnel syndrome is suspected."),
+    ("nerve_conduction_for_suspected_entrapment", "Nerve conduction study of both legs",
+     "Foot numbness; tarsal tunnel syndrome is suspected.",
+     "Sciatica with radiculopathy in the L5 dermatome."),
+    ("neuropsychological_testing_for_cognitive_deficits", "Neuropsychological evaluation",
+     "After the blow to the head she has word-finding difficulty and slowed thinking.",
+     "Back strain; no head injury; no cognitive complaints."),
+    ("neuropsychological_testing_without_cognitive_deficits", "Neuropsychological evaluation",
+     "Back strain; no head injury; no cognitive complaints.",
+     "After the blow to the head she has word-finding difficulty and slowed thinking."),
+    ("facet_block_at_a_fused_level", "Facet injection L5-S1",
+     "Axial pain; the request targets the fused L5-S1 level.",
+     "Axial pain at L3-4, the level above the fusion."),
+    ("drug_screen_repeated_for_low_risk_worker", "Urine toxicology screen",
+     "On tramadol, low risk; urine drug screens done monthly, all consistent.",
+     "On tramadol, low risk; the last screen was a year ago."),
+    ("confirmatory_drug_test_after_unexpected_screen", "Quantitative LC/MS urine drug confirmation",
+     "On tramadol; today's office screen was unexpected, positive for cocaine.",
+     "On tramadol; today's office screen was as expected."),
+    ("confirmatory_drug_test_of_expected_result", "Quantitative LC/MS urine drug confirmation",
+     "On tramadol; today's office screen was as expected.",
+     "On tramadol; today's office screen was unexpected, positive for cocaine."),
+    ("functional_restoration_without_motivation", "FRP 10 days",
+     "He says he does not intend to return to work and declined to agree to the goals.",
+     "He is eager to return to his job and agreed to the goals."),
+    ("biofeedback_within_cbt", "Biofeedback x6",
+     "She attends cognitive behavioral therapy; biofeedback would be part of that CBT program.",
+     "Biofeedback is requested as her only treatment."),
+    ("biofeedback_standalone", "Biofeedback x6",
+     "Biofeedback is requested as her only treatment.",
+     "She attends cognitive behavioral therapy; biofeedback would be part of that CBT program."),
+    ("therapy_after_function_restored", "Physical therapy x6 right knee",
+     "Knee sprain a month ago; she walks normally and is back to full duty.",
+     "Knee sprain a month ago; she limps and cannot kneel."),
+    ("therapy_for_residual_deficit", "Physical therapy x6 right knee",
+     "Knee sprain a month ago; she limps and cannot kneel.",
+     "Knee sprain a month ago; she walks normally and is back to full duty."),
+    ("home_exercise_supplies_for_a_prescribed_program", "Theraband and putty",
+     "The therapist taught him a home exercise program for the hand.",
+     "He has not been given any exercises."),
+    ("procedure_the_guidelines_do_not_recommend", "Prolotherapy to the low back",
+     "Chronic low back pain for three years.", None),
+    ("ketamine_without_crps", "Ketamine infusion",
+     "Chronic low back pain for three years.",
+     "Complex regional pain syndrome of the hand with allodynia and mottled skin."),
+]
+
+
+@pytest.mark.parametrize("rule, item, with_finding, without", RULE_CASES)
+def test_breadth_rule_fires_on_its_finding_only(rule, item, with_finding, without):
+    assert rule in rules_for(item, with_finding)
+    if without is not None:
+        assert rule not in rules_for(item, without)
+
+
+def test_procedure_not_recommended_is_scoped_to_its_items():
+    assert "procedure_the_guidelines_do_not_recommend" not in rules_for(
+        "Lumbar epidural steroid injection", "Chronic low back pain for three years.")
+
+
+@pytest.mark.parametrize("item, category", [
+    ("Kyphoplasty T12", "surgery"), ("Prolotherapy", "injection"), ("Resistance bands and therapy putty", "dme"),
+    ("Grab bars for the shower", "dme"), ("Raised toilet seat", "dme"),
+])
+def test_items_of_the_walk_have_a_category(item, category):
+    assert extract_signals({"item": item, "summary": "x"})["category"].value == category
