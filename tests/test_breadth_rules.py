@@ -149,3 +149,34 @@ def test_procedure_not_recommended_is_scoped_to_its_items():
 ])
 def test_items_of_the_walk_have_a_category(item, category):
     assert extract_signals({"item": item, "summary": "x"})["category"].value == category
+
+
+# Rules that read the absence of a finding the synthetic phrase bank never writes for their
+# category (`features/synth_phrases.toml` has no spasm and no psychological symptom): they fire on
+# every synthetic item of it, yet a sentence stating the finding turns them off.
+UNSTATED_IN_SYNTH = {
+    "muscle_relaxant_without_flare_or_spasm": ("Cyclobenzaprine 7.5 mg #30", "Paraspinal muscle spasm on exam."),
+    "psychotherapy_without_psychological_symptoms": ("Cognitive behavioral therapy x6", "PHQ-9 of 17; depressed mood."),
+}
+
+
+def test_no_rule_is_a_category_rate_on_the_synthetic_corpus(synth_rows):
+    """No rule fires on every item of a category (at least 5 items) unless it reads a finding
+    the generator never writes; each such rule is turned off by a sentence stating it."""
+    from imr_ml.reporting.rule_outcomes import category_rate_rules, fired_per_row
+
+    fired = fired_per_row(synth_rows)
+    assert len({cat for cat, _ in fired}) >= 10  # the corpus spans the categories
+    flagged = {name for name, _, _ in category_rate_rules(fired)}
+    assert flagged <= set(UNSTATED_IN_SYNTH), flagged - set(UNSTATED_IN_SYNTH)
+    for name, (item, finding) in UNSTATED_IN_SYNTH.items():
+        assert name in rules_for(item, "Chronic pain for a year.")
+        assert name not in rules_for(item, finding)
+
+
+def test_a_rule_firing_on_every_item_of_its_category_is_found():
+    from imr_ml.reporting.rule_outcomes import category_rate_rules
+
+    fired = [("dme", ["a", "b"])] * 4 + [("dme", ["a"]), ("psych", ["a"])] + [("lab_testing", ["c"])] * 2
+    assert category_rate_rules(fired) == [("a", "dme", 5)]
+    assert category_rate_rules(fired, min_items=2) == [("a", "dme", 5), ("c", "lab_testing", 2)]
