@@ -171,6 +171,181 @@ WALK: list[tuple[str, str, str, str]] = [
 ]
 
 
+# service class -> (summary where the guideline supports it, summary where it does not)
+PROBES = {
+    "cervical MRI": ("Neck pain with left arm radiculopathy, C6 numbness and a weak biceps reflex after 8 weeks of failed PT and NSAIDs.",
+                     "Neck pain for 2 weeks without arm symptoms; neuro exam normal; no treatment yet."),
+    "lumbar MRI": ("Low back pain with right L5 radiculopathy, EHL weakness 4/5, after 6 weeks of failed therapy.",
+                   "Non-specific low back pain for 10 days; neuro intact; no red flags; no therapy yet."),
+    "spine X-ray": ("Fell from a ladder yesterday; midline tenderness at L1; suspected compression fracture.",
+                    "Chronic low back ache for years; no trauma, no red flags; normal neuro exam."),
+    "spine CT": ("s/p L4-5 fusion a year ago; new pain; x-rays show lucency around the screws, pseudarthrosis suspected.",
+                 "s/p L4-5 fusion a year ago; films show a solid fusion with intact hardware; pain stable."),
+    "EMG/NCS upper": ("Hand numbness with positive Tinel's and Phalen's at the wrist and thenar weakness; failed splinting.",
+                      "Diffuse arm ache; no numbness, no weakness, normal reflexes and sensation."),
+    "EMG/NCS lower": ("Leg numbness with decreased sensation in the L5 dermatome; radiculopathy versus peroneal neuropathy is unclear.",
+                      "Back pain only; no leg symptoms; normal strength, reflexes and sensation."),
+    "epidural steroid injection": ("L5 radiculopathy on exam with MRI showing L4-5 herniation compressing the L5 root; failed PT and meds.",
+                                   "Axial low back pain without radicular symptoms; neuro exam normal."),
+    "medial branch block": ("Axial low back pain worse with extension, no radicular symptoms, after 3 months of failed PT and NSAIDs.",
+                            "Low back pain with right leg radiculopathy and positive straight-leg raise."),
+    "facet radiofrequency": ("Two diagnostic medial branch blocks each gave 80% relief for the duration of the anesthetic.",
+                             "A diagnostic medial branch block gave no relief."),
+    "SI joint injection": ("Buttock pain with FABER, Gaenslen and thigh thrust all positive; failed PT for 3 months.",
+                           "Buttock pain; SI provocation tests are negative."),
+    "lumbar fusion": ("Grade 2 spondylolisthesis with instability on flexion-extension films; psychological screen cleared; failed care.",
+                      "Disc degeneration without instability; no psychological screen."),
+    "lumbar decompression": ("Neurogenic claudication: leg heaviness after walking one block, relieved by sitting; MRI severe L4-5 stenosis.",
+                             "Axial back pain only; walks without leg symptoms; MRI mild degenerative change."),
+    "lumbar discectomy": ("Right S1 radiculopathy with absent ankle reflex; MRI L5-S1 herniation concordant with the exam; failed PT and ESI.",
+                          "Back pain without leg symptoms; MRI shows mild bulging only; no therapy tried."),
+    "cervical fusion (ACDF)": ("Left C6 radiculopathy with biceps weakness; MRI C5-6 herniation compressing the root; failed PT and ESI.",
+                               "Neck pain without arm symptoms; MRI mild spondylosis without compression."),
+    "spinal cord stimulator trial": ("Failed back surgery syndrome with radicular leg pain; psychological evaluation cleared him for the trial.",
+                                     "Axial low back pain; no psychological evaluation done."),
+    "spinal cord stimulator permanent": ("A 7-day SCS trial gave 60% relief; pain 8/10 to 3/10 and he walked farther.",
+                                         "No SCS trial has been done."),
+    "intrathecal pump": ("An intrathecal trial gave more than 50% relief; psychological clearance obtained.",
+                         "No intrathecal trial has been performed."),
+    "kyphoplasty": ("Acute painful osteoporotic T12 compression fracture confirmed on MRI, failing 4 weeks of bracing and analgesics.",
+                    "Chronic healed T12 compression fracture from 5 years ago; pain stable."),
+    "lumbar support / brace": ("Acute L1 compression fracture; a brace is for spinal instability during healing.",
+                               "Chronic low back pain for 3 years; no fracture or instability."),
+    "spinal orthosis (TLSO)": ("Stable T12 burst fracture treated without surgery.",
+                               "Chronic thoracic pain for 4 years; no fracture or instability."),
+    "cervical collar": ("Two days after a C5-6 fusion.", "Chronic neck strain for 2 years."),
+    "home cervical traction": ("Cervical radiculopathy with arm numbness, doing a home exercise program.",
+                               "Neck pain without arm symptoms."),
+    "lumbar traction / decompression table": ("Low back pain with leg radiculopathy; traction is an adjunct to his active exercise program.",
+                                              "Low back pain; traction would be the only treatment."),
+    "bone growth stimulator": ("Multilevel L4-S1 fusion in a smoker with diabetes.", "Single-level fusion in a healthy non-smoker."),
+    "shoulder MRI": ("Shoulder weakness with positive drop-arm test after 6 weeks of failed PT; rotator cuff tear suspected.",
+                     "Shoulder ache for 1 week; full strength and motion; no treatment yet."),
+    "MR arthrogram": ("Clicking and catching with a positive O'Brien test; labral tear suspected after failed therapy.",
+                      "Shoulder ache without mechanical symptoms; full motion."),
+    "subacromial decompression": ("Impingement for 6 months despite PT and two subacromial injections with temporary relief.",
+                                  "Impingement for 6 weeks; no injection has been tried."),
+    "rotator cuff repair": ("MRI: full-thickness supraspinatus tear with weakness 3/5.", "MRI: supraspinatus tendinosis without a tear."),
+    "shoulder arthroplasty": ("Severe glenohumeral arthritis with bone-on-bone changes after failed injections and PT.",
+                              "Mild shoulder pain; x-rays normal."),
+    "shoulder steroid injection": ("Impingement persisting after 6 weeks of PT and NSAIDs.", "Shoulder pain for 3 days; no treatment yet."),
+    "post-op sling": ("Repair of a massive retracted two-tendon rotator cuff tear is scheduled.", "Shoulder strain; no surgery planned."),
+    "CPM shoulder": ("Adhesive capsulitis with severe loss of motion.", "Shoulder strain with full motion."),
+    "epicondylitis surgery": ("Lateral epicondylitis for 12 months despite PT, bracing and two steroid injections.",
+                              "Lateral epicondylitis for 6 weeks; no treatment yet."),
+    "cubital tunnel release": ("NCS showed slowing of the ulnar nerve across the elbow; failed splinting.",
+                               "NCS of the ulnar nerve across the elbow were normal."),
+    "elbow brace": ("Right lateral epicondylitis.", "Elbow contusion that has healed."),
+    "PRP elbow": ("Chronic lateral epicondylitis after failed PT and a steroid injection.", "Acute elbow strain a week ago."),
+    "carpal tunnel release": ("NCS showed prolonged median sensory latency at the wrist; failed splinting and an injection.",
+                              "NCS and EMG of the arm were normal."),
+    "trigger finger release": ("Locking ring finger despite two steroid injections.", "Trigger finger; no injection tried yet."),
+    "de Quervain release": ("De Quervain tenosynovitis persisting after splinting and two injections.", "Wrist pain; no splint or injection tried."),
+    "wrist splint": ("Carpal tunnel syndrome with night numbness.", "Shoulder strain; wrist exam normal."),
+    "carpal tunnel injection": ("Carpal tunnel syndrome confirmed on NCS; night splinting failed.", "Diffuse hand ache; NCS normal."),
+    "hand therapy": ("Three weeks after carpal tunnel release with grip weakness.", "Hand therapy for 40 visits already without functional improvement."),
+    "paraffin bath": ("Osteoarthritis of both hands with stiffness, doing a home exercise program.", "Low back pain."),
+    "knee MRI": ("Locking and catching with a positive McMurray test after 6 weeks of failed PT.", "Knee ache for a week; no mechanical symptoms."),
+    "knee arthroscopy / meniscectomy": ("Locking and catching with a positive McMurray test; MRI shows a meniscal tear; failed PT.",
+                                        "Knee osteoarthritis pain without mechanical symptoms."),
+    "ACL reconstruction": ("Giving way with a positive Lachman test; MRI shows a complete ACL tear.", "Knee sprain with a stable Lachman."),
+    "total knee arthroplasty": ("Age 62, BMI 31, severe knee osteoarthritis bone-on-bone despite injections and PT.",
+                                "Age 38, mild knee osteoarthritis; no injections or PT tried."),
+    "hyaluronic injection": ("Knee osteoarthritis after failed steroid injection and NSAIDs.", "Patellar tendinitis; no osteoarthritis."),
+    "knee brace": ("Knee instability with an ACL tear.", "Knee ache without instability or arthritis."),
+    "CPM knee": ("Total knee replacement done this week.", "Knee sprain; no surgery."),
+    "cold therapy unit": ("Knee arthroscopy tomorrow; unit for the first 7 days after surgery.", "Chronic knee pain; no surgery."),
+    "DVT compression device": ("Hip replacement scheduled; history of DVT and obesity.", "Knee arthroscopy in a healthy 30-year-old, walking same day."),
+    "stem cell injection": ("Knee osteoarthritis.", "Knee osteoarthritis."),
+    "ankle ligament reconstruction": ("Chronic ankle instability with recurrent sprains despite 3 months of PT; positive anterior drawer.",
+                                      "Acute ankle sprain 1 week ago; no PT yet."),
+    "foot orthotics": ("Plantar fasciitis with heel pain on the first steps.", "Knee strain; no foot condition."),
+    "ankle brace": ("Recurrent ankle sprains with instability.", "Ankle pain resolved."),
+    "shockwave therapy": ("Plantar fasciitis for 8 months despite stretching, orthotics and injections.", "Low back pain."),
+    "ankle X-ray": ("Fell this morning; tender over the lateral malleolus and cannot bear weight for four steps.",
+                    "Ankle ache for a month; no injury; no bony tenderness; walks normally."),
+    "head CT": ("Struck his head, lost consciousness and vomited twice.", "Bumped his head; no loss of consciousness, no vomiting; GCS 15."),
+    "brain MRI": ("Persistent memory lapses and word-finding trouble after a head injury with loss of consciousness.",
+                  "Neck strain; no head injury; no neurological symptoms."),
+    "neuropsychological testing": ("Memory lapses and slowed thinking since a concussion 4 months ago.", "Back strain; no head injury or cognitive complaints."),
+    "vestibular testing": ("Positional vertigo and imbalance since a fall with head strike.", "Denies vertigo, dizziness or imbalance."),
+    "eye exam": ("Blurred vision since a chemical splash to the right eye.", "Low back strain; no visual complaints."),
+    "physical therapy": ("Back strain 3 weeks ago; limps and cannot lift; no prior therapy.", "Had 24 PT visits without functional improvement."),
+    "chiropractic": ("Acute low back pain 2 weeks, no prior manipulation.", "24 chiropractic visits without functional improvement."),
+    "acupuncture": ("After 6 acupuncture visits she can sit for an hour and returned to modified duty.",
+                    "12 acupuncture visits gave no functional improvement."),
+    "massage": ("Massage as an adjunct to her active exercise program.", "Massage would be the only treatment; no exercise."),
+    "aquatic therapy": ("Morbid obesity and knee osteoarthritis; cannot tolerate land-based exercise; reduced weight bearing is needed.",
+                        "Fit worker who tolerates land-based exercise well."),
+    "work conditioning / hardening": ("Plateaued in PT; a job is waiting with a defined return-to-work goal; injury a year ago.",
+                                      "Injured 4 years ago; no job to return to."),
+    "functional restoration program": ("Multidisciplinary evaluation done; failed all care; motivated to return to work; not a surgical candidate.",
+                                       "No evaluation done; surgery is being considered."),
+    "biofeedback": ("She is in a cognitive behavioral therapy program; biofeedback within the CBT.", "Biofeedback as her only treatment."),
+    "psychotherapy / CBT": ("Depression with PHQ-9 of 18 after the injury.", "No psychological symptoms; mood normal."),
+    "psych evaluation": ("Spinal cord stimulator trial planned; pre-procedure psychological evaluation.", "No psychological symptoms and no procedure planned."),
+    "TENS unit": ("A one-month TENS trial reduced pain and medication use and improved walking.", "No TENS trial has been done."),
+    "H-wave": ("A TENS trial failed after PT and medication.", "No TENS trial has been done."),
+    "interferential unit": ("Pain poorly controlled with medication, used with an exercise program.", "Interferential as the only treatment."),
+    "NMES": ("Stroke rehabilitation with hemiparesis.", "Chronic low back pain."),
+    "hot/cold packs": ("Acute low back strain 3 days ago.", "Chronic low back pain for 6 years."),
+    "ultrasound / laser / infrared": ("An adjunct to active exercise in the first weeks.", "Only passive modalities planned."),
+    "home exercise equipment": ("The therapist taught her a home exercise program to continue at home.", "No home exercise program has been given."),
+    "gym membership": ("A supervised home exercise program has failed after three months.", "Does well with his home exercise program."),
+    "weight loss program": ("BMI 42 and knee replacement needs weight loss.", "BMI 24."),
+    "ketamine": ("Complex regional pain syndrome with allodynia refractory to other treatment.", "Chronic low back pain."),
+    "Botox": ("Cervical dystonia.", "Myofascial neck pain."),
+    "trigger point injection": ("Trigger points with a twitch response and referred pain, no radiculopathy, failed PT.",
+                                "Neck pain with C6 radiculopathy."),
+    "stellate ganglion block": ("CRPS of the hand with allodynia and mottled skin.", "Neck strain without CRPS signs."),
+    "prolotherapy": ("Low back pain.", "Low back pain."),
+    "FCE": ("A return to work is planned and he is near MMI with conflicting restrictions.", "In active treatment; no return to work planned."),
+    "consultation": ("Diagnosis uncertain: neuropathy versus myelopathy.", "Stable known diagnosis; no reason for a consultation given."),
+    "follow-up visit": ("Active treatment with medication adjustment.", "Stable P&S worker; no treatment changes."),
+    "sleep study": ("Loud snoring with witnessed apneas; Epworth 16.", "Insomnia from pain; no snoring or apneas."),
+    "urine drug screen": ("On hydrocodone for chronic pain.", "Takes no opioids; only ibuprofen."),
+    "confirmatory drug test": ("Office screen was unexpected: negative for the prescribed hydrocodone.", "Office screen consistent with the prescribed hydrocodone."),
+    "lab panel on NSAIDs": ("She has taken naproxen daily for three years.", "She takes no medication."),
+    "genetic testing": ("On opioids.", "On opioids."),
+    "pre-op clearance": ("Age 68 with diabetes and hypertension; knee replacement scheduled.", "Healthy 30-year-old; carpal tunnel release under local."),
+    "home health": ("Homebound after hip replacement and needs wound care by a nurse.", "Needs help with housekeeping and cooking only."),
+    "transportation": ("Cannot drive because of a seizure disorder and has no one to drive him.", "Drives himself to work daily."),
+    "hospital bed": ("Confined to bed after a spinal cord injury.", "Walks independently."),
+    "mattress": ("Back pain.", "Back pain."),
+    "hot tub": ("Back pain.", "Back pain."),
+    "walker / crutches": ("Antalgic gait with falls; unsteady.", "Walks normally without falls."),
+    "wheelchair / scooter": ("Cannot propel a manual wheelchair because of bilateral shoulder weakness.", "Walks three blocks with a cane."),
+    "home modification": ("Paraplegic after a spinal cord injury; uses a wheelchair.", "Walks normally."),
+    "raised toilet seat": ("Total hip replacement last week.", "Low back strain."),
+    "assistant surgeon": ("Multilevel lumbar fusion.", "Carpal tunnel release."),
+    "inpatient stay": ("Total knee arthroplasty.", "Knee arthroscopy."),
+    "post-op physical therapy": ("Two weeks after rotator cuff repair.", "No surgery; 30 PT visits already without improvement."),
+    "opioid": ("On Norco he walks a mile and returned to modified duty; UDS consistent, CURES checked, agreement signed.",
+               "Norco for 3 years without functional improvement; no drug screens or agreement."),
+    "tramadol": ("With tramadol he works full duty; UDS consistent and CURES checked.", "Tramadol for 2 years; no functional improvement; no monitoring."),
+    "buprenorphine": ("Opioid dependence on high-dose oxycodone; detoxification planned.", "Opioid naive; mild back strain."),
+    "naloxone": ("On 150 MED of morphine plus alprazolam.", "Opioids were discontinued a year ago."),
+    "NSAID": ("Knee osteoarthritis; naproxen reduces pain and lets him walk farther.", "History of a bleeding ulcer and on warfarin."),
+    "ketorolac injection": ("Acute renal colic-like flare of back pain today in the office.", "Monthly ketorolac injections for chronic back pain."),
+    "muscle relaxant": ("Acute flare with paraspinal muscle spasm.", "Cyclobenzaprine for 2 years without spasm or flare."),
+    "anticonvulsant": ("Neuropathic burning pain from radiculopathy; gabapentin gave 50% relief.", "Gabapentin for a year without relief; no neuropathic pain."),
+    "antidepressant": ("Neuropathic pain; duloxetine reduced pain from 8/10 to 4/10.", "Duloxetine for a year; pain unchanged; no depression."),
+    "hypnotic": ("Insomnia despite sleep hygiene; short course.", "Zolpidem nightly for 3 years."),
+    "benzodiazepine": ("Acute muscle spasm; 2-week course.", "Alprazolam for 4 years with oxycodone."),
+    "PPI": ("On naproxen with a history of GI bleeding, age 70.", "No NSAID and no GI symptoms."),
+    "topical NSAID": ("Knee osteoarthritis.", "Low back pain."),
+    "lidocaine patch": ("Neuropathic pain after failed gabapentin and amitriptyline.", "Low back strain; no neuropathic pain."),
+    "compounded topical": ("Back pain.", "Back pain."),
+    "medical food": ("Documented nutritional deficiency.", "No deficiency documented."),
+    "vitamins": ("Documented vitamin D deficiency, level 12.", "Normal vitamin D level."),
+    "testosterone": ("Low testosterone from long-term opioids, with symptoms.", "Normal testosterone; not on opioids."),
+    "laxative": ("Opioid-induced constipation on oxycodone.", "Not on opioids and no constipation."),
+    "triptan": ("Migraine headaches after the head injury.", "Neck strain without headaches."),
+    "oral steroid": ("Acute radicular pain in the leg.", "Chronic axial back pain."),
+    "B12 injection": ("Documented B12 deficiency.", "Normal B12 level."),
+}
+
+
 def walk(rows=WALK):
     """One dict per service class: its category and the rules that can speak for and against it."""
     from imr_ml.knowledge.guidelines import load_guidelines
@@ -190,6 +365,36 @@ def walk(rows=WALK):
     return out
 
 
+# The same words around every probe finding (a summary needs 12 words to be scored).
+FRAME = ("The injured worker is a warehouse employee under the care of the treating physician for a work injury.",
+         "The treating physician requested the service and utilization review denied it.")
+
+
+def probe(entries) -> None:
+    """Score each class's probe pair with the built-in model: a summary stating the decisive
+    finding for the service and one stating its absence or the finding against it."""
+    from imr_ml.modeling.modelfiles.modelio import load_model_dir
+    from imr_ml.scoring.score import score_rows
+
+    model = load_model_dir("builtin")
+    for e in entries:
+        pro, con = PROBES.get(e["service"], (None, None))
+        if pro is None or pro == con:  # no probe, or a service not recommended whatever the finding
+            e["probe"] = "—"
+            continue
+        rows = [{"item": e["item"], "summary": f"{FRAME[0]} {s} {FRAME[1]}"} for s in (pro, con)]
+        p_pro, p_con = (None if r.get("abstained") else r["p_overturned"] for r in score_rows(model, rows))
+        e["p"] = (p_pro, p_con)
+        e["probe"] = ("abstained" if p_pro is None or p_con is None else
+                      "ordered" if p_pro > p_con else "tie" if p_pro == p_con else "reversed")
+
+
+def _probe_counts(entries) -> str:
+    kinds = [e.get("probe", "—") for e in entries if e.get("probe", "—") != "—"]
+    return (f"{kinds.count('ordered')}/{len(kinds)} probe pairs ordered right; ties {kinds.count('tie')}, "
+            f"reversed {kinds.count('reversed')}, abstained {kinds.count('abstained')}.")
+
+
 def report(entries) -> str:
     gaps = [e for e in entries if not e["for"] or not e["against"] or e["category"] == "other"]
     lines = ["# Service walk: every service class a user may request, its category and its rules", "",
@@ -200,12 +405,15 @@ def report(entries) -> str:
              "its decisive finding.", "",
              f"{len(entries)} service classes; {len(entries) - len(gaps)} have rules on both sides and a category; "
              f"{len(gaps)} do not (marked **gap**).", "",
-             "| chapter | service class | item (typed) | category | decisive finding (guideline) | for | against | |",
-             "|---|---|---|---|---|---|---|---|"]
+             "Probe: a summary stating the decisive finding for the service against one without it (written for "
+             "this walk, by the author of the rules: a check that some rule tells them apart, not a held-out "
+             f"figure), scored by the built-in model. {_probe_counts(entries)}", "",
+             "| chapter | service class | item (typed) | category | decisive finding (guideline) | for | against | probe | |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for e in entries:
         gap = "**gap**" if e in gaps else ""
         lines.append(f"| {e['chapter']} | {e['service']} | {e['item']} | {e['category']} | {e['decisive']} | "
-                     f"{len(e['for'])} | {len(e['against'])} | {gap} |")
+                     f"{len(e['for'])} | {len(e['against'])} | {e.get('probe', '—')} | {gap} |")
     return "\n".join(lines) + "\n"
 
 
@@ -215,11 +423,16 @@ def main(argv=None) -> int:
     ap.add_argument("--gaps", action="store_true", help="print the gaps' rule names too")
     args = ap.parse_args(argv)
     entries = walk()
+    probe(entries)
     args.out.write_text(report(entries), encoding="utf-8")
     for e in entries:
         if not e["for"] or not e["against"] or e["category"] == "other":
             print(f"GAP {e['service']:40s} {e['category']:18s} for={e['for'] if args.gaps else len(e['for'])} "
                   f"against={e['against'] if args.gaps else len(e['against'])}")
+    for e in entries:
+        if e.get("probe") not in ("ordered", "—", None):
+            print(f"PROBE {e['probe']:9s} {e['service']:36s} {e['category']:18s} {e.get('p')}")
+    print(_probe_counts(entries))
     return 0
 
 
