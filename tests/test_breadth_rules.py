@@ -218,6 +218,16 @@ RULE_CASES = [
      "Knee sprain; no head injury; thinking clear.", "After the head injury: poor concentration, memory lapses."),
     ("orthotics_for_plantar_fasciitis", "Extra-depth diabetic shoes",
      "Diabetic neuropathic feet with hammer toes.", "Neck strain."),
+    ("spine_manipulation_under_anesthesia", "Lumbar manipulation under anesthesia",
+     "Chronic low back pain for three years.", None),
+    ("joint_manipulation_under_anesthesia_for_stiffness", "Left shoulder manipulation under anesthesia",
+     "Frozen shoulder with 70 degrees of elevation despite five months of therapy.", "Shoulder strain; motion full."),
+    ("joint_manipulation_under_anesthesia_without_stiffness", "Left shoulder manipulation under anesthesia",
+     "Shoulder strain; motion full.", "Frozen shoulder with 70 degrees of elevation despite five months of therapy."),
+    ("facility_stay_for_skilled_needs", "Skilled nursing facility 10 days",
+     "After the knee replacement: unable to walk, needs IV antibiotics.", "Walks with no aid and was sent home."),
+    ("facility_stay_without_skilled_needs", "Skilled nursing facility 10 days",
+     "Walks with no aid and was sent home.", "After the knee replacement: unable to walk, needs IV antibiotics."),
     ("procedure_the_guidelines_do_not_recommend", "Prolotherapy to the low back",
      "Chronic low back pain for three years.", None),
     ("ketamine_without_crps", "Ketamine infusion",
@@ -236,6 +246,15 @@ def test_breadth_rule_fires_on_its_finding_only(rule, item, with_finding, withou
 def test_procedure_not_recommended_is_scoped_to_its_items():
     assert "procedure_the_guidelines_do_not_recommend" not in rules_for(
         "Lumbar epidural steroid injection", "Chronic low back pain for three years.")
+    # manipulation under anesthesia is not recommended for the spine, an option for a frozen joint
+    assert "spine_manipulation_under_anesthesia" not in rules_for(
+        "Right knee manipulation under anesthesia", "Arthrofibrosis after knee arthroplasty.")
+
+
+def test_cannot_walk_is_impaired_walking():
+    got = extract_signals({"item": "x", "summary": "Since the fracture she cannot walk or transfer safely."})
+    assert got["mobility_impairment"]
+    assert not extract_signals({"item": "x", "summary": "She walks well; she cannot drive."})["mobility_impairment"]
 
 
 @pytest.mark.parametrize("item, category", [
