@@ -300,3 +300,17 @@ def test_a_rule_firing_on_every_item_of_its_category_is_found():
     fired = [("dme", ["a", "b"])] * 4 + [("dme", ["a"]), ("psych", ["a"])] + [("lab_testing", ["c"])] * 2
     assert category_rate_rules(fired) == [("a", "dme", 5)]
     assert category_rate_rules(fired, min_items=2) == [("a", "dme", 5), ("c", "lab_testing", 2)]
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("An absent left ankle reflex and numbness of the lateral foot.", True),  # "absent" is the reflex's finding
+    ("Numbness is absent.", False),
+    ("Tingling was absent at follow-up.", False),
+])
+def test_absent_negates_what_it_is_said_of_only(text, fires):
+    assert bool(extract_signals({"item": "x", "summary": text})["neuro_symptoms"]) is fires
+
+
+def test_an_absent_reflex_stays_a_deficit():
+    for text in ("An absent left ankle reflex.", "The Achilles reflex is absent."):
+        assert extract_signals({"item": "x", "summary": text})["neuro_deficit"], text
