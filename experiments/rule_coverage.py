@@ -63,13 +63,14 @@ def coverage(rows: list[dict]) -> dict:
 
     drugs = load_rules().prior.medication_categories
     counts: dict = defaultdict(lambda: [0, 0])
-    for r, (cat, names) in zip(rows, fired_per_row(rows)):
+    fired = fired_per_row(rows)
+    for r, (cat, names) in zip(rows, fired):
         keys = [(r["half"], "ALL", ""), (r["half"], cat, ""), (r["half"], cat, service(cat, r["item"] or ""))]
         keys.append((r["half"], "NONDRUG" if cat not in drugs else "DRUG", ""))
         for key in keys:
             counts[key][0] += 1
             counts[key][1] += bool(names)
-    return counts
+    return counts, fired
 
 
 def _cell(counts, key) -> str:
@@ -77,7 +78,22 @@ def _cell(counts, key) -> str:
     return f"{k}/{n} ({100 * k / n:.0f}%)" if n else "—"
 
 
-def report(counts: dict) -> str:
+def category_rate_section(fired) -> list[str]:
+    """Rules firing on every item of a category (at least 5 items): a category rate in disguise."""
+    from imr_ml.reporting.rule_outcomes import category_rate_rules
+
+    flagged = category_rate_rules(fired)
+    lines = ["", "## Rules that fire on every item of a category", "",
+             "A rule should read a documented finding or its absence; one that fires on all of a category's items "
+             "(categories with at least 5 items, both halves) is the category's rate again. "
+             f"Rules flagged: {len(flagged)}.", ""]
+    if flagged:
+        lines += ["| rule | category | items |", "|---|---|---|"]
+        lines += [f"| {name} | {cat} | {n} |" for name, cat, n in flagged]
+    return lines + [""]
+
+
+def report(counts: dict, fired) -> str:
     from imr_ml.modeling.evaluation.metrics import wilson_interval
 
     lines = ["# Rule coverage on the real letters", "",
@@ -99,7 +115,7 @@ def report(counts: dict) -> str:
             lo, hi = wilson_interval(k, n)
             lines.append(f"Half {h}, items {what}: {k}/{n} ({100 * k / n:.0f}%, {100 * lo:.0f}%–{100 * hi:.0f}%).")
     lines += ["", "Before the non-drug rules of issue #22 (commit b57325f): half A 81/145 (56%), half B 86/133 (65%).",
-              "", "## By category and service", "",
+              *category_rate_section(fired), "## By category and service", "",
               "| category | service | half A | half B |", "|---|---|---|---|"]
     cats = sorted({c for _, c, _ in counts if c not in ("ALL", "NONDRUG", "DRUG")})
     for cat in cats:
@@ -117,7 +133,7 @@ def main(argv=None) -> int:
     if not args.letters.is_dir():
         print(f"letters not found: {args.letters} (real data is not part of the repository)", file=sys.stderr)
         return 2
-    text = report(coverage(load_rows(args.letters)))
+    text = report(*coverage(load_rows(args.letters)))
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -120,3 +120,27 @@ def headline(table: Sequence[dict]) -> dict:
     return {"n_rules": len(table), "n_fired": len(live), "n_agree": len(agree), "n_against": len(against),
             "n_level": len(live) - len(agree) - len(against),
             "clearly_against": [r["rule"] for r in against if "interval" in r["observed"]]}
+
+
+def category_rate_rules(fired: Sequence[tuple[str, list[str]]], min_items: int = 5) -> list[tuple[str, str, int]]:
+    """Rules that fire on every item of a category: a category rate in disguise.
+
+    A rule should read a documented finding or its absence; one that fires on all of a
+    category's items (of at least `min_items`) says nothing the taxonomy's rate does not.
+
+    Parameters
+    ----------
+    fired : sequence of (str, list of str)
+        `fired_per_row`'s output: each item's category and the rules that fire on it.
+    min_items : int
+        Categories with fewer items are not judged.
+
+    Returns
+    -------
+    list of (str, str, int)
+        (rule, category, items of the category) for each rule firing on all of them.
+    """
+    items = Counter(cat for cat, _ in fired)
+    hits = Counter((name, cat) for cat, names in fired for name in set(names))
+    return sorted((name, cat, items[cat]) for (name, cat), k in hits.items()
+                  if k == items[cat] and items[cat] >= min_items)
