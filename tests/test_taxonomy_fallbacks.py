@@ -105,7 +105,7 @@ FAMILIES = {
         "Medical supplies", "Thigh-high stockings", "Urinary catheters", "Diabetic test strips", "Hearing aids",
         "Eyeglasses", "Contact lenses", "Raised toilet seat", "Grab bars", "Reacher", "Tub transfer bench",
         "Night guard", "Dentures", "Exercise ball", "Stationary bike", "Theraband", "Foam roller", "Ice machine",
-        "Electrodes", "Batteries for the stimulator", "Lumbar belt", "Home modifications", "Ergonomic keyboard",
+        "Electrodes", "Batteries for the stimulator", "Lumbar belt", "Home modifications", "Ergonomic keyboard", "Standing desk", "Lumbar roll", "Humidifier",
     ],
     "lab_testing": [
         "Lipid profile", "Hemoglobin A1c", "TSH", "ESR and CRP", "Liver function tests",
@@ -173,9 +173,10 @@ def test_the_more_specific_shape_comes_first(specific, general):
     assert categorize(general[0]) == general[1]
 
 
-@pytest.mark.parametrize("item", ["Left knee", "Lumbar spine", "Retrospective request", "Item 2", "Right wrist"])
+@pytest.mark.parametrize("item", ["Left knee", "Lumbar spine", "Retrospective request", "Item 2", "Right wrist", "Air purifier"])
 def test_what_names_no_service_stays_other(item):
-    """A region or a word of the letter's layout names no service: the model still abstains."""
+    """A region, a word of the letter's layout or a household good names no service: the model still
+    abstains."""
     assert categorize(item) == "other"
 
 
