@@ -37,8 +37,8 @@ FAMILIES = {
         "Flu shot", "Hepatitis B vaccine series", "Tetanus booster", "Shingles vaccine", "IV fluids", "Eye drops",
         "Albuterol inhaler", "Nasal spray", "Glycopyrrolate suppositories", "Novodrug 5 mcg", "Xyzal 5 ml",
         "Zzzolin 1 tab PO BID PRN", "Mirogabalin", "Estazolam", "Candesartan", "Metoprolol", "Rosuvastatin",
-        "Amoxicillin", "Granisetron", "Sleep medication", "Pain pills", "Oral steroids", "Anticonvulsant", "Insulin",
-        "Newdrug #60", "Newdrug qty 30", "Chemotherapy",
+        "Amoxicillin", "Granisetron", "Sleep medication", "Pain pills", "Oral steroids", "Anticonvulsant",
+        "Insulin", "Newdrug #60", "Newdrug qty 30", "Chemotherapy",
     ],
     "nsaid": [
         "Loxoprofen", "Aceclofenac", "Lornoxicam", "Etoricoxib", "Bromfenac",
@@ -68,14 +68,14 @@ FAMILIES = {
         "Autonomic function testing",
     ],
     "evaluation": [
-        "Echocardiogram", "Electrocardiogram", "EKG", "Holter monitor 48 hours", "Cardiac stress test", "Spirometry",
-        "Pulmonary function test", "Methacholine challenge test", "Audiogram", "Audiometry", "Hearing test",
-        "Tympanometry", "Visual field test", "Dilated eye examination", "Tonometry", "Allergy testing", "Isokinetic testing",
-        "Gait analysis", "Neurologist", "Cardiology", "Rheumatology", "Dermatologist", "Podiatrist",
-        "Dentist", "Dental treatment", "Optometrist", "Hand specialist", "Orthopedic surgeon",
-        "Primary care physician", "Internal medicine", "Sports medicine specialist", "Pain management",
-        "Medication management", "Telemedicine", "Emergency room", "Urgent care", "Medical records review",
-        "Transfer of care to Dr. Smith", "ENT", "Physiatrist", "Gastroenterologist",
+        "Echocardiogram", "Electrocardiogram", "EKG", "Holter monitor 48 hours", "Cardiac stress test",
+        "Spirometry", "Pulmonary function test", "Methacholine challenge test", "Audiogram", "Audiometry",
+        "Hearing test", "Tympanometry", "Visual field test", "Dilated eye examination", "Tonometry",
+        "Allergy testing", "Isokinetic testing", "Gait analysis", "Neurologist", "Cardiology", "Rheumatology",
+        "Dermatologist", "Podiatrist", "Dentist", "Dental treatment", "Optometrist", "Hand specialist",
+        "Orthopedic surgeon", "Primary care physician", "Internal medicine", "Sports medicine specialist",
+        "Pain management", "Medication management", "Telemedicine", "Emergency room", "Urgent care",
+        "Medical records review", "Transfer of care to Dr. Smith", "ENT", "Physiatrist", "Gastroenterologist",
     ],
     "imaging_mri": [
         "MR imaging of the hip", "MR of the brain", "MR neurography of the brachial plexus",
@@ -83,8 +83,8 @@ FAMILIES = {
     "imaging_other": [
         "Myelogram", "Arthrogram, left shoulder", "Angiogram", "Venous Doppler of the left leg", "Carotid duplex",
         "PET scan", "SPECT scan", "Bone density", "Nuclear medicine study", "Fluoroscopy",
-        "3 views of the right wrist", "Flexion-extension films", "Gallium scan", "Mammogram",
-        "Radiation therapy", "Sonogram of the abdomen", "Scintigraphy", "Imaging of the hip",
+        "3 views of the right wrist", "Flexion-extension films", "Gallium scan", "Mammogram", "Radiation therapy",
+        "Sonogram of the abdomen", "Scintigraphy", "Imaging of the hip",
     ],
     "psych": [
         "EMDR", "Dialectical behavior therapy", "Hypnotherapy", "Neurofeedback 10 sessions", "Group therapy",
@@ -99,19 +99,21 @@ FAMILIES = {
         "Spinal decompression therapy", "Vibration therapy", "Inversion table",
     ],
     "dme": [
-        "Semi-electric bed", "Blood glucose meter", "Lift chair", "Hoyer lift", "Oxygen concentrator", "CPAP", "BiPAP machine", "Nebulizer",
-        "Insulin pump", "Blood pressure monitor", "Muscle stimulator", "NMES", "Knee immobilizer", "CAM boot",
-        "Orthopedic shoes", "Shoe inserts", "Prosthetic leg", "Below knee prosthesis", "Surgical dressings",
-        "Medical supplies", "Thigh-high stockings", "Urinary catheters", "Diabetic test strips", "Hearing aids",
-        "Eyeglasses", "Contact lenses", "Raised toilet seat", "Grab bars", "Reacher", "Tub transfer bench",
-        "Night guard", "Dentures", "Exercise ball", "Stationary bike", "Theraband", "Foam roller", "Ice machine",
-        "Electrodes", "Batteries for the stimulator", "Lumbar belt", "Home modifications", "Ergonomic keyboard", "Standing desk", "Lumbar roll", "Humidifier",
+        "Semi-electric bed", "Blood glucose meter", "Lift chair", "Hoyer lift", "Oxygen concentrator", "CPAP",
+        "BiPAP machine", "Nebulizer", "Insulin pump", "Blood pressure monitor", "Muscle stimulator", "NMES",
+        "Knee immobilizer", "CAM boot", "Orthopedic shoes", "Shoe inserts", "Prosthetic leg",
+        "Below knee prosthesis", "Surgical dressings", "Medical supplies", "Thigh-high stockings",
+        "Urinary catheters", "Diabetic test strips", "Hearing aids", "Eyeglasses", "Contact lenses",
+        "Raised toilet seat", "Grab bars", "Reacher", "Tub transfer bench", "Night guard", "Dentures",
+        "Exercise ball", "Stationary bike", "Theraband", "Foam roller", "Ice machine", "Electrodes",
+        "Batteries for the stimulator", "Lumbar belt", "Home modifications", "Ergonomic keyboard", "Standing desk",
+        "Lumbar roll", "Humidifier",
     ],
     "lab_testing": [
-        "Lipid profile", "Hemoglobin A1c", "TSH", "ESR and CRP", "Liver function tests",
-        "Ferritin level", "Lyme titer", "Wound culture", "HLA-B27", "Rheumatoid factor antibody", "Skin biopsy",
-        "Muscle biopsy", "Pathology", "Bloodwork", "Blood work", "Urinalysis", "Serum drug levels",
-        "Pharmacogenomic testing", "Liquid chromatography mass spectrometry", "Immunoassay", "TB test", "COVID PCR",
+        "Lipid profile", "Hemoglobin A1c", "TSH", "ESR and CRP", "Liver function tests", "Ferritin level",
+        "Lyme titer", "Wound culture", "HLA-B27", "Rheumatoid factor antibody", "Skin biopsy", "Muscle biopsy",
+        "Pathology", "Bloodwork", "Blood work", "Urinalysis", "Serum drug levels", "Pharmacogenomic testing",
+        "Liquid chromatography mass spectrometry", "Immunoassay", "TB test", "COVID PCR",
     ],
     "program": [
         "Ambulance", "Medical transport to appointments", "Uber rides to therapy", "Mileage reimbursement",
@@ -173,7 +175,8 @@ def test_the_more_specific_shape_comes_first(specific, general):
     assert categorize(general[0]) == general[1]
 
 
-@pytest.mark.parametrize("item", ["Left knee", "Lumbar spine", "Retrospective request", "Item 2", "Right wrist", "Air purifier"])
+@pytest.mark.parametrize("item", ["Left knee", "Lumbar spine", "Retrospective request", "Item 2", "Right wrist",
+                                  "Air purifier"])
 def test_what_names_no_service_stays_other(item):
     """A region, a word of the letter's layout or a household good names no service: the model still
     abstains."""
