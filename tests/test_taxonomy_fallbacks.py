@@ -20,7 +20,7 @@ FAMILIES = {
         "Adhesiolysis of the left knee", "Percutaneous pinning of the distal radius",
         "Closed reduction of the nasal fracture", "Lithotripsy", "Intraocular lens implant", "Dental implant",
         "Root canal, tooth #14", "Dental crowns x3", "Coronary stent", "Ventriculoperitoneal shunt",
-        "Endoscopic sinus procedure", "Rotator cuff operation", "Hernia mesh implant removal",
+        "Endoscopic sinus procedure", "Rotator cuff operation", "Lumbar disc nucleus procedure", "Hernia mesh implant removal",
         "Skin graft to the right hand", "Ganglion cyst resection", "Septoplasty", "Left thumb CMC arthrodesis",
         "Kyphoplasty T12", "Bone marrow transplant",
     ],
@@ -169,6 +169,7 @@ def test_every_fallback_is_the_one_that_reads_some_item():
     (("Pathology", "lab_testing"), ("Dermatology", "evaluation")),
     (("Medication management", "evaluation"), ("Sleep medication", "other_medication")),
     (("Dental implant", "surgery"), ("Dental treatment", "evaluation")),
+    (("Ferritin level", "lab_testing"), ("Lumbar disc nucleus procedure at two levels", "surgery")),
 ])
 def test_the_more_specific_shape_comes_first(specific, general):
     assert categorize(specific[0]) == specific[1]
