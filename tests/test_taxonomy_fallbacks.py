@@ -21,13 +21,14 @@ FAMILIES = {
         "Closed reduction of the nasal fracture", "Lithotripsy", "Intraocular lens implant", "Dental implant",
         "Root canal, tooth #14", "Dental crowns x3", "Coronary stent", "Ventriculoperitoneal shunt",
         "Endoscopic sinus procedure", "Rotator cuff operation", "Lumbar disc nucleus procedure",
-        "Hernia mesh implant removal",
-        "Skin graft to the right hand", "Ganglion cyst resection", "Septoplasty", "Left thumb CMC arthrodesis",
-        "Kyphoplasty T12", "Bone marrow transplant",
+        "Hernia mesh implant removal", "Skin graft to the right hand", "Ganglion cyst resection", "Septoplasty",
+        "Left thumb CMC arthrodesis", "Kyphoplasty T12", "Bone marrow transplant", "Lumbar artificial disc", "EGD",
+        "Gastric sleeve", "Gallbladder removal", "Occipital nerve stimulator", "Defibrillator",
+        "Occlusal adjustment",
     ],
     "perioperative": [
         "General anesthesia", "Monitored anesthesia care", "IV sedation", "Intraoperative neuromonitoring",
-        "Surgical facility fee", "Anesthesiologist",
+        "Surgical facility fee", "Anesthesiologist", "Cardiac clearance",
     ],
     "injection": [
         "Occipital block", "Genicular block, right knee", "Arthrocentesis of the left knee",
@@ -39,7 +40,8 @@ FAMILIES = {
         "Albuterol inhaler", "Nasal spray", "Glycopyrrolate suppositories", "Novodrug 5 mcg", "Xyzal 5 ml",
         "Zzzolin 1 tab PO BID PRN", "Mirogabalin", "Estazolam", "Candesartan", "Metoprolol", "Rosuvastatin",
         "Amoxicillin", "Granisetron", "Sleep medication", "Pain pills", "Oral steroids", "Anticonvulsant",
-        "Insulin", "Newdrug #60", "Newdrug qty 30", "Chemotherapy",
+        "Insulin", "Newdrug #60", "Newdrug qty 30", "Chemotherapy", "Medical marijuana", "CBD oil",
+        "Hormone therapy", "Hydration therapy", "Allergy immunotherapy",
     ],
     "nsaid": [
         "Loxoprofen", "Aceclofenac", "Lornoxicam", "Etoricoxib", "Bromfenac",
@@ -63,6 +65,7 @@ FAMILIES = {
         "Vestibular rehabilitation", "Home exercises instruction", "Speech therapy 12 sessions", "Gait training x6",
         "Cognitive rehabilitation", "Massage x6", "Kinesio taping", "Core strengthening program",
         "Feldenkrais sessions x8", "Pelvic floor therapy 2x6", "Vision therapy", "Neuromuscular re-education",
+        "Graston technique", "Aromatherapy", "Manual lymphatic drainage", "Epley maneuver",
     ],
     "electrodiagnostic": [
         "EEG", "Electroencephalogram", "Visual evoked potentials", "QSART", "Quantitative sensory testing",
@@ -77,6 +80,8 @@ FAMILIES = {
         "Orthopedic surgeon", "Primary care physician", "Internal medicine", "Sports medicine specialist",
         "Pain management", "Medication management", "Telemedicine", "Emergency room", "Urgent care",
         "Medical records review", "Transfer of care to Dr. Smith", "ENT", "Physiatrist", "Gastroenterologist",
+        "Home sleep test", "CPAP titration", "Urodynamic testing", "Tilt table", "Job analysis",
+        "Impairment rating",
     ],
     "imaging_mri": [
         "MR imaging of the hip", "MR of the brain", "MR neurography of the brachial plexus",
@@ -85,19 +90,21 @@ FAMILIES = {
         "Myelogram", "Arthrogram, left shoulder", "Angiogram", "Venous Doppler of the left leg", "Carotid duplex",
         "PET scan", "SPECT scan", "Bone density", "Nuclear medicine study", "Fluoroscopy",
         "3 views of the right wrist", "Flexion-extension films", "Gallium scan", "Mammogram", "Radiation therapy",
-        "Sonogram of the abdomen", "Scintigraphy", "Imaging of the hip",
+        "Sonogram of the abdomen", "Scintigraphy", "Imaging of the hip", "Modified barium swallow",
+        "Upper GI series", "ABI", "Videofluoroscopy",
     ],
     "psych": [
         "EMDR", "Dialectical behavior therapy", "Hypnotherapy", "Neurofeedback 10 sessions", "Group therapy",
         "Mindfulness-based stress reduction", "Behavioral health treatment", "Mental health services",
-        "Pain coping skills training", "LCSW sessions", "Family therapy",
+        "Pain coping skills training", "LCSW sessions", "Family therapy", "Neurocognitive testing", "Life coaching",
     ],
     "acupuncture": [
         "Dry needling x6", "Cupping", "Moxibustion", "Traditional Chinese medicine", "Acupressure",
     ],
     "passive_modality": [
         "Cryotherapy", "Hyperbaric oxygen therapy", "PEMF therapy", "Whirlpool", "Light therapy",
-        "Spinal decompression therapy", "Vibration therapy", "Inversion table",
+        "Spinal decompression therapy", "Vibration therapy", "Inversion table", "Moist heat pack",
+        "Scrambler therapy",
     ],
     "dme": [
         "Semi-electric bed", "Blood glucose meter", "Lift chair", "Hoyer lift", "Oxygen concentrator", "CPAP",
@@ -108,22 +115,29 @@ FAMILIES = {
         "Raised toilet seat", "Grab bars", "Reacher", "Tub transfer bench", "Night guard", "Dentures",
         "Exercise ball", "Stationary bike", "Theraband", "Foam roller", "Ice machine", "Electrodes",
         "Batteries for the stimulator", "Lumbar belt", "Home modifications", "Ergonomic keyboard", "Standing desk",
-        "Lumbar roll", "Humidifier",
+        "Lumbar roll", "Humidifier", "Sock aid", "Wrist rest", "Thumb spica", "Game Ready", "Cryo cuff",
+        "Compression socks", "Wound vac", "Cast application", "Massage chair", "Therapy ball", "Therapy putty",
+        "Grip strengthener", "Recumbent bike",
     ],
     "lab_testing": [
         "Lipid profile", "Hemoglobin A1c", "TSH", "ESR and CRP", "Liver function tests", "Ferritin level",
         "Lyme titer", "Wound culture", "HLA-B27", "Rheumatoid factor antibody", "Skin biopsy", "Muscle biopsy",
         "Pathology", "Bloodwork", "Blood work", "Urinalysis", "Serum drug levels", "Pharmacogenomic testing",
-        "Liquid chromatography mass spectrometry", "Immunoassay", "TB test", "COVID PCR",
+        "Liquid chromatography mass spectrometry", "Immunoassay", "TB test", "COVID PCR", "Lead level",
+        "Hair analysis",
     ],
     "program": [
         "Ambulance", "Medical transport to appointments", "Uber rides to therapy", "Mileage reimbursement",
         "Personal care aide", "Snow removal", "Nurse case manager", "LVN 8 hours a day", "Respite care", "Hospice",
         "Assisted living facility", "Meals on wheels", "IHSS", "Walking program", "Yoga classes", "Pilates",
-        "Tai chi", "Vocational rehabilitation", "Substance abuse treatment", "Dialysis",
+        "Tai chi", "Vocational rehabilitation", "Substance abuse treatment", "Dialysis", "Wound care",
+        "Smoking cessation", "Weight Watchers", "Transitional living center", "Swimming pool", "Personal trainer",
     ],
     "medical_food": [
         "Magnesium supplement", "Multivitamins", "Fish oil", "Probiotic", "Herbal supplement", "Protein shakes",
+    ],
+    "chiropractic": [
+        "Osteopathic manipulative treatment", "Craniosacral therapy", "Joint mobilization", "Spinal adjustments",
     ],
 }
 CASES = [(item, category) for category, items in FAMILIES.items() for item in items]
