@@ -102,6 +102,11 @@ label = "Other"
 terms = ['zzzz']
 uphold_prior = 0.9
 uphold_source = "assumed: none"
+
+[[fallback]]
+category = "acupuncture"
+terms = ['needl']
+why = "needling is acupuncture's kind"
 """
 
 HINTS = """\
@@ -230,6 +235,9 @@ MISTAKES = [
     ("taxonomy.toml", "uphold_prior = 0.90", "uphold_prior = 90", "uphold_prior: input should be less than 1"),
     ("taxonomy.toml", "terms = ['acupunct']", "terms = ['acupunct(']", "terms[0]: not a regular expression"),
     ("taxonomy.toml", 'name = "acupuncture"', 'name = "Acupuncture therapy"', "is not a name"),
+    ("taxonomy.toml", 'category = "acupuncture"', 'category = "acupunctre"',
+     "fallback #1: names no category of this file: 'acupunctre'"),
+    ("taxonomy.toml", 'why = "needling', 'wy = "needling', "unknown key 'wy'"),
     ("hints.toml", 'red_flags = false }', 'red_flag = false }',
      "hint #1: when: unknown signal 'red_flag' (did you mean 'red_flags'?)"),
     ("hints.toml", 'category = ["imaging_mri"]', 'category = ["imaging_mris"]', "unknown value 'imaging_mris'"),
@@ -456,3 +464,25 @@ def test_the_builtin_model_reads_the_shipped_files():
     from imr_ml.modeling.modelfiles.modelio import load_model_dir
 
     assert load_model_dir("builtin").knowledge == SHIPPED
+
+
+def test_a_fallback_takes_only_what_no_category_takes(tmp_path):
+    """`[[fallback]]` word shapes are read after every category but "other": a listed term
+    still wins, and an item neither knows stays "other" (abstained on)."""
+    from imr_ml.knowledge.taxonomy import categorize
+
+    path, _ = _written(tmp_path, "taxonomy.toml", "\n", "\n")
+    assert categorize("Dry needling x6", path) == "acupuncture"
+    assert categorize("MRI with needle localization", path) == "imaging_mri"
+    assert categorize("Hot tub", path) == "other"
+    no_fallback = tmp_path / "plain.toml"
+    no_fallback.write_text(TAXONOMY.split("[[fallback]]")[0], encoding="utf-8")
+    assert categorize("Dry needling x6", str(no_fallback)) == "other"
+
+
+@pytest.mark.parametrize("item,category", [("Septoplasty", "surgery"), ("Left thumb CMC arthrodesis", "surgery"),
+                                           ("Acupuncture 6 visits", "acupuncture")])
+def test_the_shipped_fallbacks_read_a_service_by_its_word_shape(item, category):
+    from imr_ml.knowledge.taxonomy import categorize
+
+    assert categorize(item) == category

@@ -161,7 +161,7 @@ def test_items_that_name_no_drug_are_not_medications():
     ("HELP program 2 weeks", "program", [], ["functional_restoration"]),
     ("UDS", "lab_testing", [], ["urine_drug_test"]),
     ("MUA right shoulder", "surgery", ["shoulder"], ["manipulation_under_anesthesia"]),
-    ("Right TKA", "other", ["knee"], ["joint_replacement"]),
+    ("Right TKA", "surgery", ["knee"], ["joint_replacement"]),  # by the fallback for arthroplasty acronyms
     ("PT 2x6 for the L-spine", "physical_therapy", ["lumbar"], ["therapy"]),
 ])
 def test_service_and_region_abbreviations(item, category, regions, services):

@@ -249,14 +249,27 @@ class Category(Strict):
     examples: list[str] = []
 
 
+class Fallback(Strict):
+    category: Name
+    terms: list[Regex] = Field(min_length=1)
+    why: Text
+
+
 class TaxonomyFile(Strict):
     category: list[Category] = Field(min_length=1)
+    fallback: list[Fallback] = []
 
 
 def _taxonomy_checks(data: dict) -> Iterator[Problem]:
     yield from duplicates(data, "category")
-    if data.get("category") and "other" not in {c.get("name") for c in data["category"]}:
+    names = [c.get("name") for c in data.get("category", []) if isinstance(c, dict)]
+    if data.get("category") and "other" not in names:
         yield ("category",), "no category is named 'other': items that match no category need its rate"
+    elif names and names[-1] != "other":
+        yield ("category", len(names) - 1, "name"), "'other' must be the last category: it takes what no other takes"
+    for i, fb in enumerate(data.get("fallback", [])):
+        if isinstance(fb, dict) and (fb.get("category") not in names or fb.get("category") == "other"):
+            yield ("fallback", i, "category"), f"names no category of this file: {fb.get('category')!r}"
 
 
 # ----------------------------------------------------------------------------- hints.toml

@@ -51,6 +51,25 @@ def load_taxonomy(path: str | None = None) -> tuple[Category, ...]:
         return tuple(_category(c, services) for c in data["category"])
 
 
+@dataclass(frozen=True)
+class Fallback:
+    """Word shapes of a kind of service (a surgical suffix, a word of testing), read only
+    when no category's terms match: a service nobody listed still gets its kind's rate and
+    rules instead of none."""
+
+    category: str
+    pattern: AnyCase
+
+
+@lru_cache(maxsize=8)
+def load_fallbacks(path: str | None = None) -> tuple[Fallback, ...]:
+    """The `[[fallback]]` entries of the taxonomy, in the order they are tried."""
+    data = load_toml("taxonomy.toml", path)
+    with compiling("taxonomy.toml", path):
+        return tuple(Fallback(f["category"], AnyCase("|".join(f"(?:{t})" for t in f["terms"])))
+                     for f in data.get("fallback", ()))
+
+
 def _category(c: dict, services) -> Category:
     """A category; its terms also hold the words of the services filed under it."""
     terms = [*c["terms"], *(s.words for s in services if s.category == c["name"])]
@@ -78,15 +97,20 @@ def categorize(item: str, path: str | None = None) -> str:
     `before_drugs` matches first (a perioperative service, an injection, a drug test) by
     words other than the dose form of a drug given for a whole-body effect ("Toradol 60 mg
     IM injection" is an NSAID, "post-op Toradol IM" perioperative, "lidocaine trigger point
-    injection" an injection); any other item is in the first category whose terms match."""
+    injection" an injection); any other item is in the first category whose terms match, and
+    when none does (before "other", which comes last), in the first fallback's whose word
+    shapes match ("septoplasty" is surgery by its suffix)."""
     cats = load_taxonomy(path)
     med = read_medication(item or "")
     if med is not None and any(c.name == med.category for c in cats):
         return next((c.name for c in cats if c.before_drugs and _before_drug(c, item, med)), med.category)
+    text = item or ""
     for cat in cats:
-        if cat.pattern.search(item or ""):
+        if cat.name == "other":
+            break
+        if cat.pattern.search(text):
             return cat.name
-    return "other"
+    return next((f.category for f in load_fallbacks(path) if f.pattern.search(text)), "other")
 
 
 def condition(cond) -> Callable[[object], bool]:
