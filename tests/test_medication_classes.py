@@ -123,6 +123,19 @@ CASES = {
     "extended_release_opioid_opioid_naive": (
         ("Acute low back pain after a fall; she is opioid-naive.", "OxyContin 20 mg #60"),
         ("Acute low back pain after a fall; she is opioid-naive.", "Oxycodone 5 mg #20")),
+    "second_line_opioid_after_first_line_failed": (
+        ("Norco caused nausea and itching; chronic low back pain.", "Nucynta 50 mg #60"),
+        ("Chronic low back pain; no opioid tried yet.", "Nucynta 50 mg #60")),
+    "second_line_opioid_first": (
+        ("Chronic low back pain; NSAIDs only so far.", "Tapentadol 50 mg #60"),
+        ("Tramadol was ineffective; chronic low back pain.", "Tapentadol 50 mg #60")),
+    "naloxone_after_opioids_stopped": (
+        ("Opioids d/c'd 14 months ago; now gabapentin only. Lives alone.", "Naloxone 4 mg nasal spray #1"),
+        ("MS Contin 30 mg TID and oxycodone 10 mg BID. Lives alone.", "Naloxone 4 mg nasal spray #1")),
+    "lab_monitoring_on_long_term_nsaid": (
+        ("Hand osteoarthritis. She has taken diclofenac 75 mg twice daily for two and a half years.",
+         "CBC and comprehensive metabolic panel"),
+        ("Hand osteoarthritis. She takes no medications.", "CBC and comprehensive metabolic panel")),
 }
 
 
@@ -136,7 +149,7 @@ def test_rule_fires_on_its_finding_and_not_without_it(rule):
 def test_every_rule_of_the_section_has_cases():
     names = [r.name for r in load_guidelines().rules]
     section = names[names.index("antibiotic_for_documented_infection"):]
-    section = section[:section.index("extended_release_opioid_opioid_naive") + 1]
+    section = section[:section.index("lab_monitoring_on_long_term_nsaid") + 1]
     missing = [n for n in section if n not in CASES]
     assert not missing, missing
 
