@@ -136,6 +136,15 @@ CASES = {
         ("Hand osteoarthritis. She has taken diclofenac 75 mg twice daily for two and a half years.",
          "CBC and comprehensive metabolic panel"),
         ("Hand osteoarthritis. She takes no medications.", "CBC and comprehensive metabolic panel")),
+    "short_course_drug_beyond_four_weeks": (
+        ("Anxiety after the assault; on lorazepam for 10 weeks.", "Lorazepam 1 mg #14"),
+        ("Acute anxiety after the assault last week.", "Lorazepam 1 mg #14")),
+    "fibromyalgia_agent_for_fibromyalgia": (
+        ("Fibromyalgia diagnosed by rheumatology.", "Lyrica 75 mg #60"),
+        ("Lumbar strain, axial pain only.", "Lyrica 75 mg #60")),
+    "tramadol_with_seizure_or_serotonergic_risk": (
+        ("Takes tramadol; also on sertraline.", "Tramadol 50 mg #60"),
+        ("Takes tramadol; no other medications, no history of seizures.", "Tramadol 50 mg #60")),
 }
 
 
@@ -149,7 +158,7 @@ def test_rule_fires_on_its_finding_and_not_without_it(rule):
 def test_every_rule_of_the_section_has_cases():
     names = [r.name for r in load_guidelines().rules]
     section = names[names.index("antibiotic_for_documented_infection"):]
-    section = section[:section.index("lab_monitoring_on_long_term_nsaid") + 1]
+    section = section[:section.index("tramadol_with_seizure_or_serotonergic_risk") + 1]
     missing = [n for n in section if n not in CASES]
     assert not missing, missing
 
@@ -160,6 +169,21 @@ def test_the_rules_read_the_finding_not_the_drug():
     for item in ("Keflex 500 mg #28", "cephalexin 500 mg #28"):
         assert "antibiotic_for_documented_infection" in fired("Cellulitis of the forearm.", item)
         assert "antibiotic_without_infection" in fired("Forearm strain.", item)
+
+
+@pytest.mark.parametrize("name,summary,expected", [
+    ("nutritional_deficiency", "Vitamin D level 12 ng/mL, deficient.", True),
+    ("nutritional_deficiency", "Vitamin D level normal.", False),
+    ("hypogonadism", "On chronic opioids; total testosterone 180 ng/dL, low.", True),
+    ("hypogonadism", "On chronic opioids; fatigue.", False),
+    ("opioid_naive", "Takes ibuprofen only; no prior opioids.", True),
+    ("opioid_naive", "Takes Norco; no opioid side effects.", False),
+    ("long_term_use", "She has taken diclofenac twice daily for two and a half years.", True),
+    ("tobacco_use", "He quit smoking in 2010.", False),
+    ("infection", "No signs of infection at the incision.", False),
+])
+def test_the_new_findings_are_read(name, summary, expected):
+    assert bool(extract_signals({"summary": summary, "item": "Office visit"})[name].value) is expected
 
 
 def test_hints_name_what_is_missing():
