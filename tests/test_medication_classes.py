@@ -145,6 +145,12 @@ CASES = {
     "tramadol_with_seizure_or_serotonergic_risk": (
         ("Takes tramadol; also on sertraline.", "Tramadol 50 mg #60"),
         ("Takes tramadol; no other medications, no history of seizures.", "Tramadol 50 mg #60")),
+    "antipsychotic_for_psychotic_or_bipolar_disorder": (
+        ("Bipolar disorder treated by psychiatry.", "Seroquel 50 mg #30"),
+        ("Insomnia from back pain.", "Seroquel 50 mg #30")),
+    "antipsychotic_for_insomnia_or_pain": (
+        ("Insomnia from back pain.", "Quetiapine 25 mg #30"),
+        ("Major depression refractory to sertraline and duloxetine.", "Abilify 5 mg #30")),
 }
 
 
@@ -158,7 +164,7 @@ def test_rule_fires_on_its_finding_and_not_without_it(rule):
 def test_every_rule_of_the_section_has_cases():
     names = [r.name for r in load_guidelines().rules]
     section = names[names.index("antibiotic_for_documented_infection"):]
-    section = section[:section.index("tramadol_with_seizure_or_serotonergic_risk") + 1]
+    section = section[:section.index("antipsychotic_for_insomnia_or_pain") + 1]
     missing = [n for n in section if n not in CASES]
     assert not missing, missing
 
@@ -180,6 +186,8 @@ def test_the_rules_read_the_finding_not_the_drug():
     ("opioid_naive", "Takes Norco; no opioid side effects.", False),
     ("long_term_use", "She has taken diclofenac twice daily for two and a half years.", True),
     ("tobacco_use", "He quit smoking in 2010.", False),
+    ("taper_planned", "Benzo taper planned: reduce by 10% weekly.", True),
+    ("taper_planned", "Clonazepam for 3 years; no change planned.", False),
     ("infection", "No signs of infection at the incision.", False),
 ])
 def test_the_new_findings_are_read(name, summary, expected):
