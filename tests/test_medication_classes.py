@@ -35,6 +35,14 @@ FAMILIES = {
     "lemborexant": (["Dayvigo 5 mg #30", "lemborexant 10mg"], {"lemborexant"}, "hypnotic", OM),
     "fondaparinux": (["Arixtra 2.5 mg #10", "fondaparinux 2.5mg"], {"fondaparinux"}, "anticoagulant", OM),
     "psyllium": (["Metamucil #1", "psyllium powder"], {"psyllium"}, "laxative", OM),
+    "naloxone": (["Kloxxado 8 mg #2", "Narcan 4 mg nasal spray"], {"naloxone"}, "opioid_antagonist", OM),
+    "benzhydrocodone/acetaminophen": (["Apadaz 6.12/325 #30"], {"benzhydrocodone", "acetaminophen"}, "opioid",
+                                      "opioid"),
+    "atogepant": (["Qulipta 60 mg #30", "atogepant 60mg"], {"atogepant"}, "antimigraine", OM),
+    "ergotamine": (["Cafergot #10", "ergotamine 1 mg"], {"ergotamine"}, "antimigraine", OM),
+    "brexpiprazole": (["Rexulti 1 mg", "brexpiprazole 0.5 mg"], {"brexpiprazole"}, "antipsychotic", OM),
+    "butalbital/acetaminophen": (["Bupap 50/300", "Allzital #30"], {"butalbital", "acetaminophen"},
+                                 "barbiturate_analgesic", OM),
     "fish oil": (["Fish oil 1000 mg #90", "omega-3 1000 mg #60", "Lovaza 1 gram capsules"], {"omega-3 fatty acids"}, "supplement", OM),
 }
 
@@ -51,7 +59,8 @@ def test_every_name_of_a_new_drug_reads_to_one_ingredient_and_class(family):
 
 
 def test_common_words_are_not_drug_names():
-    for text in ("Same treatment as before", "Commit to a home exercise program"):
+    for text in ("Same treatment as before", "Commit to a home exercise program", "Fleet vehicle seat",
+                 "Ironworker boots", "Calcium deposits on x-ray"):
         assert read_medication(text) is None, text
 
 
