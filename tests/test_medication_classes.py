@@ -160,6 +160,15 @@ CASES = {
     "antipsychotic_for_insomnia_or_pain": (
         ("Insomnia from back pain.", "Quetiapine 25 mg #30"),
         ("Major depression refractory to sertraline and duloxetine.", "Abilify 5 mg #30")),
+    "opioid_supply_beyond_a_week_for_acute_pain": (
+        ("Acute low back strain 3 days ago after lifting.", "Norco 10/325 #120"),
+        ("Acute low back strain 3 days ago after lifting.", "Norco 5/325 #12")),
+    "muscle_relaxant_supply_beyond_three_weeks": (
+        ("Acute spasm after lifting last week.", "Cyclobenzaprine 10 mg #90"),
+        ("Acute spasm after lifting last week.", "Cyclobenzaprine 10 mg #21")),
+    "hypnotic_supply_beyond_six_weeks": (
+        ("Insomnia due to pain.", "Zolpidem 10 mg #30 x 2 refills"),
+        ("Insomnia due to pain.", "Zolpidem 10 mg #14")),
 }
 
 
@@ -173,7 +182,7 @@ def test_rule_fires_on_its_finding_and_not_without_it(rule):
 def test_every_rule_of_the_section_has_cases():
     names = [r.name for r in load_guidelines().rules]
     section = names[names.index("antibiotic_for_documented_infection"):]
-    section = section[:section.index("antipsychotic_for_insomnia_or_pain") + 1]
+    section = section[:section.index("hypnotic_supply_beyond_six_weeks") + 1]
     missing = [n for n in section if n not in CASES]
     assert not missing, missing
 
