@@ -169,6 +169,24 @@ CASES = {
     "hypnotic_supply_beyond_six_weeks": (
         ("Insomnia due to pain.", "Zolpidem 10 mg #30 x 2 refills"),
         ("Insomnia due to pain.", "Zolpidem 10 mg #14")),
+    "bisphosphonate_for_crps_or_osteoporosis": (
+        ("CRPS of the right hand with allodynia, onset 2 months ago.", "Fosamax 70 mg #4"),
+        ("Chronic low back pain.", "Fosamax 70 mg #4")),
+    "bisphosphonate_without_crps_or_osteoporosis": (
+        ("Chronic low back pain.", "Alendronate 70 mg #4"),
+        ("Osteoporosis with a T-score of -3.1.", "Alendronate 70 mg #4")),
+    "prazosin_for_ptsd_nightmares": (
+        ("PTSD after the robbery with nightly nightmares.", "Prazosin 1 mg #30"),
+        ("Chronic shoulder pain.", "Prazosin 1 mg #30")),
+    "prazosin_without_ptsd": (
+        ("Chronic shoulder pain.", "Minipress 1 mg #30"),
+        ("PTSD after the robbery with nightly nightmares.", "Minipress 1 mg #30")),
+    "erectile_dysfunction_agent_with_documented_dysfunction": (
+        ("Erectile dysfunction since the spinal cord injury.", "Cialis 5 mg #30"),
+        ("Chronic low back pain.", "Cialis 5 mg #30")),
+    "erectile_dysfunction_agent_without_documented_dysfunction": (
+        ("Chronic low back pain.", "Sildenafil 50 mg #10"),
+        ("Erectile dysfunction from chronic opioid use.", "Sildenafil 50 mg #10")),
 }
 
 
@@ -182,7 +200,7 @@ def test_rule_fires_on_its_finding_and_not_without_it(rule):
 def test_every_rule_of_the_section_has_cases():
     names = [r.name for r in load_guidelines().rules]
     section = names[names.index("antibiotic_for_documented_infection"):]
-    section = section[:section.index("hypnotic_supply_beyond_six_weeks") + 1]
+    section = section[:section.index("erectile_dysfunction_agent_without_documented_dysfunction") + 1]
     missing = [n for n in section if n not in CASES]
     assert not missing, missing
 
