@@ -187,6 +187,12 @@ CASES = {
     "erectile_dysfunction_agent_without_documented_dysfunction": (
         ("Chronic low back pain.", "Sildenafil 50 mg #10"),
         ("Erectile dysfunction from chronic opioid use.", "Sildenafil 50 mg #10")),
+    "topical_response_documented": (
+        ("Knee osteoarthritis. Voltaren gel gives her 50% relief of knee pain.", "Voltaren gel 1% 100 g"),
+        ("Knee osteoarthritis. Has used Voltaren gel since 2016.", "Voltaren gel 1% 100 g")),
+    "topical_continued_without_response": (
+        ("Knee osteoarthritis. Has used Voltaren gel since 2016.", "Diclofenac 1% gel 100 g"),
+        ("Knee osteoarthritis. Voltaren gel gives her 50% relief of knee pain.", "Diclofenac 1% gel 100 g")),
 }
 
 
@@ -200,7 +206,7 @@ def test_rule_fires_on_its_finding_and_not_without_it(rule):
 def test_every_rule_of_the_section_has_cases():
     names = [r.name for r in load_guidelines().rules]
     section = names[names.index("antibiotic_for_documented_infection"):]
-    section = section[:section.index("erectile_dysfunction_agent_without_documented_dysfunction") + 1]
+    section = section[:section.index("topical_continued_without_response") + 1]
     missing = [n for n in section if n not in CASES]
     assert not missing, missing
 
