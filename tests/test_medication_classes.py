@@ -193,6 +193,15 @@ CASES = {
     "topical_continued_without_response": (
         ("Knee osteoarthritis. Has used Voltaren gel since 2016.", "Diclofenac 1% gel 100 g"),
         ("Knee osteoarthritis. Voltaren gel gives her 50% relief of knee pain.", "Diclofenac 1% gel 100 g")),
+    "opioid_started_after_non_opioids_failed": (
+        ("Acute low back pain; ibuprofen and Tylenol did not help.", "Tramadol 50 mg #20"),
+        ("Acute low back pain; no medications tried yet.", "Tramadol 50 mg #20")),
+    "opioid_started_without_non_opioid_trial": (
+        ("Acute low back pain; no medications tried yet.", "Norco 5/325 #12"),
+        ("Acute low back pain; NSAIDs are contraindicated by her kidney disease.", "Norco 5/325 #12")),
+    "muscle_relaxant_after_nsaid_failed": (
+        ("Acute low back spasm; naproxen gave no relief.", "Tizanidine 4 mg #20"),
+        ("Acute low back spasm; no medications tried.", "Tizanidine 4 mg #20")),
 }
 
 
@@ -206,7 +215,7 @@ def test_rule_fires_on_its_finding_and_not_without_it(rule):
 def test_every_rule_of_the_section_has_cases():
     names = [r.name for r in load_guidelines().rules]
     section = names[names.index("antibiotic_for_documented_infection"):]
-    section = section[:section.index("topical_continued_without_response") + 1]
+    section = section[:section.index("muscle_relaxant_after_nsaid_failed") + 1]
     missing = [n for n in section if n not in CASES]
     assert not missing, missing
 
