@@ -43,7 +43,8 @@ FAMILIES = {
     "brexpiprazole": (["Rexulti 1 mg", "brexpiprazole 0.5 mg"], {"brexpiprazole"}, "antipsychotic", OM),
     "butalbital/acetaminophen": (["Bupap 50/300", "Allzital #30"], {"butalbital", "acetaminophen"},
                                  "barbiturate_analgesic", OM),
-    "fish oil": (["Fish oil 1000 mg #90", "omega-3 1000 mg #60", "Lovaza 1 gram capsules"], {"omega-3 fatty acids"}, "supplement", OM),
+    "fish oil": (["Fish oil 1000 mg #90", "omega-3 1000 mg #60", "Lovaza 1 gram capsules"], {"omega-3 fatty acids"},
+                 "supplement", OM),
 }
 
 

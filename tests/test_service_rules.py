@@ -524,7 +524,8 @@ def test_every_non_drug_rule_has_a_case_both_ways():
     drugs = section.find("medications by drug class")  # a drug section after it (tests/test_medication_classes.py)
     if drugs >= 0:
         end = section.find("\n# ---", drugs)
-        names -= {r["name"] for r in tomllib.loads(section[section.index("\n", drugs):end if end >= 0 else None])["rule"]}
+        drug_rules = tomllib.loads(section[section.index("\n", drugs):end if end >= 0 else None])["rule"]
+        names -= {r["name"] for r in drug_rules}
     both = {c[0] for c in CASES if c[3] is not None} | {c[0] for c in NOT_FOR_OTHER_ITEMS}
     assert names - {c[0] for c in CASES} == set()
     assert names - both == set()
