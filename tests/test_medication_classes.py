@@ -161,9 +161,6 @@ CASES = {
     "antipsychotic_for_insomnia_or_pain": (
         ("Insomnia from back pain.", "Quetiapine 25 mg #30"),
         ("Major depression refractory to sertraline and duloxetine.", "Abilify 5 mg #30")),
-    "opioid_supply_beyond_a_week_for_acute_pain": (
-        ("Acute low back strain 3 days ago after lifting.", "Norco 10/325 #120"),
-        ("Acute low back strain 3 days ago after lifting.", "Norco 5/325 #12")),
     "muscle_relaxant_supply_beyond_three_weeks": (
         ("Acute spasm after lifting last week.", "Cyclobenzaprine 10 mg #90"),
         ("Acute spasm after lifting last week.", "Cyclobenzaprine 10 mg #21")),
@@ -197,9 +194,6 @@ CASES = {
     "opioid_started_after_non_opioids_failed": (
         ("Acute low back pain; ibuprofen and Tylenol did not help.", "Tramadol 50 mg #20"),
         ("Acute low back pain; no medications tried yet.", "Tramadol 50 mg #20")),
-    "opioid_started_without_non_opioid_trial": (
-        ("Acute low back pain; no medications tried yet.", "Norco 5/325 #12"),
-        ("Acute low back pain; NSAIDs are contraindicated by her kidney disease.", "Norco 5/325 #12")),
     "muscle_relaxant_after_nsaid_failed": (
         ("Acute low back spasm; naproxen gave no relief.", "Tizanidine 4 mg #20"),
         ("Acute low back spasm; no medications tried.", "Tizanidine 4 mg #20")),
