@@ -33,7 +33,7 @@ FAMILIES = {
     "injection": [
         "Occipital block", "Genicular block, right knee", "Arthrocentesis of the left knee",
         "Prolotherapy x3 to the lumbar spine", "Stem cell therapy, right shoulder", "Knee aspiration",
-        "Genicular nerve ablation", "Knee shots", "Suprascapular block",
+        "Genicular nerve ablation", "Knee shots", "Suprascapular block", "Nerve burning",
     ],
     "other_medication": [
         "Flu shot", "Hepatitis B vaccine series", "Tetanus booster", "Shingles vaccine", "IV fluids", "Eye drops",
@@ -41,7 +41,7 @@ FAMILIES = {
         "Zzzolin 1 tab PO BID PRN", "Mirogabalin", "Estazolam", "Candesartan", "Metoprolol", "Rosuvastatin",
         "Amoxicillin", "Granisetron", "Sleep medication", "Pain pills", "Oral steroids", "Anticonvulsant",
         "Insulin", "Newdrug #60", "Newdrug qty 30", "Chemotherapy", "Medical marijuana", "CBD oil",
-        "Hormone therapy", "Hydration therapy", "Allergy immunotherapy",
+        "Hormone therapy", "Hydration therapy", "Allergy immunotherapy", "Newdrug ER 50",
     ],
     "nsaid": [
         "Loxoprofen", "Aceclofenac", "Lornoxicam", "Etoricoxib", "Bromfenac",
@@ -65,7 +65,7 @@ FAMILIES = {
         "Vestibular rehabilitation", "Home exercises instruction", "Speech therapy 12 sessions", "Gait training x6",
         "Cognitive rehabilitation", "Massage x6", "Kinesio taping", "Core strengthening program",
         "Feldenkrais sessions x8", "Pelvic floor therapy 2x6", "Vision therapy", "Neuromuscular re-education",
-        "Graston technique", "Aromatherapy", "Manual lymphatic drainage", "Epley maneuver",
+        "Graston technique", "Aromatherapy", "Manual lymphatic drainage", "Epley maneuver", "HEP",
     ],
     "electrodiagnostic": [
         "EEG", "Electroencephalogram", "Visual evoked potentials", "QSART", "Quantitative sensory testing",
@@ -81,7 +81,8 @@ FAMILIES = {
         "Pain management", "Medication management", "Telemedicine", "Emergency room", "Urgent care",
         "Medical records review", "Transfer of care to Dr. Smith", "ENT", "Physiatrist", "Gastroenterologist",
         "Home sleep test", "CPAP titration", "Urodynamic testing", "Tilt table", "Job analysis",
-        "Impairment rating",
+        "Impairment rating", "Ortho", "Neuro", "ER", "Functional capacity", "Heart test", "Wound check",
+        "Handicap parking placard",
     ],
     "imaging_mri": [
         "MR imaging of the hip", "MR of the brain", "MR neurography of the brachial plexus",
@@ -117,7 +118,7 @@ FAMILIES = {
         "Batteries for the stimulator", "Lumbar belt", "Home modifications", "Ergonomic keyboard", "Standing desk",
         "Lumbar roll", "Humidifier", "Sock aid", "Wrist rest", "Thumb spica", "Game Ready", "Cryo cuff",
         "Compression socks", "Wound vac", "Cast application", "Massage chair", "Therapy ball", "Therapy putty",
-        "Grip strengthener", "Recumbent bike",
+        "Grip strengthener", "Recumbent bike", "Transfer board", "Elevator", "Pill organizer",
     ],
     "lab_testing": [
         "Lipid profile", "Hemoglobin A1c", "TSH", "ESR and CRP", "Liver function tests", "Ferritin level",
@@ -132,6 +133,7 @@ FAMILIES = {
         "Assisted living facility", "Meals on wheels", "IHSS", "Walking program", "Yoga classes", "Pilates",
         "Tai chi", "Vocational rehabilitation", "Substance abuse treatment", "Dialysis", "Wound care",
         "Smoking cessation", "Weight Watchers", "Transitional living center", "Swimming pool", "Personal trainer",
+        "Driver", "Medical alert system", "Rehab facility",
     ],
     "medical_food": [
         "Magnesium supplement", "Multivitamins", "Fish oil", "Probiotic", "Herbal supplement", "Protein shakes",
@@ -184,6 +186,7 @@ def test_every_fallback_is_the_one_that_reads_some_item():
     (("Pathology", "lab_testing"), ("Dermatology", "evaluation")),
     (("Medication management", "evaluation"), ("Sleep medication", "other_medication")),
     (("Dental implant", "surgery"), ("Dental treatment", "evaluation")),
+    (("Hep B shots", "other_medication"), ("HEP", "physical_therapy")),
     (("Ferritin level", "lab_testing"), ("Lumbar disc nucleus procedure at two levels", "surgery")),
 ])
 def test_the_more_specific_shape_comes_first(specific, general):
