@@ -1,5 +1,5 @@
-"""The engine's one piece of speed machinery: every word-keyed pattern of a rule set found
-in one pass over a text's words.
+"""Every word-keyed pattern of a rule set found in one pass over a text's words (the other
+patterns' literals are found by `imr_ml.text.literalindex`).
 
 Most patterns open with ``\\b`` and one of a few words ("norco", "was", "failed"). Rather
 than each matcher looking for its words, the text's words are split once; only those that
