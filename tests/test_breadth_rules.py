@@ -314,3 +314,12 @@ def test_absent_negates_what_it_is_said_of_only(text, fires):
 def test_an_absent_reflex_stays_a_deficit():
     for text in ("An absent left ankle reflex.", "The Achilles reflex is absent."):
         assert extract_signals({"item": "x", "summary": text})["neuro_deficit"], text
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("Utilization review denied it, stating the guideline criteria were not met.", True),
+    ("UR found it not medically necessary.", True),
+    ("The criteria were met and the block was done.", False),
+])
+def test_ur_guideline_criteria_not_met_reads_like_not_necessary(text, fires):
+    assert bool(extract_signals({"item": "x", "summary": text})["ur_not_recommended"]) is fires
