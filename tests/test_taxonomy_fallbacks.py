@@ -209,3 +209,17 @@ def test_what_names_no_service_stays_other(item):
 def test_a_listed_service_keeps_its_category(item, category, unlisted):
     """Fallbacks are read only when no category's terms match: listed services are unchanged."""
     assert categorize(item) == unlisted(item) == category
+
+
+@pytest.mark.parametrize("item,category", [
+    ("Cataract extraction", "surgery"), ("Lumbar traction unit", "passive_modality"),
+    ("IV infusion of iron", "other_medication"), ("L4-5 fusion", "surgery"),
+    ("Active release technique", "physical_therapy"), ("Carpal tunnel release", "surgery"),
+    ("Ultrasound-guided knee injection", "injection"), ("Gel shots to the knee", "injection"),
+    ("Voltaren gel", "topical"), ("TENS patches", "dme"), ("Allergy patch testing", "lab_testing"),
+    ("Lidoderm patch", "topical"), ("Lumbar support", "dme"),
+])
+def test_a_category_term_does_not_catch_a_longer_word_or_another_service(item, category):
+    """'traction' is not 'extraction', 'fusion' not 'infusion', a TENS or allergy patch no
+    topical, 'gel shots' an injection, 'active release' no operation."""
+    assert categorize(item) == category
