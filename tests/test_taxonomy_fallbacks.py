@@ -39,7 +39,7 @@ FAMILIES = {
         "Albuterol inhaler", "Nasal spray", "Glycopyrrolate suppositories", "Novodrug 5 mcg", "Xyzal 5 ml",
         "Zzzolin 1 tab PO BID PRN", "Mirogabalin", "Candesartan", "Metoprolol", "Rosuvastatin",
         "Sleep medication", "Pain pills", "Oral steroids", "Anticonvulsant",
-        "Insulin", "Newdrug #60", "Newdrug qty 30", "Chemotherapy", 
+        "Insulin", "Newdrug #60", "Newdrug qty 30", "Chemotherapy",
         "Hormone therapy", "Hydration therapy", "Allergy immunotherapy", "Newdrug ER 50",
     ],
     "nsaid": [
@@ -116,7 +116,7 @@ FAMILIES = {
         "Stationary bike", "Foam roller", "Ice machine", "Electrodes",
         "Batteries for the stimulator", "Lumbar belt", "Ergonomic keyboard", "Standing desk",
         "Lumbar roll", "Humidifier", "Sock aid", "Wrist rest", "Thumb spica", "Game Ready", "Cryo cuff",
-        "Compression socks", "Wound vac", "Cast application", "Massage chair", "Therapy ball", 
+        "Compression socks", "Wound vac", "Cast application", "Massage chair", "Therapy ball",
         "Grip strengthener", "Recumbent bike", "Transfer board", "Elevator", "Pill organizer",
     ],
     "lab_testing": [

@@ -26,8 +26,8 @@ EXAMPLES = """Examples:
 @command(EXAMPLES)
 def search(
     source: Source,
-    text: str = typer.Argument("", metavar="WORDS", help="Words to find in the item, summary and cited guideline; a phrase in double quotes "
-                              "is looked for as typed."),
+    text: str = typer.Argument("", metavar="WORDS", help="Words to find in the item, summary and cited guideline; "
+                               "a phrase in double quotes is looked for as typed."),
     outcome: str | None = typer.Option(None, "--outcome", metavar="upheld|overturned", help="Only this outcome."),
     category: str | None = typer.Option(None, "--category", metavar="NAME",
                                         help="Only this treatment category (e.g. surgery, acupuncture)."),
