@@ -1,0 +1,88 @@
+"""Generic decisive facts of a medication request (`imr_ml.signals.decisive`): a documented
+condition that argues against the requested drug's class or ingredient, and another drug of the
+same class taken now. Each fires in a typed note and in a letter's summary that state the fact,
+and not in one that states its absence, its end or a drug of another class.
+
+Summaries and items are written for these tests (no real letter text).
+"""
+
+import pytest
+
+from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
+from imr_ml.knowledge.vocabulary import load_vocabulary
+from imr_ml.signals import SignalValues, extract_signals
+from imr_ml.signals.rules import signal_names
+
+
+def _fields(item: str, summary: str) -> tuple[bool, bool, set[str]]:
+    signals = extract_signals({"item": item, "summary": summary})
+    values = SignalValues(signals)
+    fired = {r.name for r in fired_rules(values, item, load_guidelines())}
+    return signals["class_contraindication"].value, signals["same_class_duplicate"].value, fired
+
+
+CONTRAINDICATED = [
+    # (item, summary that documents the condition, one that does not)
+    ("Venlafaxine ER 75 mg #30", "39F, neuropathic leg pain. BP today 172/108, untreated HTN, not yet seen by PCP.",
+     "39F, neuropathic leg pain. BP today 118/76, no HTN hx."),
+    ("Effexor XR 75 mg #30", "The injured worker has uncontrolled hypertension despite two agents.",
+     "The injured worker has no uncontrolled hypertension; blood pressure is 124/78."),
+    ("Methadone 5 mg TID #90", "49F CRPS RUE. Baseline ECG: QTc 512 ms.", "49F CRPS RUE. Baseline ECG: QTc 418 ms."),
+    ("Zolpidem 5 mg #14", "PSG 2024: OSA AHI 31, declined CPAP, untreated.",
+     "PSG 2024: OSA AHI 31, adherent to CPAP (7 h/night)."),
+    ("Ambien 10 mg #30", "He has untreated obstructive sleep apnea and chronic low back pain.",
+     "He has obstructive sleep apnea treated with CPAP nightly, and chronic low back pain."),
+    ("Tramadol 50 mg #60", "The injured worker has a seizure disorder managed by neurology.",
+     "The injured worker has no history of seizures."),
+    ("Lorazepam 1 mg #30", "Untreated OSA per sleep study.", "Sleep study normal, no apnea."),
+]
+
+
+@pytest.mark.parametrize(("item", "fires", "quiet"), CONTRAINDICATED)
+def test_a_documented_contraindication_of_the_drug_or_its_class_fires_one_rule(item, fires, quiet):
+    on, _, fired = _fields(item, fires)
+    assert on and "drug_class_contraindication" in fired
+    off, _, fired = _fields(item, quiet)
+    assert not off and "drug_class_contraindication" not in fired
+
+
+def test_a_contraindication_of_another_class_does_not_fire():
+    """Uncontrolled hypertension argues against an SNRI, not against gabapentin; a QTc over 500
+    against methadone, not against oxycodone."""
+    assert not _fields("Gabapentin 300 mg #90", "Untreated HTN, BP 176/104.")[0]
+    assert not _fields("Oxycodone 10 mg #60", "ECG: QTc 512 ms.")[0]
+
+
+DUPLICATES = [
+    # (item, summary with another drug of its class taken now, one without)
+    ("Cyclobenzaprine 5 mg qhs #10", "On naproxen. Also takes tizanidine 4 TID daily from another MD, continuing.",
+     "On naproxen. Takes no other muscle relaxant."),
+    ("Meloxicam 15 mg daily, #30",
+     "He also takes prescription naproxen 500 mg twice daily from his primary physician, which will continue.",
+     "He is taking no other anti-inflammatory medication, and his renal function is normal."),
+    ("Pregabalin 75 mg twice daily, #60", "He takes gabapentin 1,800 mg a day, which will continue.",
+     "Gabapentin gave no benefit over eight weeks and was stopped last month; pregabalin is to replace it."),
+]
+
+
+@pytest.mark.parametrize(("item", "fires", "quiet"), DUPLICATES)
+def test_another_drug_of_the_same_class_taken_now_fires_one_rule(item, fires, quiet):
+    _, on, fired = _fields(item, fires)
+    assert on and "same_class_duplicate" in fired
+    _, off, fired = _fields(item, quiet)
+    assert not off and "same_class_duplicate" not in fired
+
+
+def test_the_requested_drug_itself_or_a_drug_of_another_class_is_no_duplicate():
+    """"Currently on Mobic" before a Meloxicam refill is the same ingredient; naproxen before a
+    muscle relaxant is another class."""
+    assert not _fields("Meloxicam 15 mg #30", "She is currently taking Mobic 15 mg daily.")[1]
+    assert not _fields("Cyclobenzaprine 10 mg #30", "She is currently taking naproxen 500 mg twice daily.")[1]
+
+
+def test_every_contraindication_and_duplicate_signal_names_a_signal():
+    """A misspelt signal name in drugs.toml would silently never fire."""
+    vocab, known = load_vocabulary(), set(signal_names())
+    named = {s for c in vocab.classes.values() for s in (*c.contraindications, c.duplicate_signal) if s}
+    named |= {s for d in vocab.drugs.values() for s in d.contraindications}
+    assert named and named <= known, sorted(named - known)
