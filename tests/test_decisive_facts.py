@@ -80,6 +80,13 @@ def test_the_requested_drug_itself_or_a_drug_of_another_class_is_no_duplicate():
     assert not _fields("Cyclobenzaprine 10 mg #30", "She is currently taking naproxen 500 mg twice daily.")[1]
 
 
+def test_a_drug_on_the_skin_beside_one_by_mouth_is_no_duplicate():
+    """A Flector patch with oral ibuprofen is for the topical rules, not two NSAIDs by mouth."""
+    assert not _fields("Flector 1.3% patch #30", "She is currently taking ibuprofen 600 mg three times daily.")[1]
+    assert not _fields("Etodolac 400 mg #60", "She currently uses a Flector patch daily.")[1]
+    assert _fields("Etodolac 400 mg #60", "She is currently taking ibuprofen 600 mg three times daily.")[1]
+
+
 def test_every_contraindication_and_duplicate_signal_names_a_signal():
     """A misspelt signal name in drugs.toml would silently never fire."""
     vocab, known = load_vocabulary(), set(signal_names())

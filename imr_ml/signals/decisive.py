@@ -10,7 +10,8 @@ readers read KINDS of facts for every drug the vocabulary knows, from data in
 * `same_class_duplicate`: the summary's current medications hold another ingredient of the
   requested drug's class (`duplicate_signal` of a `[class.*]` names the signal of current use of
   a drug of the class; a span naming the requested ingredient itself, or no ingredient, is not a
-  duplicate).
+  duplicate, nor is a drug on the skin beside one by mouth: a Flector patch with oral ibuprofen
+  is a question for the topical rules).
 
 Both are structured fields (`imr_ml.signals.fields`), computed once per row from signals
 already found.
@@ -25,6 +26,7 @@ from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.schema import as_text
 
 Evidence = list[tuple[str, int, int]]
+_ON_SKIN = ("topical", "transdermal")
 
 
 def _fired(signals: Any, name: str) -> Evidence:
@@ -74,13 +76,13 @@ def read_same_class_duplicate(ctx: Any) -> tuple[bool, Evidence]:
     """
     vocab = load_vocabulary()
     klass = vocab.classes.get(ctx.signals["item_drug_class"].value or "")
-    if klass is None or not klass.duplicate_signal:
+    if klass is None or not klass.duplicate_signal or ctx.signals["item_route"].value in _ON_SKIN:
         return False, []
     own = set(ctx.signals["item_ingredients"].value or [])
     summary = as_text(ctx.row.get("summary"))
     for field, start, end in _fired(ctx.signals, klass.duplicate_signal):
         med = read_medication(summary[start:end]) if field == "summary" else None
-        if med is None:
+        if med is None or med.route in _ON_SKIN:
             continue
         others = [i for i in med.ingredients if i not in own and i in vocab.drugs
                   and klass.name in vocab.drugs[i].classes]
