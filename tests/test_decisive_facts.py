@@ -93,3 +93,26 @@ def test_every_contraindication_and_duplicate_signal_names_a_signal():
     named = {s for c in vocab.classes.values() for s in (*c.contraindications, c.duplicate_signal) if s}
     named |= {s for d in vocab.drugs.values() for s in d.contraindications}
     assert named and named <= known, sorted(named - known)
+
+
+@pytest.mark.parametrize(("summary", "impaired"), [
+    ("The injured worker is a 34-year-old roofer who fell nine feet and walks with a cane.", True),
+    ("40M (DOI 02/2025 fall from roof). L-spine strain, walks independently.", False),
+    ("She was injured in a fall off a loading dock and walks without an assistive device.", False),
+    ("52F slipped and fell at work, now walks unaided.", False),
+    ("He has had recurrent falls at home and an antalgic gait.", True),
+    ("T11 complete SCI, manual wheelchair full-time after a fall from a scaffold.", True),
+])
+def test_a_fall_that_caused_the_injury_is_not_impaired_walking(summary, impaired):
+    """The injury's mechanism ("fell nine feet") says nothing of how the worker walks now."""
+    signals = extract_signals({"item": "Manual wheelchair rental", "summary": summary})
+    assert signals["mobility_impairment"].value is impaired
+
+
+@pytest.mark.parametrize("summary", [
+    "The surgeon ordered strict non-weight-bearing on the left foot for six weeks.",
+    "Strict NWB L foot x 6 wks per surgeon.",
+])
+def test_a_weight_bearing_order_is_the_worker_s_state_not_a_plan(summary):
+    signals = extract_signals({"item": "Knee scooter, 6-week rental", "summary": summary})
+    assert signals["reduced_weight_bearing"].value and signals["mobility_impairment"].value
