@@ -112,6 +112,7 @@ def test_a_fall_that_caused_the_injury_is_not_impaired_walking(summary, impaired
 @pytest.mark.parametrize("summary", [
     "The surgeon ordered strict non-weight-bearing on the left foot for six weeks.",
     "Strict NWB L foot x 6 wks per surgeon.",
+    "The surgeon ordered NWB on the left foot for six weeks and requested a knee scooter rental.",
 ])
 def test_a_weight_bearing_order_is_the_worker_s_state_not_a_plan(summary):
     signals = extract_signals({"item": "Knee scooter, 6-week rental", "summary": summary})
