@@ -117,3 +117,21 @@ def test_a_fall_that_caused_the_injury_is_not_impaired_walking(summary, impaired
 def test_a_weight_bearing_order_is_the_worker_s_state_not_a_plan(summary):
     signals = extract_signals({"item": "Knee scooter, 6-week rental", "summary": summary})
     assert signals["reduced_weight_bearing"].value and signals["mobility_impairment"].value
+
+
+@pytest.mark.parametrize(("item", "normal", "confirms"), [
+    ("B/l hearing aids", "Audiogram: thresholds <20 dB all freqs b/l, word recognition 100%.",
+     "Audiogram: b/l high-freq SNHL, 50 dB at 2-4 kHz, word recognition 76%."),
+    ("CPAP device with supplies", "The study showed an apnea-hypopnea index of 2 with normal oxygen saturation.",
+     "The study showed an apnea-hypopnea index of 34 with oxygen desaturation to 81 percent."),
+    ("Canalith repositioning procedure, 3 sessions", "The Dix-Hallpike test is negative on both sides.",
+     "The right Dix-Hallpike test reproduces vertigo with torsional nystagmus."),
+])
+def test_a_normal_confirming_test_argues_against_the_treatment(item, normal, confirms):
+    assert "treatment_despite_normal_diagnostic_test" in _fields(item, normal)[2]
+    assert "treatment_despite_normal_diagnostic_test" not in _fields(item, confirms)[2]
+
+
+def test_a_normal_test_planned_or_before_an_evaluation_does_not_fire():
+    assert "treatment_despite_normal_diagnostic_test" not in _fields("Audiometry", "Audiogram 2019 normal.")[2]
+    assert not extract_signals({"item": "CPAP", "summary": "OSA, AHI 31 on PSG."})["diagnostic_test_normal"].value
