@@ -135,3 +135,17 @@ def test_a_normal_confirming_test_argues_against_the_treatment(item, normal, con
 def test_a_normal_test_planned_or_before_an_evaluation_does_not_fire():
     assert "treatment_despite_normal_diagnostic_test" not in _fields("Audiometry", "Audiogram 2019 normal.")[2]
     assert not extract_signals({"item": "CPAP", "summary": "OSA, AHI 31 on PSG."})["diagnostic_test_normal"].value
+
+
+@pytest.mark.parametrize(("item", "quiet", "limiting"), [
+    ("R inguinal hernia repair (laparoscopic)", "R inguinal bulge, reducible. Asymptomatic, small, full duty.",
+     "R inguinal bulge, reducible. Pain 7/10 w/ lifting, cannot do regular duty."),
+    ("Left dorsal wrist ganglion excision",
+     "The ganglion is painless, does not limit her work, and she wants it removed for its appearance.",
+     "The ganglion causes pain with wrist extension that prevents her from sorting mail."),
+])
+def test_a_procedure_for_an_asymptomatic_condition_fires_one_rule(item, quiet, limiting):
+    assert "procedure_for_asymptomatic_condition" in _fields(item, quiet)[2]
+    assert "procedure_for_asymptomatic_condition" not in _fields(item, limiting)[2]
+    was = "The knee was asymptomatic before the injury; now painful with locking."
+    assert "procedure_for_asymptomatic_condition" not in _fields("Knee arthroscopy", was)[2]
