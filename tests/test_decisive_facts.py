@@ -32,7 +32,7 @@ CONTRAINDICATED = [
      "PSG 2024: OSA AHI 31, adherent to CPAP (7 h/night)."),
     ("Ambien 10 mg #30", "He has untreated obstructive sleep apnea and chronic low back pain.",
      "He has obstructive sleep apnea treated with CPAP nightly, and chronic low back pain."),
-    ("Tramadol 50 mg #60", "The injured worker has a seizure disorder managed by neurology.",
+    ("Bupropion XL 150 mg #30", "The injured worker has a seizure disorder managed by neurology.",
      "The injured worker has no history of seizures."),
     ("Lorazepam 1 mg #30", "Untreated OSA per sleep study.", "Sleep study normal, no apnea."),
 ]
