@@ -100,6 +100,7 @@ def test_every_contraindication_and_duplicate_signal_names_a_signal():
     ("40M (DOI 02/2025 fall from roof). L-spine strain, walks independently.", False),
     ("She was injured in a fall off a loading dock and walks without an assistive device.", False),
     ("52F slipped and fell at work, now walks unaided.", False),
+    ("58F, fell at work 3/10/2015 on outstretched R arm. R shoulder pain + weakness.", False),
     ("He has had recurrent falls at home and an antalgic gait.", True),
     ("T11 complete SCI, manual wheelchair full-time after a fall from a scaffold.", True),
 ])
