@@ -201,6 +201,10 @@ CASES = {
     "capsaicin_after_other_treatments_failed": (("Knee pain; NSAIDs and acetaminophen failed.",
         "Capsaicin 0.025% cream"),
                                                 ("Knee pain; no medication tried yet.", "Capsaicin 0.025% cream")),
+    "drug_class_contraindication": (("BP today 172/108, untreated HTN.", "Venlafaxine ER 75 mg #30"),
+                                    ("BP today 118/76, no HTN hx.", "Venlafaxine ER 75 mg #30")),
+    "same_class_duplicate": (("Also takes tizanidine 4 mg TID daily, continuing.", "Cyclobenzaprine 5 mg #10"),
+                             ("Takes no other muscle relaxant.", "Cyclobenzaprine 5 mg #10")),
 }
 
 

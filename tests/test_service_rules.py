@@ -141,6 +141,11 @@ def test_a_reduced_medicine_is_the_object_of_an_improvement_not_its_subject():
 
 # (rule, item, a summary that fires it, a summary that must not), with `other_items` after "||".
 CASES = [
+    # decisive facts of any treatment (tests/test_decisive_facts.py has more)
+    ("treatment_despite_normal_diagnostic_test", "B/l hearing aids", "Audiogram: thresholds <20 dB all freqs b/l.",
+     "Audiogram: b/l high-freq SNHL, 50 dB at 2-4 kHz."),
+    ("procedure_for_asymptomatic_condition", "R inguinal hernia repair", "R inguinal bulge, reducible, asymptomatic.",
+     "R inguinal bulge, pain 7/10 with lifting, cannot do regular duty."),
     # imaging
     ("imaging_red_flags", "MRI lumbar spine", "LBP with saddle anesthesia and urinary retention.",
      "LBP for 3 months, no bowel or bladder change."),

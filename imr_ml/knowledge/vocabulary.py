@@ -42,6 +42,8 @@ class DrugClass:
     words: str | None  # the summary's general words for drugs of the class ("narcotics")
     rank: int  # precedence: a product's class is its ingredients' class of lowest rank
     local_injection: bool  # injected into a joint, nerve or trigger point as a procedure (lidocaine, steroids)
+    contraindications: tuple[str, ...] = ()  # signals naming conditions that argue against the class
+    duplicate_signal: str | None = None  # the signal of current use of a drug of the class
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Drug:
     mtus: str | None
     topical: str | None
     topical_form: str | None
+    contraindications: tuple[str, ...] = ()  # signals: conditions that argue against this ingredient
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,8 @@ def name_regex(name: str) -> str:
 
 def _classes(data: Mapping) -> dict[str, DrugClass]:
     return {name: DrugClass(name, t.get("label", name), t["category"], t.get("guideline", ""), t.get("words"), rank,
-                           bool(t.get("local_injection", False)))
+                           bool(t.get("local_injection", False)), tuple(t.get("contraindications", ())),
+                           t.get("duplicate_signal"))
             for rank, (name, t) in enumerate(data.get("class", {}).items())}
 
 
@@ -283,7 +287,7 @@ def _forms(data: Mapping) -> tuple[Form, ...]:
 def _drug(t: Mapping) -> Drug:
     return Drug(t["ingredient"], t["class"], (t["class"], *t.get("other_classes", ())),
                 (t["ingredient"], *t.get("names", ()), *t.get("brands", ())), tuple(t.get("routes") or ("oral",)),
-                t.get("mtus"), t.get("topical"), t.get("topical_form"))
+                t.get("mtus"), t.get("topical"), t.get("topical_form"), tuple(t.get("contraindications", ())))
 
 
 def _entries(drugs: Mapping[str, Drug], products: Iterable[tuple[tuple[str, ...], Entry]]) -> dict[str, Entry]:

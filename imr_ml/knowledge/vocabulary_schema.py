@@ -52,6 +52,8 @@ class DrugClass(_Strict):
     guideline: str = ""
     words: Regex | None = None
     local_injection: bool = False
+    contraindications: list[Name] = []
+    duplicate_signal: Name | None = None
 
 
 class Route(_Strict):
@@ -77,6 +79,7 @@ class Drug(_Strict):
     mtus: Literal["exempt", "non-exempt"] | None = None
     topical: Literal[TOPICAL_STATUSES] | None = None  # type: ignore[valid-type]  # the statuses, unpacked
     topical_form: str | None = None
+    contraindications: list[Name] = []
 
 
 class Product(_Strict):

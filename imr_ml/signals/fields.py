@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from imr_ml.dates import as_date
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import ITEM_SEPARATOR, as_text, is_missing
+from imr_ml.signals.decisive import read_class_contraindication, read_same_class_duplicate
 from imr_ml.signals.readers import (
     POST_SURGICAL_DAYS,
     Evidence,
@@ -289,9 +290,7 @@ def _region_levels(rules: Any) -> tuple[str, ...]:
     return tuple(rules.region)
 
 
-# --------------------------------------------------------------------------------------
-# The registry
-# --------------------------------------------------------------------------------------
+# --- The registry --------------------------------------------------------------------
 
 # Order is meaningful: extraction runs the `read` entries in this order, and the feature
 # layout lists the scalar fields in this order, then the one-hot blocks in this order.
@@ -352,6 +351,10 @@ FIELDS: tuple[FieldSpec, ...] = (
               "item, `abbreviations.toml` [service]"),
     FieldSpec("concurrent_nsaid", "concurrent_nsaid", "an NSAID is taken or disputed in the same letter",
               "summary (`nsaid_use`) or `other_items`", _read_concurrent_nsaid),
+    FieldSpec("class_contraindication", "class_contraindication", "a condition against the drug's class is documented",
+              "summary signals named by `drugs.toml` `contraindications`", read_class_contraindication, _flag),
+    FieldSpec("same_class_duplicate", "same_class_duplicate", "another drug of the item's class is taken now",
+              "summary, the class's `duplicate_signal`", read_same_class_duplicate, _flag),
     FieldSpec("medication_relief", "medication_relief", "pain relief (%) stated with the item's drug or medications",
               "summary: \"50% relief with Lyrica\", \"pain 8/10 -> 4/10 with meds\""),
     FieldSpec("morphine_equivalent", "morphine_equivalent", "morphine-equivalent dose, mg/day",
@@ -383,9 +386,7 @@ FIELDS: tuple[FieldSpec, ...] = (
 _BY_NAME = {f.name: f for f in FIELDS}
 
 
-# --------------------------------------------------------------------------------------
-# What the stages read
-# --------------------------------------------------------------------------------------
+# --- What the stages read ------------------------------------------------------------
 
 
 def read_fields(row: Mapping, signals: Mapping, rules: Any, taxonomy: str | None = None) -> dict:
