@@ -750,7 +750,7 @@ def _with_array(model_file: bytes, shape: tuple[int, int], data_bytes: int | Non
 
 
 @pytest.mark.parametrize("shape, data_bytes, words", [
-    ((4000, 10_000), None, "would unpack to 305 MB, more than the 256 MB"),
+    ((4000, 10_000), None, "MB, more than the 256 MB"),  # the array's 305 MB and the model's own arrays
     ((40_000, 10_000), 1000, "announces 3,052 MB"),
 ])
 def test_a_model_file_that_would_unpack_beyond_its_budget_is_refused_before_unpacking(model_copy, shape,
@@ -763,6 +763,8 @@ def test_a_model_file_that_would_unpack_beyond_its_budget_is_refused_before_unpa
                          input=SUMMARY, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("error: "), res.stderr
     assert words in res.stderr
+    if data_bytes is None:  # what the archive would unpack to: the added array and the model's own
+        assert int(re.search(r"would unpack to ([\d,]+) MB", res.stderr).group(1).replace(",", "")) >= 305
     _refused_everywhere(model_copy, words)
 
 
