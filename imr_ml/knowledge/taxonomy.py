@@ -66,14 +66,19 @@ def load_fallbacks(path: str | None = None) -> tuple[Fallback, ...]:
     """The `[[fallback]]` entries of the taxonomy, in the order they are tried."""
     data = load_toml("taxonomy.toml", path)
     with compiling("taxonomy.toml", path):
-        return tuple(Fallback(f["category"], AnyCase("|".join(f"(?:{t})" for t in f["terms"])))
+        return tuple(Fallback(f["category"], _any_of(f["terms"]))
                      for f in data.get("fallback", ()))
+
+
+def _any_of(terms) -> AnyCase:
+    """One case-insensitive pattern matching any of a list's terms (each kept whole)."""
+    return AnyCase("|".join(f"(?:{t})" for t in terms))
 
 
 def _category(c: dict, services) -> Category:
     """A category; its terms also hold the words of the services filed under it."""
     terms = [*c["terms"], *(s.words for s in services if s.category == c["name"])]
-    return Category(name=c["name"], label=c["label"], pattern=AnyCase("|".join(f"(?:{t})" for t in terms)),
+    return Category(name=c["name"], label=c["label"], pattern=_any_of(terms),
                     guideline=c.get("guideline", ""), uphold_prior=float(c["uphold_prior"]),
                     n_prior=int(c.get("n_prior", 20)), examples=tuple(c.get("examples", ())),
                     uphold_source=c["uphold_source"], before_drugs=bool(c.get("before_drugs", False)))
