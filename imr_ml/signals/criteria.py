@@ -36,7 +36,7 @@ from imr_ml.signals.rules import Memo, SignalRules
 from imr_ml.text.anycase import AnyCase
 from imr_ml.text.document import Document
 from imr_ml.text.engine import matcher_of
-from imr_ml.text.negex import TextRule, rule_spans
+from imr_ml.text.negex import TextRule, overlaps, rule_spans
 
 # The cue sets (of `signals.toml`, by name) that drop an indication (it is denied, resolved,
 # planned or to be ruled out), that drop an argument against, and that turn an indication into
@@ -272,7 +272,9 @@ def read_criteria(item: str, signals: Mapping, doc: Document, rules: SignalRules
             indication, against = loaded.text_rules(c, rules)
             spans = doc.memo[key] = (rule_spans(doc, indication), rule_spans(doc, against))
         documented += [("summary", s, e) for s, e in spans[0]]
-        contradicted += [("summary", s, e) for s, e in spans[1]]
+        # a finding stated as an indication is not also its contradiction ("a fracture not
+        # seen on X-ray" is an indication for a CT, though "not seen" denies the fracture)
+        contradicted += [("summary", s, e) for s, e in spans[1] if not overlaps(s, e, spans[0])]
         if spans[0] or spans[1]:
             fired.append(c)
     whole = [("item", 0, len(item))]
