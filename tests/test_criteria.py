@@ -358,3 +358,16 @@ def test_a_model_scores_with_the_criteria_copy_it_was_trained_with(synth_rows, t
     fired = {p["feature"] for c in result["contributions"] for p in c["parts"]}
     assert "rule__service_indication_documented" in fired
     assert not documented(row["summary"])  # the shipped criteria do not know the word
+
+
+def test_a_rule_naming_a_service_that_has_no_criterion_is_refused(tmp_path):
+    from imr_ml.signals.check import check_guidelines
+
+    shipped = knowledge_bytes("guidelines.toml").decode("utf-8")
+    bad = tmp_path / "guidelines.toml"
+    text = shipped.replace("when = { service_indication_contradicted = true }",
+                           'when = { service_indication_contradicted = true, service_criteria = ["mri_kne"] }')
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=re.escape(f"{bad}:{_line_of(text, 'mri_kne')}:")
+                       + r".*unknown value 'mri_kne' \(did you mean 'mri_knee'\?\)"):
+        check_guidelines(str(bad))
