@@ -27,13 +27,17 @@ HEADER = "# --- family A: musculoskeletal and procedures (h11e)"
 # documenting an indication, a summary denying it or stating a finding against the service)
 CASES = [
     ('cervical_mri',
-     ('MRI cervical spine', 'MRI C-spine w/o contrast', 'Cervical MRI'),
+     ('MRI cervical spine', 'MRI C-spine w/o contrast', 'Cervical MRI', 'MRI C5-C6'),
      'cervical MRI',
      'The injured worker reports neck pain radiating into the right arm with numbness in the thumb and index '
      'finger.',
      'The injured worker denies numbness or tingling in the arms.'),
     ('lumbar_mri',
-     ('MRI lumbar spine', 'L-spine MRI', 'MRI of the lumbosacral spine without contrast'),
+     ('MRI lumbar spine',
+      'L-spine MRI',
+      'MRI of the lumbosacral spine without contrast',
+      'MRI L/S spine',
+      'MRI L4-L5'),
      'lumbar MRI',
      '48M LBP radiating to R leg, +SLR at 40 deg, EHL 4/5',
      '48M LBP, no radiating leg pain, neg SLR'),
