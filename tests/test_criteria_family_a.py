@@ -470,12 +470,12 @@ CASES = [
      'The injured worker takes warfarin and has diabetes.',
      'The procedure is a minor procedure under local anesthesia.'),
     ('preop_chest_xray',
-     ('Pre-op chest x-ray', 'CXR'),
+     ('Pre-op chest x-ray', 'Preoperative CXR'),
      'chest X-ray pre-op',
      'COPD, 40 pack-year smoker',
      'lungs clear to auscultation'),
     ('knee_scooter',
-     ('Knee scooter rental', 'iWalk hands-free crutch'),
+     ('Knee scooter rental', 'Knee walker'),
      None,
      'The surgeon ordered strict non-weight-bearing on the left leg after the ankle fracture.',
      'The injured worker is full weight bearing with a normal gait.'),
@@ -620,6 +620,17 @@ def test_no_family_a_criterion_reaches_the_items_of_another():
     wrong = [(service, item, sorted((set(_criteria_of(item)) & family) - {service}))
              for service, items, *_ in CASES for item in items]
     assert [w for w in wrong if w[2]] == []
+
+
+# Items of services other families own (or no criterion covers): family A stays out of them.
+OTHER_ITEMS = ["EKG", "Chest x-ray", "CXR", "Labs: CBC and CMP", "Post-op physical therapy 12 sessions",
+               "Home exercise kit", "MRI left knee", "Norco 10/325 #90", "Pre-operative medical clearance",
+               "Pre-op knee x-ray", "Left knee PRP injection", "Speech therapy for cognitive rehabilitation"]
+
+
+@pytest.mark.parametrize("item", OTHER_ITEMS)
+def test_items_outside_family_a_reach_none_of_its_criteria(item):
+    assert set(_criteria_of(item)) & {c[0] for c in CASES} == set()
 
 
 @pytest.mark.parametrize("service, item, text, documented, contradicted", [
