@@ -622,6 +622,38 @@ def test_no_family_a_criterion_reaches_the_items_of_another():
     assert [w for w in wrong if w[2]] == []
 
 
+# Shorthand as providers type it (abbreviations, signs written "+"/"(+)"/"pos.", measurements):
+# each must document the service's indication.
+TYPED = [
+    ("MRI L-spine", "radicular sx to RLE, SLR + at 30 deg"),
+    ("MRI L-spine", "c/o LBP w/ radiating pain down the R leg"),
+    ("MRI C-spine", "(+) Spurling's R, decreased sensation C6 dermatome"),
+    ("MRI C-spine", "Spurling's (+) on the left"),
+    ("Left knee arthroscopic partial meniscectomy", "pos. McMurray, medial JLT"),
+    ("Left knee arthroscopic partial meniscectomy", "knee locks up and gives out on stairs"),
+    ("Right carpal tunnel release", "EMG/NCS 3/2024: moderate R CTS"),
+    ("Right carpal tunnel release", "Tinel's + R wrist, Phalen's + at 30 sec"),
+    ("Right SI joint injection", "3/5 SI provocative tests +"),
+    ("Radiofrequency ablation L3-5", "s/p dx MBB L3-5 b/l w/ 80% relief x 6 hrs"),
+    ("Lumbar ESI L4-5", "MRI L4-5 HNP w/ L5 nerve root impingement"),
+    ("Repeat lumbar ESI L5-S1", "last ESI 70% relief x 3 months, decreased Norco use"),
+    ("Right rotator cuff repair", "MRI: FT tear supraspinatus w/ 1 cm retraction"),
+    ("Right rotator cuff repair", "full thickness RTC tear on MRI"),
+    ("Work hardening 10 sessions", "job offer for modified duty, job is heavy (lifting 80 lb)"),
+    ("Physical therapy 2x6 lumbar", "lumbar flexion 40 deg, ext 10 deg, 4/5 hip abd"),
+    ("Acupuncture x6", "pt wants to decrease opioid use; GI upset w/ NSAIDs"),
+    ("Chiropractic 1x6", "L/S segmental dysfunction L4-5, hypomobile, paraspinal spasm"),
+    ("Total knee arthroplasty, left", "bone on bone medial compartment, KL grade 4, night pain"),
+    ("Kyphoplasty T12", "acute T12 osteoporotic compression fx, STIR edema"),
+]
+
+
+@pytest.mark.parametrize("item, note", TYPED)
+def test_shorthand_documents_the_indication(item, note):
+    got = _signals(note, item)
+    assert got["service_criteria"] and got["service_indication_documented"] is True
+
+
 # Items of services other families own (or no criterion covers): family A stays out of them.
 OTHER_ITEMS = ["EKG", "Chest x-ray", "CXR", "Labs: CBC and CMP", "Post-op physical therapy 12 sessions",
                "Home exercise kit", "MRI left knee", "Norco 10/325 #90", "Pre-operative medical clearance",
