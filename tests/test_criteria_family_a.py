@@ -654,6 +654,29 @@ def test_shorthand_documents_the_indication(item, note):
     assert got["service_criteria"] and got["service_indication_documented"] is True
 
 
+# The same shorthand denying the finding or stating a normal test: each must contradict it.
+TYPED_AGAINST = [
+    ("MRI L-spine", "SLR negative b/l, no radicular sx"),
+    ("MRI L-spine", "denies radiating leg pain or numbness"),
+    ("MRI C-spine", "(-) Spurling, no N/T in the hands"),
+    ("Left knee arthroscopic partial meniscectomy", "McMurray neg, no locking/catching"),
+    ("Right carpal tunnel release", "NCS WNL"),
+    ("Right carpal tunnel release", "EMG/NCS normal bilaterally"),
+    ("Right SI joint injection", "FABER neg, Gaenslen neg"),
+    ("Radiofrequency ablation L3-5", "MBB gave 20% relief"),
+    ("Lumbar ESI L4-5", "axial LBP only, neuro intact, SLR neg"),
+    ("Right rotator cuff repair", "MRI: partial thickness tendinosis, strength 5/5"),
+    ("Total knee arthroplasty, left", "x-rays show mild OA"),
+    ("Physical therapy 2x6 lumbar", "full ROM, indep w/ HEP"),
+]
+
+
+@pytest.mark.parametrize("item, note", TYPED_AGAINST)
+def test_shorthand_denying_the_finding_contradicts_it(item, note):
+    got = _signals(note, item)
+    assert (got["service_indication_documented"], got["service_indication_contradicted"]) == (False, True)
+
+
 # Items of services other families own (or no criterion covers): family A stays out of them.
 OTHER_ITEMS = ["EKG", "Chest x-ray", "CXR", "Labs: CBC and CMP", "Post-op physical therapy 12 sessions",
                "Home exercise kit", "MRI left knee", "Norco 10/325 #90", "Pre-operative medical clearance",
