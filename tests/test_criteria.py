@@ -71,6 +71,17 @@ def test_the_shipped_criteria_load_and_agree_with_the_taxonomy_and_vocabulary():
     assert len(services) >= 13 and len(set(services)) == len(services)
 
 
+def test_every_shipped_criterion_compiles():
+    """The shipped file's patterns are compiled here rather than at every start (a user's copy
+    is compiled when loaded)."""
+    from imr_ml.signals import load_rules
+
+    criteria, rules = load_criteria(), load_rules()
+    for c in criteria.entries:
+        documented_rule, contradicted_rule = criteria.text_rules(c, rules)
+        assert documented_rule.patterns is not None and contradicted_rule.negated is not None
+
+
 def test_a_regex_that_does_not_compile_is_refused_with_its_line(tmp_path):
     path, text = _written(tmp_path, entry() + "\n" + entry("other", indication="'\\\\bok\\\\b', '(unclosed'"))
     with pytest.raises(KnowledgeError, match=re.escape(f"{path}:{_line_of(text, '(unclosed')}:")
