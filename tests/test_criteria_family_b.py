@@ -764,3 +764,17 @@ def test_an_oral_drug_criterion_leaves_other_routes_alone(item, service):
 ])
 def test_a_brand_reaches_the_generic_criterion(item, service):
     assert service in fields("Pain.", item)[0]
+
+
+@pytest.mark.parametrize("item,service", [
+    ("IOP check both eyes", "psychiatric_higher_level_care"), ("Exercise mat", "opioid_detoxification"),
+    ("TRT injections", "tinnitus_device"), ("TAP block", "oral_appliance_osa"),
+    ("Retro DOS Oct 2015 MRI lumbar", "retinal_oct"), ("Interpretation of lumbar MRI films", "interpreter"),
+    ("Endoscopic plantar fasciotomy", "upper_endoscopy"), ("MRI pelvis", "abdominal_imaging"),
+    ("Ultrasound-guided injection of the groin", "abdominal_imaging"), ("NEMT wheelchair van", "driver_rehabilitation"),
+    ("Cognitive behavioral therapy 6 sessions", "cognitive_rehabilitation"), ("Vitamin D 50000 IU", "vitamin_d_test"),
+    ("CPT 97110 therapeutic exercise", "trauma_focused_therapy"),
+    ("Pneumatic compression device post-op", "compression_stockings"),
+])
+def test_an_abbreviation_or_word_shared_with_another_service_stays_out(item, service):
+    assert service not in fields("Pain.", item)[0]
