@@ -124,7 +124,7 @@ def test_only_the_items_own_criteria_are_read():
     assert fields(summary, "MRI left knee") == {"service_criteria": ["mri_knee"],
                                                "service_indication_documented": False,
                                                "service_indication_contradicted": False}
-    assert fields(summary, "Physical therapy 2x6") == {"service_criteria": [], "service_indication_documented": False,
+    assert fields(summary, "Paraffin bath unit") == {"service_criteria": [], "service_indication_documented": False,
                                                       "service_indication_contradicted": False}
     # an indication of the lower limbs' study is not the upper limbs'
     assert fields("Positive straight leg raise on the left.", EMG)["service_indication_documented"] is False
@@ -332,7 +332,7 @@ def test_the_checklist_asks_for_the_criterions_document_when_no_indication_is():
     found = _score("The knee gives way on stairs." + FILLER, "Hinged knee brace")
     assert f"document {knee.document}" not in found["hints"]
     assert next(c for c in found["checklist"] if "criteria.toml" in c["line"])["evidence"] == "gives way"
-    assert not any("criteria.toml" in c["line"] for c in _score("Pain." + FILLER, "Acupuncture x6")["checklist"])
+    assert not any("criteria.toml" in c["line"] for c in _score("Pain." + FILLER, "Infrared therapy x6")["checklist"])
 
 
 # ----------------------------------------------------------------------------- a model's own copy
