@@ -143,17 +143,8 @@ class Explainer:
         return found
 
     def reference(self, category: str) -> dict[int, float]:
-        """The baseline request of a category.
-
-        Parameters
-        ----------
-        category : str
-            A treatment category.
-
-        Returns
-        -------
-        dict
-            {column: value} of its non-zero features (the category and its prior).
+        """The baseline request of the treatment category `category`: {column: value} of its non-zero
+        features (the category and its prior).
         """
         ref = {}
         for name, value in (("item__category__" + category, 1.0),
@@ -164,17 +155,8 @@ class Explainer:
         return ref
 
     def baseline(self, category: str) -> tuple[float, dict[int, float]]:
-        """The bare request of a category, worked out once.
-
-        Parameters
-        ----------
-        category : str
-            A treatment category.
-
-        Returns
-        -------
-        (float, dict)
-            Its log-odds and its reference vector.
+        """The bare request of the treatment category `category`, worked out once: its log-odds and its
+        reference vector.
         """
         if category not in self._baselines:
             ref = self.reference(category)

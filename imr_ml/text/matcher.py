@@ -20,17 +20,8 @@ SKIP_SCANS = True
 
 
 def is_word(c: str) -> bool:
-    """Whether a character is a regex word character.
-
-    Parameters
-    ----------
-    c : str
-        One character.
-
-    Returns
-    -------
-    bool
-        True for letters, digits and the underscore.
+    """Whether the character `c` is a regex word character: True for letters, digits and the
+    underscore.
     """
     return c.isalnum() or c == "_"
 
@@ -388,18 +379,8 @@ class Matcher:
         return self.single
 
     def first(self, low: str) -> Span | None:
-        """A match in a short text of its own, by one regex search of all the patterns (the
-        first pattern to match at the leftmost place wins, not the longest).
-
-        Parameters
-        ----------
-        low : str
-            A lower-cased text.
-
-        Returns
-        -------
-        (int, int) or None
-            A match span, if any.
+        """A match span in the lower-cased short text `low` of its own, if any, by one regex search of all
+        the patterns (the first pattern to match at the leftmost place wins, not the longest).
         """
         m = self._union_rx().search(low)
         return m.span() if m is not None and m.end() > m.start() else None
@@ -421,18 +402,7 @@ class Matcher:
         return [m.start() for m in self._union_rx().finditer(low) if m.end() > m.start()]
 
     def search(self, low: str) -> Span | None:
-        """The first match in a text of its own.
-
-        Parameters
-        ----------
-        low : str
-            A lower-cased text.
-
-        Returns
-        -------
-        (int, int) or None
-            The first match span, if any.
-        """
+        """The first match span in the lower-cased text `low` of its own, if any."""
         single = self.single
         if single is not None:
             m = single.search(low)
