@@ -75,17 +75,8 @@ class LiteralPositions:
         self.covered = covered
 
     def has(self, lit: str) -> bool:
-        """Whether a literal occurs in the text (`lit in low`, without a search for a covered one).
-
-        Parameters
-        ----------
-        lit : str
-            A lower-case literal.
-
-        Returns
-        -------
-        bool
-            True when it occurs.
+        """Whether the lower-case literal `lit` occurs in the text (`lit in low`, without a search for a
+        covered one).
         """
         if lit in self._anywhere:
             return bool(self._anywhere[lit])
@@ -102,18 +93,7 @@ class LiteralPositions:
         return self._anywhere
 
     def anywhere(self, lit: str) -> list[int]:
-        """Every start of `lit` in the text.
-
-        Parameters
-        ----------
-        lit : str
-            A lower-case literal.
-
-        Returns
-        -------
-        list of int
-            Its starts, in order.
-        """
+        """Every start of the lower-case literal `lit` in the text, in order."""
         pos = self._anywhere.get(lit)
         if pos is None:
             if lit in self.covered:
