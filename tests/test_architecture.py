@@ -279,6 +279,8 @@ def test_modules_and_functions_stay_short():
 # (besides self/cls), none variadic, each annotated and named in backticks in numpydoc's Summary
 # (the first paragraph: "The threshold recorded in `loaded`'s manifest"), and the return annotated.
 # A docstring with either section has both complete, as numpydoc checks them.
+# A variant that passes parameters on may describe them as numpy's methods do ("x, y\n    As in
+# `other`."): `other` (a name of the same module, or a dotted path) must document each of them.
 NUMPYDOC_PACKAGES = ("text", "signals", "modeling", "scoring")
 NUMPYDOC_CHECKS = {"GL08", "PR01", "PR02", "RT01"}
 SHORT_FORM_MAX_PARAMETERS = 2
@@ -344,6 +346,87 @@ def _short_form(obj, doc) -> bool:
 def test_public_functions_have_numpydoc_docstrings():
     wrong = [e for qualname, obj in _public_objects() for e in _numpydoc_errors(qualname, obj)]
     assert not wrong, f"{len(wrong)} problems\n" + "\n".join(wrong)
+
+
+def _documented(obj) -> set[str]:
+    import inspect
+
+    from numpydoc.docscrape import get_doc_object
+
+    doc = get_doc_object(obj, doc=inspect.getdoc(obj) or "")
+    if _short_form(obj, doc):
+        return set(inspect.signature(obj).parameters)
+    return {name.strip() for names, _, _ in doc["Parameters"] for name in names.split(",")}
+
+
+def _unresolved_references(qualname: str, obj) -> list[str]:
+    """Parameters described as "As in `f`" that no such `f` documents."""
+    import importlib
+    import inspect
+    import re
+
+    from numpydoc.docscrape import get_doc_object
+
+    if not inspect.isfunction(obj):
+        return []
+    wrong = []
+    for names, _, desc in get_doc_object(obj, doc=inspect.getdoc(obj) or "")["Parameters"]:
+        text = " ".join(desc)
+        if not text.startswith("As in `"):
+            continue
+        documented: set[str] = set()
+        for ref in re.findall(r"`([\w.]+)`", text.split(",")[0]):
+            target = obj.__globals__.get(ref)
+            if target is None and "." in ref:
+                module, _, attr = ref.rpartition(".")
+                target = getattr(importlib.import_module(module), attr, None)
+            documented |= _documented(target) if target is not None else set()
+        missing = [n.strip() for n in names.split(",") if n.strip() not in documented]
+        if missing:
+            wrong.append(f"{qualname}: {', '.join(missing)} described as {text!r}, which does not document them")
+    return wrong
+
+
+def test_parameters_described_by_reference_lead_to_their_description():
+    wrong = [e for qualname, obj in _public_objects() for e in _unresolved_references(qualname, obj)]
+    assert not wrong, "\n".join(wrong)
+
+
+def passes_on(rows: list, limit: int) -> int:
+    """`short` of `rows` and `limit`.
+
+    Parameters
+    ----------
+    rows, limit
+        As in `short`.
+
+    Returns
+    -------
+    int
+        Its result.
+    """
+    return short(rows, limit)
+
+
+def passes_on_more(rows: list, floor: int) -> int:
+    """`short` of `rows`, at least `floor`.
+
+    Parameters
+    ----------
+    rows, floor
+        As in `short_half`.
+
+    Returns
+    -------
+    int
+        Its result, at least `floor`.
+    """
+    return max(floor, short(rows, len(rows)))
+
+
+def test_a_reference_must_name_a_function_documenting_the_parameters():
+    assert _unresolved_references("passes_on", passes_on) == []  # `short` is the short form: no section
+    assert _unresolved_references("passes_on_more", passes_on_more)[0].startswith("passes_on_more: floor described")
 
 
 class DocumentedBase:
