@@ -179,7 +179,7 @@ def _entry(data: dict, loc: Loc) -> tuple[str, int]:
     top = data.get(loc[0]) if isinstance(loc[0], str) else None
     if isinstance(top, list) and len(loc) > 1 and isinstance(loc[1], int) and isinstance(_value(top, loc[1:2]), dict):
         entry = top[loc[1]]
-        name = entry.get("name") or entry.get("ingredient") or (entry.get("names") or [None])[0]
+        name = entry.get("name") or entry.get("ingredient") or entry.get("service") or (entry.get("names") or [None])[0]
         return (f"{loc[0]} {name!r}: " if isinstance(name, str) else f"{loc[0]} #{loc[1] + 1}: "), 2
     if isinstance(top, dict) and len(loc) > 1 and isinstance(top.get(loc[1]), dict):
         return f"[{loc[0]}.{loc[1]}] ", 2
