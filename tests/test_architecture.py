@@ -376,10 +376,13 @@ def _unresolved_references(qualname: str, obj) -> list[str]:
             continue
         documented: set[str] = set()
         for ref in re.findall(r"`([\w.]+)`", text.split(",")[0]):
-            target = obj.__globals__.get(ref)
-            if target is None and "." in ref:
+            first, *rest = ref.split(".")
+            target = obj.__globals__.get(first)  # a name of the module, or a class's method
+            if target is None and rest:
                 module, _, attr = ref.rpartition(".")
-                target = getattr(importlib.import_module(module), attr, None)
+                target, rest = getattr(importlib.import_module(module), attr, None), []
+            for attr in rest:
+                target = getattr(target, attr, None)
             documented |= _documented(target) if target is not None else set()
         missing = [n.strip() for n in names.split(",") if n.strip() not in documented]
         if missing:
