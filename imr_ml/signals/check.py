@@ -133,8 +133,10 @@ def check_hints(hints: str | None = None, rules: str | SignalRules | None = None
 
     Parameters
     ----------
-    hints, rules, taxonomy : str or None
-        The three files (None: shipped; `rules` may be compiled rules).
+    hints : str or None
+        The hints file (None: shipped).
+    rules, taxonomy
+        As in `check_guidelines`.
     """
     kinds, vocab = signal_kinds(rules, taxonomy), _vocabularies(rules, taxonomy)
     problems: list[Problem] = []
