@@ -95,15 +95,9 @@ def parse_toml(text: str, source: str) -> dict:
 
 @contextmanager
 def compiling(name: str, path: str | Path | None) -> Iterator[None]:
-    """Compile a knowledge file's patterns inside: a pattern that does not compile is refused
-    with its `file:line` (each pattern is tried alone only then, so a good file costs nothing).
-
-    Parameters
-    ----------
-    name : str
-        The kind of file.
-    path : str, Path or None
-        The user's copy, or None for the shipped file.
+    """Compile the patterns of a knowledge file of the kind `name` (the user's copy at `path`, or None
+    for the shipped file) inside: a pattern that does not compile is refused with its `file:line`
+    (each pattern is tried alone only then, so a good file costs nothing).
     """
     try:
         yield

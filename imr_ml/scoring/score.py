@@ -53,18 +53,9 @@ _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def explainer(loaded: LoadedModel) -> Explainer:
-    """The additive decomposition of a fitted model, built once per model object, with the
-    knowledge files the model reads (checked to agree with one another, once).
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-
-    Returns
-    -------
-    Explainer
-        Around the model's `ScoringModel` adapter.
+    """The additive decomposition of the fitted model `loaded` around its `ScoringModel` adapter, built
+    once per model object, with the knowledge files the model reads (checked to agree with one
+    another, once).
     """
     found = _EXPLAINERS.get(loaded.model)
     if found is None or found.knowledge != loaded.knowledge:

@@ -136,9 +136,10 @@ def check_hints(hints: str | None = None, rules: str | SignalRules | None = None
 
     Parameters
     ----------
-    hints, rules, taxonomy, criteria : str or None
-        The four files (None: shipped; `rules` may be compiled rules; the criteria name the
-        services a `service_criteria` condition may name).
+    hints : str or None
+        The hints file (None: shipped).
+    rules, taxonomy, criteria
+        As in `check_guidelines`.
     """
     kinds, vocab = signal_kinds(rules, taxonomy), _vocabularies(rules, taxonomy, criteria)
     problems: list[Problem] = []

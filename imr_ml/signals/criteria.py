@@ -133,12 +133,8 @@ class Criteria:
 
         Parameters
         ----------
-        item : str
-            The requested item's text.
-        category : str
-            Its taxonomy category.
-        classes : iterable of str
-            Its drug classes.
+        item, category, classes
+            As in `Criterion.applies`.
 
         Returns
         -------

@@ -446,10 +446,8 @@ def feature_values(signals: Mapping, rules: Any, taxonomy: str | None = None) ->
     ----------
     signals : Mapping
         `{name: Signal}` of the row (`extract_signals`).
-    rules : SignalRules
-        The compiled signal rules (`imr_ml.signals.rules.load_rules`).
-    taxonomy : str or None
-        Path of the taxonomy TOML (None: the shipped one).
+    rules, taxonomy
+        As in `read_fields`.
 
     Returns
     -------

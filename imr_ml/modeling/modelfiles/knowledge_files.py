@@ -73,17 +73,8 @@ def knowledge_steps(obj: Any) -> Iterator[SignalFeatures]:
 
 
 def model_knowledge(model: Any) -> Knowledge:
-    """The knowledge files a fitted model reads (the shipped hints: training reads none).
-
-    Parameters
-    ----------
-    model : estimator
-        A fitted model.
-
-    Returns
-    -------
-    Knowledge
-        Their paths (None: shipped).
+    """The knowledge files the fitted model `model` reads (the shipped hints: training reads none):
+    their paths, None for a shipped one.
     """
     found = {tuple(getattr(step, p) for p in STEP_PARAMS.values()) for step in knowledge_steps(model)}
     if len(found) > 1:
