@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from imr_ml.knowledge.taxonomy import condition, load_toml
+from imr_ml.knowledge.taxonomy import condition, conditions_hold, load_toml
 from imr_ml.knowledge.validate import compiling, source_name
 from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.text.anycase import AnyCase
@@ -39,19 +39,10 @@ class GuidelineRule:
     def holds(self, when: tuple[tuple[str, Callable], ...], values: Mapping, item: str) -> bool:
         """`applies`, with `when` standing for the rule's own conditions (those left to test
         once some are known to hold). Plain loops: scoring tests ~30 rules a request."""
-        get = values.get
-        for name, test in when:
-            if not test(get(name)):
-                return False
-        if self.when_any:
-            for alt in self.when_any:
-                for name, test in alt:
-                    if not test(get(name)):
-                        break
-                else:
-                    break
-            else:
-                return False
+        if not conditions_hold(when, values):
+            return False
+        if self.when_any and not any(conditions_hold(alt, values) for alt in self.when_any):
+            return False
         return self.item is None or self.item.search(item or "") is not None
 
 
