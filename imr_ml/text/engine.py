@@ -79,6 +79,14 @@ class Engine:
         return frozenset(self.matchers)
 
     @cached_property
+    def field_rules(self) -> dict[str, tuple[TextRule, ...]]:
+        """The text rules of each field they read, in the rules' order."""
+        out: dict[str, list[TextRule]] = {}
+        for rule in self.text_rules:
+            out.setdefault(rule.field, []).append(rule)
+        return {f: tuple(rules) for f, rules in out.items()}
+
+    @cached_property
     def literal_owners(self) -> dict[str, tuple[Matcher, ...]]:
         """For each literal of the literal index, the matchers it may make match: those with
         a literal pattern it opens or a scanned pattern it is inside of."""
