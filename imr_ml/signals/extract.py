@@ -252,9 +252,7 @@ def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:
     sdoc, summary_signals = _summary_analysis(summary, r)
     out.update(summary_signals)  # shared, not copied: results are read-only
     docs = {"summary": sdoc}
-    for rule in r.text_rules:
-        if rule.field == "summary":
-            continue
+    for rule in r.engine.rules_off("summary"):
         if rule.field not in docs:
             docs[rule.field] = r.engine.document(_text(row, rule.field))
         out[rule.name] = _text_signal(docs[rule.field], rule, rule.field)
