@@ -52,6 +52,28 @@ def fmt_p(x):
     return "abst." if x is None else f"{x:.4f}"
 
 
+def breakdown_tables(results: dict) -> list[str]:
+    """Directional pairs by family and by style, one column per model, each with its Wilson
+    interval (a dimension of the newer suites is one pair: its row says little alone)."""
+    lines = []
+    for key, title in (("family", "family (a dimension's first word)"), ("style", "style")):
+        names = sorted({g for r in results.values() for g in r["breakdown"][key]})
+        lines += ["", f"Directional pairs by {title}:", "",
+                  f"| {key} | n | " + " | ".join(f"{m} right (95% Wilson)" for m in results) + " |",
+                  "|---|---|" + "---|" * len(results)]
+        for g in names:
+            cells = []
+            for r in results.values():
+                s = r["breakdown"][key].get(g)
+                cells.append("-" if s is None else
+                             f"{s['ok']}/{s['n']} ({pct(s['wilson95'][0])}–{pct(s['wilson95'][1])})")
+            n = next(r["breakdown"][key][g]["n"] for r in results.values() if g in r["breakdown"][key])
+            lines.append(f"| {g} | {n} | " + " | ".join(cells) + " |")
+    lines += [""] + [f"Misses of {m} by kind: " + (", ".join(f"{v} {k}" for k, v in r["breakdown"]["misses"].items())
+                                                  or "none") + "." for m, r in results.items()]
+    return lines
+
+
 def markdown(suite: dict, results: dict, suite_path: str) -> str:
     pairs = suite["pairs"]
     n_dir = sum(p["kind"] == "directional" for p in pairs)
@@ -75,6 +97,7 @@ def markdown(suite: dict, results: dict, suite_path: str) -> str:
                      f"{fmt_p(i['max_gap']).replace('abst.', 'n/a')} "
                      f"| {fmt_p(den['mean_p'])} (base {den['base_rate']:.3f}) | {den['below_base_rate']}/{den['scored']} "
                      f"| {len(r['abstained'])} |")
+    lines += breakdown_tables(results)
     for name, r in results.items():
         lines += ["", f"## {name}", "", "| dimension | kind | right/within | share |", "|---|---|---|---|"]
         for dim, v in sorted(r["dimensions"].items(), key=lambda kv: (kv[1]["kind"], kv[0])):

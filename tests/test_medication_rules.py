@@ -362,6 +362,9 @@ def test_medication_signals(name, text, expected):
     ("With Norco pain goes from 8/10 to 6/10.", "Norco 10/325 #90", 25),
     ("Acupuncture gave 70% relief. She takes Norco.", "Norco 10/325 #90", None),  # relief of another treatment
     ("There was no 50% relief with Lyrica.", "Lyrica 75mg", None),
+    ("Norco reduces her pain by 50% and she walks longer.", "Norco 10/325 #90", 50),
+    ("Lyrica decreases his pain level by about 40 percent.", "Lyrica 75mg", 40),
+    ("Lyrica does not reduce her pain by 50%.", "Lyrica 75mg", None),
 ])
 def test_medication_relief_is_read_from_sentences_about_the_drug(summary, item, relief):
     value = extract_signals({"summary": summary, "item": item})["medication_relief"].value

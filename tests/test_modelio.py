@@ -65,7 +65,7 @@ def test_roundtrip_predicts_identically_and_records_hashes(tmp_path, fitted):
     assert m["model_sha256"] == hashlib.sha256((d / "model.skops").read_bytes()).hexdigest()
     knowledge = {entry["file"] for entry in m["knowledge"].values()}  # copies of the files it was trained with
     assert set(m["files"]) == {"model.skops", "baselines/b.skops", "baselines/tables.json", *knowledge}
-    assert len(knowledge) == 6 and all(rel.startswith("knowledge/") for rel in knowledge)  # with the vocabulary
+    assert len(knowledge) == 7 and all(rel.startswith("knowledge/") for rel in knowledge)  # + vocabulary, criteria
     assert m["versions"]["scikit-learn"] and m["note"] == "test"
     assert m["model_sha256"] in (d / "MODEL_CARD.md").read_text()
     loaded = load_model_dir(d, with_baselines=True)

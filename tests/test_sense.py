@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from imr_ml.modeling.evaluation.metrics import wilson_interval as wilson
-from imr_ml.reporting.sense import SuiteError, evaluate_suite, load_suite, validate_suite
+from imr_ml.reporting.sense import SuiteError, evaluate_suite, family, load_suite, validate_suite
 
 SUITE = Path(__file__).resolve().parent.parent / "experiments" / "sense_pairs.toml"
 
@@ -117,6 +117,16 @@ def test_evaluate_suite_hand_checked():
     assert r["dimensions"]["d1"] == {"kind": "directional", "n": 2, "ok": 1, "share": 0.5}
     assert r["dimensions"]["d2"]["ok"] == 1 and r["dimensions"]["d3"]["ok"] == 1
     assert set(r["failing"]) == {"reversed", "tie", "abst", "inv-far", "inv-abst"}
+    # by family (a one-word dimension is its own family) and by style
+    fam = r["breakdown"]["family"]
+    assert (fam["d1"]["ok"], fam["d1"]["n"]) == (1, 2) and (fam["d2"]["ok"], fam["d2"]["n"]) == (1, 3)
+    assert r["breakdown"]["misses"] == {"reversed": 1, "tie": 1, "abstained": 1}
+    assert sum(s["n"] for s in r["breakdown"]["style"].values()) == 5
+
+
+def test_family_is_the_dimensions_first_word():
+    assert family("med_opioid_function") == "med"
+    assert family("standalone") == "standalone"
 
 
 def test_evaluate_suite_rows_are_request_rows():

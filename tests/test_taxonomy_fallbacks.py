@@ -223,3 +223,14 @@ def test_a_category_term_does_not_catch_a_longer_word_or_another_service(item, c
     """'traction' is not 'extraction', 'fusion' not 'infusion', a TENS or allergy patch no
     topical, 'gel shots' an injection, 'active release' no operation."""
     assert categorize(item) == category
+
+
+@pytest.mark.parametrize("item,category", [
+    ("Colostomy bags", "dme"), ("Ileostomy pouches #30", "dme"), ("Tracheostomy care supplies", "dme"),
+    ("Colostomy takedown", "surgery"), ("Tracheostomy", "surgery"),
+    ("Support group sessions", "psych"), ("Chronic pain support group x6", "psych"),
+])
+def test_an_ostomys_supplies_are_no_operation_and_a_support_group_no_therapy_course(item, category):
+    """The '-ostomy' shape names an operation, not the bags and pouches it leaves (HCPCS A4361-A4435);
+    'sessions' of a support group are a psychological service, not a physical medicine course."""
+    assert categorize(item) == category

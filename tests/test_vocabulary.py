@@ -176,6 +176,17 @@ def test_region_abbreviations_are_read_in_the_summary_too():
     assert {"lumbar", "cervical"} <= set(s["summary_regions"].value)
 
 
+@pytest.mark.parametrize("summary,foot", [
+    ("He walks 500 feet with a cane.", False), ("She can walk 50 feet before resting.", False),
+    ("He walks a few feet, then sits.", False), ("She stands six feet away from the line.", False),
+    ("Swelling of both feet.", True), ("Right foot pain after a fall.", True), ("Plantar fasciitis.", True),
+])
+def test_feet_as_a_distance_is_no_body_region(summary, foot):
+    """'walks 500 feet' measures walking; it does not make the foot a region of the injury."""
+    s = extract_signals({"summary": summary, "item": "Front-wheeled walker"})
+    assert ("ankle_foot" in s["summary_regions"].value) is foot
+
+
 def test_the_vocabulary_is_broad_and_its_categories_exist():
     v = load_vocabulary()
     assert len(v.drugs) >= 100

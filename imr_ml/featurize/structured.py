@@ -21,7 +21,7 @@ from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
 from imr_ml.knowledge.taxonomy import load_taxonomy
 from imr_ml.schema import PRE_DECISION
 from imr_ml.signals import SAME_MODALITY_SIGNALS, SignalValues, clear_caches, extract_signals, fields, load_rules
-from imr_ml.signals.check import check_guidelines, check_signals
+from imr_ml.signals.check import check_criteria, check_guidelines, check_signals
 from imr_ml.signals.rules import Memo
 
 # Whether rows analysed here join the row cache; a context variable, so that a scoring pass
@@ -61,10 +61,11 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, rules=None, taxonomy=None, guidelines=None, use_signals=True, use_fields=True,
-                 use_category=True, use_rules=True, scale=False, cache_size=100_000):
+                 use_category=True, use_rules=True, scale=False, cache_size=100_000, criteria=None):
         self.rules = rules
         self.taxonomy = taxonomy
         self.guidelines = guidelines
+        self.criteria = criteria
         self.use_signals = use_signals
         self.use_fields = use_fields
         self.use_category = use_category
@@ -76,6 +77,7 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
         """The column names, from the knowledge files alone (no fitting needed); files that
         disagree with one another are refused here (once per combination)."""
         check_signals(self.rules, self.taxonomy)
+        check_criteria(self.criteria, self.taxonomy)
         if self.use_rules:
             check_guidelines(self.guidelines, self.rules, self.taxonomy)
         r = load_rules(self.rules)
@@ -105,8 +107,8 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
         clear_caches()
 
     def _keys(self, records) -> list[tuple]:
-        config = (str(self.rules), str(self.taxonomy), str(self.guidelines), self.use_signals, self.use_fields,
-                  self.use_category, self.use_rules)
+        config = (str(self.rules), str(self.taxonomy), str(self.guidelines), str(self.criteria), self.use_signals,
+                  self.use_fields, self.use_category, self.use_rules)
         return [(config, *(str(row.get(k)) for k in PRE_DECISION)) for row in records]
 
     def _cache_row(self, key, vector) -> None:
@@ -154,7 +156,7 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
 
     def _row_values(self, row, r, index, signal_columns) -> dict[int, float]:
         """{column: value} of one row (the slow part: the text analysis)."""
-        sig = extract_signals(row, r, self.taxonomy)
+        sig = extract_signals(row, r, self.taxonomy, self.criteria)
         get = sig.get
         # the signals that fired only: the matrix starts at zero, and most signals do not fire
         put: dict[int, float] = {j: 1.0 for j, n in signal_columns if (s := get(n)) is not None and s.value}

@@ -30,6 +30,7 @@ def build_features(
     rules=None,
     taxonomy=None,
     guidelines=None,
+    criteria=None,
 ) -> Pipeline:
     """The feature extractor: PRE_DECISION column selection, then a FeatureUnion whose first
     block is the structured one (signals, category, fields, guideline rules: a layout fixed by
@@ -44,7 +45,7 @@ def build_features(
     if use_signals or use_fields or use_category or use_rules:
         parts.append(("structured", SignalFeatures(
             rules=rules, taxonomy=taxonomy, guidelines=guidelines, use_signals=use_signals,
-            use_fields=use_fields, use_category=use_category, use_rules=use_rules, scale=scale,
+            use_fields=use_fields, use_category=use_category, use_rules=use_rules, scale=scale, criteria=criteria,
         )))
     if use_tfidf:
         parts.append(("summary", TextFeatures(

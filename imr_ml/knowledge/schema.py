@@ -296,6 +296,38 @@ class HintsFile(Strict):
     check: list[Check] = []
 
 
+# ----------------------------------------------------------------------------- criteria.toml
+
+
+class Criterion(Strict):
+    """What a service's guideline requires documented (`imr_ml.signals.criteria` reads it)."""
+
+    service: Name
+    label: Text
+    item: Regex | None = None
+    category: list[str] = []
+    drug_class: list[str] = []
+    indication: list[Regex] = Field(min_length=1)
+    against: list[Regex] = []
+    document: Text
+    citation: Text
+
+
+class CriteriaFile(Strict):
+    criterion: list[Criterion] = []
+
+
+def _criteria_checks(data: dict) -> Iterator[Problem]:
+    first: dict[str, int] = {}
+    for i, entry in enumerate(data.get("criterion", [])):
+        service = entry.get("service")
+        if service in first:
+            yield ("criterion", i, "service"), f"duplicate service {service!r} (also criterion #{first[service] + 1})"
+        first.setdefault(service, i)
+        if not entry.get("item") and not entry.get("drug_class"):
+            yield ("criterion", i, "service"), "has neither `item` nor `drug_class`: it would apply to every request"
+
+
 # ----------------------------------------------------------------------------- reasons.toml
 
 
@@ -372,4 +404,5 @@ SCHEMAS: dict[str, FileSchema] = {
     "synth_phrases.toml": FileSchema(SynthPhrasesFile, _synth_checks),
     "drugs.toml": FileSchema(DrugsFile, drugs_checks),
     "abbreviations.toml": FileSchema(AbbreviationsFile),
+    "criteria.toml": FileSchema(CriteriaFile, _criteria_checks),
 }

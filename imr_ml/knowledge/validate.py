@@ -95,15 +95,9 @@ def parse_toml(text: str, source: str) -> dict:
 
 @contextmanager
 def compiling(name: str, path: str | Path | None) -> Iterator[None]:
-    """Compile a knowledge file's patterns inside: a pattern that does not compile is refused
-    with its `file:line` (each pattern is tried alone only then, so a good file costs nothing).
-
-    Parameters
-    ----------
-    name : str
-        The kind of file.
-    path : str, Path or None
-        The user's copy, or None for the shipped file.
+    """Compile the patterns of a knowledge file of the kind `name` (the user's copy at `path`, or None
+    for the shipped file) inside: a pattern that does not compile is refused with its `file:line`
+    (each pattern is tried alone only then, so a good file costs nothing).
     """
     try:
         yield
@@ -185,7 +179,7 @@ def _entry(data: dict, loc: Loc) -> tuple[str, int]:
     top = data.get(loc[0]) if isinstance(loc[0], str) else None
     if isinstance(top, list) and len(loc) > 1 and isinstance(loc[1], int) and isinstance(_value(top, loc[1:2]), dict):
         entry = top[loc[1]]
-        name = entry.get("name") or entry.get("ingredient") or (entry.get("names") or [None])[0]
+        name = entry.get("name") or entry.get("ingredient") or entry.get("service") or (entry.get("names") or [None])[0]
         return (f"{loc[0]} {name!r}: " if isinstance(name, str) else f"{loc[0]} #{loc[1] + 1}: "), 2
     if isinstance(top, dict) and len(loc) > 1 and isinstance(top.get(loc[1]), dict):
         return f"[{loc[0]}.{loc[1]}] ", 2

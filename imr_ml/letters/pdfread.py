@@ -67,17 +67,8 @@ def pdfium_text(data: bytes) -> str:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text of a PDF, read within the budgets (see the module).
-
-    Parameters
-    ----------
-    data : bytes
-        The PDF file's bytes.
-
-    Returns
-    -------
-    str
-        Its text; `Unreadable` with the reason when it cannot be read or exceeds a budget.
+    """The text of a PDF from its file's bytes `data`, read within the budgets (see the module);
+    `Unreadable` with the reason when it cannot be read or exceeds a budget.
     """
     return _READER.read(data)
 

@@ -60,7 +60,7 @@ def profile(row: dict, knowledge: Knowledge = SHIPPED) -> Profile:
         Its category, regions, applicable guideline rules and findings.
     """
     pre = {k: row.get(k) for k in PRE_DECISION}
-    signals = extract_signals(pre, knowledge.signals, knowledge.taxonomy)
+    signals = extract_signals(pre, knowledge.signals, knowledge.taxonomy, knowledge.criteria)
     values = SignalValues(signals)
     regions = values.get("item_regions") or values.get("summary_regions") or []
     rules = fired_rules(values, as_text(pre.get("item")), load_guidelines(knowledge.guidelines))

@@ -207,7 +207,7 @@ def report_content(loaded, rows: list[dict] | None = None, seed: int = 0, corpus
         labelled = canonical_rows(rows)
         k = loaded.knowledge
         data["rule_outcomes"] = rule_outcomes(labelled, [int(r["label"]) for r in labelled],
-                                              load_guidelines(k.guidelines), k.signals, k.taxonomy)
+                                              load_guidelines(k.guidelines), k.signals, k.taxonomy, k.criteria)
     data["findings"] = findings(data)
     return data, evaluated
 

@@ -148,7 +148,7 @@ def top_fifth(y: np.ndarray, p: np.ndarray, letters=None, seed: int = 0) -> dict
     if not len(y) or not y.sum():
         return None
     lift, rate, share, k = _lift(y, p)
-    ci = None if letters is None else lift_interval(y, p, letters, seed)
+    ci = None if letters is None else _lift_interval(y, p, letters, seed)
     return {"n_items": k, "n_overturned": int(y.sum()), "rate": round(rate, 4), "base_rate": round(float(y.mean()), 4),
             "lift": round(lift, 2), "lift_ci": ci and [round(v, 2) for v in ci], "share_of_overturns": round(share, 4)}
 
@@ -160,24 +160,9 @@ def _lift(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float, int]:
     return rate / float(y.mean()), rate, float(y[top].sum() / y.sum()), int(top.size)
 
 
-def lift_interval(y: np.ndarray, p: np.ndarray, letters, seed: int = 0) -> list[float] | None:
-    """The top-fifth lift's interval over resamples of whole letters (resamples without an
-    overturned item are left out).
-
-    Parameters
-    ----------
-    y, p : numpy.ndarray
-        Labels and predictions.
-    letters : sequence
-        The letter of every item.
-    seed : int
-        Seed of the resamples.
-
-    Returns
-    -------
-    list of float or None
-        [low, high].
-    """
+def _lift_interval(y: np.ndarray, p: np.ndarray, letters, seed: int = 0) -> list[float] | None:
+    """The top-fifth lift's [low, high] interval over resamples of whole letters (resamples
+    without an overturned item are left out); `y`, `p`, `letters` and `seed` as in `top_fifth`."""
     codes, counts = letter_counts(np.asarray(letters).astype(str), N_BOOT, seed)
     lifts = []
     for draw in counts:

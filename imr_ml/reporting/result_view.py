@@ -60,19 +60,8 @@ def what_to_add(reason: str | None) -> str:
 
 
 def input_text(field: str, value: object) -> str:
-    """An input field's value as a printed record shows it.
-
-    Parameters
-    ----------
-    field : str
-        The field.
-    value : object
-        Its value as scored.
-
-    Returns
-    -------
-    str
-        Text: other items one after another, a flag as yes or no.
+    """The value `value` (as scored) of the input field `field` as a printed record shows it: text,
+    other items one after another, a flag as yes or no.
     """
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -217,17 +206,8 @@ def word_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def title(result: dict) -> str:
-    """A request as a heading names it: its id (--id-col's value, an upload's row) and its item.
-
-    Parameters
-    ----------
-    result : dict
-        A scored result.
-
-    Returns
-    -------
-    str
-        ``"C001: MRI right shoulder"``, or the item alone.
+    """A request as a heading names it, from its scored result `result`: its id (--id-col's value, an
+    upload's row) and its item (``"C001: MRI right shoulder"``), or the item alone.
     """
     item = result.get("item") or "(no item)"
     return f"{result['id']}: {item}" if result.get("id") not in (None, "") else item

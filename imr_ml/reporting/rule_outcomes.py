@@ -21,7 +21,7 @@ from imr_ml.signals.extract import SignalValues
 
 
 def fired_per_row(rows: Sequence[dict], guidelines: Guidelines | None = None, signals: str | None = None,
-                  taxonomy: str | None = None) -> list[tuple[str, list[str]]]:
+                  taxonomy: str | None = None, criteria: str | None = None) -> list[tuple[str, list[str]]]:
     """(category, names of the rules that fire) of each row, from its pre-decision fields.
 
     Parameters
@@ -30,8 +30,8 @@ def fired_per_row(rows: Sequence[dict], guidelines: Guidelines | None = None, si
         Corpus rows.
     guidelines : Guidelines, optional
         The rules (default: the shipped `features/guidelines.toml`).
-    signals, taxonomy : str, optional
-        The signals and taxonomy TOML the rules read (default: the shipped ones).
+    signals, taxonomy, criteria : str, optional
+        The signals, taxonomy and service criteria TOML the rules read (default: the shipped ones).
 
     Returns
     -------
@@ -41,7 +41,7 @@ def fired_per_row(rows: Sequence[dict], guidelines: Guidelines | None = None, si
     g = guidelines or load_guidelines()
     out = []
     for r in rows:
-        values = SignalValues(extract_signals(r, signals, taxonomy))
+        values = SignalValues(extract_signals(r, signals, taxonomy, criteria))
         out.append((str(values.get("category")), [rule.name for rule in fired_rules(values, r.get("item") or "", g)]))
     return out
 
@@ -56,7 +56,7 @@ def _direction(rate: float, ci: list[float], base: float) -> str:
 
 
 def rule_outcomes(rows: Sequence[dict], labels: Sequence[int], guidelines: Guidelines | None = None,
-                  signals: str | None = None, taxonomy: str | None = None) -> dict:
+                  signals: str | None = None, taxonomy: str | None = None, criteria: str | None = None) -> dict:
     """Per rule: items fired on, overturned, rate [95% Wilson], the categories' rate, agreement.
 
     Parameters
@@ -67,8 +67,8 @@ def rule_outcomes(rows: Sequence[dict], labels: Sequence[int], guidelines: Guide
         1 = overturned, 0 = upheld, one per row.
     guidelines : Guidelines, optional
         The rules (default: the shipped file).
-    signals, taxonomy : str, optional
-        The signals and taxonomy TOML the rules read (a model's own copies; default: shipped).
+    signals, taxonomy, criteria : str, optional
+        The signals, taxonomy and criteria TOML the rules read (a model's own copies; default: shipped).
 
     Returns
     -------
@@ -79,7 +79,7 @@ def rule_outcomes(rows: Sequence[dict], labels: Sequence[int], guidelines: Guide
         overturned exactly as often as their categories).
     """
     g = guidelines or load_guidelines()
-    fired = fired_per_row(rows, g, signals, taxonomy)
+    fired = fired_per_row(rows, g, signals, taxonomy, criteria)
     n_cat = Counter(c for c, _ in fired)
     over_cat = Counter(c for (c, _), y in zip(fired, labels) if y)
     cat_rate = {c: over_cat[c] / n for c, n in n_cat.items()}

@@ -160,6 +160,27 @@ def _share(rows: list[dict]) -> dict:
     return {"ok": k, "n": n, "share": (k / n) if n else None, "wilson95": [lo, hi]}
 
 
+def family(dimension: str) -> str:
+    """The family of a dimension: its first word (`med_...`, `imaging_...`, `dme_...`), by the
+    suites' naming convention; a per-dimension row has n = 1 in the newer suites, a family does not."""
+    return dimension.split("_", 1)[0]
+
+
+def _breakdown(directional: list[dict]) -> dict:
+    """Directional results by family and by style, each a share with its Wilson interval, and
+    the misses by kind (tie, reversed, abstained)."""
+    groups: dict[str, dict[str, list[dict]]] = {"family": {}, "style": {}}
+    for r in directional:
+        groups["family"].setdefault(family(r["dimension"]), []).append(r)
+        groups["style"].setdefault(r["style"], []).append(r)
+    misses: dict[str, int] = {}
+    for r in directional:
+        if not r["ok"]:
+            misses[r["failure"]] = misses.get(r["failure"], 0) + 1
+    return {key: {name: _share(rows) for name, rows in sorted(by.items())} for key, by in groups.items()} | {
+        "misses": dict(sorted(misses.items(), key=lambda kv: -kv[1]))}
+
+
 def evaluate_suite(suite: dict, score_fn, base_rate: float = DEFAULT_BASE_RATE,
                    tol: float = INVARIANCE_TOL) -> dict:
     """Score every request once with ``score_fn(rows) -> list[float | None]`` and summarise.
@@ -208,6 +229,7 @@ def evaluate_suite(suite: dict, score_fn, base_rate: float = DEFAULT_BASE_RATE,
                     "statewide_2016": STATEWIDE_2016_RATE,
                     "below_base_rate": sum(v < base_rate for v in scored), "items": den_res},
         "dimensions": {k: v | {"share": v["ok"] / v["n"]} for k, v in dims.items()},
+        "breakdown": _breakdown(directional),
         "abstained": abstained,
         "failing": [r["id"] for r in directional + invariance if not r["ok"]],
     }

@@ -99,19 +99,9 @@ def _category_label(category: str, taxonomy: str | None) -> str:
 
 @lru_cache(maxsize=256)
 def category_rate(category: str, taxonomy: str | None = None) -> float:
-    """The category's overturn rate from the taxonomy (published where a figure exists).
-
-    Parameters
-    ----------
-    category : str
-        A treatment category.
-    taxonomy : str or None
-        The model's taxonomy TOML (None: the shipped one).
-
-    Returns
-    -------
-    float
-        The rate; the rate of "other" for a category the taxonomy does not have.
+    """The overturn rate of the treatment category `category` from the taxonomy TOML `taxonomy` (the
+    model's; None: the shipped one), published where a figure exists; the rate of "other" for a
+    category the taxonomy does not have.
     """
     rates = {c.name: c.overturn_rate for c in load_taxonomy(taxonomy)}
     return rates.get(category, rates["other"])
@@ -144,17 +134,8 @@ class Explainer:
         self._baseline_p: dict[str, float] = {}
 
     def label(self, j: int) -> str:
-        """Plain words for column `j`, from the model's knowledge files (worked out once).
-
-        Parameters
-        ----------
-        j : int
-            A feature column.
-
-        Returns
-        -------
-        str
-            `feature_label` of its name.
+        """Plain words for the feature column `j`, from the model's knowledge files (worked out once):
+        `feature_label` of its name.
         """
         found = self._labels.get(j)
         if found is None:
@@ -162,17 +143,8 @@ class Explainer:
         return found
 
     def reference(self, category: str) -> dict[int, float]:
-        """The baseline request of a category.
-
-        Parameters
-        ----------
-        category : str
-            A treatment category.
-
-        Returns
-        -------
-        dict
-            {column: value} of its non-zero features (the category and its prior).
+        """The baseline request of the treatment category `category`: {column: value} of its non-zero
+        features (the category and its prior).
         """
         ref = {}
         for name, value in (("item__category__" + category, 1.0),
@@ -183,17 +155,8 @@ class Explainer:
         return ref
 
     def baseline(self, category: str) -> tuple[float, dict[int, float]]:
-        """The bare request of a category, worked out once.
-
-        Parameters
-        ----------
-        category : str
-            A treatment category.
-
-        Returns
-        -------
-        (float, dict)
-            Its log-odds and its reference vector.
+        """The bare request of the treatment category `category`, worked out once: its log-odds and its
+        reference vector.
         """
         if category not in self._baselines:
             ref = self.reference(category)
@@ -201,17 +164,8 @@ class Explainer:
         return self._baselines[category]
 
     def baseline_probability(self, category: str) -> float:
-        """The calibrated P(overturned) of the bare request of a category, worked out once.
-
-        Parameters
-        ----------
-        category : str
-            A treatment category.
-
-        Returns
-        -------
-        float
-            Rounded to 4 places.
+        """The calibrated P(overturned) of the bare request of the treatment category `category`, worked
+        out once, rounded to 4 places.
         """
         if category not in self._baseline_p:
             base, _ = self.baseline(category)
@@ -261,16 +215,5 @@ class Explainer:
         return None if self.counts is None else int(self.counts.get(self.names[j], 0))
 
     def baseline_what(self, category: str) -> str:
-        """The baseline request of a category, in words.
-
-        Parameters
-        ----------
-        category : str
-            A treatment category.
-
-        Returns
-        -------
-        str
-            One phrase.
-        """
+        """The baseline request of the treatment category `category`, in words (one phrase)."""
         return f"a request for {_category_label(category, self.knowledge.taxonomy)} stating none of the findings below"

@@ -24,20 +24,11 @@ QUOTED = 3  # spans quoted per finding
 
 @lru_cache(maxsize=65536)
 def evidence_source(name: str, guidelines: str | None) -> tuple:
-    """Where a feature's evidence is found, worked out once per feature name.
+    """Where the evidence of the feature named `name` is found, by the model's guidelines TOML
+    `guidelines` (None: the shipped one), worked out once per feature name.
 
-    Parameters
-    ----------
-    name : str
-        A feature name.
-    guidelines : str or None
-        The model's guidelines TOML (None: the shipped one).
-
-    Returns
-    -------
-    tuple
-        ("signal", name), ("level", signal, level) for one level of a one-hot field,
-        ("rule", its quotable conditions), ("word", field, AnyCase regex, first word), ("item",) or ().
+    ("signal", name), ("level", signal, level) for one level of a one-hot field, ("rule", its
+    quotable conditions), ("word", field, AnyCase regex, first word), ("item",) or ().
     """
     parts = name.split("__")
     group = parts[0]

@@ -52,34 +52,16 @@ class Check:
 
 @lru_cache(maxsize=4)
 def load_hints(path: str | None = None) -> tuple[dict, ...]:
-    """The `[[hint]]` tables of `features/hints.toml` (or the model's or user's file).
-
-    Parameters
-    ----------
-    path : str or None
-        The hints TOML, or None for the shipped one.
-
-    Returns
-    -------
-    tuple of dict
-        The hints, in the file's order.
+    """The `[[hint]]` tables of the hints TOML `path` (the model's or user's file; None: the shipped
+    `features/hints.toml`), in the file's order.
     """
     return tuple(load_toml("hints.toml", path).get("hint", ()))
 
 
 @lru_cache(maxsize=4)
 def load_checks(path: str | None = None) -> tuple[Check, ...]:
-    """The `[[check]]` lines of `features/hints.toml` (or the model's or user's file).
-
-    Parameters
-    ----------
-    path : str or None
-        The hints TOML, or None for the shipped one.
-
-    Returns
-    -------
-    tuple of Check
-        In the file's order.
+    """The `[[check]]` lines of the hints TOML `path` (the model's or user's file; None: the shipped
+    `features/hints.toml`), in the file's order.
     """
     def conditions(table: dict) -> Conditions:
         return tuple((name, condition(cond)) for name, cond in table.items())

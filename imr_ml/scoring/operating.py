@@ -23,20 +23,9 @@ from imr_ml.scoring.wording import FLAG_NAME, flag_meaning
 
 
 def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
-    """The same model flagging at another threshold (`score --threshold`).
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-    value : float
-        The P from which a request is flagged.
-
-    Returns
-    -------
-    LoadedModel
-        A copy whose manifest records the threshold as set by the user, with what flagging at
-        it meant on the model's cross-validated predictions when it has them.
+    """The model `loaded` flagging at another threshold, `value` (the P from which a request is flagged;
+    `score --threshold`): a copy whose manifest records the threshold as set by the user, with what
+    flagging at it meant on the model's cross-validated predictions when it has them.
 
     Raises
     ------
@@ -55,17 +44,8 @@ def with_threshold(loaded: LoadedModel, value: float) -> LoadedModel:
 
 
 def threshold(loaded: LoadedModel) -> float:
-    """The flag's threshold recorded at training time (`estimate.choose_threshold`).
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-
-    Returns
-    -------
-    float
-        The threshold (twice the base rate, at most 0.5, when none was recorded).
+    """The flag's threshold the model `loaded` recorded at training time (`estimate.choose_threshold`);
+    twice the base rate, at most 0.5, when none was recorded.
     """
     t = (loaded.manifest.get("threshold") or {}).get("value")
     if t is None:
@@ -98,18 +78,9 @@ def model_flag(loaded: LoadedModel) -> dict:
 
 
 def model_name(manifest: dict) -> str:
-    """The model as a printed record names it: its kind, what it learnt from, imr-ml's version.
-
-    Parameters
-    ----------
-    manifest : dict
-        The model's manifest.
-
-    Returns
-    -------
-    str
-        E.g. "imr-ml built-in model (imr-ml 0.1.0)" or "imr-ml model trained on 1217 letters,
-        2025-01-31 (imr-ml 0.1.0)".
+    """The model as a printed record names it, from its manifest `manifest`: its kind, what it learnt
+    from, imr-ml's version (e.g. "imr-ml built-in model (imr-ml 0.1.0)" or "imr-ml model trained on
+    1217 letters, 2025-01-31 (imr-ml 0.1.0)").
     """
     data = manifest.get("data") or {}
     kind = manifest.get("kind") or "imr-ml model"
@@ -120,18 +91,8 @@ def model_name(manifest: dict) -> str:
 
 
 def model_key(manifest: dict) -> str:
-    """What identifies a model in a record id: its kind, version, training data and how it was
-    trained (not when: the same training gives the same ids).
-
-    Parameters
-    ----------
-    manifest : dict
-        The model's manifest.
-
-    Returns
-    -------
-    str
-        A JSON list.
+    """What identifies a model in a record id, as a JSON list from its manifest `manifest`: its kind,
+    version, training data and how it was trained (not when: the same training gives the same ids).
     """
     data = manifest.get("data") or {}
     return json.dumps([manifest.get("kind"), manifest.get("imr_ml_version"), data.get("fingerprint_sha256"),

@@ -136,17 +136,8 @@ def precedents_section(index: Index, row: dict, top: int = DEFAULT_TOP) -> Prece
 
 
 def unavailable(reason: str) -> PrecedentsSection:
-    """The section of a model without precedents (the built-in model), saying why.
-
-    Parameters
-    ----------
-    reason : str
-        One line.
-
-    Returns
-    -------
-    dict
-        ``available`` False and the ``reason``.
+    """The section of a model without precedents (the built-in model), saying why in one line,
+    `reason`: ``available`` False and the ``reason``.
     """
     return {"available": False, "reason": reason}
 

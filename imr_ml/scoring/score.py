@@ -22,7 +22,7 @@ from imr_ml.modeling.modelfiles.ranges import model_ranges, range_warnings
 from imr_ml.pool import ordered_map
 from imr_ml.schema import ITEM_SEPARATOR
 from imr_ml.scoring.contributions import Explainer, category_rate
-from imr_ml.scoring.evidence import evidence_spans
+from imr_ml.scoring.evidence import evidence_source, evidence_spans
 from imr_ml.scoring.findings import findings
 from imr_ml.scoring.hints import missing_documentation
 from imr_ml.scoring.operating import model_flag, model_key, model_name, record_id
@@ -30,6 +30,7 @@ from imr_ml.scoring.result import INTERVAL_LEVEL
 from imr_ml.scoring.wording import category_label, compared, in_words, verdict
 from imr_ml.signals import extract_signals
 from imr_ml.signals.check import check_knowledge
+from imr_ml.signals.criteria import FIELD_NAMES, service_named
 
 MIN_SUMMARY_WORDS = 12
 BATCH = 512
@@ -52,18 +53,9 @@ _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def explainer(loaded: LoadedModel) -> Explainer:
-    """The additive decomposition of a fitted model, built once per model object, with the
-    knowledge files the model reads (checked to agree with one another, once).
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        The model.
-
-    Returns
-    -------
-    Explainer
-        Around the model's `ScoringModel` adapter.
+    """The additive decomposition of the fitted model `loaded` around its `ScoringModel` adapter, built
+    once per model object, with the knowledge files the model reads (checked to agree with one
+    another, once).
     """
     found = _EXPLAINERS.get(loaded.model)
     if found is None or found.knowledge != loaded.knowledge:
@@ -184,6 +176,14 @@ def _scored(loaded: LoadedModel, rows: list[dict]):
     return ex, Z, logits, model.calibrate(logits), bounds
 
 
+def _label(ex: Explainer, j: int, signals: dict) -> str:
+    """A feature's words; a rule reading a service criterion names the service it fired for."""
+    source = evidence_source(ex.names[j], ex.knowledge.guidelines)
+    if source and source[0] == "rule" and any(name in FIELD_NAMES for name, _ in source[1]):
+        return service_named(ex.label(j), signals)
+    return ex.label(j)
+
+
 def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict) -> dict:
     """The baseline and the findings (contributions quoting the same text, summed: they add
     up to `logit`) with labels, evidence and where each came from."""
@@ -195,8 +195,8 @@ def _explained(ex: Explainer, Z, i: int, logit: float, row: dict, signals: dict)
         "baseline": {"logit": base, "p": ex.baseline_probability(category),
                      "what": ex.baseline_what(category)},
         "contributions": findings(
-            row, [{"feature": ex.names[j], "label": ex.label(j), "value": v, "contribution": c, "guideline": g,
-                   "n_items": ex.n_items(j)} for j, v, c, g in parts],
+            row, [{"feature": ex.names[j], "label": _label(ex, j, signals), "value": v, "contribution": c,
+                   "guideline": g, "n_items": ex.n_items(j)} for j, v, c, g in parts],
             [evidence_spans(ex.names[j], row, signals, guidelines) for j, *_ in parts]),
     }
 
@@ -209,7 +209,7 @@ def _score_batch(loaded: LoadedModel, rows: list[dict], top: int) -> list[dict]:
     out = []
     for i, row in enumerate(rows):
         row = {k: (v if not (isinstance(v, float) and v != v) else None) for k, v in row.items()}
-        signals = extract_signals(row, knowledge.signals, knowledge.taxonomy)
+        signals = extract_signals(row, knowledge.signals, knowledge.taxonomy, knowledge.criteria)
         category = signals["category"].value
         hints, checklist = missing_documentation(signals, row, knowledge.hints, knowledge.taxonomy)
         result = {"record_id": record_id(key, row), "model": name, "id": row.get("id"),

@@ -57,17 +57,8 @@ def level_text() -> str:
 
 
 def in_words(p: float) -> str:
-    """A proportion as "about k in n", the way people read a chance right.
-
-    Parameters
-    ----------
-    p : float
-        A probability or proportion.
-
-    Returns
-    -------
-    str
-        ``"about 1 in 3"``, ``"about 1 in 18"``, ``"fewer than 1 in 200"``, ``"none"``.
+    """The probability or proportion `p` as "about k in n", the way people read a chance right:
+    ``"about 1 in 3"``, ``"about 1 in 18"``, ``"fewer than 1 in 200"``, ``"none"``.
     """
     if p <= 0 or p >= 1:
         return "none" if p <= 0 else "all"
@@ -109,35 +100,16 @@ def verdict(p: float) -> Verdict:
 
 @lru_cache(maxsize=256)
 def category_label(category: str, taxonomy: str | None = None) -> str:
-    """The taxonomy's label of a treatment category.
-
-    Parameters
-    ----------
-    category : str
-        A category name.
-    taxonomy : str or None
-        The model's taxonomy TOML (None: the shipped one).
-
-    Returns
-    -------
-    str
-        Its label ("MRI", "Perioperative service (pre-op, ...)"), or the name in words.
+    """The label of the treatment category named `category` in the taxonomy TOML `taxonomy` (the
+    model's; None: the shipped one): "MRI", "Perioperative service (pre-op, ...)", or the name in
+    words.
     """
     return next((c.label for c in load_taxonomy(taxonomy) if c.name == category), category.replace("_", " "))
 
 
 def service_name(label: str) -> str:
-    """A category label as a service name in a sentence ("MRI", "perioperative service").
-
-    Parameters
-    ----------
-    label : str
-        The taxonomy's label.
-
-    Returns
-    -------
-    str
-        Its part before any parenthesis, lower case unless it is an acronym.
+    """The taxonomy's category label `label` as a service name in a sentence ("MRI", "perioperative
+    service"): its part before any parenthesis, lower case unless it is an acronym.
     """
     head = label.split(" (")[0].strip()
     first = head.split(" ")[0]

@@ -22,6 +22,7 @@ from imr_ml.knowledge.schema import Loc, Problem, unknown
 from imr_ml.knowledge.taxonomy import load_taxonomy, load_toml
 from imr_ml.knowledge.validate import key_path, refuse
 from imr_ml.knowledge.vocabulary import TOPICAL_STATUSES, load_vocabulary
+from imr_ml.signals.criteria import load_criteria
 from imr_ml.signals.extract import extract_signals
 from imr_ml.signals.rules import SignalRules, load_rules
 
@@ -132,8 +133,10 @@ def check_hints(hints: str | None = None, rules: str | SignalRules | None = None
 
     Parameters
     ----------
-    hints, rules, taxonomy : str or None
-        The three files (None: shipped; `rules` may be compiled rules).
+    hints : str or None
+        The hints file (None: shipped).
+    rules, taxonomy
+        As in `check_guidelines`.
     """
     kinds, vocab = signal_kinds(rules, taxonomy), _vocabularies(rules, taxonomy)
     problems: list[Problem] = []
@@ -173,6 +176,26 @@ def check_signals(rules: str | SignalRules | None = None, taxonomy: str | None =
     refuse("signals.toml", path, problems)
 
 
+@lru_cache(maxsize=32)
+def check_criteria(criteria: str | None = None, taxonomy: str | None = None) -> None:
+    """Refuse service criteria whose `category` the taxonomy, or `drug_class` the drug
+    vocabulary, does not have.
+
+    Parameters
+    ----------
+    criteria, taxonomy : str or None
+        The two files (None: shipped).
+    """
+    categories, classes = [c.name for c in load_taxonomy(taxonomy)], list(load_vocabulary().classes)
+    problems: list[Problem] = []
+    for i, entry in enumerate(load_toml("criteria.toml", criteria).get("criterion", [])):
+        for key, what, known in (("category", "category", categories), ("drug_class", "drug class", classes)):
+            problems += [(("criterion", i, key, j), f"{key}: {unknown(what, name, known)}")
+                         for j, name in enumerate(entry.get(key, [])) if name not in known]
+    refuse("criteria.toml", criteria, problems)
+    load_criteria(criteria)  # its patterns compile
+
+
 def check_knowledge(knowledge: Knowledge) -> None:
     """Refuse a set of knowledge files that do not agree with one another.
 
@@ -184,3 +207,4 @@ def check_knowledge(knowledge: Knowledge) -> None:
     check_signals(knowledge.signals, knowledge.taxonomy)
     check_guidelines(knowledge.guidelines, knowledge.signals, knowledge.taxonomy)
     check_hints(knowledge.hints, knowledge.signals, knowledge.taxonomy)
+    check_criteria(knowledge.criteria, knowledge.taxonomy)

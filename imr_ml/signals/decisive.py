@@ -35,18 +35,10 @@ def _fired(signals: Any, name: str) -> Evidence:
 
 
 def read_class_contraindication(ctx: Any) -> tuple[bool, Evidence]:
-    """Whether a documented condition argues against the requested drug's class or ingredient.
-
-    Parameters
-    ----------
-    ctx : FieldContext
-        The row and its signals so far (`imr_ml.signals.fields.FieldContext`).
-
-    Returns
-    -------
-    tuple
-        (True when a signal named by a `contraindications` list of the item's classes or
-        ingredients fired, the evidence of the first that did).
+    """Whether a documented condition argues against the requested drug's class or ingredient, read
+    from `ctx` (a `imr_ml.signals.fields.FieldContext`: the row and its signals so far): (True when a
+    signal named by a `contraindications` list of the item's classes or ingredients fired, the
+    evidence of the first that did).
     """
     vocab = load_vocabulary()
     classes = ctx.signals["item_drug_classes"].value or []
@@ -61,18 +53,10 @@ def read_class_contraindication(ctx: Any) -> tuple[bool, Evidence]:
 
 
 def read_same_class_duplicate(ctx: Any) -> tuple[bool, Evidence]:
-    """Whether another ingredient of the requested drug's class is taken now.
-
-    Parameters
-    ----------
-    ctx : FieldContext
-        The row and its signals so far (`imr_ml.signals.fields.FieldContext`).
-
-    Returns
-    -------
-    tuple
-        (True when a span of the class's `duplicate_signal` names an ingredient of the class
-        other than the item's, that span as evidence).
+    """Whether another ingredient of the requested drug's class is taken now, read from `ctx` (a
+    `imr_ml.signals.fields.FieldContext`: the row and its signals so far): (True when a span of the
+    class's `duplicate_signal` names an ingredient of the class other than the item's, that span as
+    evidence).
     """
     vocab = load_vocabulary()
     klass = vocab.classes.get(ctx.signals["item_drug_class"].value or "")

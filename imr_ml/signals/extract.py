@@ -20,6 +20,7 @@ from typing import Any
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import PRE_DECISION, as_text
 from imr_ml.signals.attribution import about_treatments, names_item, treatment_term
+from imr_ml.signals.criteria import Criteria, read_criteria
 from imr_ml.signals.fields import read_fields
 from imr_ml.signals.medication import item_medication, morphine_equivalent, relief_percent
 from imr_ml.signals.prior import item_term, prior_modality
@@ -216,7 +217,7 @@ def _same_modality(row: dict, sdoc: Document, r: SignalRules, out: dict[str, Sig
 
 
 def extract_signals(row: Mapping, rules: str | SignalRules | None = None,
-                    taxonomy: str | None = None) -> dict[str, Signal]:
+                    taxonomy: str | None = None, criteria: str | Criteria | None = None) -> dict[str, Signal]:
     """Every signal of one row.
 
     Parameters
@@ -227,6 +228,8 @@ def extract_signals(row: Mapping, rules: str | SignalRules | None = None,
         A path to a signals TOML (default: the shipped one), or compiled rules.
     taxonomy : str, optional
         A path to a taxonomy TOML.
+    criteria : str or Criteria, optional
+        A path to a service criteria TOML (`imr_ml.signals.criteria`).
 
     Returns
     -------
@@ -236,14 +239,15 @@ def extract_signals(row: Mapping, rules: str | SignalRules | None = None,
     """
     row = {k: (row.get(k) if hasattr(row, "get") else None) for k in PRE_DECISION}
     r = load_rules(rules)
-    key = (taxonomy, str(bool(row["retrospective"])), *[_text(row, k) for k in PRE_DECISION if k != "retrospective"])
+    key = (taxonomy, str(getattr(criteria, "path", criteria)), str(bool(row["retrospective"])),
+           *[_text(row, k) for k in PRE_DECISION if k != "retrospective"])
     hit = r.memos.rows.get(key)
     if hit is None:
-        hit = r.memos.rows.put(key, _extract(row, r, taxonomy))
+        hit = r.memos.rows.put(key, _extract(row, r, taxonomy, criteria))
     return hit
 
 
-def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:
+def _extract(row: dict, r: SignalRules, taxonomy, criteria=None) -> dict[str, Signal]:
     summary = _text(row, "summary")
     item = _text(row, "item")
     out: dict[str, Signal] = {}
@@ -272,7 +276,8 @@ def _extract(row: dict, r: SignalRules, taxonomy) -> dict[str, Signal]:
     out["prior_sessions"] = Signal(count, [e for e in ev if count is not None][:3])
     out["prior_same_modality"] = Signal(bool(mentioned), ev[:3] if mentioned else [])
 
-    # Structured fields (the registry of `imr_ml.signals.fields`).
+    # The service's criteria (`features/criteria.toml`), then the other structured fields.
+    out.update({name: Signal(value, ev) for name, (value, ev) in read_criteria(item, out, sdoc, r, criteria).items()})
     out.update({name: Signal(value, ev) for name, (value, ev) in read_fields(row, out, r, taxonomy).items()})
     return out
 

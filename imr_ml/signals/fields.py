@@ -199,25 +199,21 @@ def _surgery_of(row: Mapping, signals: Mapping, rules: Any) -> tuple:
                          getattr(rules, "surgeries", ()))
 
 
-def _surgery(ctx: FieldContext):
-    return ctx.surgery
-
-
 def _read_surgery_named(ctx: FieldContext) -> tuple[str, Evidence]:
     """The `[surgery]` row's name, "" when the request names none."""
-    surgery, ev = _surgery(ctx)
+    surgery, ev = ctx.surgery
     return (surgery.name, list(ev)) if surgery else ("", [])
 
 
 def _read_surgery_complexity(ctx: FieldContext) -> tuple[str, Evidence]:
     """"complex" or "simple", "" when unknown."""
-    surgery, ev = _surgery(ctx)
+    surgery, ev = ctx.surgery
     return (surgery.complexity, list(ev)) if surgery and surgery.complexity else ("", [])
 
 
 def _read_postsurgical_initial(ctx: FieldContext) -> tuple[int | None, Evidence]:
     """Half the MTUS general post-surgical course of the surgery (9792.24.3: the initial course)."""
-    surgery, ev = _surgery(ctx)
+    surgery, ev = ctx.surgery
     if surgery is None or surgery.postsurgical_visits is None:
         return None, []
     return max(1, surgery.postsurgical_visits // 2), list(ev)
@@ -226,7 +222,7 @@ def _read_postsurgical_initial(ctx: FieldContext) -> tuple[int | None, Evidence]
 def _read_exceeds_postsurgical(ctx: FieldContext, general: bool = False) -> tuple[bool, Evidence]:
     """More visits requested than the initial (`general`: the whole) post-surgical course of the surgery."""
     initial, ev = _read_postsurgical_initial(ctx)
-    limit = _surgery(ctx)[0].postsurgical_visits if general and initial is not None else initial
+    limit = ctx.surgery[0].postsurgical_visits if general and initial is not None else initial
     qty = ctx.signals["requested_quantity"]
     visits = ctx.signals["category"].value in ctx.rules.trial_max or ctx.signals["category"].value == "perioperative"
     over = visits and limit is not None and qty.value is not None and qty.value > limit
@@ -234,7 +230,7 @@ def _read_exceeds_postsurgical(ctx: FieldContext, general: bool = False) -> tupl
 
 
 def _read_los_target(ctx: FieldContext) -> tuple[int | None, Evidence]:
-    surgery, ev = _surgery(ctx)
+    surgery, ev = ctx.surgery
     return (surgery.los_days, list(ev)) if surgery and surgery.los_days is not None else (None, [])
 
 
@@ -359,6 +355,10 @@ FIELDS: tuple[FieldSpec, ...] = (
               "summary: \"50% relief with Lyrica\", \"pain 8/10 -> 4/10 with meds\""),
     FieldSpec("morphine_equivalent", "morphine_equivalent", "morphine-equivalent dose, mg/day",
               "summary: \"MED 120\", \"95 MME\" (not a guideline ceiling quoted)"),
+    FieldSpec("service_indication_documented", "service_indication_documented", "an indication of the service's "
+              "criterion is documented (no feature)", "summary, `criteria.toml` `indication` (`signals.criteria`)"),
+    FieldSpec("service_indication_contradicted", "service_indication_contradicted", "it is denied, or a finding "
+              "against the service is (no feature)", "summary, `criteria.toml` `against`, a negated `indication`"),
     FieldSpec("surgery_named", "surgery_named", "the surgery the request is about (no feature)",
               "item, then `other_items`, then summary, `[surgery]`", _read_surgery_named),
     FieldSpec("surgery_complexity", "surgery_complexity", "\"complex\" or \"simple\" (ODG, surgical assistant; no "
@@ -446,10 +446,8 @@ def feature_values(signals: Mapping, rules: Any, taxonomy: str | None = None) ->
     ----------
     signals : Mapping
         `{name: Signal}` of the row (`extract_signals`).
-    rules : SignalRules
-        The compiled signal rules (`imr_ml.signals.rules.load_rules`).
-    taxonomy : str or None
-        Path of the taxonomy TOML (None: the shipped one).
+    rules, taxonomy
+        As in `read_fields`.
 
     Returns
     -------

@@ -37,10 +37,12 @@ _MME = re.compile(
 _MME_QUOTE = re.compile(r"\b(exceed\w*|ceiling|limit\w*|recommend\w*|guidelines?|should not|up to|maximum|threshold|"
                         r"no more than|not more than|cut-?off|above|greater than|more than|over)\b[^.;]{0,30}$",
                         re.IGNORECASE)
-# "50% relief", "pain 8/10 -> 4/10", "7/10 without and 3/10 with the medication"
+# "50% relief" (or "reduces her pain by 50%"), "pain 8/10 -> 4/10", "7/10 without and 3/10 with the medication"
 _RELIEF = (
-    re.compile(r"\b(\d{1,3})\s?(?:%|percent)\s?(?:\w+ ){0,2}?(?:pain )?(?:relief|reduction|decrease|improvement|better"
-               r"|less pain|benefit)\b", re.IGNORECASE),
+    re.compile(r"\b(?:(\d{1,3})\s?(?:%|percent)\s?(?:\w+ ){0,2}?(?:pain )?(?:relief|reduction|decrease|improvement"
+               r"|better|less pain|benefit)\b|(?:reduc|decreas|lower|cut|reliev|eas)\w*\s(?:\w+\s){0,2}?pain\s"
+               r"(?:levels?\s|scores?\s)?by\s(?:about\s|approximately\s|roughly\s|at least\s|over\s|more than\s)?"
+               r"(\d{1,3})\s?(?:%|percent))", re.IGNORECASE),
     re.compile(r"\bpain\b[^.;]{0,40}?\b(\d{1,2})\s?(?:/\s?10)?\s?(?:-+>|→|to|down to|reduced to|decreased to)\s?"
                r"(\d{1,2})\s?(?:/\s?10)?", re.IGNORECASE),
     re.compile(r"\b(\d{1,2})\s?/\s?10 (?:without|w/o|before|off)\b[^.;]{0,40}?\b(\d{1,2})\s?/\s?10\b", re.IGNORECASE),
@@ -190,7 +192,8 @@ def _mme(text: str) -> tuple[float | None, tuple]:
 
 def _relief_of(m: re.Match, kind: int) -> float | None:
     if kind == 0:
-        return float(m.group(1)) if 10 <= int(m.group(1)) <= 100 else None
+        percent = int(m.group(1) or m.group(2))
+        return float(percent) if 10 <= percent <= 100 else None
     before, after = int(m.group(1)), int(m.group(2))
     if kind == 3:
         before, after = after, before

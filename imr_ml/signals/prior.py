@@ -187,12 +187,8 @@ def item_term(rules: SignalRules, category: str, item: str, taxonomy: str | None
 
     Parameters
     ----------
-    rules : SignalRules
-        The rules.
-    category : str
-        The item's category.
-    item : str
-        The item's text.
+    rules, category, item
+        As in `prior_modality`.
     taxonomy : str, optional
         A taxonomy TOML path.
 

@@ -69,18 +69,7 @@ def _marked(name: str) -> re.Pattern:
 
 
 def regenerated(text: str) -> str:
-    """The README text with every generated block replaced by what the files say now.
-
-    Parameters
-    ----------
-    text : str
-        The README.
-
-    Returns
-    -------
-    str
-        The same text, its blocks current.
-    """
+    """The README's text `text` with every generated block replaced by what the files say now."""
     for name, table in blocks().items():
         m = _marked(name).search(text)
         if m is None:

@@ -44,18 +44,7 @@ class Memo:
         return len(self._entries)
 
     def get(self, key: Any) -> Any:
-        """The value remembered for `key`, or None.
-
-        Parameters
-        ----------
-        key : hashable
-            The key.
-
-        Returns
-        -------
-        object or None
-            The value.
-        """
+        """The value remembered for the hashable `key`, or None."""
         value = self._entries.get(key)
         if value is None:
             self.misses += 1

@@ -283,48 +283,17 @@ class Document:
         return bisect_left(self.words, b) - bisect_left(self.words, a)
 
     def clause(self, pos: int) -> int:
-        """The clause holding `pos`.
-
-        Parameters
-        ----------
-        pos : int
-            A position.
-
-        Returns
-        -------
-        int
-            The clause's number (clauses are numbered in text order).
-        """
+        """The number of the clause holding the position `pos` (clauses are numbered in text order)."""
         return bisect_right(self.bounds, pos)
 
     def pre_clause(self, pos: int) -> int:
-        """The stretch holding `pos` that a cue before it may reach across (`pre_bounds`).
-
-        Parameters
-        ----------
-        pos : int
-            A position.
-
-        Returns
-        -------
-        int
-            The stretch's number (in text order).
+        """The number (in text order) of the stretch holding the position `pos` that a cue before it may
+        reach across (`pre_bounds`).
         """
         return bisect_right(self.pre_bounds, pos)
 
     def sentence_span(self, pos: int) -> Span:
-        """The sentence holding `pos`.
-
-        Parameters
-        ----------
-        pos : int
-            A position.
-
-        Returns
-        -------
-        (int, int)
-            Its (start, end).
-        """
+        """The (start, end) of the sentence holding the position `pos`."""
         i = bisect_right(self.sentences, pos)
         start = self.sentences[i - 1] + 1 if i > 0 else 0
         end = self.sentences[i] + 1 if i < len(self.sentences) else len(self.text)

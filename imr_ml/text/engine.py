@@ -161,18 +161,7 @@ class Engine:
         return live
 
     def document(self, text: str) -> Document:
-        """A text indexed with these rules.
-
-        Parameters
-        ----------
-        text : str
-            The text.
-
-        Returns
-        -------
-        Document
-            The document.
-        """
+        """The text `text` indexed with these rules."""
         return Document(text, self)
 
     def clear(self) -> None:

@@ -35,18 +35,9 @@ class LiteralIndex:
             self._automaton.make_automaton()
 
     def find(self, low: str) -> dict[str, list[int]]:
-        """Where each covered literal occurs in a text.
-
-        Parameters
-        ----------
-        low : str
-            The lower-cased text.
-
-        Returns
-        -------
-        dict of str to list of int
-            The start of every occurrence (overlapping ones included), in order, for each
-            literal that occurs; a covered literal missing from it does not occur.
+        """Where each covered literal occurs in the lower-cased text `low`: the start of every occurrence
+        (overlapping ones included), in order, for each literal that occurs; a covered literal missing
+        from it does not occur.
         """
         found: dict[str, list[int]] = {}
         if not self.covered:

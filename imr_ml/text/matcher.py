@@ -20,17 +20,8 @@ SKIP_SCANS = True
 
 
 def is_word(c: str) -> bool:
-    """Whether a character is a regex word character.
-
-    Parameters
-    ----------
-    c : str
-        One character.
-
-    Returns
-    -------
-    bool
-        True for letters, digits and the underscore.
+    """Whether the character `c` is a regex word character: True for letters, digits and the
+    underscore.
     """
     return c.isalnum() or c == "_"
 
@@ -84,17 +75,8 @@ class LiteralPositions:
         self.covered = covered
 
     def has(self, lit: str) -> bool:
-        """Whether a literal occurs in the text (`lit in low`, without a search for a covered one).
-
-        Parameters
-        ----------
-        lit : str
-            A lower-case literal.
-
-        Returns
-        -------
-        bool
-            True when it occurs.
+        """Whether the lower-case literal `lit` occurs in the text (`lit in low`, without a search for a
+        covered one).
         """
         if lit in self._anywhere:
             return bool(self._anywhere[lit])
@@ -111,18 +93,7 @@ class LiteralPositions:
         return self._anywhere
 
     def anywhere(self, lit: str) -> list[int]:
-        """Every start of `lit` in the text.
-
-        Parameters
-        ----------
-        lit : str
-            A lower-case literal.
-
-        Returns
-        -------
-        list of int
-            Its starts, in order.
-        """
+        """Every start of the lower-case literal `lit` in the text, in order."""
         pos = self._anywhere.get(lit)
         if pos is None:
             if lit in self.covered:
@@ -388,18 +359,8 @@ class Matcher:
         return self.single
 
     def first(self, low: str) -> Span | None:
-        """A match in a short text of its own, by one regex search of all the patterns (the
-        first pattern to match at the leftmost place wins, not the longest).
-
-        Parameters
-        ----------
-        low : str
-            A lower-cased text.
-
-        Returns
-        -------
-        (int, int) or None
-            A match span, if any.
+        """A match span in the lower-cased short text `low` of its own, if any, by one regex search of all
+        the patterns (the first pattern to match at the leftmost place wins, not the longest).
         """
         m = self._union_rx().search(low)
         return m.span() if m is not None and m.end() > m.start() else None
@@ -421,18 +382,7 @@ class Matcher:
         return [m.start() for m in self._union_rx().finditer(low) if m.end() > m.start()]
 
     def search(self, low: str) -> Span | None:
-        """The first match in a text of its own.
-
-        Parameters
-        ----------
-        low : str
-            A lower-cased text.
-
-        Returns
-        -------
-        (int, int) or None
-            The first match span, if any.
-        """
+        """The first match span in the lower-cased text `low` of its own, if any."""
         single = self.single
         if single is not None:
             m = single.search(low)

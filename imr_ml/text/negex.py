@@ -288,12 +288,8 @@ def keep_negated_target(doc: Document, rule: TextRule, start: int, end: int) -> 
 
     Parameters
     ----------
-    doc : Document
-        The indexed text.
-    rule : TextRule
-        The rule the target belongs to.
-    start, end : int
-        The target span.
+    doc, rule, start, end
+        As in `keep_target`.
 
     Returns
     -------

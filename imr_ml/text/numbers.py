@@ -15,17 +15,8 @@ NUMBER = r"(?:\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"
 
 
 def number_groups(pattern: str) -> str:
-    """Let a pattern's ``(?P<n>\\d+)`` groups also match written-out numbers.
-
-    Parameters
-    ----------
-    pattern : str
-        A regex.
-
-    Returns
-    -------
-    str
-        The regex with each such group widened to `NUMBER`.
+    """The regex `pattern` with each of its ``(?P<n>\\d+)`` groups widened to `NUMBER`, so that it also
+    matches written-out numbers.
     """
     return re.sub(r"\(\?P<(\w+)>\\d\+\)", lambda m: f"(?P<{m.group(1)}>{NUMBER})", pattern)
 

@@ -67,19 +67,8 @@ class WordIndex:
         self.looked_up = self.missed = 0
 
     def find(self, low: str) -> tuple[list[int], dict[Matcher, list[Span]]]:
-        """Word starts of a text and the matches of its word-keyed patterns.
-
-        Parameters
-        ----------
-        low : str
-            The lower-cased text.
-
-        Returns
-        -------
-        starts : list of int
-            The start of every word, in order.
-        found : dict of Matcher to list of (int, int)
-            Each matcher's word-keyed matches, unmerged (`Matcher.spans` merges them).
+        """The start of every word of the lower-cased text `low`, in order, and each matcher's word-keyed
+        matches in it, unmerged (`Matcher.spans` merges them).
         """
         pieces = _WORD_SPLIT.split(low)  # [gap, word, gap, word, ..., gap]
         ends = list(accumulate(map(len, pieces)))

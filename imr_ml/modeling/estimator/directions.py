@@ -102,38 +102,18 @@ def _votes(names: Sequence[str], guidelines: str | None) -> dict[str, dict[int, 
 
 
 def rule_directions(names: Sequence[str], guidelines: str | None = None) -> dict[str, int]:
-    """The sign every fixed-direction guideline rule reading a feature agrees on.
+    """The sign every fixed-direction guideline rule reading a feature agrees on, for the model's
+    structured feature names `names` and the guidelines TOML at `guidelines` (None: the shipped one).
 
-    Parameters
-    ----------
-    names : sequence of str
-        The model's structured feature names.
-    guidelines : str or None
-        Path of the guidelines TOML (None: the shipped one).
-
-    Returns
-    -------
-    dict
-        {feature: +1 (toward an overturn), -1, or 0 when its rules disagree (merged with
-        them: its own weight held at 0)}; features no fixed rule reads are absent.
+    {feature: +1 (toward an overturn), -1, or 0 when its rules disagree (merged with them: its own
+    weight held at 0)}; features no fixed rule reads are absent.
     """
     return {f: next(iter(v)) if len(v) == 1 else 0 for f, v in _votes(names, guidelines).items()}
 
 
 def direction_conflicts(names: Sequence[str], guidelines: str | None = None) -> dict[str, dict[int, list[str]]]:
-    """The features whose fixed-direction rules read them in opposite directions (merged
-    with those rules: their own weight held at 0).
-
-    Parameters
-    ----------
-    names : sequence of str
-        The model's structured feature names.
-    guidelines : str or None
-        Path of the guidelines TOML (None: the shipped one).
-
-    Returns
-    -------
-    dict
-        {feature: {+1: [rules], -1: [rules]}}.
+    """The features among `names` (the model's structured feature names) whose fixed-direction rules in
+    `guidelines` (a guidelines TOML's path; None: the shipped one) read them in opposite directions
+    (merged with those rules: their own weight held at 0), as {feature: {+1: [rules], -1: [rules]}}.
     """
     return {f: v for f, v in _votes(names, guidelines).items() if len(v) > 1}

@@ -108,34 +108,14 @@ class ScoringModel(ABC):
         return np.clip(ccs[0].calibrators[0].predict(logits.ravel()), 0.0, 1.0).reshape(shape)
 
     def logit_sd(self, Z: Any) -> np.ndarray:
-        """The standard deviation of each row's log-odds; 0 unless the adapter knows better.
-
-        Parameters
-        ----------
-        Z : matrix
-            Rows of `features`.
-
-        Returns
-        -------
-        numpy.ndarray
-            One float per row.
+        """The standard deviation of the log-odds of each row of `Z` (rows of `features`), one float per
+        row; 0 unless the adapter knows better.
         """
         return np.zeros(Z.shape[0])
 
     @abstractmethod
     def logits(self, Z: Any) -> np.ndarray:
-        """Log-odds of an overturn before calibration.
-
-        Parameters
-        ----------
-        Z : matrix
-            Rows of `features`.
-
-        Returns
-        -------
-        numpy.ndarray
-            One float per row.
-        """
+        """Log-odds of an overturn before calibration, one float per row of `Z` (rows of `features`)."""
 
     @abstractmethod
     def reference_logit(self, reference: Mapping[int, float]) -> float:

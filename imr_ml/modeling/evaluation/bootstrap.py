@@ -58,10 +58,8 @@ def weighted_metrics(y, p, W: np.ndarray, metrics=BOOT_METRICS, n_bins: int = 10
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned).
-    p : array-like
-        Predicted P(overturned), one per label.
+    y, p : array-like
+        As in `checked`.
     W : numpy.ndarray
         Item weights, one row per resample.
     metrics : sequence of str
@@ -120,10 +118,8 @@ def bootstrap_distribution(y, p, groups, metrics=BOOT_METRICS, n_boot: int = 100
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned).
-    p : array-like
-        Predicted P(overturned), one per label.
+    y, p : array-like
+        As in `checked`.
     groups : array-like
         The letter of every item: resamples draw whole letters.
     metrics : sequence of str
@@ -173,20 +169,12 @@ def bootstrap_ci(y, p, groups, metrics=("roc_auc", "average_precision", "brier",
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned).
-    p : array-like
-        Predicted P(overturned), one per label.
-    groups : array-like
-        The letter of every item: resamples draw whole letters.
+    y, p, groups, n_boot, seed
+        As in `bootstrap_distribution`.
     metrics : sequence of str
         Metrics given an interval.
-    n_boot : int
-        Resamples.
     level : float
         Coverage of the interval.
-    seed : int
-        Seed of the resamples.
 
     Returns
     -------
@@ -209,20 +197,12 @@ def bootstrap_diff_ci(y, p1, p2, groups, metric: str = "roc_auc", n_boot: int = 
     ----------
     y : array-like
         0/1 labels.
-    p1 : array-like
-        The first predictor's P(overturned).
-    p2 : array-like
-        The second predictor's.
-    groups : array-like
-        The letter of every item: resamples draw whole letters.
+    p1, p2 : array-like
+        The first predictor's P(overturned) and the second's.
+    groups, n_boot, level, seed
+        As in `bootstrap_ci`.
     metric : str
         The metric compared.
-    n_boot : int
-        Resamples.
-    level : float
-        Coverage of the interval.
-    seed : int
-        Seed of the resamples.
 
     Returns
     -------

@@ -47,10 +47,8 @@ def expected_calibration_error(y, p, n_bins: int = 10) -> float:
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned).
-    p : array-like
-        Predicted P(overturned), one per label.
+    y, p : array-like
+        As in `checked`.
     n_bins : int
         Number of bins.
 
@@ -78,10 +76,8 @@ def reliability_table(y, p, n_bins: int = 10) -> list[dict]:
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned).
-    p : array-like
-        Predicted P(overturned), one per label.
+    y, p : array-like
+        As in `checked`.
     n_bins : int
         Number of equal-width bins on [0, 1].
 
@@ -143,10 +139,8 @@ def calibration_bins(y, p, min_items: int = 40, max_bins: int = 10) -> list[dict
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned).
-    p : array-like
-        Predicted P(overturned), one per label.
+    y, p : array-like
+        As in `checked`.
     min_items : int
         Fewest items in a bin.
     max_bins : int
@@ -191,12 +185,8 @@ def metrics_of(y, p, n_bins: int = 10) -> dict:
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned).
-    p : array-like
-        Predicted P(overturned), one per label.
-    n_bins : int
-        Bins of the calibration error.
+    y, p, n_bins
+        As in `expected_calibration_error`, whose ECE it reports.
 
     Returns
     -------
@@ -226,10 +216,8 @@ def score_by_group(y, p, groups: Sequence[str], min_items: int = 1) -> dict[str,
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned).
-    p : array-like
-        Predicted P(overturned), one per label.
+    y, p : array-like
+        As in `checked`.
     groups : sequence of str
         The group of every item.
     min_items : int

@@ -67,20 +67,10 @@ def operating_points(y, p, thresholds: Sequence[float], groups=None, n_boot: int
 
     Parameters
     ----------
-    y : array-like
-        0/1 labels (1: overturned) of held-out items.
-    p : array-like
-        Their out-of-fold predictions.
     thresholds : sequence of float
         The cut-offs.
-    groups : array-like or None
-        The letter of every item (None: Wilson intervals).
-    n_boot : int
-        Letter resamples.
-    level : float
-        Coverage of the intervals.
-    seed : int
-        Seed of the resamples.
+    y, p, groups, n_boot, level, seed
+        As in `operating_point`.
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """The knowledge a model directory was trained with, kept inside it.
 
 Saving copies the knowledge files the model's feature steps read (`signals.toml`,
-`taxonomy.toml`, `guidelines.toml`) and the hints shown with its scores (`hints.toml`) into
+`taxonomy.toml`, `guidelines.toml`, `criteria.toml`) and the hints shown with its scores (`hints.toml`) into
 ``knowledge/``, each named by its content (``knowledge/guidelines-<sha256[:12]>.toml``, so
 no cache keyed by a path can serve another file's content) and hashed in the manifest like
 every other file; the manifest's ``knowledge`` says which copy is which and where it came
@@ -36,7 +36,7 @@ from imr_ml.signals.check import check_knowledge
 
 KNOWLEDGE_DIR = "knowledge"
 # the parameter of SignalFeatures that holds each file's path
-STEP_PARAMS = {"signals": "rules", "taxonomy": "taxonomy", "guidelines": "guidelines"}
+STEP_PARAMS = {"signals": "rules", "taxonomy": "taxonomy", "guidelines": "guidelines", "criteria": "criteria"}
 # read from the installed package by every stage (`imr_ml.knowledge.vocabulary`)
 VOCABULARY_FILES = {"drugs": "drugs.toml", "abbreviations": "abbreviations.toml"}
 
@@ -73,17 +73,8 @@ def knowledge_steps(obj: Any) -> Iterator[SignalFeatures]:
 
 
 def model_knowledge(model: Any) -> Knowledge:
-    """The knowledge files a fitted model reads (the shipped hints: training reads none).
-
-    Parameters
-    ----------
-    model : estimator
-        A fitted model.
-
-    Returns
-    -------
-    Knowledge
-        Their paths (None: shipped).
+    """The knowledge files the fitted model `model` reads (the shipped hints: training reads none):
+    their paths, None for a shipped one.
     """
     found = {tuple(getattr(step, p) for p in STEP_PARAMS.values()) for step in knowledge_steps(model)}
     if len(found) > 1:

@@ -161,17 +161,8 @@ class _CvPredictions(_Strict):
 
 
 def seal(data: bytes) -> str:
-    """The seal of a manifest: its sha256, in `sha256sum` format.
-
-    Parameters
-    ----------
-    data : bytes
-        The manifest file's bytes.
-
-    Returns
-    -------
-    str
-        ``"<sha256>  manifest.json\\n"``.
+    """The seal of a manifest whose file's bytes are `data`: its sha256, in `sha256sum` format
+    (``"<sha256>  manifest.json\\n"``).
     """
     return f"{hashlib.sha256(data).hexdigest()}  {MANIFEST_FILE}\n"
 

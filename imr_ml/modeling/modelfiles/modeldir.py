@@ -49,17 +49,8 @@ OWN_FILES = (MANIFEST_FILE, SEAL_FILE, CARD_FILE)  # in every version, beside th
 
 
 def version_dir(model_dir: str | Path) -> Path:
-    """The folder holding the files of the model `model_dir` names now.
-
-    Parameters
-    ----------
-    model_dir : str or pathlib.Path
-        A model directory.
-
-    Returns
-    -------
-    pathlib.Path
-        The target of ``current``, or `model_dir` itself when its files are at the top.
+    """The folder holding the files of the model the model directory `model_dir` names now: the
+    target of ``current``, or `model_dir` itself when its files are at the top.
     """
     model_dir = Path(model_dir)
     cur = model_dir / CURRENT

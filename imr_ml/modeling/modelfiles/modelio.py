@@ -155,36 +155,16 @@ def write_model_dir(out: str | Path, *, model: Any, manifest: dict, baselines: d
 
 
 def read_manifest(model_dir: str | Path) -> dict:
-    """A model directory's current manifest, refused unless sealed and well-formed.
-
-    Parameters
-    ----------
-    model_dir : str or pathlib.Path
-        The model directory.
-
-    Returns
-    -------
-    dict
-        The manifest.
-    """
+    """The current manifest of the model directory `model_dir`, refused unless sealed and well-formed."""
     if not Path(model_dir).is_dir():
         raise ModelLoadError(f"{model_dir} is not a model directory")
     return read_sealed(version_dir(model_dir))
 
 
 def manifest_digest(model_dir: str | Path) -> str:
-    """The sha256 of a model directory's current manifest, as its seal records it: the one
-    name of the whole model (the manifest lists every file's sha256).
-
-    Parameters
-    ----------
-    model_dir : str or pathlib.Path
-        The model directory.
-
-    Returns
-    -------
-    str
-        64 hex digits (after `read_manifest` has checked the seal).
+    """The sha256 of the current manifest of the model directory `model_dir` as its seal records it
+    (64 hex digits, after `read_manifest` has checked the seal): the one name of the whole model
+    (the manifest lists every file's sha256).
     """
     read_manifest(model_dir)
     return (version_dir(model_dir) / SEAL_FILE).read_text(encoding="ascii").split()[0]

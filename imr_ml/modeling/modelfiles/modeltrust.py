@@ -73,17 +73,8 @@ def _skops_io():
 
 
 def is_allowed_type(name: str) -> bool:
-    """Whether a type named in a skops file may be loaded, judged by its name alone.
-
-    Parameters
-    ----------
-    name : str
-        A dotted class path.
-
-    Returns
-    -------
-    bool
-        Listed in `ALLOWED_TYPES`, or an estimator class of `OWN_MODEL_MODULES`.
+    """Whether a type a skops file names by the dotted class path `name` may be loaded, judged by the
+    name alone: listed in `ALLOWED_TYPES`, or an estimator class of `OWN_MODEL_MODULES`.
     """
     if name in ALLOWED_TYPES:
         return True
@@ -95,18 +86,7 @@ def is_allowed_type(name: str) -> bool:
 
 
 def dumps(obj: Any) -> bytes:
-    """An estimator as skops bytes (no pickle).
-
-    Parameters
-    ----------
-    obj : object
-        The estimator.
-
-    Returns
-    -------
-    bytes
-        The skops file's contents.
-    """
+    """The estimator `obj` as skops bytes (no pickle): the skops file's contents."""
     return _skops_io().dumps(obj)
 
 

@@ -30,17 +30,8 @@ def _words(row: dict) -> int:
 
 
 def training_ranges(rows: Sequence[dict]) -> dict:
-    """What the training letters span, for the manifest.
-
-    Parameters
-    ----------
-    rows : sequence of dict
-        Training rows.
-
-    Returns
-    -------
-    dict
-        Min/max years of each date field, summary length in words, items per category.
+    """What the training letters of the training rows `rows` span, for the manifest: min/max years of
+    each date field, summary length in words, items per category.
     """
     ranges: dict = {"years": {}}
     for f in DATE_FIELDS:

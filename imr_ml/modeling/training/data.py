@@ -114,34 +114,15 @@ def fingerprint(rows: Sequence[dict]) -> str:
 
 
 def letter_hash(letter_id: str) -> str:
-    """A letter id, hashed and truncated: what a manifest may record about training letters.
-
-    Parameters
-    ----------
-    letter_id : str
-        The letter's id.
-
-    Returns
-    -------
-    str
-        The first 16 hex digits of its sha256.
+    """The letter id `letter_id`, hashed and truncated (the first 16 hex digits of its sha256): what a
+    manifest may record about training letters.
     """
     return hashlib.sha256(str(letter_id).encode()).hexdigest()[:16]
 
 
 def corpus_profile(rows: Sequence[dict]) -> dict:
-    """What the training letters were, for the report.
-
-    Parameters
-    ----------
-    rows : sequence of dict
-        Training rows.
-
-    Returns
-    -------
-    dict
-        Items per treatment category and per letter layout, and the span of UR denial and
-        IMR decision dates.
+    """What the training letters of the training rows `rows` were, for the report: items per treatment
+    category and per letter layout, and the span of UR denial and IMR decision dates.
     """
 
     def span(field):

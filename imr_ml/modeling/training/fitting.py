@@ -345,20 +345,12 @@ def fit_model(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, params: dict, 
 
     Parameters
     ----------
-    X : pandas.DataFrame
-        PRE_DECISION rows.
-    y : numpy.ndarray
-        0/1 labels.
-    groups : numpy.ndarray
-        The letter of every row.
+    X, y, groups, factory, cache
+        As in `select_params`.
     params : dict
         The chosen grid point.
     opts : TrainOptions
         Pipeline options, calibration, folds and seed.
-    factory : callable
-        Builds a pipeline from keyword arguments.
-    cache : FeatureCache
-        Where the folds' feature steps are cached.
 
     Returns
     -------
@@ -391,16 +383,8 @@ def fit_procedure(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, opts: Trai
 
     Parameters
     ----------
-    X : pandas.DataFrame
-        PRE_DECISION rows.
-    y : numpy.ndarray
-        0/1 labels.
-    groups : numpy.ndarray
-        The letter of every row.
-    opts : TrainOptions
-        The training options.
-    factory : callable
-        Builds a pipeline from keyword arguments.
+    X, y, groups, opts, factory
+        As in `select_params` and `fit_model`, which it runs in turn.
     reporter : Reporter
         Hears every fit.
 

@@ -129,12 +129,9 @@ def check_classes(y: np.ndarray, groups: np.ndarray, n_splits: int) -> None:
 
     Parameters
     ----------
-    y : numpy.ndarray
-        0/1 labels.
-    groups : numpy.ndarray
-        The letter of every row.
-    n_splits : int
-        Folds asked for (named in the message).
+    y, groups, n_splits
+        As in `imr_ml.modeling.training.splits.grouped_folds`, whose folds they are to feed
+        (the folds asked for are named in the message).
     """
     n_pos = len(set(groups[y == 1].tolist()))
     n_neg = len(set(groups[y == 0].tolist()))

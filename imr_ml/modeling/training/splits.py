@@ -110,10 +110,8 @@ def holdout_split(y: np.ndarray, groups: np.ndarray, seed: int) -> tuple[np.ndar
 
     Parameters
     ----------
-    y : numpy.ndarray
-        0/1 labels.
-    groups : numpy.ndarray
-        The letter of every row.
+    y, groups
+        As in `grouped_folds`.
     seed : int
         Seed of the letters' shuffle.
 

@@ -147,10 +147,8 @@ def fit_features(rows: Sequence[dict], feature_opts: dict, counts: dict, M: np.n
 
     Parameters
     ----------
-    rows : sequence of dict
-        Corpus rows.
-    feature_opts : dict
-        `build_features` keyword arguments (text hashed).
+    rows, feature_opts
+        As in `compute_features`.
     counts : dict
         {text block: term counts} of every row (`compute_features`); turned into TF-IDF in place.
     M : numpy.ndarray
