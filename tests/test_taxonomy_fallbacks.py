@@ -234,3 +234,21 @@ def test_an_ostomys_supplies_are_no_operation_and_a_support_group_no_therapy_cou
     """The '-ostomy' shape names an operation, not the bags and pouches it leaves (HCPCS A4361-A4435);
     'sessions' of a support group are a psychological service, not a physical medicine course."""
     assert categorize(item) == category
+
+
+@pytest.mark.parametrize("item,category", [
+    ("OCT of the macula", "evaluation"), ("TTE", "evaluation"), ("VNG", "evaluation"), ("ENG", "evaluation"),
+    ("HRCT chest", "imaging_other"), ("CXR 2 views", "imaging_other"), ("CTA neck", "imaging_other"),
+    ("QuantiFERON-TB Gold", "lab_testing"), ("CYP2D6 genotyping", "lab_testing"), ("MMPI-2-RF", "psych"),
+    ("STSG to the dorsum of the hand", "surgery"), ("HBOT x20 dives", "passive_modality"),
+    ("HIV PEP x28 days", "other_medication"), ("Spanish interpreter for visits", "program"),
+    ("Interpreter", "program"),
+    # the acronyms do not take over an item that names its own service, or a month
+    ("PT after STSG 2x6", "physical_therapy"), ("MRI lumbar spine, Oct 2024", "imaging_mri"),
+])
+def test_service_acronyms_of_the_published_vocabularies(item, category):
+    """Acronyms of CPT's Medicine section (OCT, echo, nystagmography), Radiology (CXR, HRCT,
+    CTA), Pathology (interferon-gamma release assays, CYP genotypes), psychological testing
+    (MMPI), grafts (STSG), hyperbaric oxygen, post-exposure prophylaxis and interpreter services
+    (HCPCS T1013) get their kind's category, not "other"."""
+    assert categorize(item) == category

@@ -79,7 +79,7 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
         check_signals(self.rules, self.taxonomy)
         check_criteria(self.criteria, self.taxonomy)
         if self.use_rules:
-            check_guidelines(self.guidelines, self.rules, self.taxonomy)
+            check_guidelines(self.guidelines, self.rules, self.taxonomy, self.criteria)
         r = load_rules(self.rules)
         names = []
         if self.use_signals:

@@ -58,7 +58,8 @@ def signal_kinds(rules: str | SignalRules | None = None, taxonomy: str | None = 
     return out
 
 
-def _vocabularies(rules: str | SignalRules | None, taxonomy: str | None) -> dict[str, list[str]]:
+def _vocabularies(rules: str | SignalRules | None, taxonomy: str | None,
+                  criteria: str | None = None) -> dict[str, list[str]]:
     """The values a list condition may name, for the signals whose values are known."""
     r = load_rules(rules)
     categories = [c.name for c in load_taxonomy(taxonomy)]
@@ -69,7 +70,8 @@ def _vocabularies(rules: str | SignalRules | None, taxonomy: str | None) -> dict
             "item_topical_not_recommended": list(v.drugs), "item_drug_classes": list(v.classes),
             "item_drug_class": ["", *v.classes], "item_route": ["", *v.routes],
             "item_form": ["", *(f.name for f in v.forms)],
-            "item_topical_status": ["", *TOPICAL_STATUSES], "item_services": list(v.services)}
+            "item_topical_status": ["", *TOPICAL_STATUSES], "item_services": list(v.services),
+            "service_criteria": [c.service for c in load_criteria(criteria).entries]}
 
 
 def condition_problems(table: Mapping, loc: Loc, kinds: Mapping[str, str],
@@ -109,15 +111,16 @@ def condition_problems(table: Mapping, loc: Loc, kinds: Mapping[str, str],
 
 @lru_cache(maxsize=32)
 def check_guidelines(guidelines: str | None = None, rules: str | SignalRules | None = None,
-                     taxonomy: str | None = None) -> None:
+                     taxonomy: str | None = None, criteria: str | None = None) -> None:
     """Refuse guideline rules whose conditions name what the signals and taxonomy do not have.
 
     Parameters
     ----------
-    guidelines, rules, taxonomy : str or None
-        The three files (None: shipped; `rules` may be compiled rules).
+    guidelines, rules, taxonomy, criteria : str or None
+        The four files (None: shipped; `rules` may be compiled rules; the criteria name the
+        services a `service_criteria` condition may name).
     """
-    kinds, vocab = signal_kinds(rules, taxonomy), _vocabularies(rules, taxonomy)
+    kinds, vocab = signal_kinds(rules, taxonomy), _vocabularies(rules, taxonomy, criteria)
     problems: list[Problem] = []
     for i, rule in enumerate(load_toml("guidelines.toml", guidelines).get("rule", [])):
         problems += condition_problems(rule.get("when", {}), ("rule", i, "when"), kinds, vocab)
@@ -128,17 +131,17 @@ def check_guidelines(guidelines: str | None = None, rules: str | SignalRules | N
 
 @lru_cache(maxsize=32)
 def check_hints(hints: str | None = None, rules: str | SignalRules | None = None,
-                taxonomy: str | None = None) -> None:
+                taxonomy: str | None = None, criteria: str | None = None) -> None:
     """Refuse hints whose conditions or `{placeholders}` name what the request does not have.
 
     Parameters
     ----------
     hints : str or None
         The hints file (None: shipped).
-    rules, taxonomy
+    rules, taxonomy, criteria
         As in `check_guidelines`.
     """
-    kinds, vocab = signal_kinds(rules, taxonomy), _vocabularies(rules, taxonomy)
+    kinds, vocab = signal_kinds(rules, taxonomy), _vocabularies(rules, taxonomy, criteria)
     problems: list[Problem] = []
     data = load_toml("hints.toml", hints)
     # a hint's `when` and `text`; a checklist line's `when`, `found` and `missing`
@@ -205,6 +208,6 @@ def check_knowledge(knowledge: Knowledge) -> None:
         The files a model reads.
     """
     check_signals(knowledge.signals, knowledge.taxonomy)
-    check_guidelines(knowledge.guidelines, knowledge.signals, knowledge.taxonomy)
-    check_hints(knowledge.hints, knowledge.signals, knowledge.taxonomy)
+    check_guidelines(knowledge.guidelines, knowledge.signals, knowledge.taxonomy, knowledge.criteria)
+    check_hints(knowledge.hints, knowledge.signals, knowledge.taxonomy, knowledge.criteria)
     check_criteria(knowledge.criteria, knowledge.taxonomy)

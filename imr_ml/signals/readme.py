@@ -1,10 +1,11 @@
 """The tables of `features/README.md` that describe the signals, generated from the files
 that define them, so the documentation cannot drift from the knowledge.
 
-Two blocks sit between markers in the README: the text signals (`signals.toml`: each
-signal's `description`, the cue sets that drop it and those it needs) and the structured
-fields (`imr_ml.signals.fields.readme_table`). `python -m imr_ml.signals.readme` rewrites
-them; `--check` only says whether they are current (a test does the same).
+Three blocks sit between markers in the README: the text signals (`signals.toml`: each
+signal's `description`, the cue sets that drop it and those it needs), the structured
+fields (`imr_ml.signals.fields.readme_table`) and the service criteria (`criteria.toml`).
+`python -m imr_ml.signals.readme` rewrites them; `--check` only says whether they are current
+(a test does the same).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import sys
 from pathlib import Path
 
+from imr_ml.signals.criteria import load_criteria
 from imr_ml.signals.extract import SAME_MODALITY_SIGNALS
 from imr_ml.signals.fields import readme_table
 from imr_ml.signals.rules import SignalRules, load_rules
@@ -49,6 +51,30 @@ def signals_table(rules: str | SignalRules | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def criteria_table(criteria: str | None = None) -> str:
+    """The Markdown table of the service criteria, one row per `[[criterion]]`.
+
+    Parameters
+    ----------
+    criteria : str or None
+        The criteria TOML (None: the shipped one).
+
+    Returns
+    -------
+    str
+        The table, ending in a newline.
+    """
+    lines = ["| service | the request is the service's when … | its guideline asks to document | findings read |",
+             "|---|---|---|---|"]
+    for c in load_criteria(criteria).entries:
+        scope = [f"item `{_cell(c.item.anycase.pattern)}`" if c.item is not None else "",
+                 f"category {', '.join(sorted(c.categories))}" if c.categories else "",
+                 f"drug class {', '.join(sorted(c.drug_classes))}" if c.drug_classes else ""]
+        lines.append(f"| `{c.service}`: {_cell(c.label)} | {'; '.join(s for s in scope if s)} | {_cell(c.document)} "
+                     f"| {len(c.indication)} for, {len(c.against)} against |")
+    return "\n".join(lines) + "\n"
+
+
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
@@ -59,9 +85,9 @@ def blocks() -> dict[str, str]:
     Returns
     -------
     dict
-        The text signals' and the structured fields' tables.
+        The text signals', the structured fields' and the service criteria's tables.
     """
-    return {"signals": signals_table(), "fields": readme_table()}
+    return {"signals": signals_table(), "fields": readme_table(), "criteria": criteria_table()}
 
 
 def _marked(name: str) -> re.Pattern:
