@@ -157,7 +157,9 @@ class SignalFeatures(RowInput, TransformerMixin, BaseEstimator):
     def _row_values(self, row, r, index, signal_columns) -> dict[int, float]:
         """{column: value} of one row (the slow part: the text analysis)."""
         sig = extract_signals(row, r, self.taxonomy, self.criteria)
-        put: dict[int, float] = {j: float(bool(sig[n].value)) for j, n in signal_columns if n in sig}
+        get = sig.get
+        # the signals that fired only: the matrix starts at zero, and most signals do not fire
+        put: dict[int, float] = {j: 1.0 for j, n in signal_columns if (s := get(n)) is not None and s.value}
         if self.use_category:
             j = index.get(f"item__category__{sig['category'].value}")
             if j is not None:

@@ -6,7 +6,7 @@ their own copy of any of them instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -116,6 +116,16 @@ def categorize(item: str, path: str | None = None) -> str:
         if cat.pattern.search(text):
             return cat.name
     return next((f.category for f in load_fallbacks(path) if f.pattern.search(text)), "other")
+
+
+def conditions_hold(conditions: Iterable[tuple[str, Callable[[object], bool]]], values: Mapping) -> bool:
+    """Whether every (signal name, predicate) of `conditions` holds for `values` (a plain
+    loop: scoring tests some hundred conditions a request)."""
+    get = values.get
+    for name, test in conditions:
+        if not test(get(name)):
+            return False
+    return True
 
 
 def condition(cond) -> Callable[[object], bool]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from imr_ml.knowledge.taxonomy import condition, load_taxonomy, load_toml
+from imr_ml.knowledge.taxonomy import condition, conditions_hold, load_taxonomy, load_toml
 from imr_ml.knowledge.validate import compiling
 from imr_ml.schema import as_text
 from imr_ml.signals import SignalValues
@@ -115,7 +115,7 @@ def hints_for(values: Mapping, path: str | None = None, taxonomy: str | None = N
     """
     return [_filled(values, text, taxonomy) for conditions, pattern, text in _rules_for(values.get("category"), path)
             if (pattern is None or pattern.search(item or "") is not None)
-            and all(test(values.get(name)) for name, test in conditions)]
+            and conditions_hold(conditions, values)]
 
 
 def missing_documentation(signals: dict, row: Mapping, path: str | None = None,
@@ -142,7 +142,7 @@ def missing_documentation(signals: dict, row: Mapping, path: str | None = None,
     values = SignalValues(signals)
     checklist, missing = [], []
     for check in load_checks(path):
-        if not all(test(values.get(name)) for name, test in check.when):
+        if not conditions_hold(check.when, values):
             continue
         quote = _found(check, signals, row)
         checklist.append({"line": check.line, "found": quote is not None, "evidence": quote or None})

@@ -84,12 +84,19 @@ def _text_signal(doc: Document, rule, field: str) -> Signal:
     return Signal(bool(spans), spans)
 
 
+# The Signal of a text rule that could not match: one object shared by every such rule and
+# row (Signals are read-only), rather than ~140 new ones a request.
+_NOT_FOUND = Signal(False, [])
+
+
 def _text_signals(doc: Document, r: SignalRules, field: str) -> dict[str, Signal]:
     """The text rules of one field in its document, in the rules' order; a rule none of whose
     targets can match there (most of them, in a text) is not evaluated."""
     live = r.engine.live_rules(doc)
-    return {rule.name: _text_signal(doc, rule, field) if live is None or rule in live else Signal(False, [])
-            for rule in r.text_rules if rule.field == field}
+    if live is None:
+        return {rule.name: _text_signal(doc, rule, field) for rule in r.engine.field_rules.get(field, ())}
+    return {rule.name: _text_signal(doc, rule, field) if rule in live else _NOT_FOUND
+            for rule in r.engine.field_rules.get(field, ())}
 
 
 def _regions(low: str, r: SignalRules, field: str, doc: Document | None = None) -> tuple[list[str], Evidence]:
@@ -249,9 +256,7 @@ def _extract(row: dict, r: SignalRules, taxonomy, criteria=None) -> dict[str, Si
     sdoc, summary_signals = _summary_analysis(summary, r)
     out.update(summary_signals)  # shared, not copied: results are read-only
     docs = {"summary": sdoc}
-    for rule in r.text_rules:
-        if rule.field == "summary":
-            continue
+    for rule in r.engine.rules_off("summary"):
         if rule.field not in docs:
             docs[rule.field] = r.engine.document(_text(row, rule.field))
         out[rule.name] = _text_signal(docs[rule.field], rule, rule.field)

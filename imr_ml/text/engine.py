@@ -79,6 +79,34 @@ class Engine:
         return frozenset(self.matchers)
 
     @cached_property
+    def field_rules(self) -> dict[str, tuple[TextRule, ...]]:
+        """The text rules of each field they read, in the rules' order."""
+        out: dict[str, list[TextRule]] = {}
+        for rule in self.text_rules:
+            out.setdefault(rule.field, []).append(rule)
+        return {f: tuple(rules) for f, rules in out.items()}
+
+    def rules_off(self, field: str) -> tuple[TextRule, ...]:
+        """The text rules that read another field than `field`, in the rules' order.
+
+        Parameters
+        ----------
+        field : str
+            A field (the summary, read apart).
+
+        Returns
+        -------
+        tuple of TextRule
+            The others' rules.
+        """
+        found = self._rules_off.get(field)
+        return found if found is not None else tuple(r for r in self.text_rules if r.field != field)
+
+    @cached_property
+    def _rules_off(self) -> dict[str, tuple[TextRule, ...]]:
+        return {f: tuple(r for r in self.text_rules if r.field != f) for f in self.field_rules}
+
+    @cached_property
     def literal_owners(self) -> dict[str, tuple[Matcher, ...]]:
         """For each literal of the literal index, the matchers it may make match: those with
         a literal pattern it opens or a scanned pattern it is inside of."""
