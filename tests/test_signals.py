@@ -372,6 +372,8 @@ def test_requested_prior_sessions_are_not_history():
     ("Acupuncture x6 requested.", "Acupuncture x6", None),
     ("RFA for acupuncture x6.", "Acupuncture x6", None),
     ("Rqst PT x 8 for the low back.", "Physical therapy x8", None),
+    ("The provider asked for eight visits of physical therapy.", "Physical therapy x8", None),
+    ("The doctor is asking for 12 sessions of acupuncture.", "Acupuncture x12", None),
     # a course had is, even beside a request
     ("Pt completed acu x6 with no benefit. Req acu x6.", "Acupuncture x6", 6),
     ("Req PT x6 after failed PT x12.", "Physical therapy x6", 12),
