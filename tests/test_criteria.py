@@ -6,11 +6,11 @@ model directory keeps.
 Every sentence here is written for this test (no real letter text).
 """
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+from servicewalk import service_walk
 
 from imr_ml.knowledge.errors import KnowledgeError
 from imr_ml.knowledge.guidelines import fired_rules, load_guidelines
@@ -142,12 +142,6 @@ def test_only_the_items_own_criteria_are_read():
     assert documented("Positive straight leg raise on the left.", "EMG/NCV bilateral lower extremities")
 
 
-def _walk():
-    spec = importlib.util.spec_from_file_location("service_walk", ROOT / "experiments" / "service_walk.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.WALK
-
 
 # The service-walk classes each seed criterion is written for; every other class's item must
 # find no seed criterion.
@@ -164,7 +158,7 @@ SEED_CLASSES = {
 def test_no_seed_criterion_reaches_another_service_class_of_the_walk():
     seeds = {c.service: c for c in load_criteria().entries if c.service in SEED_CLASSES}
     assert set(seeds) == set(SEED_CLASSES)
-    walk = _walk()
+    walk = service_walk()
     for service, classes in SEED_CLASSES.items():
         assert classes <= {cls for _, cls, _, _ in walk}, service
     wrong = []

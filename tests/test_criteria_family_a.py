@@ -12,11 +12,11 @@ sentences alternate between letter prose ("The injured worker ...") and one-line
 ("48M LBP radiating to R leg, +SLR"). Every sentence is written for this test (no letter text).
 """
 
-import importlib.util
 import tomllib
 from pathlib import Path
 
 import pytest
+from servicewalk import service_walk
 
 from imr_ml.signals import extract_signals
 
@@ -552,12 +552,6 @@ def _section_services() -> list[str]:
     return [c["service"] for c in tomllib.loads(section)["criterion"]]
 
 
-def _walk() -> list[tuple[str, str, str, str]]:
-    spec = importlib.util.spec_from_file_location("service_walk", ROOT / "experiments" / "service_walk.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.WALK
-
 
 def _signals(summary: str, item: str) -> dict:
     sig = extract_signals({"summary": summary, "item": item})
@@ -588,7 +582,7 @@ def test_no_family_a_criterion_reaches_another_service_walk_class():
             owner.setdefault(cls, set()).add(service)
     family = {c[0] for c in CASES}
     wrong = [(cls, item, sorted((set(_criteria_of(item)) & family) - owner.get(cls, set())))
-             for _, cls, item, _ in _walk()]
+             for _, cls, item, _ in service_walk()]
     assert [w for w in wrong if w[2]] == []
 
 

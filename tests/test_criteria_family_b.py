@@ -10,11 +10,11 @@ and that the oral-drug criteria leave creams, gels, patches, compounds and injec
 Every sentence here is written for this test (no real letter text).
 """
 
-import importlib.util
 import tomllib
 from pathlib import Path
 
 import pytest
+from servicewalk import service_walk
 
 from imr_ml.signals import extract_signals
 
@@ -694,12 +694,6 @@ def test_a_second_phrasing_is_read_the_same(service, item, yes, no):
     assert fields(no, item)[1:] == (False, True), no
 
 
-def _walk():
-    spec = importlib.util.spec_from_file_location("service_walk", ROOT / "experiments" / "service_walk.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.WALK
-
 
 # The service-walk classes a family-B criterion is written for; every other class's item must
 # find none of them.
@@ -748,7 +742,7 @@ WALK_CLASSES = {
 def test_no_family_b_criterion_reaches_another_service_class_of_the_walk():
     family = set(_family_b())
     assert set(WALK_CLASSES) <= family
-    walk = _walk()
+    walk = service_walk()
     wrong = []
     for _, cls, item, _ in walk:
         for service in set(fields("Pain.", item)[0]) & family:
