@@ -314,6 +314,7 @@ def test_train_estimate_carries_pooled_intervals_to_manifest_card_and_cli(traine
 
 def test_training_forecast_grows_with_rows_and_fits():
     rows = canonical_rows(make_rows(40))
+    T.forecast_seconds(rows, TrainOptions(estimate=False))  # first-time work (imports, compiles) untimed
     one = T.forecast_seconds(rows, TrainOptions(estimate=False))
     more = T.forecast_seconds(rows * 5, TrainOptions(n_splits=5))
     assert 0 < one < more
