@@ -82,6 +82,9 @@ GROUPS = [
     ("adverse_gabapentinoid_edema", "gabapentinoid", "Gabapentin 600 mg #90",
      "He has gained 20 pounds and has leg edema on gabapentin.", "gabapentin causes ankle swelling",
      "No edema."),
+    ("adverse_topiramate", "topiramate", "Topiramate 50 mg #60",
+     "She reports word-finding difficulty since starting topiramate.", "tingling in hands on Topamax",
+     "No word-finding problems on Topamax."),
     ("diabetes_steroid_injection", "knee_steroid_injection", "Right knee cortisone injection",
      "Her diabetes remains poorly controlled, with an A1c of 10.2.", "A1c 10.2, BG 320 this am",
      "No uncontrolled diabetes."),
@@ -154,6 +157,7 @@ FAMILIES = [
     ("sulfa allergy", {"celecoxib"}),
     ("LFTs 3x ULN, hep C", {"tizanidine", "snri_antidepressant"}),
     ("dizzy and sedated on Lyrica, gained 20 lb on gabapentin", {"gabapentinoid"}),
+    ("word-finding problems since starting Topamax", {"topiramate"}),
     ("progressive foot drop, saddle anesthesia", {"chiropractic"}),
     ("open wound on the shin, bowel incontinence", {"aquatic_therapy", "chiropractic"}),
 ]
