@@ -213,7 +213,8 @@ def test_a_planned_or_absent_indication_is_neither(summary):
 def test_a_letter_and_a_typed_note_stating_the_same_facts_give_the_same_fields():
     letter = ("This is a 46-year-old female who sustained an industrial injury on 03/02/2015 while lifting boxes. "
               "According to the progress report of 01/10/2016, she complains of neck pain with dysesthesias "
-              "in the right hand. On examination there is grip weakness on the right. Treatment to date has included physical therapy and medications. A request was made for "
+              "in the right hand. On examination there is grip weakness on the right. Treatment to date has "
+              "included physical therapy and medications. A request was made for "
               "EMG/NCS of the bilateral upper extremities.")
     note = "46F neck pain, dysesthesias R hand, grip weakness R. Failed PT, meds."
     assert fields(letter) == fields(note) == {"service_criteria": ["emg_ncs_upper"],
@@ -268,7 +269,8 @@ FILLER = " The worker has had pain since a work injury two years ago and has tri
 SEED_PAIRS = {
     "emg_ncs_upper": (EMG, "Dysesthesias and grip weakness in the right hand, carpal tunnel syndrome.",
                       "Denies numbness or tingling; sensation intact; negative Tinel."),
-    "emg_ncs_lower": ("EMG/NCV bilateral lower extremities", "EHL weakness on the left, pain in an L5 dermatomal pattern.",
+    "emg_ncs_lower": ("EMG/NCV bilateral lower extremities",
+                      "EHL weakness on the left, pain in an L5 dermatomal pattern.",
                       "No numbness or tingling in the legs; SLR negative; reflexes 2+ and symmetric."),
     "mr_arthrogram_shoulder": ("MR arthrogram left shoulder", "Suspected labral tear with a positive O'Brien test.",
                                "Negative O'Brien and apprehension tests; the shoulder is stable."),
