@@ -242,3 +242,16 @@ def test_the_builtin_model_orders_a_contraindicated_request_below_the_clean_one(
             {"letter_id": "t", "item_index": 0, "item": item, "summary": summary + " " + finding + FILLER}]
     clean, against = score_rows(load_model_dir("builtin"), rows)
     assert against["p_overturned"] < clean["p_overturned"]
+
+
+@pytest.mark.parametrize("summary,documented,contradicted", [
+    ("UDS 3/2024 consistent, CURES reviewed, agreement signed.", True, False),
+    ("The urine drug screen was consistent with the prescribed medications.", True, False),
+    ("UDS consistent with methamphetamine.", False, True),
+    ("UDS was not consistent.", False, False),
+    ("Failed NSAIDs and acetaminophen.", True, False),
+])
+def test_an_opioid_continued_with_documented_adherence_is_its_indication(summary, documented, contradicted):
+    sig = extract_signals({"summary": summary, "item": "Norco 10/325 #90"})
+    assert (sig["service_indication_documented"].value, sig["service_indication_contradicted"].value) == (
+        documented, contradicted)
