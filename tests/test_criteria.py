@@ -130,7 +130,7 @@ def test_an_unknown_key_is_refused(tmp_path):
 
 
 def test_only_the_items_own_criteria_are_read():
-    summary = "Numbness and tingling in both hands with a positive Tinel sign at the wrists."
+    summary = "Dysesthesias and grip weakness in both hands, carpal tunnel syndrome at the wrists."
     assert documented(summary)
     assert fields(summary, "X-ray right ankle") == {"service_criteria": ["xray_ankle_foot"],
                                                    "service_indication_documented": False,
@@ -138,8 +138,8 @@ def test_only_the_items_own_criteria_are_read():
     assert fields(summary, "Paraffin bath unit") == {"service_criteria": [], "service_indication_documented": False,
                                                       "service_indication_contradicted": False}
     # an indication of the lower limbs' study is not the upper limbs'
-    assert fields("Positive straight leg raise on the left.", EMG)["service_indication_documented"] is False
-    assert documented("Positive straight leg raise on the left.", "EMG/NCV bilateral lower extremities")
+    assert fields("EHL weakness on the left.", EMG)["service_indication_documented"] is False
+    assert documented("EHL weakness on the left.", "EMG/NCV bilateral lower extremities")
 
 
 
@@ -175,26 +175,25 @@ def test_no_seed_criterion_reaches_another_service_class_of_the_walk():
 
 
 @pytest.mark.parametrize("summary", [
-    "She reports numbness in the right hand.",
+    "She reports weakness of the right hand.",
     "c/o n/t b/l hands",
-    "Paresthesias of the left 4th and 5th fingers for two months.",
-    "Positive Tinel's at the right wrist.",
-    "Tinel sign +, Phalen +.",
-    "Spurling's test positive on the left.",
-    "Diminished sensation in the median nerve distribution.",
-    "Neck pain radiating down the left arm to the fingers.",
+    "Dysesthesias of the left 4th and 5th fingers for two months.",
+    "Carpal tunnel syndrome on the right.",
+    "CTS R, grip weakness",
+    "Cubital tunnel syndrome on the left.",
+    "Pain in a C6 dermatomal pattern.",
 ])
 def test_an_indication_stated_is_documented(summary):
     assert documented(summary) and not contradicted(summary)
 
 
 @pytest.mark.parametrize("summary", [
-    "She denies numbness or tingling.",
-    "No numbness in the hands.",
+    "She denies grip weakness.",
+    "No dysesthesias in the hands.",
     "Negative Tinel and Phalen signs.",
     "Tinel's negative bilaterally.",
     "Sensation intact to light touch; reflexes 2+ and symmetric.",
-    "The numbness in her hand has resolved.",
+    "The dysesthesias in her hand have resolved.",
 ])
 def test_an_indication_denied_or_a_finding_against_is_contradicted(summary):
     assert contradicted(summary) and not documented(summary)
@@ -213,11 +212,11 @@ def test_a_planned_or_absent_indication_is_neither(summary):
 
 def test_a_letter_and_a_typed_note_stating_the_same_facts_give_the_same_fields():
     letter = ("This is a 46-year-old female who sustained an industrial injury on 03/02/2015 while lifting boxes. "
-              "According to the progress report of 01/10/2016, she complains of neck pain with numbness and "
-              "tingling radiating into the right hand. On examination there is a positive Tinel sign at the right "
-              "wrist. Treatment to date has included physical therapy and medications. A request was made for "
+              "According to the progress report of 01/10/2016, she complains of neck pain with dysesthesias "
+              "in the right hand. On examination there is grip weakness on the right. Treatment to date has "
+              "included physical therapy and medications. A request was made for "
               "EMG/NCS of the bilateral upper extremities.")
-    note = "46F neck pain, numbness/tingling R hand, +Tinel R wrist. Failed PT, meds."
+    note = "46F neck pain, dysesthesias R hand, grip weakness R. Failed PT, meds."
     assert fields(letter) == fields(note) == {"service_criteria": ["emg_ncs_upper"],
                                               "service_indication_documented": True,
                                               "service_indication_contradicted": False}
@@ -249,8 +248,8 @@ def _rules(summary: str, item: str = EMG) -> set[str]:
 
 
 def test_the_two_rules_read_the_two_fields():
-    assert "service_indication_documented" in _rules("Numbness in the right hand.")
-    assert "service_indication_contradicted" not in _rules("Numbness in the right hand.")
+    assert "service_indication_documented" in _rules("Grip weakness in the right hand.")
+    assert "service_indication_contradicted" not in _rules("Grip weakness in the right hand.")
     assert "service_indication_contradicted" in _rules("Denies numbness; negative Tinel.")
     assert not {"service_indication_documented", "service_indication_contradicted"} & _rules("Neck pain.")
 
@@ -268,9 +267,10 @@ FILLER = " The worker has had pain since a work injury two years ago and has tri
 
 # One documented and one contradicted summary per seed service (written for this test).
 SEED_PAIRS = {
-    "emg_ncs_upper": (EMG, "Numbness and tingling in the right hand, positive Tinel.",
+    "emg_ncs_upper": (EMG, "Dysesthesias and grip weakness in the right hand, carpal tunnel syndrome.",
                       "Denies numbness or tingling; sensation intact; negative Tinel."),
-    "emg_ncs_lower": ("EMG/NCV bilateral lower extremities", "Numbness down the left leg, positive SLR on the left.",
+    "emg_ncs_lower": ("EMG/NCV bilateral lower extremities",
+                      "EHL weakness on the left, pain in an L5 dermatomal pattern.",
                       "No numbness or tingling in the legs; SLR negative; reflexes 2+ and symmetric."),
     "mr_arthrogram_shoulder": ("MR arthrogram left shoulder", "Suspected labral tear with a positive O'Brien test.",
                                "Negative O'Brien and apprehension tests; the shoulder is stable."),
@@ -316,12 +316,12 @@ def test_the_builtin_model_orders_a_documented_and_a_contradicted_request_of_eac
 
 
 def test_the_explanation_names_the_service_and_quotes_the_finding():
-    result = _score("Numbness and tingling in the right hand, positive Tinel." + FILLER, EMG)
+    result = _score("Dysesthesias and grip weakness in the right hand." + FILLER, EMG)
     (line,) = [c for c in result["contributions"] if c["feature"] == "rule__service_indication_documented"
                or any(p["feature"] == "rule__service_indication_documented" for p in c["parts"])]
     part = next(p for p in line["parts"] if p["feature"] == "rule__service_indication_documented")
     assert part["label"].startswith("guideline: EMG/NCS of the upper limbs: ")
-    assert {"numbness", "tingling"} <= {e["text"].lower() for e in line["evidence"]}
+    assert {"dysesthesias", "grip weakness"} <= {e["text"].lower() for e in line["evidence"]}
 
 
 def test_the_checklist_asks_for_the_criterions_document_when_no_indication_is():
@@ -346,7 +346,7 @@ def test_a_model_scores_with_the_criteria_copy_it_was_trained_with(synth_rows, t
 
     own = tmp_path / "criteria.toml"
     shipped = knowledge_bytes("criteria.toml").decode("utf-8")
-    own.write_text(shipped.replace("'\\bnumb(ness)?\\b', ", "'\\bzzfinding\\b', '\\bnumb(ness)?\\b', ", 1))
+    own.write_text(shipped.replace("'\\bn/t\\b',", "'\\bzzfinding\\b', '\\bn/t\\b',", 1))
     opts = TrainOptions(estimate=False, grid=({"prior_weight": 1.0},), n_splits=3, baselines=False,
                         calibration="sigmoid", pipeline={"criteria": str(own)})
     out = tmp_path / "model"

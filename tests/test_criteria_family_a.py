@@ -596,7 +596,8 @@ def test_no_family_a_criterion_reaches_the_items_of_another():
 # Shorthand as providers type it (abbreviations, signs written "+"/"(+)"/"pos.", measurements):
 # each must document the service's indication.
 TYPED = [
-    ("Physical therapy x8 visits, lumbar spine", "On examination flexion is limited and there is paraspinal spasm."),
+    ("Physical therapy x8 visits, lumbar spine",
+     "On examination lumbar flexion is limited to 40 deg and there is paraspinal spasm."),
     ("Work conditioning, 10 visits", "PT plateaued; employer confirmed RTW date, regular job lifts 50 lb."),
     ("MRI L-spine", "radicular sx to RLE, SLR + at 30 deg"),
     ("MRI L-spine", "c/o LBP w/ radiating pain down the R leg"),

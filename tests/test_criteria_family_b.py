@@ -24,7 +24,8 @@ HEADER = "# --- family B"
 
 def _family_b() -> list[str]:
     text = (ROOT / "features" / "criteria.toml").read_text(encoding="utf-8")
-    return [c["service"] for c in tomllib.loads(text[text.index(HEADER):])["criterion"]]
+    section = text[text.index(HEADER):].split("\n# --- ", 1)[0]  # to the next section
+    return [c["service"] for c in tomllib.loads(section)["criterion"]]
 
 
 def fields(summary: str, item: str) -> tuple[list[str], bool, bool]:
