@@ -122,3 +122,10 @@ def test_the_same_facts_give_the_same_signals(item, letter, note):
         return {n for n in names if sig[n].value}
 
     assert on(note) == on(letter), (letter, note)
+
+
+@pytest.mark.parametrize("note", ["still can't sleep through the night", "still couldn't sleep through the night",
+                                  "still cannot sleep through the night"])
+def test_a_phrase_cue_still_denies_its_own_phrase(note):
+    # "sleeps through the night" argues against a hypnotic; "can't sleep through the night" does not
+    assert fields(note, "Zolpidem 10 mg #30")[1] is False, note
