@@ -129,3 +129,18 @@ def test_the_same_facts_give_the_same_signals(item, letter, note):
 def test_a_phrase_cue_still_denies_its_own_phrase(note):
     # "sleeps through the night" argues against a hypnotic; "can't sleep through the night" does not
     assert fields(note, "Zolpidem 10 mg #30")[1] is False, note
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a drug with its dose, schedule or an assertion after the comma is taken ...
+    ("No PT yet, Norco 10 mg tid.", True),
+    ("No surgery, on Norco 10/325 bid.", True),
+    ("no NSAIDs, tramadol 50 mg bid", True),
+    ("Not taking Norco, tramadol 50 mg prn", True),
+    # ... a denied list of drugs is not
+    ("no opioids, NSAIDs, or muscle relaxants", False),
+    ("Denies use of Norco, Percocet, or tramadol.", False),
+    ("no Norco, tramadol, or oxycodone for 2 years", False),
+])
+def test_a_drug_list_after_a_denial(text, expected):
+    assert fires(text, "opioid_use") is expected, text
