@@ -144,3 +144,14 @@ def test_a_phrase_cue_still_denies_its_own_phrase(note):
 ])
 def test_a_drug_list_after_a_denial(text, expected):
     assert fires(text, "opioid_use") is expected, text
+
+
+@pytest.mark.parametrize("text, name, expected", [
+    # a date or a duration after a comma opens nothing: the denial still reaches ...
+    ("Non-certified Nucynta 50 mg #90, gym membership for 6 months (DOS 4/30/16).", "long_term_use", False),
+    ("No Norco, pain since 11/2012.", "long_term_use", False),
+    # ... while a pain score or a dose does open a clause
+    ("Climbs stairs without a rail, and pain dropped from 9/10 to 4/10.", "pain_halved", True),
+])
+def test_dates_are_no_doses(text, name, expected):
+    assert fires(text, name) is expected, text
