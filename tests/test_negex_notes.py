@@ -75,6 +75,7 @@ def test_a_negation_word_inside_a_finding_does_not_reach_the_next(text, name):
     ("Not improved numbness.", "neuro_symptoms"),  # "not" before a participle and a noun: a plain cue
     ("Could not report any numbness.", "neuro_symptoms"),
     ("Never tried acupuncture, denies numbness.", "neuro_symptoms"),
+    ("Not on Norco, numbness, or tingling.", "neuro_symptoms"),  # "not" before more than one word: a list cue
 ])
 def test_a_negation_word_still_reaches_inside_its_own_phrase(text, name):
     assert not fires(text, name), text
@@ -105,6 +106,10 @@ SAME_FACTS = [
     ("EMG/NCS BLE", "She denies numbness and tingling in the legs.", "denies numbness, tingling BLE"),
     ("Acupuncture x6", "The worker has had no acupuncture. Pain medications are not tolerated.",
      "No acupuncture, pain meds not tolerated"),
+    ("Physical therapy x6", "Physical therapy did not help. He is on modified duty.", "PT did not help, modified duty"),
+    ("Physical therapy x6", "She has never had injections. Acupuncture gave no relief.",
+     "never had injections, acupuncture gave no relief"),
+    ("Physical therapy x6", "He is not working. He reports numbness in the hand.", "not working, numbness in the hand"),
 ]
 
 
@@ -117,7 +122,7 @@ def test_a_note_and_a_letter_of_the_same_facts_read_the_same(item, letter, note)
 def test_the_same_facts_give_the_same_signals(item, letter, note):
     def on(text: str) -> set[str]:
         names = ("neuro_symptoms", "neuro_deficit", "radiculopathy", "red_flags", "first_line_analgesic_failed",
-                 "prior_surgery", "opioid_use")
+                 "prior_surgery", "opioid_use", "working", "prior_trial_without_benefit")
         sig = extract_signals({"summary": text, "item": item})
         return {n for n in names if sig[n].value}
 
