@@ -476,10 +476,7 @@ def test_documented_contradicted_and_neither(service, item, yes, no):
 
 
 # A second phrasing of each criterion's finding, written after the patterns in other words
-# (typed notes: how a provider's office writes them). Known limit of the engine, not of the
-# data: a negation cue inside one finding ("never vaccinated") reaches the next finding of the
-# same clause ("needle stick injury") and reads it as denied.
-NEGATION_IN_A_FINDING = "a negation word inside one finding negates the next finding of its clause"
+# (typed notes: how a provider's office writes them).
 SECOND = [
     ("neuropsych_testing", "Neuropsych testing",
      "s/p concussion 5 months ago, persistent forgetfulness and trouble concentrating at work",
@@ -605,8 +602,7 @@ SECOND = [
      "blood splash to the eyes from a trauma patient",
      "exposure to intact skin"),
     ("hiv_pep", "PEP", "deep needlestick from a patient with HIV", "source tested HIV negative"),
-    pytest.param("hepatitis_b_prophylaxis", "Hep B vaccine", "never vaccinated, needle stick injury",
-                 "immune to hepatitis B", marks=pytest.mark.xfail(strict=True, reason=NEGATION_IN_A_FINDING)),
+    ("hepatitis_b_prophylaxis", "Hep B vaccine", "never vaccinated, needle stick injury", "immune to hepatitis B"),
     ("tb_testing", "TB test", "exposed to a coworker with active tuberculosis", "history of a positive PPD"),
     ("tetanus_prophylaxis", "Tetanus shot",
      "deep laceration from a dirty metal edge, last tetanus unknown",

@@ -110,6 +110,8 @@ class CueSet(Strict):
     post: list[Regex] = []
     pseudo: list[Regex] = []
     clause_pre: list[Regex] = []
+    phrase_pre: list[Regex] = []  # pre cues that are part of a finding: they reach no further than a comma
+    comma_bounds: list[Regex] = []  # commas that open a new clause: this set's cues before them stop there
 
 
 class TextSignal(Strict):

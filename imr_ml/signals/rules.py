@@ -235,7 +235,7 @@ def _prior_use(table: dict) -> PriorUse:
 
 
 _PATTERN_LISTS = ("patterns", "standalone", "negated", "unless")
-_CUE_LISTS = ("pre", "post", "pseudo", "clause_pre")
+_CUE_LISTS = ("pre", "post", "pseudo", "clause_pre", "phrase_pre", "comma_bounds")
 
 
 def with_vocabulary(data: dict) -> dict:

@@ -172,7 +172,8 @@ class Engine:
 def _cue_set(name: str, table: Mapping[str, Any], default_window: int) -> CueSet:
     return CueSet(name=name, role=str(table.get("role", name)), window=int(table.get("window", default_window)),
                   pre=matcher_of(table.get("pre")), post=matcher_of(table.get("post")),
-                  pseudo=matcher_of(table.get("pseudo")), clause_pre=matcher_of(table.get("clause_pre")))
+                  pseudo=matcher_of(table.get("pseudo")), clause_pre=matcher_of(table.get("clause_pre")),
+                  phrase_pre=matcher_of(table.get("phrase_pre")), comma_bounds=matcher_of(table.get("comma_bounds")))
 
 
 def _text_rule(spec: Mapping[str, Any], cues: dict[str, CueSet]) -> TextRule:
@@ -215,7 +216,7 @@ def compile_engine(data: Mapping[str, Any], extra_matchers: Iterable[Matcher] = 
     forward = matcher_of(settings.get("forward_terminators"))
     extra = list(extra_matchers)
     found = [terminators, forward, *extra]  # headings are looked for only in a text with a colon or dash
-    found += [m for c in cues.values() for m in (c.pre, c.post, c.pseudo, c.clause_pre)]
+    found += [m for c in cues.values() for m in (c.pre, c.post, c.pseudo, c.clause_pre, c.phrase_pre, c.comma_bounds)]
     found += [m for t in text_rules for m in (t.patterns, t.standalone, t.negated, t.unless)]
     matchers = tuple(dict.fromkeys(m for m in found if m is not None))
 

@@ -5,7 +5,12 @@ for the cue set's `pre` cues and a window after it for its `post` cues; `pseudo`
 ("no further", "not only") contain a cue word but cancel it; a clause terminator ("but",
 "however", ";"), a heading or list label ("Medications:") or a sentence end closes the scope;
 a forward terminator ("due to", "secondary to") closes it for cues before the target only.
-`clause_pre` cues reach to the end of their clause, whatever the window.
+`clause_pre` cues reach to the end of their clause, whatever the window; `phrase_pre` cues are
+part of the finding they make ("unable to walk", "never vaccinated") and reach no further than
+the next comma (the finding after it is stated on its own: "never vaccinated, needle stick").
+A comma itself ends no scope ("no fever, chills, or night sweats"); a set's `comma_bounds`
+(commas that open a new clause: "No prior acu, NSAID intolerant", "no swelling, tender over the
+joint line") end the reach of its cues before them.
 
 A rule's `exclude` cue sets drop a target: those whose role is ``"negation"`` always, the
 others (e.g. ``"hypothetical"``) unless a `require` cue is closer to the target. The roles
@@ -38,9 +43,13 @@ class CueSet:
         What it does to a target it reaches (``"negation"``: drops it always).
     window : int
         How many words a `pre` or `post` cue reaches.
-    pre, post, pseudo, clause_pre : Matcher or None
-        Cues before the target, after it, false cues that cancel a cue they overlap, and
-        cues before the target that reach to the end of their clause.
+    pre, post, pseudo, clause_pre, phrase_pre : Matcher or None
+        Cues before the target, after it, false cues that cancel a cue they overlap, cues
+        before the target that reach to the end of their clause, and cues before it that
+        reach no further than the next comma.
+    comma_bounds : Matcher or None
+        Commas that open a new clause (matches starting at the comma): a cue before one
+        does not reach a target after it.
     """
 
     name: str
@@ -50,6 +59,8 @@ class CueSet:
     post: Matcher | None
     pseudo: Matcher | None
     clause_pre: Matcher | None = None
+    phrase_pre: Matcher | None = None
+    comma_bounds: Matcher | None = None
 
 
 class CueHit(NamedTuple):
@@ -71,6 +82,7 @@ class _CueSpans(NamedTuple):
     pre: list[Span]
     clause_pre: list[Span]
     post: list[Span]
+    phrase_pre: list[Span]
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,19 +161,32 @@ def _cue_spans(doc: Document, cue: CueSet) -> _CueSpans:
             spans = doc.spans(pat) if pat is not None else []
             return _outside(spans, pseudo) if spans and pseudo else spans
 
-        found = doc.cue_spans[cue.name] = _CueSpans(real(cue.pre), real(cue.clause_pre), real(cue.post))
+        found = doc.cue_spans[cue.name] = _CueSpans(real(cue.pre), real(cue.clause_pre), real(cue.post),
+                                                    real(cue.phrase_pre))
     return found
 
 
-def _cue_before(doc: Document, spans: list[Span], start: int) -> CueHit | None:
+def _crosses_comma_bound(doc: Document, cue: CueSet, a: int, b: int) -> bool:
+    """Whether one of the set's `comma_bounds` starts in [a, b) (found once per text, and only
+    in a text where a cue of the set has a comma between it and a target)."""
+    if cue.comma_bounds is None or doc.low.find(",", a, b) < 0:
+        return False
+    key = cue.name + ","
+    commas = doc.cue_spans.get(key)
+    if commas is None:
+        commas = doc.cue_spans[key] = [s for s, _ in doc.spans(cue.comma_bounds)]
+    return bisect_left(commas, a) != bisect_left(commas, b)
+
+
+def _cue_before(doc: Document, cue: CueSet, spans: list[Span], start: int) -> CueHit | None:
     """The last of `spans` ending before `start`, if no bound a forward cue may not cross
-    (a clause bound, "due to") lies between the cue's start and the target (a cue that runs
-    over one, "requested due to", stops there)."""
+    (a clause bound, "due to", one of the set's `comma_bounds`) lies between the cue's start
+    and the target (a cue that runs over one, "requested due to", stops there)."""
     i = bisect_right(spans, start, key=lambda t: t[1]) - 1
     if i < 0:
         return None
     cs, ce = spans[i]
-    if doc.pre_clause(cs) != doc.pre_clause(start):
+    if doc.pre_clause(cs) != doc.pre_clause(start) or _crosses_comma_bound(doc, cue, cs, start):
         return None
     return CueHit(doc.word_distance(ce, start), (cs, ce))
 
@@ -182,16 +207,22 @@ def nearest_cue(doc: Document, cue: CueSet, start: int, end: int) -> CueHit | No
     -------
     CueHit or None
         The closest reaching cue: a `pre` cue within the window before the target, a
-        `clause_pre` cue anywhere before it in its clause, or a `post` cue within the
-        window after it, in the target's clause.
+        `phrase_pre` cue within it and no comma between them, a `clause_pre` cue anywhere
+        before it in its clause, or a `post` cue within the window after it, in the
+        target's clause.
     """
     tables = _cue_spans(doc, cue)
     best = None
-    hit = _cue_before(doc, tables.pre, start)
+    hit = _cue_before(doc, cue, tables.pre, start)
     if hit is not None and hit.distance <= cue.window:
         best = hit
+    if cue.phrase_pre is not None:
+        hit = _cue_before(doc, cue, tables.phrase_pre, start)
+        if (hit is not None and hit.distance <= cue.window and (best is None or hit.distance < best.distance)
+                and doc.low.find(",", hit.span[1], start) < 0):
+            best = hit
     if cue.clause_pre is not None:
-        hit = _cue_before(doc, tables.clause_pre, start)
+        hit = _cue_before(doc, cue, tables.clause_pre, start)
         if hit is not None and (best is None or hit.distance < best.distance):
             best = hit
     post = tables.post
