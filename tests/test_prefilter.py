@@ -171,3 +171,25 @@ def test_live_rules_are_the_rules_that_may_match():
             assert (rule in live) == any(doc.may_match(m) for m in rule.targets), rule.name
             if rule not in live:
                 assert not any(doc.spans(m) for m in rule.targets), rule.name
+
+
+def test_scanned_patterns_tried_at_their_openings_match_as_finditer():
+    """`scanned_matches` gives what `finditer` gives, for every scanned pattern of the rules and
+    hand-made ones whose matches overlap, open with one character or may be empty."""
+    from imr_ml.text.literals import opening_literals
+    from imr_ml.text.matcher import LiteralPositions, scanned_matches
+
+    engine = load_rules().engine
+    patterns = {rx.pattern for m in engine.matchers for rx, _, _ in m.scanned}
+    patterns |= {r"(a|ab)b+", r"5[\s/-]*htp|htp\d?", r"x\d?|xx", r"(?<!non-)\bsmok\w*", r"b*c?"}
+    texts = [*_texts()[:60], "aabbb abab 5 htp 5-htp htp2 xx1x non-smoker smokes xxxx bbc c"]
+    tried = 0
+    for pattern in sorted(patterns):
+        rx = re.compile(lower_pattern(pattern))
+        openings = opening_literals(rx.pattern)
+        tried += openings is not None
+        for text in texts:
+            low = lower_text(text)
+            want = [m.span() for m in rx.finditer(low)]
+            assert [m.span() for m in scanned_matches(rx, LiteralPositions(low), openings)] == want, pattern
+    assert tried >= 10  # most scanned patterns have openings

@@ -239,6 +239,29 @@ def required_literals(pattern: str) -> tuple[str, ...] | None:
         another; None when the pattern uses syntax the scan does not read, or when some
         match may open otherwise.
     """
+    return opening_literals(pattern, 2)
+
+
+@lru_cache(maxsize=4096)
+def opening_literals(pattern: str, shortest: int = 1) -> tuple[str, ...] | None:
+    """Strings one of which opens every match of a regex, each at least `shortest` characters
+    long, or None (`required_literals` with a length of one's choosing: a drug list with one
+    name opening with a digit, "5-htp", has no two-letter openings but still its one-character
+    ones).
+
+    Parameters
+    ----------
+    pattern : str
+        A regular expression, matched case-sensitively.
+    shortest : int
+        The shortest literal allowed.
+
+    Returns
+    -------
+    tuple of str or None
+        The sorted literals, none opening with another; None when the pattern uses syntax
+        the scan does not read, or when some match may open otherwise.
+    """
     scan = _Scan(pattern)
     try:
         branches = scan.alternation()
@@ -247,7 +270,7 @@ def required_literals(pattern: str) -> tuple[str, ...] | None:
     if scan.i != len(pattern):  # an unbalanced ")"
         return None
     found, _ = _branch_prefixes(branches)
-    if not found or min(len(x) for x in found) < 2:
+    if not found or min(len(x) for x in found) < max(shortest, 1):
         return None
     # "anticipate" already marks every place "anticipated" opens a match
     return tuple(sorted(x for x in found if not any(x != y and x.startswith(y) for y in found)))

@@ -11,11 +11,12 @@ import re
 from collections.abc import Iterable
 
 from imr_ml.text.anycase import lower_pattern
-from imr_ml.text.literals import inner_literals, required_literals
+from imr_ml.text.literals import inner_literals, opening_literals, required_literals
 
 Span = tuple[int, int]
-# Whether a scanned pattern is scanned only where one of its inner literals occurs (a setting:
-# the tests turn it off to check that skipping never changes a result).
+# Whether a scanned pattern is scanned only where one of its inner literals occurs, and tried
+# only where one of its openings does (a setting: the tests turn it off to check that skipping
+# never changes a result).
 SKIP_SCANS = True
 
 
@@ -221,6 +222,44 @@ def next_word_gate(word: str, literals: Iterable[str]) -> tuple[str, ...] | None
     return tuple(sorted(out)) or None
 
 
+def scanned_matches(rx: re.Pattern, positions: LiteralPositions, openings: tuple[str, ...] | None) -> list[re.Match]:
+    """The matches `rx.finditer(positions.low)` gives, with `rx` tried only where one of `openings`
+    (strings one of which opens every match) occurs, when they are known.
+
+    Like `finditer`, each match is searched from the end of the one before (a match found
+    at a start is the one `finditer` finds there); a match opens at no other place, so none
+    is missed. An empty match (no opening can give one) hands the text back to `finditer`.
+
+    Parameters
+    ----------
+    rx : re.Pattern
+        A lower-case pattern.
+    positions : LiteralPositions
+        The text's literal positions.
+    openings : tuple of str or None
+        The pattern's openings (`opening_literals`), or None to scan every character.
+
+    Returns
+    -------
+    list of re.Match
+        The matches, in order.
+    """
+    low = positions.low
+    if openings is None:
+        return list(rx.finditer(low))
+    starts = sorted({i for lit in openings for i in positions.anywhere(lit)})
+    out, last = [], 0
+    for i in starts:
+        if i >= last:
+            m = rx.match(low, i)
+            if m is not None:
+                if m.end() == i:
+                    return list(rx.finditer(low))
+                out.append(m)
+                last = m.end()
+    return out
+
+
 class Matcher:
     """Several regexes searched as one.
 
@@ -238,7 +277,7 @@ class Matcher:
     A leading ``\\b`` is checked in Python.
     """
 
-    __slots__ = ("patterns", "keyed", "literal", "scanned", "literals", "_single", "_alone")
+    __slots__ = ("patterns", "keyed", "literal", "scanned", "openings", "literals", "_single", "_alone")
 
     def __init__(self, patterns: Iterable[str]):
         self.patterns = tuple(patterns)
@@ -261,6 +300,10 @@ class Matcher:
         self.keyed = tuple(keyed)
         self.literal = tuple(literal)
         self.scanned = tuple(scanned)
+        # for each scanned pattern, the strings (one character allowed) one of which opens every
+        # match, or None: a drug list whose one name opens with a digit ("5-htp") is tried where
+        # they occur instead of at every character (`scanned_matches`)
+        self.openings = tuple(opening_literals(rx.pattern) for rx, _, _ in scanned)
         # every literal some literal pattern's match opens with: none in a text, no match there
         self.literals = tuple(dict.fromkeys(lit for _, lits, _ in literal for lit in lits))
         self._single: re.Pattern | None | bool = False  # compiled when first searched (`single`)
@@ -332,10 +375,10 @@ class Matcher:
                     m = rx.match(low, i)
                     if m is not None and self._boundary_ok(i, m.end(), low, need_b):
                         out.append((i, m.end()))
-        for rx, need_b, inner in self.scanned:
+        for (rx, need_b, inner), openings in zip(self.scanned, self.openings):
             if SKIP_SCANS and inner is not None and not any(map(positions.has, inner)):
                 continue  # a stretch every match holds is not in the text: no match
-            for m in rx.finditer(low):
+            for m in scanned_matches(rx, positions, openings if SKIP_SCANS else None):
                 s, e = m.span()
                 if self._boundary_ok(s, e, low, need_b):
                     out.append((s, e))
