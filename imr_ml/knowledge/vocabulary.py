@@ -18,8 +18,8 @@ from functools import lru_cache
 from imr_ml.knowledge.validate import read_knowledge
 from imr_ml.knowledge.vocabulary_schema import TOPICAL_STATUSES, name_key
 
-__all__ = ["TOPICAL_STATUSES", "DoseLimits", "Drug", "DrugClass", "Entry", "Form", "Term", "Vocabulary", "VocabularyError",
-           "load_vocabulary", "name_key", "name_regex"]
+__all__ = ["TOPICAL_STATUSES", "DoseLimits", "Drug", "DrugClass", "Entry", "Form", "Term", "Vocabulary",
+           "VocabularyError", "load_vocabulary", "name_key", "name_regex"]
 
 # What each table may hold (anything else is refused: a misspelt key would silently change
 # nothing, or everything).

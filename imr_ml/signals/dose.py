@@ -39,8 +39,8 @@ _SMALL_RX = r"(\d+(?:\.\d+)?|one|two|three|four|half|1/2)"
 _UNITS = re.compile(rf"(?<![\d.#])(?:take\s)?{_SMALL_RX}(?:\s?(?:-|to|or)\s?{_SMALL_RX})?\s?{_COUNT_WORD}")
 _QUANTITY = re.compile(rf"#\s?(\d+)|\b(?:qty|quantity|disp|dispense|no\.)\s?[:.#]?\s?#?\s?(\d+)"
                        rf"|(?<![\d.#])(\d{{2,4}})\s?{_COUNT_WORD}")
-_DAYS = re.compile(r"\b(?:x|for|×)\s?(\d{1,3})\s?(days?|d|weeks?|wks?|months?|mos?)\b|\b(\d{1,3})[- ]?(day|week|month)s?"
-                   r"[- ](?:supply|rx|prescription)\b")
+_DAYS = re.compile(r"\b(?:x|for|×)\s?(\d{1,3})\s?(days?|d|weeks?|wks?|months?|mos?)\b"
+                   r"|\b(\d{1,3})[- ]?(day|week|month)s?[- ](?:supply|rx|prescription)\b")
 _ER = re.compile(r"\b(er|xr|sr|cr|xl|extended[- ]release|sustained[- ]release|controlled[- ]release|"
                  r"long[- ]acting|contin|oxycontin|ms contin)\b")
 _TIMES = {"once": 1, "twice": 2, "thrice": 3, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
@@ -73,7 +73,8 @@ class Dose(NamedTuple):
     lead : str
         The ingredient the dose is about (the product's leading one: hydrocodone of Norco).
     above : tuple of (str, float)
-        (ingredient, its maximum) of each ingredient above its label maximum (not acetaminophen).
+        (ingredient, its maximum) of each ingredient above its label maximum (not acetaminophen),
+        when the dose is written (a frequency or days): "Prilosec 20 mg #90" may be a 90-day supply.
     mme : float or None
         Morphine milligram equivalents a day of its opioids (CDC factors of `drugs.toml`).
     days_supply : float or None
@@ -244,8 +245,8 @@ def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab:
     if lead not in daily:
         return None
     extended = _ER.search(low, name[0], end) is not None
-    above = tuple((i, limit) for i, mg in daily.items() if i != ACETAMINOPHEN
-                  for limit in [_limit(vocab, i, extended)] if limit is not None and mg > limit + 1e-6)
+    limits = {i: _limit(vocab, i, extended) for i in daily if i != ACETAMINOPHEN}
+    above = () if assumed else tuple((i, lim) for i, lim in limits.items() if lim is not None and daily[i] > lim + 1e-6)
     factors = {i: vocab.drugs[i].dose.mme_factor for i in daily if vocab.drugs[i].dose}  # type: ignore[union-attr]
     mme = sum(daily[i] * f for i, f in factors.items() if f) if any(factors.values()) else None
     limit = above[0][1] if above else _limit(vocab, lead, extended)
@@ -264,7 +265,7 @@ def _patch_dose(sig: _Sig, lead: str, name: tuple[int, int], vocab: Vocabulary) 
         return None
     assumed = sig.units is None and sig.days is None
     at_once = sig.units if sig.units is not None else (sig.quantity or 0) / (sig.days or ASSUMED_DAYS)
-    above = ((lead, float(limits.max_patches)),) if at_once > limits.max_patches + 1e-6 else ()
+    above = ((lead, float(limits.max_patches)),) if not assumed and at_once > limits.max_patches + 1e-6 else ()
     days = sig.quantity / at_once if sig.quantity and at_once else sig.days
     return Dose({}, lead, above, None, days, assumed, (name[0], sig.end), float(limits.max_patches))
 
@@ -275,7 +276,19 @@ def _patch_dose(sig: _Sig, lead: str, name: tuple[int, int], vocab: Vocabulary) 
 
 # The dose signals of a request (`dose_signals`), in this order.
 DOSE_SIGNALS = ("item_daily_dose_mg", "item_dose_max_mg", "item_dose_above_max", "item_days_supply",
-                "item_morphine_equivalent", "item_acetaminophen_mg")
+                "item_morphine_equivalent", "item_acetaminophen_mg", "item_dose_from_quantity")
+_SIG = "item: strength, units, frequency, \"#90\" (a bare name: the summary's sig of its drug)"
+# (signal, meaning, source) of each, for the registry of fields (`imr_ml.signals.fields`) and its README table
+DOSE_FIELDS = (
+    ("item_daily_dose_mg", "mg a day of the item's leading ingredient (hydrocodone of Norco)", _SIG),
+    ("item_dose_max_mg", "its label maximum, mg a day (a patch: patches at once)", "`drugs.toml` `[dose]`"),
+    ("item_dose_above_max", "an ingredient above its label maximum (acetaminophen has its own rule)", _SIG),
+    ("item_days_supply", "days the quantity lasts (30 when no frequency or days are written)", _SIG),
+    ("item_morphine_equivalent", "MME a day of its opioids (CDC 2016 factors, `drugs.toml` `mme_factor`)", _SIG),
+    ("item_acetaminophen_mg", "acetaminophen mg a day", _SIG),
+    ("item_dose_from_quantity", "the daily dose is the quantity taken as a 30-day supply (no frequency or days written:"
+     " no \"above the maximum\" then, nor an MME that `morphine_equivalent` reads)", _SIG),
+)
 _SENTENCE_END = re.compile(r"[.;\n](?:\s|$)")
 
 
@@ -349,14 +362,19 @@ def dose_signals(dose: Dose | None, field: str) -> dict[str, tuple]:
     if dose is None:
         return {"item_daily_dose_mg": (None, ()), "item_dose_max_mg": (None, ()), "item_dose_above_max": (False, ()),
                 "item_days_supply": (None, ()), "item_morphine_equivalent": (None, ()),
-                "item_acetaminophen_mg": (None, ())}
+                "item_acetaminophen_mg": (None, ()), "item_dose_from_quantity": (False, ())}
     ev = ((field, *dose.span),)
-    daily = dose.daily_mg.get(dose.lead)
-    apap = dose.daily_mg.get(ACETAMINOPHEN)
+    daily = _rounded(dose.daily_mg.get(dose.lead))
+    apap = _rounded(dose.daily_mg.get(ACETAMINOPHEN))
     limit = dose.max_mg
     return {"item_daily_dose_mg": (daily, ev if daily is not None else ()),
             "item_dose_max_mg": (limit, ev if limit is not None else ()),
             "item_dose_above_max": (bool(dose.above), ev if dose.above else ()),
-            "item_days_supply": (dose.days_supply, ev if dose.days_supply is not None else ()),
-            "item_morphine_equivalent": (dose.mme, ev if dose.mme is not None else ()),
-            "item_acetaminophen_mg": (apap, ev if apap is not None else ())}
+            "item_days_supply": (_rounded(dose.days_supply), ev if dose.days_supply is not None else ()),
+            "item_morphine_equivalent": (_rounded(dose.mme), ev if dose.mme is not None else ()),
+            "item_acetaminophen_mg": (apap, ev if apap is not None else ()),
+            "item_dose_from_quantity": (dose.assumed_days, ev if dose.assumed_days else ())}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.taxonomy import categorize
+from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.schema import PRE_DECISION, as_text
 from imr_ml.signals.attribution import about_treatments, names_item, treatment_term
 from imr_ml.signals.criteria import Criteria, read_criteria
-from imr_ml.knowledge.medication import read_medication
-from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.signals.dose import dose_signals, item_dose, summary_dose
 from imr_ml.signals.fields import read_fields
 from imr_ml.signals.medication import drug_term, item_medication, morphine_equivalent, relief_percent
@@ -234,11 +234,11 @@ def _dose_of_summary(item: str, sdoc: Document, r: SignalRules, out: dict[str, S
         out.update((name, Signal(value, list(ev))) for name, (value, ev) in found.items())
 
 
-def _larger(stated: Signal, computed: Signal) -> Signal:
+def _larger(stated: Signal, computed: Signal, assumed: bool) -> Signal:
     """The morphine-equivalent dose a rule reads: the larger of the summary's stated total and
     the item's computed dose (a stated total covers every opioid; an item's own dose may be
-    higher than an old total)."""
-    if computed.value is not None and (stated.value is None or computed.value > stated.value):
+    higher than an old total), unless that dose is a quantity `assumed` to last 30 days."""
+    if computed.value is not None and not assumed and (stated.value is None or computed.value > stated.value):
         return computed
     return stated
 
@@ -303,7 +303,8 @@ def _extract(row: dict, r: SignalRules, taxonomy, criteria=None) -> dict[str, Si
     medication = category in r.prior.medication_categories
     out["medication_relief"] = Signal(*relief_percent(sdoc, term if medication else None, tuple(r.modality.values())))
     _dose_of_summary(item, sdoc, r, out)
-    out["morphine_equivalent"] = _larger(Signal(*morphine_equivalent(sdoc)), out["item_morphine_equivalent"])
+    out["morphine_equivalent"] = _larger(Signal(*morphine_equivalent(sdoc)), out["item_morphine_equivalent"],
+                                         out["item_dose_from_quantity"].value)
 
     count, mentioned, ev = prior_modality(sdoc, r, category, item)
     out["prior_sessions"] = Signal(count, [e for e in ev if count is not None][:3])
