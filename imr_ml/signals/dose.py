@@ -60,7 +60,7 @@ _FREQUENCIES: tuple[tuple[re.Pattern, Callable[[re.Match], float]], ...] = (
                 r"at bedtime|nightly|at night|in the morning|once)\b\.?"), lambda m: 1.0),
 )
 _COUNTED = re.compile(rf"\s?(?:-\s?\d\s?)?{_COUNT_WORD}")
-_BARE_UNITS = re.compile(r"(?<![\d.#/])([1-4])(?:\s?-\s?([1-4]))?\s+(?:po\s+|by mouth\s+|orally\s+)?(?=[a-z])")
+_BARE_UNITS = re.compile(r"(?<![\d.#/])([1-4])(?:\s?-\s?([1-4]))?\s+(?:po\s+|by mouth\s+|orally\s+)?")
 
 
 class Dose(NamedTuple):
@@ -128,13 +128,13 @@ def _mg(value: float, unit: str | None) -> float | None:
     return None  # a percentage: no mass
 
 
-def _frequency(low: str, start: int, end: int) -> tuple[float | None, int]:
-    """(doses a day, where the frequency ends) of the first frequency written in [start, end)."""
+def _frequency(low: str, start: int, end: int) -> tuple[float | None, int, int]:
+    """(doses a day, where the frequency starts and ends) of the first frequency written in [start, end)."""
     found = [(m.start(), read(m), m.end()) for rx, read in _FREQUENCIES for m in [rx.search(low, start, end)] if m]
     if not found:
-        return None, start
-    _, per_day, stop = min(found)
-    return per_day, stop
+        return None, start, start
+    begin, per_day, stop = min(found)
+    return per_day, begin, stop
 
 
 class _Sig(NamedTuple):
@@ -180,10 +180,10 @@ def read_sig(low: str, name_end: int, end: int, combination: bool) -> _Sig | Non
     if units_m and _small(units_m.group(2) or units_m.group(1)) is not None:
         value = _small(units_m.group(2) or units_m.group(1))
         units = value if value is not None and value <= 4 else None
-    per_day, stop = _frequency(low, rest, end)
+    per_day, begin, stop = _frequency(low, rest, end)
     if units is None and per_day is not None:
-        bare = _BARE_UNITS.search(low, rest, end)
-        if bare and bare.end() <= stop:
+        bare = _BARE_UNITS.search(low, rest, begin + 1)
+        if bare and bare.end() == begin:  # "1-2 q4h": the units just before the frequency
             units = float(bare.group(2) or bare.group(1))
     q_m = next((q for q in _QUANTITY.finditer(low, rest, end) if any(g and int(g) >= 5 for g in q.groups())), None)
     qty = next(int(g) for g in q_m.groups() if g and int(g) >= 5) if q_m else None
@@ -197,7 +197,7 @@ def read_sig(low: str, name_end: int, end: int, combination: bool) -> _Sig | Non
 
 
 def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab: Vocabulary,
-              need_frequency: bool = False) -> Dose | None:
+              need_frequency: bool = False, ingredients: tuple[str, ...] = ()) -> Dose | None:
     """The daily dose of the sig after one name of the item's drug.
 
     Parameters
@@ -215,6 +215,9 @@ def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab:
     need_frequency : bool
         Refuse a quantity without a frequency (the summary's mentions: "#90" there may be
         anything UR saw).
+    ingredients : tuple of str
+        The ingredients the strengths are of, in order (default: the name's own, as
+        `drugs.toml` lists them).
 
     Returns
     -------
@@ -222,7 +225,7 @@ def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab:
         None when no strength follows the name, or no frequency or quantity turns it into a
         daily dose, or the route is neither oral nor a patch.
     """
-    ingredients = vocab.entry(low[name[0]:name[1]]).ingredients
+    ingredients = ingredients or vocab.entry(low[name[0]:name[1]]).ingredients
     patch = med.form == "patch" or med.route == "transdermal"
     if med.route != "oral" and not patch:
         return None
@@ -280,8 +283,9 @@ DOSE_SIGNALS = ("item_daily_dose_mg", "item_dose_max_mg", "item_dose_above_max",
 _SIG = "item: strength, units, frequency, \"#90\" (a bare name: the summary's sig of its drug)"
 # (signal, meaning, source) of each, for the registry of fields (`imr_ml.signals.fields`) and its README table
 DOSE_FIELDS = (
-    ("item_daily_dose_mg", "mg a day of the item's leading ingredient (hydrocodone of Norco)", _SIG),
-    ("item_dose_max_mg", "its label maximum, mg a day (a patch: patches at once)", "`drugs.toml` `[dose]`"),
+    ("item_daily_dose_mg", "mg a day of the ingredient judged: the first above its maximum, else the item's leading"
+     " one (hydrocodone of Norco)", _SIG),
+    ("item_dose_max_mg", "that ingredient's label maximum, mg a day (a patch: patches at once)", "`drugs.toml` [dose]"),
     ("item_dose_above_max", "an ingredient above its label maximum (acetaminophen has its own rule)", _SIG),
     ("item_days_supply", "days the quantity lasts (30 when no frequency or days are written)", _SIG),
     ("item_morphine_equivalent", "MME a day of its opioids (CDC 2016 factors, `drugs.toml` `mme_factor`)", _SIG),
@@ -289,6 +293,7 @@ DOSE_FIELDS = (
     ("item_dose_from_quantity", "the daily dose is the quantity taken as a 30-day supply (no frequency or days written:"
      " no \"above the maximum\" then, nor an MME that `morphine_equivalent` reads)", _SIG),
 )
+_JOINED = re.compile(r"\s?(?:[/+&-]|and|with|w/)\s?")
 _SENTENCE_END = re.compile(r"[.;\n](?:\s|$)")
 
 
@@ -312,7 +317,13 @@ def item_dose(item: str, med: Medication | None, vocab: Vocabulary) -> Dose | No
     if med is None:
         return None
     low = item.lower()
-    return dose_from(low, med.name_spans[0], len(low), med, vocab)
+    start, stop = med.name_spans[0]
+    ingredients = vocab.entry(low[start:stop]).ingredients
+    for a, b in med.name_spans[1:]:  # "hydrocodone/APAP", "ibuprofen and famotidine": one combination
+        if not _JOINED.fullmatch(low, stop, a):
+            break
+        stop, ingredients = b, (*ingredients, *vocab.entry(low[a:b]).ingredients)
+    return dose_from(low, (start, stop), len(low), med, vocab, ingredients=ingredients)
 
 
 def summary_dose(low: str, term: re.Pattern | None, med: Medication, vocab: Vocabulary) -> Dose | None:
@@ -364,7 +375,7 @@ def dose_signals(dose: Dose | None, field: str) -> dict[str, tuple]:
                 "item_days_supply": (None, ()), "item_morphine_equivalent": (None, ()),
                 "item_acetaminophen_mg": (None, ()), "item_dose_from_quantity": (False, ())}
     ev = ((field, *dose.span),)
-    daily = _rounded(dose.daily_mg.get(dose.lead))
+    daily = _rounded(dose.daily_mg.get(dose.above[0][0] if dose.above else dose.lead))
     apap = _rounded(dose.daily_mg.get(ACETAMINOPHEN))
     limit = dose.max_mg
     return {"item_daily_dose_mg": (daily, ev if daily is not None else ()),
