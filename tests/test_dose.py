@@ -47,6 +47,12 @@ def test_units_per_dose_and_mass_units(item, daily):
     assert dose(item)["item_daily_dose_mg"] == daily
 
 
+def test_a_daily_cap_limits_the_dose():
+    assert dose("Tramadol 50 mg 1-2 tabs q4-6h prn, max 8 tabs/day")["item_daily_dose_mg"] == 400
+    assert dose("Tramadol 50 mg 1-2 tabs q4-6h prn, not to exceed 8 per day")["item_dose_above_max"] is False
+    assert dose("Tramadol 50 mg 1-2 tabs q4-6h prn")["item_dose_above_max"] is True
+
+
 def test_a_combination_reads_its_strengths_in_the_vocabulary_order():
     d = dose("Norco 10/325 1-2 q4h")
     assert (d["item_daily_dose_mg"], d["item_acetaminophen_mg"], d["item_morphine_equivalent"]) == (120, 3900, 120)

@@ -41,6 +41,8 @@ _QUANTITY = re.compile(rf"#\s?(\d+)|\b(?:qty|quantity|disp|dispense|no\.)\s?[:.#
                        rf"|(?<![\d.#])(\d{{2,4}})\s?{_COUNT_WORD}")
 _DAYS = re.compile(r"\b(?:x|for|×)\s?(\d{1,3})\s?(days?|d|weeks?|wks?|months?|mos?)\b"
                    r"|\b(\d{1,3})[- ]?(day|week|month)s?[- ](?:supply|rx|prescription)\b")
+_CAP = re.compile(r"\b(?:max(?:imum)?|not to exceed|nte|no more than|do not exceed|up to)\s?:?\s?(\d{1,2})\s?"
+                  rf"(?:{_COUNT_WORD}|doses?)?\s?(?:/|a|per|in|each)\s?(?:day|24\s?h(?:ours?|rs?)?)\b")
 _ER = re.compile(r"\b(er|xr|sr|cr|xl|extended[- ]release|sustained[- ]release|controlled[- ]release|"
                  r"long[- ]acting|contin|oxycontin|ms contin)\b")
 _TIMES = {"once": 1, "twice": 2, "thrice": 3, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
@@ -145,6 +147,8 @@ class _Sig(NamedTuple):
     quantity: int | None
     days: float | None
     end: int
+    cap: float | None = None  # "not to exceed 8 tabs a day": the most units a day
+
 
 
 def read_sig(low: str, name_end: int, end: int, combination: bool) -> _Sig | None:
@@ -193,7 +197,10 @@ def read_sig(low: str, name_end: int, end: int, combination: bool) -> _Sig | Non
         n, what = (days_m.group(1), days_m.group(2)) if days_m.group(1) else (days_m.group(3), days_m.group(4))
         days = float(n) * (7 if what.startswith("w") else 30 if what.startswith("mo") else 1)
     last = max([m.end(), stop, *(x.end() for x in (units_m, days_m, q_m) if x)])
-    return _Sig(strengths, bool(m.group(4)), units, per_day, qty, days or None, last)
+    cap_m = _CAP.search(low, rest, end)
+    last = max(last, cap_m.end()) if cap_m else last
+    return _Sig(strengths, bool(m.group(4)), units, per_day, qty, days or None, last,
+                float(cap_m.group(1)) if cap_m else None)
 
 
 def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab: Vocabulary,
@@ -238,7 +245,7 @@ def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab:
     units = sig.units or 1.0
     assumed = sig.per_day is None and sig.days is None
     if sig.per_day is not None:
-        per_day = units * sig.per_day
+        per_day = min(units * sig.per_day, sig.cap or units * sig.per_day)
         days = sig.quantity / per_day if sig.quantity else sig.days
     else:
         days = sig.days or ASSUMED_DAYS
