@@ -82,7 +82,8 @@ def test_no_frequency_is_a_30_day_supply_and_never_above_the_maximum():
 
 
 @pytest.mark.parametrize("item", ["Gabapentin", "Gabapentin 300 mg", "Neurontin #90", "Norco 1-2 tabs q6h",
-                                  "Physical therapy 2x/week x 6 weeks", "Tylenol #3", "Lidocaine 5% ointment"])
+                                  "Physical therapy 2x/week x 6 weeks", "Tylenol #3", "Lidocaine 5% ointment",
+                                  "Gabapentin 250 mg/5 ml oral solution 6 ml tid", "Tramadol 25mg/ml suspension tid"])
 def test_no_dose_written_is_no_dose(item):
     d = dose(item)
     assert d["item_daily_dose_mg"] is None and d["item_morphine_equivalent"] is None

@@ -61,6 +61,7 @@ _FREQUENCIES: tuple[tuple[re.Pattern, Callable[[re.Match], float]], ...] = (
     (re.compile(r"\b(?:q\.?d|daily|q\s?day|every (?:day|morning|night|evening)|q\.?am|q\.?pm|q\.?hs|h\.?s|"
                 r"at bedtime|nightly|at night|in the morning|once)\b\.?"), lambda m: 1.0),
 )
+_PER_VOLUME = re.compile(rf"{_NUM}\s?{_MASS}?\s?/\s?(?:{_NUM}\s?)?(?:ml|cc|l|g|gm)\b")
 _COUNTED = re.compile(rf"\s?(?:-\s?\d\s?)?{_COUNT_WORD}")
 _BARE_UNITS = re.compile(r"(?<![\d.#/])([1-4])(?:\s?-\s?([1-4]))?\s+(?:po\s+|by mouth\s+|orally\s+)?")
 
@@ -175,7 +176,8 @@ def read_sig(low: str, name_end: int, end: int, combination: bool) -> _Sig | Non
     m = _STRENGTH.match(low, start, end)
     if m is None or low[max(0, start - 1):start] == "#":
         return None
-    if (not m.group(2) and _COUNTED.match(low, m.end())) or ("-" in m.group(3) and not combination):
+    if (not m.group(2) and _COUNTED.match(low, m.end())) or ("-" in m.group(3) and not combination) \
+            or _PER_VOLUME.match(low, m.start()):  # "25 mg/ml": a concentration, the dose is a volume
         return None  # "Norco 1-2 tabs": units, not a strength
     strengths = _strengths(m)
     rest = m.end()
