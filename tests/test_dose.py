@@ -30,10 +30,11 @@ def dose(item: str, summary: str = "") -> dict:
     ("BID", 2), ("b.i.d.", 2), ("twice a day", 2), ("2x/day", 2), ("2 times a day", 2), ("q12h", 2),
     ("every 12 hours", 2), ("TID", 3), ("t.i.d.", 3), ("three times daily", 3), ("3x a day", 3), ("q8h", 3),
     ("every 8 hours", 3), ("QID", 4), ("four times a day", 4), ("q6h", 4), ("q 6 hours", 4), ("every 6 hrs", 4),
-    ("q4h", 6), ("q4-6h", 6), ("every 4 to 6 hours", 6), ("q6h prn", 4), ("prn q8h", 3),
+    ("q4h", 6), ("q4-6h", 6), ("every 4 to 6 hours", 6), ("q6h prn", 4), ("prn q8h", 3), ("once a week", 1 / 7),
+    ("weekly", 1 / 7), ("once a month", 1 / 30),
 ])
 def test_each_frequency(sig, per_day):
-    assert dose(f"Gabapentin 100 mg {sig}")["item_daily_dose_mg"] == 100 * per_day
+    assert dose(f"Gabapentin 100 mg {sig}")["item_daily_dose_mg"] == round(100 * per_day, 1)
 
 
 @pytest.mark.parametrize("item, daily", [

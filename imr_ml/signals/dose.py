@@ -59,7 +59,9 @@ _FREQUENCIES: tuple[tuple[re.Pattern, Callable[[re.Match], float]], ...] = (
     (re.compile(r"\bt\.?i\.?d\b\.?"), lambda m: 3.0),
     (re.compile(r"\bb\.?i\.?d\b\.?"), lambda m: 2.0),
     (re.compile(r"\b(?:q\.?d|daily|q\s?day|every (?:day|morning|night|evening)|q\.?am|q\.?pm|q\.?hs|h\.?s|"
-                r"at bedtime|nightly|at night|in the morning|once)\b\.?"), lambda m: 1.0),
+                r"at bedtime|nightly|at night|in the morning)\b\.?"), lambda m: 1.0),
+    (re.compile(r"\b(?:weekly|(?:once )?(?:a|per|each|every) week|q\.? ?(?:1 ?)?wk|q\.? ?week)\b"), lambda m: 1 / 7),
+    (re.compile(r"\b(?:monthly|(?:once )?(?:a|per|each|every) month)\b"), lambda m: 1 / 30),
 )
 _PER_VOLUME = re.compile(rf"{_NUM}\s?{_MASS}?\s?/\s?(?:{_NUM}\s?)?(?:ml|cc|l|g|gm)\b")
 _COUNTED = re.compile(rf"\s?(?:-\s?\d\s?)?{_COUNT_WORD}")
