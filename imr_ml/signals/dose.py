@@ -87,7 +87,7 @@ class Dose(NamedTuple):
     assumed_days : bool
         The quantity was taken as a 30-day supply (no frequency or days written).
     span : (int, int)
-        Where the sig is written (from the drug's name).
+        Where the sig is written (from its strength: the drug's name is another finding's quote).
     max_mg : float or None
         The label maximum it is judged against: of the first ingredient above it, else of the
         lead (mg a day; patches at once for a patch).
@@ -151,6 +151,7 @@ class _Sig(NamedTuple):
     days: float | None
     end: int
     cap: float | None = None  # "not to exceed 8 tabs a day": the most units a day
+    start: int = 0  # where the strength starts
 
 
 
@@ -204,7 +205,7 @@ def read_sig(low: str, name_end: int, end: int, combination: bool) -> _Sig | Non
     cap_m = _CAP.search(low, rest, end)
     last = max(last, cap_m.end()) if cap_m else last
     return _Sig(strengths, bool(m.group(4)), units, per_day, qty, days or None, last,
-                float(cap_m.group(1)) if cap_m else None)
+                float(cap_m.group(1)) if cap_m else None, m.start())
 
 
 def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab: Vocabulary,
@@ -245,7 +246,7 @@ def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab:
         return None
     lead = next((i for i in ingredients if vocab.drugs[i].drug_class == med.drug_class), ingredients[0])
     if patch:
-        return _patch_dose(sig, lead, name, vocab)
+        return _patch_dose(sig, lead, vocab)
     units = sig.units or 1.0
     assumed = sig.per_day is None and sig.days is None
     if sig.per_day is not None:
@@ -264,24 +265,24 @@ def dose_from(low: str, name: tuple[int, int], end: int, med: Medication, vocab:
     factors = {i: vocab.drugs[i].dose.mme_factor for i in daily if vocab.drugs[i].dose}  # type: ignore[union-attr]
     mme = sum(daily[i] * f for i, f in factors.items() if f) if any(factors.values()) else None
     limit = above[0][1] if above else _limit(vocab, lead, extended)
-    return Dose(daily, lead, above, mme, days, assumed, (name[0], sig.end), limit)
+    return Dose(daily, lead, above, mme, days, assumed, (sig.start, sig.end), limit)
 
 
-def _patch_dose(sig: _Sig, lead: str, name: tuple[int, int], vocab: Vocabulary) -> Dose | None:
+def _patch_dose(sig: _Sig, lead: str, vocab: Vocabulary) -> Dose | None:
     """A patch: fentanyl's rate in mcg/hr to MME; lidocaine's patches on at once against the label's."""
     limits = vocab.drugs[lead].dose
     if limits is None:
         return None
     value, unit = sig.strengths[0]
     if limits.mme_factor and (sig.per_hour or unit in ("mcg", "µg", "ug")):
-        return Dose({}, lead, (), value * limits.mme_factor * (sig.units or 1.0), None, False, (name[0], sig.end))
+        return Dose({}, lead, (), value * limits.mme_factor * (sig.units or 1.0), None, False, (sig.start, sig.end))
     if not limits.max_patches:
         return None
     assumed = sig.units is None and sig.days is None
     at_once = sig.units if sig.units is not None else (sig.quantity or 0) / (sig.days or ASSUMED_DAYS)
     above = ((lead, float(limits.max_patches)),) if not assumed and at_once > limits.max_patches + 1e-6 else ()
     days = sig.quantity / at_once if sig.quantity and at_once else sig.days
-    return Dose({}, lead, above, None, days, assumed, (name[0], sig.end), float(limits.max_patches))
+    return Dose({}, lead, above, None, days, assumed, (sig.start, sig.end), float(limits.max_patches))
 
 
 # --------------------------------------------------------------------------------------
