@@ -44,6 +44,10 @@ CASES = {
     "opioid_dose_above_90_mme": (
         ("She takes OxyContin 40 mg TID; her MED is 180 mg a day.", "OxyContin 40mg #90"),
         ("The MTUS advises not to exceed 120 mg MED. She takes tramadol 50 mg daily.", "Tramadol 50mg #30")),
+    "medication_dose_above_label_maximum": (("Neuropathic leg pain.", "Gabapentin 1600 mg TID #270"),
+                                            ("Neuropathic leg pain.", "Gabapentin 1200 mg TID #270")),
+    "acetaminophen_above_4g_day": (("Chronic low back pain.", "Norco 5/325 2 tabs q3h"),
+                                   ("Chronic low back pain.", "Norco 10/325 1 tab q4h")),
     "opioid_postoperative_short_term": (
         ("She is 2 weeks post-op from a rotator cuff repair.", "Percocet 5/325 #30"),
         ("She had a rotator cuff repair in 2012 and has taken Percocet since 2012.", "Percocet 5/325 #30")),

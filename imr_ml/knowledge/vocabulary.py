@@ -19,8 +19,8 @@ from imr_ml.knowledge.shorthand import Shorthand, compile_shorthand
 from imr_ml.knowledge.validate import read_knowledge
 from imr_ml.knowledge.vocabulary_schema import TOPICAL_STATUSES, name_key
 
-__all__ = ["TOPICAL_STATUSES", "Drug", "DrugClass", "Entry", "Form", "Term", "Vocabulary", "VocabularyError",
-           "load_vocabulary", "name_key", "name_regex"]
+__all__ = ["TOPICAL_STATUSES", "DoseLimits", "Drug", "DrugClass", "Entry", "Form", "Term", "Vocabulary",
+           "VocabularyError", "load_vocabulary", "name_key", "name_regex"]
 
 # What each table may hold (anything else is refused: a misspelt key would silently change
 # nothing, or everything).
@@ -68,6 +68,17 @@ class Drug:
     topical: str | None
     topical_form: str | None
     contraindications: tuple[str, ...] = ()  # signals: conditions that argue against this ingredient
+    dose: DoseLimits | None = None  # its `[dose]` entry
+
+
+@dataclass(frozen=True)
+class DoseLimits:
+    """What `[dose.<ingredient>]` says a daily dose is judged against (`imr_ml.signals.dose`)."""
+
+    max_daily_mg: float | None = None  # the FDA label's maximum daily dose (oral)
+    er_max_daily_mg: float | None = None  # the same for the extended-release form, when it differs
+    mme_factor: float | None = None  # morphine milligram equivalents per mg (fentanyl: per mcg/hr of a patch)
+    max_patches: int | None = None  # patches on at one time
 
 
 @dataclass(frozen=True)
@@ -289,10 +300,12 @@ def _forms(data: Mapping) -> tuple[Form, ...]:
                  for name, t in data.get("form", {}).items())
 
 
-def _drug(t: Mapping) -> Drug:
+def _drug(t: Mapping, doses: Mapping) -> Drug:
+    dose = doses.get(t["ingredient"])
     return Drug(t["ingredient"], t["class"], (t["class"], *t.get("other_classes", ())),
                 (t["ingredient"], *t.get("names", ()), *t.get("brands", ())), tuple(t.get("routes") or ("oral",)),
-                t.get("mtus"), t.get("topical"), t.get("topical_form"), tuple(t.get("contraindications", ())))
+                t.get("mtus"), t.get("topical"), t.get("topical_form"), tuple(t.get("contraindications", ())),
+                DoseLimits(**dose) if dose is not None else None)
 
 
 def _entries(drugs: Mapping[str, Drug], products: Iterable[tuple[tuple[str, ...], Entry]]) -> dict[str, Entry]:
@@ -322,7 +335,7 @@ def load_vocabulary(drugs: str | None = None, abbreviations: str | None = None) 
     """
     data = read_knowledge("drugs.toml", drugs)  # checked: keys, classes, routes, forms, one meaning per name
     abbr = read_knowledge("abbreviations.toml", abbreviations)
-    drug_list = [_drug(t) for t in data.get("drug", [])]
+    drug_list = [_drug(t, data.get("dose", {})) for t in data.get("drug", [])]
     by_ingredient = {d.ingredient: d for d in drug_list}
     products = tuple((tuple(t["names"]), Entry(tuple(t["ingredients"]), t.get("route"), t.get("form"),
                                                bool(t.get("compounded", False))))

@@ -90,6 +90,16 @@ class Product(_Strict):
     compounded: bool = False
 
 
+Positive = Annotated[float, Field(gt=0)]
+
+
+class Dose(_Strict):
+    max_daily_mg: Positive | None = None
+    er_max_daily_mg: Positive | None = None
+    mme_factor: Positive | None = None
+    max_patches: Annotated[int, Field(gt=0)] | None = None
+
+
 class DrugsFile(_Strict):
     medication_words: Words | None = None
     drug_class: dict[Name, DrugClass] = Field(default={}, alias="class")
@@ -98,6 +108,7 @@ class DrugsFile(_Strict):
     form: dict[Name, Form] = {}
     drug: list[Drug] = []
     product: list[Product] = []
+    dose: dict[str, Dose] = {}
 
 
 class Term(_Strict):
@@ -162,6 +173,17 @@ def drugs_checks(data: dict) -> Iterator[tuple[Loc, str]]:
         entry = (tuple(product["ingredients"]), product.get("route"), product.get("form"), product.get("compounded"))
         for name in product["names"]:
             yield from _one_meaning(meaning, name, entry, ("product", i, "names"))
+    yield from _dose_checks(data, seen)
+
+
+def _dose_checks(data: dict, ingredients: set[str]) -> Iterator[tuple[Loc, str]]:
+    """A `[dose]` entry names an ingredient of the file; an MME factor is an opioid's."""
+    drug_class = {d["ingredient"]: d["class"] for d in data.get("drug", [])}
+    for name, dose in data.get("dose", {}).items():
+        if name not in ingredients:
+            yield ("dose", name), f"dose: unknown ingredient {name!r}{did_you_mean(name, sorted(ingredients))}"
+        elif "mme_factor" in dose and drug_class[name] != "opioid":
+            yield ("dose", name, "mme_factor"), f"mme_factor: {name!r} is no opioid (class {drug_class[name]!r})"
 
 
 def _one_meaning(meaning: dict, name: str, entry: object, loc: Loc) -> Iterator[tuple[Loc, str]]:

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from imr_ml.knowledge.medication import read_medication
 from imr_ml.knowledge.taxonomy import categorize
+from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.schema import PRE_DECISION, as_text
 from imr_ml.signals.attribution import about_treatments, names_item, treatment_term
 from imr_ml.signals.criteria import Criteria, read_criteria
+from imr_ml.signals.dose import dose_signals, item_dose, summary_dose
 from imr_ml.signals.fields import read_fields
-from imr_ml.signals.medication import item_medication, morphine_equivalent, relief_percent
+from imr_ml.signals.medication import drug_term, item_medication, morphine_equivalent, relief_percent
 from imr_ml.signals.prior import item_term, prior_modality
 from imr_ml.signals.readers import parse_quantity
 from imr_ml.signals.rules import SignalRules, load_rules
@@ -140,6 +143,8 @@ def _item_analysis(item: str, r: SignalRules, taxonomy: str | None):
         sig[name] = Signal(bool(m), [("item", *m.span())] if m else [])
     sig["item_regions"] = Signal(*_regions(lower_text(item), r, "item"))
     sig.update((name, Signal(value, list(ev))) for name, (value, ev) in item_medication(item).items())
+    dose = item_dose(item, read_medication(item), load_vocabulary())
+    sig.update((name, Signal(value, list(ev))) for name, (value, ev) in dose_signals(dose, "item").items())
     return r.memos.items.put(key, (category, sig, item_term(r, category, item, taxonomy)))
 
 
@@ -211,6 +216,33 @@ def _same_modality(row: dict, sdoc: Document, r: SignalRules, out: dict[str, Sig
         out[f"{base}_same_modality"] = Signal(bool(ev), ev)
 
 
+def _dose_of_summary(item: str, sdoc: Document, r: SignalRules, out: dict[str, Signal]) -> None:
+    """A bare drug name ("Neurontin") takes the dose the summary states for the same
+    ingredient ("Neurontin 600 mg three times daily"); the items of a letter share the reading."""
+    if not out["item_names_drug"].value or out["item_daily_dose_mg"].value is not None \
+            or out["item_morphine_equivalent"].value is not None or out["item_dose_above_max"].value:
+        return
+    med = read_medication(item)
+    if med is None or not sdoc.text:
+        return
+    key = ("dose", med.ingredients, med.route, med.form)
+    found = sdoc.memo.get(key)
+    if found is None:
+        dose = summary_dose(sdoc.low, drug_term(r, item, general=False), med, load_vocabulary())
+        found = sdoc.memo[key] = dose_signals(dose, "summary")
+    if found["item_daily_dose_mg"][0] is not None or found["item_morphine_equivalent"][0] is not None:
+        out.update((name, Signal(value, list(ev))) for name, (value, ev) in found.items())
+
+
+def _larger(stated: Signal, computed: Signal, assumed: bool) -> Signal:
+    """The morphine-equivalent dose a rule reads: the larger of the summary's stated total and
+    the item's computed dose (a stated total covers every opioid; an item's own dose may be
+    higher than an old total), unless that dose is a quantity `assumed` to last 30 days."""
+    if computed.value is not None and not assumed and (stated.value is None or computed.value > stated.value):
+        return computed
+    return stated
+
+
 # --------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------
@@ -270,7 +302,9 @@ def _extract(row: dict, r: SignalRules, taxonomy, criteria=None) -> dict[str, Si
     _same_modality(row, sdoc, r, out, term, taxonomy)
     medication = category in r.prior.medication_categories
     out["medication_relief"] = Signal(*relief_percent(sdoc, term if medication else None, tuple(r.modality.values())))
-    out["morphine_equivalent"] = Signal(*morphine_equivalent(sdoc))
+    _dose_of_summary(item, sdoc, r, out)
+    out["morphine_equivalent"] = _larger(Signal(*morphine_equivalent(sdoc)), out["item_morphine_equivalent"],
+                                         out["item_dose_from_quantity"].value)
 
     count, mentioned, ev = prior_modality(sdoc, r, category, item)
     out["prior_sessions"] = Signal(count, [e for e in ev if count is not None][:3])

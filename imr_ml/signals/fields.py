@@ -25,6 +25,7 @@ from imr_ml.dates import as_date
 from imr_ml.knowledge.taxonomy import categorize
 from imr_ml.schema import ITEM_SEPARATOR, as_text, is_missing
 from imr_ml.signals.decisive import read_class_contraindication, read_same_class_duplicate
+from imr_ml.signals.dose import DOSE_FIELDS
 from imr_ml.signals.readers import (
     POST_SURGICAL_DAYS,
     Evidence,
@@ -353,8 +354,9 @@ FIELDS: tuple[FieldSpec, ...] = (
               "summary, the class's `duplicate_signal`", read_same_class_duplicate, _flag),
     FieldSpec("medication_relief", "medication_relief", "pain relief (%) stated with the item's drug or medications",
               "summary: \"50% relief with Lyrica\", \"pain 8/10 -> 4/10 with meds\""),
-    FieldSpec("morphine_equivalent", "morphine_equivalent", "morphine-equivalent dose, mg/day",
-              "summary: \"MED 120\", \"95 MME\" (not a guideline ceiling quoted)"),
+    FieldSpec("morphine_equivalent", "morphine_equivalent", "morphine-equivalent dose, mg/day: the larger of these two",
+              "summary: \"MED 120\", \"95 MME\" (not a guideline ceiling quoted); `item_morphine_equivalent`"),
+    *(FieldSpec(name, name, label, source) for name, label, source in DOSE_FIELDS),  # the item's sig
     FieldSpec("service_indication_documented", "service_indication_documented", "an indication of the service's "
               "criterion is documented (no feature)", "summary, `criteria.toml` `indication` (`signals.criteria`)"),
     FieldSpec("service_indication_contradicted", "service_indication_contradicted", "it is denied, or a finding "
