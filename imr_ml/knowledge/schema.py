@@ -321,7 +321,8 @@ class Criterion(Strict):
     max_quantity: Annotated[int, Field(gt=0)] | None = None
     max_quantity_with_response: Annotated[int, Field(gt=0)] | None = None
     window: Window | None = None
-    indication: list[Regex] = Field(min_length=1)
+    kinds_citation: Text | None = None
+    indication: list[Regex] = []
     against: list[Regex] = []
     document: Text
     citation: Text
@@ -346,6 +347,12 @@ def _criteria_checks(data: dict) -> Iterator[Problem]:
 def _kind_checks(entry: dict, i: int) -> Iterator[Problem]:
     """The optional kinds of a criterion, each whole: first-line care with what to document,
     a larger allowance only above the plain one, a window with a bound in order."""
+    if not any(entry.get(k) for k in ("indication", "first_line", "max_quantity", "window")):
+        yield ("criterion", i, "service"), "says nothing: give `indication`, `first_line`, `max_quantity` or `window`"
+    kinds = any(entry.get(k) is not None for k in ("first_line", "max_quantity", "window"))
+    if kinds != bool(entry.get("kinds_citation")):
+        yield ("criterion", i, "service"), ("`first_line`, `max_quantity` and `window` need `kinds_citation` (where the "
+                                            "guideline states them), and it needs one of them")
     if bool(entry.get("first_line")) != bool(entry.get("first_line_document")):
         yield ("criterion", i, "first_line"), "`first_line` and `first_line_document` go together: give both or neither"
     plain, more = entry.get("max_quantity"), entry.get("max_quantity_with_response")

@@ -31,6 +31,7 @@ from imr_ml.scoring.wording import category_label, compared, in_words, verdict
 from imr_ml.signals import extract_signals
 from imr_ml.signals.check import check_knowledge
 from imr_ml.signals.criteria import FIELD_NAMES, service_named
+from imr_ml.signals.criteria_kinds import FIELD_NAMES as KIND_FIELD_NAMES
 
 MIN_SUMMARY_WORDS = 12
 BATCH = 512
@@ -179,7 +180,7 @@ def _scored(loaded: LoadedModel, rows: list[dict]):
 def _label(ex: Explainer, j: int, signals: dict) -> str:
     """A feature's words; a rule reading a service criterion names the service it fired for."""
     source = evidence_source(ex.names[j], ex.knowledge.guidelines)
-    if source and source[0] == "rule" and any(name in FIELD_NAMES for name, _ in source[1]):
+    if source and source[0] == "rule" and any(name in FIELD_NAMES or name in KIND_FIELD_NAMES for name, _ in source[1]):
         return service_named(ex.label(j), signals)
     return ex.label(j)
 

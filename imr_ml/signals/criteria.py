@@ -200,7 +200,7 @@ def _text_rules(c: Criterion, rules: SignalRules) -> tuple[TextRule, TextRule]:
 
 def _criterion(entry: dict, check: bool) -> Criterion:
     vocab = load_vocabulary()
-    patterns = (*entry["indication"], *entry.get("against", ()), *entry.get("first_line", ()))
+    patterns = (*entry.get("indication", ()), *entry.get("against", ()), *entry.get("first_line", ()))
     for pattern in patterns if check else ():  # refused on load
         re.compile(vocab.expand(pattern), re.IGNORECASE)
     window = entry.get("window")
@@ -208,7 +208,7 @@ def _criterion(entry: dict, check: bool) -> Criterion:
                      item=AnyCase(vocab.expand(entry["item"])) if entry.get("item") else None,
                      categories=frozenset(entry.get("category", ())),
                      drug_classes=frozenset(entry.get("drug_class", ())),
-                     indication=tuple(entry["indication"]), against=tuple(entry.get("against", ())),
+                     indication=tuple(entry.get("indication", ())), against=tuple(entry.get("against", ())),
                      document=entry["document"], citation=entry["citation"],
                      first_line=tuple(entry.get("first_line", ())),
                      first_line_document=entry.get("first_line_document", ""),
@@ -278,7 +278,8 @@ def read_criteria(item: str, signals: Mapping, doc: Document, rules: SignalRules
     """
     loaded = load_criteria(criteria)
     classes = signals["item_drug_classes"].value if "item_drug_classes" in signals else ()
-    found = loaded.of_item(item, signals["category"].value, classes or ())
+    # (a criterion without indications says only what `criteria_kinds` reads)
+    found = tuple(c for c in loaded.of_item(item, signals["category"].value, classes or ()) if c.indication)
     if not found:
         return _none()
     documented: Evidence = []
