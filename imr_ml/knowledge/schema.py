@@ -348,7 +348,8 @@ def _kind_checks(entry: dict, i: int) -> Iterator[Problem]:
     """The optional kinds of a criterion, each whole: first-line care with what to document,
     a larger allowance only above the plain one, a window with a bound in order."""
     if not any(entry.get(k) for k in ("indication", "first_line", "max_quantity", "window")):
-        yield ("criterion", i, "service"), "says nothing: give `indication`, `first_line`, `max_quantity` or `window`"
+        at = "indication" if "indication" in entry else "service"
+        yield ("criterion", i, at), "says nothing: give `indication`, `first_line`, `max_quantity` or `window`"
     kinds = any(entry.get(k) is not None for k in ("first_line", "max_quantity", "window"))
     if kinds != bool(entry.get("kinds_citation")):
         yield ("criterion", i, "service"), ("`first_line`, `max_quantity` and `window` need `kinds_citation` (where the "
