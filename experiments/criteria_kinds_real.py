@@ -67,9 +67,11 @@ def table(rows: list[dict], title: str) -> list[str]:
         for name in RULES:
             if name in fired:
                 rule_hits[name].append((cat, y))
-    head = ["| field or rule | items | overturned | rate [95% Wilson] | their categories' rate |", "|---|---|---|---|---|"]
+    head = ["| field or rule | items | overturned | rate [95% Wilson] | their categories' rate |",
+            "|---|---|---|---|---|"]
     return ([f"## {title} ({len(rows)} items)", "", "Fields:", ""] + head
-            + [_line(f, field_hits[f], by_category) for f in FIELDS] + ["", "Rules (as guarded in guidelines.toml):", ""]
+            + [_line(f, field_hits[f], by_category) for f in FIELDS]
+            + ["", "Rules (as guarded in guidelines.toml):", ""]
             + head + [_line(n, rule_hits[n], by_category) for n in RULES] + [""])
 
 

@@ -352,13 +352,14 @@ def _kind_checks(entry: dict, i: int) -> Iterator[Problem]:
         yield ("criterion", i, at), "says nothing: give `indication`, `first_line`, `max_quantity` or `window`"
     kinds = any(entry.get(k) is not None for k in ("first_line", "max_quantity", "window"))
     if kinds != bool(entry.get("kinds_citation")):
-        yield ("criterion", i, "service"), ("`first_line`, `max_quantity` and `window` need `kinds_citation` (where the "
-                                            "guideline states them), and it needs one of them")
+        yield ("criterion", i, "service"), ("`first_line`, `max_quantity` and `window` need `kinds_citation` "
+                                            "(where the guideline states them), and it needs one of them")
     if bool(entry.get("first_line")) != bool(entry.get("first_line_document")):
         yield ("criterion", i, "first_line"), "`first_line` and `first_line_document` go together: give both or neither"
     plain, more = entry.get("max_quantity"), entry.get("max_quantity_with_response")
     if more is not None and (plain is None or more <= plain):
-        yield ("criterion", i, "max_quantity_with_response"), "needs a `max_quantity` below it (the allowance without a response)"
+        yield (("criterion", i, "max_quantity_with_response"),
+               "needs a `max_quantity` below it (the allowance without a response)")
     window = entry.get("window")
     if isinstance(window, dict):
         low, high = window.get("min_days"), window.get("max_days")
