@@ -26,6 +26,17 @@ def test_functional_improvement_line_names_the_prior_visits():
     assert not any("prior 6" in h for h in hints)
 
 
+def test_more_visits_after_many_ask_for_functional_improvement_once():
+    """A finding shows once: the checklist asks for the earlier visits' functional improvement, and
+    the over-the-trial hint adds only what the checklist does not (the home programme)."""
+    summary = "40 yo F, chronic LBP. Req 12 PT visits. Prior PT x24 w/o documented functional improvement."
+    hints, _ = _missing(summary, "Physical therapy x12 lumbar")
+    assert sum("functional improvement" in h for h in hints) == 1
+    hints, _ = _missing("Chronic low back pain. She completed 24 physical therapy visits with improved function: she "
+                        "now walks a mile and returned to full duty.", "Physical therapy x12 lumbar")
+    assert any("initial trial is behind" in h and "home exercise" in h for h in hints)
+
+
 def test_numeric_conditions():
     over = hints_for({"category": "physical_therapy", "exceeds_trial": True, "requested_quantity": 12})
     assert any(h.startswith("12 visits exceed") for h in over)

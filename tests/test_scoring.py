@@ -60,6 +60,23 @@ def test_thin_input_abstains(demo_model):
     assert unknown["abstained"] and "unknown item" in unknown["reason"]
 
 
+def test_a_short_note_with_a_finding_is_scored_and_one_without_abstains():
+    """A typed note states one decisive fact in a few words: a note of six words or more is scored,
+    a shorter one when the model reads a finding in it (an age or a body region alone is not one),
+    and under three words nothing is scored."""
+    loaded = load_model_dir("builtin")
+    fact, note, bare, region, two = score_rows(loaded, [
+        request_row("knee OA, h/o GI bleed", "Celebrex 200 mg #30"),
+        request_row("55 yo F, chronic LBP, no TENS trial done.", "TENS unit purchase"),
+        request_row("60 yo F", "Celebrex 200 mg #30"),
+        request_row("pain, left knee", "MRI knee"),
+        request_row("failed PT", "PT x6")])
+    for scored in (fact, note):
+        assert not scored["abstained"] and 0 < scored["p_overturned"] < 1
+    for thin in (bare, region, two):
+        assert thin["abstained"] and "too little clinical content" in thin["reason"]
+
+
 def test_cli_score_request_from_stdin_csv_and_corpus(demo_model, tmp_path):
     model_dir, test_rows = demo_model
     res = runner.invoke(app, ["score", str(model_dir), "--item", EXAMPLES[0]["item"], "--json"],

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from imr_ml.knowledge.shorthand import Shorthand, compile_shorthand
 from imr_ml.knowledge.validate import read_knowledge
 from imr_ml.knowledge.vocabulary_schema import TOPICAL_STATUSES, name_key
 
@@ -104,6 +105,7 @@ class Vocabulary:
     qualifiers: dict[str, Term]
     names_rx: re.Pattern  # every name, longest first, on lower-cased text
     openings: frozenset[str]  # the first run of letters and digits of every name
+    shorthand: Shorthand  # plain words of patterns that also match their shorthand ("sx")
 
     def may_name_a_drug(self, low: str) -> bool:
         """Whether a lower-cased text has a word some name opens with (a cheap test before
@@ -162,7 +164,7 @@ class Vocabulary:
 
     def expand(self, pattern: str) -> str:
         """A pattern with each `{drugs:...}`, `{service:...}`, `{qualifier:...}` replaced by
-        the alternation it stands for.
+        the alternation it stands for, and its plain words also matching their shorthand.
 
         Parameters
         ----------
@@ -174,6 +176,7 @@ class Vocabulary:
         str
             The expanded expression.
         """
+        pattern = self.shorthand.apply(pattern)
         return _PLACEHOLDER.sub(lambda m: "(?:" + "|".join(self._alternatives(m.group(1), m.group(2))) + ")", pattern)
 
     def expand_all(self, patterns: Iterable[str]) -> list[str]:
@@ -190,14 +193,16 @@ class Vocabulary:
         list of str
             The expanded expressions.
         """
-        out = []
+        out: list[str] = []
         for p in patterns:
             found = list(_PLACEHOLDER.finditer(p))
             if len(found) == 1 and found[0].group(1) == "drugs":
-                m = found[0]
-                alts = self._alternatives(m.group(1), m.group(2))
-                for i in range(0, len(alts), _CHUNK):
-                    out.append(p[:m.start()] + "(?:" + "|".join(alts[i:i + _CHUNK]) + ")" + p[m.end():])
+                alts = self._alternatives(found[0].group(1), found[0].group(2))
+                p = self.shorthand.apply(p)
+                m = _PLACEHOLDER.search(p)
+                assert m is not None  # the placeholder has no plain word to rewrite
+                out.extend(p[:m.start()] + "(?:" + "|".join(alts[i:i + _CHUNK]) + ")" + p[m.end():]
+                           for i in range(0, len(alts), _CHUNK))
             else:
                 out.append(self.expand(p))
         return out
@@ -333,5 +338,6 @@ def load_vocabulary(drugs: str | None = None, abbreviations: str | None = None) 
         regions=_terms(abbr, "region"),
         qualifiers=_terms(abbr, "qualifier"),
         names_rx=re.compile(r"(?<![a-z0-9])(?:" + "|".join(name_regex(n) for n in names) + r")(?![a-z0-9])"),
-        openings=frozenset(_WORDS.match(n).group() for n in names))  # type: ignore[union-attr]
+        openings=frozenset(_WORDS.match(n).group() for n in names),  # type: ignore[union-attr]
+        shorthand=compile_shorthand(abbr.get("shorthand", {})))
 

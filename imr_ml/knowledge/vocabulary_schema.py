@@ -106,10 +106,18 @@ class Term(_Strict):
     words: Regex
 
 
+def _plain(words: str) -> str:
+    """Refuse a `[shorthand]` key that is not plain lower-case words (it is found literally in patterns)."""
+    if not re.fullmatch(r"[a-z]+(?:[ -][a-z]+)*", words):
+        raise ValueError(f"{words!r}: a shorthand key is plain lower-case words, as patterns write them")
+    return words
+
+
 class AbbreviationsFile(_Strict):
     service: dict[Name, Term] = {}
     region: dict[Name, Term] = {}
     qualifier: dict[Name, Term] = {}
+    shorthand: dict[Annotated[str, AfterValidator(_plain)], Regex] = {}
 
 
 def _refs(loc: Loc, what: str, names: list[str] | str | None, known) -> Iterator[tuple[Loc, str]]:

@@ -33,21 +33,34 @@ from imr_ml.signals.check import check_knowledge
 from imr_ml.signals.criteria import FIELD_NAMES, service_named
 from imr_ml.signals.criteria_kinds import FIELD_NAMES as KIND_FIELD_NAMES
 
-MIN_SUMMARY_WORDS = 12
+# A summary of SHORT_NOTE_WORDS words or more is scored (a typed note: "55 yo F, chronic LBP, no TENS
+# trial done" states what it states, and the checklist says what it lacks); a shorter one only when
+# the model reads a finding in it ("knee OA, h/o GI bleed"); under FEWEST_WORDS nothing is scored.
+SHORT_NOTE_WORDS = 6
+FEWEST_WORDS = 3
+# Signals that read a summary without reading a clinical finding: an age or a body region alone.
+NOT_FINDINGS = frozenset({"age", "summary_regions"})
 BATCH = 512
 
 
 def _abstain_reason(row: dict, signals: dict) -> str | None:
     """Why a request (`row`, with its extracted `signals`) is too thin to score, in one line;
     None when it can be scored."""
-    words = len((row.get("summary") or "").split(None, MIN_SUMMARY_WORDS))  # enough to tell
+    words = len((row.get("summary") or "").split(None, SHORT_NOTE_WORDS))  # enough to tell
     if not (row.get("item") or "").strip():
         return "no requested item"
-    if words < MIN_SUMMARY_WORDS:
-        return f"too little clinical content to score (summary has {words} words, need {MIN_SUMMARY_WORDS})"
+    if words < FEWEST_WORDS or (words < SHORT_NOTE_WORDS and not _reads_a_finding(signals)):
+        return (f"too little clinical content to score (summary has {words} words: a summary under "
+                f"{SHORT_NOTE_WORDS} words needs at least one finding the model reads)")
     if signals["category"].value == "other":
         return "unknown item: it matches no treatment category in the taxonomy"
     return None
+
+
+def _reads_a_finding(signals: dict) -> bool:
+    """Whether some signal of `signals` fired on the summary's words, other than an age or a region."""
+    return any(sig.value and name not in NOT_FINDINGS and any(f == "summary" for f, _, _ in sig.evidence)
+               for name, sig in signals.items())
 
 
 _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -31,8 +31,11 @@ _REDUCED_BEFORE = re.compile(r"\b(?:cut|cutting|reduced|reducing|decreased|decre
                              r"tapered|tapering|weaned|weaned off|stopped|stopped needing|"
                              r"no longer (?:needs?|requires?|takes?))\b"
                              r"(?:\s+[\w-]+){0,3}\s*$")
+# ... unless the verb has a symptom for its object: "acupuncture x12 reduced pain 60%" is its subject.
 _REDUCED_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}(?:was |were |has been |is )?"
-                            r"(?:cut|reduced|decreased|lowered|tapered|stopped)\b")
+                            r"(?:cut|reduced|decreased|lowered|tapered|stopped)\b"
+                            r"(?!\s+(?:(?:his|her|their|the|my)\s+)?(?:pain|symptoms?|sx|spasms?|swelling|"
+                            r"numbness|tingling|headaches?|vas|nrs)\b)")
 
 # A treatment named as what is asked for now ("an epidural injection was requested") is no
 # earlier course: a finding read with that sentence is not about it.
