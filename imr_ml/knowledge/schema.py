@@ -301,15 +301,30 @@ class HintsFile(Strict):
 # ----------------------------------------------------------------------------- criteria.toml
 
 
+class Window(Strict):
+    """When, after an event, the guideline gives a service (`imr_ml.signals.criteria_kinds`)."""
+
+    since: Literal["injury", "surgery"]
+    min_days: Annotated[int, Field(ge=0)] | None = None
+    max_days: Annotated[int, Field(gt=0)] | None = None
+
+
 class Criterion(Strict):
-    """What a service's guideline requires documented (`imr_ml.signals.criteria` reads it)."""
+    """What a service's guideline requires documented (`imr_ml.signals.criteria` reads it);
+    the care tried first, the most it allows and when (`imr_ml.signals.criteria_kinds`)."""
 
     service: Name
     label: Text
     item: Regex | None = None
     category: list[str] = []
     drug_class: list[str] = []
-    indication: list[Regex] = Field(min_length=1)
+    first_line: list[Regex] = []
+    first_line_document: Text | None = None
+    max_quantity: Annotated[int, Field(gt=0)] | None = None
+    max_quantity_with_response: Annotated[int, Field(gt=0)] | None = None
+    window: Window | None = None
+    kinds_citation: Text | None = None
+    indication: list[Regex] = []
     against: list[Regex] = []
     document: Text
     citation: Text
@@ -328,6 +343,32 @@ def _criteria_checks(data: dict) -> Iterator[Problem]:
         first.setdefault(service, i)
         if not entry.get("item") and not entry.get("drug_class"):
             yield ("criterion", i, "service"), "has neither `item` nor `drug_class`: it would apply to every request"
+        yield from _kind_checks(entry, i)
+
+
+def _kind_checks(entry: dict, i: int) -> Iterator[Problem]:
+    """The optional kinds of a criterion, each whole: first-line care with what to document,
+    a larger allowance only above the plain one, a window with a bound in order."""
+    if not any(entry.get(k) for k in ("indication", "first_line", "max_quantity", "window")):
+        at = "indication" if "indication" in entry else "service"
+        yield ("criterion", i, at), "says nothing: give `indication`, `first_line`, `max_quantity` or `window`"
+    kinds = any(entry.get(k) is not None for k in ("first_line", "max_quantity", "window"))
+    if kinds != bool(entry.get("kinds_citation")):
+        yield ("criterion", i, "service"), ("`first_line`, `max_quantity` and `window` need `kinds_citation` "
+                                            "(where the guideline states them), and it needs one of them")
+    if bool(entry.get("first_line")) != bool(entry.get("first_line_document")):
+        yield ("criterion", i, "first_line"), "`first_line` and `first_line_document` go together: give both or neither"
+    plain, more = entry.get("max_quantity"), entry.get("max_quantity_with_response")
+    if more is not None and (plain is None or more <= plain):
+        yield (("criterion", i, "max_quantity_with_response"),
+               "needs a `max_quantity` below it (the allowance without a response)")
+    window = entry.get("window")
+    if isinstance(window, dict):
+        low, high = window.get("min_days"), window.get("max_days")
+        if low is None and high is None:
+            yield ("criterion", i, "window"), "gives neither `min_days` nor `max_days`"
+        elif low is not None and high is not None and low >= high:
+            yield ("criterion", i, "window", "min_days"), f"min_days {low} is not below max_days {high}"
 
 
 # ----------------------------------------------------------------------------- reasons.toml

@@ -31,6 +31,7 @@ from imr_ml.scoring.wording import category_label, compared, in_words, verdict
 from imr_ml.signals import extract_signals
 from imr_ml.signals.check import check_knowledge
 from imr_ml.signals.criteria import FIELD_NAMES, service_named
+from imr_ml.signals.criteria_kinds import FIELD_NAMES as KIND_FIELD_NAMES
 
 # A summary of SHORT_NOTE_WORDS words or more is scored (a typed note: "55 yo F, chronic LBP, no TENS
 # trial done" states what it states, and the checklist says what it lacks); a shorter one only when
@@ -192,7 +193,7 @@ def _scored(loaded: LoadedModel, rows: list[dict]):
 def _label(ex: Explainer, j: int, signals: dict) -> str:
     """A feature's words; a rule reading a service criterion names the service it fired for."""
     source = evidence_source(ex.names[j], ex.knowledge.guidelines)
-    if source and source[0] == "rule" and any(name in FIELD_NAMES for name, _ in source[1]):
+    if source and source[0] == "rule" and any(name in FIELD_NAMES or name in KIND_FIELD_NAMES for name, _ in source[1]):
         return service_named(ex.label(j), signals)
     return ex.label(j)
 

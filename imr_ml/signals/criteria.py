@@ -68,6 +68,14 @@ class Criterion:
         Patterns of the findings that support and that argue against the service.
     document, citation : str
         What to document, in plain words; where the criterion comes from.
+    first_line : tuple of str
+        Patterns of the care the guideline requires tried first (`criteria_kinds`).
+    first_line_document : str
+        That care, in plain words ("" without `first_line`).
+    max_quantity, max_quantity_with_response : int or None
+        The most the guideline allows, and the most after documented functional improvement.
+    window : (str, int or None, int or None) or None
+        (since "injury" or "surgery", min_days, max_days): when the guideline gives the service.
     """
 
     service: str
@@ -79,6 +87,11 @@ class Criterion:
     against: tuple[str, ...]
     document: str
     citation: str
+    first_line: tuple[str, ...] = ()
+    first_line_document: str = ""
+    max_quantity: int | None = None
+    max_quantity_with_response: int | None = None
+    window: tuple[str, int | None, int | None] | None = None
 
     def applies(self, item: str, category: str, classes: Iterable[str]) -> bool:
         """Whether the criterion is the item's.
@@ -187,14 +200,21 @@ def _text_rules(c: Criterion, rules: SignalRules) -> tuple[TextRule, TextRule]:
 
 def _criterion(entry: dict, check: bool) -> Criterion:
     vocab = load_vocabulary()
-    for pattern in (*entry["indication"], *entry.get("against", ())) if check else ():  # refused on load
+    patterns = (*entry.get("indication", ()), *entry.get("against", ()), *entry.get("first_line", ()))
+    for pattern in patterns if check else ():  # refused on load
         re.compile(vocab.expand(pattern), re.IGNORECASE)
+    window = entry.get("window")
     return Criterion(service=entry["service"], label=entry["label"],
                      item=AnyCase(vocab.expand(entry["item"])) if entry.get("item") else None,
                      categories=frozenset(entry.get("category", ())),
                      drug_classes=frozenset(entry.get("drug_class", ())),
-                     indication=tuple(entry["indication"]), against=tuple(entry.get("against", ())),
-                     document=entry["document"], citation=entry["citation"])
+                     indication=tuple(entry.get("indication", ())), against=tuple(entry.get("against", ())),
+                     document=entry["document"], citation=entry["citation"],
+                     first_line=tuple(entry.get("first_line", ())),
+                     first_line_document=entry.get("first_line_document", ""),
+                     max_quantity=entry.get("max_quantity"),
+                     max_quantity_with_response=entry.get("max_quantity_with_response"),
+                     window=(window["since"], window.get("min_days"), window.get("max_days")) if window else None)
 
 
 _LOADED: dict[str | None, Criteria] = {}
@@ -258,7 +278,8 @@ def read_criteria(item: str, signals: Mapping, doc: Document, rules: SignalRules
     """
     loaded = load_criteria(criteria)
     classes = signals["item_drug_classes"].value if "item_drug_classes" in signals else ()
-    found = loaded.of_item(item, signals["category"].value, classes or ())
+    # (a criterion without indications says only what `criteria_kinds` reads)
+    found = tuple(c for c in loaded.of_item(item, signals["category"].value, classes or ()) if c.indication)
     if not found:
         return _none()
     documented: Evidence = []

@@ -23,6 +23,7 @@ from imr_ml.knowledge.vocabulary import load_vocabulary
 from imr_ml.schema import PRE_DECISION, as_text
 from imr_ml.signals.attribution import about_treatments, names_item, treatment_term
 from imr_ml.signals.criteria import Criteria, read_criteria
+from imr_ml.signals.criteria_kinds import read_kinds
 from imr_ml.signals.dose import dose_signals, item_dose, summary_dose
 from imr_ml.signals.fields import read_fields
 from imr_ml.signals.medication import drug_term, item_medication, morphine_equivalent, relief_percent
@@ -313,6 +314,8 @@ def _extract(row: dict, r: SignalRules, taxonomy, criteria=None) -> dict[str, Si
     # The service's criteria (`features/criteria.toml`), then the other structured fields.
     out.update({name: Signal(value, ev) for name, (value, ev) in read_criteria(item, out, sdoc, r, criteria).items()})
     out.update({name: Signal(value, ev) for name, (value, ev) in read_fields(row, out, r, taxonomy).items()})
+    # Its first-line care, quantity and window (the same criteria; after the times they read).
+    out.update({name: Signal(value, ev) for name, (value, ev) in read_kinds(row, out, sdoc, r, criteria).items()})
     return out
 
 

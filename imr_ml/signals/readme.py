@@ -71,8 +71,23 @@ def criteria_table(criteria: str | None = None) -> str:
                  f"category {', '.join(sorted(c.categories))}" if c.categories else "",
                  f"drug class {', '.join(sorted(c.drug_classes))}" if c.drug_classes else ""]
         lines.append(f"| `{c.service}`: {_cell(c.label)} | {'; '.join(s for s in scope if s)} | {_cell(c.document)} "
-                     f"| {len(c.indication)} for, {len(c.against)} against |")
+                     f"| {'; '.join(_read(c))} |")
     return "\n".join(lines) + "\n"
+
+
+def _read(c) -> list[str]:
+    """What a criterion reads: its findings, then its other kinds (`criteria_kinds`)."""
+    out = [f"{len(c.indication)} for, {len(c.against)} against"] if c.indication else []
+    if c.first_line:
+        out.append(f"first-line care ({len(c.first_line)} patterns)")
+    if c.max_quantity is not None:
+        more = f" ({c.max_quantity_with_response} with improvement)" if c.max_quantity_with_response else ""
+        out.append(f"up to {c.max_quantity}{more}")
+    if c.window is not None:
+        since, low, high = c.window
+        bounds = [f"from day {low}" if low is not None else "", f"to day {high}" if high is not None else ""]
+        out.append(f"{' '.join(b for b in bounds if b)} after the {since}")
+    return out
 
 
 def _cell(text: str) -> str:
