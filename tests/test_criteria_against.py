@@ -249,9 +249,14 @@ def test_the_builtin_model_orders_a_contraindicated_request_below_the_clean_one(
     ("The urine drug screen was consistent with the prescribed medications.", True, False),
     ("UDS consistent with methamphetamine.", False, True),
     ("UDS was not consistent.", False, False),
-    ("Failed NSAIDs and acetaminophen.", True, False),
 ])
 def test_an_opioid_continued_with_documented_adherence_is_its_indication(summary, documented, contradicted):
     sig = extract_signals({"summary": summary, "item": "Norco 10/325 #90"})
     assert (sig["service_indication_documented"].value, sig["service_indication_contradicted"].value) == (
         documented, contradicted)
+
+
+def test_failed_first_line_analgesics_are_the_opioids_first_line_care_not_also_its_indication():
+    """One fact, one reading: "failed NSAIDs" is the criterion's `first_line` (criteria_kinds)."""
+    sig = extract_signals({"summary": "Failed NSAIDs and acetaminophen.", "item": "Norco 10/325 #90"})
+    assert sig["service_first_line_tried"].value and not sig["service_indication_documented"].value
