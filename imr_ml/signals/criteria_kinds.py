@@ -43,8 +43,19 @@ from imr_ml.text.timex import time_expressions
 TRIED_EXCLUDE = ("use_negation", "hypothetical")
 UNTRIED_BY = ("use_negation",)
 
+# The rules read first-line care for a service being started (one under way is judged by its
+# functional improvement), and only where no other signal already reads the same fact for a cited
+# rule: `service_started_after_first_line` / `_without_first_line` say so themselves, so those
+# rules need no conditions on other signals (which would vote those signals' directions,
+# `imr_ml.modeling.estimator.directions`); the checklist reads the plain `service_first_line_*`.
+UNDER_WAY = ("prior_same_modality", "long_term_use")
+TRIED_READ_ELSEWHERE = ("failed_conservative_care", "prior_trial_without_benefit", "first_line_analgesic_failed",
+                        "first_line_neuropathic_tried", "first_line_anticonvulsant_failed", "sleep_hygiene_tried")
+UNTRIED_READ_ELSEWHERE = ("no_conservative_care",)
+
 # The structured fields this module gives (`imr_ml.signals.fields` lists them).
 FIELD_NAMES = ("service_first_line_known", "service_first_line_tried", "service_first_line_untried",
+               "service_started_after_first_line", "service_started_without_first_line",
                "service_first_line_document", "service_quantity_max", "service_quantity_exceeds",
                "service_outside_window")
 
@@ -182,15 +193,27 @@ def read_kinds(row: Mapping, signals: Mapping, doc: Document, rules: SignalRules
     limits = [n for n in (_allowance(c, signals) for c in found) if n is not None]
     limit = min(limits) if limits else None
     over = limit is not None and qty.value is not None and qty.value > limit
+    in_trial = limit is not None and signals["category"].value in rules.trial_max  # read as `exceeds_trial`
+    denied = denied if not tried else []
+    started = not _any(signals, UNDER_WAY)
+    after = tried if started and not _any(signals, TRIED_READ_ELSEWHERE) else []
+    without = denied if started and not _any(signals, UNTRIED_READ_ELSEWHERE) else []
     out: dict[str, tuple[Any, Evidence]] = {
         "service_first_line_known": (bool(known), []),
         "service_first_line_tried": (bool(tried), tried),
-        "service_first_line_untried": (bool(denied) and not tried, denied if not tried else []),
+        "service_first_line_untried": (bool(denied), denied),
+        "service_started_after_first_line": (bool(after), after),
+        "service_started_without_first_line": (bool(without), without),
         "service_first_line_document": ("; or ".join(dict.fromkeys(c.first_line_document for c in known)), []),
         "service_quantity_max": (limit, []),
-        "service_quantity_exceeds": (over, list(qty.evidence) if over else []),
+        "service_quantity_exceeds": (over and not in_trial, list(qty.evidence) if over and not in_trial else []),
         "service_outside_window": (bool(ev := _outside_window(found, row, signals)), ev),
     }
-    if limit is not None and signals["category"].value in rules.trial_max:
-        out["exceeds_trial"] = out["service_quantity_exceeds"]
+    if in_trial:
+        out["exceeds_trial"] = (over, list(qty.evidence) if over else [])
     return out
+
+
+def _any(signals: Mapping, names: tuple[str, ...]) -> bool:
+    """Whether one of the signals `names` of `signals` holds."""
+    return any(name in signals and signals[name].value for name in names)
