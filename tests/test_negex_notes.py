@@ -30,6 +30,9 @@ def fields(text: str, item: str) -> tuple[bool, bool]:
     ("No radicular pain, numbness, or tingling in the left leg.", "radiculopathy"),
     ("There was no evidence of radiculopathy, myelopathy, or instability.", "radiculopathy"),
     ("No chills, fever, and no numbness.", "neuro_symptoms"),
+    # a verb after the list's "and" is the sentence's, not a new clause of the list
+    ("She reports neck stiffness but no memory, concentration or word-finding problems and is working full duty.",
+     "cognitive_symptoms"),
 ])
 def test_a_denied_list_keeps_the_scope_across_its_commas(text, name):
     assert not fires(text, name), text
