@@ -42,3 +42,11 @@ def test_a_drug_that_was_reduced_is_still_what_was_reduced():
     summary = "Mobic was reduced to every other day and she walks farther now."
     assert _fired("Mobic 15 mg", summary, "functional_improvement")
     assert not _fired("Mobic 15 mg", summary, "functional_improvement_same_modality")
+
+
+def test_a_return_to_full_duty_from_the_course_is_its_improvement_not_function_already_back():
+    """The same words are read once: as the earlier course's functional improvement."""
+    summary = "50 yo F, chronic neck pain, prior acupuncture x12 reduced pain 60% and she returned to full duty."
+    assert _fired("Acupuncture x6", summary, "functional_improvement_same_modality")
+    assert not _fired("Acupuncture x6", summary, "function_restored")
+    assert _fired("Acupuncture x6", "She walks normally and returned to full duty in March.", "function_restored")
